@@ -1,0 +1,522 @@
+"""preincub's command line: parse, call ``workflow``, render with rich. No SQL and no rules here."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+import states
+from workflow import Workflow, demo
+from workflow.api import PARTNER_KINDS, PROGRAMME_KINDS, ROLES
+from workflow.clock import FixedClock, clock_from, parse_date, parse_datetime
+from workflow.db import HEAD_REVISION
+from workflow.errors import PreincubError
+
+_lang = {"value": "fr"}  # for errors raised before or outside a command's context
+
+LABELS = {
+    "team": ("Équipe", "Team"), "programme": ("Programme", "Programme"), "partner": ("Collectivité", "Partner"),
+    "phase": ("Phase", "Phase"), "since": ("Depuis", "Since"), "coach": ("Coach", "Coach"),
+    "days_left": ("Jours restants", "Days left"), "deadline": ("Échéance", "Deadline"), "kind": ("Type", "Kind"),
+    "signed_on": ("Signée le", "Signed on"), "capacity": ("Places", "Places"), "teams": ("Équipes", "Teams"),
+    "when": ("Quand", "When"), "who": ("Qui", "Who"), "action": ("Action", "Action"), "from": ("De", "From"),
+    "to": ("Vers", "To"), "reason": ("Motif", "Reason"), "forced": ("Forcé", "Forced"), "name": ("Nom", "Name"),
+    "email": ("E-mail", "E-mail"), "roles": ("Rôles", "Roles"), "available": ("Possibles", "Available"),
+    "blocked": ("Bloqués", "Blocked"), "needs_reason": ("demande --reason", "needs --reason"),
+    "problem": ("Problème", "Problem"), "intrapreneurs": ("Intrapreneurs", "Intrapreneurs"),
+    "sponsor": ("Sponsor", "Sponsor"), "criteria": ("Critères", "Criteria"), "agreements": ("Accords", "Agreements"),
+    "poc": ("Preuve de concept", "Proof of concept"), "committee": ("Comité", "Committee"),
+    "history": ("Historique des phases", "Phase history"), "min_days": ("Jours/semaine min.", "Min. days/week"),
+    "yes": ("oui", "yes"), "no": ("non", "no"), "none": ("—", "—"),
+}
+
+
+def L(key: str) -> str:
+    fr, en = LABELS[key]
+    return fr if _lang["value"] == "fr" else en
+
+
+def phase_label(pid: str) -> str:
+    return states.PHASES[pid].label(_lang["value"])
+
+
+@dataclass
+class Ctx:
+    db: str | None
+    actor: str | None
+    now: datetime | None
+    lang: str
+    _wf: Workflow | None = field(default=None, repr=False)
+
+    def wf(self, create: bool = False) -> Workflow:
+        if self._wf is None:
+            clock = FixedClock(self.now) if self.now else clock_from(None)
+            self._wf = Workflow.open(self.db, clock=clock, actor=self.actor, create=create)
+        return self._wf
+
+    def close(self) -> None:
+        if self._wf is not None:
+            self._wf.close()
+
+
+class DateParam(click.ParamType):
+    name = "DATE"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, date):
+            return value
+        try:
+            return parse_date(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class DateTimeParam(click.ParamType):
+    name = "DATETIME"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, datetime):
+            return value
+        try:
+            return parse_datetime(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+DATE = DateParam()
+YESNO = click.Choice(["yes", "no", "oui", "non"], case_sensitive=False)
+
+
+def _yes(v: str) -> bool:
+    return v.lower() in ("yes", "oui")
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"preincub: {message}", err=True)
+    sys.exit(code)
+
+
+class App(click.Group):
+    """Errors become one line on stderr with DESIGN.md's exit codes; never a traceback."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        from sqlalchemy.exc import SQLAlchemyError
+
+        try:
+            rv = super().main(args, prog_name or "preincub", complete_var, standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+            _fail(exc.format_message().replace("\n", " ") + hint, 2)
+        except click.ClickException as exc:
+            _fail(exc.format_message(), exc.exit_code)
+        except click.Abort:
+            _fail("aborted", 130)
+        except PreincubError as exc:
+            _fail(exc.text(_lang["value"]), exc.exit_code)
+        except SQLAlchemyError as exc:
+            first = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__])[0]
+            _fail(f"database error: {first}", 1)
+        except OSError as exc:
+            _fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), 1)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def json_option(f):
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON (stable keys, ISO dates).")(f)
+
+
+def emit_json(data) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def console() -> Console:
+    # Off a terminal (pipes, files, tests) rich would assume 80 columns; tables read better wider.
+    c = Console(highlight=False)
+    return c if c.is_terminal else Console(highlight=False, width=int(os.environ.get("COLUMNS", 160)))
+
+
+def _days(v: int | None) -> str:
+    if v is None:
+        return L("none")
+    return f"[red]{v}[/red]" if v < 0 else (f"[yellow]{v}[/yellow]" if v <= 14 else str(v))
+
+
+def _when(text: str | None, with_time: bool = True) -> str:
+    if not text:
+        return L("none")
+    return text[:16].replace("T", " ") if with_time else text[:10]
+
+
+@click.group(cls=App, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--db", envvar="PREINCUB_DB", metavar="PATH|URL",
+              help="Store: an SQLite file or a postgresql+psycopg:// URL [env PREINCUB_DB; default: user data dir].")
+@click.option("--as", "actor", envvar="PREINCUB_USER", metavar="EMAIL",
+              help="The person acting, recorded on every change [env PREINCUB_USER; default: system user].")
+@click.option("--now", type=DateTimeParam(), envvar="PREINCUB_NOW",
+              help="Pretend it is this date/time, Europe/Paris [env PREINCUB_NOW; default: the real time].")
+@click.option("--lang", type=click.Choice(["fr", "en"]), envvar="PREINCUB_LANG", default="fr", show_default=True,
+              help="Language of labels and messages [env PREINCUB_LANG].")
+@click.version_option(package_name="preincub", prog_name="preincub")
+@click.pass_context
+def app(ctx: click.Context, db, actor, now, lang) -> None:
+    """Pre-incubation programmes, Startup d'État method: teams, phases, deadlines.
+
+    Example: preincub team show "Insertion RSA"
+    """
+    _lang["value"] = lang
+    ctx.obj = Ctx(db, actor, now, lang)
+    ctx.call_on_close(ctx.obj.close)
+
+
+def _ctx() -> Ctx:
+    return click.get_current_context().find_object(Ctx)
+
+
+# ---- store -----------------------------------------------------------------------------------
+
+@app.command()
+def init() -> None:
+    """Create the store, or upgrade it to this version's schema."""
+    wf = _ctx().wf(create=True)
+    click.echo(f"store ready: {wf.store.where} (schema {HEAD_REVISION})")
+
+
+@app.command(name="demo")
+@json_option
+def demo_cmd(as_json: bool) -> None:
+    """Fill a fresh store with the 2020 programme of seed 1, then show its status."""
+    c = _ctx()
+    wf = c.wf(create=True)
+    fresh = not demo.exists(wf)
+    if fresh:
+        demo.build(wf)
+    if c.now is None:
+        wf.clock = FixedClock(demo.AS_OF)  # the demo's own date, unless --now says otherwise
+    rows = wf.status(demo.PROGRAMME)
+    if as_json:
+        return emit_json(rows)
+    what = "created" if fresh else "already there"
+    click.echo(f"demo programme {demo.PROGRAMME!r} {what} in {wf.store.where}")
+    _status_table(rows, f"{demo.PROGRAMME} — {wf.clock.today().isoformat()}")
+    if c.now is None:
+        click.echo(f"(as of {demo.AS_OF.date().isoformat()}; add --now {demo.AS_OF.date().isoformat()} "
+                   "to the next commands to stay on that day)")
+
+
+# ---- programmes, partners, people ------------------------------------------------------------
+
+@app.group()
+def programme() -> None:
+    """Programmes: one agreement, its kind, its deadline and its places."""
+
+
+@programme.command(name="add")
+@click.argument("name")
+@click.option("--signed-on", type=DATE, required=True, help="The day the agreement takes effect (YYYY-MM-DD).")
+@click.option("--kind", type=click.Choice(PROGRAMME_KINDS), default="preincubation", show_default=True)
+@click.option("--months", type=int, help="Length in months [kind's default: 6].")
+@click.option("--capacity", type=int, help="Teams the operator can coach [preincubation: 8; fast: 1].")
+@click.option("--min-days-per-week", type=float, help="Intrapreneur time minimum [preincubation: 1; fast: 2.5].")
+def programme_add(name, signed_on, kind, months, capacity, min_days_per_week) -> None:
+    """Add a programme. Example: preincub programme add "Pré-incubation 2020" --signed-on 2020-06-23"""
+    p = _ctx().wf().add_programme(name, signed_on, kind=kind, months=months, capacity=capacity,
+                                  min_days_per_week=min_days_per_week)
+    click.echo(f"programme {p['name']!r} added; deadline {p['deadline']}")
+
+
+def _programme_rows(rows: list[dict]) -> None:
+    t = Table(L("programme"), L("kind"), L("signed_on"), L("deadline"), L("days_left"), L("capacity"), L("teams"))
+    for p in rows:
+        t.add_row(p["name"], p["kind"], p["signed_on"], p["deadline"], _days(p["days_left"]),
+                  f"{p['places_taken']}/{p['capacity']}", str(p["teams"]))
+    console().print(t)
+
+
+@programme.command(name="list")
+@json_option
+def programme_list(as_json) -> None:
+    """List programmes with their deadlines and places taken."""
+    rows = _ctx().wf().programmes()
+    if as_json:
+        return emit_json(rows)
+    _programme_rows(rows)
+
+
+@programme.command(name="show")
+@click.argument("name")
+@json_option
+def programme_show(name, as_json) -> None:
+    """One programme: numbers, partners, teams per phase."""
+    p = _ctx().wf().programme(name)
+    if as_json:
+        return emit_json(p)
+    _programme_rows([p])
+    click.echo(f"{L('partner')}: " + ", ".join(x["name"] for x in p["partners"]))
+    click.echo(f"{L('min_days')}: {p['min_days_per_week']:g}")
+    for ph, n in p["teams_by_phase"].items():
+        click.echo(f"  {phase_label(ph)}: {n}")
+
+
+@app.group()
+def partner() -> None:
+    """Partner bodies (collectivités) of a programme."""
+
+
+@partner.command(name="add")
+@click.argument("name")
+@click.option("--programme", required=True)
+@click.option("--kind", type=click.Choice(PARTNER_KINDS), default="departement", show_default=True)
+def partner_add(name, programme, kind) -> None:
+    """Add a partner body. Example: preincub partner add "Val d'Oise" --programme "Pré-incubation 2020\""""
+    p = _ctx().wf().add_partner(name, programme, kind=kind)
+    click.echo(f"partner {p['name']!r} added to {p['programme']!r}")
+
+
+@app.group()
+def person() -> None:
+    """People: coordinators, coaches, intrapreneurs, sponsors, committee members."""
+
+
+@person.command(name="add")
+@click.argument("name")
+@click.option("--email", required=True)
+@click.option("--role", "roles", multiple=True, type=click.Choice(ROLES), required=True, help="Repeat for several.")
+def person_add(name, email, roles) -> None:
+    """Add a person. Example: preincub person add "Inès Haddad" --email ines@somme.example --role intrapreneur"""
+    p = _ctx().wf().add_person(name, email, roles)
+    click.echo(f"{p['name']} <{p['email']}> added as {', '.join(p['roles'])}")
+
+
+@person.command(name="list")
+@click.option("--role", type=click.Choice(ROLES))
+@json_option
+def person_list(role, as_json) -> None:
+    """List people and their roles."""
+    rows = _ctx().wf().people(role)
+    if as_json:
+        return emit_json(rows)
+    t = Table(L("name"), L("email"), L("roles"))
+    for p in rows:
+        t.add_row(p["name"], p["email"], ", ".join(p["roles"]))
+    console().print(t)
+
+
+# ---- teams ---------------------------------------------------------------------------------
+
+@app.group()
+def team() -> None:
+    """Teams: their record (problem, people, criteria, agreements, proof of concept, committee)."""
+
+
+def _team_options(f):
+    for opt in reversed([
+        click.option("--problem", help="The public problem the team investigates."),
+        click.option("--intrapreneur", "intrapreneurs", multiple=True, metavar="EMAIL", help="Repeat for several."),
+        click.option("--coach", metavar="EMAIL"),
+        click.option("--sponsor", metavar="EMAIL", help="Required for 'fast' programmes."),
+        click.option("--days-per-week", type=float, help="Intrapreneur time commitment, days a week."),
+    ]):
+        f = opt(f)
+    return f
+
+
+@team.command(name="add")
+@click.argument("name")
+@click.option("--programme", required=True)
+@click.option("--partner", required=True, help="The partner body (collectivité) that brings the problem.")
+@_team_options
+def team_add(name, programme, partner, problem, intrapreneurs, coach, sponsor, days_per_week) -> None:
+    """Add a team, in the call for projects. Example: preincub team add "Insertion RSA" --programme P --partner Nord"""
+    t = _ctx().wf().add_team(name, programme, partner, problem=problem, intrapreneurs=intrapreneurs, coach=coach,
+                             sponsor=sponsor, days_per_week=days_per_week)
+    click.echo(f"team {t['name']!r} added ({phase_label(t['phase'])})")
+
+
+@team.command(name="edit")
+@click.argument("name")
+@click.option("--rename", metavar="NEW_NAME")
+@click.option("--partner")
+@_team_options
+@click.option("--remove-intrapreneur", "remove", multiple=True, metavar="EMAIL")
+def team_edit(name, rename, partner, problem, intrapreneurs, coach, sponsor, days_per_week, remove) -> None:
+    """Change a team's record. --intrapreneur adds; --coach and --sponsor replace."""
+    t = _ctx().wf().edit_team(name, rename=rename, partner=partner, problem=problem, intrapreneurs=intrapreneurs,
+                              remove_intrapreneurs=remove, coach=coach, sponsor=sponsor, days_per_week=days_per_week)
+    click.echo(f"team {t['name']!r} updated")
+
+
+@team.command(name="assess")
+@click.argument("name")
+@click.option("--real", type=YESNO, required=True, help="Is the problem real? (réel)")
+@click.option("--major", type=YESNO, required=True, help="Is it major? (majeur)")
+@click.option("--actionable", type=YESNO, required=True, help="Can we act on it? (actionnable)")
+@click.option("--note")
+def team_assess(name, real, major, actionable, note) -> None:
+    """Assess the three selection criteria. Example: preincub team assess T --real yes --major yes --actionable no"""
+    _ctx().wf().assess(name, real=_yes(real), major=_yes(major), actionable=_yes(actionable), note=note)
+    click.echo(f"team {name!r} assessed")
+
+
+@team.command(name="agree")
+@click.argument("name")
+@click.option("--party", type=click.Choice(states.PARTIES), required=True)
+def team_agree(name, party) -> None:
+    """Record one party's agreement to select the team (both are needed)."""
+    _ctx().wf().agree(name, party)
+    click.echo(f"{party} agreed to {name!r}")
+
+
+@team.command(name="poc")
+@click.argument("name")
+@click.option("--summary", required=True)
+@click.option("--link", metavar="URL")
+def team_poc(name, summary, link) -> None:
+    """Record the proof of concept the team will present."""
+    _ctx().wf().poc(name, summary, link)
+    click.echo(f"proof of concept recorded for {name!r}")
+
+
+@team.command(name="committee")
+@click.argument("name")
+@click.option("--on", "on", type=DATE, help="The committee's date.")
+@click.option("--opinion", help="The committee's opinion, once it has heard the team.")
+def team_committee(name, on, opinion) -> None:
+    """Record the committee date, then its opinion."""
+    _ctx().wf().committee(name, on=on, opinion=opinion)
+    click.echo(f"committee recorded for {name!r}")
+
+
+def _status_table(rows: list[dict], title: str | None = None) -> None:
+    t = Table(L("team"), L("partner"), L("phase"), L("since"), L("coach"), L("days_left"), title=title)
+    for r in rows:
+        t.add_row(r["name"], r["partner"] or L("none"), phase_label(r["phase"]), _when(r["phase_since"], False),
+                  r["coach"] or L("none"), _days(r["days_left"]))
+    console().print(t)
+
+
+@team.command(name="list")
+@click.option("--programme")
+@click.option("--phase", type=click.Choice(list(states.PHASES)))
+@json_option
+def team_list(programme, phase, as_json) -> None:
+    """List teams, optionally of one programme or phase."""
+    rows = _ctx().wf().status(programme, phase)
+    if as_json:
+        return emit_json(rows)
+    _status_table(rows)
+
+
+@team.command(name="show")
+@click.argument("name")
+@json_option
+def team_show(name, as_json) -> None:
+    """Everything about one team."""
+    t = _ctx().wf().team(name)
+    if as_json:
+        return emit_json(t)
+    g = Table.grid(padding=(0, 2))
+    g.add_column(style="bold")
+    g.add_column()
+    yn = {True: L("yes"), False: L("no"), None: "?"}
+    people = lambda xs: ", ".join(f"{p['name']} <{p['email']}>" for p in xs) or L("none")  # noqa: E731
+    rows = [
+        (L("team"), t["name"]), (L("programme"), t["programme"]), (L("partner"), t["partner"] or L("none")),
+        (L("phase"), f"{phase_label(t['phase'])} ({t['phase']}), {L('since').lower()} {_when(t['phase_since'])}"),
+        (L("deadline"), f"{t['deadline']} ({_days(t['days_left'])})"), (L("problem"), t["problem"] or L("none")),
+        (L("intrapreneurs"), ", ".join(f"{p['name']} <{p['email']}> {p['days_per_week'] or '?'} j/sem"
+                                       for p in t["intrapreneurs"]) or L("none")),
+        (L("coach"), people(t["coaches"])), (L("sponsor"), people(t["sponsors"])),
+        (L("criteria"), ", ".join(f"{c}: {yn[v]}" for c, v in t["criteria"].items())),
+        (L("agreements"), ", ".join(t["agreements"]) or L("none")),
+        (L("poc"), t["poc"]["summary"] or L("none")),
+        (L("committee"), f"{t['committee']['on'] or L('none')} — {t['committee']['opinion'] or L('none')}"),
+        (L("history"), " → ".join(f"{phase_label(p['phase'])} ({_when(p['start'], False)})" for p in t["phases"])),
+    ]
+    for k, v in rows:
+        g.add_row(k, v)
+    console().print(g)
+
+
+# ---- the workflow ------------------------------------------------------------------------------
+
+@app.command()
+@click.argument("name")
+@click.argument("trigger")
+@click.option("--reason", help="Why; required by reject, incubate, decline, abandon and --force.")
+@click.option("--force", is_flag=True, help="Override unmet conditions (recorded as forced; needs --reason).")
+def advance(name, trigger, reason, force) -> None:
+    """Fire TRIGGER on a team: submit, select, reject, present, hear, incubate, decline, abandon."""
+    ev = _ctx().wf().advance(name, trigger, reason=reason, force=force)
+    forced = " (forced)" if ev["forced"] else ""
+    click.echo(f"{name}: {phase_label(ev['from'])} → {phase_label(ev['to'])}{forced}")
+
+
+@app.command()
+@click.argument("name")
+@json_option
+def check(name, as_json) -> None:
+    """Which triggers are possible now; for each blocked one, every unmet condition."""
+    r = _ctx().wf().check(name, _lang["value"])
+    if as_json:
+        return emit_json({"available": r["available"], "blocked": r["blocked"], "team": r["team"],
+                          "phase": r["phase"], "needs_reason": r["needs_reason"]})
+    click.echo(f"{r['team']}: {phase_label(r['phase'])}")
+    avail = [f"{n} ({L('needs_reason')})" if n in r["needs_reason"] else n for n in r["available"]]
+    click.echo(f"{L('available')}: {', '.join(avail) or L('none')}")
+    for trig, reasons in r["blocked"].items():
+        click.echo(f"{L('blocked')}: {trig}")
+        for reason in reasons:
+            click.echo(f"  - {reason}")
+
+
+@app.command()
+@click.option("--programme")
+@json_option
+def status(programme, as_json) -> None:
+    """One row per team: partner, phase, since, coach, days to the deadline."""
+    rows = _ctx().wf().status(programme)
+    if as_json:
+        return emit_json(rows)
+    _status_table(rows)
+
+
+@app.command()
+@click.argument("name")
+@json_option
+def history(name, as_json) -> None:
+    """The team's audit trail: when, who, trigger, from, to, reason, forced."""
+    rows = _ctx().wf().history(name)
+    if as_json:
+        return emit_json(rows)
+    t = Table(L("when"), L("who"), L("action"), L("from"), L("to"), L("reason"), L("forced"))
+    for e in rows:
+        t.add_row(_when(e["at"]), e["actor"], e["trigger"] or e["action"],
+                  phase_label(e["from"]) if e["from"] else "", phase_label(e["to"]) if e["to"] else "",
+                  e["reason"] or "", L("yes") if e["forced"] else "")
+    console().print(t)
+
+
+@app.command()
+@click.option("--format", "fmt", type=click.Choice(["mermaid"]), default="mermaid", show_default=True)
+def diagram(fmt) -> None:
+    """The workflow as a Mermaid state diagram."""
+    from states.machine import mermaid
+
+    click.echo(mermaid(_lang["value"]))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    _lang["value"] = os.environ.get("PREINCUB_LANG", "fr") if os.environ.get("PREINCUB_LANG") in ("fr", "en") else "fr"
+    app.main()
+
+
+if __name__ == "__main__":
+    main()

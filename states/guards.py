@@ -1,0 +1,221 @@
+"""Guards: named predicates over a read-only view of a team and its programme.
+
+Each returns ``None`` when met, or an :class:`Unmet` saying why in French and English, so
+"can this team do X now, and if not why?" is answered without side effects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+CRITERIA: tuple[str, ...] = ("real", "major", "actionable")
+CRITERIA_FR = {"real": "réel", "major": "majeur", "actionable": "actionnable"}
+PARTIES: tuple[str, ...] = ("partner", "operator")
+
+
+@dataclass(frozen=True, slots=True)
+class Unmet:
+    code: str
+    en: str
+    fr: str
+
+    def text(self, lang: str = "fr") -> str:
+        return self.fr if lang == "fr" else self.en
+
+
+@dataclass(frozen=True, slots=True)
+class ProgrammeView:
+    name: str
+    kind: str
+    deadline: date
+    capacity: int
+    occupied: int  # teams holding a place (states.phases.HOLDS_A_PLACE)
+    min_days_per_week: float
+    requires_sponsor: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TeamView:
+    name: str
+    phase: str
+    programme: ProgrammeView
+    today: date
+    problem: str | None = None
+    partner: str | None = None
+    intrapreneurs: int = 0
+    coaches: int = 0
+    sponsors: int = 0
+    # Smallest weekly commitment among intrapreneurs; None when one of them has none recorded.
+    min_days_per_week: float | None = None
+    criteria: Mapping[str, bool | None] = field(default_factory=dict)
+    agreed: frozenset[str] = frozenset()
+    poc_summary: str | None = None
+    committee_on: date | None = None
+    committee_opinion: str | None = None
+    reason: str | None = None  # what the coordinator typed with the trigger
+
+
+GuardFn = Callable[[TeamView], "Unmet | None"]
+
+
+@dataclass(frozen=True, slots=True)
+class Guard:
+    name: str
+    check: GuardFn
+    # "input" guards are about what the coordinator types with the trigger (a reason), not the team.
+    about: str = "team"
+
+    def __call__(self, view: TeamView) -> Unmet | None:
+        return self.check(view)
+
+
+def _blank(text: str | None) -> bool:
+    return text is None or not text.strip()
+
+
+def has_problem(v: TeamView) -> Unmet | None:
+    if _blank(v.problem):
+        return Unmet("problem", "no problem statement (team edit --problem)", "aucun énoncé du problème (team edit --problem)")
+    return None
+
+
+def has_partner(v: TeamView) -> Unmet | None:
+    if _blank(v.partner):
+        return Unmet("partner", "no partner body (team edit --partner)", "aucune collectivité partenaire (team edit --partner)")
+    return None
+
+
+def has_intrapreneur(v: TeamView) -> Unmet | None:
+    if v.intrapreneurs < 1:
+        return Unmet(
+            "intrapreneur",
+            "no intrapreneur (team edit --intrapreneur EMAIL)",
+            "aucun intrapreneur (team edit --intrapreneur EMAIL)",
+        )
+    return None
+
+
+def criteria_met(v: TeamView) -> list[Unmet]:
+    out = []
+    for c in CRITERIA:
+        value = v.criteria.get(c)
+        if value is None:
+            out.append(Unmet(f"criterion_{c}", f"criterion '{c}' not assessed (team assess)",
+                             f"critère « {CRITERIA_FR[c]} » non évalué (team assess)"))
+        elif not value:
+            out.append(Unmet(f"criterion_{c}", f"criterion '{c}' assessed no", f"critère « {CRITERIA_FR[c]} » jugé non rempli"))
+    return out
+
+
+def _criterion(c: str) -> GuardFn:
+    def check(v: TeamView) -> Unmet | None:
+        return next((u for u in criteria_met(v) if u.code == f"criterion_{c}"), None)
+
+    return check
+
+
+def _party(party: str) -> GuardFn:
+    en = {"partner": "the partner body", "operator": "the operator"}[party]
+    fr = {"partner": "la collectivité", "operator": "l'opérateur"}[party]
+
+    def check(v: TeamView) -> Unmet | None:
+        if party not in v.agreed:
+            return Unmet(f"agreement_{party}", f"no agreement from {en} (team agree --party {party})",
+                         f"pas d'accord de {fr} (team agree --party {party})")
+        return None
+
+    return check
+
+
+def has_coach(v: TeamView) -> Unmet | None:
+    if v.coaches < 1:
+        return Unmet("coach", "no coach (team edit --coach EMAIL)", "aucun coach (team edit --coach EMAIL)")
+    return None
+
+
+def has_sponsor(v: TeamView) -> Unmet | None:
+    if v.programme.requires_sponsor and v.sponsors < 1:
+        return Unmet("sponsor", "no sponsor named by the partner body (team edit --sponsor EMAIL)",
+                     "aucun sponsor désigné par la collectivité (team edit --sponsor EMAIL)")
+    return None
+
+
+def _days(x: float) -> str:
+    return f"{x:g}"
+
+
+def enough_time(v: TeamView) -> Unmet | None:
+    need = v.programme.min_days_per_week
+    if v.min_days_per_week is None:
+        return Unmet("time", "intrapreneur time commitment not recorded (team edit --days-per-week N)",
+                     "temps de l'intrapreneur non renseigné (team edit --days-per-week N)")
+    if v.min_days_per_week < need:
+        got = _days(v.min_days_per_week)
+        return Unmet("time", f"intrapreneur time {got} day(s) a week, below the programme's minimum of {_days(need)}",
+                     f"temps de l'intrapreneur {got} jour(s) par semaine, sous le minimum du programme ({_days(need)})")
+    return None
+
+
+def has_room(v: TeamView) -> Unmet | None:
+    p = v.programme
+    if p.occupied >= p.capacity:
+        return Unmet("capacity", f"programme full: {p.occupied} of {p.capacity} places taken",
+                     f"programme complet : {p.occupied} places prises sur {p.capacity}")
+    return None
+
+
+def before_deadline(v: TeamView) -> Unmet | None:
+    d = v.programme.deadline
+    if v.today > d:
+        return Unmet("deadline", f"programme past its deadline ({d.isoformat()})",
+                     f"programme au-delà de son échéance ({d.isoformat()})")
+    return None
+
+
+def has_poc(v: TeamView) -> Unmet | None:
+    if _blank(v.poc_summary):
+        return Unmet("poc", "no proof of concept recorded (team poc --summary TEXT)",
+                     "aucune preuve de concept enregistrée (team poc --summary TEXT)")
+    return None
+
+
+def committee_in_time(v: TeamView) -> Unmet | None:
+    d = v.programme.deadline
+    if v.committee_on is None:
+        return Unmet("committee_date", "no committee date (team committee --on DATE)",
+                     "aucune date de comité (team committee --on DATE)")
+    if v.committee_on > d:
+        return Unmet("committee_date", f"committee date {v.committee_on.isoformat()} after the deadline {d.isoformat()}",
+                     f"date de comité {v.committee_on.isoformat()} après l'échéance {d.isoformat()}")
+    return None
+
+
+def has_opinion(v: TeamView) -> Unmet | None:
+    if _blank(v.committee_opinion):
+        return Unmet("opinion", "the committee's opinion is not recorded (team committee --opinion TEXT)",
+                     "l'avis du comité n'est pas enregistré (team committee --opinion TEXT)")
+    return None
+
+
+def has_reason(v: TeamView) -> Unmet | None:
+    if _blank(v.reason):
+        return Unmet("reason", "a reason is required (--reason TEXT)", "un motif est requis (--reason TEXT)")
+    return None
+
+
+G_PROBLEM = Guard("problem", has_problem)
+G_PARTNER = Guard("partner", has_partner)
+G_INTRAPRENEUR = Guard("intrapreneur", has_intrapreneur)
+G_CRITERIA = tuple(Guard(f"criterion_{c}", _criterion(c)) for c in CRITERIA)
+G_AGREEMENTS = tuple(Guard(f"agreement_{p}", _party(p)) for p in PARTIES)
+G_COACH = Guard("coach", has_coach)
+G_SPONSOR = Guard("sponsor", has_sponsor)
+G_TIME = Guard("time", enough_time)
+G_ROOM = Guard("capacity", has_room)
+G_DEADLINE = Guard("deadline", before_deadline)
+G_POC = Guard("poc", has_poc)
+G_COMMITTEE_DATE = Guard("committee_date", committee_in_time)
+G_OPINION = Guard("opinion", has_opinion)
+G_REASON = Guard("reason", has_reason, about="input")

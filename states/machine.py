@@ -1,0 +1,202 @@
+"""The workflow definition and the one shared ``transitions.Machine`` that enforces it.
+
+The Machine is built once per process with ``model=None``. A team is *bound* for a single
+operation: a small token carrying its phase and view is passed straight to the event's
+``trigger``, so binding is O(1) whatever the number of teams (no ``add_model``, whose
+membership check is O(n), and never one Machine per team).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from functools import cache
+
+from transitions import Machine, MachineError
+
+from states.guards import (
+    G_AGREEMENTS,
+    G_COACH,
+    G_COMMITTEE_DATE,
+    G_CRITERIA,
+    G_DEADLINE,
+    G_INTRAPRENEUR,
+    G_OPINION,
+    G_PARTNER,
+    G_POC,
+    G_PROBLEM,
+    G_REASON,
+    G_ROOM,
+    G_SPONSOR,
+    G_TIME,
+    Guard,
+    TeamView,
+    Unmet,
+)
+from states.phases import INITIAL, NON_TERMINAL, PHASES
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    name: str
+    sources: tuple[str, ...]
+    dest: str
+    guards: tuple[Guard, ...]
+    en: str
+    fr: str
+
+    @property
+    def needs_reason(self) -> bool:
+        return any(g.about == "input" for g in self.guards)
+
+
+TRIGGERS: dict[str, Trigger] = {
+    t.name: t
+    for t in (
+        Trigger("submit", ("call_for_projects",), "selection", (G_PROBLEM, G_PARTNER, G_INTRAPRENEUR),
+                "application complete", "candidature complète"),
+        Trigger("select", ("selection",), "investigation",
+                (*G_CRITERIA, *G_AGREEMENTS, G_COACH, G_SPONSOR, G_TIME, G_ROOM, G_DEADLINE),
+                "selected for pre-incubation", "sélectionnée en pré-incubation"),
+        Trigger("reject", ("selection",), "not_selected", (G_REASON,), "not selected", "non sélectionnée"),
+        Trigger("present", ("investigation",), "poc_committee", (G_POC, G_COMMITTEE_DATE),
+                "proof of concept presented", "preuve de concept présentée"),
+        Trigger("hear", ("poc_committee",), "incubation_decision", (G_OPINION,),
+                "committee heard it", "avis du comité rendu"),
+        Trigger("incubate", ("incubation_decision",), "incubated", (G_REASON,), "incubated", "incubée"),
+        Trigger("decline", ("incubation_decision",), "not_incubated", (G_REASON,), "not incubated", "non incubée"),
+        Trigger("abandon", NON_TERMINAL, "abandoned", (G_REASON,), "abandoned", "abandonnée"),
+    )
+}
+
+
+class StateError(Exception):
+    """A move the workflow does not allow."""
+
+
+class InvalidTrigger(StateError):
+    def __init__(self, trigger: str, phase: str, valid: list[str]) -> None:
+        self.trigger, self.phase, self.valid = trigger, phase, valid
+        known = "" if trigger in TRIGGERS else "unknown "
+        super().__init__(
+            f"{known}trigger {trigger!r} is not possible from {phase}; "
+            f"valid here: {', '.join(valid) if valid else 'none (final phase)'}"
+        )
+
+
+class Blocked(StateError):
+    def __init__(self, trigger: str, unmet: list[Unmet]) -> None:
+        self.trigger, self.unmet = trigger, unmet
+        super().__init__(f"{trigger} refused: " + "; ".join(u.en for u in unmet))
+
+
+def triggers_from(phase: str) -> list[str]:
+    """Trigger names the table allows from a phase, in table order."""
+    return [t.name for t in TRIGGERS.values() if phase in t.sources]
+
+
+def unmet(trigger: str, view: TeamView, *, include_input: bool = True) -> list[Unmet]:
+    """Every unmet condition of ``trigger`` for this view (empty when it may fire)."""
+    out: list[Unmet] = []
+    for g in TRIGGERS[trigger].guards:
+        if g.about == "input" and not include_input:
+            continue
+        res = g(view)
+        if res is not None:
+            out.append(res)
+    return out
+
+
+def check(view: TeamView) -> tuple[list[str], dict[str, list[Unmet]]]:
+    """Which triggers may fire now, and every unmet team condition of the others.
+
+    A reason is an input, not a condition of the team, so triggers that only need one count
+    as available.
+    """
+    available, blocked = [], {}
+    for name in triggers_from(view.phase):
+        reasons = unmet(name, view, include_input=False)
+        if reasons:
+            blocked[name] = reasons
+        else:
+            available.append(name)
+    return available, blocked
+
+
+class _Token:
+    """What the Machine sees of a team during one operation."""
+
+    __slots__ = ("state", "view", "force")
+
+    def __init__(self, view: TeamView, force: bool) -> None:
+        self.state = view.phase
+        self.view = view
+        self.force = force
+
+
+def _allowed(event) -> bool:  # transitions condition, send_event=True
+    token: _Token = event.model
+    name = event.event.name
+    if token.force:
+        # A forced move still needs its reason: that is what makes the override auditable.
+        return not [g for g in TRIGGERS[name].guards if g.about == "input" and g(token.view)]
+    return not unmet(name, token.view)
+
+
+@cache
+def machine() -> Machine:
+    """The one Machine of this workflow, built on first use."""
+    return Machine(
+        model=None,
+        states=[{"name": p.id, "final": p.terminal} for p in PHASES.values()],
+        transitions=[
+            {"trigger": t.name, "source": list(t.sources), "dest": t.dest, "conditions": [_allowed]}
+            for t in TRIGGERS.values()
+        ],
+        initial=None,
+        auto_transitions=False,
+        send_event=True,
+        ignore_invalid_triggers=False,
+    )
+
+
+def fire(trigger: str, view: TeamView, *, reason: str | None = None, force: bool = False) -> str:
+    """Bind the team, fire ``trigger`` through the Machine, and return the new phase.
+
+    Raises :class:`InvalidTrigger` for a move outside the table (even forced) and
+    :class:`Blocked` with every unmet condition otherwise.
+    """
+    m = machine()
+    valid = triggers_from(view.phase)
+    if trigger not in valid:
+        raise InvalidTrigger(trigger, view.phase, valid)
+    token = _Token(replace(view, reason=reason), force)
+    try:
+        ok = m.events[trigger].trigger(token)
+    except MachineError as exc:  # the table and the Machine disagree: never expected
+        raise InvalidTrigger(trigger, view.phase, valid) from exc
+    if not ok:
+        reasons = unmet(trigger, token.view)
+        if force:
+            reasons = [u for u in reasons if u.code == "reason"]
+        raise Blocked(trigger, reasons)
+    return token.state
+
+
+def mermaid(lang: str = "fr") -> str:
+    """The workflow as a Mermaid state diagram, drawn by transitions' GraphMachine."""
+    from transitions.extensions.diagrams import GraphMachine
+
+    class _Initial:
+        pass
+
+    graph = GraphMachine(
+        model=_Initial(),
+        states=[{"name": p.id, "final": p.terminal} for p in PHASES.values()],
+        transitions=[{"trigger": t.name, "source": list(t.sources), "dest": t.dest} for t in TRIGGERS.values()],
+        initial=INITIAL,
+        auto_transitions=False,
+        graph_engine="mermaid",
+        title="preincub",
+        show_state_attributes=False,
+    )
+    return graph.get_graph().draw(None)

@@ -1,0 +1,8 @@
+"""The library API and the store. ``Workflow.open(db)`` is where a Python caller starts."""
+
+from workflow.api import Workflow
+from workflow.clock import PARIS, Clock, FixedClock
+from workflow.errors import ChangedMeanwhile, Invalid, NotFound, PreincubError, Refused, StoreError
+
+__all__ = ["PARIS", "ChangedMeanwhile", "Clock", "FixedClock", "Invalid", "NotFound", "PreincubError", "Refused",
+           "StoreError", "Workflow"]

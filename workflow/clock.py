@@ -1,0 +1,75 @@
+"""The injectable clock. Every 'now' goes through a Clock, so any date can be tested (``--now``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timezone
+from zoneinfo import ZoneInfo
+
+from dateutil import parser as dateparser
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+class Clock:
+    """The real time, in Europe/Paris."""
+
+    def now(self) -> datetime:
+        return datetime.now(PARIS)
+
+    def today(self) -> date:
+        return self.now().date()
+
+
+@dataclass(frozen=True)
+class FixedClock(Clock):
+    """A clock stopped at one instant (``--now``, tests)."""
+
+    at: datetime
+
+    def now(self) -> datetime:
+        return self.at.astimezone(PARIS)
+
+
+def parse_datetime(text: str) -> datetime:
+    """An ISO date or datetime; naive values are Paris wall-clock time (a date means its midnight)."""
+    text = text.strip()
+    try:
+        dt = dateparser.isoparse(text)
+    except (ValueError, OverflowError):
+        raise ValueError(f"{text!r} is not a date or datetime; use YYYY-MM-DD or YYYY-MM-DDTHH:MM") from None
+    if dt.tzinfo is None:
+        # fold=0 picks the first of an ambiguous autumn hour; zoneinfo moves a spring-gap time forward.
+        dt = dt.replace(tzinfo=PARIS)
+    return dt.astimezone(PARIS)
+
+
+def parse_date(text: str) -> date:
+    """A calendar date, YYYY-MM-DD."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date; use YYYY-MM-DD") from None
+
+
+def clock_from(text: str | None) -> Clock:
+    return FixedClock(parse_datetime(text)) if text else Clock()
+
+
+def to_utc(dt: datetime) -> datetime:
+    if dt.tzinfo is None:
+        raise ValueError("naive datetime")
+    return dt.astimezone(timezone.utc)
+
+
+def as_aware(dt: datetime) -> datetime:
+    """Datetimes come back naive from SQLite; the store always holds UTC."""
+    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt
+
+
+def paris(dt: datetime) -> datetime:
+    return as_aware(dt).astimezone(PARIS)
+
+
+def start_of_day(d: date) -> datetime:
+    return datetime.combine(d, time(0), tzinfo=PARIS)

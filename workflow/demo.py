@@ -1,0 +1,128 @@
+"""The demo store: the 2020 pre-incubation programme of seed 1, replayed through the public API."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime
+
+from sqlmodel import select
+
+from workflow.api import Workflow
+from workflow.clock import PARIS, FixedClock
+from workflow.models import Programme
+
+PROGRAMME = "Pré-incubation 2020"
+SIGNED_ON = date(2020, 6, 23)
+AS_OF = datetime(2020, 11, 16, 18, 0, tzinfo=PARIS)  # five months in: every phase is populated
+COORDINATOR = ("Camille Lefebvre", "camille.lefebvre@beta.example")
+COACHES = (("Julien Moreau", "julien.moreau@beta.example"), ("Sarah Benali", "sarah.benali@beta.example"))
+COMMITTEE = ("Hélène Dubois", "helene.dubois@beta.example")
+PARTNERS = ("Nord", "Oise", "Pas-de-Calais", "Somme", "Val d'Oise")
+
+# name, partner, intrapreneur, coach index, problem, where it ends
+TEAMS = (
+    ("Insertion RSA", "Nord", ("Aurélie Dupont", "aurelie.dupont@lenord.example"), 0,
+     "Un allocataire du RSA sur trois décroche entre l'orientation et le premier rendez-vous d'insertion.", "investigation"),
+    ("Dossiers MDPH", "Oise", ("Mathieu Lefèvre", "mathieu.lefevre@oise.example"), 1,
+     "Deux dossiers MDPH sur trois arrivent incomplets et attendent des mois une pièce manquante.", "investigation"),
+    ("Transport scolaire adapté", "Somme", ("Inès Haddad", "ines.haddad@somme.example"), 0,
+     "Les familles d'élèves handicapés attendent la rentrée pour savoir si un transport adapté est prévu.", "poc_committee"),
+    ("Assistants familiaux", "Pas-de-Calais", ("François Petit", "francois.petit@pasdecalais.example"), 1,
+     "Les assistants familiaux reçoivent les enfants placés sans les informations utiles à leur accueil.", "incubation_decision"),
+    ("Informations préoccupantes", "Pas-de-Calais", ("Léa Garnier", "lea.garnier@pasdecalais.example"), 0,
+     "Les informations préoccupantes arrivent par dix canaux et certaines sont traitées en plusieurs semaines.", "incubated"),
+    ("Signalements voirie", "Val d'Oise", ("Hugo Mercier", "hugo.mercier@valdoise.example"), 1,
+     "Les usagers signalent les nids-de-poule à la mauvaise collectivité et n'ont jamais de réponse.", "not_incubated"),
+    ("Cantines des collèges", "Nord", ("Chloé Lambert", "chloe.lambert@lenord.example"), 0,
+     "Un tiers des repas servis dans les collèges est jeté faute de prévoir les effectifs.", "abandoned"),
+    ("Archives en ligne", "Val d'Oise", ("Théo Roussel", "theo.roussel@valdoise.example"), 1,
+     "Les généalogistes attendent des semaines une copie d'acte déjà numérisée.", "not_selected"),
+    ("Ouvrages d'art", "Somme", ("Manon Fontaine", "manon.fontaine@somme.example"), 0,
+     "Les inspections des ponts départementaux sont consignées sur papier et les alertes se perdent.", "selection"),
+    ("Covoiturage des agents", "Oise", ("Karim Saïdi", "karim.saidi@oise.example"), None,
+     None, "call_for_projects"),
+)
+
+
+def _at(wf: Workflow, y: int, m: int, d: int, h: int = 10) -> None:
+    wf.clock = FixedClock(datetime(y, m, d, h, 0, tzinfo=PARIS))
+
+
+def exists(wf: Workflow) -> bool:
+    with wf.store.read() as s:
+        return s.exec(select(Programme.id).where(Programme.name == PROGRAMME)).first() is not None
+
+
+def build(wf: Workflow) -> str:
+    """Fill the store with the seed-1 programme and a few months of its history; return its name."""
+    real = replace(wf)
+    wf.actor = COORDINATOR[1]
+    try:
+        _at(wf, 2020, 6, 23)
+        wf.add_programme(PROGRAMME, SIGNED_ON, kind="preincubation")
+        for p in PARTNERS:
+            wf.add_partner(p, PROGRAMME, kind="departement")
+        wf.add_person(*COORDINATOR, ["coordinator"])
+        for c in COACHES:
+            wf.add_person(*c, ["coach"])
+        wf.add_person(*COMMITTEE, ["committee"])
+        for _, _, person, *_ in TEAMS:
+            wf.add_person(*person, ["intrapreneur"])
+
+        # Phase 1: the call for projects (late June).
+        _at(wf, 2020, 6, 26)
+        for name, partner, person, coach, problem, _ in TEAMS:
+            wf.add_team(name, PROGRAMME, partner, problem=problem, intrapreneurs=[person[1]],
+                        days_per_week=1 if coach is not None else None,
+                        coach=COACHES[coach][1] if coach is not None else None)
+        _at(wf, 2020, 7, 1)
+        for name, *_, end in TEAMS:
+            if end != "call_for_projects":
+                wf.advance(name, "submit")
+
+        # Phase 2: selection by both parties, on the three criteria.
+        _at(wf, 2020, 7, 3)
+        for name, *_, end in TEAMS:
+            if end == "selection":
+                wf.assess(name, real=True, major=True, actionable=True, note="Problème documenté par le service.")
+                wf.agree(name, "partner")
+            elif end == "not_selected":
+                wf.assess(name, real=True, major=False, actionable=True, note="Ampleur limitée.")
+            elif end != "call_for_projects":
+                wf.assess(name, real=True, major=True, actionable=True)
+                wf.agree(name, "partner")
+                wf.agree(name, "operator")
+        _at(wf, 2020, 7, 6, 9)  # the launch seminar
+        for name, *_, end in TEAMS:
+            if end == "not_selected":
+                wf.advance(name, "reject", reason="Problème jugé non majeur par les deux parties.")
+            elif end not in ("call_for_projects", "selection"):
+                wf.advance(name, "select")
+
+        # Phase 3: investigation, weekly coaching; one team stops.
+        _at(wf, 2020, 9, 14)
+        wf.advance("Cantines des collèges", "abandon", reason="L'intrapreneure a changé de poste.")
+        _at(wf, 2020, 10, 5)
+        for name, *_, end in TEAMS:
+            if end in ("poc_committee", "incubation_decision", "incubated", "not_incubated"):
+                wf.poc(name, f"Prototype testé auprès d'usagers ({name}).", "https://beta.gouv.fr/")
+                wf.committee(name, on=date(2020, 11, 5) if end != "poc_committee" else date(2020, 12, 10))
+                wf.advance(name, "present")
+
+        # Phases 4 and 5: the strategic committee hears them, then decides.
+        _at(wf, 2020, 11, 5, 16)
+        wf.actor = COMMITTEE[1]
+        for name, *_, end in TEAMS:
+            if end in ("incubation_decision", "incubated", "not_incubated"):
+                wf.committee(name, opinion="Impact mesuré prometteur." if end != "not_incubated"
+                             else "Problème réel mais déjà traité par l'État.")
+        wf.actor = COORDINATOR[1]
+        for name, *_, end in TEAMS:
+            if end in ("incubation_decision", "incubated", "not_incubated"):
+                wf.advance(name, "hear")
+        _at(wf, 2020, 11, 12)
+        wf.advance("Informations préoccupantes", "incubate", reason="Convention d'incubation signée avec le Département.")
+        wf.advance("Signalements voirie", "decline", reason="Un service national existe déjà.")
+    finally:
+        wf.clock, wf.actor = real.clock, real.actor
+    return PROGRAMME

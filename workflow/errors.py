@@ -1,0 +1,41 @@
+"""Errors the library raises; each carries the CLI exit code of DESIGN.md's contract."""
+
+from __future__ import annotations
+
+
+class PreincubError(Exception):
+    """Refused by a rule, not found, or invalid data: exit 1. The message says what to do."""
+
+    exit_code = 1
+
+    def __init__(self, en: str, fr: str | None = None) -> None:
+        super().__init__(en)
+        self.en = en
+        self.fr = fr or en
+
+    def text(self, lang: str = "fr") -> str:
+        return self.fr if lang == "fr" else self.en
+
+
+class NotFound(PreincubError):
+    pass
+
+
+class Invalid(PreincubError):
+    pass
+
+
+class Refused(PreincubError):
+    """A trigger whose guards are unmet; ``reasons`` lists every one."""
+
+    def __init__(self, en: str, fr: str, reasons: list) -> None:
+        super().__init__(en, fr)
+        self.reasons = reasons
+
+
+class StoreError(PreincubError):
+    """The store is missing, foreign, unreadable, or of another version."""
+
+
+class ChangedMeanwhile(PreincubError):
+    exit_code = 3

@@ -1,0 +1,135 @@
+"""The store's tables (SQLModel). Datetimes are stored in UTC and come back timezone-aware."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy.types import DateTime, TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite (naive storage) and PostgreSQL alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; pass an aware one")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+def _when() -> datetime:  # a column's type; values always come from the Clock
+    return Field(sa_type=UTCDateTime)
+
+
+class Programme(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    kind: str
+    signed_on: date  # the day the agreement takes effect
+    months: int
+    capacity: int
+    min_days_per_week: float
+    created_at: datetime = _when()
+
+
+class Partner(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("programme_id", "name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    programme_id: int = Field(foreign_key="programme.id")
+    name: str
+    kind: str
+
+
+class Person(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    email: str = Field(unique=True)  # stored lower-case
+    created_at: datetime = _when()
+
+
+class PersonRole(SQLModel, table=True):
+    __tablename__ = "person_role"
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    role: str = Field(primary_key=True)
+
+
+class Team(SQLModel, table=True):
+    __table_args__ = (Index("ix_team_programme_phase", "programme_id", "phase"),)
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    programme_id: int = Field(foreign_key="programme.id")
+    partner_id: int | None = Field(default=None, foreign_key="partner.id")
+    problem: str | None = None
+    phase: str
+    phase_since: datetime = _when()
+    version: int = 1  # compare-and-swap: every change bumps it
+    poc_summary: str | None = None
+    poc_link: str | None = None
+    committee_on: date | None = None
+    committee_opinion: str | None = None
+    created_at: datetime = _when()
+
+
+class TeamMember(SQLModel, table=True):
+    __tablename__ = "team_member"
+    __table_args__ = (Index("ix_team_member_person", "person_id"),)
+    team_id: int = Field(foreign_key="team.id", primary_key=True)
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    role: str = Field(primary_key=True)  # intrapreneur, coach, sponsor
+    days_per_week: float | None = None  # an intrapreneur's time commitment
+
+
+class Assessment(SQLModel, table=True):
+    team_id: int = Field(foreign_key="team.id", primary_key=True)
+    real: bool | None = None
+    major: bool | None = None
+    actionable: bool | None = None
+    note: str | None = None
+    at: datetime = _when()
+    actor: str
+
+
+class Agreement(SQLModel, table=True):
+    team_id: int = Field(foreign_key="team.id", primary_key=True)
+    party: str = Field(primary_key=True)  # partner, operator
+    at: datetime = _when()
+    actor: str
+
+
+class PhasePeriod(SQLModel, table=True):
+    __tablename__ = "phase_period"
+    __table_args__ = (Index("ix_phase_period_team", "team_id", "start"),)
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id")
+    phase: str
+    start: datetime = _when()
+    end: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Event(SQLModel, table=True):
+    """The audit trail. Append-only: the code never updates or deletes a row, and the database refuses to."""
+
+    __table_args__ = (Index("ix_event_team", "team_id", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _when()
+    actor: str
+    team_id: int | None = Field(default=None, foreign_key="team.id")
+    action: str  # advance, team.add, team.edit, assess, agree, poc, committee, programme.add, ...
+    trigger: str | None = None
+    from_phase: str | None = None
+    to_phase: str | None = None
+    reason: str | None = None
+    forced: bool = False
+    data: str | None = None  # JSON

@@ -1,0 +1,83 @@
+"""Checks on what users type, each failing with one clear message (errors.Invalid)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+
+from workflow.errors import Invalid
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MAX_NAME = 200
+MAX_TEXT = 20_000
+
+
+def _control(text: str, allow_newlines: bool) -> bool:
+    return any(unicodedata.category(ch) == "Cc" and not (allow_newlines and ch in "\n\t") for ch in text)
+
+
+def name(value: str, what: str) -> str:
+    """A display name: accents and spaces welcome; not blank, one line, at most 200 characters."""
+    v = unicodedata.normalize("NFC", (value or "").strip())
+    if not v:
+        raise Invalid(f"the {what} name is empty", f"le nom ({what}) est vide")
+    if len(v) > MAX_NAME:
+        raise Invalid(f"the {what} name is longer than {MAX_NAME} characters", f"le nom ({what}) dépasse {MAX_NAME} caractères")
+    if _control(v, allow_newlines=False):
+        raise Invalid(f"the {what} name contains control characters", f"le nom ({what}) contient des caractères de contrôle")
+    return v
+
+
+def text(value: str | None, what: str) -> str | None:
+    """Free text (problem, note, reason): None stays None; blank is refused."""
+    if value is None:
+        return None
+    v = unicodedata.normalize("NFC", value.strip())
+    if not v:
+        raise Invalid(f"the {what} is empty", f"le texte ({what}) est vide")
+    if len(v) > MAX_TEXT:
+        raise Invalid(f"the {what} is longer than {MAX_TEXT} characters", f"le texte ({what}) dépasse {MAX_TEXT} caractères")
+    if _control(v, allow_newlines=True):
+        raise Invalid(f"the {what} contains control characters", f"le texte ({what}) contient des caractères de contrôle")
+    return v
+
+
+def email(value: str) -> str:
+    v = (value or "").strip().lower()
+    if not _EMAIL.match(v) or len(v) > 254 or _control(v, allow_newlines=False):
+        raise Invalid(f"{value!r} is not an e-mail address (expected name@example.org)",
+                      f"{value!r} n'est pas une adresse e-mail (attendu : nom@exemple.fr)")
+    return v
+
+
+def choice(value: str, allowed: tuple[str, ...], what: str) -> str:
+    if value not in allowed:
+        raise Invalid(f"unknown {what} {value!r}; choose one of: {', '.join(allowed)}",
+                      f"{what} inconnu(e) {value!r} ; choisissez parmi : {', '.join(allowed)}")
+    return value
+
+
+def number(value: float, what: str, low: float, high: float, *, integer: bool = False) -> float:
+    if integer and int(value) != value:
+        raise Invalid(f"{what} must be a whole number, got {value:g}", f"{what} doit être un nombre entier, reçu {value:g}")
+    if not (low <= value <= high):
+        raise Invalid(f"{what} must be between {low:g} and {high:g}, got {value:g}",
+                      f"{what} doit être entre {low:g} et {high:g}, reçu {value:g}")
+    return int(value) if integer else float(value)
+
+
+def plausible_date(d: date, what: str) -> date:
+    if not (2000 <= d.year <= 2100):
+        raise Invalid(f"{what} {d.isoformat()} is not a plausible date (2000-2100)",
+                      f"{what} {d.isoformat()} n'est pas une date plausible (2000-2100)")
+    return d
+
+
+def url(value: str | None) -> str | None:
+    if value is None:
+        return None
+    v = value.strip()
+    if not re.match(r"^https?://\S+$", v):
+        raise Invalid(f"{value!r} is not a web link (expected https://...)", f"{value!r} n'est pas un lien web (attendu https://...)")
+    return v
