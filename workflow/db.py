@@ -110,7 +110,10 @@ class Store:
             with Session(self._writer, expire_on_commit=False) as s:
                 with s.begin():
                     yield s
-        except IntegrityError as exc:  # a unique key taken by a concurrent writer: retrying gives the real answer
+        except IntegrityError as exc:
+            if not _unique_violation(exc):
+                raise
+            # A unique key taken by a concurrent writer after we checked: a retry gives the real answer.
             raise ChangedMeanwhile(f"the store changed meanwhile ({_first_line(exc)}), retry",
                                    f"la base a changé entre-temps ({_first_line(exc)}), réessayez") from None
         except OperationalError as exc:
@@ -121,6 +124,10 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _unique_violation(exc: IntegrityError) -> bool:
+    return getattr(exc.orig, "sqlstate", None) == "23505" or "UNIQUE constraint failed" in str(exc.orig)
 
 
 def _first_line(exc: Exception) -> str:

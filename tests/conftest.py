@@ -1,0 +1,75 @@
+"""Shared fixtures: a fresh store on SQLite always, and on PostgreSQL when PREINCUB_TEST_DATABASE_URL is set."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import date, datetime
+from urllib.parse import quote
+
+import pytest
+import sqlalchemy as sa
+
+from workflow import FixedClock, Workflow
+from workflow.clock import PARIS
+
+PG_URL = os.environ.get("PREINCUB_TEST_DATABASE_URL")
+COORD = "coord@example.org"
+
+
+def paris(*args: int) -> datetime:
+    return datetime(*args, tzinfo=PARIS)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """A URL to an empty database: a new SQLite file, or a new schema on the PostgreSQL test server."""
+    if request.param == "sqlite":
+        yield "sqlite:///" + str(tmp_path / "store.db")
+        return
+    if not PG_URL:
+        pytest.skip("PostgreSQL: set PREINCUB_TEST_DATABASE_URL to run the store tests there too")
+    schema = "t_" + uuid.uuid4().hex[:12]
+    admin = sa.create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
+    with admin.begin() as c:
+        c.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    base = admin.url.render_as_string(hide_password=False)
+    sep = "&" if "?" in base else "?"
+    yield f"{base}{sep}options={quote(f'-csearch_path={schema}')}"
+    with admin.begin() as c:
+        c.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+    admin.dispose()
+
+
+@pytest.fixture
+def clock():
+    return FixedClock(paris(2020, 7, 1, 10, 0))
+
+
+@pytest.fixture
+def wf(db_url, clock):
+    w = Workflow.open(db_url, clock=clock, actor=COORD, create=True)
+    yield w
+    w.close()
+
+
+def seed(w: Workflow, *, capacity: int | None = None, kind: str = "preincubation") -> str:
+    """A programme signed 23 June 2020 with one partner and the people a team needs."""
+    w.add_programme("Pré-incubation 2020", date(2020, 6, 23), kind=kind, capacity=capacity)
+    w.add_partner("Pas-de-Calais", "Pré-incubation 2020")
+    w.add_person("Coach Un", "coach@example.org", ["coach"])
+    w.add_person("Sponsor Un", "sponsor@example.org", ["sponsor"])
+    for i in range(12):
+        w.add_person(f"Agent {i}", f"agent{i}@example.org", ["intrapreneur"])
+    return "Pré-incubation 2020"
+
+
+def ready_team(w: Workflow, name: str, i: int = 0, *, days: float = 1) -> str:
+    """A team in selection that meets every guard of `select`."""
+    w.add_team(name, "Pré-incubation 2020", "Pas-de-Calais", problem="Un problème réel.",
+               intrapreneurs=[f"agent{i}@example.org"], coach="coach@example.org", days_per_week=days)
+    w.advance(name, "submit")
+    w.assess(name, real=True, major=True, actionable=True)
+    w.agree(name, "partner")
+    w.agree(name, "operator")
+    return name

@@ -1,0 +1,226 @@
+"""Firing triggers on stored teams: one transaction, compare-and-swap, guards from the database."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import COORD, paris, ready_team, seed
+from workflow import ChangedMeanwhile, FixedClock, Invalid, NotFound, Refused
+from workflow.api import Workflow
+from workflow.models import Event, PhasePeriod, Team
+
+
+def rows(w: Workflow, sql: str) -> list[tuple]:
+    with w.store.read() as s:
+        return [tuple(r) for r in s.execute(sa.text(sql))]
+
+
+def snapshot(w: Workflow) -> dict:
+    return {t: rows(w, f"SELECT * FROM {t} ORDER BY 1") for t in
+            ("team", "phase_period", "event", "team_member", "assessment", "agreement", "programme", "person")}
+
+
+def test_a_transition_writes_phase_history_and_event(wf):
+    seed(wf)
+    ready_team(wf, "Insertion RSA")
+    wf.clock = FixedClock(paris(2020, 7, 6, 9, 0))
+    ev = wf.advance("Insertion RSA", "select")
+    assert (ev["trigger"], ev["from"], ev["to"], ev["actor"], ev["forced"]) == \
+        ("select", "selection", "investigation", COORD, False)
+    assert ev["at"] == "2020-07-06T09:00:00+02:00"
+    t = wf.team("Insertion RSA")
+    assert (t["phase"], t["phase_since"]) == ("investigation", "2020-07-06T09:00:00+02:00")
+    assert [(p["phase"], p["start"], p["end"]) for p in t["phases"]] == [
+        ("call_for_projects", "2020-07-01T10:00:00+02:00", "2020-07-01T10:00:00+02:00"),
+        ("selection", "2020-07-01T10:00:00+02:00", "2020-07-06T09:00:00+02:00"),
+        ("investigation", "2020-07-06T09:00:00+02:00", None),
+    ]
+    moves = [(h["trigger"], h["from"], h["to"]) for h in wf.history("Insertion RSA") if h["action"] == "advance"]
+    assert moves == [("submit", "call_for_projects", "selection"), ("select", "selection", "investigation")]
+
+
+def test_the_whole_way_to_incubation(wf):
+    seed(wf)
+    ready_team(wf, "T")
+    wf.advance("T", "select")
+    with pytest.raises(Refused) as exc:
+        wf.advance("T", "present")
+    assert [u.code for u in exc.value.reasons] == ["poc", "committee_date"]
+    wf.poc("T", "Un prototype testé.", "https://example.org/poc")
+    wf.committee("T", on=date(2020, 12, 24))
+    with pytest.raises(Refused, match="after the deadline 2020-12-23"):
+        wf.advance("T", "present")
+    wf.committee("T", on=date(2020, 12, 10))
+    wf.advance("T", "present")
+    with pytest.raises(Refused, match="opinion"):
+        wf.advance("T", "hear")
+    wf.committee("T", opinion="Impact prometteur.")
+    wf.advance("T", "hear")
+    with pytest.raises(Refused, match="reason"):
+        wf.advance("T", "incubate")
+    wf.advance("T", "incubate", reason="Convention signée.")
+    t = wf.team("T")
+    assert t["phase"] == "incubated" and t["days_left"] is None
+    with pytest.raises(Invalid, match="final"):
+        wf.advance("T", "abandon", reason="x")
+    with pytest.raises(Invalid, match="cannot edit"):
+        wf.edit_team("T", problem="autre")
+
+
+def test_refusal_names_every_unmet_condition_and_writes_nothing(wf):
+    seed(wf)
+    wf.add_team("T", "Pré-incubation 2020", "Pas-de-Calais", problem="p", intrapreneurs=["agent0@example.org"])
+    wf.advance("T", "submit")
+    before = snapshot(wf)
+    with pytest.raises(Refused) as exc:
+        wf.advance("T", "select")
+    assert [u.code for u in exc.value.reasons] == [
+        "criterion_real", "criterion_major", "criterion_actionable", "agreement_partner", "agreement_operator",
+        "coach", "time"]
+    assert snapshot(wf) == before
+
+
+def test_force_needs_a_reason_and_is_recorded(wf):
+    seed(wf)
+    wf.add_team("T", "Pré-incubation 2020", "Pas-de-Calais", problem="p", intrapreneurs=["agent0@example.org"])
+    wf.advance("T", "submit")
+    with pytest.raises(Invalid, match="--force needs --reason"):
+        wf.advance("T", "select", force=True)
+    ev = wf.advance("T", "select", force=True, reason="Accord oral des deux parties.")
+    assert ev["forced"] is True and ev["reason"] == "Accord oral des deux parties."
+    assert "no coach (team edit --coach EMAIL)" in ev["data"]["overridden"]
+    # Forcing never makes a move outside the table.
+    with pytest.raises(Invalid, match="valid here: present, abandon"):
+        wf.advance("T", "incubate", force=True, reason="x")
+    # A --force whose guards were all met is not an override.
+    wf.poc("T", "s")
+    wf.committee("T", on=date(2020, 12, 1))
+    assert wf.advance("T", "present", force=True, reason="r")["forced"] is False
+
+
+def test_capacity_counts_selected_teams_not_dropped_ones(wf):
+    seed(wf, capacity=2)
+    for i, name in enumerate(("A", "B", "C")):
+        ready_team(wf, name, i)
+    wf.advance("A", "select")
+    wf.advance("B", "select")
+    with pytest.raises(Refused, match="programme full: 2 of 2"):
+        wf.advance("C", "select")
+    wf.advance("B", "abandon", reason="Mutation.")
+    wf.advance("C", "select")
+    assert wf.programme("Pré-incubation 2020")["places_taken"] == 2
+
+
+def test_deadline_and_time_commitment_come_from_the_programme(wf):
+    seed(wf, kind="fast")
+    ready_team(wf, "Trait d'union", days=2)
+    with pytest.raises(Refused) as exc:
+        wf.advance("Trait d'union", "select")
+    assert [u.code for u in exc.value.reasons] == ["sponsor", "time"]
+    wf.edit_team("Trait d'union", sponsor="sponsor@example.org", days_per_week=2.5)
+    wf.clock = FixedClock(paris(2020, 12, 24, 9, 0))
+    with pytest.raises(Refused, match="past its deadline"):
+        wf.advance("Trait d'union", "select")
+    wf.clock = FixedClock(paris(2020, 12, 23, 23, 59))
+    assert wf.advance("Trait d'union", "select")["to"] == "investigation"
+
+
+def test_a_failure_midway_leaves_nothing_half_done(wf, monkeypatch):
+    seed(wf)
+    ready_team(wf, "T")
+    before = snapshot(wf)
+
+    def crash(*a, **k):
+        raise RuntimeError("power cut")
+
+    monkeypatch.setattr(Workflow, "_event", crash)  # after the phase update and the periods, before commit
+    with pytest.raises(RuntimeError):
+        wf.advance("T", "select")
+    monkeypatch.undo()
+    assert snapshot(wf) == before
+    assert wf.advance("T", "select")["to"] == "investigation"
+
+
+def test_compare_and_swap_refuses_a_stale_version(wf, monkeypatch):
+    seed(wf)
+    ready_team(wf, "T")
+    real_write = type(wf.store).write
+
+    def write_after_someone_else(store):
+        # Another coordinator edits the team between our read and our write.
+        monkeypatch.setattr(type(wf.store), "write", real_write)
+        other = Workflow(wf.store, wf.clock, "other@example.org")
+        other.edit_team("T", problem="Énoncé corrigé.")
+        return real_write(store)
+
+    monkeypatch.setattr(type(wf.store), "write", write_after_someone_else)
+    before_version = wf.team("T")["version"]
+    with pytest.raises(ChangedMeanwhile, match="changed meanwhile, retry"):
+        wf.advance("T", "select")
+    t = wf.team("T")
+    assert t["phase"] == "selection" and t["version"] == before_version + 1
+    assert wf.advance("T", "select")["to"] == "investigation"
+
+
+def test_every_change_is_audited_with_its_actor(wf):
+    seed(wf)
+    ready_team(wf, "T")
+    actions = [(h["action"], h["actor"]) for h in wf.history("T")]
+    assert actions == [("team.add", COORD), ("advance", COORD), ("assess", COORD), ("agree", COORD),
+                       ("agree", COORD)]
+    with pytest.raises(Invalid, match="already agreed"):
+        wf.agree("T", "partner")
+
+
+def test_lookups_and_duplicates(wf):
+    seed(wf)
+    wf.add_team("Équipe à l'essai", "Pré-incubation 2020", "Pas-de-Calais")
+    with pytest.raises(NotFound, match="unknown team"):
+        wf.team("Nope")
+    with pytest.raises(NotFound, match="unknown programme"):
+        wf.add_team("X", "Nope", "Pas-de-Calais")
+    with pytest.raises(NotFound, match="unknown partner"):
+        wf.add_team("X", "Pré-incubation 2020", "Nord")
+    with pytest.raises(NotFound, match="unknown person"):
+        wf.add_team("X", "Pré-incubation 2020", "Pas-de-Calais", coach="who@example.org")
+    with pytest.raises(Invalid, match="does not have the role coach"):
+        wf.add_team("X", "Pré-incubation 2020", "Pas-de-Calais", coach="agent1@example.org")
+    with pytest.raises(Invalid, match="already exists"):
+        wf.add_team(" Équipe à l'essai ", "Pré-incubation 2020", "Pas-de-Calais")
+    with pytest.raises(Invalid, match="already exists"):
+        wf.add_person("Autre", "AGENT1@example.org", ["coach"])
+    with pytest.raises(Invalid, match="between 1 and 1000"):
+        wf.add_programme("Q", date(2021, 1, 1), capacity=0)
+    with pytest.raises(Invalid, match="between 0.5 and 5"):
+        wf.add_team("X", "Pré-incubation 2020", "Pas-de-Calais", intrapreneurs=["agent1@example.org"],
+                    days_per_week=7)
+    assert [t["name"] for t in wf.status()] == ["Équipe à l'essai"]
+
+
+def test_status_is_one_row_per_team_with_deadline(wf):
+    seed(wf)
+    ready_team(wf, "B")
+    wf.add_team("A", "Pré-incubation 2020", "Pas-de-Calais")
+    wf.clock = FixedClock(paris(2020, 11, 16, 12, 0))
+    assert wf.status() == [
+        {"name": "A", "programme": "Pré-incubation 2020", "partner": "Pas-de-Calais", "phase": "call_for_projects",
+         "phase_since": "2020-07-01T10:00:00+02:00", "coach": None, "deadline": "2020-12-23", "days_left": 37},
+        {"name": "B", "programme": "Pré-incubation 2020", "partner": "Pas-de-Calais", "phase": "selection",
+         "phase_since": "2020-07-01T10:00:00+02:00", "coach": "coach@example.org", "deadline": "2020-12-23",
+         "days_left": 37},
+    ]
+    assert [t["name"] for t in wf.status(phase="selection")] == ["B"]
+
+
+def test_the_stored_times_are_utc(wf):
+    seed(wf)
+    wf.add_team("T", "Pré-incubation 2020", "Pas-de-Calais")
+    with wf.store.read() as s:
+        since = s.get(Team, 1).phase_since
+        ev = s.execute(sa.select(Event.at)).scalars().first()
+        start = s.execute(sa.select(PhasePeriod.start)).scalar()
+    assert since.utcoffset().total_seconds() == 0 and since.hour == 8  # 10:00 in Paris in summer
+    assert ev.hour == 8 and start.hour == 8

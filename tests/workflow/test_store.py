@@ -1,0 +1,111 @@
+"""The store: migrations from empty, schema versions, foreign files, append-only audit."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from workflow import StoreError, Workflow
+from workflow.db import HEAD_REVISION, KNOWN_REVISIONS, alembic_config, open_store, resolve_url
+from workflow.models import SQLModel
+
+
+def test_revision_constants_match_the_scripts():
+    script = ScriptDirectory.from_config(alembic_config())
+    assert script.get_current_head() == HEAD_REVISION
+    assert set(KNOWN_REVISIONS) == {r.revision for r in script.walk_revisions()}
+
+
+def test_migrations_from_empty_match_the_models(db_url):
+    store = open_store(db_url, create=True)
+    with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+        rev = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+    store.close()
+    assert diff == []
+    assert rev == HEAD_REVISION
+
+
+def test_init_is_idempotent_and_keeps_data(db_url, clock):
+    w = Workflow.open(db_url, clock=clock, create=True)
+    w.add_programme("P", date(2020, 6, 23))
+    w.close()
+    w = Workflow.open(db_url, clock=clock, create=True)
+    assert [p["name"] for p in w.programmes()] == ["P"]
+    w.close()
+
+
+def test_a_newer_store_is_refused(db_url):
+    open_store(db_url, create=True).close()
+    eng = sa.create_engine(resolve_url(db_url))
+    with eng.begin() as c:
+        c.execute(sa.text("UPDATE alembic_version SET version_num = '9999'"))
+    eng.dispose()
+    for create in (False, True):
+        with pytest.raises(StoreError, match="newer preincub"):
+            open_store(db_url, create=create)
+
+
+def test_an_empty_database_needs_init(db_url):
+    with pytest.raises(StoreError, match="preincub init"):
+        open_store(db_url)
+
+
+def test_a_foreign_database_is_refused_even_by_init(db_url):
+    eng = sa.create_engine(resolve_url(db_url))
+    with eng.begin() as c:
+        c.execute(sa.text("CREATE TABLE invoices (id INTEGER PRIMARY KEY)"))
+    eng.dispose()
+    for create in (False, True):
+        with pytest.raises(StoreError, match="not preincub's"):
+            open_store(db_url, create=create)
+
+
+def test_a_missing_file_is_not_created_by_a_read(tmp_path):
+    path = tmp_path / "nothing.db"
+    with pytest.raises(StoreError, match="preincub init"):
+        open_store(str(path))
+    assert not path.exists()
+
+
+def test_a_file_that_is_not_a_database(tmp_path):
+    path = tmp_path / "notes.db"
+    path.write_bytes(b"this is not sqlite\n" * 100)
+    before = path.read_bytes()
+    for create in (False, True):
+        with pytest.raises(StoreError, match="not an SQLite database"):
+            open_store(str(path), create=create)
+    assert path.read_bytes() == before
+
+
+def test_sqlite_runs_in_wal_with_foreign_keys(tmp_path):
+    store = open_store(str(tmp_path / "s.db"), create=True)
+    with store.engine.connect() as c:
+        assert c.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert c.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert c.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+    store.close()
+
+
+def test_the_audit_trail_refuses_update_and_delete(wf):
+    wf.add_programme("P", date(2020, 6, 23))
+    for sql in ("UPDATE event SET actor = 'someone else'", "DELETE FROM event"):
+        with pytest.raises(sa.exc.DBAPIError, match="append-only"):
+            with wf.store.write() as s:
+                s.execute(sa.text(sql))
+    with wf.store.read() as s:
+        assert s.execute(sa.text("SELECT actor FROM event")).scalars().all() == ["coord@example.org"]
+
+
+def test_default_location_is_the_user_data_dir(monkeypatch, tmp_path):
+    monkeypatch.delenv("PREINCUB_DB", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    assert resolve_url(None) == f"sqlite:///{tmp_path}/preincub/preincub.db"
+    monkeypatch.setenv("PREINCUB_DB", str(tmp_path / "x.db"))
+    assert resolve_url(None) == f"sqlite:///{tmp_path}/x.db"
+    assert resolve_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
