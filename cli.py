@@ -35,6 +35,12 @@ LABELS = {
     "poc": ("Preuve de concept", "Proof of concept"), "committee": ("Comité", "Committee"),
     "history": ("Historique des phases", "Phase history"), "min_days": ("Jours/semaine min.", "Min. days/week"),
     "yes": ("oui", "yes"), "no": ("non", "no"), "none": ("—", "—"),
+    "last_checkin": ("Dernier point", "Last check-in"), "coaching": ("Points hebdo.", "Weekly check-ins"),
+    "id": ("N°", "ID"), "on": ("Le", "On"), "week": ("Semaine", "Week"), "author": ("Auteur", "Author"),
+    "notes": ("Notes", "Notes"), "hours": ("Heures", "Hours"), "mood": ("Moral", "Mood"),
+    "missed": ("manqué", "missed"), "missing": ("Semaines sans point", "Weeks without check-in"),
+    "held": ("tenus", "held"), "expected": ("attendus", "expected"), "per_week": ("h/semaine", "h/week"),
+    "shortfall": ("sous l'engagement", "below the commitment"),
 }
 
 
@@ -394,10 +400,14 @@ def team_committee(name, on, opinion) -> None:
 
 
 def _status_table(rows: list[dict], title: str | None = None) -> None:
-    t = Table(L("team"), L("partner"), L("phase"), L("since"), L("coach"), L("days_left"), title=title)
+    t = Table(L("team"), L("partner"), L("phase"), L("since"), L("coach"), L("last_checkin"), L("days_left"),
+              title=title)
     for r in rows:
+        last = r["last_checkin"] or L("none")
+        if r["drifting"]:
+            last = f"[red]{last} ⚠ {r['weeks_missing']}[/red]"
         t.add_row(r["name"], r["partner"] or L("none"), phase_label(r["phase"]), _when(r["phase_since"], False),
-                  r["coach"] or L("none"), _days(r["days_left"]))
+                  r["coach"] or L("none"), last, _days(r["days_left"]))
     console().print(t)
 
 
@@ -437,11 +447,114 @@ def team_show(name, as_json) -> None:
         (L("agreements"), ", ".join(t["agreements"]) or L("none")),
         (L("poc"), t["poc"]["summary"] or L("none")),
         (L("committee"), f"{t['committee']['on'] or L('none')} — {t['committee']['opinion'] or L('none')}"),
+        (L("coaching"), _coaching_line(t["coaching"])),
         (L("history"), " → ".join(f"{phase_label(p['phase'])} ({_when(p['start'], False)})" for p in t["phases"])),
     ]
     for k, v in rows:
         g.add_row(k, v)
     console().print(g)
+
+
+def _coaching_line(c: dict) -> str:
+    line = f"{c['weeks_held']}/{c['weeks_expected']} {L('held')}, {L('last_checkin').lower()} {c['last_checkin'] or L('none')}"
+    if c["weeks_missing"]:
+        line += f"; [red]{L('missing').lower()}: {', '.join(c['weeks_missing'])}[/red]"
+    if c["hours_per_week"] is not None:
+        line += f"; {c['hours_per_week']:g} {L('per_week')}"
+        if c["hours_committed"] is not None:
+            line += f" / {c['hours_committed']:g}"
+        if c["hours_shortfall"]:
+            line += f" [red]({L('shortfall')})[/red]"
+    return line
+
+
+# ---- check-ins -----------------------------------------------------------------------------
+
+@app.group()
+def checkin() -> None:
+    """Coaches' weekly check-ins (points hebdomadaires) with teams in investigation."""
+
+
+def _notes(notes: str | None, missed: bool) -> str | None:
+    """--notes TEXT, '-' for stdin, or $EDITOR when omitted on a terminal (as git commit does)."""
+    if notes == "-":
+        return click.get_text_stream("stdin").read()
+    if notes is None and not missed and sys.stdin.isatty() and sys.stdout.isatty():
+        text = click.edit("\n# Notes du point hebdomadaire. Les lignes commençant par # sont ignorées.\n")
+        if text is None:
+            raise click.UsageError("no notes written: check-in not logged")
+        return "\n".join(line for line in text.splitlines() if not line.startswith("#"))
+    return notes
+
+
+def _checkin_options(f):
+    for opt in reversed([
+        click.option("--on", "on", type=DATE, help="The day it was held [default: today]."),
+        click.option("--notes", help="What was said; '-' reads stdin; omitted on a terminal: $EDITOR."),
+        click.option("--blockers"),
+        click.option("--next-steps"),
+        click.option("--hours", type=float, help="The intrapreneur's hours on the project that week."),
+        click.option("--mood", type=click.IntRange(1, 5), help="1 (bad) to 5 (great)."),
+        click.option("--reason", help="Why the check-in was missed (with --missed)."),
+    ]):
+        f = opt(f)
+    return f
+
+
+@checkin.command(name="log")
+@click.argument("team_name", metavar="TEAM")
+@_checkin_options
+@click.option("--missed", is_flag=True, help="Record that this week's check-in did not take place.")
+def checkin_log(team_name, on, notes, blockers, next_steps, hours, mood, reason, missed) -> None:
+    """Log a check-in. Example: preincub checkin log "Insertion RSA" --notes "Entretiens usagers" --hours 7"""
+    c = _ctx().wf().log_checkin(team_name, on=on, notes=_notes(notes, missed), blockers=blockers,
+                                next_steps=next_steps, hours=hours, mood=mood, missed=missed, reason=reason)
+    click.echo(f"check-in #{c['id']} logged for {c['team']!r}, week {c['week']}")
+
+
+@checkin.command(name="edit")
+@click.argument("checkin_id", metavar="ID", type=int)
+@_checkin_options
+def checkin_edit(checkin_id, on, notes, blockers, next_steps, hours, mood, reason) -> None:
+    """Correct a check-in (its author or a coordinator, within 7 days); the change is audited."""
+    c = _ctx().wf().edit_checkin(checkin_id, on=on, notes=_notes(notes, True), blockers=blockers,
+                                 next_steps=next_steps, hours=hours, mood=mood, reason=reason)
+    click.echo(f"check-in #{c['id']} corrected")
+
+
+@checkin.command(name="list")
+@click.option("--team")
+@click.option("--coach", metavar="EMAIL", help="Check-ins logged by this person.")
+@click.option("--week", metavar="YYYY-Www", help="One ISO week, e.g. 2020-W30.")
+@click.option("--since", type=DATE)
+@json_option
+def checkin_list(team, coach, week, since, as_json) -> None:
+    """List check-ins, oldest first."""
+    rows = _ctx().wf().checkins(team=team, coach=coach, week=week, since=since)
+    if as_json:
+        return emit_json(rows)
+    t = Table(L("id"), L("team"), L("on"), L("week"), L("author"), L("notes"), L("hours"), L("mood"))
+    for c in rows:
+        notes = f"[yellow]{L('missed')}: {c['reason']}[/yellow]" if c["missed"] else (c["notes"] or "")
+        t.add_row(str(c["id"]), c["team"], c["on"], c["week"], c["author"], notes,
+                  "" if c["hours"] is None else f"{c['hours']:g}", "" if c["mood"] is None else str(c["mood"]))
+    console().print(t)
+
+
+@checkin.command(name="gaps")
+@click.option("--programme")
+@click.option("--weeks", type=int, help="Only the last N weeks.")
+@json_option
+def checkin_gaps(programme, weeks, as_json) -> None:
+    """Teams in investigation with weeks that have no check-in, oldest gap first."""
+    rows = _ctx().wf().gaps(programme, weeks)
+    if as_json:
+        return emit_json(rows)
+    t = Table(L("team"), L("coach"), L("coaching"), L("missing"), L("last_checkin"))
+    for r in rows:
+        t.add_row(r["team"], r["coach"] or L("none"), f"{r['weeks_held']}/{r['weeks_expected']}",
+                  ", ".join(r["weeks_missing"]), r["last_checkin"] or L("none"))
+    console().print(t)
 
 
 # ---- the workflow ------------------------------------------------------------------------------

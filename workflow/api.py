@@ -13,11 +13,13 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 import states
-from workflow import validate
+from workflow import permissions, validate
+from workflow.checkins import CheckIns
 from workflow.clock import Clock, paris
 from workflow.db import Store, open_store
 from workflow.deadlines import days_left, deadline
-from workflow.errors import ChangedMeanwhile, Invalid, NotFound, Refused
+from workflow.errors import ChangedMeanwhile, Forbidden, Invalid, NotFound, Refused
+from workflow.settings import Settings
 from workflow.models import (
     Agreement,
     Assessment,
@@ -33,8 +35,10 @@ from workflow.models import (
 
 PROGRAMME_KINDS = tuple(states.KINDS)
 PARTNER_KINDS = ("departement", "region", "other")
-ROLES = ("coordinator", "coach", "intrapreneur", "sponsor", "committee")
+ROLES = permissions.ROLES
+SYSTEM = " (system user)"
 MEMBER_ROLES = ("intrapreneur", "coach", "sponsor")
+DRIFTING_WEEKS = 2  # status marks a team in investigation with this many weeks without a check-in
 
 
 def iso(dt: datetime | None) -> str | None:
@@ -48,25 +52,107 @@ def iso_date(d: date | None) -> str | None:
 def default_actor() -> str:
     """The system user name, recorded as such when no ``--as`` is given."""
     try:
-        return f"{getpass.getuser()} (system user)"
+        return getpass.getuser() + SYSTEM
     except Exception:  # no user name in this environment
-        return "unknown (system user)"
+        return "unknown" + SYSTEM
 
 
 @dataclass
-class Workflow:
+class Workflow(CheckIns):
     """One store, one clock, one acting person."""
 
     store: Store
     clock: Clock = field(default_factory=Clock)
-    actor: str = field(default_factory=default_actor)
+    actor: str = field(default_factory=default_actor)  # an e-mail (--as), or "<login> (system user)"
+    settings: Settings = field(default_factory=Settings.from_env)
+    _people: dict[str, tuple[int, frozenset[str]]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def open(cls, db: str | None = None, *, clock: Clock | None = None, actor: str | None = None,
              create: bool = False) -> Workflow:
-        """Open (``create``: create or upgrade) the store at ``db`` (path or URL; default: user data dir)."""
+        """Open (``create``: create or upgrade) the store at ``db`` (path or URL; default: user data dir).
+
+        On a store with nobody in it yet, ``create`` records the acting person as its first
+        coordinator, so whoever runs ``init`` (or ``demo``) is never locked out.
+        """
         who = validate.email(actor) if actor else default_actor()
-        return cls(open_store(db, create=create), clock or Clock(), who)
+        wf = cls(open_store(db, create=create), clock or Clock(), who)
+        if create:
+            wf._bootstrap()
+        return wf
+
+    def _bootstrap(self) -> None:
+        with self.store.write() as s:
+            if s.exec(select(Person.id)).first() is not None:
+                return
+            if self.actor.endswith(SYSTEM):
+                login = self.actor[: -len(SYSTEM)]
+                person = Person(name=login, email=f"{login}@localhost", login=login, created_at=self.clock.now())
+            else:
+                person = Person(name=self.actor.split("@")[0], email=self.actor, created_at=self.clock.now())
+            s.add(person)
+            s.flush()
+            s.add(PersonRole(person_id=person.id, role="coordinator"))
+            self._event(s, "person.add", data={"email": person.email, "roles": ["coordinator"], "first": True})
+
+    # ---- who is acting -------------------------------------------------------------------
+
+    def _me(self, s: Session) -> tuple[int, frozenset[str]]:
+        """The acting person's id and roles; an actor who is not in the store is refused."""
+        hit = self._people.get(self.actor)
+        if hit is not None:
+            return hit
+        if self.actor.endswith(SYSTEM):
+            login = self.actor[: -len(SYSTEM)]
+            p = s.exec(select(Person).where(Person.login == login)).first()
+            if p is None:
+                raise Forbidden(f"you are acting as the system user {login!r}, who is not a person in this store; "
+                                "pass --as EMAIL (or set PREINCUB_USER)",
+                                f"vous agissez en tant qu'utilisateur système {login!r}, inconnu de cette base ; "
+                                "passez --as EMAIL (ou PREINCUB_USER)")
+        else:
+            p = s.exec(select(Person).where(Person.email == self.actor)).first()
+            if p is None:
+                raise Forbidden(f"unknown acting person {self.actor} (--as); ask a coordinator to add you "
+                                "(preincub person add)",
+                                f"personne inconnue {self.actor} (--as) ; demandez à un coordinateur de vous ajouter "
+                                "(preincub person add)")
+        roles = frozenset(s.exec(select(PersonRole.role).where(PersonRole.person_id == p.id)).all())
+        self._people[self.actor] = (p.id, roles)
+        return p.id, roles
+
+    def _ties(self, s: Session, team_id: int) -> frozenset[str]:
+        me, _ = self._me(s)
+        return frozenset(s.exec(select(TeamMember.role).where(TeamMember.team_id == team_id,
+                                                              TeamMember.person_id == me)).all())
+
+    def _require(self, s: Session, action: str, team: Team | None = None) -> None:
+        """Refuse, with who is acting and what role is needed, unless the table allows ``action``."""
+        _, roles = self._me(s)
+        sc = permissions.scope(action, roles)
+        if sc == permissions.ANY or (sc == permissions.OWN and team is not None
+                                     and permissions.allowed(action, roles, self._ties(s, team.id))):
+            return
+        en, fr = permissions.ACTIONS[action]
+        need = " or ".join(permissions.roles_allowed(action))
+        mine = ", ".join(sorted(roles)) or "none"
+        if sc == permissions.OWN and team is not None:
+            raise Forbidden(f"acting as {self.actor} ({mine}), you may not {en} for {team.name!r}: it is not one of your teams",
+                            f"en tant que {self.actor} ({mine}), vous ne pouvez pas {fr} pour {team.name!r} : "
+                            "ce n'est pas une de vos équipes")
+        raise Forbidden(f"acting as {self.actor} ({mine}), you may not {en}: it needs the role {need}",
+                        f"en tant que {self.actor} ({mine}), vous ne pouvez pas {fr} : il faut le rôle {need}")
+
+    def _visible_teams(self, s: Session):
+        """None when the actor reads every team, else a subquery of the team ids they may read."""
+        me, roles = self._me(s)
+        sc = permissions.scope("read", roles)
+        if sc == permissions.ANY:
+            return None
+        own = [r for r in roles if permissions.TABLE["read"].get(r) == permissions.OWN]
+        if sc is None or not own:
+            self._require(s, "read")
+        return select(TeamMember.team_id).where(TeamMember.person_id == me, TeamMember.role.in_(own))
 
     def close(self) -> None:
         self.store.close()
@@ -140,6 +226,7 @@ class Workflow:
         mind = validate.number(rules.min_days_per_week if min_days_per_week is None else min_days_per_week,
                                "--min-days-per-week", 0.5, 5)
         with self.store.write() as s:
+            self._require(s, "manage")
             if s.exec(select(Programme.id).where(Programme.name == name)).first() is not None:
                 raise Invalid(f"a programme named {name!r} already exists", f"un programme nommé {name!r} existe déjà")
             p = Programme(name=name, kind=kind, signed_on=signed_on, months=months, capacity=capacity,
@@ -166,16 +253,19 @@ class Workflow:
 
     def programmes(self) -> list[dict]:
         with self.store.read() as s:
+            self._visible_teams(s)
             return [self._programme_dict(s, p) for p in s.exec(select(Programme).order_by(Programme.signed_on, Programme.name))]
 
     def programme(self, name: str) -> dict:
         with self.store.read() as s:
+            self._visible_teams(s)
             return self._programme_dict(s, self._programme(s, name))
 
     def add_partner(self, name: str, programme: str, *, kind: str = "departement") -> dict:
         name = validate.name(name, "partner")
         validate.choice(kind, PARTNER_KINDS, "partner kind")
         with self.store.write() as s:
+            self._require(s, "manage")
             p = self._programme(s, programme)
             if s.exec(select(Partner.id).where(Partner.programme_id == p.id, Partner.name == name)).first():
                 raise Invalid(f"{name!r} is already a partner of {p.name!r}", f"{name!r} est déjà partenaire de {p.name!r}")
@@ -191,6 +281,7 @@ class Workflow:
                           "donnez au moins un --role (" + "|".join(ROLES) + ")")
         roles = sorted({validate.choice(r, ROLES, "role") for r in roles})
         with self.store.write() as s:
+            self._require(s, "manage")
             if s.exec(select(Person.id).where(Person.email == addr)).first():
                 raise Invalid(f"a person with the e-mail {addr} already exists", f"une personne avec l'e-mail {addr} existe déjà")
             person = Person(name=name, email=addr, created_at=self.clock.now())
@@ -202,6 +293,7 @@ class Workflow:
 
     def people(self, role: str | None = None) -> list[dict]:
         with self.store.read() as s:
+            self._require(s, "read")  # names and e-mails of everyone: those who read every team
             q = select(Person.name, Person.email, PersonRole.role).join(PersonRole, PersonRole.person_id == Person.id)
             if role:
                 validate.choice(role, ROLES, "role")
@@ -218,6 +310,7 @@ class Workflow:
                  days_per_week: float | None = None) -> dict:
         name = validate.name(name, "team")
         with self.store.write() as s:
+            self._require(s, "manage")
             prog = self._programme(s, programme)
             if s.exec(select(Team.id).where(Team.name == name)).first():
                 raise Invalid(f"a team named {name!r} already exists", f"une équipe nommée {name!r} existe déjà")
@@ -279,8 +372,10 @@ class Workflow:
         s.flush()
         return changes
 
-    def _open_team(self, s: Session, name: str, allowed: Sequence[str] | None = None, what: str = "") -> Team:
+    def _open_team(self, s: Session, name: str, allowed: Sequence[str] | None = None, what: str = "",
+                   action: str = "manage") -> Team:
         team = self._team(s, name)
+        self._require(s, action, team)
         if states.PHASES[team.phase].terminal or (allowed is not None and team.phase not in allowed):
             ph = states.PHASES[team.phase]
             where = ", ".join(allowed) if allowed else "a phase that is not final"
@@ -322,7 +417,7 @@ class Workflow:
         """The three criteria of the selection: real, major, actionable (réel, majeur, actionnable)."""
         note = validate.text(note, "note")
         with self.store.write() as s:
-            t = self._open_team(s, team, ("call_for_projects", "selection"), "assess")
+            t = self._open_team(s, team, ("call_for_projects", "selection"), "assess", "decide")
             a = s.get(Assessment, t.id) or Assessment(team_id=t.id, actor=self.actor, at=self.clock.now())
             a.real, a.major, a.actionable, a.note = real, major, actionable, note
             a.at, a.actor = self.clock.now(), self.actor
@@ -335,7 +430,7 @@ class Workflow:
         """Record one party's agreement to select the team (both are needed: partner and operator)."""
         validate.choice(party, states.PARTIES, "party")
         with self.store.write() as s:
-            t = self._open_team(s, team, ("call_for_projects", "selection"), "agree")
+            t = self._open_team(s, team, ("call_for_projects", "selection"), "agree", "decide")
             if s.get(Agreement, (t.id, party)) is not None:
                 raise Invalid(f"the {party} already agreed to {t.name!r}", f"la partie {party} a déjà donné son accord pour {t.name!r}")
             s.add(Agreement(team_id=t.id, party=party, at=self.clock.now(), actor=self.actor))
@@ -360,7 +455,10 @@ class Workflow:
             raise Invalid("give --on DATE, --opinion TEXT, or both", "donnez --on DATE, --opinion TEXT, ou les deux")
         opinion = validate.text(opinion, "opinion")
         with self.store.write() as s:
-            t = self._open_team(s, team, ("investigation", "poc_committee"), "record the committee for")
+            t = self._open_team(s, team, ("investigation", "poc_committee"), "record the committee for",
+                                "manage" if on is not None else "opinion")
+            if on is not None and opinion is not None:
+                self._require(s, "opinion", t)
             data: dict[str, Any] = {}
             if on is not None:
                 t.committee_on = validate.plausible_date(on, "committee date")
@@ -407,6 +505,7 @@ class Workflow:
         """Which triggers may fire now; for each blocked one, every unmet condition."""
         with self.store.read() as s:
             t = self._team(s, team)
+            self._require(s, "read", t)
             available, blocked = states.check(self._view(s, t))
             return {
                 "team": t.name, "phase": t.phase, "available": available,
@@ -426,6 +525,7 @@ class Workflow:
                           "--force demande --reason : dites pourquoi les règles sont contournées")
         with self.store.read() as s:
             seen = self._team(s, team)
+            self._require(s, "decide", seen)
         with self.store.write() as s:
             # Serialise moves within a programme, so capacity is counted under the lock (PostgreSQL;
             # SQLite's BEGIN IMMEDIATE already serialises every writer).
@@ -472,6 +572,7 @@ class Workflow:
         """The team's audit trail, oldest first."""
         with self.store.read() as s:
             t = self._team(s, team)
+            self._require(s, "read", t)
             return [self._event_dict(e) for e in s.exec(select(Event).where(Event.team_id == t.id).order_by(Event.id))]
 
     def _team_dict(self, s: Session, t: Team) -> dict:
@@ -484,6 +585,9 @@ class Workflow:
         members = {r: [{"name": n, "email": e, **({"days_per_week": d} if r == "intrapreneur" else {})}
                        for (role, n, e, d) in rows if role == r] for r in MEMBER_ROLES}
         a = s.get(Assessment, t.id)
+        intra = members["intrapreneur"]
+        commitment = (min(p["days_per_week"] for p in intra)
+                      if intra and all(p["days_per_week"] is not None for p in intra) else None)
         periods = s.exec(select(PhasePeriod).where(PhasePeriod.team_id == t.id).order_by(PhasePeriod.start, PhasePeriod.id)).all()
         return {
             "name": t.name, "programme": prog.name, "partner": partner.name if partner else None,
@@ -498,12 +602,15 @@ class Workflow:
             "poc": {"summary": t.poc_summary, "link": t.poc_link},
             "committee": {"on": iso_date(t.committee_on), "opinion": t.committee_opinion},
             "phases": [{"phase": p.phase, "start": iso(p.start), "end": iso(p.end)} for p in periods],
+            "coaching": self._coaching_of(s, t, commitment),
             "version": t.version,
         }
 
     def team(self, name: str) -> dict:
         with self.store.read() as s:
-            return self._team_dict(s, self._team(s, name))
+            t = self._team(s, name)
+            self._require(s, "read", t)
+            return self._team_dict(s, t)
 
     def status(self, programme: str | None = None, phase: str | None = None) -> list[dict]:
         """One row per team, from one set-based query (no Machine, no query per team)."""
@@ -512,26 +619,36 @@ class Workflow:
         coach = (select(TeamMember.team_id, sa.func.min(Person.email).label("email"))
                  .join(Person, Person.id == TeamMember.person_id)
                  .where(TeamMember.role == "coach").group_by(TeamMember.team_id).subquery())
-        q = (select(Team.name, Programme.name, Partner.name, Team.phase, Team.phase_since, coach.c.email,
+        q = (select(Team.id, Team.name, Programme.name, Partner.name, Team.phase, Team.phase_since, coach.c.email,
                     Programme.signed_on, Programme.months)
              .join(Programme, Programme.id == Team.programme_id)
              .outerjoin(Partner, Partner.id == Team.partner_id)
              .outerjoin(coach, coach.c.team_id == Team.id))
         today = self.clock.today()
+        teams = select(Team.id)
         with self.store.read() as s:
             if programme is not None:
-                q = q.where(Team.programme_id == self._programme(s, programme).id)
+                teams = teams.where(Team.programme_id == self._programme(s, programme).id)
             if phase is not None:
-                q = q.where(Team.phase == phase)
+                teams = teams.where(Team.phase == phase)
+            mine = self._visible_teams(s)
+            if mine is not None:
+                teams = teams.where(Team.id.in_(mine))
+            if teams.whereclause is not None:
+                q = q.where(Team.id.in_(teams))
             rows = s.execute(q.order_by(Programme.name, Team.name)).all()
+            marks = self._coaching_marks(s, teams)
         dues: dict[tuple[date, int], date] = {}
         out = []
-        for name, prog, partner, ph, since, coach_email, signed_on, months in rows:
+        for tid, name, prog, partner, ph, since, coach_email, signed_on, months in rows:
             due = dues.get((signed_on, months)) or dues.setdefault((signed_on, months), deadline(signed_on, months))
+            last, missing = marks.get(tid, (None, None))
             out.append({
                 "name": name, "programme": prog, "partner": partner, "phase": ph, "phase_since": iso(since),
                 "coach": coach_email, "deadline": due.isoformat(),
                 "days_left": None if states.PHASES[ph].terminal else (due - today).days,
+                "last_checkin": iso_date(last), "weeks_missing": missing,
+                "drifting": missing is not None and missing >= DRIFTING_WEEKS,
             })
         return out
 

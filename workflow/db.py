@@ -17,8 +17,8 @@ from workflow.errors import ChangedMeanwhile, StoreError
 
 # The newest schema this code knows, and every older one it can upgrade from (tests check both
 # against the migration scripts). Kept as constants so opening a store needs no script parsing.
-HEAD_REVISION = "0001"
-KNOWN_REVISIONS = ("0001",)
+HEAD_REVISION = "0002"
+KNOWN_REVISIONS = ("0001", "0002")
 
 SQLITE_BUSY_TIMEOUT_S = 30
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 
 from sqlmodel import select
 
@@ -48,6 +48,29 @@ def _at(wf: Workflow, y: int, m: int, d: int, h: int = 10) -> None:
     wf.clock = FixedClock(datetime(y, m, d, h, 0, tzinfo=PARIS))
 
 
+def _coaching(wf: Workflow, first: date, last: date, only: tuple[str, ...] | None = None) -> None:
+    """Each coach logs a Thursday check-in for the teams they coach that are in investigation."""
+    coordinator = wf.actor
+    day = first
+    while day <= last:
+        for name, _, _, coach, _, _ in TEAMS:
+            if coach is None or (only and name not in only):
+                continue
+            if wf.team(name)["phase"] != "investigation":
+                continue
+            wf.clock = FixedClock(datetime.combine(day, time(17, 30), tzinfo=PARIS))
+            wf.actor = COACHES[coach][1]
+            if name == "Insertion RSA" and day == date(2020, 8, 13):
+                wf.log_checkin(name, missed=True, reason="Congés d'été de l'intrapreneure.")
+            else:
+                week = day.isocalendar()[1]
+                wf.log_checkin(name, notes=f"Semaine {week} : entretiens usagers et analyse des parcours.",
+                               next_steps="Tester le prototype auprès de trois usagers.",
+                               hours=7 if name != "Dossiers MDPH" else 4, mood=3 + week % 3)
+            wf.actor = coordinator
+        day += timedelta(days=7)
+
+
 def exists(wf: Workflow) -> bool:
     with wf.store.read() as s:
         return s.exec(select(Programme.id).where(Programme.name == PROGRAMME)).first() is not None
@@ -56,13 +79,13 @@ def exists(wf: Workflow) -> bool:
 def build(wf: Workflow) -> str:
     """Fill the store with the seed-1 programme and a few months of its history; return its name."""
     real = replace(wf)
-    wf.actor = COORDINATOR[1]
     try:
         _at(wf, 2020, 6, 23)
+        wf.add_person(*COORDINATOR, ["coordinator"])  # as whoever runs the demo; then Camille runs it
+        wf.actor = COORDINATOR[1]
         wf.add_programme(PROGRAMME, SIGNED_ON, kind="preincubation")
         for p in PARTNERS:
             wf.add_partner(p, PROGRAMME, kind="departement")
-        wf.add_person(*COORDINATOR, ["coordinator"])
         for c in COACHES:
             wf.add_person(*c, ["coach"])
         wf.add_person(*COMMITTEE, ["committee"])
@@ -99,9 +122,11 @@ def build(wf: Workflow) -> str:
             elif end not in ("call_for_projects", "selection"):
                 wf.advance(name, "select")
 
-        # Phase 3: investigation, weekly coaching; one team stops.
+        # Phase 3: investigation, with a check-in every Thursday until 2 October.
+        _coaching(wf, date(2020, 7, 9), date(2020, 9, 10))
         _at(wf, 2020, 9, 14)
         wf.advance("Cantines des collèges", "abandon", reason="L'intrapreneure a changé de poste.")
+        _coaching(wf, date(2020, 9, 17), date(2020, 10, 1))
         _at(wf, 2020, 10, 5)
         for name, *_, end in TEAMS:
             if end in ("poc_committee", "incubation_decision", "incubated", "not_incubated"):
@@ -123,6 +148,8 @@ def build(wf: Workflow) -> str:
         _at(wf, 2020, 11, 12)
         wf.advance("Informations préoccupantes", "incubate", reason="Convention d'incubation signée avec le Département.")
         wf.advance("Signalements voirie", "decline", reason="Un service national existe déjà.")
+        # The two teams still investigating: Insertion RSA keeps its weekly point; Dossiers MDPH drifts.
+        _coaching(wf, date(2020, 10, 8), date(2020, 11, 12), only=("Insertion RSA",))
     finally:
         wf.clock, wf.actor = real.clock, real.actor
     return PROGRAMME

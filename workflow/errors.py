@@ -39,3 +39,7 @@ class StoreError(PreincubError):
 
 class ChangedMeanwhile(PreincubError):
     exit_code = 3
+
+
+class Forbidden(PreincubError):
+    """The acting person's roles do not allow this action (on this team)."""

@@ -53,9 +53,12 @@ class Partner(SQLModel, table=True):
 
 
 class Person(SQLModel, table=True):
+    __table_args__ = (Index("uq_person_login", "login", unique=True),)
     id: int | None = Field(default=None, primary_key=True)
     name: str
     email: str = Field(unique=True)  # stored lower-case
+    # The system user name this person acts as when no --as is given (the first coordinator, at init).
+    login: str | None = None
     created_at: datetime = _when()
 
 
@@ -133,3 +136,24 @@ class Event(SQLModel, table=True):
     reason: str | None = None
     forced: bool = False
     data: str | None = None  # JSON
+
+
+class CheckIn(SQLModel, table=True):
+    """A coach's weekly check-in with a team (point hebdomadaire), or a week recorded as missed."""
+
+    __tablename__ = "checkin"
+    __table_args__ = (Index("ix_checkin_team_week", "team_id", "week"), Index("ix_checkin_author", "author_id"))
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id")
+    author_id: int = Field(foreign_key="person.id")
+    on: date  # the day it was held, in Europe/Paris
+    week: str  # its ISO week, "2020-W30": what coaching is counted in
+    notes: str | None = None
+    blockers: str | None = None
+    next_steps: str | None = None
+    hours: float | None = None  # the intrapreneur's time on the project that week
+    mood: int | None = None  # 1 to 5
+    missed: bool = False
+    reason: str | None = None  # why it was missed
+    created_at: datetime = _when()
+    updated_at: datetime = _when()

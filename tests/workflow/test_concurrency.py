@@ -78,7 +78,7 @@ def test_last_place_taken_once(wf, db_url, tmp_path):
     seed(wf, capacity=1)
     ready_team(wf, "A", 0)
     ready_team(wf, "B", 1)
-    base = ["--db", db_url, "--now", "2020-07-06T09:00", "--lang", "en"]
+    base = ["--db", db_url, "--now", "2020-07-06T09:00", "--lang", "en", "--as", "coord@example.org"]
     results = race(tmp_path, [*base, "advance", "A", "select"], [*base, "advance", "B", "select"])
     assert sorted(r.returncode for r in results) == [0, 1], [(r.returncode, r.stderr) for r in results]
     loser = next(r for r in results if r.returncode == 1)

@@ -152,7 +152,7 @@ def test_compare_and_swap_refuses_a_stale_version(wf, monkeypatch):
     def write_after_someone_else(store):
         # Another coordinator edits the team between our read and our write.
         monkeypatch.setattr(type(wf.store), "write", real_write)
-        other = Workflow(wf.store, wf.clock, "other@example.org")
+        other = Workflow(wf.store, wf.clock, COORD)
         other.edit_team("T", problem="Énoncé corrigé.")
         return real_write(store)
 
@@ -207,10 +207,11 @@ def test_status_is_one_row_per_team_with_deadline(wf):
     wf.clock = FixedClock(paris(2020, 11, 16, 12, 0))
     assert wf.status() == [
         {"name": "A", "programme": "Pré-incubation 2020", "partner": "Pas-de-Calais", "phase": "call_for_projects",
-         "phase_since": "2020-07-01T10:00:00+02:00", "coach": None, "deadline": "2020-12-23", "days_left": 37},
+         "phase_since": "2020-07-01T10:00:00+02:00", "coach": None, "deadline": "2020-12-23", "days_left": 37,
+         "last_checkin": None, "weeks_missing": None, "drifting": False},
         {"name": "B", "programme": "Pré-incubation 2020", "partner": "Pas-de-Calais", "phase": "selection",
          "phase_since": "2020-07-01T10:00:00+02:00", "coach": "coach@example.org", "deadline": "2020-12-23",
-         "days_left": 37},
+         "days_left": 37, "last_checkin": None, "weeks_missing": None, "drifting": False},
     ]
     assert [t["name"] for t in wf.status(phase="selection")] == ["B"]
 

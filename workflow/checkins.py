@@ -1,0 +1,237 @@
+"""Coaches' weekly check-ins (points hebdomadaires): logging, correcting, listing, and the gaps."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from workflow import validate
+from workflow.clock import paris
+from workflow.coaching import Coaching, coaching, iso_week, parse_week
+from workflow.errors import Forbidden, Invalid, NotFound
+from workflow.models import CheckIn, Partner, Person, PhasePeriod, Programme, Team, TeamMember
+
+FIELDS = ("on", "notes", "blockers", "next_steps", "hours", "mood", "reason")
+
+
+class CheckIns:
+    """Mixed into :class:`workflow.Workflow`; uses its store, clock, actor and permission checks."""
+
+    # ---- writing -------------------------------------------------------------------------
+
+    def _investigation(self, s: Session, team: Team) -> tuple[date, date | None]:
+        """The days the team was in investigation (the last time it was)."""
+        p = s.exec(select(PhasePeriod).where(PhasePeriod.team_id == team.id, PhasePeriod.phase == "investigation")
+                   .order_by(PhasePeriod.start.desc())).first()
+        if p is None:
+            raise Invalid(f"team {team.name!r} has not entered investigation; weekly check-ins start with it",
+                          f"l'équipe {team.name!r} n'est pas entrée en investigation ; les points hebdomadaires commencent avec elle")
+        return paris(p.start).date(), paris(p.end).date() if p.end else None
+
+    def _checked(self, s: Session, team: Team, values: dict[str, Any]) -> dict[str, Any]:
+        """Validate a check-in's fields against the team's investigation period and the clock."""
+        on = values["on"]
+        start, end = self._investigation(s, team)
+        today = self.clock.today()
+        validate.plausible_date(on, "--on")
+        if on > today:
+            raise Invalid(f"{on.isoformat()} is in the future (today is {today.isoformat()})",
+                          f"{on.isoformat()} est dans le futur (nous sommes le {today.isoformat()})")
+        if on < start:
+            raise Invalid(f"{on.isoformat()} is before {team.name!r} entered investigation ({start.isoformat()})",
+                          f"{on.isoformat()} est avant l'entrée de {team.name!r} en investigation ({start.isoformat()})")
+        if end is not None and on > end:
+            raise Invalid(f"{on.isoformat()} is after {team.name!r} left investigation ({end.isoformat()})",
+                          f"{on.isoformat()} est après la sortie de {team.name!r} de l'investigation ({end.isoformat()})")
+        for key in ("notes", "blockers", "next_steps", "reason"):
+            values[key] = validate.text(values.get(key), key.replace("_", " "))
+        if values.get("hours") is not None:
+            values["hours"] = validate.number(values["hours"], "--hours", 0, 60)
+        if values.get("mood") is not None:
+            values["mood"] = int(validate.number(values["mood"], "--mood", 1, 5, integer=True))
+        if values["missed"]:
+            if values["reason"] is None:
+                raise Invalid("a missed check-in needs --reason", "un point manqué demande --reason")
+        elif values["notes"] is None:
+            raise Invalid("a check-in needs --notes (or --missed --reason)", "un point demande --notes (ou --missed --reason)")
+        return values
+
+    def log_checkin(self, team: str, *, on: date | None = None, notes: str | None = None, blockers: str | None = None,
+                    next_steps: str | None = None, hours: float | None = None, mood: int | None = None,
+                    missed: bool = False, reason: str | None = None) -> dict:
+        """Log this week's check-in (or a missed one, with its reason) for a team in investigation."""
+        with self.store.write() as s:
+            t = self._team(s, team)
+            self._require(s, "checkin", t)
+            me, _ = self._me(s)
+            v = self._checked(s, t, {"on": on or self.clock.today(), "notes": notes, "blockers": blockers,
+                                     "next_steps": next_steps, "hours": hours, "mood": mood, "missed": missed,
+                                     "reason": reason})
+            now = self.clock.now()
+            c = CheckIn(team_id=t.id, author_id=me, week=iso_week(v["on"]), created_at=now, updated_at=now, **v)
+            s.add(c)
+            s.flush()
+            self._event(s, "checkin.log", t, reason=c.reason,
+                        data={"checkin": c.id, "on": c.on.isoformat(), "week": c.week, "missed": c.missed})
+            return self._checkin_dict(s, c)
+
+    def edit_checkin(self, checkin_id: int, **changes: Any) -> dict:
+        """Correct a check-in: its author (or a coordinator), within the edit window; audited."""
+        changes = {k: v for k, v in changes.items() if v is not None}
+        unknown = set(changes) - set(FIELDS)
+        if unknown:
+            raise Invalid(f"cannot change {', '.join(sorted(unknown))}", f"impossible de modifier {', '.join(sorted(unknown))}")
+        if not changes:
+            raise Invalid("nothing to change: give at least one option (see 'preincub checkin edit --help')",
+                          "rien à modifier : donnez au moins une option (voir 'preincub checkin edit --help')")
+        with self.store.write() as s:
+            c = s.get(CheckIn, checkin_id)
+            if c is None:
+                raise NotFound(f"no check-in #{checkin_id} (see 'preincub checkin list')",
+                               f"aucun point n°{checkin_id} (voir 'preincub checkin list')")
+            t = s.get(Team, c.team_id)
+            self._require(s, "checkin", t)
+            me, roles = self._me(s)
+            if c.author_id != me and "coordinator" not in roles:
+                raise Forbidden(f"acting as {self.actor}, you may not correct check-in #{c.id}: only its author "
+                                "or a coordinator may",
+                                f"en tant que {self.actor}, vous ne pouvez pas corriger le point n°{c.id} : "
+                                "seuls son auteur ou un coordinateur le peuvent")
+            window = timedelta(days=self.settings.checkin_edit_days)
+            if self.clock.now() - c.created_at > window:
+                logged = paris(c.created_at).date().isoformat()
+                raise Invalid(f"check-in #{c.id} was logged on {logged}; corrections are allowed for "
+                              f"{window.days} days only", f"le point n°{c.id} a été saisi le {logged} ; "
+                              f"les corrections ne sont possibles que pendant {window.days} jours")
+            before = {k: getattr(c, k) for k in FIELDS}
+            v = self._checked(s, t, {**before, "missed": c.missed, **changes})
+            diff = {k: [_plain(before[k]), _plain(v[k])] for k in FIELDS if v[k] != before[k]}
+            for k in FIELDS:
+                setattr(c, k, v[k])
+            c.week, c.updated_at = iso_week(c.on), self.clock.now()
+            s.add(c)
+            self._event(s, "checkin.edit", t, data={"checkin": c.id, "changes": diff})
+            s.flush()
+            return self._checkin_dict(s, c)
+
+    # ---- reading -------------------------------------------------------------------------
+
+    @staticmethod
+    def _checkin_dict(s: Session, c: CheckIn, team: str | None = None, author: str | None = None) -> dict:
+        if team is None:
+            team = s.get(Team, c.team_id).name
+            author = s.get(Person, c.author_id).email
+        return {"id": c.id, "team": team, "author": author, "on": c.on.isoformat(), "week": c.week,
+                "notes": c.notes, "blockers": c.blockers, "next_steps": c.next_steps, "hours": c.hours,
+                "mood": c.mood, "missed": c.missed, "reason": c.reason,
+                "created_at": paris(c.created_at).isoformat(timespec="seconds"),
+                "updated_at": paris(c.updated_at).isoformat(timespec="seconds")}
+
+    def checkins(self, *, team: str | None = None, coach: str | None = None, week: str | None = None,
+                 since: date | None = None) -> list[dict]:
+        q = (select(CheckIn, Team.name, Person.email).join(Team, Team.id == CheckIn.team_id)
+             .join(Person, Person.id == CheckIn.author_id))
+        with self.store.read() as s:
+            if team is not None:
+                t = self._team(s, team)
+                self._require(s, "read", t)
+                q = q.where(CheckIn.team_id == t.id)
+            else:
+                mine = self._visible_teams(s)
+                if mine is not None:
+                    q = q.where(CheckIn.team_id.in_(mine))
+            if coach is not None:
+                q = q.where(Person.email == validate.email(coach))
+            if week is not None:
+                try:
+                    q = q.where(CheckIn.week == parse_week(week))
+                except ValueError as exc:
+                    raise Invalid(str(exc)) from None
+            if since is not None:
+                q = q.where(CheckIn.on >= since)
+            return [self._checkin_dict(s, c, n, e) for c, n, e in s.execute(q.order_by(CheckIn.on, CheckIn.id))]
+
+    def _held_weeks(self, s: Session, teams) -> tuple[dict[int, set[str]], dict[int, set[str]], dict[int, date]]:
+        """Held weeks, weeks recorded as missed, and last check-in day of the teams in ``teams`` (a subquery)."""
+        held: dict[int, set[str]] = defaultdict(set)
+        excused: dict[int, set[str]] = defaultdict(set)
+        last: dict[int, date] = {}
+        rows = s.execute(select(CheckIn.team_id, CheckIn.week, CheckIn.missed, sa.func.max(CheckIn.on))
+                         .where(CheckIn.team_id.in_(teams))
+                         .group_by(CheckIn.team_id, CheckIn.week, CheckIn.missed))
+        for team_id, week, missed, day in rows:
+            (excused if missed else held)[team_id].add(week)
+            if not missed and (team_id not in last or day > last[team_id]):
+                last[team_id] = day
+        return held, excused, last
+
+    def gaps(self, programme: str | None = None, weeks: int | None = None) -> list[dict]:
+        """Teams in investigation with weeks that have no check-in, oldest gap first (set-based)."""
+        if weeks is not None:
+            weeks = int(validate.number(weeks, "--weeks", 1, 104, integer=True))
+        today = self.clock.today()
+        with self.store.read() as s:
+            teams = select(Team.id).where(Team.phase == "investigation")
+            if programme is not None:
+                teams = teams.where(Team.programme_id == self._programme(s, programme).id)
+            mine = self._visible_teams(s)
+            if mine is not None:
+                teams = teams.where(Team.id.in_(mine))
+            coach = (select(TeamMember.team_id, sa.func.min(Person.email).label("email"))
+                     .join(Person, Person.id == TeamMember.person_id)
+                     .where(TeamMember.role == "coach").group_by(TeamMember.team_id).subquery())
+            rows = s.execute(select(Team.id, Team.name, Programme.name, Partner.name, Team.phase_since, coach.c.email)
+                             .join(Programme, Programme.id == Team.programme_id)
+                             .outerjoin(Partner, Partner.id == Team.partner_id)
+                             .outerjoin(coach, coach.c.team_id == Team.id)
+                             .where(Team.id.in_(teams))).all()
+            held, excused, last = self._held_weeks(s, teams)
+        out = []
+        for tid, name, prog, partner, since, coach_email, in rows:
+            start = paris(since).date()
+            c = coaching(start, None, today, held.get(tid, set()), last=weeks)
+            if c.missing:
+                out.append({"team": name, "programme": prog, "partner": partner, "coach": coach_email,
+                            "investigation_since": start.isoformat(), **c.as_dict(),
+                            "missed_recorded": [w for w in c.missing if w in excused.get(tid, ())],
+                            "last_checkin": _plain(last.get(tid))})
+        out.sort(key=lambda r: (r["weeks_missing"][0], r["team"]))
+        return out
+
+    def _coaching_of(self, s: Session, team: Team, commitment: float | None) -> dict:
+        """Coaching weeks held / expected, last check-in, hours a week against the commitment."""
+        try:
+            start, end = self._investigation(s, team)
+        except Invalid:
+            return {"weeks_expected": 0, "weeks_held": 0, "weeks_missing": [], "last_checkin": None,
+                    "hours_per_week": None, "hours_committed": None, "hours_shortfall": False}
+        entries = s.exec(select(CheckIn).where(CheckIn.team_id == team.id, CheckIn.missed == False)).all()  # noqa: E712
+        c: Coaching = coaching(start, end, self.clock.today(), {e.week for e in entries})
+        per_week: dict[str, float] = defaultdict(float)
+        for e in entries:
+            if e.hours is not None:
+                per_week[e.week] += e.hours
+        avg = round(sum(per_week.values()) / len(per_week), 1) if per_week else None
+        committed = None if commitment is None else commitment * self.settings.hours_per_day
+        return {**c.as_dict(), "last_checkin": _plain(max((e.on for e in entries), default=None)),
+                "hours_per_week": avg, "hours_committed": committed,
+                "hours_shortfall": avg is not None and committed is not None and avg < committed}
+
+    def _coaching_marks(self, s: Session, teams) -> dict[int, tuple[date | None, int | None]]:
+        """For status: last check-in of each team, and missing weeks of those in investigation."""
+        held, _, last = self._held_weeks(s, teams)
+        today = self.clock.today()
+        marks: dict[int, tuple[date | None, int | None]] = {tid: (day, None) for tid, day in last.items()}
+        for tid, since in s.execute(select(Team.id, Team.phase_since)
+                                    .where(Team.id.in_(teams), Team.phase == "investigation")):
+            c = coaching(paris(since).date(), None, today, held.get(tid, set()))
+            marks[tid] = (last.get(tid), len(c.missing))
+        return marks
+
+
+def _plain(v: Any) -> Any:
+    return v.isoformat() if isinstance(v, date) else v

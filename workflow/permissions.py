@@ -1,0 +1,46 @@
+"""Who may do what: the one table of roles and actions (issue: "Who may do what").
+
+Pure rules; the API resolves the acting person, their roles and their ties to a team, then asks here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+ANY = "any"  # every team
+OWN = "own"  # only teams the person is tied to in that role (coach → coaches, intrapreneur → member...)
+
+ROLES = ("coordinator", "coach", "intrapreneur", "sponsor", "committee")
+
+ACTIONS: dict[str, tuple[str, str]] = {  # action: (English, French) for refusals
+    "manage": ("add or edit programmes, partners, people and teams",
+               "ajouter ou modifier programmes, collectivités, personnes et équipes"),
+    "decide": ("assess, agree, advance or force teams", "évaluer, donner un accord, faire avancer ou forcer une équipe"),
+    "opinion": ("record the committee's opinion", "enregistrer l'avis du comité"),
+    "checkin": ("log or edit check-ins", "saisir ou corriger des points hebdomadaires"),
+    "read": ("read status, history and check-ins", "consulter statut, historique et points hebdomadaires"),
+}
+
+TABLE: dict[str, dict[str, str]] = {
+    "manage": {"coordinator": ANY},
+    "decide": {"coordinator": ANY},
+    "opinion": {"coordinator": ANY, "committee": ANY},
+    "checkin": {"coordinator": ANY, "coach": OWN},
+    "read": {"coordinator": ANY, "committee": ANY, "coach": OWN, "intrapreneur": OWN, "sponsor": OWN},
+}
+
+
+def scope(action: str, roles: Collection[str]) -> str | None:
+    """The widest scope any of ``roles`` gives for ``action``: ANY, OWN or None."""
+    scopes = {TABLE[action].get(r) for r in roles}
+    return ANY if ANY in scopes else OWN if OWN in scopes else None
+
+
+def allowed(action: str, roles: Collection[str], ties: Collection[str] = ()) -> bool:
+    """May a person with ``roles``, tied to the team in the roles ``ties`` (none: no team), do ``action``?"""
+    rules = TABLE[action]
+    return any(rules.get(r) == ANY or (rules.get(r) == OWN and r in ties) for r in roles)
+
+
+def roles_allowed(action: str) -> list[str]:
+    return [r for r in ROLES if r in TABLE[action]]
