@@ -2,7 +2,7 @@
 
 from workflow.api import Workflow
 from workflow.clock import PARIS, Clock, FixedClock
-from workflow.errors import ChangedMeanwhile, Invalid, NotFound, PreincubError, Refused, StoreError
+from workflow.errors import ChangedMeanwhile, Forbidden, Invalid, NotFound, PreincubError, Refused, StoreError
 
-__all__ = ["PARIS", "ChangedMeanwhile", "Clock", "FixedClock", "Invalid", "NotFound", "PreincubError", "Refused",
-           "StoreError", "Workflow"]
+__all__ = ["PARIS", "ChangedMeanwhile", "Clock", "FixedClock", "Forbidden", "Invalid", "NotFound", "PreincubError",
+           "Refused", "StoreError", "Workflow"]

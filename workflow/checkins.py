@@ -199,7 +199,7 @@ class CheckIns:
                             "investigation_since": start.isoformat(), **c.as_dict(),
                             "missed_recorded": [w for w in c.missing if w in excused.get(tid, ())],
                             "last_checkin": _plain(last.get(tid))})
-        out.sort(key=lambda r: (r["weeks_missing"][0], r["team"]))
+        out.sort(key=lambda r: (r["weeks_missing"][0], -len(r["weeks_missing"]), r["team"]))
         return out
 
     def _coaching_of(self, s: Session, team: Team, commitment: float | None) -> dict:

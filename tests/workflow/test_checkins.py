@@ -1,0 +1,162 @@
+"""Check-ins through the library: dates against the investigation period, corrections, gaps."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+
+from tests.conftest import paris, ready_team, seed
+from workflow import FixedClock, Forbidden, Invalid, NotFound, Workflow
+from workflow.clock import PARIS
+
+
+def at(w: Workflow, *args: int) -> Workflow:
+    w.clock = FixedClock(paris(*args))
+    return w
+
+
+@pytest.fixture
+def team(wf):
+    seed(wf)
+    ready_team(wf, "Insertion RSA")
+    at(wf, 2020, 7, 6, 9, 0)
+    wf.advance("Insertion RSA", "select")
+    return wf
+
+
+def test_log_defaults_to_today_and_its_iso_week(team):
+    at(team, 2020, 7, 23, 18, 0)
+    c = team.log_checkin("Insertion RSA", notes="Entretiens", blockers="Accès aux données", next_steps="Prototype",
+                         hours=6.5, mood=4)
+    assert {k: c[k] for k in ("team", "author", "on", "week", "hours", "mood", "missed")} == {
+        "team": "Insertion RSA", "author": "coord@example.org", "on": "2020-07-23", "week": "2020-W30",
+        "hours": 6.5, "mood": 4, "missed": False}
+    assert team.history("Insertion RSA")[-1]["action"] == "checkin.log"
+
+
+@pytest.mark.parametrize("on,message", [
+    (date(2020, 7, 24), "is in the future"),
+    (date(2020, 7, 5), "before 'Insertion RSA' entered investigation (2020-07-06)"),
+])
+def test_dates_outside_the_investigation_are_refused(team, on, message):
+    at(team, 2020, 7, 23, 18, 0)
+    with pytest.raises(Invalid, match=message.replace("(", r"\(").replace(")", r"\)")):
+        team.log_checkin("Insertion RSA", on=on, notes="x")
+    assert team.checkins() == []
+
+
+def test_after_leaving_investigation_only_earlier_dates(team):
+    team.poc("Insertion RSA", "s")
+    team.committee("Insertion RSA", on=date(2020, 12, 1))
+    at(team, 2020, 9, 1, 10, 0)
+    team.advance("Insertion RSA", "present")
+    at(team, 2020, 9, 10, 10, 0)
+    with pytest.raises(Invalid, match=r"after 'Insertion RSA' left investigation \(2020-09-01\)"):
+        team.log_checkin("Insertion RSA", on=date(2020, 9, 2), notes="x")
+    assert team.log_checkin("Insertion RSA", on=date(2020, 9, 1), notes="late entry")["week"] == "2020-W36"
+
+
+def test_a_team_never_in_investigation(wf):
+    seed(wf)
+    wf.add_team("T", "Pré-incubation 2020", "Pas-de-Calais")
+    with pytest.raises(Invalid, match="has not entered investigation"):
+        wf.log_checkin("T", notes="x")
+
+
+def test_missed_needs_a_reason_and_held_needs_notes(team):
+    at(team, 2020, 7, 10, 10, 0)
+    with pytest.raises(Invalid, match="needs --reason"):
+        team.log_checkin("Insertion RSA", missed=True)
+    with pytest.raises(Invalid, match="needs --notes"):
+        team.log_checkin("Insertion RSA")
+    with pytest.raises(Invalid, match="--mood must be between 1 and 5"):
+        team.log_checkin("Insertion RSA", notes="x", mood=6)
+    with pytest.raises(Invalid, match="--hours must be between 0 and 60"):
+        team.log_checkin("Insertion RSA", notes="x", hours=-1)
+    c = team.log_checkin("Insertion RSA", missed=True, reason="Coach malade")
+    assert c["missed"] and c["reason"] == "Coach malade"
+
+
+def test_corrections_within_seven_days_are_audited(team):
+    at(team, 2020, 7, 9, 17, 0)
+    cid = team.log_checkin("Insertion RSA", notes="Premier point", hours=5)["id"]
+    at(team, 2020, 7, 16, 16, 59)
+    c = team.edit_checkin(cid, notes="Premier point, corrigé", hours=7, on=date(2020, 7, 8))
+    assert (c["notes"], c["hours"], c["on"], c["week"]) == ("Premier point, corrigé", 7, "2020-07-08", "2020-W28")
+    edit = team.history("Insertion RSA")[-1]
+    assert edit["action"] == "checkin.edit"
+    assert edit["data"] == {"checkin": cid, "changes": {"notes": ["Premier point", "Premier point, corrigé"],
+                                                       "hours": [5.0, 7.0], "on": ["2020-07-09", "2020-07-08"]}}
+    at(team, 2020, 7, 16, 17, 1)
+    with pytest.raises(Invalid, match="allowed for 7 days only"):
+        team.edit_checkin(cid, notes="trop tard")
+    with pytest.raises(NotFound):
+        team.edit_checkin(999, notes="x")
+    with pytest.raises(Invalid, match="nothing to change"):
+        team.edit_checkin(cid)
+
+
+def test_only_the_author_or_a_coordinator_corrects(team):
+    team.add_person("Coach Deux", "coach2@example.org", ["coach"])
+    team.edit_team("Insertion RSA", coach="coach2@example.org")
+    at(team, 2020, 7, 9, 17, 0)
+    cid = team.log_checkin("Insertion RSA", notes="par le coordinateur")["id"]
+    coach2 = Workflow(team.store, team.clock, "coach2@example.org")
+    with pytest.raises(Forbidden, match="only its author or a coordinator"):
+        coach2.edit_checkin(cid, notes="x")
+    own = coach2.log_checkin("Insertion RSA", notes="par le coach")["id"]
+    assert coach2.edit_checkin(own, mood=2)["mood"] == 2
+
+
+def test_list_filters(team):
+    for day in (9, 16, 23):
+        at(team, 2020, 7, day, 17, 0)
+        team.log_checkin("Insertion RSA", notes=f"point du {day}")
+    at(team, 2020, 7, 24, 9, 0)
+    assert [c["on"] for c in team.checkins(week="2020-W29")] == ["2020-07-16"]
+    assert [c["on"] for c in team.checkins(since=date(2020, 7, 16))] == ["2020-07-16", "2020-07-23"]
+    assert len(team.checkins(coach="coord@example.org")) == 3 and team.checkins(coach="coach@example.org") == []
+    with pytest.raises(Invalid, match="YYYY-Www"):
+        team.checkins(week="2020-30")
+
+
+def test_gaps_across_the_year_end_oldest_first(wf):
+    seed(wf)
+    wf.add_programme("Hiver", date(2020, 11, 2))
+    wf.add_partner("Somme", "Hiver")
+    for name, i in (("Hiver A", 0), ("Hiver B", 1)):
+        wf.add_team(name, "Hiver", "Somme", problem="p", intrapreneurs=[f"agent{i}@example.org"],
+                    coach="coach@example.org", days_per_week=1)
+        wf.advance(name, "submit")
+        wf.assess(name, real=True, major=True, actionable=True)
+        wf.agree(name, "partner")
+        wf.agree(name, "operator")
+    at(wf, 2020, 12, 14, 9, 0)  # W51
+    wf.advance("Hiver A", "select")
+    at(wf, 2020, 12, 21, 9, 0)  # W52
+    wf.advance("Hiver B", "select")
+    for d in (date(2020, 12, 17), date(2021, 1, 7)):
+        wf.clock = FixedClock(datetime.combine(d, datetime.min.time(), tzinfo=PARIS).replace(hour=18))
+        wf.log_checkin("Hiver A", notes="x")
+    at(wf, 2021, 1, 13, 9, 0)  # W02, in progress
+    gaps = wf.gaps("Hiver")
+    assert [(g["team"], g["weeks_held"], g["weeks_expected"], g["weeks_missing"]) for g in gaps] == [
+        ("Hiver B", 0, 3, ["2020-W52", "2020-W53", "2021-W01"]),
+        ("Hiver A", 2, 4, ["2020-W52", "2020-W53"]),
+    ]
+    assert [g["team"] for g in wf.gaps("Hiver", weeks=1)] == ["Hiver B"]
+    rows = {r["name"]: r for r in wf.status("Hiver")}
+    assert (rows["Hiver A"]["last_checkin"], rows["Hiver A"]["weeks_missing"], rows["Hiver A"]["drifting"]) == \
+        ("2021-01-07", 2, True)
+    assert rows["Hiver B"]["drifting"] is True
+
+
+def test_team_show_compares_hours_with_the_commitment(team):
+    for day, hours in ((9, 7), (16, 3), (16, 1)):
+        at(team, 2020, 7, day, 17, 0)
+        team.log_checkin("Insertion RSA", notes="x", hours=hours)
+    at(team, 2020, 7, 28, 9, 0)  # W31: W30 had nothing
+    c = team.team("Insertion RSA")["coaching"]
+    assert c == {"weeks_expected": 3, "weeks_held": 2, "weeks_missing": ["2020-W30"], "last_checkin": "2020-07-16",
+                 "hours_per_week": 5.5, "hours_committed": 7.0, "hours_shortfall": True}
