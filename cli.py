@@ -117,6 +117,9 @@ class App(click.Group):
 
         try:
             rv = super().main(args, prog_name or "preincub", complete_var, standalone_mode=False, **extra)
+        except click.exceptions.NoArgsIsHelpError as exc:  # `preincub` or `preincub team` alone: the help
+            click.echo(exc.ctx.get_help())
+            sys.exit(0)
         except click.UsageError as exc:
             hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
             _fail(exc.format_message().replace("\n", " ") + hint, 2)
@@ -144,8 +147,10 @@ def emit_json(data) -> None:
 
 def console() -> Console:
     # Off a terminal (pipes, files, tests) rich would assume 80 columns; tables read better wider.
-    c = Console(highlight=False)
-    return c if c.is_terminal else Console(highlight=False, width=int(os.environ.get("COLUMNS", 160)))
+    # NO_COLOR: no escape sequence at all, not even bold.
+    plain = {"color_system": None} if os.environ.get("NO_COLOR") else {}
+    c = Console(highlight=False, **plain)
+    return c if c.is_terminal else Console(highlight=False, width=int(os.environ.get("COLUMNS", 160)), **plain)
 
 
 def _days(v: int | None) -> str:

@@ -21,6 +21,16 @@ def paris(*args: int) -> datetime:
     return datetime(*args, tzinfo=PARIS)
 
 
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch, tmp_path_factory):
+    """A developer's PREINCUB_* settings never leak into tests, and nothing writes to their data dir."""
+    for name in list(os.environ):
+        if name.startswith("PREINCUB_") and name != "PREINCUB_TEST_DATABASE_URL":
+            monkeypatch.delenv(name)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.getbasetemp() / "xdg-data"))
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request, tmp_path):
     """A URL to an empty database: a new SQLite file, or a new schema on the PostgreSQL test server."""

@@ -161,7 +161,7 @@ class Workflow(CheckIns):
 
     @staticmethod
     def _programme(s: Session, name: str) -> Programme:
-        p = s.exec(select(Programme).where(Programme.name == name.strip())).first()
+        p = s.exec(select(Programme).where(Programme.name == validate.lookup(name))).first()
         if p is None:
             raise NotFound(f"unknown programme {name!r} (see 'preincub programme list')",
                            f"programme inconnu {name!r} (voir 'preincub programme list')")
@@ -169,7 +169,7 @@ class Workflow(CheckIns):
 
     @staticmethod
     def _team(s: Session, name: str) -> Team:
-        t = s.exec(select(Team).where(Team.name == name.strip())).first()
+        t = s.exec(select(Team).where(Team.name == validate.lookup(name))).first()
         if t is None:
             raise NotFound(f"unknown team {name!r} (see 'preincub team list')",
                            f"équipe inconnue {name!r} (voir 'preincub team list')")
@@ -189,7 +189,7 @@ class Workflow(CheckIns):
 
     @staticmethod
     def _partner(s: Session, programme: Programme, name: str) -> Partner:
-        p = s.exec(select(Partner).where(Partner.programme_id == programme.id, Partner.name == name.strip())).first()
+        p = s.exec(select(Partner).where(Partner.programme_id == programme.id, Partner.name == validate.lookup(name))).first()
         if p is None:
             raise NotFound(f"unknown partner {name!r} in programme {programme.name!r} (preincub partner add)",
                            f"collectivité inconnue {name!r} dans le programme {programme.name!r} (preincub partner add)")
@@ -399,7 +399,7 @@ class Workflow(CheckIns):
             if partner is not None:
                 prog = s.get(Programme, team.programme_id)
                 team.partner_id = self._partner(s, prog, partner).id
-                changes["partner"] = partner.strip()
+                changes["partner"] = validate.lookup(partner)
             if problem is not None:
                 team.problem = validate.text(problem, "problem")
                 changes["problem"] = team.problem
@@ -537,7 +537,7 @@ class Workflow(CheckIns):
             try:
                 new = states.fire(trigger, view, reason=reason, force=force)
             except states.InvalidTrigger as exc:
-                valid = ", ".join(exc.valid) or "none"
+                valid = ", ".join(exc.valid) or "aucun (phase finale)"
                 ph = states.PHASES[t.phase]
                 raise Invalid(f"{exc} (team {t.name!r})",
                               f"déclencheur {trigger!r} impossible depuis la phase « {ph.fr} » ; possibles : {valid}") from None

@@ -29,6 +29,11 @@ def name(value: str, what: str) -> str:
     return v
 
 
+def lookup(value: str) -> str:
+    """A name as typed, made comparable with stored (NFC) names: macOS input may be decomposed (NFD)."""
+    return unicodedata.normalize("NFC", (value or "").strip())
+
+
 def text(value: str | None, what: str) -> str | None:
     """Free text (problem, note, reason): None stays None; blank is refused."""
     if value is None:

@@ -1,0 +1,117 @@
+"""The installed console script, run as a real process (entry point, exit codes, streams, colour)."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import struct
+import termios
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+ANSI = re.compile(rb"\x1b\[")
+COLOUR = re.compile(rb"\x1b\[[0-9;]*(?:3[0-9]|9[0-7])[;m]")  # a foreground colour SGR
+
+
+def _exe() -> str:
+    beside = Path(sys.executable).parent / "preincub"
+    exe = str(beside) if beside.exists() else shutil.which("preincub")
+    assert exe, "the preincub console script is not installed"
+    return exe
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("PREINCUB_") and k not in ("NO_COLOR", "FORCE_COLOR", "COLUMNS", "TERM")}
+    env.update(extra)
+    return env
+
+
+def run(*args: str, **extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run([_exe(), *args], capture_output=True, text=True, env=_env(**extra), timeout=60)
+
+
+def run_on_terminal(*args: str, **extra: str) -> tuple[int, bytes]:
+    """Run with stdout on a pseudo-terminal, as a coordinator's shell would."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 200, 0, 0))  # 200 columns
+    p = subprocess.Popen([_exe(), *args], stdout=slave, stderr=subprocess.DEVNULL,
+                         env=_env(TERM="xterm-256color", **extra))
+    os.close(slave)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(master)
+    return p.wait(timeout=60), out
+
+
+@pytest.fixture(scope="module")
+def demo_store(tmp_path_factory) -> Path:
+    db = tmp_path_factory.mktemp("proc") / "démo store.db"
+    p = run("--db", str(db), "demo")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith(f"demo programme 'Pré-incubation 2020' created in {db}")
+    rows = [line for line in p.stdout.splitlines() if line.startswith("│")]
+    assert len(rows) == 10
+    assert any("Insertion RSA" in r and "Investigation" in r and "37" in r for r in rows)
+    assert p.stderr == ""
+    assert not ANSI.search(p.stdout.encode())  # not a terminal: no escapes
+    return db
+
+
+def test_demo_prints_the_table(demo_store):
+    p = run("--db", str(demo_store), "demo", PREINCUB_LANG="en")
+    assert p.returncode == 0, p.stderr
+    assert "already there" in p.stdout and "Days left" in p.stdout and "Not selected" in p.stdout
+    assert len([line for line in p.stdout.splitlines() if line.startswith("│")]) == 10
+
+
+def test_errors_are_one_line_without_traceback(demo_store):
+    p = run("--db", str(demo_store), "--now", "2020-11-16", "advance", "Insertion RSA", "incubate", "--reason", "x")
+    assert p.returncode == 1
+    assert p.stdout == ""
+    assert p.stderr.count("\n") == 1 and "Traceback" not in p.stderr
+    assert p.stderr.startswith("preincub: ") and "possibles : present, abandon" in p.stderr
+    p = run("--db", str(demo_store), "team", "show", "Nope", PREINCUB_LANG="en")
+    assert (p.returncode, p.stdout, p.stderr) == (1, "", "preincub: unknown team 'Nope' (see 'preincub team list')\n")
+    p = run("--db", str(demo_store), "status", "--bogus")
+    assert p.returncode == 2 and p.stderr.count("\n") == 1 and "--bogus" in p.stderr
+
+
+def test_missing_store_via_env(tmp_path):
+    db = tmp_path / "nowhere.db"
+    p = run("status", PREINCUB_DB=str(db))
+    assert p.returncode == 1 and p.stderr.count("\n") == 1 and "preincub init" in p.stderr
+    assert not db.exists()
+
+
+def test_colour_only_on_a_terminal_and_never_with_no_color(demo_store):
+    args = ("--db", str(demo_store), "--now", "2020-12-20", "status")  # 3 days left: highlighted
+    code, out = run_on_terminal(*args)
+    assert code == 0 and b"Insertion RSA" in out
+    assert COLOUR.search(out), "on a terminal the table should be coloured (sanity check of this test)"
+    code, out = run_on_terminal(*args, NO_COLOR="1")
+    assert code == 0 and b"Insertion RSA" in out
+    assert not COLOUR.search(out)
+    p = run(*args)
+    assert p.returncode == 0 and not ANSI.search(p.stdout.encode())
+
+
+def test_no_color_on_a_terminal_has_no_ansi_escapes(demo_store):
+    code, out = run_on_terminal("--db", str(demo_store), "--now", "2020-12-20", "status", NO_COLOR="1")
+    assert code == 0 and b"Insertion RSA" in out
+    assert not ANSI.search(out), out[:200]
