@@ -6,7 +6,7 @@ import json
 import os
 import sys
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import click
 from rich.console import Console
@@ -14,7 +14,9 @@ from rich.table import Table
 
 import states
 from workflow import Workflow, demo
+from notifications import CHANNELS
 from workflow.api import PARTNER_KINDS, PROGRAMME_KINDS, ROLES
+from workflow.outbox import STATUSES, until_datetime
 from workflow.clock import FixedClock, clock_from, parse_date, parse_datetime
 from workflow.db import HEAD_REVISION
 from workflow.errors import PreincubError
@@ -35,7 +37,9 @@ LABELS = {
     "poc": ("Preuve de concept", "Proof of concept"), "committee": ("Comité", "Committee"),
     "history": ("Historique des phases", "Phase history"), "min_days": ("Jours/semaine min.", "Min. days/week"),
     "yes": ("oui", "yes"), "no": ("non", "no"), "none": ("—", "—"),
-    "last_checkin": ("Dernier point", "Last check-in"), "coaching": ("Points hebdo.", "Weekly check-ins"),
+    "last_checkin": ("Dernier point", "Last check-in"), "channels": ("Rappels", "Reminders"),
+    "status": ("Statut", "Status"), "attempts": ("Essais", "Attempts"), "subject": ("Objet", "Subject"),
+    "due": ("Prévu", "Due"), "last_tick": ("Dernier passage du démon", "Daemon's last tick"), "coaching": ("Points hebdo.", "Weekly check-ins"),
     "id": ("N°", "ID"), "on": ("Le", "On"), "week": ("Semaine", "Week"), "author": ("Auteur", "Author"),
     "notes": ("Notes", "Notes"), "hours": ("Heures", "Hours"), "mood": ("Moral", "Mood"),
     "missed": ("manqué", "missed"), "missing": ("Semaines sans point", "Weeks without check-in"),
@@ -295,14 +299,35 @@ def person() -> None:
     """People: coordinators, coaches, intrapreneurs, sponsors, committee members."""
 
 
+_CHANNEL = click.option("--channel", "channels", multiple=True, type=click.Choice(CHANNELS),
+                        help="Where their reminders go; repeat for several [default: email].")
+_LANG = click.option("--lang", "person_lang", type=click.Choice(["fr", "en"]), help="Their reminders' language.")
+
+
 @person.command(name="add")
 @click.argument("name")
 @click.option("--email", required=True)
 @click.option("--role", "roles", multiple=True, type=click.Choice(ROLES), required=True, help="Repeat for several.")
-def person_add(name, email, roles) -> None:
+@_CHANNEL
+@_LANG
+def person_add(name, email, roles, channels, person_lang) -> None:
     """Add a person. Example: preincub person add "Inès Haddad" --email ines@somme.example --role intrapreneur"""
-    p = _ctx().wf().add_person(name, email, roles)
+    p = _ctx().wf().add_person(name, email, roles, channels=channels or None, lang=person_lang)
     click.echo(f"{p['name']} <{p['email']}> added as {', '.join(p['roles'])}")
+
+
+@person.command(name="edit")
+@click.argument("email")
+@click.option("--name")
+@click.option("--add-role", "add_roles", multiple=True, type=click.Choice(ROLES))
+@click.option("--remove-role", "remove_roles", multiple=True, type=click.Choice(ROLES))
+@_CHANNEL
+@_LANG
+def person_edit(email, name, add_roles, remove_roles, channels, person_lang) -> None:
+    """Change a person's name, roles, reminder channels or language."""
+    p = _ctx().wf().edit_person(email, name=name, add_roles=add_roles, remove_roles=remove_roles,
+                                channels=channels or None, lang=person_lang)
+    click.echo(f"{p['name']} <{p['email']}> updated: {', '.join(p['roles'])}; {', '.join(p['channels'])}, {p['lang']}")
 
 
 @person.command(name="list")
@@ -313,9 +338,9 @@ def person_list(role, as_json) -> None:
     rows = _ctx().wf().people(role)
     if as_json:
         return emit_json(rows)
-    t = Table(L("name"), L("email"), L("roles"))
+    t = Table(L("name"), L("email"), L("roles"), L("channels"))
     for p in rows:
-        t.add_row(p["name"], p["email"], ", ".join(p["roles"]))
+        t.add_row(p["name"], p["email"], ", ".join(p["roles"]), f"{', '.join(p['channels'])} ({p['lang']})")
     console().print(t)
 
 
@@ -599,10 +624,13 @@ def check(name, as_json) -> None:
 @json_option
 def status(programme, as_json) -> None:
     """One row per team: partner, phase, since, coach, days to the deadline."""
-    rows = _ctx().wf().status(programme)
+    wf = _ctx().wf()
+    rows = wf.status(programme)
     if as_json:
         return emit_json(rows)
     _status_table(rows)
+    tick = wf.last_tick()
+    click.echo(f"{L('last_tick')}: " + (f"{tick['wall']} ({tick['holder']})" if tick else L("none")))
 
 
 @app.command()
@@ -628,6 +656,89 @@ def diagram(fmt) -> None:
     from states.machine import mermaid
 
     click.echo(mermaid(_lang["value"]))
+
+
+# ---- reminders and the daemon ----------------------------------------------------------------
+
+@app.group()
+def remind() -> None:
+    """Reminders: weekly coaching, missed coaching, deadline, committee."""
+
+
+@remind.command(name="preview")
+@click.option("--until", type=DATE, help="Up to this day [default: 30 days from now].")
+@json_option
+def remind_preview(until, as_json) -> None:
+    """What would be enqueued from now (the clock) up to DATE, in order; writes nothing."""
+    wf = _ctx().wf()
+    end = until_datetime(until) if until else wf.clock.now() + timedelta(days=30)
+    rows = wf.remind_preview(end)
+    if as_json:
+        return emit_json(rows)
+    t = Table(L("due"), L("action"), L("to"), L("channels"), L("subject"))
+    for r in rows:
+        t.add_row(r["at"].replace("T", " ")[:16], r["kind"], r["to"], r["channel"], r["subject"])
+    console().print(t)
+
+
+@remind.command(name="run")
+def remind_run() -> None:
+    """One tick: enqueue what is due now, then deliver pending messages."""
+    r = _ctx().wf().tick()
+    click.echo(f"enqueued {r['enqueued']}, sent {r['sent']}, to retry {r['retry']}, failed {r['failed']}")
+
+
+@app.group()
+def outbox() -> None:
+    """The outbox: every reminder message, its status and its attempts."""
+
+
+@outbox.command(name="list")
+@click.option("--status", type=click.Choice(STATUSES))
+@json_option
+def outbox_list(status, as_json) -> None:
+    """List messages; --status failed shows why each failed."""
+    rows = _ctx().wf().outbox(status)
+    if as_json:
+        return emit_json(rows)
+    t = Table(L("id"), L("due"), L("action"), L("to"), L("channels"), L("status"), L("attempts"), L("reason"))
+    for r in rows:
+        t.add_row(str(r["id"]), r["due_at"].replace("T", " "), r["kind"], r["to"], r["channel"], r["status"],
+                  str(r["attempts"]), r["last_error"] or "")
+    console().print(t)
+
+
+@outbox.command(name="retry")
+@click.argument("row_id", metavar="ID", type=int)
+def outbox_retry(row_id) -> None:
+    """Send a failed or cancelled message again at the next tick."""
+    _ctx().wf().outbox_retry(row_id)
+    click.echo(f"message #{row_id} will be sent again at the next tick")
+
+
+@outbox.command(name="cancel")
+@click.argument("row_id", metavar="ID", type=int)
+def outbox_cancel(row_id) -> None:
+    """Never send a pending or failed message."""
+    _ctx().wf().outbox_cancel(row_id)
+    click.echo(f"message #{row_id} cancelled")
+
+
+@app.command()
+@click.option("--once", is_flag=True, help="One tick (with the lease), then exit: a liveness check.")
+def daemon(once) -> None:
+    """Tick on a cron schedule in Europe/Paris (PREINCUB_TICK_CRON); stops cleanly on SIGTERM/SIGINT."""
+    import logging
+
+    from workflow.daemon import serve
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    r = serve(_ctx().wf(), once=once)
+    if once:
+        if r is None:
+            raise click.ClickException("no tick: another daemon holds the lease, or the tick failed (see the log)")
+        click.echo(f"enqueued {r['enqueued']}, sent {r['sent']}, to retry {r['retry']}, failed {r['failed']}")
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 import states
 from workflow import permissions, validate
 from workflow.checkins import CheckIns
+from workflow.outbox import Reminders
 from workflow.clock import Clock, paris
 from workflow.db import Store, open_store
 from workflow.deadlines import days_left, deadline
@@ -58,7 +59,7 @@ def default_actor() -> str:
 
 
 @dataclass
-class Workflow(CheckIns):
+class Workflow(CheckIns, Reminders):
     """One store, one clock, one acting person."""
 
     store: Store
@@ -273,23 +274,68 @@ class Workflow(CheckIns):
             self._event(s, "partner.add", data={"programme": p.name, "partner": name, "kind": kind})
             return {"name": name, "programme": p.name, "kind": kind}
 
-    def add_person(self, name: str, email: str, roles: Sequence[str]) -> dict:
+    def add_person(self, name: str, email: str, roles: Sequence[str], *, channels: Sequence[str] | None = None,
+                   lang: str | None = None) -> dict:
         name = validate.name(name, "person")
         addr = validate.email(email)
         if not roles:
             raise Invalid("give at least one --role (" + "|".join(ROLES) + ")",
                           "donnez au moins un --role (" + "|".join(ROLES) + ")")
         roles = sorted({validate.choice(r, ROLES, "role") for r in roles})
+        prefs = _preferences(channels, lang)
         with self.store.write() as s:
             self._require(s, "manage")
             if s.exec(select(Person.id).where(Person.email == addr)).first():
                 raise Invalid(f"a person with the e-mail {addr} already exists", f"une personne avec l'e-mail {addr} existe déjà")
-            person = Person(name=name, email=addr, created_at=self.clock.now())
+            person = Person(name=name, email=addr, created_at=self.clock.now(), **prefs)
             s.add(person)
             s.flush()
             s.add_all(PersonRole(person_id=person.id, role=r) for r in roles)
-            self._event(s, "person.add", data={"email": addr, "roles": roles})
-            return {"name": name, "email": addr, "roles": roles}
+            self._event(s, "person.add", data={"email": addr, "roles": roles, **prefs})
+            return self._person_dict(person, roles)
+
+    @staticmethod
+    def _person_dict(p: Person, roles: Iterable[str]) -> dict:
+        return {"name": p.name, "email": p.email, "roles": sorted(roles), "channels": p.channels.split(","),
+                "lang": p.lang}
+
+    def edit_person(self, email: str, *, name: str | None = None, add_roles: Iterable[str] = (),
+                    remove_roles: Iterable[str] = (), channels: Sequence[str] | None = None,
+                    lang: str | None = None) -> dict:
+        """Rename a person, change their roles, or where and in which language their reminders go."""
+        add_roles = {validate.choice(r, ROLES, "role") for r in add_roles}
+        remove_roles = {validate.choice(r, ROLES, "role") for r in remove_roles}
+        prefs = _preferences(channels, lang) if channels or lang else {}
+        if name is None and not add_roles and not remove_roles and not prefs:
+            raise Invalid("nothing to change: give at least one option (see 'preincub person edit --help')",
+                          "rien à modifier : donnez au moins une option (voir 'preincub person edit --help')")
+        with self.store.write() as s:
+            self._require(s, "manage")
+            p = self._person(s, email)
+            if name is not None:
+                p.name = validate.name(name, "person")
+            for k, v in prefs.items():
+                if k == "channels" and channels is None:
+                    continue
+                if k == "lang" and lang is None:
+                    continue
+                setattr(p, k, v)
+            roles = set(s.exec(select(PersonRole.role).where(PersonRole.person_id == p.id)).all())
+            new_roles = (roles | add_roles) - remove_roles
+            if not new_roles:
+                raise Invalid(f"{p.email} would have no role left", f"{p.email} n'aurait plus aucun rôle")
+            if "coordinator" in roles - new_roles and s.execute(
+                    select(sa.func.count()).where(PersonRole.role == "coordinator")).scalar_one() < 2:
+                raise Invalid("the store needs at least one coordinator", "la base doit garder au moins un coordinateur")
+            for r in new_roles - roles:
+                s.add(PersonRole(person_id=p.id, role=r))
+            for r in roles - new_roles:
+                s.delete(s.get(PersonRole, (p.id, r)))
+            s.add(p)
+            self._people.clear()
+            self._event(s, "person.edit", data={"email": p.email, "name": name, "roles": sorted(new_roles),
+                                                **{k: v for k, v in prefs.items()}})
+            return self._person_dict(p, new_roles)
 
     def people(self, role: str | None = None) -> list[dict]:
         with self.store.read() as s:
@@ -299,8 +345,10 @@ class Workflow(CheckIns):
                 validate.choice(role, ROLES, "role")
                 q = q.where(Person.id.in_(select(PersonRole.person_id).where(PersonRole.role == role)))
             out: dict[str, dict] = {}
-            for n, e, r in s.execute(q.order_by(Person.name, Person.email, PersonRole.role)):
-                out.setdefault(e, {"name": n, "email": e, "roles": []})["roles"].append(r)
+            for n, e, r, ch, lg in s.execute(q.add_columns(Person.channels, Person.lang)
+                                             .order_by(Person.name, Person.email, PersonRole.role)):
+                out.setdefault(e, {"name": n, "email": e, "roles": [], "channels": ch.split(","), "lang": lg})
+                out[e]["roles"].append(r)
             return list(out.values())
 
     # ---- teams: their record ---------------------------------------------------------------
@@ -651,6 +699,13 @@ class Workflow(CheckIns):
                 "drifting": missing is not None and missing >= DRIFTING_WEEKS,
             })
         return out
+
+
+def _preferences(channels: Sequence[str] | None, lang: str | None) -> dict[str, str]:
+    from notifications import CHANNELS
+
+    chosen = list(dict.fromkeys(validate.choice(c, CHANNELS, "channel") for c in (channels or ["email"])))
+    return {"channels": ",".join(chosen), "lang": validate.choice(lang or "fr", ("fr", "en"), "language")}
 
 
 def _changed(name: str) -> ChangedMeanwhile:

@@ -59,6 +59,8 @@ class Person(SQLModel, table=True):
     email: str = Field(unique=True)  # stored lower-case
     # The system user name this person acts as when no --as is given (the first coordinator, at init).
     login: str | None = None
+    channels: str = "email"  # comma-separated: email, chat, console (unconfigured ones fall back to console)
+    lang: str = "fr"  # of the reminders they receive
     created_at: datetime = _when()
 
 
@@ -157,3 +159,42 @@ class CheckIn(SQLModel, table=True):
     reason: str | None = None  # why it was missed
     created_at: datetime = _when()
     updated_at: datetime = _when()
+
+
+class Outbox(SQLModel, table=True):
+    """One message to one person on one channel. ``key`` is unique: enqueuing twice is a no-op."""
+
+    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True)  # <reminder key>:p<person id>:<channel>; travels with the message
+    reminder: str  # the reminder's own key, e.g. coaching:12:2020-W30 or deadline:1:J-7
+    kind: str
+    channel: str
+    recipient: str  # e-mail address
+    recipient_name: str
+    lang: str
+    subject: str
+    body_text: str
+    body_html: str
+    team_id: int | None = Field(default=None, foreign_key="team.id")
+    programme_id: int | None = Field(default=None, foreign_key="programme.id")
+    due_at: datetime = _when()
+    status: str = "pending"  # pending, sending, sent, failed, cancelled
+    attempts: int = 0
+    next_attempt_at: datetime = _when()
+    claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    claimed_by: str | None = None
+    last_error: str | None = None
+    created_at: datetime = _when()
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class DaemonLease(SQLModel, table=True):
+    """Which daemon ticks (one at a time), until when, and when it last ticked."""
+
+    __tablename__ = "daemon_lease"
+    name: str = Field(primary_key=True)
+    holder: str
+    until: datetime = _when()
+    last_tick_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_tick: str | None = None  # JSON summary of the last tick

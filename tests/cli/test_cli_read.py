@@ -155,7 +155,8 @@ def test_person_list(demo_ro):
     demo_people = [p for p in people if p["email"].endswith(".example")]  # not whoever ran the demo
     assert len(demo_people) == 14
     assert len(data(invoke("person", "list", "--role", "intrapreneur", "--json", db=demo_ro))) == 10
-    assert {"name": "Camille Lefebvre", "email": "camille.lefebvre@beta.example", "roles": ["coordinator"]} in people
+    assert {"name": "Camille Lefebvre", "email": "camille.lefebvre@beta.example", "roles": ["coordinator"],
+            "channels": ["email"], "lang": "fr"} in people
     coaches = data(invoke("person", "list", "--role", "coach", "--json", db=demo_ro))
     assert [p["email"] for p in coaches] == ["julien.moreau@beta.example", "sarah.benali@beta.example"]
     out = ok(invoke("person", "list", "--role", "committee", db=demo_ro)).stdout

@@ -59,8 +59,9 @@ def test_programme_partner_person_add(setup):
         ("preincubation", 8, 1.0, "2020-12-23", 183)
     assert p["partners"] == [{"name": PARTNER, "kind": "departement"}]
     people = data(invoke("person", "list", "--json", db=db))
-    assert {"name": "Jury Comité", "email": JURY, "roles": ["committee", "coordinator"]} in people
-    assert {"name": "Émilie Noël", "email": AGENT, "roles": ["intrapreneur"]} in people
+    prefs = {"channels": ["email"], "lang": "fr"}
+    assert {"name": "Jury Comité", "email": JURY, "roles": ["committee", "coordinator"], **prefs} in people
+    assert {"name": "Émilie Noël", "email": AGENT, "roles": ["intrapreneur"], **prefs} in people
 
 
 def test_programme_add_fast_and_options(empty_db):

@@ -114,7 +114,8 @@ def test_the_first_init_makes_the_acting_person_coordinator(tmp_path):
     w = Workflow.open(str(tmp_path / "s.db"), create=True)  # no --as: the system user
     assert w.actor.endswith("(system user)")
     login = w.actor.split(" ")[0]
-    assert w.people() == [{"name": login, "email": f"{login}@localhost", "roles": ["coordinator"]}]
+    assert w.people() == [{"name": login, "email": f"{login}@localhost", "roles": ["coordinator"],
+                           "channels": ["email"], "lang": "fr"}]
     w.add_programme("P", date(2021, 1, 4))
     w.close()
     # A second init by someone else does not make them coordinator.

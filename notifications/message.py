@@ -1,0 +1,31 @@
+"""A message ready to send, and the backoff between delivery attempts."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Message:
+    key: str  # the idempotency key: receivers drop duplicates on it
+    recipient: str  # e-mail address
+    recipient_name: str
+    subject: str
+    text: str
+    html: str
+    lang: str = "fr"
+
+    @property
+    def message_id(self) -> str:
+        """A Message-ID derived from the key: the same reminder always has the same one."""
+        return f"<{hashlib.sha256(self.key.encode()).hexdigest()[:40]}@preincub>"
+
+
+class DeliveryError(Exception):
+    """The channel did not accept the message; the outbox retries it later."""
+
+
+def backoff(attempts: int, base_seconds: float, cap_seconds: float = 6 * 3600) -> float:
+    """Seconds to wait after ``attempts`` failed attempts: base, 2 base, 4 base... up to a cap."""
+    return min(cap_seconds, base_seconds * 2 ** max(0, attempts - 1))

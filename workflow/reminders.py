@@ -1,0 +1,252 @@
+"""What is due, and when: reminders derived from the database, never stored as scheduler jobs.
+
+:func:`occurrences` is pure: from a :class:`Snapshot` of the store it lists every reminder due in a
+time window, each with a deterministic idempotency key, the moment it becomes due and the moment
+it goes stale. A tick enqueues those due now and not yet stale (so a daemon back from three days
+down sends the deadline reminder that matters now, not a burst of old weekly pings); ``remind
+preview`` lists those due up to a date.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+
+import holidays
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+import states
+from workflow.clock import PARIS, paris
+from workflow.coaching import iso_week
+from workflow.deadlines import deadline
+from workflow.models import CheckIn, Person, PersonRole, PhasePeriod, Programme, Team, TeamMember
+from workflow.settings import Settings
+
+KINDS = ("coaching", "missed_coaching", "deadline", "deadline_passed", "committee_soon")
+
+
+@dataclass(frozen=True, slots=True)
+class TeamFacts:
+    id: int
+    name: str
+    programme_id: int
+    phase: str
+    investigation: tuple[tuple[datetime, datetime | None], ...]  # its investigation period(s)
+    heard_at: datetime | None  # when it left the committee phase
+    decided_at: datetime | None  # when it reached a final phase
+    committee_on: date | None
+    coaches: tuple[int, ...]
+    intrapreneurs: tuple[int, ...]
+    held: frozenset[str]  # ISO weeks with a check-in held
+    last_checkin: date | None
+
+    def open_at(self, at: datetime) -> bool:
+        return self.decided_at is None or at < self.decided_at
+
+
+@dataclass(frozen=True, slots=True)
+class ProgrammeFacts:
+    id: int
+    name: str
+    deadline: date
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What reminders depend on, read in a few set-based queries."""
+
+    programmes: dict[int, ProgrammeFacts]
+    teams: list[TeamFacts]  # undecided, or decided after the snapshot's horizon
+    coordinators: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Due:
+    key: str  # idempotency key of the reminder, e.g. coaching:12:2020-W30
+    kind: str
+    at: datetime  # due from (Europe/Paris)
+    stale: datetime  # no longer worth sending from then on
+    recipients: tuple[int, ...]
+    team_id: int | None = None
+    programme_id: int | None = None
+    context: dict = field(default_factory=dict, compare=False)
+
+
+@lru_cache(maxsize=64)
+def _french_holidays(year: int) -> holidays.HolidayBase:
+    return holidays.country_holidays("FR", years=year)
+
+
+def working_day(d: date) -> date:
+    """``d``, or the next day that is neither a weekend nor a French public holiday."""
+    while d.weekday() >= 5 or d in _french_holidays(d.year):
+        d += timedelta(days=1)
+    return d
+
+
+def _at(d: date, t: time) -> datetime:
+    return datetime.combine(d, t, tzinfo=PARIS)
+
+
+def _monday(d: date) -> date:
+    return d - timedelta(days=d.weekday())
+
+
+def weekly_slot(week_monday: date, cfg: Settings) -> datetime:
+    """When the weekly coaching reminder of that week goes out (a holiday moves it to the next working day)."""
+    return _at(working_day(week_monday + timedelta(days=cfg.weekly_weekday)), cfg.remind_at)
+
+
+def _unique(*groups: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(dict.fromkeys(pid for g in groups for pid in g))
+
+
+def occurrences(snap: Snapshot, lo: datetime, hi: datetime, now: datetime, cfg: Settings) -> Iterator[Due]:
+    """Every reminder due at a moment in [lo, hi], as the store stands at ``now``.
+
+    Weeks after ``now`` are assumed to get no check-in yet (the weekly reminder is planned), and
+    missed-coaching alerts are only raised about weeks already over.
+    """
+    current_week = iso_week(now.date())
+    by_programme: dict[int, list[TeamFacts]] = defaultdict(list)
+    for t in snap.teams:
+        by_programme[t.programme_id].append(t)
+    for t in snap.teams:
+        p = snap.programmes[t.programme_id]
+        yield from _coaching(t, p, lo, hi, now, current_week, snap, cfg)
+        if t.committee_on is not None:
+            ctx = {"team": t.name, "programme": p.name, "committee_on": t.committee_on.isoformat()}
+            for d in _countdown(f"committee:{t.id}:{t.committee_on.isoformat()}", "committee_soon", t.committee_on,
+                                cfg.committee_days, lo, hi, cfg):
+                if t.open_at(d.at) and (t.heard_at is None or d.at < t.heard_at):
+                    yield Due(d.key, d.kind, d.at, d.stale, _unique(t.intrapreneurs, t.coaches, snap.coordinators),
+                              t.id, p.id, {**ctx, "days_left": d.context["days_left"]})
+    for pid, teams in by_programme.items():
+        p = snap.programmes[pid]
+        countdown = list(_countdown(f"deadline:{p.id}", "deadline", p.deadline, cfg.deadline_days, lo, hi, cfg))
+        # The day after the deadline, then weekly.
+        first = _at(p.deadline + timedelta(days=1), cfg.remind_at)
+        n = max(0, (lo - first).days // 7)
+        late = []
+        while (at := first + timedelta(days=7 * n)) <= hi:
+            if at >= lo:
+                late.append(Due(f"deadline_passed:{p.id}:{at.date().isoformat()}", "deadline_passed", at,
+                                at + timedelta(days=7), (), context={"days_late": (at.date() - p.deadline).days}))
+            n += 1
+        for d in countdown + late:
+            pending = [t for t in teams if t.open_at(d.at)]  # only while teams are undecided
+            if not pending:
+                continue
+            ctx = {"programme": p.name, "deadline": p.deadline.isoformat(), **d.context,
+                   "undecided": sorted(t.name for t in pending)}
+            to = (snap.coordinators if d.kind == "deadline_passed" else
+                  _unique(snap.coordinators, *(t.coaches for t in pending), *(t.intrapreneurs for t in pending)))
+            yield Due(d.key, d.kind, d.at, d.stale, to, programme_id=p.id, context=ctx)
+
+
+def _countdown(key: str, kind: str, target: date, days: tuple[int, ...], lo: datetime, hi: datetime,
+               cfg: Settings) -> Iterator[Due]:
+    """J-N moments before ``target``; each goes stale when the next one is due, the last after the target."""
+    slots = [(n, _at(target - timedelta(days=n), cfg.remind_at)) for n in sorted(days, reverse=True)]
+    ends = [at for _, at in slots[1:]] + [_at(target + timedelta(days=1), time(0))]
+    for (n, at), stale in zip(slots, ends):
+        if lo <= at <= hi:
+            yield Due(f"{key}:J-{n}", kind, at, stale, (), context={"days_left": n})
+
+
+def _coaching(t: TeamFacts, p: ProgrammeFacts, lo: datetime, hi: datetime, now: datetime, current_week: str,
+              snap: Snapshot, cfg: Settings) -> Iterator[Due]:
+    for start, end in t.investigation:
+        yield from _coaching_period(t, p, paris(start), paris(end) if end else None, lo, hi, now, current_week,
+                                    snap, cfg)
+
+
+def _coaching_period(t: TeamFacts, p: ProgrammeFacts, start: datetime, end: datetime | None, lo: datetime,
+                     hi: datetime, now: datetime, current_week: str, snap: Snapshot, cfg: Settings) -> Iterator[Due]:
+    monday = _monday(max(lo, start).date())
+    last = min(hi.date(), p.deadline)
+    ctx = {"team": t.name, "programme": p.name,
+           "last_checkin": t.last_checkin.isoformat() if t.last_checkin else None}
+    while monday <= last:
+        week = iso_week(monday)
+        at = max(weekly_slot(monday, cfg), start)
+        stale = _at(monday + timedelta(days=7), time(0))
+        if lo <= at <= hi and at.date() <= p.deadline and (end is None or at < end):
+            ctx["days_left"] = (p.deadline - at.date()).days
+            if week not in t.held and t.coaches:
+                yield Due(f"coaching:{t.id}:{week}", "coaching", at, stale, t.coaches, team_id=t.id,
+                          programme_id=p.id, context={**ctx, "week": week})
+            # Alert coordinators once the last N full weeks had no check-in at all.
+            past = [iso_week(monday - timedelta(days=7 * k)) for k in range(1, cfg.missed_weeks + 1)]
+            began = iso_week(start.date())
+            if week <= current_week and all(w >= began and w not in t.held for w in past):
+                yield Due(f"missed:{t.id}:{past[0]}", "missed_coaching", at, stale, snap.coordinators,
+                          team_id=t.id, programme_id=p.id, context={**ctx, "week": week, "weeks": sorted(past)})
+        monday += timedelta(days=7)
+
+
+def snapshot(s: Session, since: datetime) -> Snapshot:
+    """Read what reminders depend on: a handful of set-based queries, whatever the number of teams.
+
+    Teams decided before ``since`` are left out: nothing is due about them any more.
+    """
+    progs = {pid: ProgrammeFacts(pid, name, deadline(signed, months)) for pid, name, signed, months in
+             s.execute(select(Programme.id, Programme.name, Programme.signed_on, Programme.months))}
+    open_teams = select(Team.id).where(sa.or_(Team.phase.in_(states.NON_TERMINAL), Team.phase_since >= since))
+    periods: dict[tuple[int, str], list[tuple[datetime, datetime | None]]] = defaultdict(list)
+    for tid, phase, start, end in s.execute(select(PhasePeriod.team_id, PhasePeriod.phase, PhasePeriod.start,
+                                                   PhasePeriod.end)
+                                            .where(PhasePeriod.team_id.in_(open_teams),
+                                                   PhasePeriod.phase.in_(("investigation", "poc_committee")))
+                                            .order_by(PhasePeriod.team_id, PhasePeriod.start)):
+        periods[(tid, phase)].append((start, end))
+    members: dict[tuple[int, str], list[int]] = defaultdict(list)
+    for tid, pid, role in s.execute(select(TeamMember.team_id, TeamMember.person_id, TeamMember.role)
+                                    .where(TeamMember.team_id.in_(open_teams),
+                                           TeamMember.role.in_(("coach", "intrapreneur")))
+                                    .order_by(TeamMember.team_id, TeamMember.person_id)):
+        members[(tid, role)].append(pid)
+    held: dict[int, set[str]] = defaultdict(set)
+    last: dict[int, date] = {}
+    for tid, week, day in s.execute(select(CheckIn.team_id, CheckIn.week, sa.func.max(CheckIn.on))
+                                    .where(CheckIn.team_id.in_(open_teams), CheckIn.missed == False)  # noqa: E712
+                                    .group_by(CheckIn.team_id, CheckIn.week)):
+        held[tid].add(week)
+        last[tid] = max(day, last.get(tid, day))
+    teams = []
+    for tid, name, pid, phase, phase_since, committee_on in s.execute(
+            select(Team.id, Team.name, Team.programme_id, Team.phase, Team.phase_since, Team.committee_on)
+            .where(Team.id.in_(open_teams)).order_by(Team.id)):
+        committee = periods.get((tid, "poc_committee"))
+        teams.append(TeamFacts(
+            tid, name, pid, phase, tuple(periods.get((tid, "investigation"), ())),
+            committee[-1][1] if committee else None,
+            phase_since if states.PHASES[phase].terminal else None, committee_on,
+            tuple(members[(tid, "coach")]), tuple(members[(tid, "intrapreneur")]), frozenset(held.get(tid, ())),
+            last.get(tid)))
+    coordinators = tuple(s.execute(select(PersonRole.person_id).where(PersonRole.role == "coordinator")
+                                   .order_by(PersonRole.person_id)).scalars())
+    return Snapshot(progs, teams, coordinators)
+
+
+def due_now(snap: Snapshot, now: datetime, cfg: Settings) -> list[Due]:
+    """Reminders due at ``now`` and not yet stale: what one tick enqueues (catch-up included)."""
+    horizon = max((*cfg.deadline_days, *cfg.committee_days, 7)) + 8
+    return sorted((d for d in occurrences(snap, now - timedelta(days=horizon), now, now, cfg) if now < d.stale),
+                  key=lambda d: (d.at, d.key))
+
+
+def planned(snap: Snapshot, now: datetime, until: datetime, cfg: Settings) -> list[Due]:
+    """What is due now and what will fall due up to ``until``, in order (``remind preview``)."""
+    later = [d for d in occurrences(snap, now, until, now, cfg) if d.at > now]
+    return due_now(snap, now, cfg) + sorted(later, key=lambda d: (d.at, d.key))
+
+
+def people(s: Session, ids: set[int]) -> dict[int, Person]:
+    if not ids:
+        return {}
+    return {p.id: p for p in s.exec(select(Person).where(Person.id.in_(ids)))}
