@@ -508,7 +508,7 @@ def checkin() -> None:
 def _notes(notes: str | None, missed: bool) -> str | None:
     """--notes TEXT, '-' for stdin, or $EDITOR when omitted on a terminal (as git commit does)."""
     if notes == "-":
-        return click.get_text_stream("stdin").read()
+        return sys.stdin.read()
     if notes is None and not missed and sys.stdin.isatty() and sys.stdout.isatty():
         text = click.edit("\n# Notes du point hebdomadaire. Les lignes commençant par # sont ignorées.\n")
         if text is None:

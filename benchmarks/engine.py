@@ -6,7 +6,8 @@ Run it as a script (never a test):
 
 It builds SQLite stores of each size in a temporary directory (the schema comes from the real
 Alembic migration, via ``Workflow.open(path, create=True)``; the rows are bulk-inserted with
-SQLAlchemy core executemany, not through ``add_team``), then measures:
+SQLAlchemy core executemany, not through ``add_team``; the building code is in
+``benchmarks/common.py``, shared with ``benchmarks/checkins.py``), then measures:
 
 * advancing one team (``Workflow.advance(name, "submit" | "select")``, a real transaction on the
   store), median over many different teams, interleaved between the stores so drift hits both;
@@ -25,225 +26,45 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
-import os
 import random
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import tracemalloc
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # run from a checkout without installing
-    sys.path.insert(0, str(ROOT))
+import sqlalchemy as sa
+from sqlmodel import select
+from transitions import Machine
 
-import sqlalchemy as sa  # noqa: E402
-from sqlalchemy import insert  # noqa: E402
-from sqlmodel import Session, select  # noqa: E402
-from transitions import Machine  # noqa: E402
+from common import (  # benchmarks/common.py, shared with checkins.py; it puts the checkout on sys.path
+    PHASE_OF_SLOT,
+    TEAMS_PER_PROGRAMME,
+    SqlTrace,
+    build_store,
+    fmt_s,
+    print_footer,
+    print_table as render_table,
+    scratch,
+    team_name,
+    time_cli,
+    timed_build,
+)
 
-import states  # noqa: E402
+import states  # noqa: E402  (after common: it makes the checkout importable)
 from states.machine import TRIGGERS  # noqa: E402
 from workflow import PARIS, FixedClock, Workflow  # noqa: E402
-from workflow.models import (  # noqa: E402
-    Agreement,
-    Assessment,
-    Event,
-    Partner,
-    Person,
-    PersonRole,
-    PhasePeriod,
-    Programme,
-    Team,
-    TeamMember,
-)
+from workflow.models import Event, Team  # noqa: E402
 
 NOW = datetime(2020, 7, 1, 10, 0, tzinfo=PARIS)
 NOW_ARG = "2020-07-01"
-SIGNED_ON = date(2020, 6, 23)
-ACTOR = "benchmark@example.org"
-TEAMS_PER_PROGRAMME = 100
-TEAMS_PER_COACH = 10
-PARTNERS = ("Nord", "Oise", "Pas-de-Calais", "Somme", "Val d'Oise")
+ACTOR = "benchmark@example.org"  # the stores' first coordinator (Workflow.open(create=True) makes it so)
 ADVANCE_TARGET = 1.3
 STATUS_TARGET_S = 3.0
 
-# Where each team of a programme stands (out of 100): a plausible spread over every phase.
-SPREAD: tuple[tuple[str, int], ...] = (
-    ("call_for_projects", 40),
-    ("selection", 30),
-    ("investigation", 15),
-    ("poc_committee", 5),
-    ("incubation_decision", 3),
-    ("incubated", 2),
-    ("not_incubated", 2),
-    ("not_selected", 2),
-    ("abandoned", 1),
-)
-assert sum(n for _, n in SPREAD) == TEAMS_PER_PROGRAMME
-PHASE_OF_SLOT: list[str] = [ph for ph, n in SPREAD for _ in range(n)]
-# The phases a team went through to get where it is (its phase_period rows).
-PATH = {
-    "call_for_projects": ["call_for_projects"],
-    "selection": ["call_for_projects", "selection"],
-    "investigation": ["call_for_projects", "selection", "investigation"],
-    "poc_committee": ["call_for_projects", "selection", "investigation", "poc_committee"],
-    "incubation_decision": ["call_for_projects", "selection", "investigation", "poc_committee", "incubation_decision"],
-    "incubated": ["call_for_projects", "selection", "investigation", "poc_committee", "incubation_decision", "incubated"],
-    "not_incubated": ["call_for_projects", "selection", "investigation", "poc_committee", "incubation_decision",
-                      "not_incubated"],
-    "not_selected": ["call_for_projects", "selection", "not_selected"],
-    "abandoned": ["call_for_projects", "selection", "abandoned"],
-}
-SELECTED = set(states.HOLDS_A_PLACE)  # went through `select`: assessed yes, both agreements
-
-
-def team_name(i: int) -> str:
-    return f"Équipe {i:06d}"
-
-
-# ---- building a store --------------------------------------------------------------------------
-
-def build_store(path: Path, n: int) -> dict[str, list[str]]:
-    """A store of ``n`` teams; returns the names of the teams that can be submitted and selected."""
-    wf = Workflow.open(str(path), create=True, clock=FixedClock(NOW), actor=ACTOR)  # runs the migrations
-    engine = wf.store.engine
-    n_prog = max(1, -(-n // TEAMS_PER_PROGRAMME))
-    n_coach = max(1, -(-n // TEAMS_PER_COACH))
-    created = datetime(2020, 6, 23, 9, 0, tzinfo=PARIS)
-
-    programmes = [dict(id=p + 1, name=f"Pré-incubation 2020 n°{p + 1:04d}", kind="preincubation",
-                       signed_on=SIGNED_ON, months=6, capacity=TEAMS_PER_PROGRAMME, min_days_per_week=1.0,
-                       created_at=created) for p in range(n_prog)]
-    partners = [dict(id=p * len(PARTNERS) + k + 1, programme_id=p + 1, name=dep, kind="departement")
-                for p in range(n_prog) for k, dep in enumerate(PARTNERS)]
-    # persons: 1 coordinator, then the coaches, then one intrapreneur per team
-    coach_id = lambda c: 2 + c  # noqa: E731
-    intra_id = lambda i: 2 + n_coach + i  # noqa: E731
-    persons = [dict(id=1, name="Coordination", email="coordination@example.org", created_at=created)]
-    roles = [dict(person_id=1, role="coordinator")]
-    for c in range(n_coach):
-        persons.append(dict(id=coach_id(c), name=f"Coach {c:05d}", email=f"coach{c:05d}@example.org",
-                            created_at=created))
-        roles.append(dict(person_id=coach_id(c), role="coach"))
-    for i in range(n):
-        persons.append(dict(id=intra_id(i), name=f"Intrapreneur {i:06d}", email=f"intra{i:06d}@example.org",
-                            created_at=created))
-        roles.append(dict(person_id=intra_id(i), role="intrapreneur"))
-
-    teams, members, periods, assessments, agreements, events = [], [], [], [], [], []
-    submittable, selectable = [], []
-    for i in range(n):
-        prog, slot = divmod(i, TEAMS_PER_PROGRAMME)
-        phase = PHASE_OF_SLOT[slot]
-        path_ = PATH[phase]
-        born = created + timedelta(hours=i % 8)
-        starts = [born + timedelta(days=k) for k in range(len(path_))]
-        tid = i + 1
-        later = phase in SELECTED
-        teams.append(dict(
-            id=tid, name=team_name(i), programme_id=prog + 1, partner_id=prog * len(PARTNERS) + i % len(PARTNERS) + 1,
-            problem=f"Problème public n°{i}: les usagers attendent trop longtemps une réponse.", phase=phase,
-            phase_since=starts[-1], version=len(path_) + (3 if phase != "call_for_projects" else 0),
-            poc_summary=("Un prototype testé avec dix agents." if phase in SELECTED and phase != "investigation" else None),
-            poc_link=None, committee_on=(date(2020, 11, 15) if later and phase != "investigation" else None),
-            committee_opinion=("Favorable." if phase in ("incubation_decision", "incubated", "not_incubated") else None),
-            created_at=born))
-        members.append(dict(team_id=tid, person_id=intra_id(i), role="intrapreneur", days_per_week=1.0))
-        members.append(dict(team_id=tid, person_id=coach_id(i // TEAMS_PER_COACH), role="coach", days_per_week=None))
-        for k, ph in enumerate(path_):
-            periods.append(dict(team_id=tid, phase=ph, start=starts[k],
-                                end=starts[k + 1] if k + 1 < len(path_) else None))
-        events.append(dict(at=born, actor=ACTOR, team_id=tid, action="team.add", trigger=None, from_phase=None,
-                           to_phase="call_for_projects", reason=None, forced=False, data=None))
-        for k in range(1, len(path_)):
-            trig = next(t.name for t in TRIGGERS.values() if path_[k - 1] in t.sources and t.dest == path_[k])
-            events.append(dict(at=starts[k], actor=ACTOR, team_id=tid, action="advance", trigger=trig,
-                               from_phase=path_[k - 1], to_phase=path_[k],
-                               reason="Décision du comité." if TRIGGERS[trig].needs_reason else None,
-                               forced=False, data=None))
-        if phase == "selection" or later:
-            assessments.append(dict(team_id=tid, real=True, major=True, actionable=True, note=None,
-                                    at=starts[1], actor=ACTOR))
-            agreements.append(dict(team_id=tid, party="partner", at=starts[1], actor=ACTOR))
-            agreements.append(dict(team_id=tid, party="operator", at=starts[1], actor=ACTOR))
-        elif phase == "not_selected":
-            assessments.append(dict(team_id=tid, real=True, major=False, actionable=True, note="Trop local.",
-                                    at=starts[1], actor=ACTOR))
-        if phase == "call_for_projects":
-            submittable.append(team_name(i))
-        elif phase == "selection":
-            selectable.append(team_name(i))
-
-    with engine.connect() as conn:
-        raw = conn.connection.dbapi_connection  # PRAGMAs outside SQLAlchemy's transaction
-        raw.execute("PRAGMA synchronous = OFF")  # while building only; the product's settings otherwise
-        with conn.begin():
-            for model, rows in ((Programme, programmes), (Partner, partners), (Person, persons),
-                                (PersonRole, roles), (Team, teams), (TeamMember, members),
-                                (PhasePeriod, periods), (Assessment, assessments), (Agreement, agreements),
-                                (Event, events)):
-                if rows:
-                    conn.execute(insert(model.__table__), rows)
-        raw.execute("PRAGMA synchronous = FULL")
-        raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    with wf.store.read() as s:
-        got = s.execute(select(sa.func.count()).select_from(Team)).scalar_one()
-    assert got == n, (got, n)
-    wf.close()
-    return {"submit": submittable, "select": selectable}
-
 
 # ---- measurements ----------------------------------------------------------------------------
-
-def fmt_s(x: float | None) -> str:
-    if x is None:
-        return "—"
-    if x < 1e-3:
-        return f"{x * 1e6:.0f} µs"
-    if x < 1:
-        return f"{x * 1e3:.2f} ms"
-    return f"{x:.2f} s"
-
-
-class SqlTrace:
-    """Counts the statements one operation issues and finds full-table scans in their plans."""
-
-    def __init__(self, engine: sa.Engine) -> None:
-        self.engine = engine
-        self.statements: list[tuple[str, object]] = []
-
-    def _hook(self, conn, cursor, statement, parameters, context, executemany):
-        self.statements.append((statement, parameters))
-
-    def __enter__(self):
-        sa.event.listen(self.engine, "before_cursor_execute", self._hook)
-        return self
-
-    def __exit__(self, *exc):
-        sa.event.remove(self.engine, "before_cursor_execute", self._hook)
-
-    def scans(self) -> list[str]:
-        """'SCAN table' lines of the plans (a SEARCH uses an index; a SCAN reads the whole table)."""
-        out = []
-        with self.engine.connect() as conn:
-            for stmt, params in self.statements:
-                head = stmt.lstrip().split(None, 1)[0].upper()
-                if head not in ("SELECT", "UPDATE", "DELETE"):
-                    continue
-                rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + stmt, params).all()
-                for r in rows:
-                    detail = r[-1]
-                    if detail.startswith("SCAN") and "CONSTANT ROW" not in detail:
-                        out.append(f"{detail}  <- {' '.join(stmt.split())[:120]}")
-            conn.rollback()
-        return out
-
 
 def measure_advances(stores: dict[int, Path], eligible: dict[int, dict[str, list[str]]], count: int,
                      seed: int = 20200701) -> dict[int, dict]:
@@ -325,39 +146,16 @@ def measure_status_library(path: Path, n: int, repeat: int) -> float:
     return statistics.median(times)
 
 
-def cli_command() -> list[str]:
-    exe = shutil.which("preincub", path=str(Path(sys.executable).parent))
-    return [exe] if exe else [sys.executable, "-m", "cli"]
-
-
-def cli_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREINCUB_")}
-    env["PREINCUB_USER"] = ACTOR
-    return env
-
-
 def measure_status_cli(path: Path, n: int, repeat: int) -> float:
-    cmd = cli_command() + ["--db", str(path), "--now", NOW_ARG, "status", "--json"]
-    # once through a pipe, to check the output really is every team
-    out = subprocess.run(cmd, env=cli_env(), capture_output=True, check=True)
-    rows = json.loads(out.stdout)
-    assert len(rows) == n and {"name", "programme", "partner", "phase", "phase_since", "deadline", "days_left"} <= set(rows[0])
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        subprocess.run(cmd, env=cli_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=True)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    def check(rows):  # the output really is every team
+        assert len(rows) == n and {"name", "programme", "partner", "phase", "phase_since", "deadline",
+                                   "days_left"} <= set(rows[0])
+
+    return time_cli(["--db", str(path), "--now", NOW_ARG, "status", "--json"], ACTOR, repeat, check)
 
 
 def measure_cli_startup(repeat: int) -> float:
-    cmd = cli_command() + ["--help"]
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        subprocess.run(cmd, env=cli_env(), stdout=subprocess.DEVNULL, check=True)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    return time_cli(["--help"], ACTOR, repeat)
 
 
 # ---- the naive way: one Machine per team -----------------------------------------------------
@@ -458,26 +256,13 @@ def print_table(sizes: list[int], r: dict, total_runtime: float) -> None:
     row("naive / engine, advance one team",
         [f"x{r['naive'][n]['total'] / r['advance'][n]['median']:,.0f}" for n in sizes])
 
-    widths = [max(len(x[i]) for x in rows + [head]) for i in range(len(head))]
-    line = "  ".join("-" * w for w in widths)
-    print()
-    print("  ".join(h.ljust(w) for h, w in zip(head, widths)))
-    print(line)
-    for x in rows:
-        print("  ".join([x[0].ljust(widths[0])] + [v.rjust(w) for v, w in zip(x[1:-2], widths[1:-2])]
-                        + [x[-2].ljust(widths[-2]), x[-1].ljust(widths[-1])]))
-    print(line)
+    render_table(head, rows)
     for n in sizes:
         nv = r["naive"][n]
         if nv["extrapolated"]:
             print(f"* {n:,} teams: Machines built for a random sample of {nv['built']:,} teams; "
                   f"build time and memory extrapolated linearly to {n:,}.")
-    for n in sizes:
-        for s in r["advance"][n]["scans"]:
-            print(f"scan at {n:,} teams: {s}")
-    print(f"clock fixed at {NOW.isoformat()}; {TEAMS_PER_PROGRAMME} teams per programme, "
-          f"one coach per {TEAMS_PER_COACH} teams; python {sys.version.split()[0]}, {os.cpu_count()} CPUs; "
-          f"total run time {total_runtime:.0f} s")
+    print_footer({n: r["advance"][n]["scans"] for n in sizes}, NOW, total_runtime)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -496,17 +281,13 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"the smallest store needs at least {2 * args.advances} teams for --advances {args.advances}")
 
     started = time.perf_counter()
-    workdir = Path(tempfile.mkdtemp(prefix="preincub-bench-"))
     r: dict = {"build": {}, "status_lib": {}, "status_cli": {}, "naive": {}}
-    try:
+    with scratch(args.keep) as workdir:
         stores, eligible = {}, {}
         for n in sizes:
             stores[n] = workdir / f"store-{n}.db"
-            t0 = time.perf_counter()
-            eligible[n] = build_store(stores[n], n)
-            r["build"][n] = time.perf_counter() - t0
-            print(f"built {n:,} teams in {r['build'][n]:.1f} s ({stores[n].stat().st_size / 2**20:.0f} MiB)",
-                  file=sys.stderr)
+            r["build"][n], eligible[n] = timed_build(
+                stores[n], n, lambda: build_store(stores[n], n, now=NOW, actor=ACTOR))
         r["advance"] = measure_advances(stores, eligible, args.advances)
         print("advance measured", file=sys.stderr)
         r["startup"] = measure_cli_startup(args.repeat)
@@ -519,11 +300,6 @@ def main(argv: list[str] | None = None) -> int:
             print(f"naive measured at {n:,}", file=sys.stderr)
         print_table(sizes, r, time.perf_counter() - started)
         sys.stdout.flush()
-    finally:
-        if args.keep:
-            print(f"stores kept in {workdir}", file=sys.stderr)
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
     return 0
 
 

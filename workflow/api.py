@@ -135,7 +135,8 @@ class Workflow(CheckIns, Reminders):
                                      and permissions.allowed(action, roles, self._ties(s, team.id))):
             return
         en, fr = permissions.ACTIONS[action]
-        need = " or ".join(permissions.roles_allowed(action))
+        # Without a team, only the roles that reach every team would do.
+        need = " or ".join(permissions.roles_allowed(action, every_team=team is None))
         mine = ", ".join(sorted(roles)) or "none"
         if sc == permissions.OWN and team is not None:
             raise Forbidden(f"acting as {self.actor} ({mine}), you may not {en} for {team.name!r}: it is not one of your teams",

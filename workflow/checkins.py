@@ -157,16 +157,18 @@ class CheckIns:
 
     def _held_weeks(self, s: Session, teams) -> tuple[dict[int, set[str]], dict[int, set[str]], dict[int, date]]:
         """Held weeks, weeks recorded as missed, and last check-in day of the teams in ``teams`` (a subquery)."""
-        held: dict[int, set[str]] = defaultdict(set)
-        excused: dict[int, set[str]] = defaultdict(set)
+        held: dict[int, set[str]] = {}
+        excused: dict[int, set[str]] = {}
         last: dict[int, date] = {}
-        rows = s.execute(select(CheckIn.team_id, CheckIn.week, CheckIn.missed, sa.func.max(CheckIn.on))
-                         .where(CheckIn.team_id.in_(teams))
-                         .group_by(CheckIn.team_id, CheckIn.week, CheckIn.missed))
-        for team_id, week, missed, day in rows:
-            (excused if missed else held)[team_id].add(week)
-            if not missed and (team_id not in last or day > last[team_id]):
-                last[team_id] = day
+        # One row per team and kind, its weeks joined by the database: few rows, no ORM per row.
+        rows = s.connection().execute(
+            select(CheckIn.team_id, CheckIn.missed, sa.func.aggregate_strings(CheckIn.week, ","),
+                   sa.func.max(CheckIn.on))
+            .where(CheckIn.team_id.in_(teams)).group_by(CheckIn.team_id, CheckIn.missed))
+        for team_id, missed, weeks, day in rows:
+            (excused if missed else held)[team_id] = set(weeks.split(","))
+            if not missed:
+                last[team_id] = day if isinstance(day, date) else date.fromisoformat(day)
         return held, excused, last
 
     def gaps(self, programme: str | None = None, weeks: int | None = None) -> list[dict]:
@@ -184,11 +186,12 @@ class CheckIns:
             coach = (select(TeamMember.team_id, sa.func.min(Person.email).label("email"))
                      .join(Person, Person.id == TeamMember.person_id)
                      .where(TeamMember.role == "coach").group_by(TeamMember.team_id).subquery())
-            rows = s.execute(select(Team.id, Team.name, Programme.name, Partner.name, Team.phase_since, coach.c.email)
-                             .join(Programme, Programme.id == Team.programme_id)
-                             .outerjoin(Partner, Partner.id == Team.partner_id)
-                             .outerjoin(coach, coach.c.team_id == Team.id)
-                             .where(Team.id.in_(teams))).all()
+            q = (select(Team.id, Team.name, Programme.name, Partner.name, Team.phase_since, coach.c.email)
+                 .join(Programme, Programme.id == Team.programme_id)
+                 .outerjoin(Partner, Partner.id == Team.partner_id)
+                 .outerjoin(coach, coach.c.team_id == Team.id)
+                 .where(Team.id.in_(teams)))
+            rows = s.connection().execute(q).all()
             held, excused, last = self._held_weeks(s, teams)
         out = []
         for tid, name, prog, partner, since, coach_email, in rows:

@@ -6,6 +6,7 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 
@@ -28,14 +29,22 @@ def parse_week(text: str) -> str:
     return f"{m[1]}-W{m[2]}"
 
 
-def weeks(start: date, end: date) -> list[str]:
-    """Every ISO week from the one holding ``start`` to the one holding ``end``, in order."""
-    monday = start - timedelta(days=start.weekday())
+@lru_cache(maxsize=4096)
+def _weeks(first_monday: date, last_monday: date) -> tuple[str, ...]:
     out = []
-    while monday <= end:
+    monday = first_monday
+    while monday <= last_monday:
         out.append(iso_week(monday))
         monday += timedelta(days=7)
-    return out
+    return tuple(out)
+
+
+def weeks(start: date, end: date) -> list[str]:
+    """Every ISO week from the one holding ``start`` to the one holding ``end``, in order.
+
+    Cached by week: thousands of teams that started the same week share one computation.
+    """
+    return list(_weeks(start - timedelta(days=start.weekday()), end - timedelta(days=end.weekday())))
 
 
 @dataclass(frozen=True, slots=True)

@@ -71,7 +71,7 @@ class PersonRole(SQLModel, table=True):
 
 
 class Team(SQLModel, table=True):
-    __table_args__ = (Index("ix_team_programme_phase", "programme_id", "phase"),)
+    __table_args__ = (Index("ix_team_programme_phase", "programme_id", "phase"), Index("ix_team_phase", "phase"))
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(unique=True)
     programme_id: int = Field(foreign_key="programme.id")

@@ -42,5 +42,6 @@ def allowed(action: str, roles: Collection[str], ties: Collection[str] = ()) -> 
     return any(rules.get(r) == ANY or (rules.get(r) == OWN and r in ties) for r in roles)
 
 
-def roles_allowed(action: str) -> list[str]:
-    return [r for r in ROLES if r in TABLE[action]]
+def roles_allowed(action: str, every_team: bool = False) -> list[str]:
+    """The roles that may do ``action`` (on every team, with ``every_team``)."""
+    return [r for r in ROLES if TABLE[action].get(r) == ANY or (r in TABLE[action] and not every_team)]
