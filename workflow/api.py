@@ -306,7 +306,7 @@ class Workflow(CheckIns, Reminders):
         """Rename a person, change their roles, or where and in which language their reminders go."""
         add_roles = {validate.choice(r, ROLES, "role") for r in add_roles}
         remove_roles = {validate.choice(r, ROLES, "role") for r in remove_roles}
-        prefs = _preferences(channels, lang) if channels or lang else {}
+        prefs = _preferences(channels, lang, defaults=False)
         if name is None and not add_roles and not remove_roles and not prefs:
             raise Invalid("nothing to change: give at least one option (see 'preincub person edit --help')",
                           "rien à modifier : donnez au moins une option (voir 'preincub person edit --help')")
@@ -316,10 +316,6 @@ class Workflow(CheckIns, Reminders):
             if name is not None:
                 p.name = validate.name(name, "person")
             for k, v in prefs.items():
-                if k == "channels" and channels is None:
-                    continue
-                if k == "lang" and lang is None:
-                    continue
                 setattr(p, k, v)
             roles = set(s.exec(select(PersonRole.role).where(PersonRole.person_id == p.id)).all())
             new_roles = (roles | add_roles) - remove_roles
@@ -334,8 +330,7 @@ class Workflow(CheckIns, Reminders):
                 s.delete(s.get(PersonRole, (p.id, r)))
             s.add(p)
             self._people.clear()
-            self._event(s, "person.edit", data={"email": p.email, "name": name, "roles": sorted(new_roles),
-                                                **{k: v for k, v in prefs.items()}})
+            self._event(s, "person.edit", data={"email": p.email, "name": name, "roles": sorted(new_roles), **prefs})
             return self._person_dict(p, new_roles)
 
     def people(self, role: str | None = None) -> list[dict]:
@@ -702,11 +697,18 @@ class Workflow(CheckIns, Reminders):
         return out
 
 
-def _preferences(channels: Sequence[str] | None, lang: str | None) -> dict[str, str]:
+def _preferences(channels: Sequence[str] | None, lang: str | None, defaults: bool = True) -> dict[str, str]:
+    """Reminder channels and language, validated; with ``defaults``, e-mail in French when not given."""
     from notifications import CHANNELS
 
-    chosen = list(dict.fromkeys(validate.choice(c, CHANNELS, "channel") for c in (channels or ["email"])))
-    return {"channels": ",".join(chosen), "lang": validate.choice(lang or "fr", ("fr", "en"), "language")}
+    prefs = {"channels": ["email"], "lang": "fr"} if defaults else {}
+    if channels:
+        prefs["channels"] = list(dict.fromkeys(validate.choice(c, CHANNELS, "channel") for c in channels))
+    if lang:
+        prefs["lang"] = validate.choice(lang, ("fr", "en"), "language")
+    if "channels" in prefs:
+        prefs["channels"] = ",".join(prefs["channels"])
+    return prefs
 
 
 def _changed(name: str) -> ChangedMeanwhile:
