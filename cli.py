@@ -146,7 +146,8 @@ def json_option(f):
 
 
 def emit_json(data) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    # Indented for a person at a terminal; compact for pipes and files (a fifth of the bytes at scale).
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2 if sys.stdout.isatty() else None))
 
 
 def console() -> Console:

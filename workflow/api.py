@@ -680,7 +680,7 @@ class Workflow(CheckIns, Reminders):
                 teams = teams.where(Team.id.in_(mine))
             if teams.whereclause is not None:
                 q = q.where(Team.id.in_(teams))
-            rows = s.execute(q.order_by(Programme.name, Team.name)).all()
+            rows = s.connection().execute(q.order_by(Programme.name, Team.name)).all()
             marks = self._coaching_marks(s, teams)
         dues: dict[tuple[date, int], date] = {}
         out = []
