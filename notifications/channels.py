@@ -6,6 +6,8 @@ A channel is opened once per tick (one SMTP connection reused for every message)
 
 from __future__ import annotations
 
+import base64
+import http.client
 import json
 import smtplib
 import ssl
@@ -69,15 +71,19 @@ def build_email(msg: Message, sender: str) -> EmailMessage:
     mail = EmailMessage()
     if any(ch in msg.subject for ch in "\r\n"):
         raise DeliveryError("a subject may not contain line breaks")
-    mail["Subject"] = msg.subject
-    mail["From"] = _address(name, addr)
-    mail["To"] = _address(msg.recipient_name, msg.recipient)
-    mail["Message-ID"] = msg.message_id
-    mail["Date"] = format_datetime(datetime.now(timezone.utc))
-    mail["X-Preincub-Key"] = msg.key
-    mail["Auto-Submitted"] = "auto-generated"
-    mail.set_content(msg.text)
-    mail.add_alternative(msg.html, subtype="html")
+    try:
+        mail["Subject"] = msg.subject
+        mail["From"] = _address(name, addr)
+        mail["To"] = _address(msg.recipient_name, msg.recipient)
+        mail["Message-ID"] = msg.message_id
+        mail["Date"] = format_datetime(datetime.now(timezone.utc))
+        mail["X-Preincub-Key"] = msg.key
+        mail["Auto-Submitted"] = "auto-generated"
+    except ValueError as exc:  # the email package refuses anything that could split a header
+        raise DeliveryError(f"unsafe header value: {exc}") from None
+    # quoted-printable: 7-bit safe whatever the server, no 8BITMIME needed.
+    mail.set_content(msg.text, cte="quoted-printable")
+    mail.add_alternative(msg.html, subtype="html", cte="quoted-printable")
     return mail
 
 
@@ -110,10 +116,22 @@ class EmailChannel(Channel):
                 if self.starttls:
                     smtp.starttls(context=ssl.create_default_context())
             if self.user:
-                smtp.login(self.user, self.password or "")
+                self._login(smtp)
             return smtp
         except (OSError, smtplib.SMTPException) as exc:
             raise DeliveryError(f"SMTP {self.host}:{self.port}: {exc}") from None
+
+    def _login(self, smtp: smtplib.SMTP) -> None:
+        password = self.password or ""
+        if password.isascii() and self.user.isascii():
+            smtp.login(self.user, password)
+            return
+        # smtplib encodes credentials as ASCII; AUTH PLAIN carries UTF-8 (RFC 4616).
+        smtp.ehlo_or_helo_if_needed()
+        token = base64.b64encode(b"\0" + self.user.encode() + b"\0" + password.encode()).decode()
+        code, resp = smtp.docmd("AUTH", "PLAIN " + token)
+        if code != 235:
+            raise smtplib.SMTPAuthenticationError(code, resp)
 
     def send(self, msg: Message) -> None:
         mail = build_email(msg, self.sender)
@@ -157,5 +175,5 @@ class ChatChannel(Channel):
                 resp.read()
         except urllib.error.HTTPError as exc:
             raise DeliveryError(f"webhook answered HTTP {exc.code}") from None
-        except (OSError, urllib.error.URLError) as exc:
-            raise DeliveryError(f"webhook: {getattr(exc, 'reason', exc)}") from None
+        except (OSError, urllib.error.URLError, http.client.HTTPException) as exc:
+            raise DeliveryError(f"webhook: {getattr(exc, 'reason', None) or type(exc).__name__}") from None

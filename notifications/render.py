@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import shlex
 from functools import cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 
 def shell_quote(value: str) -> str:
-    """Double-quoted for a POSIX shell, so a command can be pasted as is (accents and apostrophes kept)."""
-    escaped = "".join("\\" + ch if ch in '"\\$`' else ch for ch in str(value))
+    """Quoted for a POSIX shell, so a command can be pasted as is.
+
+    Double quotes keep French apostrophes readable; a name with "!" (which interactive bash
+    would expand from history even inside double quotes) gets single quotes instead.
+    """
+    value = str(value)
+    if "!" in value:
+        return shlex.quote(value)
+    escaped = "".join("\\" + ch if ch in '"\\$`' else ch for ch in value)
     return f'"{escaped}"'
 
 

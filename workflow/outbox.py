@@ -9,6 +9,7 @@ with the key travelling along so receivers can drop the rare duplicate.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 from datetime import date, datetime, time, timedelta, timezone
@@ -34,6 +35,7 @@ from workflow.models import DaemonLease, Outbox, Person
 from workflow.settings import Settings
 
 STATUSES = ("pending", "sending", "sent", "failed", "cancelled")
+log = logging.getLogger("preincub.outbox")
 LEASE = "daemon"
 BATCH = 200
 
@@ -193,6 +195,9 @@ class Reminders:
                         error = None
                     except DeliveryError as exc:
                         error = str(exc)[:500]
+                    except Exception as exc:  # noqa: BLE001 - one bad message must not hold back the others
+                        log.exception("delivering outbox message %s", row.id)
+                        error = f"{type(exc).__name__}: {exc}"[:500]
                     status = self._settle(row, holder, error)
                     counts["sent" if status == "sent" else "retry" if status == "pending" else "failed"] += 1
         finally:

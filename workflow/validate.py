@@ -14,7 +14,9 @@ MAX_TEXT = 20_000
 
 
 def _control(text: str, allow_newlines: bool) -> bool:
-    return any(unicodedata.category(ch) == "Cc" and not (allow_newlines and ch in "\n\t") for ch in text)
+    """Control characters, and line or paragraph separators (U+2028, U+2029) where a line is expected."""
+    return any((unicodedata.category(ch) == "Cc" and not (allow_newlines and ch in "\n\t"))
+               or (unicodedata.category(ch) in ("Zl", "Zp") and not allow_newlines) for ch in text)
 
 
 def name(value: str, what: str) -> str:

@@ -1,0 +1,297 @@
+"""Real servers for the delivery tests, started and stopped by each test on 127.0.0.1.
+
+- ``smtpd``: an aiosmtpd server that records every envelope (parsed with the ``email`` package), the
+  client connection of each EHLO/HELO and of each message, every RCPT TO tried, and can refuse an
+  address with a 550 or cut the connection in the middle of a message.
+- ``webhook``: a ThreadingHTTPServer that records every POST and answers 200, or what ``status`` says.
+- ``reset_server``: a raw TCP server that greets like SMTP then resets the connection.
+- ``closed_port``: a port nobody listens on.
+- ``wall``: the real-time clock used by the outbox for retry delays, frozen and moved by hand.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import socket
+import struct
+import threading
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta, timezone
+from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
+from click.testing import CliRunner, Result
+from sqlmodel import select
+
+import cli
+import workflow.outbox
+from tests.conftest import COORD, paris
+from workflow import FixedClock, Workflow
+from workflow.models import Person, Team
+
+PROG = "Pré-incubation 2020"
+PARTNER = "Pas-de-Calais"
+SELECTED = paris(2020, 7, 6, 9, 0)  # a Monday: the teams enter investigation
+TICK = paris(2020, 7, 13, 10, 0)  # the next Monday: the weekly coaching reminder of 2020-W29 is due
+WEEK = "2020-W29"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# ---- SMTP --------------------------------------------------------------------------------------
+
+@dataclass
+class Received:
+    peer: tuple
+    mail_from: str
+    rcpt_tos: list[str]
+    mail_options: list[str]
+    raw: bytes
+    msg: EmailMessage
+
+
+@dataclass
+class SmtpServer:
+    port: int
+    received: list[Received] = field(default_factory=list)
+    ehlo_peers: list[tuple] = field(default_factory=list)  # one per SMTP session (EHLO or HELO)
+    rcpt_tried: list[str] = field(default_factory=list)  # every RCPT TO, accepted or not
+    refuse: dict[str, str] = field(default_factory=dict)  # address -> SMTP reply, e.g. "550 ..."
+    cut_once: set[str] = field(default_factory=set)  # addresses whose first DATA gets the connection reset
+    password: str | None = None  # AUTH accepts only this password, when set
+    auth_seen: list[tuple[str, bytes, bytes]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+    def to(self, addr: str) -> list[Received]:
+        return [r for r in self.received if r.rcpt_tos == [addr]]
+
+
+class _Handler:
+    def __init__(self, box: SmtpServer) -> None:
+        self.box = box
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        with self.box.lock:
+            self.box.ehlo_peers.append(session.peer)
+        return responses
+
+    async def handle_HELO(self, server, session, envelope, hostname):
+        session.host_name = hostname
+        with self.box.lock:
+            self.box.ehlo_peers.append(session.peer)
+        return f"250 {server.hostname}"
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        with self.box.lock:
+            self.box.rcpt_tried.append(address)
+        if address in self.box.refuse:
+            return self.box.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        if envelope.rcpt_tos and envelope.rcpt_tos[0] in self.box.cut_once:
+            self.box.cut_once.discard(envelope.rcpt_tos[0])
+            server.transport.abort()  # a connection reset in the middle of the message
+            return "250 never seen by the client"
+        raw = envelope.original_content or envelope.content
+        msg = email.message_from_bytes(raw, policy=email.policy.default)
+        with self.box.lock:
+            self.box.received.append(Received(session.peer, envelope.mail_from, list(envelope.rcpt_tos),
+                                              list(envelope.mail_options), raw, msg))
+        return "250 OK queued"
+
+
+def _start_smtp(box: SmtpServer, **kwargs) -> Controller:
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        box.auth_seen.append((mechanism, auth_data.login, auth_data.password))
+        return AuthResult(success=auth_data.password == (box.password or "").encode(), handled=False)
+
+    auth = {"authenticator": authenticator, "auth_require_tls": False} if box.password is not None else {}
+    controller = Controller(_Handler(box), hostname="127.0.0.1", port=box.port, **auth, **kwargs)
+    controller.start()
+    return controller
+
+
+@pytest.fixture
+def smtpd():
+    box = SmtpServer(free_port())
+    controller = _start_smtp(box)
+    box.ehlo_peers.clear()  # the controller's own start-up probe is no client session
+    yield box
+    controller.stop()
+
+
+@pytest.fixture
+def smtpd_auth():
+    """An SMTP server that requires AUTH (LOGIN/PLAIN, no TLS: local test only) with ``box.password``."""
+    box = SmtpServer(free_port(), password="the-right-one")
+    controller = _start_smtp(box)
+    yield box
+    controller.stop()
+
+
+@pytest.fixture
+def closed_port() -> int:
+    return free_port()
+
+
+@pytest.fixture
+def reset_server():
+    """Greets like an SMTP server, reads the client's first command, then resets the connection (RST)."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen()
+    srv.settimeout(0.2)
+    stop = threading.Event()
+    accepted: list[int] = []
+
+    def run() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = srv.accept()
+            except (TimeoutError, OSError):
+                continue
+            accepted.append(1)
+            with conn:
+                conn.settimeout(2)
+                conn.sendall(b"220 flaky.example ESMTP\r\n")
+                try:
+                    conn.recv(1024)
+                except OSError:
+                    pass
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    yield srv.getsockname()[1], accepted
+    stop.set()
+    t.join(2)
+    srv.close()
+
+
+# ---- HTTP webhook ------------------------------------------------------------------------------
+
+@dataclass
+class Hook:
+    port: int
+    requests: list[dict] = field(default_factory=list)
+    status: dict[str, int] = field(default_factory=dict)  # substring of the body -> HTTP status (default 200)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hooks/preincub"
+
+
+@pytest.fixture
+def webhook():
+    hook = Hook(0)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            hook.requests.append({"path": self.path, "headers": dict(self.headers.items()), "body": body,
+                                  "json": json.loads(body)})
+            code = next((c for needle, c in hook.status.items() if needle.encode() in body), 200)
+            payload = b"ok" if code == 200 else b"internal error"
+            self.send_response(code)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    hook.port = server.server_address[1]
+    t = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    t.start()
+    yield hook
+    server.shutdown()
+    server.server_close()
+    t.join(2)
+
+
+# ---- the outbox's wall clock -------------------------------------------------------------------
+
+class Wall:
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def wall(monkeypatch) -> Wall:
+    """Retry delays are measured on real time (not the business clock): freeze it at 2020-07-13 08:00 UTC."""
+    w = Wall(datetime(2020, 7, 13, 8, 0, tzinfo=timezone.utc))
+    monkeypatch.setattr(workflow.outbox, "wall", w)
+    return w
+
+
+# ---- stores ------------------------------------------------------------------------------------
+
+def investigation(wf: Workflow, teams: list[tuple[str, str]], *, programme: str = PROG) -> dict[str, int]:
+    """Teams (name, coach e-mail; the coaches must exist) selected on Monday 2020-07-06, clock then set to
+    Monday 2020-07-13 10:00: one weekly coaching reminder (2020-W29) is due per team, to its coach.
+    Returns the team ids by name."""
+    wf.add_programme(programme, date(2020, 6, 23))
+    wf.add_partner(PARTNER, programme)
+    for i, (name, coach) in enumerate(teams):
+        wf.add_person(f"Agent {i}", f"agent{i}@example.org", ["intrapreneur"])
+        wf.add_team(name, programme, PARTNER, problem="Un problème réel.", intrapreneurs=[f"agent{i}@example.org"],
+                    coach=coach, days_per_week=1)
+        wf.advance(name, "submit")
+        wf.assess(name, real=True, major=True, actionable=True)
+        wf.agree(name, "partner")
+        wf.agree(name, "operator")
+    wf.clock = FixedClock(SELECTED)
+    for name, _ in teams:
+        wf.advance(name, "select")
+    wf.clock = FixedClock(TICK)
+    with wf.store.read() as s:
+        return {n: i for i, n in s.execute(select(Team.id, Team.name))}
+
+
+def person_id(wf: Workflow, addr: str) -> int:
+    with wf.store.read() as s:
+        return s.exec(select(Person.id).where(Person.email == addr)).one()
+
+
+def coaching_key(wf: Workflow, team_id: int, addr: str, channel: str) -> str:
+    return f"coaching:{team_id}:{WEEK}:p{person_id(wf, addr)}:{channel}"
+
+
+def configure(wf: Workflow, **values) -> Workflow:
+    wf.settings = replace(wf.settings, **values)
+    return wf
+
+
+def row(wf: Workflow, key: str) -> dict:
+    (r,) = [r for r in wf.outbox() if r["key"] == key]
+    return r
+
+
+def run_cli(*args: str, db, now: str = "2020-07-13 10:00", env: dict | None = None) -> Result:
+    """``preincub --db DB --now NOW --as coord@example.org ARGS...`` in-process, with exactly ``env``'s settings."""
+    return CliRunner().invoke(cli.app, ["--db", str(db), "--now", now, "--as", COORD, *args],
+                              env={"PREINCUB_DB": None, "PREINCUB_NOW": None, "PREINCUB_USER": None,
+                                   "PREINCUB_LANG": None, **(env or {})})

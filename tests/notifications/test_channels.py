@@ -1,0 +1,262 @@
+"""Channels one by one, and the templates: rendering, console, SMTP (real aiosmtpd), shell-pasteable commands."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import shlex
+import shutil
+import subprocess
+from datetime import date, timedelta
+
+import pytest
+
+from notifications import ConsoleChannel, DeliveryError, EmailChannel, Message, backoff, render
+from tests.conftest import paris
+from tests.notifications.conftest import investigation, run_cli
+from workflow import reminders
+
+TEAM = 'L\'équipe "Zéro papier"'
+PROG = 'Pré-incubation d\'été "2020"'
+KINDS = ("coaching", "missed_coaching", "deadline", "deadline_passed", "committee_soon")
+NOW = paris(2020, 7, 27, 10, 0)  # 2020-W31: weeks 29 and 30 had no check-in
+
+SUBJECTS = {
+    ("coaching", "fr"): f"Point hebdomadaire 2020-W31 : {TEAM}",
+    ("coaching", "en"): f"Weekly check-in 2020-W31: {TEAM}",
+    ("missed_coaching", "fr"): f"Points hebdomadaires manqués : {TEAM}",
+    ("missed_coaching", "en"): f"Missed weekly check-ins: {TEAM}",
+    ("deadline", "fr"): f"Échéance dans 30 jour(s) : {PROG}",
+    ("deadline", "en"): f"Deadline in 30 day(s): {PROG}",
+    ("deadline_passed", "fr"): f"Échéance dépassée de 1 jour(s) : {PROG}",
+    ("deadline_passed", "en"): f"Deadline passed 1 day(s) ago: {PROG}",
+    ("committee_soon", "fr"): f"Comité stratégique dans 7 jour(s) : {TEAM}",
+    ("committee_soon", "en"): f"Strategic committee in 7 day(s): {TEAM}",
+}
+COMMANDS = {
+    "coaching": ["preincub", "checkin", "log", TEAM, "--notes", "…", "--hours", "7"],
+    "missed_coaching": ["preincub", "checkin", "gaps", "--programme", PROG],
+    "deadline": ["preincub", "status", "--programme", PROG],
+    "deadline_passed": ["preincub", "status", "--programme", PROG],
+    "committee_soon": ["preincub", "check", TEAM],
+}
+
+
+@pytest.fixture
+def dues(wf):
+    """The first reminder of each kind the store really produces over the six months (real contexts)."""
+    wf.add_person("Coach Un", "coach@example.org", ["coach"])
+    investigation(wf, [(TEAM, "coach@example.org")], programme=PROG)
+    wf.committee(TEAM, on=date(2020, 12, 1))
+    with wf.store.read() as s:
+        planned = reminders.planned(reminders.snapshot(s, NOW - timedelta(days=60)), NOW, paris(2021, 1, 10, 23, 0),
+                                    wf.settings)
+    first = {}
+    for d in planned:
+        first.setdefault(d.kind, d)
+    assert sorted(first) == sorted(KINDS)
+    return first
+
+
+def unescaped(pattern: str, body_html: str) -> str:
+    (found,) = re.findall(pattern, body_html)
+    return html.unescape(found)
+
+
+def command_line(text: str) -> str:
+    (line,) = [ln for ln in text.splitlines() if ln.strip().startswith("preincub ")]
+    assert line.startswith("    preincub ")  # an indented block: a <pre> in HTML
+    return line.strip()
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_kind_and_language_renders(dues, kind, lang):
+    subject, text, body_html = render(kind, lang, {**dues[kind].context, "name": "Inès Haddad"})
+    assert subject == SUBJECTS[(kind, lang)]
+    assert "\n" not in subject and "\r" not in subject
+    assert text.splitlines()[0] == ("Bonjour Inès Haddad," if lang == "fr" else "Hello Inès Haddad,")
+    assert "{{" not in text and "{%" not in text and text.endswith("\n") and not text.endswith("\n\n")
+    # The command to act, pasted as is, gives back the exact names (apostrophe, double quote, accents).
+    assert shlex.split(command_line(text)) == COMMANDS[kind]
+    # HTML: the same subject and command, escaped; the document's language.
+    assert f'<html lang="{lang}">' in body_html
+    assert unescaped(r"<title>(.*?)</title>", body_html) == subject
+    assert unescaped(r'<h1 style="font-size: 1.2em">(.*?)</h1>', body_html) == subject
+    assert unescaped(r'<pre style="background: #f3f3f3; padding: .5em">(.*?)</pre>', body_html) == command_line(text)
+    assert '"' not in re.sub(r"<[^>]*>", "", body_html) and "'" not in re.sub(r"<[^>]*>", "", body_html)
+
+
+def test_pasted_commands_run_in_the_cli(wf, db_url, dues):
+    """Each message's command, pasted, is a real command that succeeds on the store."""
+    wf.close()
+    for kind in KINDS:
+        _, text, _ = render(kind, "fr", {**dues[kind].context, "name": "x"})
+        argv = shlex.split(command_line(text))
+        r = run_cli(*argv[1:], db=db_url, now="2020-07-27T18:00")
+        assert r.exit_code == 0, (kind, r.stdout, r.stderr)
+    r = run_cli("checkin", "list", "--json", db=db_url, now="2020-07-27T18:00")
+    assert [(c["team"], c["week"], c["notes"], c["hours"]) for c in json.loads(r.stdout)] == [
+        (TEAM, "2020-W31", "…", 7.0)]
+
+
+def _fake_preincub(tmp_path):
+    exe = tmp_path / "bin" / "preincub"
+    exe.parent.mkdir()
+    exe.write_text("#!/bin/sh\nexec python3 -c 'import json, sys; print(json.dumps(sys.argv[1:]))' \"$@\"\n")
+    exe.chmod(0o755)
+    return exe.parent
+
+
+NASTY = 'Coût $HOME `id` \\ "x" l\'an'
+
+
+@pytest.mark.skipif(not shutil.which("bash") or not shutil.which("python3"), reason="needs bash and python3")
+def test_commands_paste_into_a_real_shell(tmp_path):
+    """$, backquote, backslash, quotes: a POSIX shell gives the exact name back (no expansion)."""
+    ctx = {"team": NASTY, "programme": NASTY, "week": "2020-W31", "last_checkin": None, "days_left": 3,
+           "name": "x", "committee_on": "2020-12-01", "deadline": "2020-12-23", "undecided": [NASTY],
+           "weeks": ["2020-W29", "2020-W30"], "days_late": 1}
+    bindir = _fake_preincub(tmp_path)
+    for kind in KINDS:
+        line = command_line(render(kind, "fr", ctx)[1])
+        out = subprocess.run(["bash", "-c", line], capture_output=True, text=True, timeout=10,
+                             env={"PATH": f"{bindir}:/usr/bin:/bin", "HOME": "/nonexistent"})
+        assert (json.loads(out.stdout), out.stderr) == (
+            [a.replace(TEAM, NASTY).replace(PROG, NASTY) for a in COMMANDS[kind][1:]], ""), kind
+
+
+@pytest.mark.skipif(not shutil.which("bash") or not shutil.which("python3"), reason="needs bash and python3")
+def test_a_name_with_an_exclamation_mark_pastes_into_interactive_bash(tmp_path):
+    team = "Zéro!papier"
+    line = command_line(render("committee_soon", "fr", {"team": team, "programme": "P", "committee_on": "2020-12-01",
+                                                         "days_left": 7, "name": "x"})[1])
+    # An interactive bash has history expansion on; `set -o history -H` gives a script the same.
+    out = subprocess.run(["bash"], input=f"set -o history -H\n{line}\n", capture_output=True, text=True, timeout=10,
+                         env={"PATH": f"{_fake_preincub(tmp_path)}:/usr/bin:/bin", "HOME": "/nonexistent"})
+    assert (out.stdout, out.stderr) == (json.dumps(["check", team]) + "\n", "")
+
+
+def test_html_part_escapes_names_and_text_part_keeps_them():
+    ctx = {"team": "R&D <script>alert(1)</script>", "programme": "P", "committee_on": "2020-12-01", "days_left": 7,
+           "name": "Inès"}
+    subject, text, body_html = render("committee_soon", "en", ctx)
+    assert subject == "Strategic committee in 7 day(s): R&D <script>alert(1)</script>"
+    assert 'The team "R&D <script>alert(1)</script>" (programme P)' in text
+    assert "<script>" not in body_html
+    assert "R&amp;D &lt;script&gt;alert(1)&lt;/script&gt;" in body_html
+
+
+def test_an_unknown_language_falls_back_to_french():
+    ctx = {"team": "T", "programme": "P", "committee_on": "2020-12-01", "days_left": 1, "name": "N"}
+    assert render("committee_soon", "de", ctx) == render("committee_soon", "fr", ctx)
+    assert render("committee_soon", "fr", ctx)[0] == "Comité stratégique dans 1 jour(s) : T"
+
+
+# ---- console -----------------------------------------------------------------------------------
+
+def test_console_prints_subject_key_and_text(capsys):
+    ConsoleChannel().send(Message("deadline:1:J-7:p3:console", "ines@example.org", "Inès Haddad",
+                                  "Échéance dans 7 jour(s) : P", "Bonjour Inès,\n", "<p>x</p>"))
+    assert capsys.readouterr().out == ("--- to Inès Haddad <ines@example.org> [deadline:1:J-7:p3:console]\n"
+                                       "Échéance dans 7 jour(s) : P\n\nBonjour Inès,\n\n")
+
+
+# ---- backoff -----------------------------------------------------------------------------------
+
+def test_backoff_doubles_up_to_the_cap():
+    assert [backoff(n, 60) for n in range(1, 6)] == [60, 120, 240, 480, 960]
+    assert backoff(0, 60) == 60
+    assert backoff(30, 60) == 6 * 3600
+    assert backoff(3, 0) == 0
+
+
+# ---- SMTP, channel level -----------------------------------------------------------------------
+
+def msg(key="coaching:1:2020-W29:p2:email", name="Inès Haddad", subject="Sujet « é »",
+        to="ines.haddad@somme.example") -> Message:
+    return Message(key, to, name, subject, "Bonjour Inès,\n\n    preincub check \"T\"\n", "<p>Bonjour Inès,</p>")
+
+
+def test_the_same_key_always_gets_the_same_message_id(smtpd):
+    m = msg()
+    for _ in range(2):  # two ticks: two channels, two connections
+        with EmailChannel(smtpd.url, "preincub <preincub@localhost>") as ch:
+            ch.send(m)
+    other = msg(key="coaching:1:2020-W30:p2:email")
+    with EmailChannel(smtpd.url, "preincub <preincub@localhost>") as ch:
+        ch.send(other)
+    ids = [r.msg["Message-ID"] for r in smtpd.received]
+    assert re.fullmatch(r"<[0-9a-f]{40}@preincub>", m.message_id)
+    assert ids == [m.message_id, m.message_id, other.message_id]
+    assert m.message_id != other.message_id
+    assert [r.msg["X-Preincub-Key"] for r in smtpd.received] == [m.key, m.key, other.key]
+    assert len(set(smtpd.ehlo_peers)) == 3
+
+
+@pytest.mark.parametrize("field_name", ["name", "subject"])
+@pytest.mark.parametrize("crlf", ["\r\n", "\n", "\r"])
+def test_line_breaks_in_names_or_subjects_cannot_inject_headers(smtpd, field_name, crlf):
+    evil = {field_name: f"Eve{crlf}Bcc: evil@example.org"}
+    with EmailChannel(smtpd.url, "preincub <preincub@localhost>") as ch:
+        with pytest.raises(DeliveryError):
+            ch.send(msg(**evil))
+        ch.send(msg())  # the channel still works for the next message
+    assert smtpd.rcpt_tried == ["ines.haddad@somme.example"]
+    (r,) = smtpd.received
+    assert r.rcpt_tos == ["ines.haddad@somme.example"]
+    assert r.msg["Bcc"] is None and b"evil" not in r.raw
+
+
+@pytest.mark.parametrize("name", [
+    "Eve <evil@example.org>, X",
+    'a" <evil@example.org>, "b',
+    "evil@example.org",
+    '"evil@example.org"',
+    'a\\"<evil@example.org>,',
+    "Eve\u2028Bcc: evil@example.org",
+    "Inès; Bcc: evil@example.org",
+])
+def test_display_names_never_add_a_recipient(smtpd, name):
+    with EmailChannel(smtpd.url, "preincub <preincub@localhost>") as ch:
+        ch.send(msg(name=name))
+    assert smtpd.rcpt_tried == ["ines.haddad@somme.example"]
+    (r,) = smtpd.received
+    assert r.msg["Bcc"] is None and r.msg["Cc"] is None
+    (to,) = r.msg["To"].addresses
+    assert (to.display_name, to.addr_spec) == (name, "ines.haddad@somme.example")
+
+
+def test_smtp_login_with_the_password_given(smtpd_auth):
+    with EmailChannel(f"smtp://bot%40preincub@127.0.0.1:{smtpd_auth.port}", "p <p@localhost>",
+                      password="the-right-one") as ch:
+        ch.send(msg())
+    assert [(login, pw) for _, login, pw in smtpd_auth.auth_seen] == [(b"bot@preincub", b"the-right-one")]
+    assert [r.rcpt_tos for r in smtpd_auth.received] == [["ines.haddad@somme.example"]]
+
+
+def test_smtp_login_refused_is_a_delivery_error_without_the_password(smtpd_auth):
+    with EmailChannel(f"smtp://bot@127.0.0.1:{smtpd_auth.port}", "p <p@localhost>", password="wrong-s3cret") as ch:
+        with pytest.raises(DeliveryError) as exc:
+            ch.send(msg())
+    assert str(exc.value).startswith(f"SMTP 127.0.0.1:{smtpd_auth.port}: (535, ")
+    assert "wrong-s3cret" not in str(exc.value)
+    assert smtpd_auth.received == []
+
+
+def test_smtp_url_forms():
+    ch = EmailChannel("smtps://bot%40x.org@mail.example:2465", "p <p@localhost>")
+    assert (ch.host, ch.port, ch.ssl, ch.user) == ("mail.example", 2465, True, "bot@x.org")
+    ch = EmailChannel("smtp://mail.example", "p <p@localhost>")
+    assert (ch.host, ch.port, ch.ssl, ch.user) == ("mail.example", 25, False, None)
+    assert EmailChannel("smtps://mail.example", "p <p@localhost>").port == 465
+    with pytest.raises(DeliveryError, match="PREINCUB_SMTP_URL must look like smtp://user@host:port"):
+        EmailChannel("http://mail.example", "p <p@localhost>")
+
+
+def test_an_8bit_body_is_declared_or_encoded(smtpd):
+    with EmailChannel(smtpd.url, "preincub <preincub@localhost>") as ch:
+        ch.send(msg())
+    (r,) = smtpd.received
+    assert not any(b > 127 for b in r.raw) or "BODY=8BITMIME" in r.mail_options
