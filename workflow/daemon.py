@@ -25,13 +25,15 @@ def trigger(cron: str) -> CronTrigger:
                       f"PREINCUB_TICK_CRON={cron!r} n'est pas une expression crontab : {exc}") from None
 
 
-def run_tick(wf, holder: str) -> dict[str, Any] | None:
+def run_tick(wf, holder: str, stop: threading.Event | None = None) -> dict[str, Any] | None:
     """Tick if this daemon holds the lease (another live daemon may); log what happened."""
+    if stop is not None and stop.is_set():
+        return None
     try:
         if not wf.acquire_lease(holder):
             log.info("tick skipped: another daemon holds the lease")
             return None
-        summary = wf.tick(holder)
+        summary = wf.tick(holder, stop)
     except PreincubError as exc:
         log.error("tick failed: %s", exc.en)
         return None
@@ -43,27 +45,32 @@ def serve(wf, *, once: bool = False) -> dict[str, Any] | None:
     """Tick now (catching up whatever is due), then on the cron schedule until SIGTERM or SIGINT."""
     holder = holder_name()
     cron = trigger(wf.settings.tick_cron)
-    first = run_tick(wf, holder)
-    if once:
-        wf.release_lease(holder)
-        return first
-    scheduler = BlockingScheduler(timezone=PARIS)
-    # coalesce: missed runs collapse into one; a generous grace keeps a late tick rather than dropping it.
-    scheduler.add_job(run_tick, cron, args=(wf, holder), id="tick", coalesce=True, max_instances=1,
-                      misfire_grace_time=3600)
     stop = threading.Event()
+    scheduler = BlockingScheduler(timezone=PARIS)
 
     def _stop(signum, _frame) -> None:
+        # The running tick stops between two messages and gives back what it had not sent.
         log.info("received %s: stopping", signal.Signals(signum).name)
         stop.set()
-        scheduler.shutdown(wait=False)
+        if scheduler.running:
+            scheduler.shutdown(wait=True)  # returns once a tick in progress reached its stop point
 
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, _stop)
-    log.info("daemon %s started; schedule %r (Europe/Paris)", holder, wf.settings.tick_cron)
+    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
-        scheduler.start()
+        if once:
+            return run_tick(wf, holder, stop)
+        log.info("daemon %s started; schedule %r (Europe/Paris)", holder, wf.settings.tick_cron)
+        try:
+            run_tick(wf, holder, stop)  # catch up at once
+            if not stop.is_set():
+                # coalesce: missed runs collapse into one; a generous grace keeps a late tick, not drops it.
+                scheduler.add_job(run_tick, cron, args=(wf, holder, stop), id="tick", coalesce=True,
+                                  max_instances=1, misfire_grace_time=3600)
+                scheduler.start()  # until a signal shuts it down
+        finally:
+            log.info("daemon %s stopped", holder)
+        return None
     finally:
         wf.release_lease(holder)
-        log.info("daemon %s stopped", holder)
-    return None
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

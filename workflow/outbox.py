@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import socket
+import threading
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
@@ -30,14 +31,14 @@ from notifications import (
 )
 from workflow import reminders
 from workflow.clock import PARIS, paris
-from workflow.errors import Invalid, NotFound
+from workflow.errors import ChangedMeanwhile, Invalid, NotFound
 from workflow.models import DaemonLease, Outbox, Person
 from workflow.settings import Settings
 
 STATUSES = ("pending", "sending", "sent", "failed", "cancelled")
 log = logging.getLogger("preincub.outbox")
 LEASE = "daemon"
-BATCH = 200
+BATCH = 50
 
 
 def wall() -> datetime:
@@ -132,13 +133,15 @@ class Reminders:
             rows = self._messages(s, reminders.due_now(self._snapshot(s, now), now, self.settings))
             queued = self._existing(s, [r["key"] for r in rows])
             fresh = [r for r in rows if r["key"] not in queued]
-            if fresh:
-                at, created = wall(), now
-                for r in fresh:
-                    r.update(status="pending", attempts=0, next_attempt_at=at, created_at=created)
-                ins = _insert(self.store.dialect)(Outbox).on_conflict_do_nothing(index_elements=["key"])
-                s.execute(ins, fresh)
-            return len(fresh)
+            if not fresh:
+                return 0
+            at, created = wall(), now
+            for r in fresh:
+                r.update(status="pending", attempts=0, next_attempt_at=at, created_at=created)
+            # A concurrent tick may insert the same keys first: count only the rows this one inserted.
+            ins = (_insert(self.store.dialect)(Outbox).on_conflict_do_nothing(index_elements=["key"])
+                   .returning(Outbox.id))
+            return len(s.execute(ins, fresh).all())
 
     # ---- delivery ------------------------------------------------------------------------
 
@@ -159,6 +162,23 @@ class Reminders:
                           .execution_options(synchronize_session=False))
             return rows
 
+    def _renew(self, holder: str, ids: list[int]) -> set[int]:
+        """Extend our claim on rows not sent yet; return those still ours (a claim that lapsed may be taken)."""
+        with self.store.write() as s:
+            res = s.execute(sa.update(Outbox).where(Outbox.id.in_(ids), Outbox.claimed_by == holder,
+                                                    Outbox.status == "sending")
+                            .values(claimed_until=wall() + timedelta(seconds=self.settings.lease_seconds))
+                            .returning(Outbox.id).execution_options(synchronize_session=False))
+            return set(res.scalars())
+
+    def _unclaim(self, holder: str, ids: list[int]) -> None:
+        """Give back rows claimed but not sent (on stop), so the next tick sends them at once."""
+        if ids:
+            with self.store.write() as s:
+                s.execute(sa.update(Outbox).where(Outbox.id.in_(ids), Outbox.claimed_by == holder)
+                          .values(status="pending", claimed_by=None, claimed_until=None)
+                          .execution_options(synchronize_session=False))
+
     def _settle(self, row: Outbox, holder: str, error: str | None) -> str:
         """Mark a claimed row sent, or schedule its retry, or fail it after the last attempt."""
         at = wall()
@@ -176,16 +196,32 @@ class Reminders:
                       .execution_options(synchronize_session=False))
         return values["status"]
 
-    def deliver(self, holder: str | None = None) -> dict[str, int]:
-        """Send every pending message once (a failure waits for a later tick); return the counts."""
+    def deliver(self, holder: str | None = None, stop: threading.Event | None = None) -> dict[str, int]:
+        """Send every pending message once (a failure waits for a later tick); return the counts.
+
+        A claim is renewed once half its time has passed, and a row whose claim lapsed to
+        another deliverer is left to it. ``stop`` (SIGTERM) ends the pass between two messages
+        and gives the unsent rows back.
+        """
         holder = holder or holder_name()
         counts = {"sent": 0, "retry": 0, "failed": 0}
         opened: dict[str, Channel] = {}
         after = 0
+        half = timedelta(seconds=self.settings.lease_seconds / 2)
         try:
             while batch := self._claim(holder, after):
-                for row in batch:
+                renew_at = wall() + half
+                ours = {r.id for r in batch}
+                for i, row in enumerate(batch):
                     after = row.id
+                    if stop is not None and stop.is_set():
+                        self._unclaim(holder, [r.id for r in batch[i:]])
+                        return counts
+                    if wall() >= renew_at:
+                        ours = self._renew(holder, [r.id for r in batch[i:]])
+                        renew_at = wall() + half
+                    if row.id not in ours:
+                        continue
                     msg = Message(row.key, row.recipient, row.recipient_name, row.subject, row.body_text,
                                   row.body_html, row.lang)
                     try:
@@ -205,11 +241,11 @@ class Reminders:
                 ch.close()
         return counts
 
-    def tick(self, holder: str | None = None) -> dict[str, Any]:
+    def tick(self, holder: str | None = None, stop: threading.Event | None = None) -> dict[str, Any]:
         """One tick: enqueue what is due now, then deliver what is pending; remembered as the last tick."""
         holder = holder or holder_name()
         enqueued = self.enqueue_due()
-        counts = self.deliver(holder)
+        counts = self.deliver(holder, stop)
         summary = {"at": self.clock.now().isoformat(timespec="seconds"), "holder": holder,
                    "enqueued": enqueued, **counts}
         with self.store.write() as s:
@@ -228,19 +264,22 @@ class Reminders:
         """Take or renew the daemon lease; False while another live daemon holds it."""
         at = wall()
         until = at + timedelta(seconds=self.settings.lease_seconds)
-        with self.store.write() as s:
-            q = select(DaemonLease).where(DaemonLease.name == LEASE)
-            if self.store.dialect == "postgresql":
-                q = q.with_for_update()
-            lease = s.exec(q).first()
-            if lease is None:
-                s.add(DaemonLease(name=LEASE, holder=holder, until=until))
+        try:
+            with self.store.write() as s:
+                q = select(DaemonLease).where(DaemonLease.name == LEASE)
+                if self.store.dialect == "postgresql":
+                    q = q.with_for_update()
+                lease = s.exec(q).first()
+                if lease is None:
+                    s.add(DaemonLease(name=LEASE, holder=holder, until=until))
+                    return True
+                if lease.holder != holder and lease.until > at:
+                    return False
+                lease.holder, lease.until = holder, until
+                s.add(lease)
                 return True
-            if lease.holder != holder and lease.until > at:
-                return False
-            lease.holder, lease.until = holder, until
-            s.add(lease)
-            return True
+        except ChangedMeanwhile:  # another daemon created the very first lease row at the same moment
+            return False
 
     def release_lease(self, holder: str) -> None:
         with self.store.write() as s:

@@ -122,7 +122,8 @@ def occurrences(snap: Snapshot, lo: datetime, hi: datetime, now: datetime, cfg: 
             ctx = {"team": t.name, "programme": p.name, "committee_on": t.committee_on.isoformat()}
             for d in _countdown(f"committee:{t.id}:{t.committee_on.isoformat()}", "committee_soon", t.committee_on,
                                 cfg.committee_days, lo, hi, cfg):
-                if t.open_at(d.at) and (t.heard_at is None or d.at < t.heard_at):
+                when = max(d.at, now)  # a reminder sent late speaks of the team as it is now
+                if t.open_at(when) and (t.heard_at is None or when < t.heard_at):
                     yield Due(d.key, d.kind, d.at, d.stale, _unique(t.intrapreneurs, t.coaches, snap.coordinators),
                               t.id, p.id, {**ctx, "days_left": d.context["days_left"]})
     for pid, teams in by_programme.items():
@@ -138,7 +139,7 @@ def occurrences(snap: Snapshot, lo: datetime, hi: datetime, now: datetime, cfg: 
                                 at + timedelta(days=7), (), context={"days_late": (at.date() - p.deadline).days}))
             n += 1
         for d in countdown + late:
-            pending = [t for t in teams if t.open_at(d.at)]  # only while teams are undecided
+            pending = [t for t in teams if t.open_at(max(d.at, now))]  # only while teams are undecided
             if not pending:
                 continue
             ctx = {"programme": p.name, "deadline": p.deadline.isoformat(), **d.context,
@@ -175,7 +176,7 @@ def _coaching_period(t: TeamFacts, p: ProgrammeFacts, start: datetime, end: date
         week = iso_week(monday)
         at = max(weekly_slot(monday, cfg), start)
         stale = _at(monday + timedelta(days=7), time(0))
-        if lo <= at <= hi and at.date() <= p.deadline and (end is None or at < end):
+        if lo <= at <= hi and at.date() <= p.deadline and (end is None or max(at, now) < end):
             ctx["days_left"] = (p.deadline - at.date()).days
             if week not in t.held and t.coaches:
                 yield Due(f"coaching:{t.id}:{week}", "coaching", at, stale, t.coaches, team_id=t.id,

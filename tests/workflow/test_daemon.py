@@ -1,0 +1,361 @@
+"""The reminders daemon as real processes: idempotent runs, a SIGKILL mid-delivery, a clean stop, two daemons.
+
+Each test talks to a real SMTP server (aiosmtpd on 127.0.0.1) and parses what it received.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from notifications import Message
+from tests.conftest import COORD, ready_team, seed
+from tests.workflow.smtp_helpers import smtp_server
+from workflow import FixedClock, Workflow
+from workflow.clock import PARIS
+from workflow.models import Outbox
+
+pytestmark = pytest.mark.slow
+
+PREINCUB = str(Path(sys.executable).with_name("preincub"))
+PROG = "Pré-incubation 2020"
+NOW = "2020-12-16T10:00"  # J-7 of the programme's deadline (2020-12-23), a Wednesday of week 51
+HOST = socket.gethostname()
+# The daemon ticks once at start; its cron ticks (minute granularity at best) must not interleave with a
+# test's checks, so they are set for 1 January at midnight.
+NEVER = "0 0 1 1 *"
+TICK = re.compile(r"tick: enqueued (\d+), sent (\d+), to retry (\d+), failed (\d+)")
+COUNTS = re.compile(r"enqueued (\d+), sent (\d+), to retry (\d+), failed (\d+)\n")
+
+# The real CLI, held at a gate once imported, so that two processes really start their tick together.
+GATE = """
+import sys, time
+from pathlib import Path
+import cli, notifications, workflow.outbox, workflow.daemon  # the slow part happens before the gate
+go = Path(sys.argv[1])
+Path(sys.argv[2]).touch()
+t0 = time.monotonic()
+while not go.exists():
+    if time.monotonic() - t0 > 30:
+        sys.exit("no go")
+    time.sleep(0.001)
+sys.argv = ["preincub", *sys.argv[3:]]
+cli.main()
+"""
+
+
+# ---- a store with many reminders due at NOW --------------------------------------------------------
+
+def crowd(wf: Workflow, teams: int, per_team: int) -> int:
+    """Team A in investigation (coach@, agent0) and ``teams`` teams still in the call for projects with
+    ``per_team`` intrapreneurs each. At NOW: A's weekly ping (coach), its missed-coaching alert
+    (coordinator), and J-7 to the coordinator, the coach and every intrapreneur. Returns the e-mail count."""
+    seed(wf)
+    ready_team(wf, "A", 0)
+    wf.clock = FixedClock(wf.clock.now().replace(month=7, day=6, hour=9))
+    wf.advance("A", "select")
+    for t in range(teams):
+        emails = []
+        for i in range(per_team):
+            emails.append(f"i{t}-{i}@example.org")
+            wf.add_person(f"Intra {t}-{i}", emails[-1], ["intrapreneur"])
+        wf.add_team(f"Team {t}", PROG, "Pas-de-Calais", intrapreneurs=emails)
+    return 1 + 1 + (1 + 1 + 1 + teams * per_team)
+
+
+def outbox_rows(wf: Workflow) -> list[Outbox]:
+    with wf.store.read() as s:
+        return list(s.exec(select(Outbox).order_by(Outbox.id)))
+
+
+def check_delivered_once_each(wf: Workflow, rec, expected: int, *, duplicates_allowed: int = 0) -> Counter:
+    """Every outbox row is 'sent' and reached the SMTP server under its own Message-ID."""
+    rows = outbox_rows(wf)
+    assert len(rows) == expected
+    assert Counter(r.key for r in rows).most_common(1)[0][1] == 1  # one row per reminder, person and channel
+    assert {r.channel for r in rows} == {"email"}
+    assert Counter(r.status for r in rows) == {"sent": expected}
+    received = rec.received()
+    ids = Counter(m["Message-ID"] for m in received)
+    want = {Message(r.key, r.recipient, r.recipient_name, "", "", "").message_id: r for r in rows}
+    assert len(want) == expected  # one Message-ID per outbox row
+    assert set(ids) == set(want), "received Message-IDs differ from the outbox's"
+    for m in received:
+        row = want[m["Message-ID"]]
+        got = (m["X-Preincub-Key"], m["To"].addresses[0].addr_spec, m["Subject"])
+        assert got == (row.key, row.recipient, row.subject)
+    extra = sum(n - 1 for n in ids.values())
+    twice = [k for k, n in ids.items() if n > 1]
+    assert extra <= duplicates_allowed, f"{extra} messages received twice, e.g. {twice[:3]}"
+    return ids
+
+
+# ---- processes ------------------------------------------------------------------------------------
+
+class Proc:
+    """A real ``preincub`` process; its stdout and stderr go to files so the test can read them while it runs."""
+
+    def __init__(self, tmp_path: Path, name: str, args: list[str], env: dict[str, str],
+                 gate: bool = False) -> None:
+        self.out, self.err = tmp_path / f"{name}.out", tmp_path / f"{name}.err"
+        self.ready = tmp_path / f"{name}.ready"
+        if gate:
+            (tmp_path / "gate.py").write_text(GATE)
+            argv = [sys.executable, str(tmp_path / "gate.py"), str(tmp_path / "go"), str(self.ready), *args]
+        else:
+            argv = [PREINCUB, *args]
+        with open(self.out, "w") as out, open(self.err, "w") as err:
+            self.p = subprocess.Popen(argv, stdout=out, stderr=err, env=env, cwd=tmp_path)
+        self.holder = f"{HOST}:{self.p.pid}"
+
+    def log(self) -> str:
+        return self.err.read_text()
+
+    def stdout(self) -> str:
+        return self.out.read_text()
+
+    def wait_log(self, text: str, timeout: float) -> None:
+        end = time.monotonic() + timeout
+        while text not in self.log():
+            assert self.p.poll() is None, f"exited {self.p.returncode} before logging {text!r}:\n{self.log()}"
+            assert time.monotonic() < end, f"no {text!r} within {timeout} s:\n{self.log()}"
+            time.sleep(0.02)
+
+    def wait(self, timeout: float) -> int:
+        return self.p.wait(timeout)
+
+    def messages(self) -> list[str]:
+        """The daemon's log messages, without their timestamps."""
+        return [line.split(" preincub.daemon: ", 1)[1] for line in self.log().splitlines()
+                if " preincub.daemon: " in line]
+
+
+@pytest.fixture
+def procs():
+    """Starts processes; whatever is still running at the end of the test is killed."""
+    started: list[Proc] = []
+
+    def start(tmp_path: Path, name: str, args: list[str], env: dict[str, str], gate: bool = False) -> Proc:
+        p = Proc(tmp_path, name, args, env, gate)
+        started.append(p)
+        return p
+
+    yield start
+    for p in started:
+        if p.p.poll() is None:
+            p.p.kill()
+            p.p.wait(10)
+
+
+@pytest.fixture
+def smtp():
+    with smtp_server() as (url, rec):
+        yield url, rec
+
+
+def env_with(**values: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREINCUB_")}
+    env.update({f"PREINCUB_{k.upper()}": v for k, v in values.items()})
+    return env
+
+
+def base(db_url: str) -> list[str]:
+    return ["--db", db_url, "--now", NOW, "--as", COORD, "--lang", "en"]
+
+
+def run(db_url: str, env: dict[str, str], *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run([PREINCUB, *base(db_url), *args], env=env, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def release_together(tmp_path: Path, started: list[Proc], timeout: float = 30) -> None:
+    """Open the gate once every gated process has done its imports."""
+    end = time.monotonic() + timeout
+    while not all(p.ready.exists() for p in started):
+        assert all(p.p.poll() is None for p in started), [p.log() for p in started]
+        assert time.monotonic() < end, "the processes never got ready"
+        time.sleep(0.01)
+    (tmp_path / "go").touch()
+
+
+def wait_claims_expired(wf: Workflow, timeout: float = 10) -> None:
+    """Sleep until every claim on the outbox has expired (claims use real wall time)."""
+    rows = [r for r in outbox_rows(wf) if r.claimed_until is not None]
+    if rows:
+        latest = max(r.claimed_until for r in rows)
+        delay = (latest - datetime.now(timezone.utc)).total_seconds() + 0.1
+        assert delay < timeout
+        if delay > 0:
+            time.sleep(delay)
+
+
+# ---- 1. idempotency: two `remind run` at once ----------------------------------------------------------
+
+def test_two_remind_runs_at_once_enqueue_and_deliver_each_reminder_once(wf, db_url, procs, tmp_path):
+    total = crowd(wf, teams=21, per_team=10)  # more than one claim batch (200 rows)
+    assert total == 215
+    with smtp_server() as (url, rec):
+        env = env_with(smtp_url=url)
+        racers = [procs(tmp_path, f"run{i}", [*base(db_url), "remind", "run"], env, gate=True) for i in range(2)]
+        release_together(tmp_path, racers)
+        assert [r.wait(60) for r in racers] == [0, 0], [r.log() for r in racers]
+        printed = [COUNTS.fullmatch(r.stdout()) for r in racers]
+        assert all(printed), [r.stdout() for r in racers]
+        assert sum(int(m[2]) for m in printed) == total  # each message sent by exactly one of them
+        assert [(int(m[3]), int(m[4])) for m in printed] == [(0, 0), (0, 0)]
+        check_delivered_once_each(wf, rec, total)
+        assert Counter(r.reminder for r in outbox_rows(wf)) == {
+            "coaching:1:2020-W51": 1, "missed:1:2020-W50": 1, "deadline:1:J-7": total - 2}
+
+
+# ---- 2. crash safety: SIGKILL mid-delivery ---------------------------------------------------------
+
+def test_a_daemon_killed_mid_delivery_loses_nothing(wf, db_url, procs, tmp_path):
+    total = crowd(wf, teams=12, per_team=10)
+    assert total == 125
+    with smtp_server(delay=0.04) as (url, rec):  # ~5 s to deliver everything
+        env = env_with(smtp_url=url, lease_seconds="1", tick_cron=NEVER)
+        daemon = procs(tmp_path, "daemon", [*base(db_url), "daemon"], env)
+        assert rec.wait_for(30, timeout=30) >= 30, daemon.log()
+        daemon.p.send_signal(signal.SIGKILL)
+        assert daemon.wait(10) == -signal.SIGKILL
+        time.sleep(0.2)  # the message in flight, if any, finishes arriving
+        received_at_kill = rec.count()
+        sent_at_kill = sum(r.status == "sent" for r in outbox_rows(wf))
+        assert 25 <= sent_at_kill < total, "the daemon was not killed mid-delivery"
+        assert received_at_kill in (sent_at_kill, sent_at_kill + 1)  # at most the one in flight
+        assert "tick: enqueued" not in daemon.log()  # it never finished its tick
+        rec.delay = 0
+        wait_claims_expired(wf)
+        r = run(db_url, env, "remind", "run")
+        assert r.returncode == 0, r.stderr
+        assert r.stdout == f"enqueued 0, sent {total - sent_at_kill}, to retry 0, failed 0\n"
+        ids = check_delivered_once_each(wf, rec, total, duplicates_allowed=1)
+        assert rec.count() == received_at_kill + total - sent_at_kill
+        assert sum(ids.values()) - len(ids) == received_at_kill - sent_at_kill
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the same code path on both
+def test_a_batch_that_outlasts_its_claim_is_not_sent_twice(wf, db_url, procs, tmp_path):
+    total = crowd(wf, teams=12, per_team=10)
+    with smtp_server(delay=0.04) as (url, rec):
+        env = env_with(smtp_url=url, lease_seconds="1")
+        first = procs(tmp_path, "first", [*base(db_url), "remind", "run"], env)
+        assert rec.wait_for(30, timeout=30) >= 30  # more than 1 s after it claimed all the rows
+        second = procs(tmp_path, "second", [*base(db_url), "remind", "run"], env)
+        end = time.monotonic() + 30
+        while first.p.poll() is None and second.p.poll() is None and not any(
+                r.claimed_by == second.holder for r in outbox_rows(wf)):  # until the second one claims rows
+            assert time.monotonic() < end
+            time.sleep(0.02)
+        rec.delay = 0
+        assert (first.wait(60), second.wait(60)) == (0, 0)
+        check_delivered_once_each(wf, rec, total)
+
+
+# ---- 3. a clean stop, --once, status ---------------------------------------------------------------
+
+@pytest.mark.parametrize("db_url,sig", [("sqlite", signal.SIGTERM), ("sqlite", signal.SIGINT),
+                                        ("postgresql", signal.SIGTERM)], indirect=["db_url"])
+def test_a_signal_stops_the_daemon_cleanly_and_releases_the_lease(wf, db_url, smtp, procs, tmp_path, sig):
+    url, rec = smtp
+    total = crowd(wf, teams=1, per_team=5)
+    daemon = procs(tmp_path, "daemon", [*base(db_url), "daemon"], env_with(smtp_url=url, tick_cron=NEVER))
+    daemon.wait_log("tick: ", timeout=30)  # started, then caught up at once
+    assert wf.acquire_lease("other") is False  # the running daemon holds it
+    t0 = time.monotonic()
+    daemon.p.send_signal(sig)
+    assert daemon.wait(10) == 0, daemon.log()
+    assert time.monotonic() - t0 < 5
+    assert daemon.messages() == [
+        f"daemon {daemon.holder} started; schedule '{NEVER}' (Europe/Paris)",
+        f"tick: enqueued {total}, sent {total}, to retry 0, failed 0",
+        f"received {sig.name}: stopping",
+        f"daemon {daemon.holder} stopped",
+    ]
+    assert "Traceback" not in daemon.log()
+    check_delivered_once_each(wf, rec, total)
+    tick = wf.last_tick()
+    assert (tick["holder"], tick["enqueued"], tick["sent"], tick["at"]) == (daemon.holder, total, total,
+                                                                           "2020-12-16T10:00:00+01:00")
+    assert wf.acquire_lease("other") is True  # released: another daemon can take over at once
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_sigterm_during_the_first_tick_still_stops_cleanly(wf, db_url, procs, tmp_path):
+    crowd(wf, teams=12, per_team=10)
+    with smtp_server(delay=0.04) as (url, rec):
+        daemon = procs(tmp_path, "daemon", [*base(db_url), "daemon"],
+                       env_with(smtp_url=url, tick_cron=NEVER))
+        assert rec.wait_for(10, timeout=30) >= 10
+        daemon.p.send_signal(signal.SIGTERM)
+        rc = daemon.wait(10)
+        stopped = f"daemon {daemon.holder} stopped" in daemon.log()
+        assert (rc, stopped, wf.acquire_lease("other")) == (0, True, True)
+
+
+def test_daemon_once_ticks_prints_the_counts_and_status_shows_the_last_tick(wf, db_url, smtp, procs, tmp_path):
+    url, rec = smtp
+    total = crowd(wf, teams=1, per_team=3)
+    env = env_with(smtp_url=url)
+    assert wf.last_tick() is None
+    once = procs(tmp_path, "once", [*base(db_url), "daemon", "--once"], env)
+    assert once.wait(30) == 0, once.log()
+    assert once.stdout() == f"enqueued {total}, sent {total}, to retry 0, failed 0\n"
+    assert once.messages() == [f"tick: enqueued {total}, sent {total}, to retry 0, failed 0"]
+    check_delivered_once_each(wf, rec, total)
+    tick = wf.last_tick()
+    assert (tick["holder"], tick["at"]) == (once.holder, "2020-12-16T10:00:00+01:00")
+    assert abs((datetime.now(PARIS) - datetime.fromisoformat(tick["wall"])).total_seconds()) < 60  # real time
+    assert wf.acquire_lease("other") is True  # --once gave the lease back; "other" holds it now
+    # While another daemon holds the lease, --once does not tick, and says so.
+    again = run(db_url, env, "daemon", "--once")
+    assert again.returncode == 1
+    assert again.stderr.endswith(
+        "preincub: no tick: another daemon holds the lease, or the tick failed (see the log)\n")
+    assert "tick skipped: another daemon holds the lease" in again.stderr
+    status = run(db_url, env, "status")
+    assert status.returncode == 0, status.stderr
+    assert status.stdout.splitlines()[-1] == f"Daemon's last tick: {tick['wall']} ({once.holder})"
+    assert rec.count() == total
+
+
+# ---- 4. two daemons on PostgreSQL -------------------------------------------------------------------
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_two_daemons_one_ticks_each_reminder_delivered_once(wf, db_url, smtp, procs, tmp_path):
+    url, rec = smtp
+    total = crowd(wf, teams=6, per_team=10)
+    wf.acquire_lease("setup")  # the lease row exists, as it does after any first run
+    wf.release_lease("setup")
+    env = env_with(smtp_url=url, tick_cron=NEVER)
+    daemons = [procs(tmp_path, f"d{i}", [*base(db_url), "daemon"], env, gate=True) for i in range(2)]
+    release_together(tmp_path, daemons)
+    for d in daemons:
+        d.wait_log("tick", timeout=30)  # "tick: ..." or "tick skipped: ..."
+    ticked = [d for d in daemons if any(TICK.fullmatch(m) for m in d.messages())]
+    skipped = [d for d in daemons if "tick skipped: another daemon holds the lease" in d.messages()]
+    assert len(ticked) == 1 and len(skipped) == 1 and ticked[0] is not skipped[0], [d.log() for d in daemons]
+    assert ticked[0].messages()[1] == f"tick: enqueued {total}, sent {total}, to retry 0, failed 0"
+    assert skipped[0].messages()[1] == "tick skipped: another daemon holds the lease"
+    assert not any(TICK.fullmatch(m) for m in skipped[0].messages())
+    check_delivered_once_each(wf, rec, total)
+    assert wf.last_tick()["holder"] == ticked[0].holder
+    assert wf.acquire_lease("other") is False
+    for d in daemons:
+        d.p.send_signal(signal.SIGTERM)
+    assert [d.wait(10) for d in daemons] == [0, 0]
+    assert all(d.messages()[-1] == f"daemon {d.holder} stopped" for d in daemons)
+    assert wf.acquire_lease("other") is True
+    assert rec.count() == total

@@ -1,0 +1,541 @@
+"""Reminders through the library: what is due, when and to whom; idempotent ticks; catch-up; preview."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import replace
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import select
+
+from tests.conftest import COORD, paris, ready_team, seed
+from workflow import FixedClock, Invalid, Workflow, demo
+from workflow.clock import PARIS
+from workflow.models import DaemonLease, Event, Outbox, Team
+
+PROG = "Pré-incubation 2020"  # signed 2020-06-23: deadline 2020-12-23 (J-30 11-23, J-14 12-09, J-7 12-16, J-1 12-22)
+COORD2 = "coord2@example.org"
+COACH = "coach@example.org"
+COACH2 = "coach2@example.org"
+
+
+def at(w: Workflow, *args: int) -> Workflow:
+    w.clock = FixedClock(paris(*args))
+    return w
+
+
+def tid(w: Workflow, name: str) -> int:
+    with w.store.read() as s:
+        return s.exec(select(Team.id).where(Team.name == name)).one()
+
+
+def queued(w: Workflow) -> dict[str, list[str]]:
+    """Each reminder in the outbox, with its recipients (sorted)."""
+    with w.store.read() as s:
+        rows = s.exec(select(Outbox).order_by(Outbox.id)).all()
+    out: dict[str, list[str]] = {}
+    for r in rows:
+        out.setdefault(r.reminder, []).append(r.recipient)
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def enqueue_at(w: Workflow, *when: int) -> dict[str, list[str]]:
+    """Enqueue what is due at ``when``; return the reminders that were new, with their recipients."""
+    before = queued(w)
+    at(w, *when)
+    n = w.enqueue_due()
+    after = queued(w)
+    assert all(after[k] == v for k, v in before.items())  # nothing already queued is touched or duplicated
+    new = {k: v for k, v in after.items() if k not in before}
+    assert n == sum(len(v) for v in new.values())
+    return new
+
+
+def investigating(w: Workflow, name: str, i: int, *, since: tuple[int, ...] = (2020, 7, 6, 9, 0)) -> str:
+    """A team with coach@ and agent<i>, selected (in investigation) at ``since``."""
+    saved = w.clock
+    ready_team(w, name, i)
+    at(w, *since)
+    w.advance(name, "select")
+    w.clock = saved
+    return name
+
+
+def counts(w: Workflow) -> tuple[int, int, int]:
+    with w.store.read() as s:
+        return tuple(s.execute(select(sa.func.count()).select_from(m)).scalar_one()
+                     for m in (Outbox, Event, DaemonLease))
+
+
+@pytest.fixture
+def one_team(wf):
+    """Team A in investigation since Monday 2020-07-06, coached by coach@, no check-in ever."""
+    seed(wf)
+    investigating(wf, "A", 0)
+    return wf
+
+
+@pytest.fixture
+def world(wf):
+    """Two coordinators, two coaches and five teams in different situations (clock 2020-12-16 10:00).
+
+    A: investigation, coach@, agent0, check-ins held in weeks 49 and 50.
+    B: investigation, coach2@, agent1, never a check-in.
+    C: PoC committee on 2020-12-10 (presented 2020-10-05), coach@, agent2.
+    D: abandoned on 2020-09-14 (decided), coach@, agent3.
+    E: still in the call for projects (undecided), no coach, agent4.
+    """
+    seed(wf)
+    wf.add_person("Coord Deux", COORD2, ["coordinator"])
+    wf.add_person("Coach Deux", COACH2, ["coach"])
+    for name, i in (("A", 0), ("B", 1), ("C", 2), ("D", 3)):
+        ready_team(wf, name, i)
+    wf.edit_team("B", coach=COACH2)
+    wf.add_team("E", PROG, "Pas-de-Calais", intrapreneurs=["agent4@example.org"])
+    at(wf, 2020, 7, 6, 9, 0)
+    for name in "ABCD":
+        wf.advance(name, "select")
+    at(wf, 2020, 9, 14, 10, 0)
+    wf.advance("D", "abandon", reason="L'intrapreneur a changé de poste.")
+    at(wf, 2020, 10, 5, 10, 0)
+    wf.poc("C", "Prototype testé.", "https://example.org/")
+    wf.committee("C", on=date(2020, 12, 10))
+    wf.advance("C", "present")
+    at(wf, 2020, 12, 16, 10, 0)
+    wf.log_checkin("A", on=date(2020, 12, 3), notes="Semaine 49.")
+    wf.log_checkin("A", on=date(2020, 12, 10), notes="Semaine 50.")
+    return wf
+
+
+# ---- idempotency ---------------------------------------------------------------------------------
+
+def test_a_second_tick_at_the_same_moment_enqueues_nothing(one_team, capsys):
+    wf = one_team
+    at(wf, 2020, 12, 16, 10, 0)
+    first = wf.tick("h1")
+    assert {k: first[k] for k in ("enqueued", "sent", "retry", "failed")} == {
+        "enqueued": 5, "sent": 5, "retry": 0, "failed": 0}
+    a = tid(wf, "A")
+    expected = {f"coaching:{a}:2020-W51": [COACH], f"missed:{a}:2020-W50": [COORD],
+                "deadline:1:J-7": sorted([COORD, COACH, "agent0@example.org"])}
+    assert queued(wf) == expected
+    out = capsys.readouterr().out  # no channel configured: the console prints each message once
+    assert out.count("--- to ") == 5
+    second = wf.tick("h1")
+    assert {k: second[k] for k in ("enqueued", "sent", "retry", "failed")} == {
+        "enqueued": 0, "sent": 0, "retry": 0, "failed": 0}
+    assert queued(wf) == expected
+    assert capsys.readouterr().out == ""
+    assert {r["status"] for r in wf.outbox()} == {"sent"} and len(wf.outbox()) == 5
+
+
+def test_a_restarted_workflow_enqueues_nothing_new(one_team, db_url):
+    at(one_team, 2020, 12, 16, 10, 0)
+    assert one_team.tick()["enqueued"] == 5
+    one_team.close()
+    for hour, minute in ((10, 0), (10, 5), (18, 0)):  # the restarted daemon ticks again, the same day
+        again = Workflow.open(db_url, clock=FixedClock(paris(2020, 12, 16, hour, minute)), actor=COORD)
+        try:
+            r = again.tick()
+            assert (r["enqueued"], r["sent"]) == (0, 0)
+            assert len(again.outbox()) == 5
+        finally:
+            again.close()
+
+
+def test_two_ticks_at_once_report_what_they_enqueued(one_team, db_url, monkeypatch):
+    if not db_url.startswith("postgresql"):
+        pytest.skip("SQLite serialises writers (BEGIN IMMEDIATE): the two enqueues cannot overlap")
+    at(one_team, 2020, 12, 16, 10, 0)
+    others = [Workflow.open(db_url, clock=one_team.clock, actor=COORD) for _ in range(2)]
+    barrier = threading.Barrier(2)
+    real = Workflow._existing
+
+    def existing_then_wait(s, keys):  # both have looked for queued keys before either inserts
+        found = real(s, keys)
+        try:
+            barrier.wait(timeout=3)
+        except threading.BrokenBarrierError:  # the other could not get this far: no overlap to force
+            pass
+        return found
+
+    monkeypatch.setattr(Workflow, "_existing", staticmethod(existing_then_wait))
+    results: list[object] = []
+
+    def enqueue(w: Workflow) -> None:
+        try:
+            results.append(w.enqueue_due())
+        except Exception as exc:  # noqa: BLE001
+            results.append(exc)
+
+    try:
+        threads = [threading.Thread(target=enqueue, args=(w,)) for w in others]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(20)
+        assert not any(t.is_alive() for t in threads)
+    finally:
+        for o in others:
+            o.close()
+    assert len(one_team.outbox()) == 5  # the unique key did its job: each message once
+    assert sorted(results, key=repr) == [0, 5], results
+
+
+# ---- catch-up after downtime ---------------------------------------------------------------------
+
+def test_down_from_j16_to_j12_sends_j14_only(one_team):
+    wf = one_team
+    a = tid(wf, "A")
+    assert enqueue_at(wf, 2020, 11, 23, 10, 0) == {  # J-30, a Monday: the daemon runs
+        f"coaching:{a}:2020-W48": [COACH], f"missed:{a}:2020-W47": [COORD],
+        "deadline:1:J-30": sorted([COORD, COACH, "agent0@example.org"])}
+    assert enqueue_at(wf, 2020, 12, 7, 10, 0) == {  # J-16, a Monday
+        f"coaching:{a}:2020-W50": [COACH], f"missed:{a}:2020-W49": [COORD]}
+    # Down from J-16 to J-12 (three days and more): only the deadline reminder that matters now.
+    assert enqueue_at(wf, 2020, 12, 11, 10, 0) == {"deadline:1:J-14": sorted([COORD, COACH, "agent0@example.org"])}
+    assert enqueue_at(wf, 2020, 12, 11, 10, 5) == {}
+
+
+def test_first_tick_after_a_long_downtime_sends_no_stale_reminder(one_team):
+    """Never ticked since July: on Wednesday 2020-12-16 only this week's ping, the current gap alert and J-7."""
+    a = tid(one_team, "A")
+    assert enqueue_at(one_team, 2020, 12, 16, 10, 0) == {
+        f"coaching:{a}:2020-W51": [COACH],
+        f"missed:{a}:2020-W50": [COORD],
+        "deadline:1:J-7": sorted([COORD, COACH, "agent0@example.org"])}
+
+
+def test_down_over_a_weekend_and_a_monday_skips_last_weeks_ping(one_team):
+    wf = one_team
+    a = tid(wf, "A")
+    assert enqueue_at(wf, 2020, 12, 4, 8, 0) == {  # Friday of W49: J-30 still due (J-14 not yet)
+        "deadline:1:J-30": sorted([COORD, COACH, "agent0@example.org"]),
+        f"coaching:{a}:2020-W49": [COACH], f"missed:{a}:2020-W48": [COORD]}
+    # Down from Friday to Tuesday 2020-12-15: week 50 is over, its ping and gap alert are not sent late;
+    # this week's are, and J-14 (due 12-09, current until J-7), but not J-30 again.
+    assert enqueue_at(wf, 2020, 12, 15, 10, 0) == {
+        f"coaching:{a}:2020-W51": [COACH], f"missed:{a}:2020-W50": [COORD],
+        "deadline:1:J-14": sorted([COORD, COACH, "agent0@example.org"])}
+    assert f"coaching:{a}:2020-W50" not in queued(wf) and f"missed:{a}:2020-W49" not in queued(wf)
+
+
+def test_catch_up_sends_nothing_about_a_team_decided_during_the_downtime(one_team):
+    wf = one_team
+    a = tid(wf, "A")
+    assert enqueue_at(wf, 2020, 12, 16, 8, 0) == {
+        f"coaching:{a}:2020-W51": [COACH], f"missed:{a}:2020-W50": [COORD],
+        "deadline:1:J-14": sorted([COORD, COACH, "agent0@example.org"])}
+    at(wf, 2020, 12, 16, 12, 0)
+    wf.advance("A", "abandon", reason="Projet arrêté.")  # the only team is decided; the daemon is down
+    # Back the next day: J-7 (due 12-16 09:00) would tell everyone that team A is still undecided.
+    assert enqueue_at(wf, 2020, 12, 17, 10, 0) == {}
+
+
+# ---- the weekly slot: Monday 09:00 Paris, holidays, DST ------------------------------------------
+
+@pytest.fixture
+def team_2021(wf):
+    """A team in investigation from Monday 2021-01-11 in a programme signed 2021-01-04 (deadline 2021-07-04)."""
+    seed(wf)
+    at(wf, 2021, 1, 4, 10, 0)
+    wf.add_programme("Pré-incubation 2021", date(2021, 1, 4))
+    wf.add_partner("Somme", "Pré-incubation 2021")
+    wf.add_team("T", "Pré-incubation 2021", "Somme", problem="Un problème réel.",
+                intrapreneurs=["agent5@example.org"], coach=COACH, days_per_week=1)
+    wf.advance("T", "submit")
+    wf.assess("T", real=True, major=True, actionable=True)
+    wf.agree("T", "partner")
+    wf.agree("T", "operator")
+    at(wf, 2021, 1, 11, 8, 0)
+    wf.advance("T", "select")
+    return wf
+
+
+def test_weekly_ping_is_monday_9_paris_moved_by_holidays_and_kept_across_dst(team_2021):
+    wf = team_2021
+    t = tid(wf, "T")
+    at(wf, 2021, 3, 15, 8, 0)
+    rows = wf.remind_preview(paris(2021, 6, 1, 23, 59))
+    coaching = [(r["reminder"], r["at"]) for r in rows if r["kind"] == "coaching"]
+    assert coaching == [
+        (f"coaching:{t}:2021-W11", "2021-03-15T09:00+01:00"),
+        (f"coaching:{t}:2021-W12", "2021-03-22T09:00+01:00"),
+        (f"coaching:{t}:2021-W13", "2021-03-29T09:00+02:00"),  # summer time since Sunday 28 March
+        (f"coaching:{t}:2021-W14", "2021-04-06T09:00+02:00"),  # Easter Monday 5 April: Tuesday
+        (f"coaching:{t}:2021-W15", "2021-04-12T09:00+02:00"),
+        (f"coaching:{t}:2021-W16", "2021-04-19T09:00+02:00"),
+        (f"coaching:{t}:2021-W17", "2021-04-26T09:00+02:00"),
+        (f"coaching:{t}:2021-W18", "2021-05-03T09:00+02:00"),
+        (f"coaching:{t}:2021-W19", "2021-05-10T09:00+02:00"),
+        (f"coaching:{t}:2021-W20", "2021-05-17T09:00+02:00"),
+        (f"coaching:{t}:2021-W21", "2021-05-25T09:00+02:00"),  # Pentecost Monday 24 May: Tuesday
+        (f"coaching:{t}:2021-W22", "2021-05-31T09:00+02:00"),
+    ]
+    assert {r["to"] for r in rows if r["kind"] == "coaching"} == {COACH}
+
+
+def test_autumn_dst_keeps_9_local(one_team):
+    a = tid(one_team, "A")
+    at(one_team, 2020, 10, 19, 8, 0)
+    rows = one_team.remind_preview(paris(2020, 11, 2, 12, 0))
+    assert [(r["reminder"], r["at"]) for r in rows if r["kind"] == "coaching"] == [
+        (f"coaching:{a}:2020-W43", "2020-10-19T09:00+02:00"),
+        (f"coaching:{a}:2020-W44", "2020-10-26T09:00+01:00"),  # winter time since Sunday 25 October
+        (f"coaching:{a}:2020-W45", "2020-11-02T09:00+01:00"),
+    ]
+    # A tick at 08:00 UTC on 26 October is 09:00 in Paris: due; a minute before, not yet.
+    assert enqueue_at(one_team, 2020, 10, 26, 8, 59) == {}
+    assert enqueue_at(one_team, 2020, 10, 26, 9, 0) == {f"coaching:{a}:2020-W44": [COACH],
+                                                        f"missed:{a}:2020-W43": [COORD]}
+    with one_team.store.read() as s:
+        due = s.exec(select(Outbox.due_at).where(Outbox.reminder == f"coaching:{a}:2020-W44")).one()
+    assert due == datetime(2020, 10, 26, 8, 0, tzinfo=timezone.utc)  # stored as an instant: 08:00 UTC
+    assert due.astimezone(PARIS).isoformat() == "2020-10-26T09:00:00+01:00"
+    assert [r["due_at"] for r in one_team.outbox() if r["kind"] == "coaching"] == ["2020-10-26T09:00+01:00"]
+
+
+@pytest.mark.parametrize("holiday,tuesday", [((2021, 4, 5), (2021, 4, 6)), ((2021, 5, 24), (2021, 5, 25))])
+def test_a_holiday_monday_sends_nothing_and_tuesday_9_does(team_2021, holiday, tuesday):
+    wf = team_2021
+    t = tid(wf, "T")
+    week = date(*holiday).isocalendar()
+    week = f"{week[0]}-W{week[1]:02d}"
+    # Check-ins held the two previous weeks, so only the weekly ping is in question.
+    monday = date(*holiday)
+    at(wf, *holiday, 8, 0)
+    wf.log_checkin("T", on=monday - timedelta(days=4), notes="x")
+    wf.log_checkin("T", on=monday - timedelta(days=11), notes="x")
+    enqueue_at(wf, *holiday, 8, 0)
+    assert enqueue_at(wf, *holiday, 9, 0) == {}
+    assert enqueue_at(wf, *holiday, 23, 0) == {}
+    assert enqueue_at(wf, *tuesday, 8, 59) == {}
+    assert enqueue_at(wf, *tuesday, 9, 0) == {f"coaching:{t}:{week}": [COACH]}
+
+
+def test_a_check_in_this_week_cancels_the_weekly_ping(one_team):
+    a = tid(one_team, "A")
+    at(one_team, 2020, 12, 15, 8, 0)
+    one_team.log_checkin("A", on=date(2020, 12, 10), notes="Semaine 50.")
+    one_team.log_checkin("A", on=date(2020, 12, 14), notes="Semaine 51.")
+    j14 = sorted([COORD, COACH, "agent0@example.org"])
+    assert enqueue_at(one_team, 2020, 12, 15, 8, 30) == {"deadline:1:J-14": j14}
+    assert not any(k.startswith(f"coaching:{a}") or k.startswith(f"missed:{a}") for k in queued(one_team))
+
+
+# ---- who gets what -------------------------------------------------------------------------------
+
+def test_recipients_of_each_kind(world):
+    wf = world
+    a, b, c = (tid(wf, n) for n in "ABC")
+    coords = sorted([COORD, COORD2])
+    # The committee of C: 7 days and 1 day before, to its intrapreneur, its coach and the coordinators.
+    committee = sorted([*coords, COACH, "agent2@example.org"])
+    new = enqueue_at(wf, 2020, 12, 3, 10, 0)
+    assert {k: v for k, v in new.items() if k.startswith("committee:")} == {f"committee:{c}:2020-12-10:J-7": committee}
+    new = enqueue_at(wf, 2020, 12, 9, 10, 0)
+    assert {k: v for k, v in new.items() if k.startswith("committee:")} == {f"committee:{c}:2020-12-10:J-1": committee}
+    # J-7 of the deadline: coaching of A and B, the gap of B (never a check-in), the deadline to the
+    # coordinators, coaches and intrapreneurs of the undecided teams A, B, C, E (not D, abandoned).
+    assert enqueue_at(wf, 2020, 12, 16, 10, 0) == {
+        f"coaching:{a}:2020-W51": [COACH],
+        f"coaching:{b}:2020-W51": [COACH2],
+        f"missed:{b}:2020-W50": coords,
+        "deadline:1:J-7": sorted([*coords, COACH, COACH2, "agent0@example.org", "agent1@example.org",
+                                  "agent2@example.org", "agent4@example.org"]),
+    }
+    assert enqueue_at(wf, 2020, 12, 21, 10, 0) == {
+        f"coaching:{a}:2020-W52": [COACH], f"coaching:{b}:2020-W52": [COACH2], f"missed:{b}:2020-W51": coords}
+    assert enqueue_at(wf, 2020, 12, 22, 10, 0) == {
+        "deadline:1:J-1": sorted([*coords, COACH, COACH2, "agent0@example.org", "agent1@example.org",
+                                  "agent2@example.org", "agent4@example.org"])}
+    # Past the deadline: the coordinators only, the day after, then weekly; no more weekly pings.
+    assert enqueue_at(wf, 2020, 12, 24, 10, 0) == {"deadline_passed:1:2020-12-24": coords}
+    assert enqueue_at(wf, 2020, 12, 30, 10, 0) == {}
+    assert enqueue_at(wf, 2020, 12, 31, 10, 0) == {"deadline_passed:1:2020-12-31": coords}
+    assert enqueue_at(wf, 2021, 1, 7, 9, 30) == {"deadline_passed:1:2021-01-07": coords}
+    d = tid(wf, "D")
+    assert not any(f":{d}:" in k for k in queued(wf))
+    with wf.store.read() as s:
+        assert s.exec(select(Outbox).where(Outbox.recipient == "agent3@example.org")).all() == []
+
+
+def test_missed_coaching_needs_two_consecutive_weeks_without_check_in(one_team):
+    wf = one_team
+    a = tid(wf, "A")
+    at(wf, 2020, 8, 20, 18, 0)
+    for day in (9, 16, 30):  # weeks 28, 29 and 31 held; week 30 missed
+        wf.log_checkin("A", on=date(2020, 7, day), notes="x")
+    wf.log_checkin("A", on=date(2020, 8, 6), missed=True, reason="Congés.")  # week 32: a missed point is no point
+    assert enqueue_at(wf, 2020, 8, 3, 10, 0) == {f"coaching:{a}:2020-W32": [COACH]}  # one gap week: no alert
+    assert enqueue_at(wf, 2020, 8, 10, 10, 0) == {f"coaching:{a}:2020-W33": [COACH]}  # W32 missed, W31 held
+    assert enqueue_at(wf, 2020, 8, 17, 10, 0) == {f"coaching:{a}:2020-W34": [COACH],
+                                                  f"missed:{a}:2020-W33": [COORD]}  # W32 and W33
+
+
+def test_nothing_about_decided_teams(wf):
+    seed(wf)
+    investigating(wf, "A", 0)
+    investigating(wf, "B", 1)
+    ready_team(wf, "C", 2)
+    at(wf, 2020, 7, 3, 10, 0)
+    wf.advance("C", "reject", reason="Hors champ.")
+    at(wf, 2020, 9, 1, 10, 0)
+    wf.advance("A", "abandon", reason="Arrêt.")
+    wf.advance("B", "abandon", reason="Arrêt.")
+    for when in ((2020, 9, 7, 10, 0), (2020, 11, 23, 10, 0), (2020, 12, 16, 10, 0), (2020, 12, 24, 10, 0)):
+        assert enqueue_at(wf, *when) == {}
+    at(wf, 2020, 9, 7, 11, 0)
+    assert wf.remind_preview(paris(2021, 1, 31, 0, 0)) == []  # nor planned: nothing at all
+    assert queued(wf) == {}
+
+
+# ---- preview ---------------------------------------------------------------------------------------
+
+def test_preview_writes_nothing_lists_in_time_order_and_skips_what_is_queued(world):
+    wf = world
+    at(wf, 2020, 11, 30, 8, 0)
+    before = counts(wf)
+    rows = wf.remind_preview(paris(2021, 1, 15, 0, 0))
+    assert counts(wf) == before
+    moments = [datetime.fromisoformat(r["at"]) for r in rows]
+    assert moments == sorted(moments)
+    reminders = list(dict.fromkeys(r["reminder"] for r in rows))
+    a, b, c = (tid(wf, n) for n in "ABC")
+    # A held weeks 49 and 50; B never; C left investigation for its committee; D is decided; E has no coach.
+    # Missed-coaching alerts are only known for weeks already over (the current week's, here W48's).
+    assert reminders == [
+        "deadline:1:J-30",  # due since 23 November and not stale yet: due now
+        f"coaching:{b}:2020-W49", f"missed:{a}:2020-W48", f"missed:{b}:2020-W48",  # Monday 30 November 09:00
+        f"committee:{c}:2020-12-10:J-7",  # 3 December
+        f"coaching:{b}:2020-W50",  # 7 December
+        f"committee:{c}:2020-12-10:J-1", "deadline:1:J-14",  # 9 December
+        f"coaching:{a}:2020-W51", f"coaching:{b}:2020-W51",  # 14 December
+        "deadline:1:J-7",  # 16 December
+        f"coaching:{a}:2020-W52", f"coaching:{b}:2020-W52",  # 21 December
+        "deadline:1:J-1",  # 22 December; no weekly ping after the deadline
+        "deadline_passed:1:2020-12-24", "deadline_passed:1:2020-12-31", "deadline_passed:1:2021-01-07",
+        "deadline_passed:1:2021-01-14",
+    ]
+    assert sorted(r["to"] for r in rows if r["reminder"] == "deadline:1:J-30") == sorted(
+        [COORD, COORD2, COACH, COACH2, "agent0@example.org", "agent1@example.org", "agent2@example.org",
+         "agent4@example.org"])
+    # Once reminders are queued, the preview no longer lists them.
+    at(wf, 2020, 11, 30, 9, 0)
+    assert wf.enqueue_due() == 8 + 1 + 2 + 2  # J-30, coaching B W49, missed A and B W48 (two coordinators each)
+    rows = wf.remind_preview(paris(2021, 1, 15, 0, 0))
+    assert list(dict.fromkeys(r["reminder"] for r in rows)) == reminders[4:]
+
+
+def test_preview_of_the_demo_shows_the_six_months(db_url):
+    wf = Workflow.open(db_url, clock=FixedClock(paris(2020, 6, 23, 10, 0)), actor=COORD, create=True)
+    try:
+        demo.build(wf)
+        at(wf, 2020, 6, 23, 0, 0)
+        before = counts(wf)
+        rows = wf.remind_preview(paris(2020, 12, 31, 23, 59, 59))
+        assert counts(wf) == before
+        moments = [datetime.fromisoformat(r["at"]) for r in rows]
+        assert moments == sorted(moments)
+        ids = {name: tid(wf, name) for name, *_ in demo.TEAMS}
+        firsts = {}
+        for r in rows:
+            firsts.setdefault(r["reminder"], r["at"])
+        deadline = [(k, v) for k, v in firsts.items() if k.startswith("deadline")]
+        assert deadline == [("deadline:1:J-30", "2020-11-23T09:00+01:00"),
+                            ("deadline:1:J-14", "2020-12-09T09:00+01:00"),
+                            ("deadline:1:J-7", "2020-12-16T09:00+01:00"),
+                            ("deadline:1:J-1", "2020-12-22T09:00+01:00"),
+                            ("deadline_passed:1:2020-12-24", "2020-12-24T09:00+01:00"),
+                            ("deadline_passed:1:2020-12-31", "2020-12-31T09:00+01:00")]
+        committee = [(k, v) for k, v in firsts.items() if k.startswith("committee")]
+        heard = [ids[n] for n in ("Assistants familiaux", "Informations préoccupantes", "Signalements voirie")]
+        transport = ids["Transport scolaire adapté"]
+        assert committee == [
+            *((f"committee:{t}:2020-11-05:J-7", "2020-10-29T09:00+01:00") for t in heard),
+            *((f"committee:{t}:2020-11-05:J-1", "2020-11-04T09:00+01:00") for t in heard),
+            (f"committee:{transport}:2020-12-10:J-7", "2020-12-03T09:00+01:00"),
+            (f"committee:{transport}:2020-12-10:J-1", "2020-12-09T09:00+01:00"),
+        ]
+        coordinators = sorted([COORD, demo.COORDINATOR[1]])
+        j7 = sorted(r["to"] for r in rows if r["reminder"] == "deadline:1:J-7")
+        undecided = [t for t in demo.TEAMS if t[5] not in ("incubated", "not_incubated", "abandoned", "not_selected")]
+        assert j7 == sorted({*coordinators, *(c[1] for c in demo.COACHES), *(t[2][1] for t in undecided)})
+        assert sorted(r["to"] for r in rows if r["reminder"] == "deadline_passed:1:2020-12-24") == coordinators
+    finally:
+        wf.close()
+
+
+def test_preview_refuses_a_date_in_the_past(one_team):
+    at(one_team, 2020, 12, 16, 10, 0)
+    with pytest.raises(Invalid, match=r"--until 2020-12-15 is before now \(2020-12-16\)"):
+        one_team.remind_preview(paris(2020, 12, 15, 23, 0))
+
+
+# ---- the daemon's lease, two Workflow objects ------------------------------------------------------
+
+def test_one_lease_holder_at_a_time(db_url, one_team):
+    w1 = one_team
+    w1.settings = replace(w1.settings, lease_seconds=1)
+    w2 = Workflow.open(db_url, clock=w1.clock, actor=COORD)
+    w2.settings = replace(w2.settings, lease_seconds=1)
+    try:
+        assert w1.acquire_lease("a") is True
+        assert w2.acquire_lease("b") is False
+        assert w1.acquire_lease("a") is True  # renewing
+        assert w2.acquire_lease("b") is False
+        w1.release_lease("a")
+        assert w2.acquire_lease("b") is True
+        assert w1.acquire_lease("a") is False
+        w2.release_lease("a")  # releasing someone else's lease does nothing
+        assert w1.acquire_lease("a") is False
+        time.sleep(1.2)  # b's lease (1 s) expires without being renewed
+        assert w1.acquire_lease("a") is True
+        assert w2.acquire_lease("b") is False
+    finally:
+        w2.close()
+
+
+def test_first_lease_race_has_one_winner_and_one_plain_refusal(db_url, one_team):
+    if not db_url.startswith("postgresql"):
+        pytest.skip("SQLite serialises writers (BEGIN IMMEDIATE): this race is PostgreSQL's")
+    others = [Workflow.open(db_url, clock=one_team.clock, actor=COORD) for _ in range(2)]
+    barrier = threading.Barrier(2)
+
+    def hold_after_lease_select(state):
+        """Both callers run their SELECT ... FOR UPDATE (finding no lease row) before either inserts."""
+        stmt = state.statement
+        if state.is_select and getattr(stmt, "_for_update_arg", None) is not None and any(
+                d.get("entity") is DaemonLease for d in stmt.column_descriptions):
+            result = state.invoke_statement()
+            try:
+                barrier.wait(timeout=3)
+            except threading.BrokenBarrierError:  # the other caller could not get this far: no race to force
+                pass
+            return result
+        return None
+
+    results: dict[str, object] = {}
+
+    def take(i: int) -> None:
+        try:
+            results[f"w{i}"] = others[i].acquire_lease(f"w{i}")
+        except Exception as exc:  # noqa: BLE001 - what the bug raises
+            results[f"w{i}"] = exc
+
+    sa.event.listen(sa.orm.Session, "do_orm_execute", hold_after_lease_select)
+    try:
+        threads = [threading.Thread(target=take, args=(i,)) for i in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(20)
+        assert not any(t.is_alive() for t in threads)
+    finally:
+        sa.event.remove(sa.orm.Session, "do_orm_execute", hold_after_lease_select)
+        for o in others:
+            o.close()
+    assert sorted(map(repr, results.values())) == ["False", "True"], results
