@@ -11,6 +11,7 @@ from functools import lru_cache
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 
 
+@lru_cache(maxsize=8192)
 def iso_week(d: date) -> str:
     """'2020-W30' for any day of that ISO week (2020-W53 exists; 1 January may be in the previous year)."""
     y, w, _ = d.isocalendar()

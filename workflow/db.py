@@ -123,6 +123,12 @@ class Store:
                                        "la base est occupée (verrouillée par un autre écrivain), réessayez") from None
             raise
 
+    @contextmanager
+    def core_write(self) -> Iterator[sa.Connection]:
+        """A Core connection in a write transaction: for small hot statements (no ORM session)."""
+        with self._writer.begin() as conn:
+            yield conn
+
     def close(self) -> None:
         self.engine.dispose()
 

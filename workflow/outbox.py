@@ -37,6 +37,8 @@ from workflow.settings import Settings
 
 STATUSES = ("pending", "sending", "sent", "failed", "cancelled")
 log = logging.getLogger("preincub.outbox")
+_T = Outbox.__table__
+_SETTLE = sa.update(_T).where(_T.c.id == sa.bindparam("row_id"), _T.c.claimed_by == sa.bindparam("holder"))
 LEASE = "daemon"
 BATCH = 50
 
@@ -89,18 +91,28 @@ class Reminders:
         return reminders.snapshot(s, now - timedelta(days=horizon))
 
     def _messages(self, s: Session, dues: list[reminders.Due]) -> list[dict[str, Any]]:
-        """One outbox row per reminder, recipient and channel, rendered in the recipient's language."""
+        """One outbox row per reminder, recipient and channel not queued yet, in the recipient's language.
+
+        Keys already in the outbox are dropped before rendering: a tick that finds nothing new
+        costs a key lookup, not a rendering of every message.
+        """
         people = reminders.people(s, {pid for d in dues for pid in d.recipients})
-        rows = []
-        for d in dues:
-            for pid in d.recipients:
-                person = people[pid]
-                subject, text, html = render(d.kind, person.lang, {**d.context, "name": person.name})
-                for channel in channels_for(person, self.settings):
-                    rows.append({"key": f"{d.key}:p{pid}:{channel}", "reminder": d.key, "kind": d.kind,
-                                 "channel": channel, "recipient": person.email, "recipient_name": person.name,
-                                 "lang": person.lang, "subject": subject, "body_text": text, "body_html": html,
-                                 "team_id": d.team_id, "programme_id": d.programme_id, "due_at": d.at})
+        wanted = [(d, pid, channel) for d in dues for pid in d.recipients
+                  for channel in channels_for(people[pid], self.settings)]
+        queued = self._existing(s, [f"{d.key}:p{pid}:{ch}" for d, pid, ch in wanted])
+        rows, rendered = [], {}
+        for d, pid, channel in wanted:
+            key = f"{d.key}:p{pid}:{channel}"
+            if key in queued:
+                continue
+            person = people[pid]
+            if (d.key, pid) not in rendered:
+                rendered[(d.key, pid)] = render(d.kind, person.lang, {**d.context, "name": person.name})
+            subject, text, html = rendered[(d.key, pid)]
+            rows.append({"key": key, "reminder": d.key, "kind": d.kind, "channel": channel,
+                         "recipient": person.email, "recipient_name": person.name, "lang": person.lang,
+                         "subject": subject, "body_text": text, "body_html": html, "team_id": d.team_id,
+                         "programme_id": d.programme_id, "due_at": d.at})
         return rows
 
     def remind_preview(self, until: datetime) -> list[dict]:
@@ -111,12 +123,10 @@ class Reminders:
                           f"--until {until.date().isoformat()} est avant maintenant ({now.date().isoformat()})")
         with self.store.read() as s:
             self._require(s, "manage")
-            dues = reminders.planned(self._snapshot(s, now), now, until, self.settings)
-            rows = self._messages(s, dues)
-            queued = self._existing(s, [r["key"] for r in rows])
+            rows = self._messages(s, reminders.planned(self._snapshot(s, now), now, until, self.settings))
         return [{"at": paris(r["due_at"]).isoformat(timespec="minutes"), "kind": r["kind"],
                  "reminder": r["reminder"], "to": r["recipient"], "channel": r["channel"], "subject": r["subject"],
-                 "key": r["key"]} for r in rows if r["key"] not in queued]
+                 "key": r["key"]} for r in rows]
 
     @staticmethod
     def _existing(s: Session, keys: list[str]) -> set[str]:
@@ -130,9 +140,7 @@ class Reminders:
         now = self.clock.now()
         with self.store.write() as s:
             self._require(s, "manage")
-            rows = self._messages(s, reminders.due_now(self._snapshot(s, now), now, self.settings))
-            queued = self._existing(s, [r["key"] for r in rows])
-            fresh = [r for r in rows if r["key"] not in queued]
+            fresh = self._messages(s, reminders.due_now(self._snapshot(s, now), now, self.settings))
             if not fresh:
                 return 0
             at, created = wall(), now
@@ -190,10 +198,9 @@ class Reminders:
         else:
             values = {"status": "pending", "last_error": error,
                       "next_attempt_at": at + timedelta(seconds=backoff(attempts, self.settings.retry_base_seconds))}
-        with self.store.write() as s:
-            s.execute(sa.update(Outbox).where(Outbox.id == row.id, Outbox.claimed_by == holder)
-                      .values(attempts=attempts, claimed_by=None, claimed_until=None, **values)
-                      .execution_options(synchronize_session=False))
+        with self.store.core_write() as conn:  # once per message: kept lean
+            conn.execute(_SETTLE.values(attempts=attempts, claimed_by=None, claimed_until=None, **values),
+                         {"row_id": row.id, "holder": holder})
         return values["status"]
 
     def deliver(self, holder: str | None = None, stop: threading.Event | None = None) -> dict[str, int]:

@@ -96,6 +96,7 @@ def _monday(d: date) -> date:
     return d - timedelta(days=d.weekday())
 
 
+@lru_cache(maxsize=1024)
 def weekly_slot(week_monday: date, cfg: Settings) -> datetime:
     """When the weekly coaching reminder of that week goes out (a holiday moves it to the next working day)."""
     return _at(working_day(week_monday + timedelta(days=cfg.weekly_weekday)), cfg.remind_at)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import http.client
 import json
 import re
@@ -123,10 +125,17 @@ def test_a_unicode_line_separator_cannot_inject_nor_block(wf, smtpd):
     # Names are one line: a line or paragraph separator is refused where it is typed...
     with pytest.raises(Invalid, match="control characters"):
         wf.edit_team("Beta", rename=bad)
-    # ...and a header that could split is refused by the channel, not sent and not crashing the tick.
-    msg = Message("k:1", "coach2@example.org", "Coach", bad, "texte", "<p>texte</p>")
+    # ...the channel encodes it where it gets through (an encoded word cannot break a line)...
+    mail = build_email(Message("k:1", "coach2@example.org", bad, bad, "texte", "<p>texte</p>"),
+                       "preincub <preincub@localhost>")
+    parsed = email.message_from_bytes(mail.as_bytes(), policy=email.policy.default)
+    assert parsed["Bcc"] is None and len(parsed.get_all("To")) == 1
+    assert [a.addr_spec for a in parsed["To"].addresses] == ["coach2@example.org"]
+    assert parsed["Subject"].startswith("Zéro") and parsed["Subject"].endswith("Bcc: evil@example.org")
+    # ...and refuses a raw line break, without crashing the tick.
     with pytest.raises(DeliveryError, match="unsafe header"):
-        build_email(msg, "preincub <preincub@localhost>")
+        build_email(Message("k:1", "coach2@example.org", "Coach", "a\r\nBcc: evil@example.org", "t", "h"),
+                    "preincub <preincub@localhost>")
     configure(wf, smtp_url=smtpd.url)
     assert counts(wf.tick()) == {"enqueued": 1, "sent": 1, "retry": 0, "failed": 0}
     assert smtpd.rcpt_tried == ["coach2@example.org"] and list(ids) == ["Beta"]
