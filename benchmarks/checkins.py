@@ -31,7 +31,6 @@ It prints one table and exits 0 (the target is reported, not enforced).
 
 from __future__ import annotations
 
-import argparse
 import gc
 import json
 import random
@@ -49,8 +48,10 @@ from sqlmodel import select
 from common import (  # benchmarks/common.py, shared with engine.py; it puts the checkout on sys.path
     Rows,
     SqlTrace,
+    arg_parser,
     build_store,
     fmt_s,
+    investigation_timeline,
     print_footer,
     print_table,
     scratch,
@@ -133,21 +134,10 @@ def checkin_rows(weeks: int, seed: int, truth: Truth) -> Callable:
     return extra
 
 
-def investigation_timeline(weeks: int) -> Callable:
-    """Created two weeks before the selection, submitted a week before, selected at ``selected_at``."""
-    sel = selected_at(weeks)
-
-    def timeline(i: int, path) -> list[datetime]:
-        assert list(path) == ["call_for_projects", "selection", "investigation"], path
-        return [sel - timedelta(days=14, hours=i % 8), sel - timedelta(days=7), sel]
-
-    return timeline
-
-
 def build(path: Path, n: int, weeks: int, seed: int) -> Truth:
     truth: Truth = {}
     build_store(path, n, now=CLOCK, actor=ACTOR, phase_of=lambda i: "investigation",
-                timeline=investigation_timeline(weeks), extra=checkin_rows(weeks, seed, truth))
+                timeline=investigation_timeline(selected_at(weeks)), extra=checkin_rows(weeks, seed, truth))
     return truth
 
 
@@ -253,13 +243,10 @@ def report(sizes: list[int], r: dict, weeks: int, total_runtime: float) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--teams", type=int, default=10000, help="teams in investigation in the big store")
+    ap = arg_parser(__doc__, teams_help="teams in investigation in the big store", repeat=5, seed=20210106,
+                    seed_help="seed of the random gaps")
     ap.add_argument("--weeks", type=int, default=26, help="weeks of investigation before the clock")
     ap.add_argument("--small", type=int, default=1000, help="teams in the small store (statement count)")
-    ap.add_argument("--repeat", type=int, default=5, help="runs of each measurement (median)")
-    ap.add_argument("--seed", type=int, default=20210106, help="seed of the random gaps")
-    ap.add_argument("--keep", action="store_true", help="keep the stores (prints where)")
     args = ap.parse_args(argv)
     if not 1 <= args.weeks <= 104:
         ap.error("--weeks must be between 1 and 104")

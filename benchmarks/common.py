@@ -8,6 +8,7 @@ part of the product.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
@@ -89,6 +90,17 @@ def daily_timeline(i: int, path: Sequence[str]) -> list[datetime]:
     """When team ``i`` entered each phase of ``path``: created on 23 June 2020, one phase a day."""
     born = CREATED + timedelta(hours=i % 8)
     return [born + timedelta(days=k) for k in range(len(path))]
+
+
+def investigation_timeline(selected: datetime) -> Callable[[int, Sequence[str]], list[datetime]]:
+    """For stores of teams all in investigation: created two weeks before ``selected``, submitted a
+    week before, selected at ``selected`` (a ``timeline`` for build_store)."""
+
+    def timeline(i: int, path: Sequence[str]) -> list[datetime]:
+        assert list(path) == PATH["investigation"], path
+        return [selected - timedelta(days=14, hours=i % 8), selected - timedelta(days=7), selected]
+
+    return timeline
 
 
 # ---- building a store --------------------------------------------------------------------------
@@ -298,6 +310,16 @@ def time_cli(args: Sequence[str], actor: str, repeat: int, check: Callable[[Any]
         subprocess.run(cmd, env=cli_env(actor), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=True)
         times.append(time.perf_counter() - t0)
     return statistics.median(times)
+
+
+def arg_parser(doc: str, *, teams_help: str, repeat: int, seed: int, seed_help: str) -> argparse.ArgumentParser:
+    """The options the store-building benchmarks share: --teams, --repeat, --seed, --keep (add your own)."""
+    ap = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    ap.add_argument("--teams", type=int, default=10000, help=teams_help)
+    ap.add_argument("--repeat", type=int, default=repeat, help="runs of each measurement (median)")
+    ap.add_argument("--seed", type=int, default=seed, help=seed_help)
+    ap.add_argument("--keep", action="store_true", help="keep the stores (prints where)")
+    return ap
 
 
 def print_table(head: list[str], rows: list[list[str]]) -> None:

@@ -25,7 +25,7 @@ def shell_quote(value: str) -> str:
 def environment() -> Environment:
     env = Environment(loader=PackageLoader("notifications", "templates"), undefined=StrictUndefined,
                       autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True,
-                      keep_trailing_newline=True)
+                      keep_trailing_newline=True, auto_reload=False)  # templates ship with the code
     env.filters["sh"] = shell_quote
     return env
 

@@ -164,7 +164,7 @@ class CheckIn(SQLModel, table=True):
 class Outbox(SQLModel, table=True):
     """One message to one person on one channel. ``key`` is unique: enqueuing twice is a no-op."""
 
-    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"), Index("ix_outbox_due", "due_at"))
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(unique=True)  # <reminder key>:p<person id>:<channel>; travels with the message
     reminder: str  # the reminder's own key, e.g. coaching:12:2020-W30 or deadline:1:J-7

@@ -99,7 +99,7 @@ class Reminders:
         people = reminders.people(s, {pid for d in dues for pid in d.recipients})
         wanted = [(d, pid, channel) for d in dues for pid in d.recipients
                   for channel in channels_for(people[pid], self.settings)]
-        queued = self._existing(s, [f"{d.key}:p{pid}:{ch}" for d, pid, ch in wanted])
+        queued = self._existing(s, min((d.at for d in dues), default=None))
         rows, rendered = [], {}
         for d, pid, channel in wanted:
             key = f"{d.key}:p{pid}:{channel}"
@@ -129,11 +129,11 @@ class Reminders:
                  "key": r["key"]} for r in rows]
 
     @staticmethod
-    def _existing(s: Session, keys: list[str]) -> set[str]:
-        found: set[str] = set()
-        for i in range(0, len(keys), 500):
-            found.update(s.execute(select(Outbox.key).where(Outbox.key.in_(keys[i:i + 500]))).scalars())
-        return found
+    def _existing(s: Session, since: datetime | None) -> set[str]:
+        """Keys queued for reminders due from ``since`` on: one range scan, whatever the number of keys."""
+        if since is None:
+            return set()
+        return set(s.connection().execute(select(Outbox.key).where(Outbox.due_at >= since)).scalars())
 
     def enqueue_due(self) -> int:
         """Enqueue what is due now and not yet stale, in one transaction; return how many were new."""
@@ -149,7 +149,7 @@ class Reminders:
             # A concurrent tick may insert the same keys first: count only the rows this one inserted.
             ins = (_insert(self.store.dialect)(Outbox).on_conflict_do_nothing(index_elements=["key"])
                    .returning(Outbox.id))
-            return len(s.execute(ins, fresh).all())
+            return len(s.connection().execute(ins, fresh).all())
 
     # ---- delivery ------------------------------------------------------------------------
 

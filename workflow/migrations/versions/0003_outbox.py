@@ -57,6 +57,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.create_index('ix_outbox_status_next', ['status', 'next_attempt_at'], unique=False)
+        batch_op.create_index('ix_outbox_due', ['due_at'], unique=False)
 
     # Reminders, gaps and status --phase pick teams by phase across programmes.
     op.create_index('ix_team_phase', 'team', ['phase'], unique=False)
@@ -76,6 +77,7 @@ def downgrade() -> None:
         batch_op.drop_column('channels')
 
     with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.drop_index('ix_outbox_due')
         batch_op.drop_index('ix_outbox_status_next')
 
     op.drop_table('outbox')
