@@ -19,16 +19,20 @@ def _control(text: str, allow_newlines: bool) -> bool:
                or (unicodedata.category(ch) in ("Zl", "Zp") and not allow_newlines) for ch in text)
 
 
+def _clean(value: str, what_en: str, what_fr: str, limit: int, one_line: bool) -> str:
+    v = unicodedata.normalize("NFC", value.strip())
+    if not v:
+        raise Invalid(f"the {what_en} is empty", f"{what_fr} est vide")
+    if len(v) > limit:
+        raise Invalid(f"the {what_en} is longer than {limit} characters", f"{what_fr} dépasse {limit} caractères")
+    if _control(v, allow_newlines=not one_line):
+        raise Invalid(f"the {what_en} contains control characters", f"{what_fr} contient des caractères de contrôle")
+    return v
+
+
 def name(value: str, what: str) -> str:
     """A display name: accents and spaces welcome; not blank, one line, at most 200 characters."""
-    v = unicodedata.normalize("NFC", (value or "").strip())
-    if not v:
-        raise Invalid(f"the {what} name is empty", f"le nom ({what}) est vide")
-    if len(v) > MAX_NAME:
-        raise Invalid(f"the {what} name is longer than {MAX_NAME} characters", f"le nom ({what}) dépasse {MAX_NAME} caractères")
-    if _control(v, allow_newlines=False):
-        raise Invalid(f"the {what} name contains control characters", f"le nom ({what}) contient des caractères de contrôle")
-    return v
+    return _clean(value or "", f"{what} name", f"le nom ({what})", MAX_NAME, one_line=True)
 
 
 def lookup(value: str) -> str:
@@ -38,16 +42,7 @@ def lookup(value: str) -> str:
 
 def text(value: str | None, what: str) -> str | None:
     """Free text (problem, note, reason): None stays None; blank is refused."""
-    if value is None:
-        return None
-    v = unicodedata.normalize("NFC", value.strip())
-    if not v:
-        raise Invalid(f"the {what} is empty", f"le texte ({what}) est vide")
-    if len(v) > MAX_TEXT:
-        raise Invalid(f"the {what} is longer than {MAX_TEXT} characters", f"le texte ({what}) dépasse {MAX_TEXT} caractères")
-    if _control(v, allow_newlines=True):
-        raise Invalid(f"the {what} contains control characters", f"le texte ({what}) contient des caractères de contrôle")
-    return v
+    return None if value is None else _clean(value, what, f"le texte ({what})", MAX_TEXT, one_line=False)
 
 
 def email(value: str) -> str:

@@ -17,6 +17,8 @@ import json
 import socket
 import struct
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from email.message import EmailMessage
@@ -150,15 +152,14 @@ def closed_port() -> int:
     return free_port()
 
 
-@pytest.fixture
-def reset_server():
-    """Greets like an SMTP server, reads the client's first command, then resets the connection (RST)."""
+@contextmanager
+def raw_tcp_server(serve: Callable[[socket.socket], None]) -> Iterator[int]:
+    """A bare TCP server on 127.0.0.1 that hands each connection to ``serve``; yields its port."""
     srv = socket.socket()
     srv.bind(("127.0.0.1", 0))
     srv.listen()
     srv.settimeout(0.2)
     stop = threading.Event()
-    accepted: list[int] = []
 
     def run() -> None:
         while not stop.is_set():
@@ -166,22 +167,38 @@ def reset_server():
                 conn, _ = srv.accept()
             except (TimeoutError, OSError):
                 continue
-            accepted.append(1)
             with conn:
                 conn.settimeout(2)
-                conn.sendall(b"220 flaky.example ESMTP\r\n")
                 try:
-                    conn.recv(1024)
+                    serve(conn)
                 except OSError:
                     pass
-                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 
     t = threading.Thread(target=run, daemon=True)
     t.start()
-    yield srv.getsockname()[1], accepted
-    stop.set()
-    t.join(2)
-    srv.close()
+    try:
+        yield srv.getsockname()[1]
+    finally:
+        stop.set()
+        t.join(2)
+        srv.close()
+
+
+@pytest.fixture
+def reset_server():
+    """Greets like an SMTP server, reads the client's first command, then resets the connection (RST)."""
+    accepted: list[int] = []
+
+    def serve(conn: socket.socket) -> None:
+        accepted.append(1)
+        conn.sendall(b"220 flaky.example ESMTP\r\n")
+        try:
+            conn.recv(1024)
+        finally:
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+    with raw_tcp_server(serve) as port:
+        yield port, accepted
 
 
 # ---- HTTP webhook ------------------------------------------------------------------------------
