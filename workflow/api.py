@@ -422,9 +422,10 @@ class Workflow(CheckIns, Reminders):
         self._require(s, action, team)
         if states.PHASES[team.phase].terminal or (allowed is not None and team.phase not in allowed):
             ph = states.PHASES[team.phase]
-            where = ", ".join(allowed) if allowed else "a phase that is not final"
-            raise Invalid(f"cannot {what} {team.name!r} in phase {team.phase}; only in {where}",
-                          f"impossible ({what}) pour {team.name!r} en phase « {ph.fr} » ; seulement en {where}")
+            en = ", ".join(allowed) if allowed else "a phase that is not final"
+            fr = ", ".join(f"« {states.PHASES[a].fr} »" for a in allowed) if allowed else "une phase non finale"
+            raise Invalid(f"cannot {what} {team.name!r} in phase {team.phase}; only in {en}",
+                          f"impossible pour {team.name!r} ({what}) en phase « {ph.fr} » ; seulement en {fr}")
         return team
 
     def edit_team(self, name: str, *, rename: str | None = None, partner: str | None = None,
