@@ -112,3 +112,23 @@ def test_default_location_is_the_user_data_dir(monkeypatch, tmp_path):
     monkeypatch.setenv("PREINCUB_DB", str(tmp_path / "x.db"))
     assert resolve_url(None) == f"sqlite:///{tmp_path}/x.db"
     assert resolve_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+
+
+def test_an_older_store_is_refused_then_upgraded_by_init_keeping_its_data(db_url):
+    from workflow.db import make_engine, upgrade
+
+    engine = make_engine(resolve_url(db_url))
+    upgrade(engine, "0001")  # a store as the first release left it
+    with engine.begin() as c:
+        c.execute(sa.text("INSERT INTO person (id, name, email, created_at) "
+                          "VALUES (1, 'Camille', 'camille@example.org', '2020-06-23 08:00:00')"))
+        c.execute(sa.text("INSERT INTO person_role (person_id, role) VALUES (1, 'coordinator')"))
+    engine.dispose()
+    with pytest.raises(StoreError, match=r"older schema \(0001\); run 'preincub init'"):
+        open_store(db_url)
+    w = Workflow.open(db_url, create=True, actor="camille@example.org")
+    assert w.people() == [{"name": "Camille", "email": "camille@example.org", "roles": ["coordinator"],
+                           "channels": ["email"], "lang": "fr"}]
+    with w.store.read() as s:
+        assert s.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == HEAD_REVISION
+    w.close()
