@@ -506,11 +506,15 @@ def checkin() -> None:
     """Coaches' weekly check-ins (points hebdomadaires) with teams in investigation."""
 
 
+def _interactive() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
 def _notes(notes: str | None, missed: bool) -> str | None:
     """--notes TEXT, '-' for stdin, or $EDITOR when omitted on a terminal (as git commit does)."""
     if notes == "-":
         return sys.stdin.read()
-    if notes is None and not missed and sys.stdin.isatty() and sys.stdout.isatty():
+    if notes is None and not missed and _interactive():
         text = click.edit("\n# Notes du point hebdomadaire. Les lignes commençant par # sont ignorées.\n")
         if text is None:
             raise click.UsageError("no notes written: check-in not logged")

@@ -110,3 +110,26 @@ def test_person_edit_roles_channels_language(demo_db):
     fails(invoke("person", "edit", INES, "--channel", "pigeon", db=demo_db), 2, "--channel")
     fails(invoke("person", "edit", "who@example.org", "--lang", "en", db=demo_db, lang="en"), 1, "unknown person")
     assert dump_hash(demo_db) == before
+
+
+def test_notes_from_the_editor_on_a_terminal(demo_db, monkeypatch):
+    import click
+
+    import cli
+
+    seen = {}
+
+    def fake_edit(template):
+        seen["template"] = template
+        return "# une ligne ignorée\nNotes écrites dans l'éditeur\n"
+
+    monkeypatch.setattr(cli, "_interactive", lambda: True)
+    monkeypatch.setattr(click, "edit", fake_edit)
+    ok(invoke("checkin", "log", "Insertion RSA", db=demo_db, actor=JULIEN))
+    assert seen["template"].startswith("\n# ")
+    rows = data(invoke("checkin", "list", "--team", "Insertion RSA", "--since", "2020-11-16", "--json", db=demo_db))
+    assert rows[-1]["notes"] == "Notes écrites dans l'éditeur"
+    monkeypatch.setattr(click, "edit", lambda template: None)  # the editor closed without saving
+    before = dump_hash(demo_db)
+    fails(invoke("checkin", "log", "Insertion RSA", db=demo_db, actor=JULIEN), 2, "no notes written")
+    assert dump_hash(demo_db) == before
