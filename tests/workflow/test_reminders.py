@@ -22,6 +22,25 @@ COACH = "coach@example.org"
 COACH2 = "coach2@example.org"
 
 
+def together(*calls) -> list[object]:
+    """Run the calls in threads at once; each one's result, or the exception it raised."""
+    results: list[object] = [None] * len(calls)
+
+    def run(i: int) -> None:
+        try:
+            results[i] = calls[i]()
+        except Exception as exc:  # noqa: BLE001 - the test asserts on it
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    assert not any(t.is_alive() for t in threads)
+    return results
+
+
 def at(w: Workflow, *args: int) -> Workflow:
     w.clock = FixedClock(paris(*args))
     return w
@@ -163,21 +182,8 @@ def test_two_ticks_at_once_report_what_they_enqueued(one_team, db_url, monkeypat
         return found
 
     monkeypatch.setattr(Workflow, "_existing", staticmethod(existing_then_wait))
-    results: list[object] = []
-
-    def enqueue(w: Workflow) -> None:
-        try:
-            results.append(w.enqueue_due())
-        except Exception as exc:  # noqa: BLE001
-            results.append(exc)
-
     try:
-        threads = [threading.Thread(target=enqueue, args=(w,)) for w in others]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(20)
-        assert not any(t.is_alive() for t in threads)
+        results = together(*(w.enqueue_due for w in others))
     finally:
         for o in others:
             o.close()
@@ -518,24 +524,11 @@ def test_first_lease_race_has_one_winner_and_one_plain_refusal(db_url, one_team)
             return result
         return None
 
-    results: dict[str, object] = {}
-
-    def take(i: int) -> None:
-        try:
-            results[f"w{i}"] = others[i].acquire_lease(f"w{i}")
-        except Exception as exc:  # noqa: BLE001 - what the bug raises
-            results[f"w{i}"] = exc
-
     sa.event.listen(sa.orm.Session, "do_orm_execute", hold_after_lease_select)
     try:
-        threads = [threading.Thread(target=take, args=(i,)) for i in range(2)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(20)
-        assert not any(t.is_alive() for t in threads)
+        results = together(lambda: others[0].acquire_lease("w0"), lambda: others[1].acquire_lease("w1"))
     finally:
         sa.event.remove(sa.orm.Session, "do_orm_execute", hold_after_lease_select)
         for o in others:
             o.close()
-    assert sorted(map(repr, results.values())) == ["False", "True"], results
+    assert sorted(map(repr, results)) == ["False", "True"], results
