@@ -18,6 +18,7 @@ from notifications import CHANNELS
 from workflow.api import PARTNER_KINDS, PROGRAMME_KINDS, ROLES
 from workflow.outbox import STATUSES, until_datetime
 from workflow.clock import FixedClock, clock_from, parse_date, parse_datetime
+from workflow.coaching import parse_week
 from workflow.db import HEAD_REVISION
 from workflow.errors import PreincubError
 
@@ -39,7 +40,7 @@ LABELS = {
     "yes": ("oui", "yes"), "no": ("non", "no"), "none": ("—", "—"),
     "last_checkin": ("Dernier point", "Last check-in"), "channels": ("Rappels", "Reminders"),
     "status": ("Statut", "Status"), "attempts": ("Essais", "Attempts"), "subject": ("Objet", "Subject"),
-    "due": ("Prévu", "Due"), "last_tick": ("Dernier passage du démon", "Daemon's last tick"), "coaching": ("Points hebdo.", "Weekly check-ins"),
+    "due": ("Prévu", "Due"), "days_week": ("j/sem.", "d/week"), "last_tick": ("Dernier passage du démon", "Daemon's last tick"), "coaching": ("Points hebdo.", "Weekly check-ins"),
     "id": ("N°", "ID"), "on": ("Le", "On"), "week": ("Semaine", "Week"), "author": ("Auteur", "Author"),
     "notes": ("Notes", "Notes"), "hours": ("Heures", "Hours"), "mood": ("Moral", "Mood"),
     "missed": ("manqué", "missed"), "missing": ("Semaines sans point", "Weeks without check-in"),
@@ -96,6 +97,16 @@ class DateTimeParam(click.ParamType):
             return value
         try:
             return parse_datetime(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class WeekParam(click.ParamType):
+    name = "YYYY-Www"
+
+    def convert(self, value, param, ctx):
+        try:
+            return parse_week(value)
         except ValueError as exc:
             self.fail(str(exc), param, ctx)
 
@@ -471,7 +482,7 @@ def team_show(name, as_json) -> None:
         (L("team"), t["name"]), (L("programme"), t["programme"]), (L("partner"), t["partner"] or L("none")),
         (L("phase"), f"{phase_label(t['phase'])} ({t['phase']}), {L('since').lower()} {_when(t['phase_since'])}"),
         (L("deadline"), f"{t['deadline']} ({_days(t['days_left'])})"), (L("problem"), t["problem"] or L("none")),
-        (L("intrapreneurs"), ", ".join(f"{p['name']} <{p['email']}> {p['days_per_week'] or '?'} j/sem"
+        (L("intrapreneurs"), ", ".join(f"{p['name']} <{p['email']}> {p['days_per_week'] or '?'} {L('days_week')}"
                                        for p in t["intrapreneurs"]) or L("none")),
         (L("coach"), people(t["coaches"])), (L("sponsor"), people(t["sponsors"])),
         (L("criteria"), ", ".join(f"{c}: {yn[v]}" for c, v in t["criteria"].items())),
@@ -560,7 +571,7 @@ def checkin_edit(checkin_id, on, notes, blockers, next_steps, hours, mood, reaso
 @checkin.command(name="list")
 @click.option("--team")
 @click.option("--coach", metavar="EMAIL", help="Check-ins logged by this person.")
-@click.option("--week", metavar="YYYY-Www", help="One ISO week, e.g. 2020-W30.")
+@click.option("--week", type=WeekParam(), help="One ISO week, e.g. 2020-W30.")
 @click.option("--since", type=DATE)
 @json_option
 def checkin_list(team, coach, week, since, as_json) -> None:
@@ -739,10 +750,16 @@ def daemon(once) -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    r = serve(_ctx().wf(), once=once)
+    wf = _ctx().wf()
+    r = serve(wf, once=once)
     if once:
         if r is None:
-            raise click.ClickException("no tick: another daemon holds the lease, or the tick failed (see the log)")
+            raise click.ClickException("the tick failed (see the log above)")
+        if r.get("skipped"):  # a live daemon holds the lease: that is the answer to "is it alive?"
+            t = wf.last_tick()
+            click.echo(f"daemon {t['lease_holder']} is alive: it holds the lease until {t['lease_until']}; "
+                       f"its last tick: {t['wall']}" if t else "another daemon holds the lease")
+            return
         click.echo(f"enqueued {r['enqueued']}, sent {r['sent']}, to retry {r['retry']}, failed {r['failed']}")
 
 

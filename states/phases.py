@@ -46,13 +46,4 @@ HOLDS_A_PLACE: tuple[str, ...] = (
     "incubated",
     "not_incubated",
 )
-# Teams the programme still has to decide on (used by deadlines and reminders).
-UNDECIDED: tuple[str, ...] = NON_TERMINAL
 
-
-def phase(pid: str) -> Phase:
-    """The phase with this id; KeyError names the valid ids."""
-    try:
-        return PHASES[pid]
-    except KeyError:
-        raise KeyError(f"unknown phase {pid!r}; valid: {', '.join(PHASES)}") from None

@@ -32,6 +32,8 @@ from workflow.models import (
     Programme,
     Team,
     TeamMember,
+    coach_emails,
+    commitment,
 )
 
 PROGRAMME_KINDS = tuple(states.KINDS)
@@ -39,7 +41,6 @@ PARTNER_KINDS = ("departement", "region", "other")
 ROLES = permissions.ROLES
 SYSTEM = " (system user)"
 MEMBER_ROLES = ("intrapreneur", "coach", "sponsor")
-DRIFTING_WEEKS = 2  # status marks a team in investigation with this many weeks without a check-in
 
 
 def iso(dt: datetime | None) -> str | None:
@@ -76,7 +77,7 @@ class Workflow(CheckIns, Reminders):
         On a store with nobody in it yet, ``create`` records the acting person as its first
         coordinator, so whoever runs ``init`` (or ``demo``) is never locked out.
         """
-        who = validate.email(actor) if actor else default_actor()
+        who = validate.email(actor, local=True) if actor else default_actor()
         wf = cls(open_store(db, create=create), clock or Clock(), who)
         if create:
             wf._bootstrap()
@@ -136,14 +137,15 @@ class Workflow(CheckIns, Reminders):
             return
         en, fr = permissions.ACTIONS[action]
         # Without a team, only the roles that reach every team would do.
-        need = " or ".join(permissions.roles_allowed(action, every_team=team is None))
+        needed = permissions.roles_allowed(action, every_team=team is None)
+        need, need_fr = " or ".join(needed), " ou ".join(needed)
         mine = ", ".join(sorted(roles)) or "none"
         if sc == permissions.OWN and team is not None:
             raise Forbidden(f"acting as {self.actor} ({mine}), you may not {en} for {team.name!r}: it is not one of your teams",
                             f"en tant que {self.actor} ({mine}), vous ne pouvez pas {fr} pour {team.name!r} : "
                             "ce n'est pas une de vos équipes")
         raise Forbidden(f"acting as {self.actor} ({mine}), you may not {en}: it needs the role {need}",
-                        f"en tant que {self.actor} ({mine}), vous ne pouvez pas {fr} : il faut le rôle {need}")
+                        f"en tant que {self.actor} ({mine}), vous ne pouvez pas {fr} : il faut le rôle {need_fr}")
 
     def _visible_teams(self, s: Session):
         """None when the actor reads every team, else a subquery of the team ids they may read."""
@@ -179,7 +181,7 @@ class Workflow(CheckIns, Reminders):
 
     @staticmethod
     def _person(s: Session, email: str, role: str | None = None) -> Person:
-        addr = validate.email(email)
+        addr = validate.email(email, local=True)
         p = s.exec(select(Person).where(Person.email == addr)).first()
         if p is None:
             raise NotFound(f"unknown person {addr} (add them with 'preincub person add')",
@@ -321,6 +323,14 @@ class Workflow(CheckIns, Reminders):
             new_roles = (roles | add_roles) - remove_roles
             if not new_roles:
                 raise Invalid(f"{p.email} would have no role left", f"{p.email} n'aurait plus aucun rôle")
+            for role in (roles - new_roles) & set(MEMBER_ROLES):
+                held = s.exec(select(Team.name).join(TeamMember, TeamMember.team_id == Team.id)
+                              .where(TeamMember.person_id == p.id, TeamMember.role == role,
+                                     Team.phase.in_(states.NON_TERMINAL)).order_by(Team.name)).all()
+                if held:
+                    names = ", ".join(repr(n) for n in held)
+                    raise Invalid(f"{p.email} is still {role} of {names}; replace them there first (team edit)",
+                                  f"{p.email} est encore {role} de {names} ; remplacez cette personne d'abord (team edit)")
             if "coordinator" in roles - new_roles and s.execute(
                     select(sa.func.count()).where(PersonRole.role == "coordinator")).scalar_one() < 2:
                 raise Invalid("the store needs at least one coordinator", "la base doit garder au moins un coordinateur")
@@ -531,16 +541,13 @@ class Workflow(CheckIns, Reminders):
         occupied = s.execute(select(sa.func.count()).where(Team.programme_id == prog.id,
                                                           Team.phase.in_(states.HOLDS_A_PLACE))).scalar_one()
         rules = states.KINDS[prog.kind]
-        commitment = None
-        if intra and all(m.days_per_week is not None for m in intra):
-            commitment = min(m.days_per_week for m in intra)
         return states.TeamView(
             name=team.name, phase=team.phase, today=self.clock.today(),
             programme=states.ProgrammeView(prog.name, prog.kind, deadline(prog.signed_on, prog.months), prog.capacity,
                                            occupied, prog.min_days_per_week, rules.requires_sponsor),
             problem=team.problem, partner=partner.name if partner else None, intrapreneurs=len(intra),
             coaches=sum(m.role == "coach" for m in members), sponsors=sum(m.role == "sponsor" for m in members),
-            min_days_per_week=commitment,
+            min_days_per_week=commitment([m.days_per_week for m in intra]),
             criteria={} if a is None else {"real": a.real, "major": a.major, "actionable": a.actionable},
             agreed=agreed, poc_summary=team.poc_summary, committee_on=team.committee_on,
             committee_opinion=team.committee_opinion, reason=reason,
@@ -630,9 +637,7 @@ class Workflow(CheckIns, Reminders):
         members = {r: [{"name": n, "email": e, **({"days_per_week": d} if r == "intrapreneur" else {})}
                        for (role, n, e, d) in rows if role == r] for r in MEMBER_ROLES}
         a = s.get(Assessment, t.id)
-        intra = members["intrapreneur"]
-        commitment = (min(p["days_per_week"] for p in intra)
-                      if intra and all(p["days_per_week"] is not None for p in intra) else None)
+        days = commitment([p["days_per_week"] for p in members["intrapreneur"]])
         periods = s.exec(select(PhasePeriod).where(PhasePeriod.team_id == t.id).order_by(PhasePeriod.start, PhasePeriod.id)).all()
         return {
             "name": t.name, "programme": prog.name, "partner": partner.name if partner else None,
@@ -647,7 +652,7 @@ class Workflow(CheckIns, Reminders):
             "poc": {"summary": t.poc_summary, "link": t.poc_link},
             "committee": {"on": iso_date(t.committee_on), "opinion": t.committee_opinion},
             "phases": [{"phase": p.phase, "start": iso(p.start), "end": iso(p.end)} for p in periods],
-            "coaching": self._coaching_of(s, t, commitment),
+            "coaching": self._coaching_of(s, t, days),
             "version": t.version,
         }
 
@@ -661,9 +666,7 @@ class Workflow(CheckIns, Reminders):
         """One row per team, from one set-based query (no Machine, no query per team)."""
         if phase is not None:
             validate.choice(phase, tuple(states.PHASES), "phase")
-        coach = (select(TeamMember.team_id, sa.func.min(Person.email).label("email"))
-                 .join(Person, Person.id == TeamMember.person_id)
-                 .where(TeamMember.role == "coach").group_by(TeamMember.team_id).subquery())
+        coach = coach_emails()
         q = (select(Team.id, Team.name, Programme.name, Partner.name, Team.phase, Team.phase_since, coach.c.email,
                     Programme.signed_on, Programme.months)
              .join(Programme, Programme.id == Team.programme_id)
@@ -693,7 +696,7 @@ class Workflow(CheckIns, Reminders):
                 "coach": coach_email, "deadline": due.isoformat(),
                 "days_left": None if states.PHASES[ph].terminal else (due - today).days,
                 "last_checkin": iso_date(last), "weeks_missing": missing,
-                "drifting": missing is not None and missing >= DRIFTING_WEEKS,
+                "drifting": missing is not None and missing >= self.settings.missed_weeks,
             })
         return out
 

@@ -13,7 +13,7 @@ from workflow import validate
 from workflow.clock import paris
 from workflow.coaching import Coaching, coaching, iso_week, parse_week
 from workflow.errors import Forbidden, Invalid, NotFound
-from workflow.models import CheckIn, Partner, Person, PhasePeriod, Programme, Team, TeamMember
+from workflow.models import CheckIn, Partner, Person, PhasePeriod, Programme, Team, coach_emails
 
 FIELDS = ("on", "notes", "blockers", "next_steps", "hours", "mood", "reason")
 
@@ -56,6 +56,9 @@ class CheckIns:
         if values["missed"]:
             if values["reason"] is None:
                 raise Invalid("a missed check-in needs --reason", "un point manqué demande --reason")
+        elif values["reason"] is not None:
+            raise Invalid("--reason goes with --missed (say why the check-in did not take place)",
+                          "--reason va avec --missed (pourquoi le point n'a pas eu lieu)")
         elif values["notes"] is None:
             raise Invalid("a check-in needs --notes (or --missed --reason)", "un point demande --notes (ou --missed --reason)")
         return values
@@ -145,12 +148,12 @@ class CheckIns:
                 if mine is not None:
                     q = q.where(CheckIn.team_id.in_(mine))
             if coach is not None:
-                q = q.where(Person.email == validate.email(coach))
+                q = q.where(CheckIn.author_id == self._person(s, coach).id)
             if week is not None:
                 try:
                     q = q.where(CheckIn.week == parse_week(week))
                 except ValueError as exc:
-                    raise Invalid(str(exc)) from None
+                    raise Invalid(str(exc), f"{week!r} n'est pas une semaine ISO ; utilisez AAAA-Wss, par ex. 2020-W30") from None
             if since is not None:
                 q = q.where(CheckIn.on >= since)
             return [self._checkin_dict(s, c, n, e) for c, n, e in s.execute(q.order_by(CheckIn.on, CheckIn.id))]
@@ -183,9 +186,7 @@ class CheckIns:
             mine = self._visible_teams(s)
             if mine is not None:
                 teams = teams.where(Team.id.in_(mine))
-            coach = (select(TeamMember.team_id, sa.func.min(Person.email).label("email"))
-                     .join(Person, Person.id == TeamMember.person_id)
-                     .where(TeamMember.role == "coach").group_by(TeamMember.team_id).subquery())
+            coach = coach_emails()
             q = (select(Team.id, Team.name, Programme.name, Partner.name, Team.phase_since, coach.c.email)
                  .join(Programme, Programme.id == Team.programme_id)
                  .outerjoin(Partner, Partner.id == Team.partner_id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 from dateutil import parser as dateparser
@@ -31,6 +31,14 @@ class FixedClock(Clock):
         return self.at.astimezone(PARIS)
 
 
+YEARS = (2000, 2100)  # programmes outside these years are typing mistakes
+
+
+def _in_range(d: date, text: str) -> None:
+    if not YEARS[0] <= d.year <= YEARS[1]:
+        raise ValueError(f"{text!r} is out of range: use a date between {YEARS[0]} and {YEARS[1]}")
+
+
 def parse_datetime(text: str) -> datetime:
     """An ISO date or datetime; naive values are Paris wall-clock time (a date means its midnight)."""
     text = text.strip()
@@ -38,6 +46,7 @@ def parse_datetime(text: str) -> datetime:
         dt = dateparser.isoparse(text)
     except (ValueError, OverflowError):
         raise ValueError(f"{text!r} is not a date or datetime; use YYYY-MM-DD or YYYY-MM-DDTHH:MM") from None
+    _in_range(dt.date(), text)
     if dt.tzinfo is None:
         # fold=0 picks the first of an ambiguous autumn hour; zoneinfo moves a spring-gap time forward.
         dt = dt.replace(tzinfo=PARIS)
@@ -47,19 +56,15 @@ def parse_datetime(text: str) -> datetime:
 def parse_date(text: str) -> date:
     """A calendar date, YYYY-MM-DD."""
     try:
-        return date.fromisoformat(text.strip())
+        d = date.fromisoformat(text.strip())
     except ValueError:
         raise ValueError(f"{text!r} is not a date; use YYYY-MM-DD") from None
+    _in_range(d, text)
+    return d
 
 
 def clock_from(text: str | None) -> Clock:
     return FixedClock(parse_datetime(text)) if text else Clock()
-
-
-def to_utc(dt: datetime) -> datetime:
-    if dt.tzinfo is None:
-        raise ValueError("naive datetime")
-    return dt.astimezone(timezone.utc)
 
 
 def as_aware(dt: datetime) -> datetime:
@@ -69,7 +74,3 @@ def as_aware(dt: datetime) -> datetime:
 
 def paris(dt: datetime) -> datetime:
     return as_aware(dt).astimezone(PARIS)
-
-
-def start_of_day(d: date) -> datetime:
-    return datetime.combine(d, time(0), tzinfo=PARIS)

@@ -32,8 +32,8 @@ def run_tick(wf, holder: str, stop: threading.Event | None = None) -> dict[str, 
     try:
         if not wf.acquire_lease(holder):
             log.info("tick skipped: another daemon holds the lease")
-            return None
-        summary = wf.tick(holder, stop)
+            return {"skipped": True}
+        summary = wf.tick(holder, stop, record=True)
     except PreincubError as exc:
         log.error("tick failed: %s", exc.en)
         return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint, func, select
 from sqlalchemy.types import DateTime, TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -94,6 +94,18 @@ class TeamMember(SQLModel, table=True):
     person_id: int = Field(foreign_key="person.id", primary_key=True)
     role: str = Field(primary_key=True)  # intrapreneur, coach, sponsor
     days_per_week: float | None = None  # an intrapreneur's time commitment
+
+
+def coach_emails():
+    """A subquery: each team's coach e-mail (the first, when several), for set-based listings."""
+    return (select(TeamMember.team_id, func.min(Person.email).label("email"))
+            .join(Person, Person.id == TeamMember.person_id)
+            .where(TeamMember.role == "coach").group_by(TeamMember.team_id).subquery())
+
+
+def commitment(days: list[float | None]) -> float | None:
+    """A team's intrapreneur time: the smallest commitment, unknown while one is not recorded."""
+    return min(days) if days and all(d is not None for d in days) else None  # type: ignore[type-var]
 
 
 class Assessment(SQLModel, table=True):

@@ -29,7 +29,7 @@ from notifications import (
     backoff,
     render,
 )
-from workflow import reminders
+from workflow import reminders, validate
 from workflow.clock import PARIS, paris
 from workflow.errors import ChangedMeanwhile, Invalid, NotFound
 from workflow.models import DaemonLease, Outbox, Person
@@ -87,8 +87,7 @@ class Reminders:
     # ---- what is due ---------------------------------------------------------------------
 
     def _snapshot(self, s: Session, now: datetime) -> reminders.Snapshot:
-        horizon = max((*self.settings.deadline_days, *self.settings.committee_days, 7)) + 8
-        return reminders.snapshot(s, now - timedelta(days=horizon))
+        return reminders.snapshot(s, now - reminders.horizon(self.settings))
 
     def _messages(self, s: Session, dues: list[reminders.Due]) -> list[dict[str, Any]]:
         """One outbox row per reminder, recipient and channel not queued yet, in the recipient's language.
@@ -107,7 +106,8 @@ class Reminders:
                 continue
             person = people[pid]
             if (d.key, pid) not in rendered:
-                rendered[(d.key, pid)] = render(d.kind, person.lang, {**d.context, "name": person.name})
+                rendered[(d.key, pid)] = render(d.kind, person.lang,
+                                                {**d.context, "name": person.name, "email": person.email})
             subject, text, html = rendered[(d.key, pid)]
             rows.append({"key": key, "reminder": d.key, "kind": d.kind, "channel": channel,
                          "recipient": person.email, "recipient_name": person.name, "lang": person.lang,
@@ -118,11 +118,12 @@ class Reminders:
     def remind_preview(self, until: datetime) -> list[dict]:
         """What would be enqueued from now up to ``until``, in order; writes nothing."""
         now = self.clock.now()
+        validate.plausible_date(until.date(), "--until")
         if until < now:
             raise Invalid(f"--until {until.date().isoformat()} is before now ({now.date().isoformat()})",
                           f"--until {until.date().isoformat()} est avant maintenant ({now.date().isoformat()})")
         with self.store.read() as s:
-            self._require(s, "manage")
+            self._require(s, "remind")
             rows = self._messages(s, reminders.planned(self._snapshot(s, now), now, until, self.settings))
         return [{"at": paris(r["due_at"]).isoformat(timespec="minutes"), "kind": r["kind"],
                  "reminder": r["reminder"], "to": r["recipient"], "channel": r["channel"], "subject": r["subject"],
@@ -139,7 +140,7 @@ class Reminders:
         """Enqueue what is due now and not yet stale, in one transaction; return how many were new."""
         now = self.clock.now()
         with self.store.write() as s:
-            self._require(s, "manage")
+            self._require(s, "remind")
             fresh = self._messages(s, reminders.due_now(self._snapshot(s, now), now, self.settings))
             if not fresh:
                 return 0
@@ -248,13 +249,20 @@ class Reminders:
                 ch.close()
         return counts
 
-    def tick(self, holder: str | None = None, stop: threading.Event | None = None) -> dict[str, Any]:
-        """One tick: enqueue what is due now, then deliver what is pending; remembered as the last tick."""
+    def tick(self, holder: str | None = None, stop: threading.Event | None = None,
+             record: bool = False) -> dict[str, Any]:
+        """One tick: enqueue what is due now, then deliver what is pending.
+
+        The daemon ``record``s it as its last tick (what ``status`` shows); ``remind run`` does not,
+        so a manual run never passes for a live daemon.
+        """
         holder = holder or holder_name()
         enqueued = self.enqueue_due()
         counts = self.deliver(holder, stop)
         summary = {"at": self.clock.now().isoformat(timespec="seconds"), "holder": holder,
                    "enqueued": enqueued, **counts}
+        if not record:
+            return summary
         with self.store.write() as s:
             lease = s.get(DaemonLease, LEASE)
             if lease is None:
@@ -313,7 +321,7 @@ class Reminders:
 
     def outbox(self, status: str | None = None, limit: int | None = None) -> list[dict]:
         with self.store.read() as s:
-            self._require(s, "manage")
+            self._require(s, "remind")
             q = select(Outbox).order_by(Outbox.id)
             if status is not None:
                 if status not in STATUSES:
@@ -326,7 +334,7 @@ class Reminders:
 
     def _outbox_change(self, row_id: int, allowed: tuple[str, ...], **values: Any) -> dict:
         with self.store.write() as s:
-            self._require(s, "manage")
+            self._require(s, "remind")
             r = s.get(Outbox, row_id)
             if r is None:
                 raise NotFound(f"no outbox message #{row_id} (see 'preincub outbox list')",

@@ -19,6 +19,8 @@ ACTIONS: dict[str, tuple[str, str]] = {  # action: (English, French) for refusal
     "opinion": ("record the committee's opinion", "enregistrer l'avis du comité"),
     "checkin": ("log or edit check-ins", "saisir ou corriger des points hebdomadaires"),
     "read": ("read status, history and check-ins", "consulter statut, historique et points hebdomadaires"),
+    "remind": ("preview or run reminders and handle the outbox",
+               "prévoir ou envoyer les rappels et gérer la boîte d'envoi"),
 }
 
 TABLE: dict[str, dict[str, str]] = {
@@ -27,6 +29,7 @@ TABLE: dict[str, dict[str, str]] = {
     "opinion": {"coordinator": ANY, "committee": ANY},
     "checkin": {"coordinator": ANY, "coach": OWN},
     "read": {"coordinator": ANY, "committee": ANY, "coach": OWN, "intrapreneur": OWN, "sponsor": OWN},
+    "remind": {"coordinator": ANY},
 }
 
 

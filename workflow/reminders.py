@@ -179,7 +179,7 @@ def _coaching_period(t: TeamFacts, p: ProgrammeFacts, start: datetime, end: date
         stale = _at(monday + timedelta(days=7), time(0))
         if lo <= at <= hi and at.date() <= p.deadline and (end is None or max(at, now) < end):
             ctx["days_left"] = (p.deadline - at.date()).days
-            if week not in t.held and t.coaches:
+            if (week > current_week or week not in t.held) and t.coaches:
                 yield Due(f"coaching:{t.id}:{week}", "coaching", at, stale, t.coaches, team_id=t.id,
                           programme_id=p.id, context={**ctx, "week": week})
             # Alert coordinators once the last N full weeks had no check-in at all.
@@ -235,10 +235,14 @@ def snapshot(s: Session, since: datetime) -> Snapshot:
     return Snapshot(progs, teams, coordinators)
 
 
+def horizon(cfg: Settings) -> timedelta:
+    """How far back a reminder can be due and still not stale (the longest countdown gap, and a week)."""
+    return timedelta(days=max((*cfg.deadline_days, *cfg.committee_days, 7)) + 8)
+
+
 def due_now(snap: Snapshot, now: datetime, cfg: Settings) -> list[Due]:
     """Reminders due at ``now`` and not yet stale: what one tick enqueues (catch-up included)."""
-    horizon = max((*cfg.deadline_days, *cfg.committee_days, 7)) + 8
-    return sorted((d for d in occurrences(snap, now - timedelta(days=horizon), now, now, cfg) if now < d.stale),
+    return sorted((d for d in occurrences(snap, now - horizon(cfg), now, now, cfg) if now < d.stale),
                   key=lambda d: (d.at, d.key))
 
 

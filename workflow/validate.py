@@ -9,6 +9,7 @@ from datetime import date
 from workflow.errors import Invalid
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_LOCAL = re.compile(r"^[^@\s]+@localhost$")  # the system user's address, made by the first init
 MAX_NAME = 200
 MAX_TEXT = 20_000
 
@@ -45,9 +46,11 @@ def text(value: str | None, what: str) -> str | None:
     return None if value is None else _clean(value, what, f"le texte ({what})", MAX_TEXT, one_line=False)
 
 
-def email(value: str) -> str:
+def email(value: str, *, local: bool = False) -> str:
+    """An e-mail address, lower-cased; ``local`` also accepts USER@localhost (to name the system user)."""
     v = (value or "").strip().lower()
-    if not _EMAIL.match(v) or len(v) > 254 or _control(v, allow_newlines=False):
+    known = _EMAIL.match(v) or (local and _LOCAL.match(v))
+    if not known or len(v) > 254 or _control(v, allow_newlines=False):
         raise Invalid(f"{value!r} is not an e-mail address (expected name@example.org)",
                       f"{value!r} n'est pas une adresse e-mail (attendu : nom@exemple.fr)")
     return v

@@ -61,7 +61,7 @@ def test_refusals_are_one_line_and_change_nothing(demo_db):
     fails(invoke("checkin", "log", "Insertion RSA", "--notes", "x", db=demo_db, actor=SARAH), 1,
           "sarah.benali@beta.example", "pas une de vos équipes")
     fails(invoke("checkin", "log", "Insertion RSA", "--notes", "x", db=demo_db, actor=INES), 1,
-          "il faut le rôle coordinator or coach")
+          "il faut le rôle coordinator ou coach")
     fails(invoke("checkin", "log", "Insertion RSA", "--notes", "x", "--on", "2020-11-17", db=demo_db,
                  actor=JULIEN, lang="en"), 1, "in the future")
     fails(invoke("checkin", "log", "Insertion RSA", "--notes", "x", "--on", "2020-07-05", db=demo_db,
@@ -73,7 +73,7 @@ def test_refusals_are_one_line_and_change_nothing(demo_db):
     fails(invoke("checkin", "edit", "1", "--notes", "trop tard", db=demo_db, lang="en"), 1,
           "allowed for 7 days only")
     fails(invoke("checkin", "edit", "99999", "--notes", "x", db=demo_db, lang="en"), 1, "no check-in #99999")
-    fails(invoke("checkin", "list", "--week", "2020-30", db=demo_db, lang="en"), 1, "YYYY-Www")
+    fails(invoke("checkin", "list", "--week", "2020-30", db=demo_db, lang="en"), 2, "YYYY-Www")
     fails(invoke("checkin", "list", db=demo_db, actor="nobody@example.org", lang="en"), 1,
           "unknown acting person nobody@example.org")
     assert dump_hash(demo_db) == before
@@ -132,4 +132,26 @@ def test_notes_from_the_editor_on_a_terminal(demo_db, monkeypatch):
     monkeypatch.setattr(click, "edit", lambda template: None)  # the editor closed without saving
     before = dump_hash(demo_db)
     fails(invoke("checkin", "log", "Insertion RSA", db=demo_db, actor=JULIEN), 2, "no notes written")
+    assert dump_hash(demo_db) == before
+
+
+def test_a_role_still_held_on_a_team_cannot_be_removed(demo_db):
+    before = dump_hash(demo_db)
+    fails(invoke("person", "edit", JULIEN, "--remove-role", "coach", "--add-role", "committee", db=demo_db,
+                 lang="en"), 1, "julien.moreau@beta.example is still coach of 'Insertion RSA'", "(team edit)")
+    assert dump_hash(demo_db) == before
+    ok(invoke("team", "edit", "Insertion RSA", "--coach", SARAH, db=demo_db))
+    ok(invoke("team", "edit", "Ouvrages d'art", "--coach", SARAH, db=demo_db))
+    ok(invoke("team", "edit", "Transport scolaire adapté", "--coach", SARAH, db=demo_db))
+    ok(invoke("team", "edit", "Assistants familiaux", "--coach", SARAH, db=demo_db))
+    ok(invoke("person", "edit", JULIEN, "--remove-role", "coach", "--add-role", "committee", db=demo_db))
+
+
+def test_reason_only_with_missed_and_unknown_coach_filter(demo_db):
+    before = dump_hash(demo_db)
+    fails(invoke("checkin", "log", "Insertion RSA", "--notes", "x", "--reason", "why", db=demo_db, lang="en"), 1,
+          "--reason goes with --missed")
+    fails(invoke("checkin", "list", "--coach", "nobody@example.org", db=demo_db, lang="en"), 1,
+          "unknown person nobody@example.org")
+    fails(invoke("checkin", "list", "--week", "2020-W99", db=demo_db), 2, "--week")
     assert dump_hash(demo_db) == before

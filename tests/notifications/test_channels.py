@@ -35,7 +35,7 @@ SUBJECTS = {
     ("committee_soon", "en"): f"Strategic committee in 7 day(s): {TEAM}",
 }
 COMMANDS = {
-    "coaching": ["preincub", "checkin", "log", TEAM, "--notes", "…", "--hours", "7"],
+    "coaching": ["preincub", "checkin", "log", TEAM, "--notes", "…"],
     "missed_coaching": ["preincub", "checkin", "gaps", "--programme", PROG],
     "deadline": ["preincub", "status", "--programme", PROG],
     "deadline_passed": ["preincub", "status", "--programme", PROG],
@@ -98,7 +98,7 @@ def test_pasted_commands_run_in_the_cli(wf, db_url, dues):
         assert r.exit_code == 0, (kind, r.stdout, r.stderr)
     r = run_cli("checkin", "list", "--json", db=db_url, now="2020-07-27T18:00")
     assert [(c["team"], c["week"], c["notes"], c["hours"]) for c in json.loads(r.stdout)] == [
-        (TEAM, "2020-W31", "…", 7.0)]
+        (TEAM, "2020-W31", "…", None)]
 
 
 def _fake_preincub(tmp_path):

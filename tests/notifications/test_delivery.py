@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import email
 import email.policy
-import http.client
 import json
 import re
 import socket
-import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -44,8 +42,9 @@ def message_id(key: str) -> str:
     return Message(key, "", "", "", "", "").message_id
 
 
-def command(team: str) -> str:
-    return f'preincub checkin log "{team}" --notes "…" --hours 7'
+def command(team: str, coach: str = "coach@example.org") -> str:
+    """The line a coach pastes: as themselves, so it works on a shared store too."""
+    return f'preincub --as {coach} checkin log "{team}" --notes "…"'
 
 
 # ---- e-mail: what arrives ----------------------------------------------------------------------
@@ -76,7 +75,7 @@ def test_a_tick_sends_proper_utf8_mime(wf, smtpd):
     text, body_html = (p.get_content().replace("\r\n", "\n") for p in parts)  # CRLF on the wire
     assert text.startswith("Bonjour Inès Haddad,\n\nC'est la semaine 2020-W29 et aucun point hebdomadaire n'est "
                            "encore saisi pour l'équipe « Équipe « Zéro papier » » (programme Pré-incubation 2020")
-    assert f"\n    {command(team)}\n" in text
+    assert f"\n    {command(team, 'ines.haddad@somme.example')}\n" in text
     assert "<h1 style=\"font-size: 1.2em\">Point hebdomadaire 2020-W29 : Équipe « Zéro papier »</h1>" in body_html
     assert "<p>Bonjour Inès Haddad,</p>" in body_html
     # No SMTPUTF8 needed: every header is 7-bit on the wire (RFC 2047 encoded words).

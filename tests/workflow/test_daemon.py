@@ -319,12 +319,15 @@ def test_daemon_once_ticks_prints_the_counts_and_status_shows_the_last_tick(wf, 
     assert (tick["holder"], tick["at"]) == (once.holder, "2020-12-16T10:00:00+01:00")
     assert abs((datetime.now(PARIS) - datetime.fromisoformat(tick["wall"])).total_seconds()) < 60  # real time
     assert wf.acquire_lease("other") is True  # --once gave the lease back; "other" holds it now
-    # While another daemon holds the lease, --once does not tick, and says so.
+    # While another daemon holds the lease, --once does not tick: that daemon is alive, and it says so.
     again = run(db_url, env, "daemon", "--once")
-    assert again.returncode == 1
-    assert again.stderr.endswith(
-        "preincub: no tick: another daemon holds the lease, or the tick failed (see the log)\n")
+    assert again.returncode == 0, again.stderr
+    until = wf.last_tick()["lease_until"]
+    assert again.stdout == f"daemon other is alive: it holds the lease until {until}; its last tick: {tick['wall']}\n"
     assert "tick skipped: another daemon holds the lease" in again.stderr
+    # A manual tick is not the daemon's: status still shows the daemon's own last tick.
+    assert run(db_url, env, "remind", "run").returncode == 0
+    assert wf.last_tick()["wall"] == tick["wall"]
     status = run(db_url, env, "status")
     assert status.returncode == 0, status.stderr
     assert status.stdout.splitlines()[-1] == f"Daemon's last tick: {tick['wall']} ({once.holder})"

@@ -412,12 +412,13 @@ def test_preview_writes_nothing_lists_in_time_order_and_skips_what_is_queued(wor
     reminders = list(dict.fromkeys(r["reminder"] for r in rows))
     a, b, c = (tid(wf, n) for n in "ABC")
     # A held weeks 49 and 50; B never; C left investigation for its committee; D is decided; E has no coach.
-    # Missed-coaching alerts are only known for weeks already over (the current week's, here W48's).
+    # Missed-coaching alerts are only known for weeks already over (the current week's, here W48's). Weeks
+    # after the clock's are planned as if nothing was logged yet: A's W50 check-in lies in the clock's future.
     assert reminders == [
         "deadline:1:J-30",  # due since 23 November and not stale yet: due now
         f"coaching:{b}:2020-W49", f"missed:{a}:2020-W48", f"missed:{b}:2020-W48",  # Monday 30 November 09:00
         f"committee:{c}:2020-12-10:J-7",  # 3 December
-        f"coaching:{b}:2020-W50",  # 7 December
+        f"coaching:{a}:2020-W50", f"coaching:{b}:2020-W50",  # 7 December
         f"committee:{c}:2020-12-10:J-1", "deadline:1:J-14",  # 9 December
         f"coaching:{a}:2020-W51", f"coaching:{b}:2020-W51",  # 14 December
         "deadline:1:J-7",  # 16 December
@@ -471,6 +472,12 @@ def test_preview_of_the_demo_shows_the_six_months(db_url):
         undecided = [t for t in demo.TEAMS if t[5] not in ("incubated", "not_incubated", "abandoned", "not_selected")]
         assert j7 == sorted({*coordinators, *(c[1] for c in demo.COACHES), *(t[2][1] for t in undecided)})
         assert sorted(r["to"] for r in rows if r["reminder"] == "deadline_passed:1:2020-12-24") == coordinators
+        # The weekly coaching plan: every Monday of a team's investigation, to its coach, up to the deadline.
+        rsa = [(r["at"], r["to"]) for r in rows if r["reminder"].startswith(f"coaching:{ids['Insertion RSA']}:")]
+        assert len(rsa) == 25 and rsa[0] == ("2020-07-06T09:00+02:00", "julien.moreau@beta.example")
+        assert rsa[-1] == ("2020-12-21T09:00+01:00", "julien.moreau@beta.example")
+        abandoned = [r["at"] for r in rows if r["reminder"].startswith(f"coaching:{ids['Cantines des collèges']}:")]
+        assert abandoned[-1] == "2020-09-14T09:00+02:00"  # it abandoned that Monday at 10:00
     finally:
         wf.close()
 
