@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 
 import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import paris, ready_team, seed
 from workflow import FixedClock, Forbidden, Invalid, NotFound, Workflow
 from workflow.clock import PARIS
+from workflow.coaching import iso_week
+from workflow.models import CheckIn
 
 
 def at(w: Workflow, *args: int) -> Workflow:
@@ -160,3 +165,38 @@ def test_team_show_compares_hours_with_the_commitment(team):
     c = team.team("Insertion RSA")["coaching"]
     assert c == {"weeks_expected": 3, "weeks_held": 2, "weeks_missing": ["2020-W30"], "last_checkin": "2020-07-16",
                  "hours_per_week": 5.5, "hours_committed": 7.0, "hours_shortfall": True}
+
+
+def test_weeks_follow_paris_dates_across_the_autumn_dst_change(team):
+    # Sunday 25 October 2020 at 23:30 in Paris is still week 43 there (22:30 UTC); Monday is week 44.
+    for day, hour in ((25, 23), (26, 0)):
+        wf = at(team, 2020, 10, day, hour, 30)
+        wf.log_checkin("Insertion RSA", notes=f"{day} {hour}h30")
+    assert [(c["on"], c["week"]) for c in team.checkins(since=date(2020, 10, 1))] == [
+        ("2020-10-25", "2020-W43"), ("2020-10-26", "2020-W44")]
+    at(team, 2020, 11, 2, 9, 0)  # W45 in progress
+    (gap,) = team.gaps()
+    assert "2020-W43" not in gap["weeks_missing"] and "2020-W44" not in gap["weeks_missing"]
+    assert gap["weeks_missing"][-1] == "2020-W42" and gap["weeks_expected"] == 17
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(offsets=st.lists(st.integers(0, 130), max_size=25), today=st.integers(0, 140))
+def test_random_check_in_days_through_the_api(team, offsets, today):
+    """held + missing = expected, and held is exactly the weeks of the days logged, via log_checkin and gaps()."""
+    with team.store.write() as s:
+        s.execute(sa.delete(CheckIn))
+    start = date(2020, 7, 6)
+    now = start + timedelta(days=today)
+    days = sorted({start + timedelta(days=o) for o in offsets if o <= today})
+    for d in days:
+        team.clock = FixedClock(datetime.combine(d, time(18, 0), tzinfo=PARIS))
+        team.log_checkin("Insertion RSA", notes="x")
+    team.clock = FixedClock(datetime.combine(now, time(12, 0), tzinfo=PARIS))
+    coaching = team.team("Insertion RSA")["coaching"]
+    held = {iso_week(d) for d in days}
+    assert coaching["weeks_held"] == len(held)
+    assert coaching["weeks_held"] + len(coaching["weeks_missing"]) == coaching["weeks_expected"]
+    assert not held & set(coaching["weeks_missing"])
+    gaps = team.gaps()
+    assert [g["weeks_missing"] for g in gaps] == ([coaching["weeks_missing"]] if coaching["weeks_missing"] else [])
