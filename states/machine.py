@@ -196,7 +196,7 @@ def mermaid(lang: str = "fr") -> str:
         initial=INITIAL,
         auto_transitions=False,
         graph_engine="mermaid",
-        title="preincub",
+        title="Parcours d'une équipe (preincub)" if lang == "fr" else "A team's path (preincub)",
         show_state_attributes=False,
     )
     return graph.get_graph().draw(None)

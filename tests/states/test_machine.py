@@ -122,7 +122,8 @@ def test_one_machine_and_no_model_is_ever_registered():
 
 def test_mermaid_draws_every_transition():
     text = mermaid()
-    assert "stateDiagram-v2" in text
+    assert "stateDiagram-v2" in text and "Parcours d'une équipe (preincub)" in text
+    assert "A team's path (preincub)" in mermaid("en")
     for name, (sources, dest) in TABLE.items():
         for src in sources:
             assert f"{src} --> {dest}: {name}" in text
