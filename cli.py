@@ -482,7 +482,7 @@ def team_show(name, as_json) -> None:
         (L("team"), t["name"]), (L("programme"), t["programme"]), (L("partner"), t["partner"] or L("none")),
         (L("phase"), f"{phase_label(t['phase'])} ({t['phase']}), {L('since').lower()} {_when(t['phase_since'])}"),
         (L("deadline"), f"{t['deadline']} ({_days(t['days_left'])})"), (L("problem"), t["problem"] or L("none")),
-        (L("intrapreneurs"), ", ".join(f"{p['name']} <{p['email']}> {p['days_per_week'] or '?'} {L('days_week')}"
+        (L("intrapreneurs"), ", ".join(f"{p['name']} <{p['email']}> {'?' if p['days_per_week'] is None else format(p['days_per_week'], 'g')} {L('days_week')}"
                                        for p in t["intrapreneurs"]) or L("none")),
         (L("coach"), people(t["coaches"])), (L("sponsor"), people(t["sponsors"])),
         (L("criteria"), ", ".join(f"{c}: {yn[v]}" for c, v in t["criteria"].items())),
