@@ -147,6 +147,10 @@ class Workflow(CheckIns, Reminders):
         raise Forbidden(f"acting as {self.actor} ({mine}), you may not {en}: it needs the role {need}",
                         f"en tant que {self.actor} ({mine}), vous ne pouvez pas {fr} : il faut le rôle {need_fr}")
 
+    def _require_reader(self, s: Session) -> None:
+        """Refuse an actor who may read no team at all; programmes are shown to anyone who reads one."""
+        self._visible_teams(s)
+
     def _visible_teams(self, s: Session):
         """None when the actor reads every team, else a subquery of the team ids they may read."""
         me, roles = self._me(s)
@@ -257,12 +261,12 @@ class Workflow(CheckIns, Reminders):
 
     def programmes(self) -> list[dict]:
         with self.store.read() as s:
-            self._visible_teams(s)
+            self._require_reader(s)
             return [self._programme_dict(s, p) for p in s.exec(select(Programme).order_by(Programme.signed_on, Programme.name))]
 
     def programme(self, name: str) -> dict:
         with self.store.read() as s:
-            self._visible_teams(s)
+            self._require_reader(s)
             return self._programme_dict(s, self._programme(s, name))
 
     def add_partner(self, name: str, programme: str, *, kind: str = "departement") -> dict:
