@@ -2,6 +2,17 @@
 
 from __future__ import annotations
 
+QUOTE_LIMIT = 80  # characters of a user's value quoted in a message: enough to recognise it
+
+
+def quote(value: object, limit: int = QUOTE_LIMIT) -> str:
+    """A user's value as a message quotes it: repr-quoted (controls escaped, so the line stays one
+    line), and cut to ``limit`` characters so a 100 KB argument is not echoed whole."""
+    text = str(value)
+    if len(text) > limit:
+        text = text[:limit] + "…"
+    return repr(text)
+
 
 class PreincubError(Exception):
     """Refused by a rule, not found, or invalid data: exit 1. The message says what to do."""
