@@ -277,14 +277,14 @@ ENQUEUE_PARTS = {"snapshot (set-based queries)": "workflow/reminders.py:snapshot
                  "_messages (the outbox rows)": "workflow/outbox.py:_messages",
                  "  render (jinja: subject, text, HTML)": "notifications/render.py:render",
                  "  people (Person rows)": "workflow/reminders.py:people",
-                 "_existing (keys already queued)": "workflow/outbox.py:_existing",
+                 "_queued (keys already queued)": "workflow/outbox.py:_queued",
                  "rest: insert, commit, ...": None}
 DELIVER_PARTS = {"build_email (EmailMessage, policy.default)": "notifications/channels.py:build_email",
                  "  HeaderRegistry.__getitem__ (new class)": "email/headerregistry.py:__getitem__",
                  "smtplib send_message (flatten + SMTP)": "smtplib.py:send_message",
                  "  its SMTP exchange (send + getreply)": "smtplib.py:send|smtplib.py:getreply",
-                 "_claim (batches of 200)": "workflow/outbox.py:_claim",
-                 "_settle (one transaction per message)": "workflow/outbox.py:_settle",
+                 "_claim (batches of 200)": "workflow/delivery.py:_claim",
+                 "_settle (one transaction per message)": "workflow/delivery.py:_settle",
                  "  sqlite3 execute + commit (all)": "~:<method 'execute' of 'sqlite3.Cursor' objects>"
                                                      "|~:<method 'commit' of 'sqlite3.Connection' objects>",
                  "rest: Message objects, the loop, ...": None}

@@ -112,11 +112,15 @@ class EmailChannel(Channel):
 
     def __init__(self, url: str, sender: str, *, password: str | None = None, starttls: bool = False,
                  timeout: float = 30.0) -> None:
-        u = urlsplit(url)
-        if u.scheme not in ("smtp", "smtps") or not u.hostname:
-            raise DeliveryError(f"PREINCUB_SMTP_URL must look like smtp://user@host:port (got scheme {u.scheme!r})")
+        try:
+            u = urlsplit(url)
+            port = u.port
+        except ValueError:  # a bad port or bracket: said without echoing the URL, which may hold secrets
+            port, u = None, None
+        if u is None or u.scheme not in ("smtp", "smtps") or not u.hostname:
+            raise DeliveryError("PREINCUB_SMTP_URL must look like smtp://user@host:port")
         self.host, self.ssl = u.hostname, u.scheme == "smtps"
-        self.port = u.port or (465 if self.ssl else 25)
+        self.port = port or (465 if self.ssl else 25)
         self.user = unquote(u.username) if u.username else None
         self.password, self.starttls, self.timeout, self.sender = password, starttls, timeout, sender
         self._smtp: smtplib.SMTP | None = None
@@ -175,7 +179,12 @@ class ChatChannel(Channel):
     name = "chat"
 
     def __init__(self, url: str, timeout: float = 30.0) -> None:
-        if urlsplit(url).scheme not in ("http", "https"):
+        try:
+            u = urlsplit(url)
+            usable = u.scheme in ("http", "https") and bool(u.hostname) and (u.port is None or u.port > 0)
+        except ValueError:
+            usable = False
+        if not usable:
             raise DeliveryError("PREINCUB_WEBHOOK_URL must be an http(s) URL")
         self.url, self.timeout = url, timeout
 

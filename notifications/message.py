@@ -26,6 +26,9 @@ class DeliveryError(Exception):
     """The channel did not accept the message; the outbox retries it later."""
 
 
-def backoff(attempts: int, base_seconds: float, cap_seconds: float = 6 * 3600) -> float:
+RETRY_CAP_SECONDS = 3600.0  # an outage of days is retried hourly, so recovery is noticed within the hour
+
+
+def backoff(attempts: int, base_seconds: float, cap_seconds: float = RETRY_CAP_SECONDS) -> float:
     """Seconds to wait after ``attempts`` failed attempts: base, 2 base, 4 base... up to a cap."""
     return min(cap_seconds, base_seconds * 2 ** max(0, attempts - 1))

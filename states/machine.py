@@ -78,7 +78,7 @@ class InvalidTrigger(StateError):
         self.trigger, self.phase, self.valid = trigger, phase, valid
         known = "" if trigger in TRIGGERS else "unknown "
         super().__init__(
-            f"{known}trigger {trigger!r} is not possible from {phase}; "
+            f"{known}trigger {trigger[:40]!r} is not possible from {phase}; "
             f"valid here: {', '.join(valid) if valid else 'none (final phase)'}"
         )
 

@@ -19,7 +19,7 @@ from workflow.outbox import Reminders
 from workflow.clock import Clock, paris
 from workflow.db import Store, open_store
 from workflow.deadlines import days_left, deadline
-from workflow.errors import ChangedMeanwhile, Forbidden, Invalid, NotFound, Refused
+from workflow.errors import ChangedMeanwhile, Forbidden, Invalid, NotFound, Refused, quote
 from workflow.settings import Settings
 from workflow.models import (
     Agreement,
@@ -108,9 +108,9 @@ class Workflow(CheckIns, Reminders):
             login = self.actor[: -len(SYSTEM)]
             p = s.exec(select(Person).where(Person.login == login)).first()
             if p is None:
-                raise Forbidden(f"you are acting as the system user {login!r}, who is not a person in this store; "
+                raise Forbidden(f"you are acting as the system user {quote(login)}, who is not a person in this store; "
                                 "pass --as EMAIL (or set PREINCUB_USER)",
-                                f"vous agissez en tant qu'utilisateur système {login!r}, inconnu de cette base ; "
+                                f"vous agissez en tant qu'utilisateur système {quote(login)}, inconnu de cette base ; "
                                 "passez --as EMAIL (ou PREINCUB_USER)")
         else:
             p = s.exec(select(Person).where(Person.email == self.actor)).first()
@@ -141,8 +141,8 @@ class Workflow(CheckIns, Reminders):
         need, need_fr = " or ".join(needed), " ou ".join(needed)
         mine = ", ".join(sorted(roles)) or "none"
         if sc == permissions.OWN and team is not None:
-            raise Forbidden(f"acting as {self.actor} ({mine}), you may not {en} for {team.name!r}: it is not one of your teams",
-                            f"en tant que {self.actor} ({mine}), vous ne pouvez pas {fr} pour {team.name!r} : "
+            raise Forbidden(f"acting as {self.actor} ({mine}), you may not {en} for {quote(team.name)}: it is not one of your teams",
+                            f"en tant que {self.actor} ({mine}), vous ne pouvez pas {fr} pour {quote(team.name)} : "
                             "ce n'est pas une de vos équipes")
         raise Forbidden(f"acting as {self.actor} ({mine}), you may not {en}: it needs the role {need}",
                         f"en tant que {self.actor} ({mine}), vous ne pouvez pas {fr} : il faut le rôle {need_fr}")
@@ -171,16 +171,16 @@ class Workflow(CheckIns, Reminders):
     def _programme(s: Session, name: str) -> Programme:
         p = s.exec(select(Programme).where(Programme.name == validate.lookup(name))).first()
         if p is None:
-            raise NotFound(f"unknown programme {name!r} (see 'preincub programme list')",
-                           f"programme inconnu {name!r} (voir 'preincub programme list')")
+            raise NotFound(f"unknown programme {quote(name)} (see 'preincub programme list')",
+                           f"programme inconnu {quote(name)} (voir 'preincub programme list')")
         return p
 
     @staticmethod
     def _team(s: Session, name: str) -> Team:
         t = s.exec(select(Team).where(Team.name == validate.lookup(name))).first()
         if t is None:
-            raise NotFound(f"unknown team {name!r} (see 'preincub team list')",
-                           f"équipe inconnue {name!r} (voir 'preincub team list')")
+            raise NotFound(f"unknown team {quote(name)} (see 'preincub team list')",
+                           f"équipe inconnue {quote(name)} (voir 'preincub team list')")
         return t
 
     @staticmethod
@@ -199,8 +199,8 @@ class Workflow(CheckIns, Reminders):
     def _partner(s: Session, programme: Programme, name: str) -> Partner:
         p = s.exec(select(Partner).where(Partner.programme_id == programme.id, Partner.name == validate.lookup(name))).first()
         if p is None:
-            raise NotFound(f"unknown partner {name!r} in programme {programme.name!r} (preincub partner add)",
-                           f"collectivité inconnue {name!r} dans le programme {programme.name!r} (preincub partner add)")
+            raise NotFound(f"unknown partner {quote(name)} in programme {quote(programme.name)} (preincub partner add)",
+                           f"collectivité inconnue {quote(name)} dans le programme {quote(programme.name)} (preincub partner add)")
         return p
 
     def _event(self, s: Session, action: str, team: Team | None = None, *, trigger: str | None = None,
@@ -236,7 +236,7 @@ class Workflow(CheckIns, Reminders):
         with self.store.write() as s:
             self._require(s, "manage")
             if s.exec(select(Programme.id).where(Programme.name == name)).first() is not None:
-                raise Invalid(f"a programme named {name!r} already exists", f"un programme nommé {name!r} existe déjà")
+                raise Invalid(f"a programme named {quote(name)} already exists", f"un programme nommé {quote(name)} existe déjà")
             p = Programme(name=name, kind=kind, signed_on=signed_on, months=months, capacity=capacity,
                           min_days_per_week=mind, created_at=self.clock.now())
             s.add(p)
@@ -252,6 +252,7 @@ class Workflow(CheckIns, Reminders):
         return {
             "name": p.name, "kind": p.kind, "signed_on": p.signed_on.isoformat(), "months": p.months,
             "deadline": due.isoformat(), "days_left": days_left(due, self.clock.today()),
+            "expired": due < self.clock.today(),
             "capacity": p.capacity, "places_taken": sum(counts.get(ph, 0) for ph in states.HOLDS_A_PLACE),
             "min_days_per_week": p.min_days_per_week,
             "partners": [{"name": x.name, "kind": x.kind} for x in partners],
@@ -276,7 +277,7 @@ class Workflow(CheckIns, Reminders):
             self._require(s, "manage")
             p = self._programme(s, programme)
             if s.exec(select(Partner.id).where(Partner.programme_id == p.id, Partner.name == name)).first():
-                raise Invalid(f"{name!r} is already a partner of {p.name!r}", f"{name!r} est déjà partenaire de {p.name!r}")
+                raise Invalid(f"{quote(name)} is already a partner of {quote(p.name)}", f"{quote(name)} est déjà partenaire de {quote(p.name)}")
             s.add(Partner(programme_id=p.id, name=name, kind=kind))
             self._event(s, "partner.add", data={"programme": p.name, "partner": name, "kind": kind})
             return {"name": name, "programme": p.name, "kind": kind}
@@ -361,6 +362,25 @@ class Workflow(CheckIns, Reminders):
                 out[e]["roles"].append(r)
             return list(out.values())
 
+    def complete(self, kind: str, prefix: str = "", limit: int = 100) -> list[str]:
+        """Names of ``kind`` (team, programme, person: e-mails) starting with ``prefix``, for shell
+        completion: what the acting person may read, in order, one indexed range query."""
+        column = {"team": Team.name, "programme": Programme.name, "person": Person.email}[kind]
+        prefix = validate.lookup(prefix)
+        with self.store.read() as s:
+            q = select(column).order_by(column).limit(limit)
+            if prefix:  # a range on the unique index: no LIKE, so "%" and "_" are plain characters
+                q = q.where(column >= prefix, column < prefix + "\U0010ffff")
+            if kind == "team":
+                mine = self._visible_teams(s)
+                if mine is not None:
+                    q = q.where(Team.id.in_(mine))
+            elif kind == "person":
+                self._require(s, "read")  # everyone's e-mail: those who read every team
+            else:
+                self._require_reader(s)
+            return list(s.exec(q))
+
     # ---- teams: their record ---------------------------------------------------------------
 
     def add_team(self, name: str, programme: str, partner: str, *, problem: str | None = None,
@@ -371,7 +391,7 @@ class Workflow(CheckIns, Reminders):
             self._require(s, "manage")
             prog = self._programme(s, programme)
             if s.exec(select(Team.id).where(Team.name == name)).first():
-                raise Invalid(f"a team named {name!r} already exists", f"une équipe nommée {name!r} existe déjà")
+                raise Invalid(f"a team named {quote(name)} already exists", f"une équipe nommée {quote(name)} existe déjà")
             now = self.clock.now()
             team = Team(name=name, programme_id=prog.id, partner_id=self._partner(s, prog, partner).id,
                         problem=validate.text(problem, "problem"), phase=states.INITIAL, phase_since=now,
@@ -395,8 +415,8 @@ class Workflow(CheckIns, Reminders):
             p = self._person(s, addr)
             m = s.get(TeamMember, (team.id, p.id, "intrapreneur"))
             if m is None:
-                raise Invalid(f"{p.email} is not an intrapreneur of {team.name!r}",
-                              f"{p.email} n'est pas intrapreneur de {team.name!r}")
+                raise Invalid(f"{p.email} is not an intrapreneur of {quote(team.name)}",
+                              f"{p.email} n'est pas intrapreneur de {quote(team.name)}")
             s.delete(m)
             changes.setdefault("intrapreneurs_removed", []).append(p.email)
         added = []
@@ -438,8 +458,8 @@ class Workflow(CheckIns, Reminders):
             ph = states.PHASES[team.phase]
             en = ", ".join(allowed) if allowed else "a phase that is not final"
             fr = ", ".join(f"« {states.PHASES[a].fr} »" for a in allowed) if allowed else "une phase non finale"
-            raise Invalid(f"cannot {what} {team.name!r} in phase {team.phase}; only in {en}",
-                          f"impossible pour {team.name!r} ({what}) en phase « {ph.fr} » ; seulement en {fr}")
+            raise Invalid(f"cannot {what} {quote(team.name)} in phase {team.phase}; only in {en}",
+                          f"impossible pour {quote(team.name)} ({what}) en phase « {ph.fr} » ; seulement en {fr}")
         return team
 
     def edit_team(self, name: str, *, rename: str | None = None, partner: str | None = None,
@@ -452,7 +472,7 @@ class Workflow(CheckIns, Reminders):
             if rename is not None:
                 new = validate.name(rename, "team")
                 if new != team.name and s.exec(select(Team.id).where(Team.name == new)).first():
-                    raise Invalid(f"a team named {new!r} already exists", f"une équipe nommée {new!r} existe déjà")
+                    raise Invalid(f"a team named {quote(new)} already exists", f"une équipe nommée {quote(new)} existe déjà")
                 changes["name"] = [team.name, new]
                 team.name = new
             if partner is not None:
@@ -491,7 +511,7 @@ class Workflow(CheckIns, Reminders):
         with self.store.write() as s:
             t = self._open_team(s, team, ("call_for_projects", "selection"), "agree", "decide")
             if s.get(Agreement, (t.id, party)) is not None:
-                raise Invalid(f"the {party} already agreed to {t.name!r}", f"la partie {party} a déjà donné son accord pour {t.name!r}")
+                raise Invalid(f"the {party} already agreed to {quote(t.name)}", f"la partie {party} a déjà donné son accord pour {quote(t.name)}")
             s.add(Agreement(team_id=t.id, party=party, at=self.clock.now(), actor=self.actor))
             self._bump(s, t)
             self._event(s, "agree", t, data={"party": party})
@@ -524,8 +544,8 @@ class Workflow(CheckIns, Reminders):
                 data["on"] = on.isoformat()
             if opinion is not None:
                 if t.phase != "poc_committee":
-                    raise Invalid(f"the committee's opinion comes once {t.name!r} has presented (advance {t.name!r} present)",
-                                  f"l'avis du comité vient après la présentation ({t.name!r} doit d'abord passer 'present')")
+                    raise Invalid(f"the committee's opinion comes once {quote(t.name)} has presented (advance {quote(t.name)} present)",
+                                  f"l'avis du comité vient après la présentation ({quote(t.name)} doit d'abord passer 'present')")
                 t.committee_opinion = opinion
                 data["opinion"] = opinion
             s.add(t)
@@ -595,12 +615,11 @@ class Workflow(CheckIns, Reminders):
             except states.InvalidTrigger as exc:
                 valid = ", ".join(exc.valid) or "aucun (phase finale)"
                 ph = states.PHASES[t.phase]
-                raise Invalid(f"{exc} (team {t.name!r})",
-                              f"déclencheur {trigger!r} impossible depuis la phase « {ph.fr} » ; possibles : {valid}") from None
+                raise Invalid(f"{exc} (team {quote(t.name)})",
+                              f"déclencheur {quote(trigger)} impossible depuis la phase « {ph.fr} » ; possibles : {valid}") from None
             except states.Blocked as exc:
-                raise Refused(f"{trigger} refused for {t.name!r}: " + "; ".join(u.en for u in exc.unmet),
-                              f"{trigger} refusé pour {t.name!r} : " + "; ".join(u.fr for u in exc.unmet),
-                              exc.unmet) from None
+                raise Refused(f"{trigger} refused for {quote(t.name)}", f"{trigger} refusé pour {quote(t.name)}",
+                              exc.unmet, team=t.name) from None
             overridden = [u.en for u in states.unmet(trigger, view)] if force else []
             now = self.clock.now()
             res = s.execute(sa.update(Team).where(Team.id == t.id, Team.version == t.version)
@@ -720,5 +739,5 @@ def _preferences(channels: Sequence[str] | None, lang: str | None, defaults: boo
 
 
 def _changed(name: str) -> ChangedMeanwhile:
-    return ChangedMeanwhile(f"team {name!r} changed meanwhile, retry", f"l'équipe {name!r} a changé entre-temps, réessayez")
+    return ChangedMeanwhile(f"team {quote(name)} changed meanwhile, retry", f"l'équipe {quote(name)} a changé entre-temps, réessayez")
 

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from workflow import validate
 from workflow.clock import paris
 from workflow.coaching import Coaching, coaching, iso_week, parse_week
-from workflow.errors import Forbidden, Invalid, NotFound
+from workflow.errors import Forbidden, Invalid, NotFound, quote
 from workflow.models import CheckIn, Partner, Person, PhasePeriod, Programme, Team, coach_emails
 
 FIELDS = ("on", "notes", "blockers", "next_steps", "hours", "mood", "reason")
@@ -28,8 +28,8 @@ class CheckIns:
         p = s.exec(select(PhasePeriod).where(PhasePeriod.team_id == team.id, PhasePeriod.phase == "investigation")
                    .order_by(PhasePeriod.start.desc())).first()
         if p is None:
-            raise Invalid(f"team {team.name!r} has not entered investigation; weekly check-ins start with it",
-                          f"l'équipe {team.name!r} n'est pas entrée en investigation ; les points hebdomadaires commencent avec elle")
+            raise Invalid(f"team {quote(team.name)} has not entered investigation; weekly check-ins start with it",
+                          f"l'équipe {quote(team.name)} n'est pas entrée en investigation ; les points hebdomadaires commencent avec elle")
         return paris(p.start).date(), paris(p.end).date() if p.end else None
 
     def _checked(self, s: Session, team: Team, values: dict[str, Any]) -> dict[str, Any]:
@@ -42,11 +42,11 @@ class CheckIns:
             raise Invalid(f"{on.isoformat()} is in the future (today is {today.isoformat()})",
                           f"{on.isoformat()} est dans le futur (nous sommes le {today.isoformat()})")
         if on < start:
-            raise Invalid(f"{on.isoformat()} is before {team.name!r} entered investigation ({start.isoformat()})",
-                          f"{on.isoformat()} est avant l'entrée de {team.name!r} en investigation ({start.isoformat()})")
+            raise Invalid(f"{on.isoformat()} is before {quote(team.name)} entered investigation ({start.isoformat()})",
+                          f"{on.isoformat()} est avant l'entrée de {quote(team.name)} en investigation ({start.isoformat()})")
         if end is not None and on > end:
-            raise Invalid(f"{on.isoformat()} is after {team.name!r} left investigation ({end.isoformat()})",
-                          f"{on.isoformat()} est après la sortie de {team.name!r} de l'investigation ({end.isoformat()})")
+            raise Invalid(f"{on.isoformat()} is after {quote(team.name)} left investigation ({end.isoformat()})",
+                          f"{on.isoformat()} est après la sortie de {quote(team.name)} de l'investigation ({end.isoformat()})")
         for key in ("notes", "blockers", "next_steps", "reason"):
             values[key] = validate.text(values.get(key), key.replace("_", " "))
         if values.get("hours") is not None:
@@ -57,8 +57,8 @@ class CheckIns:
             if values["reason"] is None:
                 raise Invalid("a missed check-in needs --reason", "un point manqué demande --reason")
         elif values["reason"] is not None:
-            raise Invalid("--reason goes with --missed (say why the check-in did not take place)",
-                          "--reason va avec --missed (pourquoi le point n'a pas eu lieu)")
+            raise Invalid("--reason is only for a missed check-in (--missed: it did not take place)",
+                          "--reason ne sert qu'à un point manqué (--missed : il n'a pas eu lieu)")
         elif values["notes"] is None:
             raise Invalid("a check-in needs --notes (or --missed --reason)", "un point demande --notes (ou --missed --reason)")
         return values
@@ -153,7 +153,7 @@ class CheckIns:
                 try:
                     q = q.where(CheckIn.week == parse_week(week))
                 except ValueError as exc:
-                    raise Invalid(str(exc), f"{week!r} n'est pas une semaine ISO ; utilisez AAAA-Wss, par ex. 2020-W30") from None
+                    raise Invalid(str(exc), f"{quote(week)} n'est pas une semaine ISO ; utilisez AAAA-Wss, par ex. 2020-W30") from None
             if since is not None:
                 q = q.where(CheckIn.on >= since)
             return [self._checkin_dict(s, c, n, e) for c, n, e in s.execute(q.order_by(CheckIn.on, CheckIn.id))]

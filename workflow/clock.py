@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 
 from dateutil import parser as dateparser
 
+from workflow.errors import quote
+
 PARIS = ZoneInfo("Europe/Paris")
 
 
@@ -36,7 +38,7 @@ YEARS = (2000, 2100)  # programmes outside these years are typing mistakes
 
 def _in_range(d: date, text: str) -> None:
     if not YEARS[0] <= d.year <= YEARS[1]:
-        raise ValueError(f"{text!r} is out of range: use a date between {YEARS[0]} and {YEARS[1]}")
+        raise ValueError(f"{quote(text)} is out of range: use a date between {YEARS[0]} and {YEARS[1]}")
 
 
 def parse_datetime(text: str) -> datetime:
@@ -45,7 +47,7 @@ def parse_datetime(text: str) -> datetime:
     try:
         dt = dateparser.isoparse(text)
     except (ValueError, OverflowError):
-        raise ValueError(f"{text!r} is not a date or datetime; use YYYY-MM-DD or YYYY-MM-DDTHH:MM") from None
+        raise ValueError(f"{quote(text)} is not a date or datetime; use YYYY-MM-DD or YYYY-MM-DDTHH:MM") from None
     _in_range(dt.date(), text)
     if dt.tzinfo is None:
         # fold=0 picks the first of an ambiguous autumn hour; zoneinfo moves a spring-gap time forward.
@@ -58,7 +60,7 @@ def parse_date(text: str) -> date:
     try:
         d = date.fromisoformat(text.strip())
     except ValueError:
-        raise ValueError(f"{text!r} is not a date; use YYYY-MM-DD") from None
+        raise ValueError(f"{quote(text)} is not a date; use YYYY-MM-DD") from None
     _in_range(d, text)
     return d
 

@@ -5,48 +5,90 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from datetime import datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from workflow import delivery
 from workflow.clock import PARIS
-from workflow.errors import Invalid, PreincubError
-from workflow.outbox import holder_name
+from workflow.errors import Invalid, PreincubError, StoreError, quote
+from workflow.outbox import health_warning, holder_name, tick_line
 
 log = logging.getLogger("preincub.daemon")
+LATE = timedelta(minutes=10)  # past its next scheduled tick by more, the daemon is not ticking
 
 
 def trigger(cron: str) -> CronTrigger:
     try:
         return CronTrigger.from_crontab(cron, timezone=PARIS)
     except ValueError as exc:
-        raise Invalid(f"PREINCUB_TICK_CRON={cron!r} is not a crontab expression: {exc}",
-                      f"PREINCUB_TICK_CRON={cron!r} n'est pas une expression crontab : {exc}") from None
+        raise Invalid(f"PREINCUB_TICK_CRON={quote(cron)} is not a crontab expression: {exc}",
+                      f"PREINCUB_TICK_CRON={quote(cron)} n'est pas une expression crontab : {exc}") from None
 
 
-def run_tick(wf, holder: str, stop: threading.Event | None = None) -> dict[str, Any] | None:
-    """Tick if this daemon holds the lease (another live daemon may); log what happened."""
+def run_tick(wf, holder: str, stop: threading.Event | None = None, cron: CronTrigger | None = None,
+             console: bool = False) -> dict[str, Any] | None:
+    """Tick if this daemon holds the lease (another live daemon may); log what happened, and warn
+    while messages failed or have been retrying for over an hour."""
     if stop is not None and stop.is_set():
         return None
+    wf.store.check_writable()  # a read-only store, or its file deleted or replaced: raised, the daemon stops
+    cron = cron or trigger(wf.settings.tick_cron)
     try:
         if not wf.acquire_lease(holder):
             log.info("tick skipped: another daemon holds the lease")
             return {"skipped": True}
-        summary = wf.tick(holder, stop, record=True)
+        # Recorded with the tick, so `daemon status` knows when the next one is late, whatever its own settings.
+        following = cron.get_next_fire_time(None, delivery.wall().astimezone(PARIS))
+        summary = wf.tick(holder, stop, record=True, console=console,
+                          note={"next_tick": following.isoformat(timespec="seconds") if following else None})
+        log.info("tick: %s", tick_line(summary))
+        warning = health_warning(wf.outbox_health())
     except PreincubError as exc:
-        log.error("tick failed: %s", exc.en)
+        log.error("tick failed: %s", wf.settings.redact(exc.en))
         return None
-    log.info("tick: enqueued %(enqueued)d, sent %(sent)d, to retry %(retry)d, failed %(failed)d", summary)
+    if warning:
+        log.warning("%s", warning)
     return summary
 
 
-def serve(wf, *, once: bool = False) -> dict[str, Any] | None:
-    """Tick now (catching up whatever is due), then on the cron schedule until SIGTERM or SIGINT."""
-    holder = holder_name()
+def health(wf) -> dict[str, Any]:
+    """``daemon status``: the daemon's last tick and the outbox's counts; unhealthy (for monitoring)
+    when the daemon never ticked or is late, or messages failed or have been retrying for over an hour."""
+    h = wf.outbox_health()
+    last = wf.last_tick()
+    problems = [p for p, bad in (("failed", h["failed"]), ("retrying", h["retrying_over_an_hour"])) if bad]
+    if last is None:
+        problems.insert(0, "never_ticked")
+    elif last.get("next_tick") and delivery.wall() > datetime.fromisoformat(last["next_tick"]) + LATE:
+        problems.insert(0, "late")
+    keys = ("pending", "retrying", "retrying_over_an_hour", "failed", "failing_since")
+    return {"healthy": not problems, "problems": problems, "last_tick": last, **{k: h[k] for k in keys}}
+
+
+def serve(wf, *, once: bool = False, console: bool = False) -> dict[str, Any] | None:
+    """Tick now (catching up whatever is due), then on the cron schedule until SIGTERM or SIGINT.
+
+    Settings, schedule and the actor's right are checked before anything is written (the lease).
+    """
+    wf.settings.check_delivery()
     cron = trigger(wf.settings.tick_cron)
+    wf.may_remind()
+    holder = holder_name()
     stop = threading.Event()
     scheduler = BlockingScheduler(timezone=PARIS)
+    fatal: list[StoreError] = []
+
+    def _scheduled() -> None:
+        try:
+            run_tick(wf, holder, stop, cron, console)
+        except StoreError as exc:  # the store's file is gone: stop, rather than tick into the void
+            log.error("stopping: %s", exc.en)
+            fatal.append(exc)
+            stop.set()
+            scheduler.shutdown(wait=False)  # from the job's own thread: do not wait for itself
 
     def _stop(signum, _frame) -> None:
         # The running tick stops between two messages and gives back what it had not sent.
@@ -58,15 +100,17 @@ def serve(wf, *, once: bool = False) -> dict[str, Any] | None:
     previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         if once:
-            return run_tick(wf, holder, stop)
+            return run_tick(wf, holder, stop, cron, console)
         log.info("daemon %s started; schedule %r (Europe/Paris)", holder, wf.settings.tick_cron)
         try:
-            run_tick(wf, holder, stop)  # catch up at once
+            run_tick(wf, holder, stop, cron, console)  # catch up at once
             if not stop.is_set():
                 # coalesce: missed runs collapse into one; a generous grace keeps a late tick, not drops it.
-                scheduler.add_job(run_tick, cron, args=(wf, holder, stop), id="tick", coalesce=True,
-                                  max_instances=1, misfire_grace_time=3600)
+                scheduler.add_job(_scheduled, cron, id="tick", coalesce=True, max_instances=1,
+                                  misfire_grace_time=3600)
                 scheduler.start()  # until a signal shuts it down
+                if fatal:
+                    raise fatal[0]
         finally:
             log.info("daemon %s stopped", holder)
         return None

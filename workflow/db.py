@@ -1,58 +1,46 @@
-"""Opening the store: where it lives, SQLite pragmas and write locks, and schema versions (Alembic)."""
+"""Opening the store: SQLite pragmas and write locks, read-only stores, errors in the user's words
+(a full disk, a read-only or vanished file), and schema versions (Alembic). Its address and file:
+``workflow.storefile``."""
 
 from __future__ import annotations
 
+import errno
 import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote as url_quote
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
 from sqlmodel import Session
 
-from workflow.errors import ChangedMeanwhile, StoreError
+from workflow import storefile
+from workflow.errors import ChangedMeanwhile, StoreError, quote
+from workflow.storefile import (SQLITE_BUSY_TIMEOUT_S, StoreWarning, default_path,  # noqa: F401
+                                describe, identity, not_sqlite, read_only_reason, redact, resolve_url,
+                                sqlite_path)
 
 # The newest schema this code knows, and every older one it can upgrade from (tests check both
 # against the migration scripts). Kept as constants so opening a store needs no script parsing.
-HEAD_REVISION = "0003"
-KNOWN_REVISIONS = ("0001", "0002", "0003")
+HEAD_REVISION = "0004"
+KNOWN_REVISIONS = ("0001", "0002", "0003", "0004")
 
-SQLITE_BUSY_TIMEOUT_S = 30
-
-
-def default_path() -> Path:
-    from platformdirs import user_data_path
-
-    return user_data_path("preincub", appauthor=False) / "preincub.db"
+DISK_FULL_BYTES = 1 << 20  # an I/O error with less free space than this is a full disk
 
 
-def resolve_url(db: str | None = None) -> str:
-    """``--db`` / ``PREINCUB_DB``: a file path or a SQLAlchemy URL; default, a file in the user's data dir."""
-    db = db or os.environ.get("PREINCUB_DB") or str(default_path())
-    if "://" in db:
-        if db.startswith("postgresql://"):  # the driver we ship
-            db = "postgresql+psycopg://" + db[len("postgresql://"):]
-        return db
-    return "sqlite:///" + str(Path(db).expanduser().resolve())
-
-
-def describe(url: str) -> str:
-    """The store's location for messages, without any password."""
-    u = sa.engine.make_url(url)
-    return u.database or "" if u.get_backend_name() == "sqlite" else u.render_as_string(hide_password=True)
-
-
-def _sqlite_setup(engine: Engine) -> None:
+def _sqlite_setup(engine: Engine, read_only: bool) -> None:
     @event.listens_for(engine, "connect")
     def _connect(dbapi_conn, _record) -> None:
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (SQLAlchemy's pysqlite recipe)
         cur = dbapi_conn.cursor()
         cur.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_S * 1000}")
         cur.execute("PRAGMA foreign_keys = ON")
-        cur.execute("PRAGMA journal_mode = WAL")  # readers never block the writer
+        if not read_only:  # switching the journal writes the header: never on a store we only read
+            cur.execute("PRAGMA journal_mode = WAL")  # readers never block the writer
         cur.execute("PRAGMA synchronous = NORMAL")  # WAL: commits survive a killed process without an fsync each
         cur.close()
 
@@ -62,51 +50,78 @@ def _sqlite_setup(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("preincub_write") else "BEGIN")
 
 
-def make_engine(url: str) -> Engine:
-    if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
-        _sqlite_setup(engine)
+def make_engine(url: str, mode: str = "rwc") -> Engine:
+    """An engine on ``url``; for SQLite, ``mode`` is how files are opened (see ``storefile.sqlite_connect``)."""
+    path = sqlite_path(url)
+    if path is not None:
+        bare = sa.engine.make_url(url).set(query={})  # our options are ours: SQLAlchemy would warn about them
+        engine = sa.create_engine(bare, creator=lambda: storefile.sqlite_connect(path, mode))
+        _sqlite_setup(engine, read_only=mode == "ro")
         return engine
-    if url.startswith("postgresql"):
-        try:
-            import psycopg  # noqa: F401
-        except ImportError:
-            raise StoreError("PostgreSQL needs the driver: pip install 'preincub[postgres]'",
-                             "PostgreSQL demande le pilote : pip install 'preincub[postgres]'") from None
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        raise StoreError("PostgreSQL needs the driver: pip install 'preincub[postgres]'",
+                         "PostgreSQL demande le pilote : pip install 'preincub[postgres]'") from None
     return sa.create_engine(url, pool_pre_ping=True)
 
 
+def _judge(tables: set[str], rev: str | None) -> tuple[str, str | None]:
+    """('empty'|'foreign'|'preincub', revision) from a database's table names and Alembic revision."""
+    tables = {t for t in tables if not t.startswith("sqlite_")}
+    if not tables:
+        return "empty", None
+    if "alembic_version" not in tables or (rev not in KNOWN_REVISIONS and "team" not in tables):
+        return "foreign", None  # another application's tables (maybe its own Alembic's)
+    return "preincub", rev
+
+
 def _state(engine: Engine) -> tuple[str, str | None]:
-    """('empty'|'foreign'|'preincub', revision) of the database behind ``engine``."""
+    """The state of the (PostgreSQL) database behind ``engine``: reading it changes nothing."""
     with engine.connect() as conn:
         tables = set(sa.inspect(conn).get_table_names())
-        if "alembic_version" not in tables:
-            return ("empty" if not tables else "foreign"), None
-        rev = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
-        return "preincub", rev
+        rev = (conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+               if "alembic_version" in tables else None)
+        return _judge(tables, rev)
 
 
 class Store:
     """A preincub database: sessions for reading, and for writing under a write lock."""
 
-    def __init__(self, url: str, engine: Engine) -> None:
+    def __init__(self, url: str, engine: Engine, *, read_only: tuple[str, str] | None = None) -> None:
         self.url = url
         self.engine = engine
         self.dialect = engine.dialect.name
+        self.read_only = read_only  # (en, fr) why this process may only read; None: it may write
+        self.path = sqlite_path(url)
+        self._identity = identity(self.path)
         self._writer = engine.execution_options(preincub_write=True)
 
     @property
     def where(self) -> str:
         return describe(self.url)
 
+    def check_file(self) -> None:
+        """Refuse to go on if the SQLite file was deleted or replaced since it was opened: a long-running
+        process (the daemon) would otherwise keep reading and writing a file nobody else sees."""
+        if self._identity is not None and identity(self.path) != self._identity:
+            raise StoreError(f"the store file {self.where} was deleted or replaced while preincub was running; "
+                             "restart preincub",
+                             f"le fichier de la base {self.where} a été supprimé ou remplacé pendant que preincub "
+                             "tournait ; relancez preincub")
+
     @contextmanager
     def read(self) -> Iterator[Session]:
-        with Session(self.engine, expire_on_commit=False) as s:
-            yield s
+        try:
+            with Session(self.engine, expire_on_commit=False) as s:
+                yield s
+        except DBAPIError as exc:
+            raise self._translated(exc) from None
 
     @contextmanager
     def write(self) -> Iterator[Session]:
         """One transaction: committed whole on success, rolled back whole on any error."""
+        self.check_writable()
         try:
             with Session(self._writer, expire_on_commit=False) as s:
                 with s.begin():
@@ -117,17 +132,34 @@ class Store:
             # A unique key taken by a concurrent writer after we checked: a retry gives the real answer.
             raise ChangedMeanwhile(f"the store changed meanwhile ({_first_line(exc)}), retry",
                                    f"la base a changé entre-temps ({_first_line(exc)}), réessayez") from None
-        except OperationalError as exc:
+        except DBAPIError as exc:
             if "locked" in str(exc.orig):
                 raise ChangedMeanwhile("the store is busy (locked by another writer), retry",
                                        "la base est occupée (verrouillée par un autre écrivain), réessayez") from None
-            raise
+            raise self._translated(exc) from None
 
     @contextmanager
     def core_write(self) -> Iterator[sa.Connection]:
         """A Core connection in a write transaction: for small hot statements (no ORM session)."""
-        with self._writer.begin() as conn:
-            yield conn
+        self.check_writable()
+        try:
+            with self._writer.begin() as conn:
+                yield conn
+        except DBAPIError as exc:
+            raise self._translated(exc) from None
+
+    def check_writable(self) -> None:
+        """Before any write (and each daemon tick): a read-only store is refused in one line, and so is
+        a file deleted or replaced since it was opened."""
+        if self.read_only:
+            raise _read_only_error(self.where, self.read_only)
+        self.check_file()
+
+    def _translated(self, exc: DBAPIError) -> Exception:
+        """The error in the user's words when there is something to say, else the driver's own."""
+        if self.path is not None and _looks_unopenable(exc):
+            self.check_file()  # "unable to open database file": was it deleted?
+        return translate(exc, self.url, self.read_only) or exc
 
     def close(self) -> None:
         self.engine.dispose()
@@ -137,64 +169,177 @@ def _unique_violation(exc: IntegrityError) -> bool:
     return getattr(exc.orig, "sqlstate", None) == "23505" or "UNIQUE constraint failed" in str(exc.orig)
 
 
-def _first_line(exc: Exception) -> str:
+def _first_line(exc: BaseException) -> str:
     lines = str(getattr(exc, "orig", exc)).strip().splitlines()
     return lines[0] if lines else type(exc).__name__
 
 
-def _guard_errors(where: str, exc: Exception) -> StoreError:
-    msg = _first_line(exc)
-    if "not a database" in msg or "malformed" in msg:
-        return StoreError(f"{where} is not a preincub store (not an SQLite database); choose another file with --db",
-                          f"{where} n'est pas une base preincub (pas une base SQLite) ; choisissez un autre fichier avec --db")
+def _looks_unopenable(exc: BaseException) -> bool:
+    return (getattr(getattr(exc, "orig", exc), "sqlite_errorname", None) or "").startswith("SQLITE_CANTOPEN")
+
+
+def _disk_full(path: Path | None) -> bool:
+    """An I/O error on a filesystem with (almost) no space left: SQLite does not always say SQLITE_FULL
+    (growing the -shm, say, fails with a plain I/O error)."""
+    if path is None:
+        return False
+    try:
+        st = os.statvfs(path.parent)
+    except OSError:
+        return False
+    return st.f_bavail * st.f_frsize < DISK_FULL_BYTES
+
+
+def _read_only_error(where: str, why: tuple[str, str]) -> StoreError:
+    return StoreError(f"the store {where} is read-only ({why[0]}): it can be read, not changed",
+                      f"la base {where} est en lecture seule ({why[1]}) : on peut la lire, pas la modifier")
+
+
+def _disk_full_error(where: str) -> StoreError:
+    return StoreError(f"the disk holding the store {where} is full: free some space, then retry",
+                      f"le disque de la base {where} est plein : libérez de la place, puis réessayez")
+
+
+def translate(exc: BaseException, url: str, read_only: tuple[str, str] | None = None) -> StoreError | None:
+    """A driver's error (SQLite or PostgreSQL) in the user's words, in one place for every command:
+    a full disk, a read-only store, a damaged or unopenable file. None: nothing more to say."""
+    orig = getattr(exc, "orig", exc)
+    name = getattr(orig, "sqlite_errorname", None) or ""
+    sqlstate = getattr(orig, "sqlstate", None) or ""
+    where, path = describe(url), sqlite_path(url)
+    if name.startswith("SQLITE_FULL") or sqlstate == "53100" or (name.startswith("SQLITE_IOERR") and _disk_full(path)):
+        return _disk_full_error(where)
+    if name.startswith("SQLITE_READONLY") or sqlstate == "25006":
+        return _read_only_error(where, read_only or ("the database refused to write", "la base a refusé d'écrire"))
+    if name.startswith("SQLITE_NOTADB"):
+        return not_sqlite(where)
+    if name.startswith("SQLITE_CORRUPT"):
+        return StoreError(f"the store {where} is damaged ({_first_line(exc)}); restore it from a backup",
+                          f"la base {where} est endommagée ({_first_line(exc)}) ; restaurez-la depuis une sauvegarde")
+    if name.startswith("SQLITE_IOERR"):
+        msg = _first_line(exc)
+        return StoreError(f"the disk failed reading or writing the store {where} ({msg}); check it, then retry",
+                          f"le disque n'a pas pu lire ou écrire la base {where} ({msg}) ; vérifiez-le, puis réessayez")
+    if name.startswith("SQLITE_CANTOPEN"):
+        return _cannot_open(url, exc)
+    return None
+
+
+def _scrubbed(text: str, url: str) -> str:
+    """A driver's message with the URL's password taken out, whatever the driver chose to quote."""
+    try:
+        u = sa.engine.make_url(url)
+        secrets = [p for p in (u.password, u.query.get("password")) if isinstance(p, str) and p]
+    except (ArgumentError, ValueError):
+        secrets = []
+    for secret in secrets:
+        text = text.replace(secret, "***").replace(url_quote(secret, safe=""), "***")
+    return redact(text)
+
+
+def _cannot_open(url: str, exc: BaseException) -> StoreError:
+    where, msg = describe(url), _scrubbed(_first_line(exc), url)
     return StoreError(f"cannot open the store {where}: {msg}", f"impossible d'ouvrir la base {where} : {msg}")
+
+
+def _os_error(url: str, exc: OSError) -> StoreError:
+    """An OSError met while looking at or creating the store's file or directory."""
+    where = describe(url)
+    if exc.errno == errno.ENOSPC:
+        return _disk_full_error(where)
+    other = exc.filename is not None and Path(os.fsdecode(exc.filename)) != sqlite_path(url)
+    what = f"{exc.strerror or exc}" + (f": {quote(exc.filename)}" if other else "")
+    return StoreError(f"cannot open the store {where}: {what}", f"impossible d'ouvrir la base {where} : {what}")
+
+
+def _check_state(where: str, state: str, rev: str | None, create: bool) -> None:
+    """Refuse a foreign or newer store always; an empty or older one unless creating (init)."""
+    if state == "foreign":
+        raise StoreError(f"{where} holds tables that are not preincub's; choose another database with --db",
+                         f"{where} contient des tables étrangères à preincub ; choisissez une autre base avec --db")
+    if rev is not None and rev not in KNOWN_REVISIONS:
+        raise StoreError(f"the store {where} was written by a newer preincub (schema {rev}); upgrade preincub",
+                         f"la base {where} vient d'une version plus récente de preincub (schéma {rev}) ; mettez preincub à jour")
+    if create:
+        return
+    if state == "empty":
+        raise StoreError(f"the store {where} is empty; run 'preincub init' first",
+                         f"la base {where} est vide ; lancez d'abord 'preincub init'")
+    if rev != HEAD_REVISION:
+        raise StoreError(f"the store {where} has an older schema ({rev}); run 'preincub init' to upgrade it",
+                         f"la base {where} a un schéma plus ancien ({rev}) ; lancez 'preincub init' pour la mettre à jour")
+
+
+def _sqlite_file(url: str, path: Path, create: bool) -> tuple[str, str | None, tuple[str, str] | None]:
+    """(state, revision, read-only reason) of the store's file, judged before anything is written."""
+    where = describe(url)
+    explicit_ro = sa.engine.make_url(url).query.get("mode") == "ro"
+    if not path.exists():
+        if not create:
+            raise StoreError(f"no store at {where}; run 'preincub init' (or 'preincub demo') first",
+                             f"aucune base à {where} ; lancez d'abord 'preincub init' (ou 'preincub demo')")
+        if explicit_ro:
+            raise _read_only_error(where, read_only_reason(path, True))
+        storefile.private_dirs(path.parent)
+        return "empty", None, None
+    if path.is_dir():
+        raise StoreError(f"{where} is a directory; give --db a file", f"{where} est un dossier ; donnez un fichier à --db")
+    found = storefile.sqlite_tables(path, where)
+    state, rev = _judge(*found) if found else ("empty", None)
+    return state, rev, read_only_reason(path, explicit_ro)
 
 
 def open_store(db: str | None = None, *, create: bool = False) -> Store:
     """Open the store and check its schema; ``create`` (``init``) creates or upgrades it.
 
     Without ``create``, a missing, empty, foreign, older or newer store is refused with what to do.
+    An SQLite file is judged through a read-only connection first, so a refused file is left byte for
+    byte as it was; one this process may not write is opened read-only (reads work, writes are refused).
     """
     url = resolve_url(db)
     where = describe(url)
-    if url.startswith("sqlite"):
-        path = Path(sa.engine.make_url(url).database or "")
-        if not path.exists():
-            if not create:
-                raise StoreError(f"no store at {where}; run 'preincub init' (or 'preincub demo') first",
-                                 f"aucune base à {where} ; lancez d'abord 'preincub init' (ou 'preincub demo')")
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise StoreError(f"cannot create {path.parent}: {exc.strerror}",
-                                 f"impossible de créer {path.parent} : {exc.strerror}") from None
-        elif path.is_dir():
-            raise StoreError(f"{where} is a directory; give --db a file", f"{where} est un dossier ; donnez un fichier à --db")
-    engine = make_engine(url)
+    path = sqlite_path(url)
+    state, rev, read_only = "", None, None
     try:
-        state, rev = _state(engine)
-        if state == "foreign":
-            raise StoreError(f"{where} holds tables that are not preincub's; choose another database with --db",
-                             f"{where} contient des tables étrangères à preincub ; choisissez une autre base avec --db")
-        if rev is not None and rev not in KNOWN_REVISIONS:
-            raise StoreError(f"the store {where} was written by a newer preincub (schema {rev}); upgrade preincub",
-                             f"la base {where} vient d'une version plus récente de preincub (schéma {rev}) ; mettez preincub à jour")
-        if create:
-            if rev != HEAD_REVISION:
-                upgrade(engine)
-        elif state == "empty":
-            raise StoreError(f"the store {where} is empty; run 'preincub init' first",
-                             f"la base {where} est vide ; lancez d'abord 'preincub init'")
-        elif rev != HEAD_REVISION:
-            raise StoreError(f"the store {where} has an older schema ({rev}); run 'preincub init' to upgrade it",
-                             f"la base {where} a un schéma plus ancien ({rev}) ; lancez 'preincub init' pour la mettre à jour")
+        if path is not None:
+            state, rev, read_only = _sqlite_file(url, path, create)
+            _check_state(where, state, rev, create)
+    except OSError as exc:
+        raise _os_error(url, exc) from None
+    except sqlite3.Error as exc:
+        raise _guard_errors(url, exc) from None
+    engine = make_engine(url, "ro" if read_only else ("rwc" if create else "rw"))
+    try:
+        if path is None:
+            state, rev = _state(engine)
+            _check_state(where, state, rev, create)
+        if create and rev != HEAD_REVISION:
+            if read_only:
+                raise _read_only_error(where, read_only)
+            upgrade(engine)
     except StoreError:
         engine.dispose()
         raise
-    except (OperationalError, DBAPIError) as exc:
+    except DBAPIError as exc:
         engine.dispose()
-        raise _guard_errors(where, exc) from None
-    return Store(url, engine)
+        raise _guard_errors(url, exc, read_only) from None
+    except (UnicodeError, ValueError) as exc:  # a host name the driver cannot even look up
+        engine.dispose()
+        raise _cannot_open(url, exc) from None
+    except OSError as exc:
+        engine.dispose()
+        raise _os_error(url, exc) from None
+    if path is not None:
+        storefile.warn_if_shared(path, where)
+    return Store(url, engine, read_only=read_only)
+
+
+def _guard_errors(url: str, exc: BaseException, read_only: tuple[str, str] | None = None) -> StoreError:
+    """An error met while opening the store, as one line without any password."""
+    msg = _first_line(exc)
+    if "not a database" in msg:
+        return not_sqlite(describe(url))
+    return translate(exc, url, read_only) or _cannot_open(url, exc)
 
 
 def alembic_config(engine: Engine | None = None):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 
@@ -9,7 +10,7 @@ from sqlmodel import select
 
 from workflow.api import Workflow
 from workflow.clock import PARIS, FixedClock
-from workflow.models import Programme
+from workflow.models import Person, Programme
 
 PROGRAMME = "Pré-incubation 2020"
 SIGNED_ON = date(2020, 6, 23)
@@ -76,22 +77,41 @@ def exists(wf: Workflow) -> bool:
         return s.exec(select(Programme.id).where(Programme.name == PROGRAMME)).first() is not None
 
 
-def build(wf: Workflow) -> str:
-    """Fill the store with the seed-1 programme and a few months of its history; return its name."""
+def _person(wf: Workflow, name: str, email: str, role: str) -> None:
+    """Add one of the demo's people; whoever runs the demo may already be one of them (the first
+    coordinator, made by ``init``), and then only gets the role and the demo's name."""
+    with wf.store.read() as s:
+        known = s.exec(select(Person.id).where(Person.email == email)).first() is not None
+    if known:
+        wf.edit_person(email, name=name, add_roles=[role])
+    else:
+        wf.add_person(name, email, [role])
+
+
+STEPS = 8  # calls of ``progress`` during build, for a progress bar
+
+
+def build(wf: Workflow, progress: Callable[[], None] | None = None) -> str:
+    """Fill the store with the seed-1 programme and a few months of its history; return its name.
+
+    ``progress`` is called STEPS times along the way (the CLI draws a bar with it).
+    """
+    step = progress or (lambda: None)
     real = replace(wf)
     try:
         _at(wf, 2020, 6, 23)
-        wf.add_person(*COORDINATOR, ["coordinator"])  # as whoever runs the demo; then Camille runs it
+        _person(wf, *COORDINATOR, "coordinator")  # as whoever runs the demo; then Camille runs it
         wf.actor = COORDINATOR[1]
         wf.add_programme(PROGRAMME, SIGNED_ON, kind="preincubation")
         for p in PARTNERS:
             wf.add_partner(p, PROGRAMME, kind="departement")
         for c in COACHES:
-            wf.add_person(*c, ["coach"])
-        wf.add_person(*COMMITTEE, ["committee"])
+            _person(wf, *c, "coach")
+        _person(wf, *COMMITTEE, "committee")
         for _, _, person, *_ in TEAMS:
-            wf.add_person(*person, ["intrapreneur"])
+            _person(wf, *person, "intrapreneur")
 
+        step()
         # Phase 1: the call for projects (late June).
         _at(wf, 2020, 6, 26)
         for name, partner, person, coach, problem, _ in TEAMS:
@@ -103,6 +123,7 @@ def build(wf: Workflow) -> str:
             if end != "call_for_projects":
                 wf.advance(name, "submit")
 
+        step()
         # Phase 2: selection by both parties, on the three criteria.
         _at(wf, 2020, 7, 3)
         for name, *_, end in TEAMS:
@@ -122,18 +143,22 @@ def build(wf: Workflow) -> str:
             elif end not in ("call_for_projects", "selection"):
                 wf.advance(name, "select")
 
+        step()
         # Phase 3: investigation, with a check-in every Thursday until 2 October.
         _coaching(wf, date(2020, 7, 9), date(2020, 9, 10))
         _at(wf, 2020, 9, 14)
+        step()
         wf.advance("Cantines des collèges", "abandon", reason="L'intrapreneure a changé de poste.")
         _coaching(wf, date(2020, 9, 17), date(2020, 10, 1))
         _at(wf, 2020, 10, 5)
+        step()
         for name, *_, end in TEAMS:
             if end in ("poc_committee", "incubation_decision", "incubated", "not_incubated"):
                 wf.poc(name, f"Prototype testé auprès d'usagers ({name}).", "https://beta.gouv.fr/")
                 wf.committee(name, on=date(2020, 11, 5) if end != "poc_committee" else date(2020, 12, 10))
                 wf.advance(name, "present")
 
+        step()
         # Phases 4 and 5: the strategic committee hears them, then decides.
         _at(wf, 2020, 11, 5, 16)
         wf.actor = COMMITTEE[1]
@@ -148,8 +173,10 @@ def build(wf: Workflow) -> str:
         _at(wf, 2020, 11, 12)
         wf.advance("Informations préoccupantes", "incubate", reason="Convention d'incubation signée avec le Département.")
         wf.advance("Signalements voirie", "decline", reason="Un service national existe déjà.")
+        step()
         # The two teams still investigating: Insertion RSA keeps its weekly point; Dossiers MDPH drifts.
         _coaching(wf, date(2020, 10, 8), date(2020, 11, 12), only=("Insertion RSA",))
+        step()
     finally:
         wf.clock, wf.actor = real.clock, real.actor
     return PROGRAMME

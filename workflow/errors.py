@@ -37,11 +37,18 @@ class Invalid(PreincubError):
 
 
 class Refused(PreincubError):
-    """A trigger whose guards are unmet; ``reasons`` lists every one."""
+    """A trigger whose guards are unmet; ``reasons`` lists every one (each has ``text(lang)``).
 
-    def __init__(self, en: str, fr: str, reasons: list) -> None:
-        super().__init__(en, fr)
+    The text is the head ("select refused for 'X'") and every reason; a client short of room
+    shows the head and as many reasons as fit (``team``: where ``check`` lists them all).
+    """
+
+    def __init__(self, head_en: str, head_fr: str, reasons: list, team: str | None = None) -> None:
+        super().__init__(head_en + ": " + "; ".join(u.en for u in reasons),
+                         head_fr + " : " + "; ".join(u.fr for u in reasons))
+        self.heads = {"en": head_en, "fr": head_fr}
         self.reasons = reasons
+        self.team = team
 
 
 class StoreError(PreincubError):

@@ -199,6 +199,10 @@ class Outbox(SQLModel, table=True):
     last_error: str | None = None
     created_at: datetime = _when()
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Retried while the reminder is current: failed only from stale_at on (NULL: retried by hand, see RETRY_MAX).
+    stale_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    failing_since: datetime | None = Field(default=None, sa_type=UTCDateTime)  # first failed attempt (wall time)
+    sent_via: str | None = None  # the channel that delivered it: its own, or the console (--console)
 
 
 class DaemonLease(SQLModel, table=True):

@@ -6,7 +6,7 @@ import re
 import unicodedata
 from datetime import date
 
-from workflow.errors import Invalid
+from workflow.errors import Invalid, quote
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _LOCAL = re.compile(r"^[^@\s]+@localhost$")  # the system user's address, made by the first init
@@ -18,6 +18,25 @@ def _control(text: str, allow_newlines: bool) -> bool:
     """Control characters, and line or paragraph separators (U+2028, U+2029) where a line is expected."""
     return any((unicodedata.category(ch) == "Cc" and not (allow_newlines and ch in "\n\t"))
                or (unicodedata.category(ch) in ("Zl", "Zp") and not allow_newlines) for ch in text)
+
+
+# What a terminal or a log must never receive from stored text: C0/C1 controls (ANSI escapes start
+# with ESC or CSI), bidirectional overrides (which reorder what is shown), line separators, and
+# lone surrogates (undecodable input). Newline and tab are kept where several lines are expected.
+_UNSAFE_MULTI = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+                           "\u2028\u2029\ud800-\udfff]")
+_UNSAFE_LINE = re.compile(_UNSAFE_MULTI.pattern[:-1] + "\n\t]")
+
+
+def _escape(m: re.Match) -> str:
+    o = ord(m.group())
+    return f"\\x{o:02x}" if o < 0x100 else f"\\u{o:04x}"
+
+
+def shown(value: str, *, multiline: bool = False) -> str:
+    """Text as it may be shown: verbatim, except the characters above, written as visible escapes
+    (``\\x1b``, ``\\u202e``), so stored text can neither drive the terminal nor disguise itself."""
+    return (_UNSAFE_MULTI if multiline else _UNSAFE_LINE).sub(_escape, value)
 
 
 def _clean(value: str, what_en: str, what_fr: str, limit: int, one_line: bool) -> str:
@@ -51,15 +70,15 @@ def email(value: str, *, local: bool = False) -> str:
     v = (value or "").strip().lower()
     known = _EMAIL.match(v) or (local and _LOCAL.match(v))
     if not known or len(v) > 254 or _control(v, allow_newlines=False):
-        raise Invalid(f"{value!r} is not an e-mail address (expected name@example.org)",
-                      f"{value!r} n'est pas une adresse e-mail (attendu : nom@exemple.fr)")
+        raise Invalid(f"{quote(value)} is not an e-mail address (expected name@example.org)",
+                      f"{quote(value)} n'est pas une adresse e-mail (attendu : nom@exemple.fr)")
     return v
 
 
 def choice(value: str, allowed: tuple[str, ...], what: str) -> str:
     if value not in allowed:
-        raise Invalid(f"unknown {what} {value!r}; choose one of: {', '.join(allowed)}",
-                      f"{what} inconnu(e) {value!r} ; choisissez parmi : {', '.join(allowed)}")
+        raise Invalid(f"unknown {what} {quote(value)}; choose one of: {', '.join(allowed)}",
+                      f"{what} inconnu(e) {quote(value)} ; choisissez parmi : {', '.join(allowed)}")
     return value
 
 
@@ -84,5 +103,5 @@ def url(value: str | None) -> str | None:
         return None
     v = value.strip()
     if not re.match(r"^https?://\S+$", v):
-        raise Invalid(f"{value!r} is not a web link (expected https://...)", f"{value!r} n'est pas un lien web (attendu https://...)")
+        raise Invalid(f"{quote(value)} is not a web link (expected https://...)", f"{quote(value)} n'est pas un lien web (attendu https://...)")
     return v

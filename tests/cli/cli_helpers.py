@@ -85,3 +85,13 @@ def dump_hash(db: str | Path) -> str:
         con.close()
 
 
+
+
+def foreign_sqlite(path: Path) -> Path:
+    """Another application's SQLite file (a table of recipes), committed and closed."""
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE recettes (nom TEXT)")
+    con.execute("INSERT INTO recettes VALUES ('ratatouille')")
+    con.commit()
+    con.close()
+    return path

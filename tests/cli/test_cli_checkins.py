@@ -150,7 +150,7 @@ def test_a_role_still_held_on_a_team_cannot_be_removed(demo_db):
 def test_reason_only_with_missed_and_unknown_coach_filter(demo_db):
     before = dump_hash(demo_db)
     fails(invoke("checkin", "log", "Insertion RSA", "--notes", "x", "--reason", "why", db=demo_db, lang="en"), 1,
-          "--reason goes with --missed")
+          "--reason is only for a missed check-in")
     fails(invoke("checkin", "list", "--coach", "nobody@example.org", db=demo_db, lang="en"), 1,
           "unknown person nobody@example.org")
     fails(invoke("checkin", "list", "--week", "2020-W99", db=demo_db), 2, "--week")

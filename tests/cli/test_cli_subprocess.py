@@ -39,11 +39,11 @@ def run(*args: str, **extra: str) -> subprocess.CompletedProcess:
     return subprocess.run([_exe(), *args], capture_output=True, text=True, env=_env(**extra), timeout=60)
 
 
-def run_on_terminal(*args: str, **extra: str) -> tuple[int, bytes]:
-    """Run with stdout on a pseudo-terminal, as a coordinator's shell would."""
+def run_on_terminal(*args: str, stderr: bool = False, **extra: str) -> tuple[int, bytes]:
+    """Run with stdout (and ``stderr``) on a pseudo-terminal, as a coordinator's shell would."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 200, 0, 0))  # 200 columns
-    p = subprocess.Popen([_exe(), *args], stdout=slave, stderr=subprocess.DEVNULL,
+    p = subprocess.Popen([_exe(), *args], stdout=slave, stderr=slave if stderr else subprocess.DEVNULL,
                          env=_env(TERM="xterm-256color", **extra))
     os.close(slave)
     out = b""
@@ -115,3 +115,24 @@ def test_no_color_on_a_terminal_has_no_ansi_escapes(demo_store):
     code, out = run_on_terminal("--db", str(demo_store), "--now", "2020-12-20", "status", NO_COLOR="1")
     assert code == 0 and b"Insertion RSA" in out
     assert not ANSI.search(out), out[:200]
+
+
+def test_demo_shows_a_progress_bar_on_a_terminal_only(tmp_path, demo_store):
+    code, out = run_on_terminal("--db", str(tmp_path / "bar.db"), "demo", stderr=True)
+    assert code == 0 and b"Insertion RSA" in out
+    assert re.search(rb"demo.*\d+%", out), out[:300]  # rich's bar, drawn then cleared (transient)
+    # Off a terminal (the demo_store fixture above): stderr stays empty, stdout has no escapes.
+
+
+def test_hostile_text_from_the_store_cannot_drive_the_terminal(demo_store, tmp_path):
+    import sqlite3
+
+    db = Path(shutil.copy(demo_store, tmp_path / "hostile.db"))
+    con = sqlite3.connect(db)
+    with con:
+        con.execute("UPDATE team SET name = ? WHERE name = 'Insertion RSA'", ("RSA\x1b]0;pwned\x07\x1b[2J\u202e",))
+    con.close()
+    code, out = run_on_terminal("--db", str(db), "--now", "2020-11-16", "status")
+    assert code == 0
+    assert b"pwned" in out and b"\x1b]0;" not in out and b"\x1b[2J" not in out and "\u202e".encode() not in out
+    assert b"RSA\\x1b]0;pwned\\x07\\x1b[2J\\u202e" in out

@@ -108,8 +108,8 @@ def test_full_walk_through_five_phases(setup):
     line = refused(db, "2020-07-02", "advance", TEAM, "select", lang="en", fragments=(
         "select refused", "criterion 'real' not assessed", "criterion 'major' not assessed",
         "criterion 'actionable' not assessed", "no agreement from the partner body",
-        "no agreement from the operator", "no coach", "time commitment not recorded"))
-    assert line.count(";") == 6
+        f"and 3 more: preincub check {TEAM!r}"))  # one readable line; `check` above lists all seven
+    assert line.count(";") in (3, 4) and len(line) <= 300
     ok(step(db, "2020-07-03", "team", "assess", TEAM, "--real", "oui", "--major", "yes", "--actionable", "no",
             "--note", "À préciser."))
     ok(step(db, "2020-07-03", "team", "agree", TEAM, "--party", "partner"))

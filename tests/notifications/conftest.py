@@ -31,7 +31,7 @@ from click.testing import CliRunner, Result
 from sqlmodel import select
 
 import cli
-import workflow.outbox
+import workflow.delivery
 from tests.conftest import COORD, paris
 from workflow import FixedClock, Workflow
 from workflow.models import Person, Team
@@ -260,7 +260,7 @@ class Wall:
 def wall(monkeypatch) -> Wall:
     """Retry delays are measured on real time (not the business clock): freeze it at 2020-07-13 08:00 UTC."""
     w = Wall(datetime(2020, 7, 13, 8, 0, tzinfo=timezone.utc))
-    monkeypatch.setattr(workflow.outbox, "wall", w)
+    monkeypatch.setattr(workflow.delivery, "wall", w)
     return w
 
 

@@ -165,10 +165,10 @@ def test_console_prints_subject_key_and_text(capsys):
 
 # ---- backoff -----------------------------------------------------------------------------------
 
-def test_backoff_doubles_up_to_the_cap():
-    assert [backoff(n, 60) for n in range(1, 6)] == [60, 120, 240, 480, 960]
+def test_backoff_doubles_up_to_an_hour():
+    assert [backoff(n, 60) for n in range(1, 8)] == [60, 120, 240, 480, 960, 1920, 3600]
     assert backoff(0, 60) == 60
-    assert backoff(30, 60) == 6 * 3600
+    assert backoff(30, 60) == 3600  # a long outage is retried hourly: its end is noticed within the hour
     assert backoff(3, 0) == 0
 
 
@@ -253,6 +253,11 @@ def test_smtp_url_forms():
     assert EmailChannel("smtps://mail.example", "p <p@localhost>").port == 465
     with pytest.raises(DeliveryError, match="PREINCUB_SMTP_URL must look like smtp://user@host:port"):
         EmailChannel("http://mail.example", "p <p@localhost>")
+    # An unusable port or bracket is a DeliveryError too (not a ValueError), and never echoes the URL.
+    for url in ("smtp://bot:s3cret@127.0.0.1:99999", "smtp://[::1", "smtp://host:abc"):
+        with pytest.raises(DeliveryError) as exc:
+            EmailChannel(url, "p <p@localhost>")
+        assert str(exc.value) == "PREINCUB_SMTP_URL must look like smtp://user@host:port"
 
 
 def test_an_8bit_body_is_declared_or_encoded(smtpd):

@@ -24,9 +24,11 @@ from tests.notifications.conftest import (
     run_cli,
 )
 from workflow import FixedClock, Invalid, Workflow
+from workflow.delivery import STALE_NOTE
 
 COUNTS = ("enqueued", "sent", "retry", "failed")
-NOTHING = {"sent": 0, "retry": 0, "failed": 0}
+W29_STALE = paris(2020, 7, 20, 0, 0)  # the weekly reminder of 2020-W29 is current until the end of its week
+NOTHING = {"sent": 0, "retry": 0, "failed": 0, "waiting": 0}
 
 
 def counts(summary: dict) -> dict:
@@ -86,7 +88,7 @@ def test_a_tick_sends_proper_utf8_mime(wf, smtpd):
     sent = row(wf, key)
     assert (sent["status"], sent["attempts"], sent["last_error"], sent["channel"]) == ("sent", 1, None, "email")
     # Ticking again sends nothing twice.
-    assert counts(wf.tick()) == {"enqueued": 0, **NOTHING}
+    assert wf.tick() | {"at": None, "holder": None} == {"at": None, "holder": None, "enqueued": 0, **NOTHING}
     assert len(smtpd.received) == 1
 
 
@@ -158,7 +160,15 @@ def test_an_unexpected_error_in_one_message_does_not_hold_back_the_others(wf, sm
     r = row(wf, coaching_key(wf, ids["Alpha"], "coach@example.org", "email"))
     assert (r["status"], r["last_error"]) == ("pending", "RuntimeError: boom")
     monkeypatch.setattr(channels, "build_email", real)
-    assert wf.deliver() == {"sent": 1, "retry": 0, "failed": 0}
+    assert wf.deliver() == {"sent": 1, "retry": 0, "failed": 0, "waiting": 0}
+
+
+def test_deliver_reports_its_progress_to_the_caller(wf, smtpd):
+    investigation(wf, [(t, coach(wf, f"Coach {i}", f"coach{i}@example.org")) for i, t in enumerate("ABC")])
+    configure(wf, smtp_url=smtpd.url)
+    calls: list[tuple[int, int]] = []
+    wf.tick(progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(1, 3), (2, 3), (3, 3)] and len(smtpd.received) == 3
 
 
 # ---- e-mail: the password ----------------------------------------------------------------------
@@ -239,7 +249,7 @@ def test_a_non_ascii_password_logs_in_with_utf8_plain(wf, smtpd_auth, capsys):
 
 # ---- e-mail: failures, retries, backoff --------------------------------------------------------
 
-def test_a_refused_recipient_is_retried_with_backoff_then_failed(wf, smtpd, wall):
+def test_a_refused_recipient_is_retried_with_capped_backoff_while_current_then_failed(wf, smtpd, wall):
     refusal = "550 5.1.1 <refuse@example.org>: mailbox unavailable"
     smtpd.refuse["refuse@example.org"] = refusal
     ids = investigation(wf, [("Alpha", coach(wf, "Refusé", "refuse@example.org")), ("Beta", coach(wf))])
@@ -257,28 +267,42 @@ def test_a_refused_recipient_is_retried_with_backoff_then_failed(wf, smtpd, wall
     wall.advance(59)  # not yet
     assert wf.deliver() == NOTHING
     wall.advance(1)  # 60 s after the first failure
-    assert wf.deliver() == {"sent": 0, "retry": 1, "failed": 0}
+    assert wf.deliver() == {"sent": 0, "retry": 1, "failed": 0, "waiting": 0}
     r = row(wf, bad)
     assert (r["status"], r["attempts"], r["next_attempt_at"]) == ("pending", 2, "2020-07-13T10:03:00+02:00")
     wall.advance(119)  # the delay doubled
     assert wf.deliver() == NOTHING
     wall.advance(1)
-    assert wf.deliver() == {"sent": 0, "retry": 0, "failed": 1}  # the third attempt is the last
+    # RETRY_MAX (3) attempts are not the last while the reminder is current: retried, the delay capped at an hour.
+    assert wf.deliver() == {"sent": 0, "retry": 1, "failed": 0, "waiting": 0}
+    gaps = []
+    for _ in range(12):
+        r = row(wf, bad)
+        gaps.append((datetime.fromisoformat(r["next_attempt_at"]) - wall()).total_seconds())
+        wall.now = datetime.fromisoformat(r["next_attempt_at"])
+        assert wf.deliver() == {"sent": 0, "retry": 1, "failed": 0, "waiting": 0}
+    assert gaps == [240, 480, 960, 1920] + [3600] * 8
+    r = row(wf, bad)
+    assert (r["status"], r["attempts"], r["failing_since"]) == ("pending", 15, "2020-07-13T10:00:00+02:00")
+
+    # Once the reminder is stale (the end of its ISO week), the next pass fails it, without another attempt.
+    wf.clock = FixedClock(W29_STALE)
+    assert wf.deliver() == {"sent": 0, "retry": 0, "failed": 1, "waiting": 0}
     wall.advance(10 ** 6)
     assert wf.deliver() == NOTHING
-
     (failed,) = wf.outbox(status="failed")
-    assert (failed["key"], failed["to"], failed["attempts"]) == (bad, "refuse@example.org", 3)
+    assert (failed["key"], failed["to"], failed["attempts"]) == (bad, "refuse@example.org", 15)
+    assert failed["last_error"].startswith(STALE_NOTE + "; last error: SMTP: ")
     assert "550" in failed["last_error"] and "mailbox unavailable" in failed["last_error"]
     assert [x["key"] for x in wf.outbox(status="sent")] == [good]
-    assert smtpd.rcpt_tried.count("refuse@example.org") == 3
+    assert smtpd.rcpt_tried.count("refuse@example.org") == 15
     assert len(smtpd.received) == 1
 
 
 def test_a_server_down_with_no_delay_is_retried_at_each_delivery(wf, closed_port, capsys):
     ids = investigation(wf, [("Alpha", coach(wf)), ("Beta", coach(wf, "Coach Deux", "coach2@example.org",
                                                                      channels=["console"]))])
-    configure(wf, smtp_url=f"smtp://127.0.0.1:{closed_port}", retry_max=3, retry_base_seconds=0)
+    configure(wf, smtp_url=f"smtp://127.0.0.1:{closed_port}", retry_max=2, retry_base_seconds=0)
     key = coaching_key(wf, ids["Alpha"], "coach@example.org", "email")
     error = f"SMTP 127.0.0.1:{closed_port}: [Errno 111] Connection refused"
 
@@ -286,12 +310,16 @@ def test_a_server_down_with_no_delay_is_retried_at_each_delivery(wf, closed_port
     assert f"[coaching:{ids['Beta']}:{WEEK}:" in capsys.readouterr().out  # the console one went out
     assert {k: row(wf, key)[k] for k in ("status", "attempts", "last_error")} == {
         "status": "pending", "attempts": 1, "last_error": error}
-    assert wf.deliver() == {"sent": 0, "retry": 1, "failed": 0}
-    assert row(wf, key)["attempts"] == 2
-    assert wf.deliver() == {"sent": 0, "retry": 0, "failed": 1}
+    assert wf.deliver() == {"sent": 0, "retry": 1, "failed": 0, "waiting": 0}
+    assert wf.deliver() == {"sent": 0, "retry": 1, "failed": 0, "waiting": 0}  # past RETRY_MAX: still current
+    assert row(wf, key)["attempts"] == 3
+    wf.clock = FixedClock(W29_STALE - timedelta(seconds=1))  # the last moment it is current: one more attempt
+    assert wf.deliver() == {"sent": 0, "retry": 1, "failed": 0, "waiting": 0}
+    wf.clock = FixedClock(W29_STALE)
+    assert wf.deliver() == {"sent": 0, "retry": 0, "failed": 1, "waiting": 0}
     assert wf.deliver() == NOTHING
     assert [{k: r[k] for k in ("key", "status", "attempts", "last_error")} for r in wf.outbox(status="failed")] == [
-        {"key": key, "status": "failed", "attempts": 3, "last_error": error}]
+        {"key": key, "status": "failed", "attempts": 4, "last_error": f"{STALE_NOTE}; last error: {error}"}]
 
 
 def test_a_connection_reset_is_retried_later(wf, reset_server):
@@ -325,7 +353,7 @@ def test_a_connection_cut_mid_message_does_not_stop_the_others(wf, smtpd, wall):
                         cut["last_error"]), cut["last_error"]
     assert [r.rcpt_tos for r in smtpd.received] == [["coach1@example.org"], ["coach2@example.org"]]
     wall.advance(30)
-    assert wf.deliver() == {"sent": 1, "retry": 0, "failed": 0}
+    assert wf.deliver() == {"sent": 1, "retry": 0, "failed": 0, "waiting": 0}
     assert [r.rcpt_tos for r in smtpd.received][-1] == ["coach0@example.org"]
     assert smtpd.received[-1].msg["Message-ID"] == message_id(cut["key"])
 
@@ -350,7 +378,7 @@ def test_the_chat_webhook_gets_json_and_the_key(wf, webhook):
     assert row(wf, key)["status"] == "sent"
 
 
-def test_a_webhook_answering_500_is_retried_then_failed(wf, webhook, wall):
+def test_a_webhook_answering_500_is_retried_while_current_then_failed(wf, webhook, wall):
     ids = investigation(wf, [("Alpha", coach(wf, channels=["chat"])),
                              ("Beta", coach(wf, "Coach Deux", "coach2@example.org", channels=["chat"]))])
     webhook.status["Alpha"] = 500
@@ -366,9 +394,12 @@ def test_a_webhook_answering_500_is_retried_then_failed(wf, webhook, wall):
     wall.advance(29)
     assert wf.deliver() == NOTHING
     wall.advance(1)
-    assert wf.deliver() == {"sent": 0, "retry": 0, "failed": 1}
+    assert wf.deliver() == {"sent": 0, "retry": 1, "failed": 0, "waiting": 0}  # RETRY_MAX=2, but still current
+    wall.advance(60)
+    wf.clock = FixedClock(W29_STALE)
+    assert wf.deliver() == {"sent": 0, "retry": 0, "failed": 1, "waiting": 0}
     assert [(x["key"], x["attempts"], x["last_error"]) for x in wf.outbox(status="failed")] == [
-        (bad, 2, "webhook answered HTTP 500")]
+        (bad, 2, f"{STALE_NOTE}; last error: webhook answered HTTP 500")]
     assert [q["headers"]["Idempotency-Key"] for q in webhook.requests] == [bad, good, bad]
 
 
@@ -395,16 +426,39 @@ def test_a_webhook_cut_mid_response_does_not_crash_the_tick(wf, truncating_webho
 
 # ---- console, and several channels -------------------------------------------------------------
 
-def test_the_console_is_the_default_when_nothing_is_configured(wf, capsys):
-    ids = investigation(wf, [("Insertion RSA", coach(wf, lang="en"))])  # chose e-mail (the default): not set up
+def test_a_channel_not_configured_waits_under_its_own_key_and_is_never_printed_instead(wf, smtpd, capsys):
+    ids = investigation(wf, [("Insertion RSA", coach(wf, lang="en"))])  # chose e-mail (the default)
+    key = coaching_key(wf, ids["Insertion RSA"], "coach@example.org", "email")
     capsys.readouterr()
-    assert counts(wf.tick()) == {"enqueued": 1, "sent": 1, "retry": 0, "failed": 0}
-    key = coaching_key(wf, ids["Insertion RSA"], "coach@example.org", "console")
+    # No PREINCUB_SMTP_URL here (a shell, say): the message waits, with the reason; nothing printed, no new key.
+    for enqueued in (1, 0):
+        r = wf.tick()
+        assert {k: r[k] for k in (*COUNTS, "waiting")} == {
+            "enqueued": enqueued, "sent": 0, "retry": 0, "failed": 0, "waiting": 1}
+    assert [(r["key"], r["status"], r["attempts"], r["last_error"]) for r in wf.outbox()] == [
+        (key, "pending", 0, "e-mail is not configured here (PREINCUB_SMTP_URL)")]
+    assert capsys.readouterr().out == ""
+    # Where e-mail is configured (the daemon), it goes out by e-mail, once, under the same key.
+    configure(wf, smtp_url=smtpd.url)
+    assert counts(wf.tick()) == {"enqueued": 0, "sent": 1, "retry": 0, "failed": 0}
+    assert [r.msg["X-Preincub-Key"] for r in smtpd.received] == [key]
+    assert [(r["key"], r["status"], r["sent_via"], r["last_error"]) for r in wf.outbox()] == [
+        (key, "sent", "email", None)]
+
+
+def test_console_prints_every_message_instead_only_when_asked(wf, capsys):
+    ids = investigation(wf, [("Insertion RSA", coach(wf, lang="en"))])
+    key = coaching_key(wf, ids["Insertion RSA"], "coach@example.org", "email")
+    capsys.readouterr()
+    assert counts(wf.tick(console=True)) == {"enqueued": 1, "sent": 1, "retry": 0, "failed": 0}
     out = capsys.readouterr().out
     assert out.startswith(f"--- to Coach Un <coach@example.org> [{key}]\n"
                           f"Weekly check-in {WEEK}: Insertion RSA\n\nHello Coach Un,\n")
     assert "\n    " + command("Insertion RSA") + "\n" in out
-    assert [(r["key"], r["channel"], r["status"]) for r in wf.outbox()] == [(key, "console", "sent")]
+    assert [(r["key"], r["channel"], r["status"], r["sent_via"]) for r in wf.outbox()] == [
+        (key, "email", "sent", "console")]
+    assert counts(wf.tick(console=True)) == {"enqueued": 0, "sent": 0, "retry": 0, "failed": 0}
+    assert capsys.readouterr().out == ""
 
 
 def test_each_chosen_channel_gets_its_own_message_and_key(wf, smtpd, webhook):
@@ -415,6 +469,26 @@ def test_each_chosen_channel_gets_its_own_message_and_key(wf, smtpd, webhook):
     assert [r.msg["X-Preincub-Key"] for r in smtpd.received] == [email_key]
     assert [q["headers"]["Idempotency-Key"] for q in webhook.requests] == [chat_key]
     assert sorted((r["channel"], r["status"]) for r in wf.outbox()) == [("chat", "sent"), ("email", "sent")]
+
+
+def test_changing_ones_channels_never_resends_a_reminder_already_queued(wf, smtpd, webhook, capsys):
+    ids = investigation(wf, [("Alpha", coach(wf))])  # e-mail
+    configure(wf, smtp_url=smtpd.url, webhook_url=webhook.url)
+    assert counts(wf.tick()) == {"enqueued": 1, "sent": 1, "retry": 0, "failed": 0}
+    wf.edit_person("coach@example.org", channels=["chat", "console"])
+    # The reminder of this week was queued (and sent) by e-mail: not again on the channels chosen since.
+    assert counts(wf.tick()) == {"enqueued": 0, "sent": 0, "retry": 0, "failed": 0}
+    assert webhook.requests == [] and len(smtpd.received) == 1 and capsys.readouterr().out == ""
+    # The next one goes once on each channel chosen now.
+    wf.clock = FixedClock(paris(2020, 7, 20, 10, 0))
+    wf.tick()
+    w30 = {c: coaching_key(wf, ids["Alpha"], "coach@example.org", c).replace(WEEK, "2020-W30")
+           for c in ("email", "chat", "console")}
+    mine = {r["key"]: r["status"] for r in wf.outbox() if r["to"] == "coach@example.org"}
+    assert mine == {coaching_key(wf, ids["Alpha"], "coach@example.org", "email"): "sent",
+                    w30["chat"]: "sent", w30["console"]: "sent"}
+    assert [q["headers"]["Idempotency-Key"] for q in webhook.requests] == [w30["chat"]]
+    assert capsys.readouterr().out.count(f"[{w30['console']}]") == 1
 
 
 # ---- the CLI -----------------------------------------------------------------------------------
@@ -432,7 +506,12 @@ def test_cli_failed_list_retry_and_cancel(wf, db_url, smtpd):
         assert r.exit_code == code, r.stdout + r.stderr
         return r
 
-    assert cli("remind", "run").stdout == "enqueued 2, sent 1, to retry 0, failed 1\n"
+    assert cli("remind", "run").stdout == "enqueued 2, sent 1, to retry 1, failed 0\n"
+    # Monday next, 08:00 (before the weekly reminder of 2020-W30): the one of 2020-W29 went stale unsent.
+    stale = cli("remind", "run", now="2020-07-20T08:00")
+    assert stale.stdout == "enqueued 0, sent 0, to retry 0, failed 1\n"
+    assert stale.stderr == ("preincub: ⚠ boîte d'envoi : 1 message(s) en échec, 0 en échec depuis plus d'une heure "
+                            "(voir 'preincub outbox list', puis 'preincub outbox retry --status failed')\n")
     (failed,) = json.loads(cli("outbox", "list", "--status", "failed", "--json").stdout)
     assert {k: failed[k] for k in ("key", "to", "status", "attempts")} == {
         "key": bad, "to": "refuse@example.org", "status": "failed", "attempts": 1}

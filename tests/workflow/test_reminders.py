@@ -134,16 +134,16 @@ def world(wf):
 def test_a_second_tick_at_the_same_moment_enqueues_nothing(one_team, capsys):
     wf = one_team
     at(wf, 2020, 12, 16, 10, 0)
-    first = wf.tick("h1")
+    first = wf.tick("h1", console=True)
     assert {k: first[k] for k in ("enqueued", "sent", "retry", "failed")} == {
         "enqueued": 5, "sent": 5, "retry": 0, "failed": 0}
     a = tid(wf, "A")
     expected = {f"coaching:{a}:2020-W51": [COACH], f"missed:{a}:2020-W50": [COORD],
                 "deadline:1:J-7": sorted([COORD, COACH, "agent0@example.org"])}
     assert queued(wf) == expected
-    out = capsys.readouterr().out  # no channel configured: the console prints each message once
+    out = capsys.readouterr().out  # --console: the console prints each message once
     assert out.count("--- to ") == 5
-    second = wf.tick("h1")
+    second = wf.tick("h1", console=True)
     assert {k: second[k] for k in ("enqueued", "sent", "retry", "failed")} == {
         "enqueued": 0, "sent": 0, "retry": 0, "failed": 0}
     assert queued(wf) == expected
@@ -171,7 +171,7 @@ def test_two_ticks_at_once_report_what_they_enqueued(one_team, db_url, monkeypat
     at(one_team, 2020, 12, 16, 10, 0)
     others = [Workflow.open(db_url, clock=one_team.clock, actor=COORD) for _ in range(2)]
     barrier = threading.Barrier(2)
-    real = Workflow._existing
+    real = Workflow._queued
 
     def existing_then_wait(s, keys):  # both have looked for queued keys before either inserts
         found = real(s, keys)
@@ -181,7 +181,7 @@ def test_two_ticks_at_once_report_what_they_enqueued(one_team, db_url, monkeypat
             pass
         return found
 
-    monkeypatch.setattr(Workflow, "_existing", staticmethod(existing_then_wait))
+    monkeypatch.setattr(Workflow, "_queued", staticmethod(existing_then_wait))
     try:
         results = together(*(w.enqueue_due for w in others))
     finally:

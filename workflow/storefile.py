@@ -1,0 +1,202 @@
+"""The store's address and file: which URLs are accepted, shown without a password; SQLite files
+created private, opened read-only when this process may not write them, and looked at before anything
+is written (see ``workflow.db`` for the engine, the schema and the errors)."""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import warnings
+from pathlib import Path
+from urllib.parse import quote as url_quote
+
+import sqlalchemy as sa
+from sqlalchemy.exc import ArgumentError
+
+from workflow.errors import StoreError, quote
+
+SQLITE_BUSY_TIMEOUT_S = 30
+SQLITE_HEADER = b"SQLite format 3\x00"
+PRIVATE_FILE, PRIVATE_DIR = 0o600, 0o700  # the store holds personal data: its owner only, whatever the umask
+
+SUPPORTED = ("an SQLite file path, sqlite:///PATH (?mode=ro: read-only), postgresql://… or postgresql+psycopg://…",
+             "un chemin de fichier SQLite, sqlite:///CHEMIN (?mode=ro : lecture seule), postgresql://… ou "
+             "postgresql+psycopg://…")
+
+
+class StoreWarning(UserWarning):
+    """Something to fix that does not stop the command (a store open to other users); a client shows
+    ``text(lang)`` as one line."""
+
+    def __init__(self, en: str, fr: str) -> None:
+        super().__init__(en)
+        self.en, self.fr = en, fr
+
+    def text(self, lang: str = "fr") -> str:
+        return self.fr if lang == "fr" else self.en
+
+
+def default_path() -> Path:
+    from platformdirs import user_data_path
+
+    return user_data_path("preincub", appauthor=False) / "preincub.db"
+
+
+def redact(text: str) -> str:
+    """``scheme://user:password@…`` with the password hidden, even in a string that is not a valid URL."""
+    return re.sub(r"(://[^/?#:@]*:)[^/?#]*@", r"\1***@", text)
+
+
+def _unsupported(db: str, why_en: str, why_fr: str) -> StoreError:
+    shown = quote(redact(db), 60)
+    return StoreError(f"unsupported store {shown} ({why_en}); use {SUPPORTED[0]}",
+                      f"base non prise en charge {shown} ({why_fr}) ; utilisez {SUPPORTED[1]}")
+
+
+def resolve_url(db: str | None = None) -> str:
+    """``--db`` / ``PREINCUB_DB``: a file path or one of the URLs of ``SUPPORTED``; default, a file in the
+    user's data dir. Anything else is refused here, before a driver is loaded, naming what works."""
+    db = db or os.environ.get("PREINCUB_DB") or str(default_path())
+    if "\x00" in db:
+        raise _unsupported(db, "a NUL character", "un caractère NUL")
+    if "://" not in db:
+        if "?" in db:  # '/path?mode=ro' looks like a URL's options: say how to ask for them
+            raise _unsupported(db, "a file path takes no ?options", "un chemin ne prend pas d'?options")
+        try:
+            path = Path(db).expanduser().resolve()
+        except (RuntimeError, OSError):  # '~nobody-here', a symlink loop: the path as given
+            path = Path(db).absolute()
+        # '%' is escaped so that SQLAlchemy's URL decoding gives the very same file name back.
+        return "sqlite:///" + str(path).replace("%", "%25")
+    try:
+        u = sa.engine.make_url(db)
+    except (ArgumentError, ValueError):
+        raise _unsupported(db, "not a valid URL", "URL invalide") from None
+    if u.drivername == "postgresql":  # the driver we ship
+        return "postgresql+psycopg://" + db.split("://", 1)[1]
+    if u.drivername == "postgresql+psycopg":
+        return db
+    if u.drivername != "sqlite":
+        raise _unsupported(db, f"kind {quote(u.drivername, 20)}", f"type {quote(u.drivername, 20)}")
+    if not u.database or u.database == ":memory:" or u.database.startswith("file:"):
+        raise _unsupported(db, "no file path", "pas de chemin de fichier")
+    if dict(u.query) not in ({}, {"mode": "ro"}):
+        raise _unsupported(db, "the only option is ?mode=ro", "la seule option est ?mode=ro")
+    return db
+
+
+def describe(url: str) -> str:
+    """The store's location for messages: never a password; an odd or very long path quoted and cut."""
+    u = sa.engine.make_url(url)
+    if u.get_backend_name() != "sqlite":
+        if "password" in u.query:  # libpq also takes it as an option
+            u = u.update_query_dict({"password": "***"})
+        where = u.render_as_string(hide_password=True)
+    else:
+        where = u.database or ""
+    return where if where.isprintable() and len(where) <= 200 else quote(where)
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of an SQLite URL (absolute), else None."""
+    u = sa.engine.make_url(url)
+    return Path(u.database or "").absolute() if u.get_backend_name() == "sqlite" else None
+
+
+def private_dirs(directory: Path) -> None:
+    """Create ``directory`` and its missing parents 0700; directories that exist are left alone."""
+    missing = []
+    while not directory.exists():
+        missing.append(directory)
+        directory = directory.parent
+    for d in reversed(missing):
+        d.mkdir(mode=PRIVATE_DIR)
+        os.chmod(d, PRIVATE_DIR)  # mkdir's mode goes through the umask
+
+
+def private_file(path: Path) -> None:
+    """An empty 0600 file for SQLite to fill: its -wal and -shm get the same mode (SQLite copies it)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+    except FileExistsError:  # created meanwhile (another init): its creator chose its rights
+        return
+    try:
+        os.fchmod(fd, PRIVATE_FILE)  # os.open's mode goes through the umask
+    finally:
+        os.close(fd)
+
+
+def sqlite_connect(path: Path, mode: str) -> sqlite3.Connection:
+    """``rwc`` may create the file (0600); ``rw`` never does, so a store deleted under a running process
+    is not silently recreated empty; ``ro`` writes nothing at all: immutable while no -wal exists (a
+    read-only directory or mount cannot hold the -shm a WAL reader needs), else mode=ro to see the
+    writer's latest commits."""
+    if mode == "rwc" and not path.exists():
+        private_file(path)
+    if mode == "ro":
+        mode = "ro" if Path(f"{path}-wal").exists() else "ro&immutable=1"
+    uri = f"file:{url_quote(os.fsencode(path))}?mode={mode}"
+    return sqlite3.connect(uri, uri=True, timeout=SQLITE_BUSY_TIMEOUT_S, check_same_thread=False)
+
+
+def sqlite_tables(path: Path, where: str) -> tuple[set[str], str | None] | None:
+    """The tables and Alembic revision of an SQLite file, read without writing a byte (None: 0 bytes),
+    so that a file refused as foreign, not a database, or empty is left exactly as it was: no pragma,
+    no journal switch, no -wal or -shm."""
+    with open(path, "rb") as f:
+        head = f.read(len(SQLITE_HEADER))
+    if not head:
+        return None  # only init may make it a database
+    if head != SQLITE_HEADER:
+        raise not_sqlite(where)
+    con = sqlite_connect(path, "ro")
+    try:
+        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        rev = (con.execute("SELECT version_num FROM alembic_version").fetchone() or (None,))[0] \
+            if "alembic_version" in tables else None
+    finally:
+        con.close()
+    return tables, rev
+
+
+def not_sqlite(where: str) -> StoreError:
+    return StoreError(f"{where} is not a preincub store (not an SQLite database); choose another file with --db",
+                      f"{where} n'est pas une base preincub (pas une base SQLite) ; choisissez un autre fichier avec --db")
+
+
+def read_only_reason(path: Path, explicit: bool) -> tuple[str, str] | None:
+    """Why this process cannot write the SQLite store at ``path`` (None: it can). SQLite in WAL mode
+    also needs to create -wal and -shm beside the file, hence the directory."""
+    if explicit:
+        return "opened with ?mode=ro", "ouverte avec ?mode=ro"
+    if os.access(path, os.W_OK) and os.access(path.parent, os.W_OK):
+        return None
+    try:
+        if os.statvfs(path).f_flag & os.ST_RDONLY:
+            return "on a read-only file system", "sur un système de fichiers en lecture seule"
+    except OSError:
+        pass
+    if not os.access(path, os.W_OK):
+        return "no write permission on the file", "pas de droit d'écriture sur le fichier"
+    return "no write permission on its directory", "pas de droit d'écriture sur son dossier"
+
+
+def warn_if_shared(path: Path, where: str) -> None:
+    """The owner of a store others may open is told once, on stderr; other readers are not nagged."""
+    st = path.stat()
+    if st.st_uid == os.geteuid() and st.st_mode & 0o077:
+        mode = f"{st.st_mode & 0o777:04o}"
+        warnings.warn(StoreWarning(
+            f"the store {where} is open to other users (mode {mode}) and holds personal data: chmod 600 {where}",
+            f"la base {where} est ouverte aux autres utilisateurs (mode {mode}) et contient des données "
+            f"personnelles : chmod 600 {where}"), stacklevel=3)
+
+
+def identity(path: Path | None) -> tuple[int, int] | None:
+    """(device, inode) of the store's file: what stays the same while it is the same file."""
+    try:
+        st = os.stat(path) if path is not None else None
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino) if st is not None else None
