@@ -34,7 +34,6 @@ enforced).
 from __future__ import annotations
 
 import cProfile
-import dataclasses
 import gc
 import multiprocessing
 import pstats
@@ -309,7 +308,7 @@ def measure(path: Path, n: int, done: set[int], repeat: int, force_profile: bool
         with wf.store.read() as s:
             r["checkins"] = s.execute(select(sa.func.count()).select_from(CheckIn)).scalar_one()
         with SmtpServer(server_in) as server:
-            wf.settings = dataclasses.replace(wf.settings, smtp_url=f"smtp://127.0.0.1:{server.port}")
+            wf.settings = wf.settings.replace(smtp_url=f"smtp://127.0.0.1:{server.port}")
             mails = None
             for k in range(repeat):
                 clear_outbox(wf)
@@ -335,7 +334,7 @@ def measure(path: Path, n: int, done: set[int], repeat: int, force_profile: bool
                 server.take()
                 t, counts = timed(lambda: wf.deliver(HOLDER))
                 r["deliver"].append(t)
-                assert counts == {"sent": expected, "retry": 0, "failed": 0}, counts
+                assert counts == {"sent": expected, "retry": 0, "failed": 0, "waiting": 0}, counts
                 arrived = server.take()
                 assert sorted(arrived) == keys, "the server did not receive each outbox key exactly once"
                 st = statuses(wf)

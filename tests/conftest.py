@@ -29,6 +29,7 @@ def _isolated_environment(monkeypatch, tmp_path_factory):
             monkeypatch.delenv(name)
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.getbasetemp() / "xdg-data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.getbasetemp() / "xdg-config"))  # no preincub.env
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -1,54 +1,260 @@
-"""Settings read from the environment, with the agreements' defaults. Secrets never leave here."""
+"""Settings: every ``PREINCUB_*`` variable, in typed sections read with pydantic-settings.
+
+Each section is parsed on first use, so a bad delivery setting breaks only the commands that
+deliver (``remind run``, the daemon), never ``status``. Values come from the environment, then
+from an optional env file (``PREINCUB_ENV_FILE``, or ``preincub.env`` in the user's config
+directory). Secrets are ``SecretStr``: never in a repr, a log line or an error.
+"""
 
 from __future__ import annotations
 
 import base64
 import os
 import re
-from dataclasses import dataclass, field
 from datetime import time
 from email.utils import parseaddr
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
 from urllib.parse import parse_qsl, unquote, urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from workflow.errors import Invalid, quote
 
-
-def _float(name: str, default: float, low: float, high: float) -> float:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise Invalid(f"{name}={quote(raw)} is not a number", f"{name}={quote(raw)} n'est pas un nombre") from None
-    if not low <= value <= high:
-        raise Invalid(f"{name} must be between {low:g} and {high:g}", f"{name} doit être entre {low:g} et {high:g}")
-    return value
+PREFIX = "PREINCUB_"
 
 
-def _days(name: str, default: tuple[int, ...]) -> tuple[int, ...]:
-    raw = os.environ.get(name)
-    if not raw:
-        return default
-    try:
-        days = tuple(sorted({int(x) for x in raw.split(",") if x.strip()}, reverse=True))
-    except ValueError:
-        raise Invalid(f"{name}={quote(raw)}: give days as numbers, e.g. 30,14,7,1",
-                      f"{name}={quote(raw)} : donnez des nombres de jours, par ex. 30,14,7,1") from None
-    if not days or any(d < 1 or d > 365 for d in days):
-        raise Invalid(f"{name}: days must be between 1 and 365", f"{name} : les jours vont de 1 à 365")
-    return days
+def env_file() -> Path | None:
+    """``PREINCUB_ENV_FILE``, else ``preincub.env`` in the user's config directory when it exists."""
+    explicit = os.environ.get(PREFIX + "ENV_FILE")
+    if explicit:
+        return Path(explicit)
+    from platformdirs import user_config_path
+
+    default = user_config_path("preincub", appauthor=False) / "preincub.env"
+    return default if default.is_file() else None
 
 
-def _hour(name: str, default: time) -> time:
-    raw = os.environ.get(name)
-    if not raw:
-        return default
-    try:
-        return time.fromisoformat(raw)
-    except ValueError:
-        raise Invalid(f"{name}={quote(raw)} is not a time; use HH:MM",
-                      f"{name}={quote(raw)} n'est pas une heure ; utilisez HH:MM") from None
+class Section(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=PREFIX, frozen=True, extra="ignore", env_ignore_empty=True)
+
+
+class StoreSettings(Section):
+    db: str | None = None  # a file path or a URL (workflow.storefile.resolve_url); default: user data dir
+
+
+class CoachingSettings(Section):
+    hours_per_day: float = Field(7.0, ge=1, le=12)  # one day a week of intrapreneur time, in hours (seed 1)
+    checkin_edit_days: int = Field(7, ge=1, le=60)  # how long the author may correct a check-in
+
+
+def _days(raw: Any) -> Any:
+    """'30,14,7,1' (any order, repeats) -> (30, 14, 7, 1)."""
+    if isinstance(raw, str):
+        try:
+            raw = {int(x) for x in raw.split(",") if x.strip()}
+        except ValueError:
+            raise ValueError("give days as numbers, e.g. 30,14,7,1") from None
+    if isinstance(raw, (set, list, tuple)):
+        if not raw or any(d < 1 or d > 365 for d in raw):
+            raise ValueError("days must be between 1 and 365")
+        return tuple(sorted(set(raw), reverse=True))
+    return raw
+
+
+class ReminderSettings(Section):
+    remind_weekday: int = Field(0, ge=0, le=4)  # the weekly reminder's day, 0 = Monday
+    remind_at: time = time(9, 0)  # Europe/Paris
+    deadline_days: Annotated[tuple[int, ...], NoDecode] = (30, 14, 7, 1)
+    committee_days: Annotated[tuple[int, ...], NoDecode] = (7, 1)
+    missed_weeks: int = Field(2, ge=1, le=10)
+
+    _parse_days = field_validator("deadline_days", "committee_days", mode="before")(_days)
+
+
+def _yes(raw: Any) -> Any:
+    return {"oui": True, "non": False}.get(raw.strip().lower(), raw) if isinstance(raw, str) else raw
+
+
+class DeliverySettings(Section):
+    smtp_url: str | None = None
+    smtp_from: str = "preincub <preincub@localhost>"
+    smtp_starttls: bool = False
+    smtp_timeout: float = Field(30.0, ge=1, le=600)
+    smtp_password: SecretStr | None = None  # from the environment or the env file only; never stored
+    webhook_url: SecretStr | None = None  # its path is its token: a secret too
+    retry_max: int = Field(5, ge=1, le=100)
+    retry_base_seconds: float = Field(60.0, ge=0, le=86400)
+    lease_seconds: float = Field(120.0, ge=1, le=86400)
+
+    _parse_yes = field_validator("smtp_starttls", mode="before")(_yes)
+
+
+class DaemonSettings(Section):
+    tick_cron: str = "*/5 * * * *"  # crontab syntax, Europe/Paris
+
+
+SECTIONS: dict[str, type[Section]] = {"store": StoreSettings, "coaching": CoachingSettings,
+                                      "reminders": ReminderSettings, "delivery": DeliverySettings,
+                                      "daemon": DaemonSettings}
+SECRET_FIELDS = frozenset({"smtp_password", "webhook_url"})
+_SECTION_OF = {name: section for section, cls in SECTIONS.items() for name in cls.model_fields}
+_FLAT = {"weekly_weekday": "remind_weekday"}  # the flat name that differs from its variable's
+S = TypeVar("S", bound=Section)
+
+
+_DAYS_FR = {"give days as numbers, e.g. 30,14,7,1": "donnez des nombres de jours, par ex. 30,14,7,1",
+            "days must be between 1 and 365": "les jours vont de 1 à 365"}
+
+
+def _bounds(cls: type[Section], field: str) -> tuple[float, float]:
+    metadata = cls.model_fields[field].metadata if field else []
+    lo = next((m.ge for m in metadata if getattr(m, "ge", None) is not None), float("-inf"))
+    return lo, next((m.le for m in metadata if getattr(m, "le", None) is not None), float("inf"))
+
+
+def _invalid(exc: ValidationError, cls: type[Section]) -> Invalid:
+    """The first problem, as one line naming the variable (and its value, unless it is a secret)."""
+    err = exc.errors(include_url=False)[0]
+    field = str(err["loc"][0]) if err["loc"] else ""
+    name = PREFIX + field.upper()
+    shown = "" if field in SECRET_FIELDS or "input" not in err else f"={quote(err['input'], 40)}"
+    kind, msg = err["type"], str(err["msg"]).removeprefix("Value error, ")
+    if kind in ("int_parsing", "float_parsing", "int_from_float", "finite_number"):
+        en, fr = "is not a number", "n'est pas un nombre"
+    elif kind in ("greater_than_equal", "less_than_equal"):
+        lo, hi = _bounds(cls, field)
+        en, fr = f"must be between {lo:g} and {hi:g}", f"doit être entre {lo:g} et {hi:g}"
+    elif kind.startswith("time"):
+        en, fr = "is not a time; use HH:MM", "n'est pas une heure ; utilisez HH:MM"
+    elif kind == "bool_parsing":
+        en, fr = "is not yes or no (1/0, true/false, oui/non)", "n'est pas oui ou non (1/0, true/false, oui/non)"
+    else:
+        return Invalid(f"{name}{shown}: {msg}", f"{name}{shown} : {_DAYS_FR.get(msg, msg)}")
+    return Invalid(f"{name}{shown} {en}", f"{name}{shown} {fr}")
+
+
+class Settings:
+    """The settings facade: ``settings.delivery.smtp_url``; each section read when first asked for.
+
+    ``values`` override the environment (for callers and tests): ``Settings(smtp_url=...)``,
+    ``settings.replace(lease_seconds=1)``.
+    """
+
+    def __init__(self, *, env_file: Path | None = None, **values: Any) -> None:
+        values = {_FLAT.get(k, k): v for k, v in values.items()}
+        unknown = set(values) - set(_SECTION_OF)
+        if unknown:
+            raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
+        self._values, self._env_file = values, env_file
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(env_file=env_file())
+
+    def replace(self, **values: Any) -> Settings:
+        return Settings(env_file=self._env_file, **{**self._values, **{_FLAT.get(k, k): v for k, v in values.items()}})
+
+    def _load(self, name: str, cls: type[S]) -> S:
+        given = {k: v for k, v in self._values.items() if _SECTION_OF[k] == name}
+        try:
+            return cls(_env_file=self._env_file, **given)
+        except ValidationError as exc:
+            raise _invalid(exc, cls) from None
+
+    @cached_property
+    def store(self) -> StoreSettings:
+        return self._load("store", StoreSettings)
+
+    @cached_property
+    def coaching(self) -> CoachingSettings:
+        return self._load("coaching", CoachingSettings)
+
+    @cached_property
+    def reminders(self) -> ReminderSettings:
+        return self._load("reminders", ReminderSettings)
+
+    @cached_property
+    def delivery(self) -> DeliverySettings:
+        return self._load("delivery", DeliverySettings)
+
+    @cached_property
+    def daemon(self) -> DaemonSettings:
+        return self._load("daemon", DaemonSettings)
+
+    def __repr__(self) -> str:
+        return f"Settings({', '.join(f'{k}=…' for k in sorted(self._values))})"
+
+    def __getattr__(self, name: str) -> Any:
+        """Flat access, ``settings.lease_seconds``, for callers written before the sections; secrets
+        unwrapped (see the properties below). New code reads ``settings.delivery.lease_seconds``."""
+        field = _FLAT.get(name, name)
+        section = _SECTION_OF.get(field)
+        if section is None or name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(getattr(self, section), field)
+
+    # ---- delivery: checked before anything is sent; secrets kept out of every message -------
+
+    @property
+    def smtp_password(self) -> str | None:
+        pw = self.delivery.smtp_password
+        return pw.get_secret_value() if pw else None
+
+    @property
+    def webhook_url(self) -> str | None:
+        url = self.delivery.webhook_url
+        return url.get_secret_value() if url else None
+
+    def check_delivery(self) -> None:
+        """Refuse delivery settings that cannot work, before anything is enqueued or sent."""
+        d = self.delivery
+        if d.smtp_url:
+            _check_url("PREINCUB_SMTP_URL", d.smtp_url, ("smtp", "smtps"), "smtp://user@host:587", password=False)
+            if "@" not in parseaddr(d.smtp_from)[1]:
+                raise Invalid("PREINCUB_SMTP_FROM has no e-mail address (e.g. Pré-incubation <preincub@beta.example>)",
+                              "PREINCUB_SMTP_FROM ne contient pas d'adresse e-mail "
+                              "(par ex. Pré-incubation <preincub@beta.example>)")
+        if self.webhook_url:
+            _check_url("PREINCUB_WEBHOOK_URL", self.webhook_url, ("https", "http"), "https://chat.example/hooks/…")
+
+    def secrets(self) -> list[str]:
+        """What must never be shown: the SMTP password (and the base64 forms AUTH sends it in, which a
+        server may echo), the webhook URL and the parts of it that may be its token; longest first."""
+        found: list[str] = []
+        if pw := self.smtp_password:
+            user = ""
+            try:
+                user = unquote(urlsplit(self.delivery.smtp_url or "").username or "")
+            except ValueError:
+                pass
+            for raw in (pw.encode(), b"\0" + user.encode() + b"\0" + pw.encode()):
+                b64 = base64.b64encode(raw).decode()
+                found += [b64, b64.rstrip("=")]
+            found.append(pw)
+        if url := self.webhook_url:
+            found.append(url)
+            try:
+                u = urlsplit(url)
+                found += [u.path, u.query, u.password or ""]
+                found += [seg for seg in re.split(r"[/;,]", u.path)  # a token: long, or with digits
+                          if len(seg) >= 16 or (len(seg) >= 8 and any(ch.isdigit() for ch in seg))]
+                found += [v for _, v in parse_qsl(u.query) if v]
+            except ValueError:
+                pass
+        return sorted({s for s in found if s and s != "/"}, key=len, reverse=True)
+
+    def redact(self, text: str) -> str:
+        """``text`` with every secret replaced by ***: for errors, stored last errors and log lines."""
+        try:
+            secrets = self.secrets()
+        except Invalid:  # unreadable delivery settings: nothing of theirs was used, nothing to hide
+            return text
+        for secret in secrets:
+            text = text.replace(secret, "***")
+        return text
 
 
 def _check_url(name: str, url: str, schemes: tuple[str, ...], example: str, *, password: bool = True) -> None:
@@ -76,107 +282,3 @@ def _check_url(name: str, url: str, schemes: tuple[str, ...], example: str, *, p
     if bad:
         raise Invalid(f"{name} is not usable: {bad[0]} (e.g. {example})",
                       f"{name} est inutilisable : {bad[1]} (par ex. {example})")
-
-
-@dataclass(frozen=True)
-class Settings:
-    hours_per_day: float = 7.0  # one day a week of intrapreneur time, in hours (seed 1)
-    checkin_edit_days: int = 7  # how long the author may correct a check-in
-    # Reminders (DESIGN.md, "Reminders and the daemon").
-    weekly_weekday: int = 0  # Monday
-    remind_at: time = time(9, 0)  # Europe/Paris
-    deadline_days: tuple[int, ...] = (30, 14, 7, 1)
-    committee_days: tuple[int, ...] = (7, 1)
-    missed_weeks: int = 2
-    # Delivery.
-    smtp_url: str | None = None
-    smtp_from: str = "preincub <preincub@localhost>"
-    smtp_starttls: bool = False
-    smtp_timeout: float = 30.0
-    webhook_url: str | None = None
-    retry_max: int = 5
-    retry_base_seconds: float = 60.0
-    lease_seconds: float = 120.0
-    tick_cron: str = "*/5 * * * *"
-    smtp_password: str | None = field(default=None, repr=False)  # from the environment only; never stored
-    # Delivery settings that could not be read, as (en, fr): reported by check_delivery() only, so a
-    # bad PREINCUB_RETRY_MAX stops `remind run` and the daemon but never `status`.
-    problems: tuple[tuple[str, str], ...] = ()
-
-    def check_delivery(self) -> None:
-        """Refuse delivery settings that cannot work, before anything is enqueued or sent."""
-        if self.problems:
-            raise Invalid(*self.problems[0])
-        if self.smtp_url:
-            _check_url("PREINCUB_SMTP_URL", self.smtp_url, ("smtp", "smtps"), "smtp://user@host:587", password=False)
-            if "@" not in parseaddr(self.smtp_from)[1]:
-                raise Invalid("PREINCUB_SMTP_FROM has no e-mail address (e.g. Pré-incubation <preincub@beta.example>)",
-                              "PREINCUB_SMTP_FROM ne contient pas d'adresse e-mail "
-                              "(par ex. Pré-incubation <preincub@beta.example>)")
-        if self.webhook_url:
-            _check_url("PREINCUB_WEBHOOK_URL", self.webhook_url, ("https", "http"), "https://chat.example/hooks/…")
-
-    def secrets(self) -> list[str]:
-        """What must never be shown: the SMTP password (and the base64 forms AUTH sends it in, which a
-        server may echo), the webhook URL and the parts of it that may be its token; longest first."""
-        found: list[str] = []
-        if self.smtp_password:
-            pw = self.smtp_password
-            user = ""
-            try:
-                user = unquote(urlsplit(self.smtp_url or "").username or "")
-            except ValueError:
-                pass
-            for raw in (pw.encode(), b"\0" + user.encode() + b"\0" + pw.encode()):
-                b64 = base64.b64encode(raw).decode()
-                found += [b64, b64.rstrip("=")]
-            found.append(pw)
-        if self.webhook_url:
-            found.append(self.webhook_url)
-            try:
-                u = urlsplit(self.webhook_url)
-                found += [u.path, u.query, u.password or ""]
-                found += [seg for seg in re.split(r"[/;,]", u.path)  # a token: long, or with digits
-                          if len(seg) >= 16 or (len(seg) >= 8 and any(ch.isdigit() for ch in seg))]
-                found += [v for _, v in parse_qsl(u.query) if v]
-            except ValueError:
-                pass
-        return sorted({s for s in found if s and s != "/"}, key=len, reverse=True)
-
-    def redact(self, text: str) -> str:
-        """``text`` with every secret replaced by ***: for errors, stored last errors and log lines."""
-        for secret in self.secrets():
-            text = text.replace(secret, "***")
-        return text
-
-    @classmethod
-    def from_env(cls) -> Settings:
-        env = os.environ.get
-        problems: list[tuple[str, str]] = []
-
-        def delivery(name: str, default: float, low: float, high: float) -> float:
-            try:
-                return _float(name, default, low, high)
-            except Invalid as exc:
-                problems.append((exc.en, exc.fr))
-                return default
-
-        return cls(
-            hours_per_day=_float("PREINCUB_HOURS_PER_DAY", 7.0, 1, 12),
-            weekly_weekday=int(_float("PREINCUB_REMIND_WEEKDAY", 0, 0, 4)),
-            remind_at=_hour("PREINCUB_REMIND_AT", time(9, 0)),
-            deadline_days=_days("PREINCUB_DEADLINE_DAYS", (30, 14, 7, 1)),
-            committee_days=_days("PREINCUB_COMMITTEE_DAYS", (7, 1)),
-            missed_weeks=int(_float("PREINCUB_MISSED_WEEKS", 2, 1, 10)),
-            smtp_url=env("PREINCUB_SMTP_URL") or None,
-            smtp_from=env("PREINCUB_SMTP_FROM") or "preincub <preincub@localhost>",
-            smtp_starttls=(env("PREINCUB_SMTP_STARTTLS") or "").lower() in ("1", "yes", "true", "oui"),
-            smtp_timeout=delivery("PREINCUB_SMTP_TIMEOUT", 30.0, 1, 600),
-            webhook_url=env("PREINCUB_WEBHOOK_URL") or None,
-            retry_max=int(delivery("PREINCUB_RETRY_MAX", 5, 1, 100)),
-            retry_base_seconds=delivery("PREINCUB_RETRY_BASE_SECONDS", 60.0, 0, 86400),
-            lease_seconds=delivery("PREINCUB_LEASE_SECONDS", 120.0, 1, 86400),
-            tick_cron=env("PREINCUB_TICK_CRON") or "*/5 * * * *",
-            smtp_password=env("PREINCUB_SMTP_PASSWORD") or None,
-            problems=tuple(problems),
-        )

@@ -103,3 +103,14 @@ def test_no_setting_leaks_between_invocations(demo_ro):
     assert "Jours restants" in ok(invoke("status", db=demo_ro)).stdout
     fails(invoke("team", "show", "Nope", db=demo_ro), 1, "équipe inconnue")
     assert dump_hash(demo_ro) == before
+
+
+def test_a_bad_setting_breaks_only_the_commands_that_use_it(demo_ro):
+    """Settings are read by section when first used: a bad delivery timeout does not stop `history`."""
+    env = {"PREINCUB_SMTP_TIMEOUT": "abc"}
+    ok(invoke("history", SEL, db=demo_ro, env=env))
+    ok(invoke("status", db=demo_ro, env=env))
+    fails(invoke("remind", "run", db=demo_ro, env=env, lang="en"), 1, "PREINCUB_SMTP_TIMEOUT='abc' is not a number")
+    env = {"PREINCUB_HOURS_PER_DAY": "99"}
+    ok(invoke("history", SEL, db=demo_ro, env=env))
+    fails(invoke("team", "show", SEL, db=demo_ro, env=env), 1, "PREINCUB_HOURS_PER_DAY='99' doit être entre 1 et 12")

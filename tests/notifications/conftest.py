@@ -19,7 +19,7 @@ import struct
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -298,7 +298,7 @@ def coaching_key(wf: Workflow, team_id: int, addr: str, channel: str) -> str:
 
 
 def configure(wf: Workflow, **values) -> Workflow:
-    wf.settings = replace(wf.settings, **values)
+    wf.settings = wf.settings.replace(**values)
     return wf
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -492,9 +491,9 @@ def test_preview_refuses_a_date_in_the_past(one_team):
 
 def test_one_lease_holder_at_a_time(db_url, one_team):
     w1 = one_team
-    w1.settings = replace(w1.settings, lease_seconds=1)
+    w1.settings = w1.settings.replace(lease_seconds=1)
     w2 = Workflow.open(db_url, clock=w1.clock, actor=COORD)
-    w2.settings = replace(w2.settings, lease_seconds=1)
+    w2.settings = w2.settings.replace(lease_seconds=1)
     try:
         assert w1.acquire_lease("a") is True
         assert w2.acquire_lease("b") is False
