@@ -113,4 +113,4 @@ def test_a_bad_setting_breaks_only_the_commands_that_use_it(demo_ro):
     fails(invoke("remind", "run", db=demo_ro, env=env, lang="en"), 1, "PREINCUB_SMTP_TIMEOUT='abc' is not a number")
     env = {"PREINCUB_HOURS_PER_DAY": "99"}
     ok(invoke("history", SEL, db=demo_ro, env=env))
-    fails(invoke("team", "show", SEL, db=demo_ro, env=env), 1, "PREINCUB_HOURS_PER_DAY='99' doit être entre 1 et 12")
+    fails(invoke("team", "show", "Insertion RSA", db=demo_ro, env=env), 1, "PREINCUB_HOURS_PER_DAY='99' doit être entre 1 et 12")
