@@ -27,6 +27,7 @@ from workflow.clock import FixedClock, clock_from, parse_date, parse_datetime
 from workflow.coaching import parse_week
 from workflow.db import HEAD_REVISION, StoreWarning
 from workflow.errors import QUOTE_LIMIT, Invalid, PreincubError, Refused, quote
+from workflow import i18n
 from workflow.validate import shown
 
 _lang = {"value": "fr"}  # for errors raised before or outside a command's context
@@ -184,6 +185,26 @@ def _bytes_shown(text: str) -> str:
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
+_VALUED = {"--db", "--as", "--now", "--lang"}  # the global options that take a value
+
+
+def _chosen_lang(args: list[str]) -> str:
+    """--lang (or PREINCUB_LANG) read before click parses, so its own errors are in that language
+    too; only the global options count (``person add --lang`` is that person's language)."""
+    lang = os.environ.get("PREINCUB_LANG")
+    it = iter(args)
+    for a in it:
+        if a == "--lang":
+            lang = next(it, lang)
+        elif a.startswith("--lang="):
+            lang = a.split("=", 1)[1]
+        elif a in _VALUED:
+            next(it, None)
+        elif not a.startswith("-") or a == "--":
+            break
+    return lang if lang in i18n.LANGS else i18n.DEFAULT_LANG
+
+
 def _is_utf8(text: str) -> bool:
     try:
         text.encode("utf-8")
@@ -204,20 +225,33 @@ class App(click.Group):
     """Errors become one line on stderr with DESIGN.md's exit codes; never a traceback."""
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
-        from sqlalchemy.exc import SQLAlchemyError
-
         warnings.showwarning = _show_warning
         args = list(sys.argv[1:] if args is None else args)
         bad = _undecodable(args)
         if bad:
             _fail(f"{bad}; check the terminal's or the file's encoding", 2)
+        _lang["value"] = _chosen_lang(args)
+        before = os.environ.get("LANGUAGE")
+        i18n.use_for_click(_lang["value"])  # click's own sentences ("Usage:", "Missing argument"…)
+        try:
+            return self._main(args, prog_name, complete_var, **extra)
+        finally:
+            if before is None:
+                os.environ.pop("LANGUAGE", None)
+            else:
+                os.environ["LANGUAGE"] = before
+
+    def _main(self, args, prog_name, complete_var, **extra):
+        from sqlalchemy.exc import SQLAlchemyError
+
         try:
             rv = super().main(args, prog_name or "preincub", complete_var, standalone_mode=False, **extra)
         except click.exceptions.NoArgsIsHelpError as exc:  # `preincub` or `preincub team` alone: the help
             click.echo(exc.ctx.get_help())
             sys.exit(0)
         except click.UsageError as exc:
-            hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+            see = "voir" if _lang["value"] == "fr" else "see"
+            hint = f" ({see} '{exc.ctx.command_path} --help')" if exc.ctx else ""
             # click quotes what was typed whole: cut any overlong word of it as errors.quote does.
             _fail(_LONG_WORD.sub(r"\1…", exc.format_message().replace("\n", " ")), 2, hint)
         except click.ClickException as exc:

@@ -46,7 +46,7 @@ def test_preincub_lang_env(demo_ro):
     r = ok(invoke("status", db=demo_ro, lang="fr", env={"PREINCUB_LANG": "en"}))
     assert "Jours restants" in r.stdout
     fails(invoke("status", db=demo_ro, env={"PREINCUB_LANG": "de"}), 2, "--lang")
-    fails(invoke("status", db=demo_ro, lang="de"), 2, "'de' is not one of 'fr', 'en'")
+    fails(invoke("status", db=demo_ro, lang="de"), 2, "'de' n'est pas l'une des valeurs 'fr', 'en'")
 
 
 def test_preincub_db_env(demo_db, tmp_path):

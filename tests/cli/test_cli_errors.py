@@ -15,9 +15,9 @@ DONE = "Informations préoccupantes"  # incubated
 
 USAGE = [  # exit 2: wrong usage
     (["status", "--bogus"], "--bogus"),
-    (["team", "show"], "Missing argument 'NAME'"),
-    (["advance", T], "Missing argument 'TRIGGER'"),
-    (["frobnicate"], "No such command 'frobnicate'"),
+    (["team", "show"], "Argument manquant 'NAME'"),
+    (["advance", T], "Argument manquant 'TRIGGER'"),
+    (["frobnicate"], "Commande inconnue 'frobnicate'"),
     (["programme", "add", "X"], "--signed-on"),
     (["programme", "add", "X", "--signed-on", "2020-02-30"], "'2020-02-30' is not a date"),
     (["programme", "add", "X", "--signed-on", "23/06/2020"], "--signed-on"),
@@ -116,6 +116,19 @@ def test_wrong_usage_exits_2(demo_db, args, fragment):
     before = dump_hash(demo_db)
     fails(invoke(*args, db=demo_db), 2, fragment)
     assert dump_hash(demo_db) == before
+
+
+def test_click_speaks_french_by_default_and_english_with_lang_en(demo_ro):
+    """click's own sentences come from the same catalog as preincub's (workflow/locale)."""
+    fails(invoke("team", "show", db=demo_ro), 2, "Argument manquant 'NAME'", "(voir 'app team show --help')")
+    fails(invoke("team", "show", db=demo_ro, lang="en"), 2, "Missing argument 'NAME'", "(see 'app team show --help')")
+    fails(invoke("status", "--bogus", db=demo_ro), 2, "Option inconnue '--bogus'")
+    fails(invoke("status", "--bogus", db=demo_ro, env={"PREINCUB_LANG": "en"}), 2, "No such option '--bogus'")
+    fails(invoke("team", "list", "--phase", "x", db=demo_ro), 2, "Valeur invalide pour '--phase'\u00a0:")
+    # (The help pages, in both languages, run as real processes: tests/cli/test_cli_subprocess.py.)
+    # `person add --lang` is that person's language, not the command line's.
+    fails(invoke("person", "add", "X", "--email", "x@example.org", "--role", "nope", "--lang", "en", db=demo_ro), 2,
+          "Valeur invalide pour '--role'")
 
 
 @pytest.mark.parametrize("args, fragment", INVALID, ids=[_id(c) for c in INVALID])

@@ -136,3 +136,13 @@ def test_hostile_text_from_the_store_cannot_drive_the_terminal(demo_store, tmp_p
     assert code == 0
     assert b"pwned" in out and b"\x1b]0;" not in out and b"\x1b[2J" not in out and "\u202e".encode() not in out
     assert b"RSA\\x1b]0;pwned\\x07\\x1b[2J\\u202e" in out
+
+
+def test_help_is_french_by_default_and_english_with_lang_en():
+    french = run("team", "--help")
+    assert french.returncode == 0
+    assert "Usage\u00a0: preincub team" in french.stdout and "Afficher ce message et quitter." in french.stdout
+    assert "Commandes:" in french.stdout
+    english = run("--lang", "en", "team", "--help")
+    assert "Usage: preincub team" in english.stdout and "Show this message and exit." in english.stdout
+    assert run("team", "--help", PREINCUB_LANG="en").stdout == english.stdout

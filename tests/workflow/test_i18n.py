@@ -1,0 +1,58 @@
+"""The message catalog: complete, fresh (re-extracting finds nothing new), compiled, and shipped."""
+
+from __future__ import annotations
+
+import gettext
+
+from babel.messages.pofile import read_po
+
+from workflow import i18n
+
+PO = i18n.LOCALE_DIR / "fr" / "LC_MESSAGES" / f"{i18n.DOMAIN}.po"
+
+
+def _catalog():
+    with PO.open("rb") as f:
+        return read_po(f, locale="fr", domain=i18n.DOMAIN)
+
+
+def test_the_french_catalog_is_complete():
+    cat = _catalog()
+    assert not cat.fuzzy
+    untranslated = [m.id for m in cat if m.id and (m.fuzzy or not (all(m.string) if m.pluralizable else m.string))]
+    assert untranslated == []
+
+
+def test_the_catalog_is_fresh():
+    """Every sentence marked in the code (and click's own) is in the catalog, and nothing stale is."""
+    extracted = {m.id for m in i18n.extract() if m.id}
+    in_po = {m.id for m in _catalog() if m.id}
+    assert extracted - in_po == set(), "run: python -m workflow.i18n"
+    assert in_po - extracted == set(), "stale entries: run python -m workflow.i18n"
+
+
+def test_the_compiled_catalog_matches_its_source():
+    mo = gettext.GNUTranslations(PO.with_suffix(".mo").open("rb"))
+    for m in _catalog():
+        if not m.id:
+            continue
+        if m.pluralizable:
+            assert mo.ngettext(m.id[0], m.id[1], 1) == m.string[0], m.id
+            assert mo.ngettext(m.id[0], m.id[1], 2) == m.string[1], m.id
+        else:
+            assert mo.gettext(m.id) == m.string, m.id
+
+
+def test_french_typography_uses_non_breaking_spaces():
+    for m in _catalog():
+        for text in (m.string if m.pluralizable else (m.string,)):
+            for mark in ":;?!":
+                assert f" {mark}" not in text, (m.id, text)  # a plain space before : ; ? ! is a typo
+
+
+def test_the_catalog_is_found_where_preincub_is_installed():
+    t = i18n.translations("fr")
+    assert t.gettext("Show this message and exit.") == "Afficher ce message et quitter."
+    assert i18n.translations("en").gettext("Show this message and exit.") == "Show this message and exit."
+    assert t.ngettext("Did you mean {possibility}?", "(Did you mean one of: {possibilities}?)", 2) == \
+        "(Vouliez-vous dire l'une de\u00a0: {possibilities}\u00a0?)"
