@@ -27,7 +27,7 @@ from workflow.clock import FixedClock, clock_from, parse_date, parse_datetime
 from workflow.coaching import parse_week
 from workflow.db import HEAD_REVISION, StoreWarning
 from workflow.errors import QUOTE_LIMIT, Invalid, PreincubError, Refused, quote
-from workflow import i18n
+from notifications import i18n
 from workflow.validate import shown
 
 _lang = {"value": "fr"}  # for errors raised before or outside a command's context
@@ -129,6 +129,13 @@ def _yes(v: str) -> bool:
 
 
 MAX_ERROR = 300  # one readable line, whatever the user typed
+
+
+def exit_code(exc: PreincubError) -> int:
+    """DESIGN.md's exit codes: 3 changed concurrently (retry), 1 refused, not found or invalid."""
+    from workflow.errors import ChangedMeanwhile
+
+    return 3 if isinstance(exc, ChangedMeanwhile) else 1
 
 
 def _fail(message: str, code: int, hint: str = "") -> None:
@@ -259,9 +266,9 @@ class App(click.Group):
         except click.Abort:
             _fail("aborted", 130)
         except Refused as exc:
-            _fail(_refusal(exc, _lang["value"]), exc.exit_code)
+            _fail(_refusal(exc, _lang["value"]), exit_code(exc))
         except PreincubError as exc:
-            _fail(exc.text(_lang["value"]), exc.exit_code)
+            _fail(exc.text(_lang["value"]), exit_code(exc))
         except SQLAlchemyError as exc:
             first = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__])[0]
             _fail(f"database error: {first}", 1)

@@ -119,7 +119,7 @@ def test_wrong_usage_exits_2(demo_db, args, fragment):
 
 
 def test_click_speaks_french_by_default_and_english_with_lang_en(demo_ro):
-    """click's own sentences come from the same catalog as preincub's (workflow/locale)."""
+    """click's own sentences come from the same catalog as preincub's (notifications/locale)."""
     fails(invoke("team", "show", db=demo_ro), 2, "Argument manquant 'NAME'", "(voir 'app team show --help')")
     fails(invoke("team", "show", db=demo_ro, lang="en"), 2, "Missing argument 'NAME'", "(see 'app team show --help')")
     fails(invoke("status", "--bogus", db=demo_ro), 2, "Option inconnue '--bogus'")

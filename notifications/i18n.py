@@ -1,4 +1,7 @@
-"""Translations: gettext catalogs (Babel) under ``workflow/locale``, one domain, ``preincub``.
+"""Translations: gettext catalogs (Babel) under ``notifications/locale``, one domain, ``preincub``.
+
+They live here, the lowest layer every client reaches (cli.py and web/ through workflow/, which
+imports notifications/), so the CLI, the library's errors and the messages share one catalog.
 
 The source language is English; ``locale/fr/LC_MESSAGES/preincub.po`` is the French translation,
 compiled to ``preincub.mo`` beside it (both ship in the wheel and serve the editable install). The
@@ -7,7 +10,7 @@ the standard library's global gettext: :func:`use_for_click` points that at this
 
 To refresh the catalog after changing a sentence (tests fail until it is done)::
 
-    python -m workflow.i18n        # extract, update the .po (keeping translations), compile the .mo
+    python -m notifications.i18n   # extract, update the .po (keeping translations), compile the .mo
 """
 
 from __future__ import annotations
