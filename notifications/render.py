@@ -1,11 +1,15 @@
-"""Message rendering: one Jinja template per kind and language; the first line is the subject."""
+"""Message rendering: one Jinja template per kind, written in English and translated through the
+gettext catalog (jinja's i18n extension, plurals included); the first line is the subject."""
 
 from __future__ import annotations
 
 import shlex
+from datetime import date
 from functools import cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from notifications import i18n
 
 
 def shell_quote(value: str) -> str:
@@ -22,19 +26,22 @@ def shell_quote(value: str) -> str:
 
 
 @cache
-def environment() -> Environment:
+def environment(lang: str) -> Environment:
+    """One environment per language, its catalog installed (built once, templates cached)."""
     env = Environment(loader=PackageLoader("notifications", "templates"), undefined=StrictUndefined,
                       autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True,
-                      keep_trailing_newline=True, auto_reload=False)  # templates ship with the code
+                      keep_trailing_newline=True, auto_reload=False, extensions=["jinja2.ext.i18n"])
+    env.install_gettext_translations(i18n.translations(lang), newstyle=True)
     env.filters["sh"] = shell_quote
+    env.filters["day"] = lambda iso: i18n.format_day(date.fromisoformat(iso), lang)
     return env
 
 
 def render(kind: str, lang: str, context: dict) -> tuple[str, str, str]:
     """(subject, plain text, HTML) of a ``kind`` message in ``lang`` (fr or en)."""
-    env = environment()
-    lang = lang if lang in ("fr", "en") else "fr"
-    text = env.get_template(f"{lang}/{kind}.txt").render(**context)
+    lang = lang if lang in i18n.LANGS else i18n.DEFAULT_LANG
+    env = environment(lang)
+    text = env.get_template(f"{kind}.txt").render(**context)
     subject, _, body = text.partition("\n")
     body = body.strip("\n") + "\n"
     html = env.get_template("message.html").render(subject=subject.strip(), paragraphs=body.strip().split("\n\n"),

@@ -36,9 +36,9 @@ def test_preview_lists_the_plan_and_writes_nothing(demo_db):
     j7 = [r for r in rows if r["reminder"] == "deadline:1:J-7"]
     # The channel each person chose (e-mail), whether or not it is configured here.
     assert {r["at"] for r in j7} == {"2020-12-16T09:00+01:00"} and {r["channel"] for r in j7} == {"email"}
-    assert j7[0]["subject"] == "Échéance dans 7 jour(s) : Pré-incubation 2020"
+    assert j7[0]["subject"] == "Échéance dans 7 jours\u00a0: Pré-incubation 2020"
     table = ok(invoke("remind", "preview", "--until", "2020-12-31", db=demo_db, now="2020-11-30T08:00")).stdout
-    assert "2020-12-16 09:00" in table and "Échéance dans 7 jour(s)" in table
+    assert "2020-12-16 09:00" in table and "Échéance dans 7 jours" in table
 
 
 def test_run_without_email_waits_and_only_console_prints(demo_db):

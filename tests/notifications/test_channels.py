@@ -22,17 +22,18 @@ PROG = 'Pré-incubation d\'été "2020"'
 KINDS = ("coaching", "missed_coaching", "deadline", "deadline_passed", "committee_soon")
 NOW = paris(2020, 7, 27, 10, 0)  # 2020-W31: weeks 29 and 30 had no check-in
 
+NB = "\u00a0"  # French typography: a non-breaking space before ":"
 SUBJECTS = {
-    ("coaching", "fr"): f"Point hebdomadaire 2020-W31 : {TEAM}",
+    ("coaching", "fr"): f"Point hebdomadaire 2020-W31{NB}: {TEAM}",
     ("coaching", "en"): f"Weekly check-in 2020-W31: {TEAM}",
-    ("missed_coaching", "fr"): f"Points hebdomadaires manqués : {TEAM}",
+    ("missed_coaching", "fr"): f"Points hebdomadaires manqués{NB}: {TEAM}",
     ("missed_coaching", "en"): f"Missed weekly check-ins: {TEAM}",
-    ("deadline", "fr"): f"Échéance dans 30 jour(s) : {PROG}",
-    ("deadline", "en"): f"Deadline in 30 day(s): {PROG}",
-    ("deadline_passed", "fr"): f"Échéance dépassée de 1 jour(s) : {PROG}",
-    ("deadline_passed", "en"): f"Deadline passed 1 day(s) ago: {PROG}",
-    ("committee_soon", "fr"): f"Comité stratégique dans 7 jour(s) : {TEAM}",
-    ("committee_soon", "en"): f"Strategic committee in 7 day(s): {TEAM}",
+    ("deadline", "fr"): f"Échéance dans 30 jours{NB}: {PROG}",
+    ("deadline", "en"): f"Deadline in 30 days: {PROG}",
+    ("deadline_passed", "fr"): f"Échéance dépassée de 1 jour{NB}: {PROG}",
+    ("deadline_passed", "en"): f"Deadline passed 1 day ago: {PROG}",
+    ("committee_soon", "fr"): f"Comité stratégique dans 7 jours{NB}: {TEAM}",
+    ("committee_soon", "en"): f"Strategic committee in 7 days: {TEAM}",
 }
 COMMANDS = {
     "coaching": ["preincub", "checkin", "log", TEAM, "--notes", "…"],
@@ -142,7 +143,7 @@ def test_html_part_escapes_names_and_text_part_keeps_them():
     ctx = {"team": "R&D <script>alert(1)</script>", "programme": "P", "committee_on": "2020-12-01", "days_left": 7,
            "name": "Inès"}
     subject, text, body_html = render("committee_soon", "en", ctx)
-    assert subject == "Strategic committee in 7 day(s): R&D <script>alert(1)</script>"
+    assert subject == "Strategic committee in 7 days: R&D <script>alert(1)</script>"
     assert 'The team "R&D <script>alert(1)</script>" (programme P)' in text
     assert "<script>" not in body_html
     assert "R&amp;D &lt;script&gt;alert(1)&lt;/script&gt;" in body_html
@@ -151,7 +152,20 @@ def test_html_part_escapes_names_and_text_part_keeps_them():
 def test_an_unknown_language_falls_back_to_french():
     ctx = {"team": "T", "programme": "P", "committee_on": "2020-12-01", "days_left": 1, "name": "N"}
     assert render("committee_soon", "de", ctx) == render("committee_soon", "fr", ctx)
-    assert render("committee_soon", "fr", ctx)[0] == "Comité stratégique dans 1 jour(s) : T"
+    assert render("committee_soon", "fr", ctx)[0] == "Comité stratégique dans 1 jour\u00a0: T"
+
+
+def test_messages_say_day_or_days_and_write_dates_in_the_reader_s_language():
+    ctx = {"team": "T", "programme": "P", "committee_on": "2020-12-10", "name": "N"}
+    assert render("committee_soon", "en", {**ctx, "days_left": 1})[0] == "Strategic committee in 1 day: T"
+    assert render("committee_soon", "en", {**ctx, "days_left": 2})[0] == "Strategic committee in 2 days: T"
+    assert render("committee_soon", "fr", {**ctx, "days_left": 2})[0] == "Comité stratégique dans 2 jours\u00a0: T"
+    assert "on December 10, 2020." in render("committee_soon", "en", {**ctx, "days_left": 1})[1]
+    assert "le 10 décembre 2020." in render("committee_soon", "fr", {**ctx, "days_left": 1})[1]
+    coaching = {"team": "T", "programme": "P", "week": "2020-W31", "name": "N", "days_left": 3, "last_checkin": None}
+    assert "Dernier point\u00a0: aucun." in render("coaching", "fr", coaching)[1]
+    assert "Last check-in: none." in render("coaching", "en", coaching)[1]
+    assert "Dernier point\u00a0: 16 juillet 2020." in render("coaching", "fr", {**coaching, "last_checkin": "2020-07-16"})[1]
 
 
 # ---- console -----------------------------------------------------------------------------------

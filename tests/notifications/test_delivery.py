@@ -61,7 +61,7 @@ def test_a_tick_sends_proper_utf8_mime(wf, smtpd):
     (r,) = smtpd.received
     assert (r.mail_from, r.rcpt_tos) == ("bot@preincub.example", ["ines.haddad@somme.example"])
     m = r.msg
-    assert m["Subject"] == f"Point hebdomadaire {WEEK} : Équipe « Zéro papier »"
+    assert m["Subject"] == f"Point hebdomadaire {WEEK}\u00a0: Équipe « Zéro papier »"
     (to,) = m["To"].addresses
     assert (to.display_name, to.addr_spec) == ("Inès Haddad", "ines.haddad@somme.example")
     (sender,) = m["From"].addresses
@@ -76,9 +76,9 @@ def test_a_tick_sends_proper_utf8_mime(wf, smtpd):
         ("text/plain", "utf-8"), ("text/html", "utf-8")]
     text, body_html = (p.get_content().replace("\r\n", "\n") for p in parts)  # CRLF on the wire
     assert text.startswith("Bonjour Inès Haddad,\n\nC'est la semaine 2020-W29 et aucun point hebdomadaire n'est "
-                           "encore saisi pour l'équipe « Équipe « Zéro papier » » (programme Pré-incubation 2020")
+                           "encore saisi pour l'équipe «\u00a0Équipe « Zéro papier »\u00a0» (programme Pré-incubation 2020")
     assert f"\n    {command(team, 'ines.haddad@somme.example')}\n" in text
-    assert "<h1 style=\"font-size: 1.2em\">Point hebdomadaire 2020-W29 : Équipe « Zéro papier »</h1>" in body_html
+    assert "<h1 style=\"font-size: 1.2em\">Point hebdomadaire 2020-W29\u00a0: Équipe « Zéro papier »</h1>" in body_html
     assert "<p>Bonjour Inès Haddad,</p>" in body_html
     # No SMTPUTF8 needed: every header is 7-bit on the wire (RFC 2047 encoded words).
     head = r.raw.split(b"\r\n\r\n", 1)[0]
@@ -106,8 +106,8 @@ def test_one_smtp_connection_per_tick(wf, smtpd):
     assert len(smtpd.ehlo_peers) == 2 and smtpd.ehlo_peers[1] != smtpd.ehlo_peers[0]
     assert {r.peer for r in smtpd.received[3:]} == {smtpd.ehlo_peers[1]}
     assert [(r.rcpt_tos, r.msg["Subject"]) for r in smtpd.received[3:]] == [
-        ([f"coach{i}@example.org"], f"Point hebdomadaire 2020-W30 : {t}") for i, t in enumerate(teams)] + [
-        ([COORD], f"Points hebdomadaires manqués : {t}") for t in teams]
+        ([f"coach{i}@example.org"], f"Point hebdomadaire 2020-W30\u00a0: {t}") for i, t in enumerate(teams)] + [
+        ([COORD], f"Points hebdomadaires manqués\u00a0: {t}") for t in teams]
 
 
 def test_a_stored_display_name_never_adds_a_recipient(wf, smtpd):
@@ -371,9 +371,9 @@ def test_the_chat_webhook_gets_json_and_the_key(wf, webhook):
     assert req["headers"]["Content-Type"] == "application/json; charset=utf-8"
     assert list(req["json"]) == ["text"]
     text = req["json"]["text"]
-    assert text.startswith(f"**Point hebdomadaire {WEEK} : Insertion RSA**\n")
+    assert text.startswith(f"**Point hebdomadaire {WEEK}\u00a0: Insertion RSA**\n")
     assert "\n    " + command("Insertion RSA") + "\n" in text
-    assert "l'équipe « Insertion RSA »" in text
+    assert "l'équipe «\u00a0Insertion RSA\u00a0»" in text
     assert "é".encode() in req["body"]  # UTF-8 JSON
     assert row(wf, key)["status"] == "sent"
 

@@ -6,7 +6,7 @@ import gettext
 
 from babel.messages.pofile import read_po
 
-from notifications import i18n
+from notifications import catalog, i18n
 
 PO = i18n.LOCALE_DIR / "fr" / "LC_MESSAGES" / f"{i18n.DOMAIN}.po"
 
@@ -25,10 +25,10 @@ def test_the_french_catalog_is_complete():
 
 def test_the_catalog_is_fresh():
     """Every sentence marked in the code (and click's own) is in the catalog, and nothing stale is."""
-    extracted = {m.id for m in i18n.extract() if m.id}
+    extracted = {m.id for m in catalog.extract() if m.id}
     in_po = {m.id for m in _catalog() if m.id}
-    assert extracted - in_po == set(), "run: python -m notifications.i18n"
-    assert in_po - extracted == set(), "stale entries: run python -m notifications.i18n"
+    assert extracted - in_po == set(), "run: python -m notifications.catalog"
+    assert in_po - extracted == set(), "stale entries: run python -m notifications.catalog"
 
 
 def test_the_compiled_catalog_matches_its_source():

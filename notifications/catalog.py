@@ -1,0 +1,63 @@
+"""Keeping the catalog up to date: extract every sentence (preincub's code, its message templates,
+and click's), merge them into the translations, compile the .mo. The tests fail until it is done::
+
+    python -m notifications.catalog
+"""
+
+from __future__ import annotations
+
+import os
+
+from notifications.i18n import DOMAIN, LOCALE_DIR
+
+
+def sources() -> list[str]:
+    """What the catalog is extracted from: preincub's code and click's."""
+    import click
+
+    root = LOCALE_DIR.parent.parent
+    return [str(root / "cli.py"), str(root / "states"), str(root / "workflow"), str(root / "notifications"),
+            str(root / "notifications" / "templates"), os.path.dirname(click.__file__)]
+
+
+def extract():
+    """A Babel catalog of every msgid in :func:`sources` (no translations)."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.extract import extract_from_dir, extract_from_file
+
+    keywords = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
+    catalog = Catalog(project="preincub", domain=DOMAIN)
+    templates = {"method_map": [("**.txt", "jinja2.ext:babel_extract"), ("**.html", "jinja2.ext:babel_extract")],
+                 "options_map": {"**": {"extensions": "jinja2.ext.i18n", "trim_blocks": "True",
+                                        "lstrip_blocks": "True", "keep_trailing_newline": "True"}}}
+    for src in sources():
+        if src.endswith(".py"):
+            found = ((src, *item) for item in extract_from_file("python", src, keywords=keywords))
+        elif src.endswith("templates"):
+            found = ((os.path.join(src, name), *rest) for name, *rest in
+                     extract_from_dir(src, keywords=keywords, **templates))
+        else:
+            found = ((os.path.join(src, name), *rest) for name, *rest in
+                     extract_from_dir(src, method_map=[("**.py", "python")], keywords=keywords))
+        for filename, lineno, message, comments, _context in found:
+            catalog.add(message, locations=[(os.path.basename(filename), lineno)], auto_comments=comments)
+    return catalog
+
+
+def update(lang: str = "fr") -> None:
+    """Extract, merge into the ``lang`` catalog (keeping every translation), compile the .mo."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po, write_po
+
+    po = LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+    with po.open("rb") as f:
+        catalog = read_po(f, locale=lang, domain=DOMAIN)
+    catalog.update(extract(), no_fuzzy_matching=True)
+    with po.open("wb") as f:
+        write_po(f, catalog, width=100, omit_header=False, ignore_obsolete=True, include_lineno=False)
+    with po.with_suffix(".mo").open("wb") as f:
+        write_mo(f, catalog)
+
+
+if __name__ == "__main__":
+    update()
