@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import click
 from rich.console import Console
@@ -85,41 +86,24 @@ class Ctx:
             self._wf.close()
 
 
-class DateParam(click.ParamType):
-    name = "DATE"
+class Parsed(click.ParamType):
+    """A value parsed by one of the library's parsers; a ValueError is click's usage error (exit 2)."""
+
+    def __init__(self, name: str, parse: Callable[[str], Any], kind: type | None = None) -> None:
+        self.name, self.parse, self.kind = name, parse, kind
 
     def convert(self, value, param, ctx):
-        if isinstance(value, date):
+        if self.kind is not None and isinstance(value, self.kind):
             return value
         try:
-            return parse_date(value)
+            return self.parse(value)
         except ValueError as exc:
             self.fail(str(exc), param, ctx)
 
 
-class DateTimeParam(click.ParamType):
-    name = "DATETIME"
-
-    def convert(self, value, param, ctx):
-        if isinstance(value, datetime):
-            return value
-        try:
-            return parse_datetime(value)
-        except ValueError as exc:
-            self.fail(str(exc), param, ctx)
-
-
-class WeekParam(click.ParamType):
-    name = "YYYY-Www"
-
-    def convert(self, value, param, ctx):
-        try:
-            return parse_week(value)
-        except ValueError as exc:
-            self.fail(str(exc), param, ctx)
-
-
-DATE = DateParam()
+DATE = Parsed("DATE", parse_date, date)
+DATETIME = Parsed("DATETIME", parse_datetime, datetime)
+WEEK = Parsed("YYYY-Www", parse_week)
 ID = click.IntRange(1, 2**63 - 1)  # a row id: what the store can hold
 YESNO = click.Choice(["yes", "no", "oui", "non"], case_sensitive=False)
 
@@ -129,6 +113,27 @@ def _yes(v: str) -> bool:
 
 
 MAX_ERROR = 300  # one readable line, whatever the user typed
+
+
+# What to run next, keyed by the library error's code: (en, fr).
+ERROR_HINTS = {
+    "unknown_programme": ("see 'preincub programme list'", "voir 'preincub programme list'"),
+    "unknown_team": ("see 'preincub team list'", "voir 'preincub team list'"),
+    "unknown_person": ("add them with 'preincub person add'", "ajoutez-la avec 'preincub person add'"),
+    "unknown_partner": ("preincub partner add", "preincub partner add"),
+    "unknown_actor": ("preincub person add", "preincub person add"),
+    "unknown_checkin": ("see 'preincub checkin list'", "voir 'preincub checkin list'"),
+    "unknown_outbox_message": ("see 'preincub outbox list'", "voir 'preincub outbox list'"),
+    "nothing_to_change": ("see 'preincub {command} --help'", "voir 'preincub {command} --help'"),
+    "missing_role": ("person add ... --role {role}", "person add ... --role {role}"),
+    "still_member": ("team edit", "team edit"),
+}
+
+
+def error_hint(exc: PreincubError, lang: str) -> str:
+    """`` (the command to run)`` for an error whose code has one, else nothing."""
+    hint = ERROR_HINTS.get(exc.code)
+    return "" if hint is None else " (" + (hint[1] if lang == "fr" else hint[0]).format(**exc.params) + ")"
 
 
 def exit_code(exc: PreincubError) -> int:
@@ -153,9 +158,27 @@ _LONG_WORD = re.compile(r"(\S{%d})\S+" % QUOTE_LIMIT)
 _HINT = re.compile(r" \([^()]*\)$")
 
 
+# Where to record what a guard finds missing, keyed by the Unmet's code (states/guards.py).
+UNMET_HINTS = {
+    "problem": "team edit --problem", "partner": "team edit --partner",
+    "intrapreneur": "team edit --intrapreneur EMAIL", "coach": "team edit --coach EMAIL",
+    "sponsor": "team edit --sponsor EMAIL", "time": "team edit --days-per-week N",
+    **{f"criterion_{c}": "team assess" for c in states.CRITERIA},
+    **{f"agreement_{p}": f"team agree --party {p}" for p in states.PARTIES},
+    "poc": "team poc --summary TEXT", "committee_date": "team committee --on DATE",
+    "opinion": "team committee --opinion TEXT", "reason": "--reason TEXT",
+}
+
+
+def unmet_text(u: states.Unmet, lang: str) -> str:
+    """An unmet condition in ``lang``, with the command that records what is missing."""
+    hint = UNMET_HINTS.get(u.code) if u.missing else None
+    return u.text(lang) + (f" ({hint})" if hint else "")
+
+
 def _refusal(exc: Refused, lang: str) -> str:
     """The head and as many unmet conditions as fit in one line; `check` names the rest."""
-    texts = [u.text(lang) for u in exc.reasons]
+    texts = [unmet_text(u, lang) for u in exc.reasons]
     for i in range(len(texts) - 1):  # "x (team assess); y (team assess)" -> "x; y (team assess)"
         hint = _HINT.search(texts[i])
         if hint and texts[i + 1].endswith(hint.group()):
@@ -268,7 +291,7 @@ class App(click.Group):
         except Refused as exc:
             _fail(_refusal(exc, _lang["value"]), exit_code(exc))
         except PreincubError as exc:
-            _fail(exc.text(_lang["value"]), exit_code(exc))
+            _fail(exc.text(_lang["value"]), exit_code(exc), error_hint(exc, _lang["value"]))
         except SQLAlchemyError as exc:
             first = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__])[0]
             _fail(f"database error: {first}", 1)
@@ -379,7 +402,7 @@ def _when(text: str | None, with_time: bool = True) -> str:
               help="Store: an SQLite file or a postgresql+psycopg:// URL [env PREINCUB_DB; default: user data dir].")
 @click.option("--as", "actor", envvar="PREINCUB_USER", metavar="EMAIL",
               help="The person acting, recorded on every change [env PREINCUB_USER; default: system user].")
-@click.option("--now", type=DateTimeParam(), envvar="PREINCUB_NOW",
+@click.option("--now", type=DATETIME, envvar="PREINCUB_NOW",
               help="Pretend it is this date/time, Europe/Paris [env PREINCUB_NOW; default: the real time].")
 @click.option("--lang", type=click.Choice(["fr", "en"]), envvar="PREINCUB_LANG", default="fr", show_default=True,
               help="Language of labels and messages [env PREINCUB_LANG].")
@@ -419,7 +442,7 @@ def demo_cmd(as_json: bool) -> None:
         with progress("demo", demo.STEPS) as advance:
             demo.build(wf, advance)
     if c.now is None:
-        wf.clock = FixedClock(demo.AS_OF)  # the demo's own date, unless --now says otherwise
+        wf = wf.at(FixedClock(demo.AS_OF))  # the demo's own date, unless --now says otherwise
     rows = wf.status(demo.PROGRAMME)
     if as_json:
         return emit_json(rows)
@@ -780,7 +803,7 @@ def checkin_edit(checkin_id, on, notes, blockers, next_steps, hours, mood, reaso
 @checkin.command(name="list")
 @click.option("--team", shell_complete=complete("team"))
 @click.option("--coach", metavar="EMAIL", help="Check-ins logged by this person.", shell_complete=complete("person"))
-@click.option("--week", type=WeekParam(), help="One ISO week, e.g. 2020-W30.")
+@click.option("--week", type=WEEK, help="One ISO week, e.g. 2020-W30.")
 @click.option("--since", type=DATE)
 @json_option
 def checkin_list(team, coach, week, since, as_json) -> None:
@@ -831,14 +854,16 @@ def advance(name, trigger, reason, force) -> None:
 @json_option
 def check(name, as_json) -> None:
     """Which triggers are possible now; for each blocked one, every unmet condition."""
-    r = _ctx().wf().check(name, _lang["value"])
+    r = _ctx().wf().check(name)
+    lang = _lang["value"]
+    blocked = {trig: [unmet_text(u, lang) for u in us] for trig, us in r["blocked"].items()}
     if as_json:
-        return emit_json({"available": r["available"], "blocked": r["blocked"], "team": r["team"],
+        return emit_json({"available": r["available"], "blocked": blocked, "team": r["team"],
                           "phase": r["phase"], "needs_reason": r["needs_reason"]})
     say(f"{r['team']}: {phase_label(r['phase'])}")
     avail = [f"{n} ({L('needs_reason')})" if n in r["needs_reason"] else n for n in r["available"]]
     say(f"{L('available')}: {', '.join(avail) or L('none')}")
-    for trig, reasons in r["blocked"].items():
+    for trig, reasons in blocked.items():
         say(f"{L('blocked')}: {trig}")
         for reason in reasons:
             say(f"  - {reason}")

@@ -213,9 +213,9 @@ def enqueue_parts(wf: Workflow) -> dict[str, float]:
     """enqueue_due()'s steps, timed one by one in a read transaction (what it computes before writing)."""
     now = wf.clock.now()
     with wf.store.read() as s:
-        t_snap, snap = timed(lambda: wf._snapshot(s, now))
+        t_snap, snap = timed(lambda: wf.reminders._snapshot(s, now))
         t_due, dues = timed(lambda: reminders.due_now(snap, now, wf.settings))
-        t_render, _ = timed(lambda: wf._messages(s, dues))
+        t_render, _ = timed(lambda: wf.reminders._messages(s, dues))
     return {"snapshot": t_snap, "due_now": t_due, "render": t_render}
 
 
@@ -235,7 +235,7 @@ def settle_each(wf: Workflow, rows: list[Outbox]) -> float:
     gc.collect()
     t0 = time.perf_counter()
     for row in rows:
-        wf._settle(row, HOLDER, None)
+        wf.delivery._settle(row, HOLDER, None)
     return time.perf_counter() - t0
 
 
@@ -273,10 +273,10 @@ def profile(fn: Callable[[], Any], parts: dict[str, str | None], top: int = 12) 
 # label -> where (an indented label is part of the one above it; None: what the top-level ones leave)
 ENQUEUE_PARTS = {"snapshot (set-based queries)": "workflow/reminders.py:snapshot",
                  "due_now (pure)": "workflow/reminders.py:due_now",
-                 "_messages (the outbox rows)": "workflow/outbox.py:_messages",
+                 "_messages (the outbox rows)": "workflow/remind.py:_messages",
                  "  render (jinja: subject, text, HTML)": "notifications/render.py:render",
                  "  people (Person rows)": "workflow/reminders.py:people",
-                 "_queued (keys already queued)": "workflow/outbox.py:_queued",
+                 "_queued (keys already queued)": "workflow/remind.py:_queued",
                  "rest: insert, commit, ...": None}
 DELIVER_PARTS = {"build_email (EmailMessage, policy.default)": "notifications/channels.py:build_email",
                  "  HeaderRegistry.__getitem__ (new class)": "email/headerregistry.py:__getitem__",

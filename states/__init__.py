@@ -1,12 +1,13 @@
 """The workflow definition: phases, triggers and guards. Pure Python, no I/O."""
 
 from states.guards import CRITERIA, PARTIES, ProgrammeView, TeamView, Unmet
-from states.machine import TRIGGERS, Blocked, InvalidTrigger, StateError, Trigger, check, fire, triggers_from, unmet
+from states.machine import (TRIGGERS, Blocked, InvalidTrigger, Move, StateError, Trigger, attempt, check, fire,
+                            triggers_from, unmet)
 from states.phases import HOLDS_A_PLACE, INITIAL, NON_TERMINAL, PHASES, TERMINAL, Phase
 from states.rules import KINDS, KindRules
 
 __all__ = [
     "CRITERIA", "HOLDS_A_PLACE", "INITIAL", "KINDS", "NON_TERMINAL", "PARTIES", "PHASES", "TERMINAL", "TRIGGERS",
-    "Blocked", "InvalidTrigger", "KindRules", "Phase", "ProgrammeView", "StateError", "TeamView", "Trigger",
-    "Unmet", "check", "fire", "triggers_from", "unmet",
+    "Blocked", "InvalidTrigger", "KindRules", "Move", "Phase", "ProgrammeView", "StateError", "TeamView", "Trigger",
+    "Unmet", "attempt", "check", "fire", "triggers_from", "unmet",
 ]

@@ -1,7 +1,9 @@
 """Guards: named predicates over a read-only view of a team and its programme.
 
 Each returns ``None`` when met, or an :class:`Unmet` saying why in French and English, so
-"can this team do X now, and if not why?" is answered without side effects.
+"can this team do X now, and if not why?" is answered without side effects. An Unmet names no
+command: its ``code`` is stable, and ``missing`` says that something is simply not recorded yet, so
+a client may point to where it is recorded (the CLI keeps a table of hints keyed by code).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ class Unmet:
     code: str
     en: str
     fr: str
+    missing: bool = False  # not recorded yet (rather than recorded and not good enough)
 
     def text(self, lang: str = "fr") -> str:
         return self.fr if lang == "fr" else self.en
@@ -77,23 +80,19 @@ def _blank(text: str | None) -> bool:
 
 def has_problem(v: TeamView) -> Unmet | None:
     if _blank(v.problem):
-        return Unmet("problem", "no problem statement (team edit --problem)", "aucun énoncé du problème (team edit --problem)")
+        return Unmet("problem", "no problem statement", "aucun énoncé du problème", missing=True)
     return None
 
 
 def has_partner(v: TeamView) -> Unmet | None:
     if _blank(v.partner):
-        return Unmet("partner", "no partner body (team edit --partner)", "aucune collectivité partenaire (team edit --partner)")
+        return Unmet("partner", "no partner body", "aucune collectivité partenaire", missing=True)
     return None
 
 
 def has_intrapreneur(v: TeamView) -> Unmet | None:
     if v.intrapreneurs < 1:
-        return Unmet(
-            "intrapreneur",
-            "no intrapreneur (team edit --intrapreneur EMAIL)",
-            "aucun intrapreneur (team edit --intrapreneur EMAIL)",
-        )
+        return Unmet("intrapreneur", "no intrapreneur", "aucun intrapreneur", missing=True)
     return None
 
 
@@ -102,8 +101,8 @@ def criteria_met(v: TeamView) -> list[Unmet]:
     for c in CRITERIA:
         value = v.criteria.get(c)
         if value is None:
-            out.append(Unmet(f"criterion_{c}", f"criterion '{c}' not assessed (team assess)",
-                             f"critère « {CRITERIA_FR[c]} » non évalué (team assess)"))
+            out.append(Unmet(f"criterion_{c}", f"criterion '{c}' not assessed",
+                             f"critère « {CRITERIA_FR[c]} » non évalué", missing=True))
         elif not value:
             out.append(Unmet(f"criterion_{c}", f"criterion '{c}' assessed no", f"critère « {CRITERIA_FR[c]} » jugé non rempli"))
     return out
@@ -122,8 +121,8 @@ def _party(party: str) -> GuardFn:
 
     def check(v: TeamView) -> Unmet | None:
         if party not in v.agreed:
-            return Unmet(f"agreement_{party}", f"no agreement from {en} (team agree --party {party})",
-                         f"pas d'accord de {fr} (team agree --party {party})")
+            return Unmet(f"agreement_{party}", f"no agreement from {en}",
+                         f"pas d'accord de {fr}", missing=True)
         return None
 
     return check
@@ -131,14 +130,14 @@ def _party(party: str) -> GuardFn:
 
 def has_coach(v: TeamView) -> Unmet | None:
     if v.coaches < 1:
-        return Unmet("coach", "no coach (team edit --coach EMAIL)", "aucun coach (team edit --coach EMAIL)")
+        return Unmet("coach", "no coach", "aucun coach", missing=True)
     return None
 
 
 def has_sponsor(v: TeamView) -> Unmet | None:
     if v.programme.requires_sponsor and v.sponsors < 1:
-        return Unmet("sponsor", "no sponsor named by the partner body (team edit --sponsor EMAIL)",
-                     "aucun sponsor désigné par la collectivité (team edit --sponsor EMAIL)")
+        return Unmet("sponsor", "no sponsor named by the partner body",
+                     "aucun sponsor désigné par la collectivité", missing=True)
     return None
 
 
@@ -149,8 +148,8 @@ def _days(x: float) -> str:
 def enough_time(v: TeamView) -> Unmet | None:
     need = v.programme.min_days_per_week
     if v.min_days_per_week is None:
-        return Unmet("time", "intrapreneur time commitment not recorded (team edit --days-per-week N)",
-                     "temps de l'intrapreneur non renseigné (team edit --days-per-week N)")
+        return Unmet("time", "intrapreneur time commitment not recorded",
+                     "temps de l'intrapreneur non renseigné", missing=True)
     if v.min_days_per_week < need:
         got = _days(v.min_days_per_week)
         return Unmet("time", f"intrapreneur time {got} day(s) a week, below the programme's minimum of {_days(need)}",
@@ -176,16 +175,16 @@ def before_deadline(v: TeamView) -> Unmet | None:
 
 def has_poc(v: TeamView) -> Unmet | None:
     if _blank(v.poc_summary):
-        return Unmet("poc", "no proof of concept recorded (team poc --summary TEXT)",
-                     "aucune preuve de concept enregistrée (team poc --summary TEXT)")
+        return Unmet("poc", "no proof of concept recorded",
+                     "aucune preuve de concept enregistrée", missing=True)
     return None
 
 
 def committee_in_time(v: TeamView) -> Unmet | None:
     d = v.programme.deadline
     if v.committee_on is None:
-        return Unmet("committee_date", "no committee date (team committee --on DATE)",
-                     "aucune date de comité (team committee --on DATE)")
+        return Unmet("committee_date", "no committee date",
+                     "aucune date de comité", missing=True)
     if v.committee_on > d:
         return Unmet("committee_date", f"committee date {v.committee_on.isoformat()} after the deadline {d.isoformat()}",
                      f"date de comité {v.committee_on.isoformat()} après l'échéance {d.isoformat()}")
@@ -194,14 +193,14 @@ def committee_in_time(v: TeamView) -> Unmet | None:
 
 def has_opinion(v: TeamView) -> Unmet | None:
     if _blank(v.committee_opinion):
-        return Unmet("opinion", "the committee's opinion is not recorded (team committee --opinion TEXT)",
-                     "l'avis du comité n'est pas enregistré (team committee --opinion TEXT)")
+        return Unmet("opinion", "the committee's opinion is not recorded",
+                     "l'avis du comité n'est pas enregistré", missing=True)
     return None
 
 
 def has_reason(v: TeamView) -> Unmet | None:
     if _blank(v.reason):
-        return Unmet("reason", "a reason is required (--reason TEXT)", "un motif est requis (--reason TEXT)")
+        return Unmet("reason", "a reason is required", "un motif est requis", missing=True)
     return None
 
 

@@ -123,23 +123,18 @@ def check(view: TeamView) -> tuple[list[str], dict[str, list[Unmet]]]:
 
 
 class _Token:
-    """What the Machine sees of a team during one operation."""
+    """What the Machine sees of a team during one operation: its phase, and whether the move is
+    allowed (the guards were evaluated once, before firing)."""
 
-    __slots__ = ("state", "view", "force")
+    __slots__ = ("allowed", "state")
 
-    def __init__(self, view: TeamView, force: bool) -> None:
-        self.state = view.phase
-        self.view = view
-        self.force = force
+    def __init__(self, phase: str, allowed: bool) -> None:
+        self.state = phase
+        self.allowed = allowed
 
 
 def _allowed(event) -> bool:  # transitions condition, send_event=True
-    token: _Token = event.model
-    name = event.event.name
-    if token.force:
-        # A forced move still needs its reason: that is what makes the override auditable.
-        return not [g for g in TRIGGERS[name].guards if g.about == "input" and g(token.view)]
-    return not unmet(name, token.view)
+    return event.model.allowed
 
 
 @cache
@@ -159,27 +154,40 @@ def machine() -> Machine:
     )
 
 
-def fire(trigger: str, view: TeamView, *, reason: str | None = None, force: bool = False) -> str:
-    """Bind the team, fire ``trigger`` through the Machine, and return the new phase.
+@dataclass(frozen=True, slots=True)
+class Move:
+    """A move the Machine made: the new phase, and the unmet conditions a forced move overrode."""
+
+    dest: str
+    overridden: tuple[Unmet, ...] = ()
+
+
+def attempt(trigger: str, view: TeamView, *, reason: str | None = None, force: bool = False) -> Move:
+    """Bind the team, fire ``trigger`` through the Machine; each guard is evaluated once.
 
     Raises :class:`InvalidTrigger` for a move outside the table (even forced) and
-    :class:`Blocked` with every unmet condition otherwise.
+    :class:`Blocked` with every unmet condition otherwise. A forced move still needs its reason:
+    that is what makes the override auditable.
     """
     m = machine()
     valid = triggers_from(view.phase)
     if trigger not in valid:
         raise InvalidTrigger(trigger, view.phase, valid)
-    token = _Token(replace(view, reason=reason), force)
+    reasons = unmet(trigger, replace(view, reason=reason))
+    blocking = [u for u in reasons if u.code == "reason"] if force else reasons
+    token = _Token(view.phase, not blocking)
     try:
         ok = m.events[trigger].trigger(token)
     except MachineError as exc:  # the table and the Machine disagree: never expected
         raise InvalidTrigger(trigger, view.phase, valid) from exc
     if not ok:
-        reasons = unmet(trigger, token.view)
-        if force:
-            reasons = [u for u in reasons if u.code == "reason"]
-        raise Blocked(trigger, reasons)
-    return token.state
+        raise Blocked(trigger, blocking)
+    return Move(token.state, tuple(reasons) if force else ())
+
+
+def fire(trigger: str, view: TeamView, *, reason: str | None = None, force: bool = False) -> str:
+    """:func:`attempt`, returning only the new phase."""
+    return attempt(trigger, view, reason=reason, force=force).dest
 
 
 def mermaid(lang: str = "fr") -> str:

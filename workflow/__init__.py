@@ -2,7 +2,16 @@
 
 from workflow.api import Workflow
 from workflow.clock import PARIS, Clock, FixedClock
-from workflow.errors import ChangedMeanwhile, Forbidden, Invalid, NotFound, PreincubError, Refused, StoreError
+from workflow.context import Context
+from workflow.errors import (
+           ChangedMeanwhile,
+           Forbidden,
+           Invalid,
+           NotFound,
+           PreincubError,
+           Refused,
+           StoreError,
+)
 
-__all__ = ["PARIS", "ChangedMeanwhile", "Clock", "FixedClock", "Forbidden", "Invalid", "NotFound", "PreincubError",
-           "Refused", "StoreError", "Workflow"]
+__all__ = ["PARIS", "ChangedMeanwhile", "Clock", "Context", "FixedClock", "Forbidden", "Invalid", "NotFound",
+           "PreincubError", "Refused", "StoreError", "Workflow"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -12,14 +13,26 @@ from sqlmodel import Session, select
 from workflow import validate
 from workflow.clock import paris
 from workflow.coaching import Coaching, coaching, iso_week, parse_week
+from workflow.context import Context, find
 from workflow.errors import Forbidden, Invalid, NotFound, quote
-from workflow.models import CheckIn, Partner, Person, PhasePeriod, Programme, Team, coach_emails
+from workflow.models import (
+    CheckIn,
+    Partner,
+    Person,
+    PhasePeriod,
+    Programme,
+    Team,
+    coach_emails,
+)
 
 FIELDS = ("on", "notes", "blockers", "next_steps", "hours", "mood", "reason")
 
 
+@dataclass(frozen=True)
 class CheckIns:
-    """Mixed into :class:`workflow.Workflow`; uses its store, clock, actor and permission checks."""
+    """Logging, correcting and reading check-ins, and the coaching figures of teams and status."""
+
+    ctx: Context
 
     # ---- writing -------------------------------------------------------------------------
 
@@ -36,7 +49,7 @@ class CheckIns:
         """Validate a check-in's fields against the team's investigation period and the clock."""
         on = values["on"]
         start, end = self._investigation(s, team)
-        today = self.clock.today()
+        today = self.ctx.clock.today()
         validate.plausible_date(on, "--on")
         if on > today:
             raise Invalid(f"{on.isoformat()} is in the future (today is {today.isoformat()})",
@@ -63,49 +76,50 @@ class CheckIns:
             raise Invalid("a check-in needs --notes (or --missed --reason)", "un point demande --notes (ou --missed --reason)")
         return values
 
-    def log_checkin(self, team: str, *, on: date | None = None, notes: str | None = None, blockers: str | None = None,
+    def log(self, team: str, *, on: date | None = None, notes: str | None = None, blockers: str | None = None,
                     next_steps: str | None = None, hours: float | None = None, mood: int | None = None,
                     missed: bool = False, reason: str | None = None) -> dict:
         """Log this week's check-in (or a missed one, with its reason) for a team in investigation."""
-        with self.store.write() as s:
-            t = self._team(s, team)
-            self._require(s, "checkin", t)
-            me, _ = self._me(s)
-            v = self._checked(s, t, {"on": on or self.clock.today(), "notes": notes, "blockers": blockers,
+        with self.ctx.store.write() as s:
+            t = find(s, "team", team)
+            self.ctx.require(s, "checkin", t)
+            me = self.ctx.me(s).id
+            v = self._checked(s, t, {"on": on or self.ctx.clock.today(), "notes": notes, "blockers": blockers,
                                      "next_steps": next_steps, "hours": hours, "mood": mood, "missed": missed,
                                      "reason": reason})
-            now = self.clock.now()
+            now = self.ctx.clock.now()
             c = CheckIn(team_id=t.id, author_id=me, week=iso_week(v["on"]), created_at=now, updated_at=now, **v)
             s.add(c)
             s.flush()
-            self._event(s, "checkin.log", t, reason=c.reason,
+            self.ctx.event(s, "checkin.log", t, reason=c.reason,
                         data={"checkin": c.id, "on": c.on.isoformat(), "week": c.week, "missed": c.missed})
             return self._checkin_dict(s, c)
 
-    def edit_checkin(self, checkin_id: int, **changes: Any) -> dict:
+    def edit(self, checkin_id: int, **changes: Any) -> dict:
         """Correct a check-in: its author (or a coordinator), within the edit window; audited."""
         changes = {k: v for k, v in changes.items() if v is not None}
         unknown = set(changes) - set(FIELDS)
         if unknown:
             raise Invalid(f"cannot change {', '.join(sorted(unknown))}", f"impossible de modifier {', '.join(sorted(unknown))}")
         if not changes:
-            raise Invalid("nothing to change: give at least one option (see 'preincub checkin edit --help')",
-                          "rien à modifier : donnez au moins une option (voir 'preincub checkin edit --help')")
-        with self.store.write() as s:
+            raise Invalid("nothing to change: give at least one option",
+                          "rien à modifier : donnez au moins une option", code="nothing_to_change",
+                          params={"command": "checkin edit"})
+        with self.ctx.store.write() as s:
             c = s.get(CheckIn, checkin_id)
             if c is None:
-                raise NotFound(f"no check-in #{checkin_id} (see 'preincub checkin list')",
-                               f"aucun point n°{checkin_id} (voir 'preincub checkin list')")
+                raise NotFound(f"no check-in #{checkin_id}", f"aucun point n°{checkin_id}", code="unknown_checkin",
+                               params={"checkin": checkin_id})
             t = s.get(Team, c.team_id)
-            self._require(s, "checkin", t)
-            me, roles = self._me(s)
-            if c.author_id != me and "coordinator" not in roles:
-                raise Forbidden(f"acting as {self.actor}, you may not correct check-in #{c.id}: only its author "
+            self.ctx.require(s, "checkin", t)
+            me = self.ctx.me(s)
+            if c.author_id != me.id and "coordinator" not in me.roles:
+                raise Forbidden(f"acting as {self.ctx.actor}, you may not correct check-in #{c.id}: only its author "
                                 "or a coordinator may",
-                                f"en tant que {self.actor}, vous ne pouvez pas corriger le point n°{c.id} : "
+                                f"en tant que {self.ctx.actor}, vous ne pouvez pas corriger le point n°{c.id} : "
                                 "seuls son auteur ou un coordinateur le peuvent")
-            window = timedelta(days=self.settings.checkin_edit_days)
-            if self.clock.now() - c.created_at > window:
+            window = timedelta(days=self.ctx.settings.checkin_edit_days)
+            if self.ctx.clock.now() - c.created_at > window:
                 logged = paris(c.created_at).date().isoformat()
                 raise Invalid(f"check-in #{c.id} was logged on {logged}; corrections are allowed for "
                               f"{window.days} days only", f"le point n°{c.id} a été saisi le {logged} ; "
@@ -115,9 +129,9 @@ class CheckIns:
             diff = {k: [_plain(before[k]), _plain(v[k])] for k in FIELDS if v[k] != before[k]}
             for k in FIELDS:
                 setattr(c, k, v[k])
-            c.week, c.updated_at = iso_week(c.on), self.clock.now()
+            c.week, c.updated_at = iso_week(c.on), self.ctx.clock.now()
             s.add(c)
-            self._event(s, "checkin.edit", t, data={"checkin": c.id, "changes": diff})
+            self.ctx.event(s, "checkin.edit", t, data={"checkin": c.id, "changes": diff})
             s.flush()
             return self._checkin_dict(s, c)
 
@@ -134,21 +148,26 @@ class CheckIns:
                 "created_at": paris(c.created_at).isoformat(timespec="seconds"),
                 "updated_at": paris(c.updated_at).isoformat(timespec="seconds")}
 
-    def checkins(self, *, team: str | None = None, coach: str | None = None, week: str | None = None,
+    def __call__(self, **filters: Any) -> list[dict]:
+        """``wf.checkins(...)`` lists them, as ``wf.checkins.entries(...)``."""
+        return self.entries(**filters)
+
+    def entries(self, *, team: str | None = None, coach: str | None = None, week: str | None = None,
                  since: date | None = None) -> list[dict]:
+        """Check-ins the actor may read, filtered by team, coach, ISO week or first day."""
         q = (select(CheckIn, Team.name, Person.email).join(Team, Team.id == CheckIn.team_id)
              .join(Person, Person.id == CheckIn.author_id))
-        with self.store.read() as s:
+        with self.ctx.store.read() as s:
             if team is not None:
-                t = self._team(s, team)
-                self._require(s, "read", t)
+                t = find(s, "team", team)
+                self.ctx.require(s, "read", t)
                 q = q.where(CheckIn.team_id == t.id)
             else:
-                mine = self._visible_teams(s)
+                mine = self.ctx.visible_teams(s)
                 if mine is not None:
                     q = q.where(CheckIn.team_id.in_(mine))
             if coach is not None:
-                q = q.where(CheckIn.author_id == self._person(s, coach).id)
+                q = q.where(CheckIn.author_id == find(s, "person", coach).id)
             if week is not None:
                 try:
                     q = q.where(CheckIn.week == parse_week(week))
@@ -178,12 +197,12 @@ class CheckIns:
         """Teams in investigation with weeks that have no check-in, oldest gap first (set-based)."""
         if weeks is not None:
             weeks = int(validate.number(weeks, "--weeks", 1, 104, integer=True))
-        today = self.clock.today()
-        with self.store.read() as s:
+        today = self.ctx.clock.today()
+        with self.ctx.store.read() as s:
             teams = select(Team.id).where(Team.phase == "investigation")
             if programme is not None:
-                teams = teams.where(Team.programme_id == self._programme(s, programme).id)
-            mine = self._visible_teams(s)
+                teams = teams.where(Team.programme_id == find(s, "programme", programme).id)
+            mine = self.ctx.visible_teams(s)
             if mine is not None:
                 teams = teams.where(Team.id.in_(mine))
             coach = coach_emails()
@@ -206,29 +225,29 @@ class CheckIns:
         out.sort(key=lambda r: (r["weeks_missing"][0], -len(r["weeks_missing"]), r["team"]))
         return out
 
-    def _coaching_of(self, s: Session, team: Team, commitment: float | None) -> dict:
+    def coaching_of(self, s: Session, team: Team, commitment: float | None) -> dict:
         """Coaching weeks held / expected, last check-in, hours a week against the commitment."""
         try:
             start, end = self._investigation(s, team)
         except Invalid:
             return {"weeks_expected": 0, "weeks_held": 0, "weeks_missing": [], "last_checkin": None,
                     "hours_per_week": None, "hours_committed": None, "hours_shortfall": False}
-        entries = s.exec(select(CheckIn).where(CheckIn.team_id == team.id, CheckIn.missed == False)).all()  # noqa: E712
-        c: Coaching = coaching(start, end, self.clock.today(), {e.week for e in entries})
+        entries = s.exec(select(CheckIn).where(CheckIn.team_id == team.id, CheckIn.missed == False)).all()
+        c: Coaching = coaching(start, end, self.ctx.clock.today(), {e.week for e in entries})
         per_week: dict[str, float] = defaultdict(float)
         for e in entries:
             if e.hours is not None:
                 per_week[e.week] += e.hours
         avg = round(sum(per_week.values()) / len(per_week), 1) if per_week else None
-        committed = None if commitment is None else commitment * self.settings.hours_per_day
+        committed = None if commitment is None else commitment * self.ctx.settings.hours_per_day
         return {**c.as_dict(), "last_checkin": _plain(max((e.on for e in entries), default=None)),
                 "hours_per_week": avg, "hours_committed": committed,
                 "hours_shortfall": avg is not None and committed is not None and avg < committed}
 
-    def _coaching_marks(self, s: Session, teams) -> dict[int, tuple[date | None, int | None]]:
+    def coaching_marks(self, s: Session, teams) -> dict[int, tuple[date | None, int | None]]:
         """For status: last check-in of each team, and missing weeks of those in investigation."""
         held, _, last = self._held_weeks(s, teams)
-        today = self.clock.today()
+        today = self.ctx.clock.today()
         marks: dict[int, tuple[date | None, int | None]] = {tid: (day, None) for tid, day in last.items()}
         for tid, since in s.execute(select(Team.id, Team.phase_since)
                                     .where(Team.id.in_(teams), Team.phase == "investigation")):

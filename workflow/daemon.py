@@ -1,26 +1,97 @@
-"""The reminders daemon: APScheduler only ticks; what is due always comes from the database."""
+"""The reminders daemon: APScheduler only ticks; what is due always comes from the database.
+
+Several daemons may run on one store: a lease row lets one tick at a time (:class:`Lease`), and
+records the last tick, which ``daemon status`` reads. APScheduler is imported only to serve.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 import signal
 import threading
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from apscheduler.schedulers.blocking import BlockingScheduler
-from apscheduler.triggers.cron import CronTrigger
+import sqlalchemy as sa
+from sqlmodel import select
 
 from workflow import delivery
-from workflow.clock import PARIS
-from workflow.errors import Invalid, PreincubError, StoreError, quote
-from workflow.outbox import health_warning, holder_name, tick_line
+from workflow.clock import PARIS, paris
+from workflow.context import Context
+from workflow.delivery import holder_name
+from workflow.errors import ChangedMeanwhile, Invalid, PreincubError, StoreError, quote
+from workflow.models import DaemonLease
+from workflow.outbox import health_warning, tick_line
+
+if TYPE_CHECKING:
+    from apscheduler.triggers.cron import CronTrigger
 
 log = logging.getLogger("preincub.daemon")
 LATE = timedelta(minutes=10)  # past its next scheduled tick by more, the daemon is not ticking
+LEASE = "daemon"
+
+
+@dataclass(frozen=True)
+class Lease:
+    """The one lease row: which daemon ticks (until when), and what its last tick did."""
+
+    ctx: Context
+
+    def acquire(self, holder: str) -> bool:
+        """Take or renew the daemon lease; False while another live daemon holds it."""
+        at = delivery.wall()
+        until = at + timedelta(seconds=self.ctx.settings.lease_seconds)
+        try:
+            with self.ctx.store.write() as s:
+                self.ctx.require(s, "remind")  # before the lease row is written
+                q = select(DaemonLease).where(DaemonLease.name == LEASE)
+                if self.ctx.store.dialect == "postgresql":
+                    q = q.with_for_update()
+                lease = s.exec(q).first()
+                if lease is None:
+                    s.add(DaemonLease(name=LEASE, holder=holder, until=until))
+                    return True
+                if lease.holder != holder and lease.until > at:
+                    return False
+                lease.holder, lease.until = holder, until
+                s.add(lease)
+                return True
+        except ChangedMeanwhile:  # another daemon created the very first lease row at the same moment
+            return False
+
+    def release(self, holder: str) -> None:
+        """Give the lease up (on stop), so another daemon may tick at once."""
+        with self.ctx.store.write() as s:
+            s.execute(sa.update(DaemonLease).where(DaemonLease.name == LEASE, DaemonLease.holder == holder)
+                      .values(until=delivery.wall() - timedelta(seconds=1)).execution_options(synchronize_session=False))
+
+    def last_tick(self) -> dict | None:
+        """What the last recorded tick did, when, and who holds the lease (``daemon status``)."""
+        with self.ctx.store.read() as s:
+            lease = s.get(DaemonLease, LEASE)
+        if lease is None or lease.last_tick_at is None:
+            return None
+        return {**json.loads(lease.last_tick or "{}"), "wall": paris(lease.last_tick_at).isoformat(timespec="seconds"),
+                "lease_holder": lease.holder, "lease_until": paris(lease.until).isoformat(timespec="seconds")}
+
+    def record(self, summary: dict[str, Any], holder: str) -> None:
+        """Record ``summary`` as the last tick (``daemon status`` reads it)."""
+        with self.ctx.store.write() as s:
+            lease = s.get(DaemonLease, LEASE)
+            if lease is None:
+                s.add(DaemonLease(name=LEASE, holder=holder, until=delivery.wall(), last_tick_at=delivery.wall(),
+                                  last_tick=json.dumps(summary)))
+            else:
+                lease.last_tick_at, lease.last_tick = delivery.wall(), json.dumps(summary)
+                s.add(lease)
 
 
 def trigger(cron: str) -> CronTrigger:
+    """The daemon's schedule, in Europe/Paris."""
+    from apscheduler.triggers.cron import CronTrigger
+
     try:
         return CronTrigger.from_crontab(cron, timezone=PARIS)
     except ValueError as exc:
@@ -73,6 +144,8 @@ def serve(wf, *, once: bool = False, console: bool = False) -> dict[str, Any] | 
 
     Settings, schedule and the actor's right are checked before anything is written (the lease).
     """
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
     wf.settings.check_delivery()
     cron = trigger(wf.settings.tick_cron)
     wf.may_remind()

@@ -14,105 +14,97 @@ import os
 import socket
 import threading
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
-from typing import Any
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlmodel import select
 
-from notifications import Channel, ChatChannel, ConsoleChannel, DeliveryError, EmailChannel, Message, backoff
-from workflow.models import Outbox
-from workflow.settings import Settings
+from notifications import (
+    UNCONFIGURED,
+    Channel,
+    DeliveryError,
+    Message,
+    backoff,
+    configured,
+    open_channel,
+    unconfigured_reason,
+)
+from workflow.models import Outbox, OutboxStatus
 
+if TYPE_CHECKING:
+    from workflow.context import Context
+
+PENDING, SENDING, SENT, FAILED = (s.value for s in (OutboxStatus.PENDING, OutboxStatus.SENDING,
+                                                       OutboxStatus.SENT, OutboxStatus.FAILED))
 log = logging.getLogger("preincub.outbox")
 _T = Outbox.__table__
 _SETTLE = sa.update(_T).where(_T.c.id == sa.bindparam("row_id"), _T.c.claimed_by == sa.bindparam("holder"))
 BATCH = 50
 STALE_NOTE = "its reminder went stale before it could be sent"
-# A channel not configured here: (name en, name fr, the setting that configures it).
-UNCONFIGURED = {"email": ("e-mail", "e-mail", "PREINCUB_SMTP_URL"),
-                "chat": ("the chat webhook", "le webhook de messagerie", "PREINCUB_WEBHOOK_URL")}
 Progress = Callable[[int, int], None]  # (messages handled, messages to handle), after each message
 
 
 def wall() -> datetime:
     """Real time, for leases and retry delays (the business clock may be frozen by --now)."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def holder_name() -> str:
+    """Who claims rows and holds the lease: host and process, unique while it runs."""
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def configured(cfg: Settings) -> set[str]:
-    """The channels this process can deliver on."""
-    return {"console"} | ({"email"} if cfg.smtp_url else set()) | ({"chat"} if cfg.webhook_url else set())
-
-
-def unconfigured_reason(channel: str) -> str:
-    name, _, var = UNCONFIGURED[channel]
-    return f"{name} is not configured here ({var})"
-
-
-def open_channel(name: str, cfg: Settings) -> Channel:
-    if name == "email":
-        if not cfg.smtp_url:
-            raise DeliveryError(unconfigured_reason("email"))
-        return EmailChannel(cfg.smtp_url, cfg.smtp_from, password=cfg.smtp_password, starttls=cfg.smtp_starttls,
-                            timeout=cfg.smtp_timeout)
-    if name == "chat":
-        if not cfg.webhook_url:
-            raise DeliveryError(unconfigured_reason("chat"))
-        return ChatChannel(cfg.webhook_url, timeout=cfg.smtp_timeout)
-    return ConsoleChannel()
-
-
+@dataclass(frozen=True)
 class Delivery:
-    """Mixed into :class:`workflow.Workflow` (through the outbox's mixin): sending what is pending."""
+    """Sending what is pending, through the channels configured here."""
+
+    ctx: Context
 
     def may_remind(self) -> None:
         """Refuse, before anything is written, an actor who may not run reminders."""
-        with self.store.read() as s:
-            self._require(s, "remind")
+        with self.ctx.store.read() as s:
+            self.ctx.require(s, "remind")
 
     # ---- delivery ------------------------------------------------------------------------
 
     @staticmethod
     def _ready(at: datetime, usable: set[str] | None) -> sa.ColumnElement[bool]:
         """Rows to deliver now: pending and due for an attempt, or claimed by a deliverer that died."""
-        cond = sa.or_(sa.and_(Outbox.status == "pending", Outbox.next_attempt_at <= at),
-                      sa.and_(Outbox.status == "sending", Outbox.claimed_until < at))
+        cond = sa.or_(sa.and_(Outbox.status == PENDING, Outbox.next_attempt_at <= at),
+                      sa.and_(Outbox.status == SENDING, Outbox.claimed_until < at))
         return cond if usable is None else sa.and_(cond, Outbox.channel.in_(sorted(usable)))
 
     def _claim(self, holder: str, after: int, usable: set[str] | None = None) -> list[Outbox]:
         at = wall()
-        with self.store.write() as s:
+        with self.ctx.store.write() as s:
             q = select(Outbox).where(Outbox.id > after, self._ready(at, usable)).order_by(Outbox.id).limit(BATCH)
-            if self.store.dialect == "postgresql":
+            if self.ctx.store.dialect == "postgresql":
                 q = q.with_for_update(skip_locked=True)
             rows = list(s.exec(q))
             if rows:
                 s.execute(sa.update(Outbox).where(Outbox.id.in_([r.id for r in rows]))
-                          .values(status="sending", claimed_by=holder,
-                                  claimed_until=at + timedelta(seconds=self.settings.lease_seconds))
+                          .values(status=SENDING, claimed_by=holder,
+                                  claimed_until=at + timedelta(seconds=self.ctx.settings.lease_seconds))
                           .execution_options(synchronize_session=False))
             return rows
 
     def _renew(self, holder: str, ids: list[int]) -> set[int]:
         """Extend our claim on rows not sent yet; return those still ours (a claim that lapsed may be taken)."""
-        with self.store.write() as s:
+        with self.ctx.store.write() as s:
             res = s.execute(sa.update(Outbox).where(Outbox.id.in_(ids), Outbox.claimed_by == holder,
-                                                    Outbox.status == "sending")
-                            .values(claimed_until=wall() + timedelta(seconds=self.settings.lease_seconds))
+                                                    Outbox.status == SENDING)
+                            .values(claimed_until=wall() + timedelta(seconds=self.ctx.settings.lease_seconds))
                             .returning(Outbox.id).execution_options(synchronize_session=False))
             return set(res.scalars())
 
     def _unclaim(self, holder: str, ids: list[int]) -> None:
         """Give back rows claimed but not sent (on stop), so the next tick sends them at once."""
         if ids:
-            with self.store.write() as s:
+            with self.ctx.store.write() as s:
                 s.execute(sa.update(Outbox).where(Outbox.id.in_(ids), Outbox.claimed_by == holder)
-                          .values(status="pending", claimed_by=None, claimed_until=None)
+                          .values(status=PENDING, claimed_by=None, claimed_until=None)
                           .execution_options(synchronize_session=False))
 
     def _settle(self, row: Outbox, holder: str, error: str | None, via: str | None = None) -> str:
@@ -123,14 +115,14 @@ class Delivery:
         at = wall()
         attempts = row.attempts + 1
         if error is None:
-            values: dict[str, Any] = {"status": "sent", "sent_at": at, "last_error": None, "failing_since": None,
+            values: dict[str, Any] = {"status": SENT, "sent_at": at, "last_error": None, "failing_since": None,
                                       "sent_via": via or row.channel}
-        elif (row.stale_at <= self.clock.now() if row.stale_at is not None else attempts >= self.settings.retry_max):
-            values = {"status": "failed", "last_error": error, "failing_since": row.failing_since or at}
+        elif (row.stale_at <= self.ctx.clock.now() if row.stale_at is not None else attempts >= self.ctx.settings.retry_max):
+            values = {"status": FAILED, "last_error": error, "failing_since": row.failing_since or at}
         else:
-            values = {"status": "pending", "last_error": error, "failing_since": row.failing_since or at,
-                      "next_attempt_at": at + timedelta(seconds=backoff(attempts, self.settings.retry_base_seconds))}
-        with self.store.core_write() as conn:  # once per message: kept lean
+            values = {"status": PENDING, "last_error": error, "failing_since": row.failing_since or at,
+                      "next_attempt_at": at + timedelta(seconds=backoff(attempts, self.ctx.settings.retry_base_seconds))}
+        with self.ctx.store.core_write() as conn:  # once per message: kept lean
             conn.execute(_SETTLE.values(attempts=attempts, claimed_by=None, claimed_until=None, **values),
                          {"row_id": row.id, "holder": holder})
         return values["status"]
@@ -138,9 +130,9 @@ class Delivery:
     def _expire(self) -> int:
         """Fail what went stale unsent (on the business clock): no longer worth sending."""
         note = sa.func.coalesce(sa.literal(STALE_NOTE + "; last error: ") + _T.c.last_error, sa.literal(STALE_NOTE))
-        with self.store.core_write() as conn:
-            return conn.execute(sa.update(_T).where(_T.c.status == "pending", _T.c.stale_at <= self.clock.now())
-                                .values(status="failed", last_error=note)).rowcount
+        with self.ctx.store.core_write() as conn:
+            return conn.execute(sa.update(_T).where(_T.c.status == PENDING, _T.c.stale_at <= self.ctx.clock.now())
+                                .values(status=FAILED, last_error=note)).rowcount
 
     def _wait(self, usable: set[str]) -> int:
         """Give the messages on a channel not configured here their reason; return how many wait so.
@@ -152,15 +144,15 @@ class Delivery:
         for channel in sorted(set(UNCONFIGURED) - usable):
             reason = unconfigured_reason(channel)
             mine = sa.and_(_T.c.channel == channel, sa.or_(
-                _T.c.status == "pending", sa.and_(_T.c.status == "sending", _T.c.claimed_until < at)))
-            with self.store.read() as s:
+                _T.c.status == PENDING, sa.and_(_T.c.status == SENDING, _T.c.claimed_until < at)))
+            with self.ctx.store.read() as s:
                 n = s.connection().execute(select(sa.func.count()).select_from(_T).where(mine)).scalar_one()
             if n:
                 waiting += n
-                with self.store.core_write() as conn:  # a reason a deliverer recorded is kept
+                with self.ctx.store.core_write() as conn:  # a reason a deliverer recorded is kept
                     conn.execute(sa.update(_T).where(mine, sa.or_(_T.c.last_error.is_(None),
-                                                                  _T.c.status == "sending")).values(
-                        status="pending", claimed_by=None, claimed_until=None,
+                                                                  _T.c.status == SENDING)).values(
+                        status=PENDING, claimed_by=None, claimed_until=None,
                         last_error=sa.func.coalesce(_T.c.last_error, reason),
                         failing_since=sa.func.coalesce(_T.c.failing_since, at)))
         return waiting
@@ -175,18 +167,18 @@ class Delivery:
         row whose claim lapsed to another deliverer is left to it. ``stop`` (SIGTERM) ends the pass
         between two messages and gives the unsent rows back. ``progress`` is called after each message.
         """
-        self.settings.check_delivery()
+        self.ctx.settings.check_delivery()
         self.may_remind()
         holder = holder or holder_name()
-        usable = None if console else configured(self.settings)
+        usable = None if console else configured(self.ctx.settings)
         counts = {"sent": 0, "retry": 0, "failed": self._expire(), "waiting": 0 if usable is None else self._wait(usable)}
         total = done = 0
         if progress is not None:
-            with self.store.read() as s:
+            with self.ctx.store.read() as s:
                 total = s.exec(select(sa.func.count()).select_from(Outbox).where(self._ready(wall(), usable))).one()
         opened: dict[str, Channel] = {}
         after = 0
-        half = timedelta(seconds=self.settings.lease_seconds / 2)
+        half = timedelta(seconds=self.ctx.settings.lease_seconds / 2)
         try:
             while batch := self._claim(holder, after, usable):
                 renew_at = wall() + half
@@ -206,16 +198,16 @@ class Delivery:
                     via = "console" if console else row.channel
                     try:
                         if via not in opened:
-                            opened[via] = open_channel(via, self.settings)
+                            opened[via] = open_channel(via, self.ctx.settings)
                         opened[via].send(msg)
                         error = None
                     except DeliveryError as exc:  # what is stored and shown never holds a secret
-                        error = self.settings.redact(str(exc))[:500]
+                        error = self.ctx.settings.redact(str(exc))[:500]
                     except Exception as exc:  # noqa: BLE001 - one bad message must not hold back the others
-                        error = self.settings.redact(f"{type(exc).__name__}: {exc}")[:500]
+                        error = self.ctx.settings.redact(f"{type(exc).__name__}: {exc}")[:500]
                         log.error("delivering outbox message %s: %s", row.id, error)
                     status = self._settle(row, holder, error, via)
-                    counts["sent" if status == "sent" else "retry" if status == "pending" else "failed"] += 1
+                    counts["sent" if status == SENT else "retry" if status == PENDING else "failed"] += 1
                     if progress is not None:
                         done += 1
                         progress(done, max(total, done))

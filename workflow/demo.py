@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 
 from sqlmodel import select
@@ -45,13 +44,12 @@ TEAMS = (
 )
 
 
-def _at(wf: Workflow, y: int, m: int, d: int, h: int = 10) -> None:
-    wf.clock = FixedClock(datetime(y, m, d, h, 0, tzinfo=PARIS))
+def _at(wf: Workflow, y: int, m: int, d: int, h: int = 10) -> Workflow:
+    return wf.at(FixedClock(datetime(y, m, d, h, 0, tzinfo=PARIS)))
 
 
 def _coaching(wf: Workflow, first: date, last: date, only: tuple[str, ...] | None = None) -> None:
     """Each coach logs a Thursday check-in for the teams they coach that are in investigation."""
-    coordinator = wf.actor
     day = first
     while day <= last:
         for name, _, _, coach, _, _ in TEAMS:
@@ -59,16 +57,14 @@ def _coaching(wf: Workflow, first: date, last: date, only: tuple[str, ...] | Non
                 continue
             if wf.team(name)["phase"] != "investigation":
                 continue
-            wf.clock = FixedClock(datetime.combine(day, time(17, 30), tzinfo=PARIS))
-            wf.actor = COACHES[coach][1]
+            coach_wf = wf.at(FixedClock(datetime.combine(day, time(17, 30), tzinfo=PARIS))).acting_as(COACHES[coach][1])
             if name == "Insertion RSA" and day == date(2020, 8, 13):
-                wf.log_checkin(name, missed=True, reason="Congés d'été de l'intrapreneure.")
+                coach_wf.log_checkin(name, missed=True, reason="Congés d'été de l'intrapreneure.")
             else:
                 week = day.isocalendar()[1]
-                wf.log_checkin(name, notes=f"Semaine {week} : entretiens usagers et analyse des parcours.",
-                               next_steps="Tester le prototype auprès de trois usagers.",
-                               hours=7 if name != "Dossiers MDPH" else 4, mood=3 + week % 3)
-            wf.actor = coordinator
+                coach_wf.log_checkin(name, notes=f"Semaine {week} : entretiens usagers et analyse des parcours.",
+                                     next_steps="Tester le prototype auprès de trois usagers.",
+                                     hours=7 if name != "Dossiers MDPH" else 4, mood=3 + week % 3)
         day += timedelta(days=7)
 
 
@@ -94,89 +90,86 @@ STEPS = 8  # calls of ``progress`` during build, for a progress bar
 def build(wf: Workflow, progress: Callable[[], None] | None = None) -> str:
     """Fill the store with the seed-1 programme and a few months of its history; return its name.
 
-    ``progress`` is called STEPS times along the way (the CLI draws a bar with it).
+    ``progress`` is called STEPS times along the way (the CLI draws a bar with it). Each step is
+    taken by a facade at its own date and acting person (``at``, ``acting_as``): ``wf`` itself is
+    left as it was.
     """
     step = progress or (lambda: None)
-    real = replace(wf)
-    try:
-        _at(wf, 2020, 6, 23)
-        _person(wf, *COORDINATOR, "coordinator")  # as whoever runs the demo; then Camille runs it
-        wf.actor = COORDINATOR[1]
-        wf.add_programme(PROGRAMME, SIGNED_ON, kind="preincubation")
-        for p in PARTNERS:
-            wf.add_partner(p, PROGRAMME, kind="departement")
-        for c in COACHES:
-            _person(wf, *c, "coach")
-        _person(wf, *COMMITTEE, "committee")
-        for _, _, person, *_ in TEAMS:
-            _person(wf, *person, "intrapreneur")
+    wf = _at(wf, 2020, 6, 23)
+    _person(wf, *COORDINATOR, "coordinator")  # as whoever runs the demo; then Camille runs it
+    wf = wf.acting_as(COORDINATOR[1])
+    wf.add_programme(PROGRAMME, SIGNED_ON, kind="preincubation")
+    for p in PARTNERS:
+        wf.add_partner(p, PROGRAMME, kind="departement")
+    for c in COACHES:
+        _person(wf, *c, "coach")
+    _person(wf, *COMMITTEE, "committee")
+    for _, _, person, *_ in TEAMS:
+        _person(wf, *person, "intrapreneur")
 
-        step()
-        # Phase 1: the call for projects (late June).
-        _at(wf, 2020, 6, 26)
-        for name, partner, person, coach, problem, _ in TEAMS:
-            wf.add_team(name, PROGRAMME, partner, problem=problem, intrapreneurs=[person[1]],
-                        days_per_week=1 if coach is not None else None,
-                        coach=COACHES[coach][1] if coach is not None else None)
-        _at(wf, 2020, 7, 1)
-        for name, *_, end in TEAMS:
-            if end != "call_for_projects":
-                wf.advance(name, "submit")
+    step()
+    # Phase 1: the call for projects (late June).
+    wf = _at(wf, 2020, 6, 26)
+    for name, partner, person, coach, problem, _ in TEAMS:
+        wf.add_team(name, PROGRAMME, partner, problem=problem, intrapreneurs=[person[1]],
+                    days_per_week=1 if coach is not None else None,
+                    coach=COACHES[coach][1] if coach is not None else None)
+    wf = _at(wf, 2020, 7, 1)
+    for name, *_, end in TEAMS:
+        if end != "call_for_projects":
+            wf.advance(name, "submit")
 
-        step()
-        # Phase 2: selection by both parties, on the three criteria.
-        _at(wf, 2020, 7, 3)
-        for name, *_, end in TEAMS:
-            if end == "selection":
-                wf.assess(name, real=True, major=True, actionable=True, note="Problème documenté par le service.")
-                wf.agree(name, "partner")
-            elif end == "not_selected":
-                wf.assess(name, real=True, major=False, actionable=True, note="Ampleur limitée.")
-            elif end != "call_for_projects":
-                wf.assess(name, real=True, major=True, actionable=True)
-                wf.agree(name, "partner")
-                wf.agree(name, "operator")
-        _at(wf, 2020, 7, 6, 9)  # the launch seminar
-        for name, *_, end in TEAMS:
-            if end == "not_selected":
-                wf.advance(name, "reject", reason="Problème jugé non majeur par les deux parties.")
-            elif end not in ("call_for_projects", "selection"):
-                wf.advance(name, "select")
+    step()
+    # Phase 2: selection by both parties, on the three criteria.
+    wf = _at(wf, 2020, 7, 3)
+    for name, *_, end in TEAMS:
+        if end == "selection":
+            wf.assess(name, real=True, major=True, actionable=True, note="Problème documenté par le service.")
+            wf.agree(name, "partner")
+        elif end == "not_selected":
+            wf.assess(name, real=True, major=False, actionable=True, note="Ampleur limitée.")
+        elif end != "call_for_projects":
+            wf.assess(name, real=True, major=True, actionable=True)
+            wf.agree(name, "partner")
+            wf.agree(name, "operator")
+    wf = _at(wf, 2020, 7, 6, 9)  # the launch seminar
+    for name, *_, end in TEAMS:
+        if end == "not_selected":
+            wf.advance(name, "reject", reason="Problème jugé non majeur par les deux parties.")
+        elif end not in ("call_for_projects", "selection"):
+            wf.advance(name, "select")
 
-        step()
-        # Phase 3: investigation, with a check-in every Thursday until 2 October.
-        _coaching(wf, date(2020, 7, 9), date(2020, 9, 10))
-        _at(wf, 2020, 9, 14)
-        step()
-        wf.advance("Cantines des collèges", "abandon", reason="L'intrapreneure a changé de poste.")
-        _coaching(wf, date(2020, 9, 17), date(2020, 10, 1))
-        _at(wf, 2020, 10, 5)
-        step()
-        for name, *_, end in TEAMS:
-            if end in ("poc_committee", "incubation_decision", "incubated", "not_incubated"):
-                wf.poc(name, f"Prototype testé auprès d'usagers ({name}).", "https://beta.gouv.fr/")
-                wf.committee(name, on=date(2020, 11, 5) if end != "poc_committee" else date(2020, 12, 10))
-                wf.advance(name, "present")
+    step()
+    # Phase 3: investigation, with a check-in every Thursday until 2 October.
+    _coaching(wf, date(2020, 7, 9), date(2020, 9, 10))
+    wf = _at(wf, 2020, 9, 14)
+    step()
+    wf.advance("Cantines des collèges", "abandon", reason="L'intrapreneure a changé de poste.")
+    _coaching(wf, date(2020, 9, 17), date(2020, 10, 1))
+    wf = _at(wf, 2020, 10, 5)
+    step()
+    for name, *_, end in TEAMS:
+        if end in ("poc_committee", "incubation_decision", "incubated", "not_incubated"):
+            wf.poc(name, f"Prototype testé auprès d'usagers ({name}).", "https://beta.gouv.fr/")
+            wf.committee(name, on=date(2020, 11, 5) if end != "poc_committee" else date(2020, 12, 10))
+            wf.advance(name, "present")
 
-        step()
-        # Phases 4 and 5: the strategic committee hears them, then decides.
-        _at(wf, 2020, 11, 5, 16)
-        wf.actor = COMMITTEE[1]
-        for name, *_, end in TEAMS:
-            if end in ("incubation_decision", "incubated", "not_incubated"):
-                wf.committee(name, opinion="Impact mesuré prometteur." if end != "not_incubated"
-                             else "Problème réel mais déjà traité par l'État.")
-        wf.actor = COORDINATOR[1]
-        for name, *_, end in TEAMS:
-            if end in ("incubation_decision", "incubated", "not_incubated"):
-                wf.advance(name, "hear")
-        _at(wf, 2020, 11, 12)
-        wf.advance("Informations préoccupantes", "incubate", reason="Convention d'incubation signée avec le Département.")
-        wf.advance("Signalements voirie", "decline", reason="Un service national existe déjà.")
-        step()
-        # The two teams still investigating: Insertion RSA keeps its weekly point; Dossiers MDPH drifts.
-        _coaching(wf, date(2020, 10, 8), date(2020, 11, 12), only=("Insertion RSA",))
-        step()
-    finally:
-        wf.clock, wf.actor = real.clock, real.actor
+    step()
+    # Phases 4 and 5: the strategic committee hears them, then decides.
+    wf = _at(wf, 2020, 11, 5, 16)
+    committee = wf.acting_as(COMMITTEE[1])
+    for name, *_, end in TEAMS:
+        if end in ("incubation_decision", "incubated", "not_incubated"):
+            committee.committee(name, opinion="Impact mesuré prometteur." if end != "not_incubated"
+                         else "Problème réel mais déjà traité par l'État.")
+    for name, *_, end in TEAMS:
+        if end in ("incubation_decision", "incubated", "not_incubated"):
+            wf.advance(name, "hear")
+    wf = _at(wf, 2020, 11, 12)
+    wf.advance("Informations préoccupantes", "incubate", reason="Convention d'incubation signée avec le Département.")
+    wf.advance("Signalements voirie", "decline", reason="Un service national existe déjà.")
+    step()
+    # The two teams still investigating: Insertion RSA keeps its weekly point; Dossiers MDPH drifts.
+    _coaching(wf, date(2020, 10, 8), date(2020, 11, 12), only=("Insertion RSA",))
+    step()
     return PROGRAMME

@@ -29,8 +29,10 @@ TERMINAL = {"incubated", "not_incubated", "abandoned", "not_selected"}
 
 
 def invoke(*args: str, db: str | Path | None = None, now: str | None = NOW, env: dict | None = None,
-           lang: str | None = None, actor: str | None = None) -> Result:
-    """Run ``preincub [--db DB] [--now NOW] [--lang L] [--as A] ARGS...`` in-process."""
+           lang: str | None = None, actor: str | None = None, input: str | bytes | None = None) -> Result:
+    """Run ``preincub [--db DB] [--now NOW] [--lang L] [--as A] ARGS...`` in-process (``input``: stdin).
+
+    The one in-process runner of the tests (tests/notifications uses it too)."""
     head: list[str] = []
     if db is not None:
         head += ["--db", str(db)]
@@ -42,7 +44,7 @@ def invoke(*args: str, db: str | Path | None = None, now: str | None = NOW, env:
         head += ["--as", actor]
     # No inherited PREINCUB_* settings leak into a test unless it passes them.
     base = {"PREINCUB_DB": None, "PREINCUB_NOW": None, "PREINCUB_USER": None, "PREINCUB_LANG": None}
-    return CliRunner().invoke(cli.app, head + list(args), env={**base, **(env or {})})
+    return CliRunner().invoke(cli.app, head + list(args), input=input, env={**base, **(env or {})})
 
 
 def _no_crash(r: Result) -> None:

@@ -9,7 +9,7 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-from cli_helpers import NOW, PROG, dump_hash, fails, invoke, ok
+from cli_helpers import PROG, dump_hash, fails, invoke, ok
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -127,21 +127,10 @@ def test_arguments_that_are_not_utf8(demo_db):
 
 def test_stdin_that_is_not_utf8(demo_db):
     before = dump_hash(demo_db)
-    r = CliRunnerBytes.invoke(demo_db, b"\xff\xfe notes", "checkin", "log", RSA, "--notes", "-")
+    r = invoke("checkin", "log", RSA, "--notes", "-", db=demo_db, actor="julien.moreau@beta.example",
+               input=b"\xff\xfe notes")
     fails(r, 1, "--notes -", "UTF-8")
     assert dump_hash(demo_db) == before
-
-
-class CliRunnerBytes:
-    """``invoke`` with raw bytes on stdin."""
-
-    @staticmethod
-    def invoke(db, data: bytes, *args):
-        from click.testing import CliRunner
-
-        import cli
-        return CliRunner().invoke(cli.app, ["--db", str(db), "--now", NOW, "--as", "julien.moreau@beta.example", *args],
-                                  input=data, env={"PREINCUB_DB": None, "PREINCUB_USER": None})
 
 
 @pytest.mark.parametrize("args", [

@@ -1,6 +1,6 @@
 """Real servers for the delivery tests, started and stopped by each test on 127.0.0.1.
 
-- ``smtpd``: an aiosmtpd server that records every envelope (parsed with the ``email`` package), the
+- ``smtpd``: the aiosmtpd server of ``tests/smtp.py``, which records every envelope (parsed with the ``email`` package), the
   client connection of each EHLO/HELO and of each message, every RCPT TO tried, and can refuse an
   address with a 550 or cut the connection in the middle of a message.
 - ``webhook``: a ThreadingHTTPServer that records every POST and answers 200, or what ``status`` says.
@@ -11,8 +11,6 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
 import json
 import socket
 import struct
@@ -21,18 +19,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult
-from click.testing import CliRunner, Result
+from click.testing import Result
 from sqlmodel import select
 
-import cli
 import workflow.delivery
+from tests.cli.cli_helpers import invoke
 from tests.conftest import COORD, paris
+from tests.smtp import SmtpServer, free_port, start_smtp
 from workflow import FixedClock, Workflow
 from workflow.models import Person, Team
 
@@ -43,96 +39,10 @@ TICK = paris(2020, 7, 13, 10, 0)  # the next Monday: the weekly coaching reminde
 WEEK = "2020-W29"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-# ---- SMTP --------------------------------------------------------------------------------------
-
-@dataclass
-class Received:
-    peer: tuple
-    mail_from: str
-    rcpt_tos: list[str]
-    mail_options: list[str]
-    raw: bytes
-    msg: EmailMessage
-
-
-@dataclass
-class SmtpServer:
-    port: int
-    received: list[Received] = field(default_factory=list)
-    ehlo_peers: list[tuple] = field(default_factory=list)  # one per SMTP session (EHLO or HELO)
-    rcpt_tried: list[str] = field(default_factory=list)  # every RCPT TO, accepted or not
-    refuse: dict[str, str] = field(default_factory=dict)  # address -> SMTP reply, e.g. "550 ..."
-    cut_once: set[str] = field(default_factory=set)  # addresses whose first DATA gets the connection reset
-    password: str | None = None  # AUTH accepts only this password, when set
-    auth_seen: list[tuple[str, bytes, bytes]] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    @property
-    def url(self) -> str:
-        return f"smtp://127.0.0.1:{self.port}"
-
-    def to(self, addr: str) -> list[Received]:
-        return [r for r in self.received if r.rcpt_tos == [addr]]
-
-
-class _Handler:
-    def __init__(self, box: SmtpServer) -> None:
-        self.box = box
-
-    async def handle_EHLO(self, server, session, envelope, hostname, responses):
-        session.host_name = hostname
-        with self.box.lock:
-            self.box.ehlo_peers.append(session.peer)
-        return responses
-
-    async def handle_HELO(self, server, session, envelope, hostname):
-        session.host_name = hostname
-        with self.box.lock:
-            self.box.ehlo_peers.append(session.peer)
-        return f"250 {server.hostname}"
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        with self.box.lock:
-            self.box.rcpt_tried.append(address)
-        if address in self.box.refuse:
-            return self.box.refuse[address]
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        if envelope.rcpt_tos and envelope.rcpt_tos[0] in self.box.cut_once:
-            self.box.cut_once.discard(envelope.rcpt_tos[0])
-            server.transport.abort()  # a connection reset in the middle of the message
-            return "250 never seen by the client"
-        raw = envelope.original_content or envelope.content
-        msg = email.message_from_bytes(raw, policy=email.policy.default)
-        with self.box.lock:
-            self.box.received.append(Received(session.peer, envelope.mail_from, list(envelope.rcpt_tos),
-                                              list(envelope.mail_options), raw, msg))
-        return "250 OK queued"
-
-
-def _start_smtp(box: SmtpServer, **kwargs) -> Controller:
-    def authenticator(server, session, envelope, mechanism, auth_data):
-        box.auth_seen.append((mechanism, auth_data.login, auth_data.password))
-        return AuthResult(success=auth_data.password == (box.password or "").encode(), handled=False)
-
-    auth = {"authenticator": authenticator, "auth_require_tls": False} if box.password is not None else {}
-    controller = Controller(_Handler(box), hostname="127.0.0.1", port=box.port, **auth, **kwargs)
-    controller.start()
-    return controller
-
-
 @pytest.fixture
 def smtpd():
     box = SmtpServer(free_port())
-    controller = _start_smtp(box)
+    controller = start_smtp(box)
     box.ehlo_peers.clear()  # the controller's own start-up probe is no client session
     yield box
     controller.stop()
@@ -142,7 +52,7 @@ def smtpd():
 def smtpd_auth():
     """An SMTP server that requires AUTH (LOGIN/PLAIN, no TLS: local test only) with ``box.password``."""
     box = SmtpServer(free_port(), password="the-right-one")
-    controller = _start_smtp(box)
+    controller = start_smtp(box)
     yield box
     controller.stop()
 
@@ -309,6 +219,4 @@ def row(wf: Workflow, key: str) -> dict:
 
 def run_cli(*args: str, db, now: str = "2020-07-13 10:00", env: dict | None = None) -> Result:
     """``preincub --db DB --now NOW --as coord@example.org ARGS...`` in-process, with exactly ``env``'s settings."""
-    return CliRunner().invoke(cli.app, ["--db", str(db), "--now", now, "--as", COORD, *args],
-                              env={"PREINCUB_DB": None, "PREINCUB_NOW": None, "PREINCUB_USER": None,
-                                   "PREINCUB_LANG": None, **(env or {})})
+    return invoke(*args, db=db, now=now, env=env, actor=COORD)

@@ -21,7 +21,7 @@ from sqlmodel import select
 
 from notifications import Message
 from tests.conftest import COORD, ready_team, seed
-from tests.workflow.smtp_helpers import smtp_server
+from tests.smtp import smtp_server
 from workflow import FixedClock, Workflow
 from workflow.clock import PARIS
 from workflow.models import Outbox
@@ -86,7 +86,7 @@ def check_delivered_once_each(wf: Workflow, rec, expected: int, *, duplicates_al
     assert Counter(r.key for r in rows).most_common(1)[0][1] == 1  # one row per reminder, person and channel
     assert {r.channel for r in rows} == {"email"}
     assert Counter(r.status for r in rows) == {"sent": expected}
-    received = rec.received()
+    received = rec.messages()
     ids = Counter(m["Message-ID"] for m in received)
     want = {Message(r.key, r.recipient, r.recipient_name, "", "", "").message_id: r for r in rows}
     assert len(want) == expected  # one Message-ID per outbox row

@@ -11,13 +11,13 @@ from collections import Counter
 from datetime import datetime, timedelta
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlmodel import select
 
 import workflow.delivery
 from notifications import Message
 from tests.conftest import COORD, paris, ready_team, seed
-from tests.notifications.conftest import SmtpServer, _Handler, configure, free_port
+from tests.notifications.conftest import configure
+from tests.smtp import SmtpServer, free_port, start_smtp
 from workflow import FixedClock, Workflow
 from workflow.daemon import health, run_tick, trigger
 from workflow.delivery import STALE_NOTE
@@ -108,8 +108,7 @@ def test_three_days_without_smtp_lose_nothing_current_and_send_each_message_once
 
     # SMTP is back on the same address: within the hour, every current message goes out, once.
     box = SmtpServer(port)
-    controller = Controller(_Handler(box), hostname="127.0.0.1", port=port)
-    controller.start()
+    controller = start_smtp(box)  # started
     try:
         t = UP
         while t <= UP + timedelta(hours=1):

@@ -14,6 +14,7 @@ from tests.conftest import COORD, paris, ready_team, seed
 from workflow import FixedClock, Invalid, Workflow, demo
 from workflow.clock import PARIS
 from workflow.models import DaemonLease, Event, Outbox, Team
+from workflow.remind import Reminders
 
 PROG = "Pré-incubation 2020"  # signed 2020-06-23: deadline 2020-12-23 (J-30 11-23, J-14 12-09, J-7 12-16, J-1 12-22)
 COORD2 = "coord2@example.org"
@@ -170,7 +171,7 @@ def test_two_ticks_at_once_report_what_they_enqueued(one_team, db_url, monkeypat
     at(one_team, 2020, 12, 16, 10, 0)
     others = [Workflow.open(db_url, clock=one_team.clock, actor=COORD) for _ in range(2)]
     barrier = threading.Barrier(2)
-    real = Workflow._queued
+    real = Reminders._queued
 
     def existing_then_wait(s, keys):  # both have looked for queued keys before either inserts
         found = real(s, keys)
@@ -180,7 +181,7 @@ def test_two_ticks_at_once_report_what_they_enqueued(one_team, db_url, monkeypat
             pass
         return found
 
-    monkeypatch.setattr(Workflow, "_queued", staticmethod(existing_then_wait))
+    monkeypatch.setattr(Reminders, "_queued", staticmethod(existing_then_wait))
     try:
         results = together(*(w.enqueue_due for w in others))
     finally:

@@ -1,0 +1,42 @@
+"""Which channels a process can deliver on, and opening one from its settings.
+
+``cfg`` is any object with the delivery settings' attributes (``smtp_url``, ``smtp_from``,
+``smtp_password``, ``smtp_starttls``, ``smtp_timeout``, ``webhook_url``): notifications/ imports
+nothing from the library that configures it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from notifications.channels import Channel, ChatChannel, ConsoleChannel, EmailChannel
+from notifications.message import DeliveryError
+
+# A channel not configured here: (name en, name fr, the setting that configures it).
+UNCONFIGURED = {"email": ("e-mail", "e-mail", "PREINCUB_SMTP_URL"),
+                "chat": ("the chat webhook", "le webhook de messagerie", "PREINCUB_WEBHOOK_URL")}
+
+
+def configured(cfg: Any) -> set[str]:
+    """The channels this process can deliver on."""
+    return {"console"} | ({"email"} if cfg.smtp_url else set()) | ({"chat"} if cfg.webhook_url else set())
+
+
+def unconfigured_reason(channel: str) -> str:
+    """Why a message on ``channel`` waits here (recorded on the message, read by people)."""
+    name, _, var = UNCONFIGURED[channel]
+    return f"{name} is not configured here ({var})"
+
+
+def open_channel(name: str, cfg: Any) -> Channel:
+    """Open ``name`` with the settings ``cfg``; DeliveryError when it is not configured."""
+    if name == "email":
+        if not cfg.smtp_url:
+            raise DeliveryError(unconfigured_reason("email"))
+        return EmailChannel(cfg.smtp_url, cfg.smtp_from, password=cfg.smtp_password, starttls=cfg.smtp_starttls,
+                            timeout=cfg.smtp_timeout)
+    if name == "chat":
+        if not cfg.webhook_url:
+            raise DeliveryError(unconfigured_reason("chat"))
+        return ChatChannel(cfg.webhook_url, timeout=cfg.smtp_timeout)
+    return ConsoleChannel()

@@ -1,0 +1,196 @@
+"""The one context every service takes: store, clock, acting person, settings, and the access checks.
+
+A :class:`Context` is frozen: acting as someone else or at another time is a new context
+(:meth:`Context.acting_as`, :meth:`Context.at`), never a swap in place. It remembers, for its own
+actor only, who they are and their roles (one query per context, not one per call).
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from sqlmodel import Session, select
+
+from workflow import permissions, validate
+from workflow.clock import Clock
+from workflow.db import Store
+from workflow.errors import Forbidden, Invalid, NotFound, quote
+from workflow.models import (
+    Event,
+    Partner,
+    Person,
+    PersonRole,
+    Programme,
+    Team,
+    TeamMember,
+)
+from workflow.settings import Settings
+
+SYSTEM = " (system user)"
+
+
+def default_actor() -> str:
+    """The system user name, recorded as such when no ``--as`` is given."""
+    try:
+        return getpass.getuser() + SYSTEM
+    except Exception:  # noqa: BLE001 - no user name in this environment
+        return "unknown" + SYSTEM
+
+
+@dataclass(frozen=True, slots=True)
+class Me:
+    """The acting person as the store knows them."""
+
+    id: int
+    roles: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Context:
+    """One store, one clock, one acting person, one set of settings."""
+
+    store: Store
+    clock: Clock = field(default_factory=Clock)
+    actor: str = field(default_factory=default_actor)  # an e-mail (--as), or "<login> (system user)"
+    settings: Settings = field(default_factory=Settings.from_env)
+    # The actor's id and roles, looked up once per context (a role change through this context forgets it).
+    _me: list[Me] = field(default_factory=list, repr=False, compare=False)
+
+    def acting_as(self, actor: str) -> Context:
+        """The same store, clock and settings, another acting person."""
+        return replace(self, actor=actor, _me=[])
+
+    def at(self, clock: Clock) -> Context:
+        """The same store, person and settings, another clock."""
+        return replace(self, clock=clock, _me=self._me)
+
+    def with_settings(self, settings: Settings) -> Context:
+        """The same store, person and clock, other settings."""
+        return replace(self, settings=settings, _me=self._me)
+
+    def forget_me(self) -> None:
+        """After a change of people or roles: the next check reads the actor again."""
+        self._me.clear()
+
+    # ---- who is acting -------------------------------------------------------------------
+
+    def me(self, s: Session) -> Me:
+        """The acting person's id and roles; an actor who is not in the store is refused."""
+        if self._me:
+            return self._me[0]
+        if self.actor.endswith(SYSTEM):
+            login = self.actor[: -len(SYSTEM)]
+            p = s.exec(select(Person).where(Person.login == login)).first()
+            if p is None:
+                raise Forbidden(f"you are acting as the system user {quote(login)}, who is not a person in this store; "
+                                "pass --as EMAIL (or set PREINCUB_USER)",
+                                f"vous agissez en tant qu'utilisateur système {quote(login)}, inconnu de cette base ; "
+                                "passez --as EMAIL (ou PREINCUB_USER)", code="unknown_system_user",
+                                params={"login": login})
+        else:
+            p = s.exec(select(Person).where(Person.email == self.actor)).first()
+            if p is None:
+                raise Forbidden(f"unknown acting person {self.actor} (--as); ask a coordinator to add you",
+                                f"personne inconnue {self.actor} (--as) ; demandez à un coordinateur de vous ajouter",
+                                code="unknown_actor", params={"actor": self.actor})
+        roles = frozenset(s.exec(select(PersonRole.role).where(PersonRole.person_id == p.id)).all())
+        me = Me(p.id, roles)
+        self._me[:] = [me]
+        return me
+
+    def ties(self, s: Session, team_id: int) -> frozenset[str]:
+        """The roles tying the actor to a team (coach, intrapreneur, sponsor)."""
+        me = self.me(s)
+        return frozenset(s.exec(select(TeamMember.role).where(TeamMember.team_id == team_id,
+                                                              TeamMember.person_id == me.id)).all())
+
+    def require(self, s: Session, action: str, team: Team | None = None) -> None:
+        """Refuse, with who is acting and what role is needed, unless the table allows ``action``."""
+        roles = self.me(s).roles
+        sc = permissions.scope(action, roles)
+        if sc == permissions.ANY or (sc == permissions.OWN and team is not None
+                                     and permissions.allowed(action, roles, self.ties(s, team.id))):
+            return
+        en, fr = permissions.ACTIONS[action]
+        # Without a team, only the roles that reach every team would do.
+        needed = permissions.roles_allowed(action, every_team=team is None)
+        need, need_fr = " or ".join(needed), " ou ".join(needed)
+        mine = ", ".join(sorted(roles)) or "none"
+        params = {"actor": self.actor, "roles": sorted(roles), "action": action}
+        if sc == permissions.OWN and team is not None:
+            raise Forbidden(f"acting as {self.actor} ({mine}), you may not {en} for {quote(team.name)}: it is not one of your teams",
+                            f"en tant que {self.actor} ({mine}), vous ne pouvez pas {fr} pour {quote(team.name)} : "
+                            "ce n'est pas une de vos équipes", code="not_your_team", params={**params, "team": team.name})
+        raise Forbidden(f"acting as {self.actor} ({mine}), you may not {en}: it needs the role {need}",
+                        f"en tant que {self.actor} ({mine}), vous ne pouvez pas {fr} : il faut le rôle {need_fr}",
+                        code="role_needed", params={**params, "needed": needed})
+
+    def require_reader(self, s: Session) -> None:
+        """Refuse an actor who may read no team at all; programmes are shown to anyone who reads one."""
+        self.visible_teams(s)
+
+    def visible_teams(self, s: Session) -> Any:
+        """None when the actor reads every team, else a subquery of the team ids they may read."""
+        me = self.me(s)
+        sc = permissions.scope("read", me.roles)
+        if sc == permissions.ANY:
+            return None
+        own = [r for r in me.roles if permissions.TABLE["read"].get(r) == permissions.OWN]
+        if sc is None or not own:
+            self.require(s, "read")
+        return select(TeamMember.team_id).where(TeamMember.person_id == me.id, TeamMember.role.in_(own))
+
+    # ---- the audit trail -----------------------------------------------------------------
+
+    def event(self, s: Session, action: str, team: Team | None = None, *, trigger: str | None = None,
+              from_phase: str | None = None, to_phase: str | None = None, reason: str | None = None,
+              forced: bool = False, data: dict[str, Any] | None = None) -> Event:
+        """Append one event (who, when, what) in the caller's transaction."""
+        ev = Event(at=self.clock.now(), actor=self.actor, team_id=team.id if team else None, action=action,
+                   trigger=trigger, from_phase=from_phase, to_phase=to_phase, reason=reason, forced=forced,
+                   data=json.dumps(data, ensure_ascii=False, sort_keys=True) if data else None)
+        s.add(ev)
+        return ev
+
+
+# ---- lookups: one way to find an entity by the name a person typed ------------------------------
+
+# kind: (model, column, en, fr); the error's code is unknown_<kind> (the CLI adds where to look: cli.ERROR_HINTS).
+_KINDS: dict[str, tuple[type, Any, str, str]] = {
+    "programme": (Programme, Programme.name, "unknown programme", "programme inconnu"),
+    "team": (Team, Team.name, "unknown team", "équipe inconnue"),
+    "person": (Person, Person.email, "unknown person", "personne inconnue"),
+}
+
+
+def find(s: Session, kind: str, name: str, *, programme: Programme | None = None) -> Any:
+    """The programme, team, person (by e-mail) or partner (of ``programme``) named so, or NotFound."""
+    if kind == "partner":
+        assert programme is not None
+        row = s.exec(select(Partner).where(Partner.programme_id == programme.id,
+                                           Partner.name == validate.lookup(name))).first()
+        if row is None:
+            raise NotFound(f"unknown partner {quote(name)} in programme {quote(programme.name)}",
+                           f"collectivité inconnue {quote(name)} dans le programme {quote(programme.name)}",
+                           code="unknown_partner",
+                           params={"partner": name, "programme": programme.name})
+        return row
+    model, column, en, fr = _KINDS[kind]
+    key = validate.email(name, local=True) if kind == "person" else validate.lookup(name)
+    row = s.exec(select(model).where(column == key)).first()
+    if row is None:
+        shown_ = key if kind == "person" else quote(name)
+        raise NotFound(f"{en} {shown_}", f"{fr} {shown_}", code=f"unknown_{kind}", params={kind: key})
+    return row
+
+
+def person_with_role(s: Session, email: str, role: str) -> Person:
+    """A person who holds ``role`` (to be named coach, sponsor or intrapreneur of a team)."""
+    p = find(s, "person", email)
+    if s.get(PersonRole, (p.id, role)) is None:
+        raise Invalid(f"{p.email} does not have the role {role}", f"{p.email} n'a pas le rôle {role}", code="missing_role",
+                      params={"email": p.email, "role": role})
+    return p

@@ -1,0 +1,226 @@
+"""The directory: programmes, their partner bodies (collectivités), and people with their roles."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+import states
+from workflow import permissions, validate
+from workflow.context import SYSTEM, Context, find
+from workflow.deadlines import days_left, deadline
+from workflow.errors import Invalid, quote
+from workflow.models import Partner, Person, PersonRole, Programme, Team, TeamMember
+
+PROGRAMME_KINDS = tuple(states.KINDS)
+PARTNER_KINDS = ("departement", "region", "other")
+ROLES = permissions.ROLES
+MEMBER_ROLES = ("intrapreneur", "coach", "sponsor")
+
+
+@dataclass(frozen=True)
+class Directory:
+    """Who and what the teams belong to; every change is checked against the permission table and audited."""
+
+    ctx: Context
+
+    def bootstrap(self) -> None:
+        """On a store with nobody in it yet, record the acting person as its first coordinator, so
+        whoever runs ``init`` (or ``demo``) is never locked out."""
+        ctx = self.ctx
+        with ctx.store.write() as s:
+            if s.exec(select(Person.id)).first() is not None:
+                return
+            if ctx.actor.endswith(SYSTEM):
+                login = ctx.actor[: -len(SYSTEM)]
+                person = Person(name=login, email=f"{login}@localhost", login=login, created_at=ctx.clock.now())
+            else:
+                person = Person(name=ctx.actor.split("@")[0], email=ctx.actor, created_at=ctx.clock.now())
+            s.add(person)
+            s.flush()
+            s.add(PersonRole(person_id=person.id, role="coordinator"))
+            ctx.event(s, "person.add", data={"email": person.email, "roles": ["coordinator"], "first": True})
+
+    def add_programme(self, name: str, signed_on: date, *, kind: str = "preincubation", months: int | None = None,
+                      capacity: int | None = None, min_days_per_week: float | None = None) -> dict:
+        """A programme; its numbers default to its kind's (DOMAIN.md)."""
+        name = validate.name(name, "programme")
+        rules = states.KINDS[validate.choice(kind, PROGRAMME_KINDS, "programme kind")]
+        validate.plausible_date(signed_on, "signed on")
+        months = int(validate.number(rules.months if months is None else months, "--months", 1, 24, integer=True))
+        capacity = int(validate.number(rules.capacity if capacity is None else capacity, "--capacity", 1, 1000, integer=True))
+        mind = validate.number(rules.min_days_per_week if min_days_per_week is None else min_days_per_week,
+                               "--min-days-per-week", 0.5, 5)
+        with self.ctx.store.write() as s:
+            self.ctx.require(s, "manage")
+            if s.exec(select(Programme.id).where(Programme.name == name)).first() is not None:
+                raise Invalid(f"a programme named {quote(name)} already exists", f"un programme nommé {quote(name)} existe déjà")
+            p = Programme(name=name, kind=kind, signed_on=signed_on, months=months, capacity=capacity,
+                          min_days_per_week=mind, created_at=self.ctx.clock.now())
+            s.add(p)
+            s.flush()
+            self.ctx.event(s, "programme.add", data={"programme": name, "kind": kind, "signed_on": signed_on.isoformat()})
+            return self._programme_dict(s, p)
+
+    def _programme_dict(self, s: Session, p: Programme) -> dict:
+        due = deadline(p.signed_on, p.months)
+        counts = dict(s.execute(select(Team.phase, sa.func.count()).where(Team.programme_id == p.id)
+                                .group_by(Team.phase)).all())
+        partners = s.exec(select(Partner).where(Partner.programme_id == p.id).order_by(Partner.name)).all()
+        return {
+            "name": p.name, "kind": p.kind, "signed_on": p.signed_on.isoformat(), "months": p.months,
+            "deadline": due.isoformat(), "days_left": days_left(due, self.ctx.clock.today()),
+            "expired": due < self.ctx.clock.today(),
+            "capacity": p.capacity, "places_taken": sum(counts.get(ph, 0) for ph in states.HOLDS_A_PLACE),
+            "min_days_per_week": p.min_days_per_week,
+            "partners": [{"name": x.name, "kind": x.kind} for x in partners],
+            "teams": sum(counts.values()),
+            "teams_by_phase": {ph: counts[ph] for ph in states.PHASES if ph in counts},
+        }
+
+    def programmes(self) -> list[dict]:
+        """Every programme, with its deadline and places taken: anyone who reads a team sees them."""
+        with self.ctx.store.read() as s:
+            self.ctx.require_reader(s)
+            return [self._programme_dict(s, p) for p in s.exec(select(Programme).order_by(Programme.signed_on, Programme.name))]
+
+    def programme(self, name: str) -> dict:
+        """One programme, as :meth:`programmes` lists it."""
+        with self.ctx.store.read() as s:
+            self.ctx.require_reader(s)
+            return self._programme_dict(s, find(s, "programme", name))
+
+    def add_partner(self, name: str, programme: str, *, kind: str = "departement") -> dict:
+        """A partner body (collectivité) of a programme; teams name theirs."""
+        name = validate.name(name, "partner")
+        validate.choice(kind, PARTNER_KINDS, "partner kind")
+        with self.ctx.store.write() as s:
+            self.ctx.require(s, "manage")
+            p = find(s, "programme", programme)
+            if s.exec(select(Partner.id).where(Partner.programme_id == p.id, Partner.name == name)).first():
+                raise Invalid(f"{quote(name)} is already a partner of {quote(p.name)}", f"{quote(name)} est déjà partenaire de {quote(p.name)}")
+            s.add(Partner(programme_id=p.id, name=name, kind=kind))
+            self.ctx.event(s, "partner.add", data={"programme": p.name, "partner": name, "kind": kind})
+            return {"name": name, "programme": p.name, "kind": kind}
+
+    def add_person(self, name: str, email: str, roles: Sequence[str], *, channels: Sequence[str] | None = None,
+                   lang: str | None = None) -> dict:
+        """A person with their roles, and where and in which language their reminders go."""
+        name = validate.name(name, "person")
+        addr = validate.email(email)
+        if not roles:
+            raise Invalid("give at least one --role (" + "|".join(ROLES) + ")",
+                          "donnez au moins un --role (" + "|".join(ROLES) + ")")
+        roles = sorted({validate.choice(r, ROLES, "role") for r in roles})
+        prefs = _preferences(channels, lang)
+        with self.ctx.store.write() as s:
+            self.ctx.require(s, "manage")
+            if s.exec(select(Person.id).where(Person.email == addr)).first():
+                raise Invalid(f"a person with the e-mail {addr} already exists", f"une personne avec l'e-mail {addr} existe déjà")
+            person = Person(name=name, email=addr, created_at=self.ctx.clock.now(), **prefs)
+            s.add(person)
+            s.flush()
+            s.add_all(PersonRole(person_id=person.id, role=r) for r in roles)
+            self.ctx.event(s, "person.add", data={"email": addr, "roles": roles, **prefs})
+            return self._person_dict(person, roles)
+
+    @staticmethod
+    def _person_dict(p: Person, roles: Iterable[str]) -> dict:
+        return {"name": p.name, "email": p.email, "roles": sorted(roles), "channels": p.channels.split(","),
+                "lang": p.lang}
+
+    def edit_person(self, email: str, *, name: str | None = None, add_roles: Iterable[str] = (),
+                    remove_roles: Iterable[str] = (), channels: Sequence[str] | None = None,
+                    lang: str | None = None) -> dict:
+        """Rename a person, change their roles, or where and in which language their reminders go."""
+        add_roles = {validate.choice(r, ROLES, "role") for r in add_roles}
+        remove_roles = {validate.choice(r, ROLES, "role") for r in remove_roles}
+        prefs = _preferences(channels, lang, defaults=False)
+        if name is None and not add_roles and not remove_roles and not prefs:
+            raise Invalid("nothing to change: give at least one option",
+                          "rien à modifier : donnez au moins une option", code="nothing_to_change",
+                          params={"command": "person edit"})
+        with self.ctx.store.write() as s:
+            self.ctx.require(s, "manage")
+            p = find(s, "person", email)
+            if name is not None:
+                p.name = validate.name(name, "person")
+            for k, v in prefs.items():
+                setattr(p, k, v)
+            roles = set(s.exec(select(PersonRole.role).where(PersonRole.person_id == p.id)).all())
+            new_roles = (roles | add_roles) - remove_roles
+            if not new_roles:
+                raise Invalid(f"{p.email} would have no role left", f"{p.email} n'aurait plus aucun rôle")
+            for role in (roles - new_roles) & set(MEMBER_ROLES):
+                held = s.exec(select(Team.name).join(TeamMember, TeamMember.team_id == Team.id)
+                              .where(TeamMember.person_id == p.id, TeamMember.role == role,
+                                     Team.phase.in_(states.NON_TERMINAL)).order_by(Team.name)).all()
+                if held:
+                    names = ", ".join(repr(n) for n in held)
+                    raise Invalid(f"{p.email} is still {role} of {names}; replace them there first",
+                                  f"{p.email} est encore {role} de {names} ; remplacez cette personne d'abord",
+                                  code="still_member", params={"email": p.email, "role": role, "teams": held})
+            if "coordinator" in roles - new_roles and s.execute(
+                    select(sa.func.count()).where(PersonRole.role == "coordinator")).scalar_one() < 2:
+                raise Invalid("the store needs at least one coordinator", "la base doit garder au moins un coordinateur")
+            for r in new_roles - roles:
+                s.add(PersonRole(person_id=p.id, role=r))
+            for r in roles - new_roles:
+                s.delete(s.get(PersonRole, (p.id, r)))
+            s.add(p)
+            self.ctx.forget_me()
+            self.ctx.event(s, "person.edit", data={"email": p.email, "name": name, "roles": sorted(new_roles), **prefs})
+            return self._person_dict(p, new_roles)
+
+    def people(self, role: str | None = None) -> list[dict]:
+        """Everyone with their roles (optionally one role): for those who read every team."""
+        with self.ctx.store.read() as s:
+            self.ctx.require(s, "read")  # names and e-mails of everyone: those who read every team
+            q = select(Person.name, Person.email, PersonRole.role).join(PersonRole, PersonRole.person_id == Person.id)
+            if role:
+                validate.choice(role, ROLES, "role")
+                q = q.where(Person.id.in_(select(PersonRole.person_id).where(PersonRole.role == role)))
+            out: dict[str, dict] = {}
+            for n, e, r, ch, lg in s.execute(q.add_columns(Person.channels, Person.lang)
+                                             .order_by(Person.name, Person.email, PersonRole.role)):
+                out.setdefault(e, {"name": n, "email": e, "roles": [], "channels": ch.split(","), "lang": lg})
+                out[e]["roles"].append(r)
+            return list(out.values())
+
+    def complete(self, kind: str, prefix: str = "", limit: int = 100) -> list[str]:
+        """Names of ``kind`` (team, programme, person: e-mails) starting with ``prefix``, for shell
+        completion: what the acting person may read, in order, one indexed range query."""
+        column = {"team": Team.name, "programme": Programme.name, "person": Person.email}[kind]
+        prefix = validate.lookup(prefix)
+        with self.ctx.store.read() as s:
+            q = select(column).order_by(column).limit(limit)
+            if prefix:  # a range on the unique index: no LIKE, so "%" and "_" are plain characters
+                q = q.where(column >= prefix, column < prefix + "\U0010ffff")
+            if kind == "team":
+                mine = self.ctx.visible_teams(s)
+                if mine is not None:
+                    q = q.where(Team.id.in_(mine))
+            elif kind == "person":
+                self.ctx.require(s, "read")  # everyone's e-mail: those who read every team
+            else:
+                self.ctx.require_reader(s)
+            return list(s.exec(q))
+
+def _preferences(channels: Sequence[str] | None, lang: str | None, defaults: bool = True) -> dict[str, str]:
+    """Reminder channels and language, validated; with ``defaults``, e-mail in French when not given."""
+    from notifications import CHANNELS
+
+    prefs = {"channels": ["email"], "lang": "fr"} if defaults else {}
+    if channels:
+        prefs["channels"] = list(dict.fromkeys(validate.choice(c, CHANNELS, "channel") for c in channels))
+    if lang:
+        prefs["lang"] = validate.choice(lang, ("fr", "en"), "language")
+    if "channels" in prefs:
+        prefs["channels"] = ",".join(prefs["channels"])
+    return prefs
+
+

@@ -1,0 +1,134 @@
+"""Reminders into the outbox: what is due (derived by :mod:`workflow.reminders`), a preview of it,
+enqueuing it, and one tick (enqueue, then deliver).
+
+Enqueue is one transaction, under a unique key per message: computing twice, restarting, or two
+daemons at once never enqueue a message twice.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, select
+
+from notifications import render
+from workflow import delivery, reminders, validate
+from workflow.clock import paris
+from workflow.context import Context
+from workflow.delivery import Delivery, Progress, holder_name
+from workflow.errors import Invalid
+from workflow.models import Outbox, OutboxStatus
+from workflow.outbox import channels_for
+
+
+def _insert(dialect: str):
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
+@dataclass(frozen=True)
+class Reminders:
+    """What is due and its way into the outbox; ``tick`` also delivers (through :class:`Delivery`)."""
+
+    ctx: Context
+    delivery: Delivery
+
+    # ---- what is due ---------------------------------------------------------------------
+
+    def _snapshot(self, s: Session, now: datetime) -> reminders.Snapshot:
+        return reminders.snapshot(s, now - reminders.horizon(self.ctx.settings))
+
+    def _messages(self, s: Session, dues: list[reminders.Due]) -> list[dict[str, Any]]:
+        """One outbox row per reminder, recipient and chosen channel, in the recipient's language.
+
+        A reminder is queued for a person once: on the channels they chose when it fell due. A
+        reminder already queued for them (on any channel) is skipped, so changing one's channels
+        never re-sends it. Queued ones are dropped before rendering: a tick that finds nothing
+        new costs a key lookup, not a rendering of every message.
+        """
+        people = reminders.people(s, {pid for d in dues for pid in d.recipients})
+        queued = self._queued(s, min((d.at for d in dues), default=None))
+        wanted = [(d, pid, channel) for d in dues for pid in d.recipients if f"{d.key}:p{pid}" not in queued
+                  for channel in channels_for(people[pid])]
+        rows, rendered = [], {}
+        for d, pid, channel in wanted:
+            key = f"{d.key}:p{pid}:{channel}"
+            person = people[pid]
+            if (d.key, pid) not in rendered:
+                rendered[(d.key, pid)] = render(d.kind, person.lang,
+                                                {**d.context, "name": person.name, "email": person.email})
+            subject, text, html = rendered[(d.key, pid)]
+            rows.append({"key": key, "reminder": d.key, "kind": d.kind, "channel": channel,
+                         "recipient": person.email, "recipient_name": person.name, "lang": person.lang,
+                         "subject": subject, "body_text": text, "body_html": html, "team_id": d.team_id,
+                         "programme_id": d.programme_id, "due_at": d.at, "stale_at": d.stale})
+        return rows
+
+    def preview(self, until: datetime) -> list[dict]:
+        """What would be enqueued from now up to ``until``, in order; writes nothing."""
+        now = self.ctx.clock.now()
+        validate.plausible_date(until.date(), "--until")
+        if until < now:
+            raise Invalid(f"--until {until.date().isoformat()} is before now ({now.date().isoformat()})",
+                          f"--until {until.date().isoformat()} est avant maintenant ({now.date().isoformat()})")
+        with self.ctx.store.read() as s:
+            self.ctx.require(s, "remind")
+            rows = self._messages(s, reminders.planned(self._snapshot(s, now), now, until, self.ctx.settings))
+        return [{"at": paris(r["due_at"]).isoformat(timespec="minutes"), "kind": r["kind"],
+                 "reminder": r["reminder"], "to": r["recipient"], "channel": r["channel"], "subject": r["subject"],
+                 "key": r["key"]} for r in rows]
+
+    @staticmethod
+    def _queued(s: Session, since: datetime | None) -> set[str]:
+        """``<reminder>:p<person>`` of every message queued for reminders due from ``since`` on (one
+        range scan, whatever the number of keys): the key without its channel."""
+        if since is None:
+            return set()
+        keys = s.connection().execute(select(Outbox.key).where(Outbox.due_at >= since)).scalars()
+        return {k.rsplit(":", 1)[0] for k in keys}
+
+    def enqueue(self) -> int:
+        """Enqueue what is due now and not yet stale, in one transaction; return how many were new."""
+        now = self.ctx.clock.now()
+        with self.ctx.store.write() as s:
+            self.ctx.require(s, "remind")
+            fresh = self._messages(s, reminders.due_now(self._snapshot(s, now), now, self.ctx.settings))
+            if not fresh:
+                return 0
+            at, created = delivery.wall(), now
+            for r in fresh:
+                r.update(status=OutboxStatus.PENDING.value, attempts=0, next_attempt_at=at, created_at=created)
+            # A concurrent tick may insert the same keys first: count only the rows this one inserted.
+            ins = (_insert(self.ctx.store.dialect)(Outbox).on_conflict_do_nothing(index_elements=["key"])
+                   .returning(Outbox.id))
+            return len(s.connection().execute(ins, fresh).all())
+
+    def tick(self, holder: str | None = None, stop: threading.Event | None = None, record: bool = False, *,
+             console: bool = False, progress: Progress | None = None,
+             note: dict[str, Any] | None = None) -> dict[str, Any]:
+        """One tick: enqueue what is due now, then deliver what is pending (see :meth:`deliver`).
+
+        Delivery settings and the actor's right are checked before anything is written. The daemon
+        ``record``s it as its last tick, with ``note`` (its next scheduled tick); ``remind run``
+        does not, so a manual run never passes for a live daemon.
+        """
+        self.ctx.settings.check_delivery()
+        self.delivery.may_remind()
+        holder = holder or holder_name()
+        enqueued = self.enqueue()
+        counts = self.delivery.deliver(holder, stop, console=console, progress=progress)
+        summary = {"at": self.ctx.clock.now().isoformat(timespec="seconds"), "holder": holder,
+                   "enqueued": enqueued, **counts, **(note or {})}
+        if not record:
+            return summary
+        from workflow.daemon import Lease
+
+        Lease(self.ctx).record(summary, holder)
+        return summary
+
