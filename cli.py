@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import re
 import sys
@@ -14,22 +13,27 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from functools import cache
+from typing import TYPE_CHECKING
+
 import click
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 import states
-from workflow import Workflow, demo
-from notifications import CHANNELS
-from workflow.api import PARTNER_KINDS, PROGRAMME_KINDS, ROLES
-from workflow.outbox import STATUSES, until_datetime
-from workflow.clock import FixedClock, clock_from, parse_date, parse_datetime
+from notifications.message import CHANNELS, OutboxStatus
+from workflow.clock import FixedClock, clock_from, parse_date, parse_datetime, until_datetime
 from workflow.coaching import parse_week
-from workflow.db import HEAD_REVISION, StoreWarning
-from workflow.errors import QUOTE_LIMIT, Invalid, PreincubError, Refused, quote
+from workflow.errors import QUOTE_LIMIT, Invalid, PreincubError, Refused, StoreWarning, quote
+from workflow.permissions import ROLES
 from notifications import i18n
 from workflow.validate import shown
+
+if TYPE_CHECKING:  # imported where used: `preincub --help` loads neither SQLAlchemy nor rich
+    from rich.console import Console
+    from rich.text import Text
+
+    from workflow import Workflow
+
+STATUSES = tuple(s.value for s in OutboxStatus)
 
 _lang = {"value": "fr"}  # for errors raised before or outside a command's context
 
@@ -78,6 +82,8 @@ class Ctx:
     def wf(self, create: bool = False) -> Workflow:
         if self._wf is None:
             clock = FixedClock(self.now) if self.now else clock_from(None)
+            from workflow import Workflow
+
             self._wf = Workflow.open(self.db, clock=clock, actor=self.actor, create=create)
         return self._wf
 
@@ -272,8 +278,6 @@ class App(click.Group):
                 os.environ["LANGUAGE"] = before
 
     def _main(self, args, prog_name, complete_var, **extra):
-        from sqlalchemy.exc import SQLAlchemyError
-
         try:
             rv = super().main(args, prog_name or "preincub", complete_var, standalone_mode=False, **extra)
         except click.exceptions.NoArgsIsHelpError as exc:  # `preincub` or `preincub team` alone: the help
@@ -292,9 +296,6 @@ class App(click.Group):
             _fail(_refusal(exc, _lang["value"]), exit_code(exc))
         except PreincubError as exc:
             _fail(exc.text(_lang["value"]), exit_code(exc), error_hint(exc, _lang["value"]))
-        except SQLAlchemyError as exc:
-            first = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__])[0]
-            _fail(f"database error: {first}", 1)
         except UnicodeError:
             _fail("some text is not valid UTF-8 (standard input, a file or the terminal); check its encoding", 1)
         except OverflowError:
@@ -302,6 +303,10 @@ class App(click.Group):
         except OSError as exc:
             _fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), 1)
         except Exception as exc:  # noqa: BLE001 - a bug: one line for the user, the traceback on request
+            sa_errors = sys.modules.get("sqlalchemy.exc")  # imported only by commands that opened a store
+            if sa_errors is not None and isinstance(exc, sa_errors.SQLAlchemyError):
+                first = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__])[0]
+                _fail(f"database error: {first}", 1)
             if os.environ.get("PREINCUB_DEBUG"):
                 raise
             _fail(f"internal error ({type(exc).__name__}); please report it, with PREINCUB_DEBUG=1 for details", 1)
@@ -314,6 +319,8 @@ def complete(kind: str) -> Callable[[click.Context, click.Parameter, str], list[
     def names(ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[str]:
         root = ctx.find_root().params
         try:
+            from workflow import Workflow
+
             wf = Workflow.open(root.get("db"), actor=root.get("actor"))
             try:
                 return wf.complete(kind, incomplete)
@@ -339,6 +346,9 @@ def emit_json(data) -> None:
 
 
 def console() -> Console:
+    """The console tables print on."""
+    from rich.console import Console
+
     # Off a terminal (pipes, files, tests) rich would assume 80 columns; tables read better wider.
     # NO_COLOR: no escape sequence at all, not even bold.
     # Never markup nor emoji codes: stored text ("[/]", "[link=…]", ":x:") is shown as typed.
@@ -352,6 +362,8 @@ def console() -> Console:
 @contextmanager
 def progress(description: str, total: int | None = None) -> Iterator[Callable[..., None]]:
     """A transient progress bar on stderr, only on a terminal (never in pipes, logs or JSON)."""
+    from rich.console import Console
+
     err = Console(stderr=True, highlight=False, markup=False, emoji=False)
     if not err.is_terminal:
         yield lambda advance=1: None
@@ -365,6 +377,8 @@ def progress(description: str, total: int | None = None) -> Iterator[Callable[..
 
 def styled(*parts: str | Text | tuple[str, str]) -> Text:
     """Text from pieces: strings shown as typed (controls made visible), ``(text, style)`` pairs styled."""
+    from rich.text import Text
+
     out = Text()
     for part in parts:
         if isinstance(part, Text):
@@ -376,14 +390,29 @@ def styled(*parts: str | Text | tuple[str, str]) -> Text:
     return out
 
 
-class SafeTable(Table):
-    """A table whose cells are text, never markup, whoever typed them."""
+@cache
+def _safe_table() -> type:
+    """A rich table whose cells are text, never markup, whoever typed them (rich loaded on first use)."""
+    from rich.table import Table
 
-    def add_row(self, *cells, **kwargs) -> None:
-        super().add_row(*(styled(c) if isinstance(c, str) else c for c in cells), **kwargs)
+    class SafeTable(Table):
+        def add_row(self, *cells, **kwargs) -> None:
+            super().add_row(*(styled(c) if isinstance(c, str) else c for c in cells), **kwargs)
+
+    return SafeTable
+
+
+def table(*headers: str, **kwargs: Any):
+    return _safe_table()(*headers, **kwargs)
+
+
+def grid(**kwargs: Any):
+    return _safe_table().grid(**kwargs)
 
 
 def _days(v: int | None) -> Text:
+    from rich.text import Text
+
     if v is None:
         return Text(L("none"))
     if v < 0:
@@ -428,6 +457,8 @@ def _ctx() -> Ctx:
 def init() -> None:
     """Create the store, or upgrade it to this version's schema."""
     wf = _ctx().wf(create=True)
+    from workflow.db import HEAD_REVISION
+
     say(f"store ready: {wf.store.where} (schema {HEAD_REVISION})")
 
 
@@ -435,6 +466,8 @@ def init() -> None:
 @json_option
 def demo_cmd(as_json: bool) -> None:
     """Fill a fresh store with the 2020 programme of seed 1, then show its status."""
+    from workflow import demo
+
     c = _ctx()
     wf = c.wf(create=True)
     fresh = not demo.exists(wf)
@@ -464,7 +497,7 @@ def programme() -> None:
 @programme.command(name="add")
 @click.argument("name")
 @click.option("--signed-on", type=DATE, required=True, help="The day the agreement takes effect (YYYY-MM-DD).")
-@click.option("--kind", type=click.Choice(PROGRAMME_KINDS), default="preincubation", show_default=True)
+@click.option("--kind", type=click.Choice(list(states.KINDS)), default="preincubation", show_default=True)
 @click.option("--months", type=int, help="Length in months [kind's default: 6].")
 @click.option("--capacity", type=int, help="Teams the operator can coach [preincubation: 8; fast: 1].")
 @click.option("--min-days-per-week", type=float, help="Intrapreneur time minimum [preincubation: 1; fast: 2.5].")
@@ -476,7 +509,7 @@ def programme_add(name, signed_on, kind, months, capacity, min_days_per_week) ->
 
 
 def _programme_rows(rows: list[dict]) -> None:
-    t = SafeTable(L("programme"), L("kind"), L("signed_on"), L("deadline"), L("days_left"), L("capacity"), L("teams"))
+    t = table(L("programme"), L("kind"), L("signed_on"), L("deadline"), L("days_left"), L("capacity"), L("teams"))
     for p in rows:
         t.add_row(p["name"], p["kind"], p["signed_on"], p["deadline"], _days(p["days_left"]),
                   f"{p['places_taken']}/{p['capacity']}", str(p["teams"]))
@@ -516,7 +549,7 @@ def partner() -> None:
 @partner.command(name="add")
 @click.argument("name")
 @click.option("--programme", required=True, shell_complete=complete("programme"))
-@click.option("--kind", type=click.Choice(PARTNER_KINDS), default="departement", show_default=True)
+@click.option("--kind", type=click.Choice(states.PARTNER_KINDS), default="departement", show_default=True)
 def partner_add(name, programme, kind) -> None:
     """Add a partner body. Example: preincub partner add "Val d'Oise" --programme "Pré-incubation 2020\""""
     p = _ctx().wf().add_partner(name, programme, kind=kind)
@@ -567,7 +600,7 @@ def person_list(role, as_json) -> None:
     rows = _ctx().wf().people(role)
     if as_json:
         return emit_json(rows)
-    t = SafeTable(L("name"), L("email"), L("roles"), L("channels"))
+    t = table(L("name"), L("email"), L("roles"), L("channels"))
     for p in rows:
         t.add_row(p["name"], p["email"], ", ".join(p["roles"]), f"{', '.join(p['channels'])} ({p['lang']})")
     console().print(t)
@@ -660,7 +693,7 @@ def team_committee(name, on, opinion) -> None:
 
 
 def _status_table(rows: list[dict], title: str | None = None) -> None:
-    t = SafeTable(L("team"), L("partner"), L("phase"), L("since"), L("coach"), L("last_checkin"), L("days_left"),
+    t = table(L("team"), L("partner"), L("phase"), L("since"), L("coach"), L("last_checkin"), L("days_left"),
               title=title)
     for r in rows:
         last = r["last_checkin"] or L("none")
@@ -691,7 +724,7 @@ def team_show(name, as_json) -> None:
     t = _ctx().wf().team(name)
     if as_json:
         return emit_json(t)
-    g = SafeTable.grid(padding=(0, 2))
+    g = grid(padding=(0, 2))
     g.add_column(style="bold")
     g.add_column()
     yn = {True: L("yes"), False: L("no"), None: "?"}
@@ -811,7 +844,7 @@ def checkin_list(team, coach, week, since, as_json) -> None:
     rows = _ctx().wf().checkins(team=team, coach=coach, week=week, since=since)
     if as_json:
         return emit_json(rows)
-    t = SafeTable(L("id"), L("team"), L("on"), L("week"), L("author"), L("notes"), L("hours"), L("mood"))
+    t = table(L("id"), L("team"), L("on"), L("week"), L("author"), L("notes"), L("hours"), L("mood"))
     for c in rows:
         notes = styled((f"{L('missed')}: {c['reason']}", "yellow")) if c["missed"] else (c["notes"] or "")
         t.add_row(str(c["id"]), c["team"], c["on"], c["week"], c["author"], notes,
@@ -828,7 +861,7 @@ def checkin_gaps(programme, weeks, as_json) -> None:
     rows = _ctx().wf().gaps(programme, weeks)
     if as_json:
         return emit_json(rows)
-    t = SafeTable(L("team"), L("coach"), L("coaching"), L("missing"), L("last_checkin"))
+    t = table(L("team"), L("coach"), L("coaching"), L("missing"), L("last_checkin"))
     for r in rows:
         t.add_row(r["team"], r["coach"] or L("none"), f"{r['weeks_held']}/{r['weeks_expected']}",
                   ", ".join(r["weeks_missing"]), r["last_checkin"] or L("none"))
@@ -892,7 +925,7 @@ def history(name, as_json) -> None:
     rows = _ctx().wf().history(name)
     if as_json:
         return emit_json(rows)
-    t = SafeTable(L("when"), L("who"), L("action"), L("from"), L("to"), L("reason"), L("forced"))
+    t = table(L("when"), L("who"), L("action"), L("from"), L("to"), L("reason"), L("forced"))
     for e in rows:
         t.add_row(_when(e["at"]), e["actor"], e["trigger"] or e["action"],
                   phase_label(e["from"]) if e["from"] else "", phase_label(e["to"]) if e["to"] else "",
@@ -935,6 +968,7 @@ class _DeliveryProgress:
         if self.bar is None:
             if self.clock() - self.start < PROGRESS_AFTER:
                 return
+            from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
             self.bar = Progress(TextColumn(_t("Envoi", "Delivering")), BarColumn(), MofNCompleteColumn(),
@@ -974,14 +1008,6 @@ def _warn_outbox(wf: Workflow) -> None:
         say(warning)
 
 
-class _LogFormatter(logging.Formatter):
-    """Log lines carry names and errors from the store: controls and bidi overrides made visible,
-    so a journal viewer or terminal shows them, and one record stays one line."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        return shown(super().format(record))
-
-
 _CONSOLE = click.option("--console", "to_console", is_flag=True,
                         help="Print every message here instead of sending it (to try things out); marked sent.")
 
@@ -1002,7 +1028,7 @@ def remind_preview(until, as_json) -> None:
         rows = wf.remind_preview(end)
     if as_json:
         return emit_json(rows)
-    t = SafeTable(L("due"), L("action"), L("to"), L("channels"), L("subject"))
+    t = table(L("due"), L("action"), L("to"), L("channels"), L("subject"))
     for r in rows:
         t.add_row(r["at"].replace("T", " ")[:16], r["kind"], r["to"], r["channel"], r["subject"])
     console().print(t)
@@ -1038,11 +1064,11 @@ def outbox_list(status, as_json) -> None:
     rows = _ctx().wf().outbox(status)
     if as_json:
         return emit_json(rows)
-    t = SafeTable(L("id"), L("due"), L("action"), L("to"), L("channels"), L("status"), L("attempts"), L("reason"))
+    t = table(L("id"), L("due"), L("action"), L("to"), L("channels"), L("status"), L("attempts"), L("reason"))
     for r in rows:
         via = r["channel"] if r["sent_via"] in (None, r["channel"]) else f"{r['channel']} → {r['sent_via']}"
         t.add_row(str(r["id"]), r["due_at"].replace("T", " "), r["kind"], r["to"], via,
-                  Text(r["status"], style="red" if r["status"] == "failed" else ""), str(r["attempts"]),
+                  styled((r["status"], "red" if r["status"] == "failed" else "")), str(r["attempts"]),
                   r["last_error"] or "")
     console().print(t)
 
@@ -1090,6 +1116,15 @@ def daemon(ctx: click.Context, once, to_console) -> None:
         return
     from workflow.daemon import serve
     from workflow.outbox import tick_line
+
+    import logging
+
+    class _LogFormatter(logging.Formatter):
+        """Log lines carry names and errors from the store: controls and bidi overrides made visible,
+        so a journal viewer or terminal shows them, and one record stays one line."""
+
+        def format(self, record: logging.LogRecord) -> str:
+            return shown(super().format(record))
 
     handler = logging.StreamHandler()
     handler.setFormatter(_LogFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))

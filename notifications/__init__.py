@@ -1,10 +1,29 @@
-"""Delivery: message rendering (fr/en templates), messages, and channels (console, SMTP e-mail, chat webhook)."""
+"""Delivery: message rendering (templates and the gettext catalog), messages, and channels (console,
+SMTP e-mail, chat webhook).
 
-from notifications.channels import CHANNELS, Channel, ChatChannel, ConsoleChannel, EmailChannel, build_email
-from notifications.message import DeliveryError, Message, backoff
-from notifications.render import render
-from notifications.wiring import UNCONFIGURED, configured, open_channel, unconfigured_reason
+Names are imported on first use (PEP 562), so ``notifications.i18n`` or ``notifications.message``
+alone costs neither jinja2 nor smtplib: the CLI's start-up stays light.
+"""
 
-__all__ = ["CHANNELS", "Channel", "ChatChannel", "ConsoleChannel", "DeliveryError", "EmailChannel", "Message",
-           "UNCONFIGURED", "backoff", "build_email", "configured", "open_channel", "render",
-           "unconfigured_reason"]
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+_WHERE = {
+    "CHANNELS": "message", "DeliveryError": "message", "Message": "message", "OutboxStatus": "message",
+    "backoff": "message",
+    "Channel": "channels", "ChatChannel": "channels", "ConsoleChannel": "channels", "EmailChannel": "channels",
+    "build_email": "channels",
+    "render": "render",
+    "UNCONFIGURED": "wiring", "configured": "wiring", "open_channel": "wiring", "unconfigured_reason": "wiring",
+}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'notifications' has no attribute {name!r}")
+    value = getattr(import_module(f"notifications.{_WHERE[name]}"), name)
+    globals()[name] = value
+    return value

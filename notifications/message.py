@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
+from enum import StrEnum
+
+CHANNELS = ("console", "email", "chat")  # where a person's reminders may go
 
 
 @dataclass(frozen=True)
@@ -19,6 +21,8 @@ class Message:
     @property
     def message_id(self) -> str:
         """A Message-ID derived from the key: the same reminder always has the same one."""
+        import hashlib
+
         return f"<{hashlib.sha256(self.key.encode()).hexdigest()[:40]}@preincub>"
 
 
@@ -32,3 +36,16 @@ RETRY_CAP_SECONDS = 3600.0  # an outage of days is retried hourly, so recovery i
 def backoff(attempts: int, base_seconds: float, cap_seconds: float = RETRY_CAP_SECONDS) -> float:
     """Seconds to wait after ``attempts`` failed attempts: base, 2 base, 4 base... up to a cap."""
     return min(cap_seconds, base_seconds * 2 ** max(0, attempts - 1))
+
+
+class OutboxStatus(StrEnum):
+    """Where a message is: waiting, being sent by a deliverer, sent, given up, or cancelled by a person.
+
+    Stored as its value; SQL statements bind ``.value`` (a plain string for every driver).
+    """
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"

@@ -4,10 +4,10 @@ from states.guards import CRITERIA, PARTIES, ProgrammeView, TeamView, Unmet
 from states.machine import (TRIGGERS, Blocked, InvalidTrigger, Move, StateError, Trigger, attempt, check, fire,
                             triggers_from, unmet)
 from states.phases import HOLDS_A_PLACE, INITIAL, NON_TERMINAL, PHASES, TERMINAL, Phase
-from states.rules import KINDS, KindRules
+from states.rules import KINDS, PARTNER_KINDS, KindRules
 
 __all__ = [
-    "CRITERIA", "HOLDS_A_PLACE", "INITIAL", "KINDS", "NON_TERMINAL", "PARTIES", "PHASES", "TERMINAL", "TRIGGERS",
+    "CRITERIA", "HOLDS_A_PLACE", "INITIAL", "KINDS", "NON_TERMINAL", "PARTIES", "PARTNER_KINDS", "PHASES", "TERMINAL", "TRIGGERS",
     "Blocked", "InvalidTrigger", "KindRules", "Move", "Phase", "ProgrammeView", "StateError", "TeamView", "Trigger",
     "Unmet", "attempt", "check", "fire", "triggers_from", "unmet",
 ]

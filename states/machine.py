@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from functools import cache
+from typing import TYPE_CHECKING
 
-from transitions import Machine, MachineError
 
 from states.guards import (
     G_AGREEMENTS,
@@ -33,6 +33,9 @@ from states.guards import (
     Unmet,
 )
 from states.phases import INITIAL, NON_TERMINAL, PHASES
+
+if TYPE_CHECKING:
+    from transitions import Machine
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +142,10 @@ def _allowed(event) -> bool:  # transitions condition, send_event=True
 
 @cache
 def machine() -> Machine:
-    """The one Machine of this workflow, built on first use."""
+    """The one Machine of this workflow, built on first use (transitions is imported then, so
+    reading the definition, e.g. for the CLI's help, costs no Machine)."""
+    from transitions import Machine
+
     return Machine(
         model=None,
         states=[{"name": p.id, "final": p.terminal} for p in PHASES.values()],
@@ -176,6 +182,8 @@ def attempt(trigger: str, view: TeamView, *, reason: str | None = None, force: b
     reasons = unmet(trigger, replace(view, reason=reason))
     blocking = [u for u in reasons if u.code == "reason"] if force else reasons
     token = _Token(view.phase, not blocking)
+    from transitions import MachineError
+
     try:
         ok = m.events[trigger].trigger(token)
     except MachineError as exc:  # the table and the Machine disagree: never expected

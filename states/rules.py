@@ -20,3 +20,6 @@ KINDS: dict[str, KindRules] = {
     # Seed 2: one Startup d'État, at least 50 % of a 5-day week, a sponsor named by the partner body.
     "fast": KindRules("fast", months=6, capacity=1, min_days_per_week=2.5, requires_sponsor=True),
 }
+
+# The partner bodies that sign an agreement (collectivités).
+PARTNER_KINDS: tuple[str, ...] = ("departement", "region", "other")

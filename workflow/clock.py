@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime, time, timezone
 from zoneinfo import ZoneInfo
-
-from dateutil import parser as dateparser
 
 from workflow.errors import quote
 
@@ -45,6 +43,8 @@ def parse_datetime(text: str) -> datetime:
     """An ISO date or datetime; naive values are Paris wall-clock time (a date means its midnight)."""
     text = text.strip()
     try:
+        from dateutil import parser as dateparser  # on first use: the CLI's start-up stays light
+
         dt = dateparser.isoparse(text)
     except (ValueError, OverflowError):
         raise ValueError(f"{quote(text)} is not a date or datetime; use YYYY-MM-DD or YYYY-MM-DDTHH:MM") from None
@@ -76,3 +76,8 @@ def as_aware(dt: datetime) -> datetime:
 
 def paris(dt: datetime) -> datetime:
     return as_aware(dt).astimezone(PARIS)
+
+
+def until_datetime(d: date) -> datetime:
+    """``--until DATE`` covers that whole day, in Paris."""
+    return datetime.combine(d, time(23, 59, 59), tzinfo=PARIS)

@@ -31,7 +31,8 @@ from notifications import (
     open_channel,
     unconfigured_reason,
 )
-from workflow.models import Outbox, OutboxStatus
+from notifications.message import OutboxStatus
+from workflow.models import Outbox
 
 if TYPE_CHECKING:
     from workflow.context import Context

@@ -17,7 +17,7 @@ from workflow.errors import Invalid, quote
 from workflow.models import Partner, Person, PersonRole, Programme, Team, TeamMember
 
 PROGRAMME_KINDS = tuple(states.KINDS)
-PARTNER_KINDS = ("departement", "region", "other")
+PARTNER_KINDS = states.PARTNER_KINDS
 ROLES = permissions.ROLES
 MEMBER_ROLES = ("intrapreneur", "coach", "sponsor")
 

@@ -78,3 +78,15 @@ class Forbidden(PreincubError):
 
 def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+class StoreWarning(UserWarning):
+    """Something to fix that does not stop the command (a store open to other users); a client shows
+    ``text(lang)`` as one line."""
+
+    def __init__(self, en: str, fr: str) -> None:
+        super().__init__(en)
+        self.en, self.fr = en, fr
+
+    def text(self, lang: str = "fr") -> str:
+        return self.fr if lang == "fr" else self.en

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
-from enum import StrEnum
 
 from sqlalchemy import Index, UniqueConstraint, func, select
 from sqlalchemy.types import DateTime, TypeDecorator
@@ -172,19 +171,6 @@ class CheckIn(SQLModel, table=True):
     reason: str | None = None  # why it was missed
     created_at: datetime = _when()
     updated_at: datetime = _when()
-
-
-class OutboxStatus(StrEnum):
-    """Where a message is: waiting, being sent by a deliverer, sent, given up, or cancelled by a person.
-
-    Stored as its value; SQL statements bind ``.value`` (a plain string for every driver).
-    """
-
-    PENDING = "pending"
-    SENDING = "sending"
-    SENT = "sent"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
 
 
 class Outbox(SQLModel, table=True):

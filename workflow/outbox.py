@@ -20,9 +20,10 @@ from workflow.clock import PARIS, paris
 from workflow.context import Context
 from workflow.errors import Invalid, NotFound
 from workflow.models import Outbox as Row
-from workflow.models import OutboxStatus, Person
+from notifications.message import OutboxStatus
+from workflow.models import Person
 
-__all__ = ["STATUSES", "Outbox", "Status", "channels_for", "health_warning", "tick_line", "until_datetime"]
+__all__ = ["STATUSES", "Outbox", "Status", "channels_for", "health_warning", "tick_line"]
 
 
 Status = OutboxStatus
@@ -55,11 +56,6 @@ def health_warning(h: dict[str, Any]) -> str | None:
     return (f"outbox: {h['failed']} failed, {h['retrying_over_an_hour']} retrying for over an hour"
             + (f" (failing since {h['failing_since']})" if h["failing_since"] else "")
             + "; see 'preincub outbox list' and 'preincub outbox retry --status failed'")
-
-
-def until_datetime(d: date) -> datetime:
-    """``--until DATE`` covers that whole day, in Paris."""
-    return datetime.combine(d, time(23, 59, 59), tzinfo=PARIS)
 
 
 def outbox_dict(r: Row) -> dict:

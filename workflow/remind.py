@@ -20,7 +20,8 @@ from workflow.clock import paris
 from workflow.context import Context
 from workflow.delivery import Delivery, Progress, holder_name
 from workflow.errors import Invalid
-from workflow.models import Outbox, OutboxStatus
+from notifications.message import OutboxStatus
+from workflow.models import Outbox
 from workflow.outbox import channels_for
 
 

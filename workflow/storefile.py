@@ -14,7 +14,7 @@ from urllib.parse import quote as url_quote
 import sqlalchemy as sa
 from sqlalchemy.exc import ArgumentError
 
-from workflow.errors import StoreError, quote
+from workflow.errors import StoreError, StoreWarning, quote
 
 SQLITE_BUSY_TIMEOUT_S = 30
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -23,18 +23,6 @@ PRIVATE_FILE, PRIVATE_DIR = 0o600, 0o700  # the store holds personal data: its o
 SUPPORTED = ("an SQLite file path, sqlite:///PATH (?mode=ro: read-only), postgresql://… or postgresql+psycopg://…",
              "un chemin de fichier SQLite, sqlite:///CHEMIN (?mode=ro : lecture seule), postgresql://… ou "
              "postgresql+psycopg://…")
-
-
-class StoreWarning(UserWarning):
-    """Something to fix that does not stop the command (a store open to other users); a client shows
-    ``text(lang)`` as one line."""
-
-    def __init__(self, en: str, fr: str) -> None:
-        super().__init__(en)
-        self.en, self.fr = en, fr
-
-    def text(self, lang: str = "fr") -> str:
-        return self.fr if lang == "fr" else self.en
 
 
 def default_path() -> Path:
