@@ -52,7 +52,9 @@ def update(lang: str = "fr") -> None:
     po = LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
     with po.open("rb") as f:
         catalog = read_po(f, locale=lang, domain=DOMAIN)
+    created = catalog.creation_date
     catalog.update(extract(), no_fuzzy_matching=True)
+    catalog.creation_date = created  # re-running with nothing new changes nothing
     with po.open("wb") as f:
         write_po(f, catalog, width=100, omit_header=False, ignore_obsolete=True, include_lineno=False)
     with po.with_suffix(".mo").open("wb") as f:
