@@ -16,7 +16,7 @@ from __future__ import annotations
 import gettext
 import os
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 DOMAIN = "preincub"
@@ -38,8 +38,10 @@ def translations(lang: str) -> gettext.NullTranslations:
     return gettext.translation(DOMAIN, LOCALE_DIR, languages=[lang], fallback=True)
 
 
+@lru_cache(maxsize=4096)
 def format_day(day: date, lang: str) -> str:
-    """A date as people read it: "23 décembre 2020", "December 23, 2020"."""
+    """A date as people read it: "23 décembre 2020", "December 23, 2020" (cached: a tick writes the
+    same few dates into thousands of messages, and Babel parses its locale data on every call)."""
     from babel.dates import format_date
 
     return format_date(day, format="long", locale=lang)
