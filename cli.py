@@ -7,7 +7,7 @@ import os
 import re
 import sys
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # imported where used: `preincub --help` loads neither SQLAlc
     from rich.text import Text
 
     from workflow import Workflow
+    from workflow.records import CoachingRecord, ProgrammeRecord, TeamRow
 
 STATUSES = tuple(s.value for s in OutboxStatus)
 
@@ -338,11 +339,44 @@ def json_option(f):
 _JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff]")
 
 
-def emit_json(data) -> None:
-    # Indented for a person at a terminal; compact for pipes and files (a fifth of the bytes at scale).
+def _json_text(data: Any, indent: int | None) -> str:
     # json escapes C0 controls itself; C1 controls and bidi overrides become \uXXXX too (same data).
-    text = json.dumps(data, ensure_ascii=False, indent=2 if sys.stdout.isatty() else None)
-    click.echo(_JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(data, ensure_ascii=False, indent=indent))
+
+
+def emit_json(data: Any) -> None:
+    """Print records (or plain data) as JSON: indented for a person at a terminal; compact for pipes
+    and files (a fifth of the bytes at scale). Records go through the one serializer, ``plain``."""
+    from workflow.records import plain
+
+    click.echo(_json_text(plain(data), 2 if sys.stdout.isatty() else None))
+
+
+def emit_json_rows(rows: Iterable[Any], batch: int = 2000) -> None:
+    """Print a JSON list of flat records as they come, in the same bytes :func:`emit_json` gives for
+    the whole list: each batch is dumped as a list and its brackets are dropped."""
+    from workflow.records import row_plain
+
+    it = iter(rows)
+    first = next(it, None)  # errors (unknown programme, permission) come before any output
+    if first is None:
+        return click.echo("[]")
+    as_dict = row_plain(type(first))
+    indent = 2 if sys.stdout.isatty() else None
+    cut, sep = (2, ",\n") if indent else (1, ", ")
+    click.echo("[\n" if indent else "[", nl=False)
+    chunk, started = [as_dict(first)], False
+    while chunk:
+        for r in it:
+            chunk.append(as_dict(r))
+            if len(chunk) >= batch:
+                break
+        click.echo((sep if started else "") + _json_text(chunk, indent)[cut:-cut], nl=False)
+        chunk, started = [], True
+        for r in it:  # the next batch, if any
+            chunk.append(as_dict(r))
+            break
+    click.echo("\n]" if indent else "]")
 
 
 def console() -> Console:
@@ -505,14 +539,14 @@ def programme_add(name, signed_on, kind, months, capacity, min_days_per_week) ->
     """Add a programme. Example: preincub programme add "Pré-incubation 2020" --signed-on 2020-06-23"""
     p = _ctx().wf().add_programme(name, signed_on, kind=kind, months=months, capacity=capacity,
                                   min_days_per_week=min_days_per_week)
-    say(f"programme {p['name']!r} added; deadline {p['deadline']}")
+    say(f"programme {p.name!r} added; deadline {p.deadline}")
 
 
-def _programme_rows(rows: list[dict]) -> None:
+def _programme_rows(rows: list[ProgrammeRecord]) -> None:
     t = table(L("programme"), L("kind"), L("signed_on"), L("deadline"), L("days_left"), L("capacity"), L("teams"))
     for p in rows:
-        t.add_row(p["name"], p["kind"], p["signed_on"], p["deadline"], _days(p["days_left"]),
-                  f"{p['places_taken']}/{p['capacity']}", str(p["teams"]))
+        t.add_row(p.name, p.kind, p.signed_on, p.deadline, _days(p.days_left),
+                  f"{p.places_taken}/{p.capacity}", str(p.teams))
     console().print(t)
 
 
@@ -535,9 +569,9 @@ def programme_show(name, as_json) -> None:
     if as_json:
         return emit_json(p)
     _programme_rows([p])
-    say(f"{L('partner')}: " + ", ".join(x["name"] for x in p["partners"]))
-    say(f"{L('min_days')}: {p['min_days_per_week']:g}")
-    for ph, n in p["teams_by_phase"].items():
+    say(f"{L('partner')}: " + ", ".join(x.name for x in p.partners))
+    say(f"{L('min_days')}: {p.min_days_per_week:g}")
+    for ph, n in p.teams_by_phase.items():
         say(f"  {phase_label(ph)}: {n}")
 
 
@@ -575,7 +609,7 @@ _LANG = click.option("--lang", "person_lang", type=click.Choice(["fr", "en"]), h
 def person_add(name, email, roles, channels, person_lang) -> None:
     """Add a person. Example: preincub person add "Inès Haddad" --email ines@somme.example --role intrapreneur"""
     p = _ctx().wf().add_person(name, email, roles, channels=channels or None, lang=person_lang)
-    say(f"{p['name']} <{p['email']}> added as {', '.join(p['roles'])}")
+    say(f"{p.name} <{p.email}> added as {', '.join(p.roles)}")
 
 
 @person.command(name="edit")
@@ -589,7 +623,7 @@ def person_edit(email, name, add_roles, remove_roles, channels, person_lang) -> 
     """Change a person's name, roles, reminder channels or language."""
     p = _ctx().wf().edit_person(email, name=name, add_roles=add_roles, remove_roles=remove_roles,
                                 channels=channels or None, lang=person_lang)
-    say(f"{p['name']} <{p['email']}> updated: {', '.join(p['roles'])}; {', '.join(p['channels'])}, {p['lang']}")
+    say(f"{p.name} <{p.email}> updated: {', '.join(p.roles)}; {', '.join(p.channels)}, {p.lang}")
 
 
 @person.command(name="list")
@@ -602,7 +636,7 @@ def person_list(role, as_json) -> None:
         return emit_json(rows)
     t = table(L("name"), L("email"), L("roles"), L("channels"))
     for p in rows:
-        t.add_row(p["name"], p["email"], ", ".join(p["roles"]), f"{', '.join(p['channels'])} ({p['lang']})")
+        t.add_row(p.name, p.email, ", ".join(p.roles), f"{', '.join(p.channels)} ({p.lang})")
     console().print(t)
 
 
@@ -635,7 +669,7 @@ def team_add(name, programme, partner, problem, intrapreneurs, coach, sponsor, d
     """Add a team, in the call for projects. Example: preincub team add "Insertion RSA" --programme P --partner Nord"""
     t = _ctx().wf().add_team(name, programme, partner, problem=problem, intrapreneurs=intrapreneurs, coach=coach,
                              sponsor=sponsor, days_per_week=days_per_week)
-    say(f"team {t['name']!r} added ({phase_label(t['phase'])})")
+    say(f"team {t.name!r} added ({phase_label(t.phase)})")
 
 
 @team.command(name="edit")
@@ -648,7 +682,7 @@ def team_edit(name, rename, partner, problem, intrapreneurs, coach, sponsor, day
     """Change a team's record. --intrapreneur adds; --coach and --sponsor replace."""
     t = _ctx().wf().edit_team(name, rename=rename, partner=partner, problem=problem, intrapreneurs=intrapreneurs,
                               remove_intrapreneurs=remove, coach=coach, sponsor=sponsor, days_per_week=days_per_week)
-    say(f"team {t['name']!r} updated")
+    say(f"team {t.name!r} updated")
 
 
 @team.command(name="assess")
@@ -692,15 +726,15 @@ def team_committee(name, on, opinion) -> None:
     say(f"committee recorded for {name!r}")
 
 
-def _status_table(rows: list[dict], title: str | None = None) -> None:
+def _status_table(rows: list[TeamRow], title: str | None = None) -> None:
     t = table(L("team"), L("partner"), L("phase"), L("since"), L("coach"), L("last_checkin"), L("days_left"),
               title=title)
     for r in rows:
-        last = r["last_checkin"] or L("none")
-        if r["drifting"]:
-            last = (f"{last} ⚠ {r['weeks_missing']}", "red")
-        t.add_row(r["name"], r["partner"] or L("none"), phase_label(r["phase"]), _when(r["phase_since"], False),
-                  r["coach"] or L("none"), styled(last), _days(r["days_left"]))
+        last = r.last_checkin or L("none")
+        if r.drifting:
+            last = (f"{last} ⚠ {r.weeks_missing}", "red")
+        t.add_row(r.name, r.partner or L("none"), phase_label(r.phase), _when(r.phase_since, False),
+                  r.coach or L("none"), styled(last), _days(r.days_left))
     console().print(t)
 
 
@@ -710,10 +744,10 @@ def _status_table(rows: list[dict], title: str | None = None) -> None:
 @json_option
 def team_list(programme, phase, as_json) -> None:
     """List teams, optionally of one programme or phase."""
-    rows = _ctx().wf().status(programme, phase)
+    wf = _ctx().wf()
     if as_json:
-        return emit_json(rows)
-    _status_table(rows)
+        return emit_json_rows(wf.teams.rows(programme, phase))
+    _status_table(wf.status(programme, phase))
 
 
 @team.command(name="show")
@@ -728,36 +762,36 @@ def team_show(name, as_json) -> None:
     g.add_column(style="bold")
     g.add_column()
     yn = {True: L("yes"), False: L("no"), None: "?"}
-    people = lambda xs: ", ".join(f"{p['name']} <{p['email']}>" for p in xs) or L("none")  # noqa: E731
+    people = lambda xs: ", ".join(f"{p.name} <{p.email}>" for p in xs) or L("none")  # noqa: E731
     rows = [
-        (L("team"), t["name"]), (L("programme"), t["programme"]), (L("partner"), t["partner"] or L("none")),
-        (L("phase"), f"{phase_label(t['phase'])} ({t['phase']}), {L('since').lower()} {_when(t['phase_since'])}"),
-        (L("deadline"), styled(f"{t['deadline']} (", _days(t["days_left"]), ")")), (L("problem"), t["problem"] or L("none")),
-        (L("intrapreneurs"), ", ".join(f"{p['name']} <{p['email']}> {'?' if p['days_per_week'] is None else format(p['days_per_week'], 'g')} {L('days_week')}"
-                                       for p in t["intrapreneurs"]) or L("none")),
-        (L("coach"), people(t["coaches"])), (L("sponsor"), people(t["sponsors"])),
-        (L("criteria"), ", ".join(f"{c}: {yn[v]}" for c, v in t["criteria"].items())),
-        (L("agreements"), ", ".join(t["agreements"]) or L("none")),
-        (L("poc"), t["poc"]["summary"] or L("none")),
-        (L("committee"), f"{t['committee']['on'] or L('none')} — {t['committee']['opinion'] or L('none')}"),
-        (L("coaching"), _coaching_line(t["coaching"])),
-        (L("history"), " → ".join(f"{phase_label(p['phase'])} ({_when(p['start'], False)})" for p in t["phases"])),
+        (L("team"), t.name), (L("programme"), t.programme), (L("partner"), t.partner or L("none")),
+        (L("phase"), f"{phase_label(t.phase)} ({t.phase}), {L('since').lower()} {_when(t.phase_since)}"),
+        (L("deadline"), styled(f"{t.deadline} (", _days(t.days_left), ")")), (L("problem"), t.problem or L("none")),
+        (L("intrapreneurs"), ", ".join(f"{p.name} <{p.email}> {'?' if p.days_per_week is None else format(p.days_per_week, 'g')} {L('days_week')}"
+                                       for p in t.intrapreneurs) or L("none")),
+        (L("coach"), people(t.coaches)), (L("sponsor"), people(t.sponsors)),
+        (L("criteria"), ", ".join(f"{c}: {yn[v]}" for c, v in t.criteria.items())),
+        (L("agreements"), ", ".join(t.agreements) or L("none")),
+        (L("poc"), t.poc.summary or L("none")),
+        (L("committee"), f"{t.committee.on or L('none')} — {t.committee.opinion or L('none')}"),
+        (L("coaching"), _coaching_line(t.coaching)),
+        (L("history"), " → ".join(f"{phase_label(p.phase)} ({_when(p.start, False)})" for p in t.phases)),
     ]
     for k, v in rows:
         g.add_row(k, v)
     console().print(g)
 
 
-def _coaching_line(c: dict) -> Text:
-    line = styled(f"{c['weeks_held']}/{c['weeks_expected']} {L('held')}, {L('last_checkin').lower()} "
-                  f"{c['last_checkin'] or L('none')}")
-    if c["weeks_missing"]:
-        line.append_text(styled("; ", (f"{L('missing').lower()}: {', '.join(c['weeks_missing'])}", "red")))
-    if c["hours_per_week"] is not None:
-        line.append(f"; {c['hours_per_week']:g} {L('per_week')}")
-        if c["hours_committed"] is not None:
-            line.append(f" / {c['hours_committed']:g}")
-        if c["hours_shortfall"]:
+def _coaching_line(c: CoachingRecord) -> Text:
+    line = styled(f"{c.weeks_held}/{c.weeks_expected} {L('held')}, {L('last_checkin').lower()} "
+                  f"{c.last_checkin or L('none')}")
+    if c.weeks_missing:
+        line.append_text(styled("; ", (f"{L('missing').lower()}: {', '.join(c.weeks_missing)}", "red")))
+    if c.hours_per_week is not None:
+        line.append(f"; {c.hours_per_week:g} {L('per_week')}")
+        if c.hours_committed is not None:
+            line.append(f" / {c.hours_committed:g}")
+        if c.hours_shortfall:
             line.append(f" ({L('shortfall')})", style="red")
     return line
 
@@ -820,7 +854,7 @@ def checkin_log(team_name, on, notes, blockers, next_steps, hours, mood, reason,
     """Log a check-in. Example: preincub checkin log "Insertion RSA" --notes "Entretiens usagers" --hours 7"""
     c = _ctx().wf().log_checkin(team_name, on=on, notes=_notes(notes, missed), blockers=blockers,
                                 next_steps=next_steps, hours=hours, mood=mood, missed=missed, reason=reason)
-    say(f"check-in #{c['id']} logged for {c['team']!r}, week {c['week']}")
+    say(f"check-in #{c.id} logged for {c.team!r}, week {c.week}")
 
 
 @checkin.command(name="edit")
@@ -830,7 +864,7 @@ def checkin_edit(checkin_id, on, notes, blockers, next_steps, hours, mood, reaso
     """Correct a check-in (its author or a coordinator, within 7 days); the change is audited."""
     c = _ctx().wf().edit_checkin(checkin_id, on=on, notes=_notes(notes, True), blockers=blockers,
                                  next_steps=next_steps, hours=hours, mood=mood, reason=reason)
-    say(f"check-in #{c['id']} corrected")
+    say(f"check-in #{c.id} corrected")
 
 
 @checkin.command(name="list")
@@ -846,9 +880,9 @@ def checkin_list(team, coach, week, since, as_json) -> None:
         return emit_json(rows)
     t = table(L("id"), L("team"), L("on"), L("week"), L("author"), L("notes"), L("hours"), L("mood"))
     for c in rows:
-        notes = styled((f"{L('missed')}: {c['reason']}", "yellow")) if c["missed"] else (c["notes"] or "")
-        t.add_row(str(c["id"]), c["team"], c["on"], c["week"], c["author"], notes,
-                  "" if c["hours"] is None else f"{c['hours']:g}", "" if c["mood"] is None else str(c["mood"]))
+        notes = styled((f"{L('missed')}: {c.reason}", "yellow")) if c.missed else (c.notes or "")
+        t.add_row(str(c.id), c.team, c.on, c.week, c.author, notes,
+                  "" if c.hours is None else f"{c.hours:g}", "" if c.mood is None else str(c.mood))
     console().print(t)
 
 
@@ -878,8 +912,8 @@ def checkin_gaps(programme, weeks, as_json) -> None:
 def advance(name, trigger, reason, force) -> None:
     """Fire TRIGGER on a team: submit, select, reject, present, hear, incubate, decline, abandon."""
     ev = _ctx().wf().advance(name, trigger, reason=reason, force=force)
-    forced = " (forced)" if ev["forced"] else ""
-    say(f"{name}: {phase_label(ev['from'])} → {phase_label(ev['to'])}{forced}")
+    forced = " (forced)" if ev.forced else ""
+    say(f"{name}: {phase_label(ev.from_)} → {phase_label(ev.to)}{forced}")
 
 
 @app.command()
@@ -908,10 +942,9 @@ def check(name, as_json) -> None:
 def status(programme, as_json) -> None:
     """One row per team: partner, phase, since, coach, days to the deadline."""
     wf = _ctx().wf()
-    rows = wf.status(programme)
     if as_json:
-        return emit_json(rows)
-    _status_table(rows)
+        return emit_json_rows(wf.teams.rows(programme))
+    _status_table(wf.status(programme))
     tick = wf.last_tick()
     say(f"{L('last_tick')}: " + (f"{tick['wall']} ({tick['holder']})" if tick else L("none")))
     _warn_outbox(wf)
@@ -927,9 +960,9 @@ def history(name, as_json) -> None:
         return emit_json(rows)
     t = table(L("when"), L("who"), L("action"), L("from"), L("to"), L("reason"), L("forced"))
     for e in rows:
-        t.add_row(_when(e["at"]), e["actor"], e["trigger"] or e["action"],
-                  phase_label(e["from"]) if e["from"] else "", phase_label(e["to"]) if e["to"] else "",
-                  e["reason"] or "", L("yes") if e["forced"] else "")
+        t.add_row(_when(e.at), e.actor, e.trigger or e.action,
+                  phase_label(e.from_) if e.from_ else "", phase_label(e.to) if e.to else "",
+                  e.reason or "", L("yes") if e.forced else "")
     console().print(t)
 
 
@@ -1066,10 +1099,10 @@ def outbox_list(status, as_json) -> None:
         return emit_json(rows)
     t = table(L("id"), L("due"), L("action"), L("to"), L("channels"), L("status"), L("attempts"), L("reason"))
     for r in rows:
-        via = r["channel"] if r["sent_via"] in (None, r["channel"]) else f"{r['channel']} → {r['sent_via']}"
-        t.add_row(str(r["id"]), r["due_at"].replace("T", " "), r["kind"], r["to"], via,
-                  styled((r["status"], "red" if r["status"] == "failed" else "")), str(r["attempts"]),
-                  r["last_error"] or "")
+        via = r.channel if r.sent_via in (None, r.channel) else f"{r.channel} → {r.sent_via}"
+        t.add_row(str(r.id), r.due_at.replace("T", " "), r.kind, r.to, via,
+                  styled((r.status, "red" if r.status == "failed" else "")), str(r.attempts),
+                  r.last_error or "")
     console().print(t)
 
 

@@ -24,6 +24,7 @@ from workflow.models import (
     Team,
     coach_emails,
 )
+from workflow.records import CheckInRecord
 
 FIELDS = ("on", "notes", "blockers", "next_steps", "hours", "mood", "reason")
 
@@ -78,7 +79,7 @@ class CheckIns:
 
     def log(self, team: str, *, on: date | None = None, notes: str | None = None, blockers: str | None = None,
                     next_steps: str | None = None, hours: float | None = None, mood: int | None = None,
-                    missed: bool = False, reason: str | None = None) -> dict:
+                    missed: bool = False, reason: str | None = None) -> CheckInRecord:
         """Log this week's check-in (or a missed one, with its reason) for a team in investigation."""
         with self.ctx.store.write() as s:
             t = find(s, "team", team)
@@ -93,9 +94,9 @@ class CheckIns:
             s.flush()
             self.ctx.event(s, "checkin.log", t, reason=c.reason,
                         data={"checkin": c.id, "on": c.on.isoformat(), "week": c.week, "missed": c.missed})
-            return self._checkin_dict(s, c)
+            return self._checkin_record(s, c)
 
-    def edit(self, checkin_id: int, **changes: Any) -> dict:
+    def edit(self, checkin_id: int, **changes: Any) -> CheckInRecord:
         """Correct a check-in: its author (or a coordinator), within the edit window; audited."""
         changes = {k: v for k, v in changes.items() if v is not None}
         unknown = set(changes) - set(FIELDS)
@@ -133,27 +134,25 @@ class CheckIns:
             s.add(c)
             self.ctx.event(s, "checkin.edit", t, data={"checkin": c.id, "changes": diff})
             s.flush()
-            return self._checkin_dict(s, c)
+            return self._checkin_record(s, c)
 
     # ---- reading -------------------------------------------------------------------------
 
     @staticmethod
-    def _checkin_dict(s: Session, c: CheckIn, team: str | None = None, author: str | None = None) -> dict:
+    def _checkin_record(s: Session, c: CheckIn, team: str | None = None, author: str | None = None) -> CheckInRecord:
         if team is None:
             team = s.get(Team, c.team_id).name
             author = s.get(Person, c.author_id).email
-        return {"id": c.id, "team": team, "author": author, "on": c.on.isoformat(), "week": c.week,
-                "notes": c.notes, "blockers": c.blockers, "next_steps": c.next_steps, "hours": c.hours,
-                "mood": c.mood, "missed": c.missed, "reason": c.reason,
-                "created_at": paris(c.created_at).isoformat(timespec="seconds"),
-                "updated_at": paris(c.updated_at).isoformat(timespec="seconds")}
+        return CheckInRecord(c.id, team, author, c.on.isoformat(), c.week, c.notes, c.blockers, c.next_steps,
+                             c.hours, c.mood, c.missed, c.reason, paris(c.created_at).isoformat(timespec="seconds"),
+                             paris(c.updated_at).isoformat(timespec="seconds"))
 
-    def __call__(self, **filters: Any) -> list[dict]:
+    def __call__(self, **filters: Any) -> list[CheckInRecord]:
         """``wf.checkins(...)`` lists them, as ``wf.checkins.entries(...)``."""
         return self.entries(**filters)
 
     def entries(self, *, team: str | None = None, coach: str | None = None, week: str | None = None,
-                 since: date | None = None) -> list[dict]:
+                 since: date | None = None) -> list[CheckInRecord]:
         """Check-ins the actor may read, filtered by team, coach, ISO week or first day."""
         q = (select(CheckIn, Team.name, Person.email).join(Team, Team.id == CheckIn.team_id)
              .join(Person, Person.id == CheckIn.author_id))
@@ -175,7 +174,7 @@ class CheckIns:
                     raise Invalid(str(exc), f"{quote(week)} n'est pas une semaine ISO ; utilisez AAAA-Wss, par ex. 2020-W30") from None
             if since is not None:
                 q = q.where(CheckIn.on >= since)
-            return [self._checkin_dict(s, c, n, e) for c, n, e in s.execute(q.order_by(CheckIn.on, CheckIn.id))]
+            return [self._checkin_record(s, c, n, e) for c, n, e in s.execute(q.order_by(CheckIn.on, CheckIn.id))]
 
     def _held_weeks(self, s: Session, teams) -> tuple[dict[int, set[str]], dict[int, set[str]], dict[int, date]]:
         """Held weeks, weeks recorded as missed, and last check-in day of the teams in ``teams`` (a subquery)."""

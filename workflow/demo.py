@@ -55,7 +55,7 @@ def _coaching(wf: Workflow, first: date, last: date, only: tuple[str, ...] | Non
         for name, _, _, coach, _, _ in TEAMS:
             if coach is None or (only and name not in only):
                 continue
-            if wf.team(name)["phase"] != "investigation":
+            if wf.team(name).phase != "investigation":
                 continue
             coach_wf = wf.at(FixedClock(datetime.combine(day, time(17, 30), tzinfo=PARIS))).acting_as(COACHES[coach][1])
             if name == "Insertion RSA" and day == date(2020, 8, 13):

@@ -15,6 +15,7 @@ from workflow.context import SYSTEM, Context, find
 from workflow.deadlines import days_left, deadline
 from workflow.errors import Invalid, quote
 from workflow.models import Partner, Person, PersonRole, Programme, Team, TeamMember
+from workflow.records import PartnerRecord, PersonRecord, ProgrammeRecord
 
 PROGRAMME_KINDS = tuple(states.KINDS)
 PARTNER_KINDS = states.PARTNER_KINDS
@@ -46,7 +47,7 @@ class Directory:
             ctx.event(s, "person.add", data={"email": person.email, "roles": ["coordinator"], "first": True})
 
     def add_programme(self, name: str, signed_on: date, *, kind: str = "preincubation", months: int | None = None,
-                      capacity: int | None = None, min_days_per_week: float | None = None) -> dict:
+                      capacity: int | None = None, min_days_per_week: float | None = None) -> ProgrammeRecord:
         """A programme; its numbers default to its kind's (DOMAIN.md)."""
         name = validate.name(name, "programme")
         rules = states.KINDS[validate.choice(kind, PROGRAMME_KINDS, "programme kind")]
@@ -64,35 +65,35 @@ class Directory:
             s.add(p)
             s.flush()
             self.ctx.event(s, "programme.add", data={"programme": name, "kind": kind, "signed_on": signed_on.isoformat()})
-            return self._programme_dict(s, p)
+            return self._programme_record(s, p)
 
-    def _programme_dict(self, s: Session, p: Programme) -> dict:
+    def _programme_record(self, s: Session, p: Programme) -> ProgrammeRecord:
         due = deadline(p.signed_on, p.months)
         counts = dict(s.execute(select(Team.phase, sa.func.count()).where(Team.programme_id == p.id)
                                 .group_by(Team.phase)).all())
         partners = s.exec(select(Partner).where(Partner.programme_id == p.id).order_by(Partner.name)).all()
-        return {
-            "name": p.name, "kind": p.kind, "signed_on": p.signed_on.isoformat(), "months": p.months,
-            "deadline": due.isoformat(), "days_left": days_left(due, self.ctx.clock.today()),
-            "expired": due < self.ctx.clock.today(),
-            "capacity": p.capacity, "places_taken": sum(counts.get(ph, 0) for ph in states.HOLDS_A_PLACE),
-            "min_days_per_week": p.min_days_per_week,
-            "partners": [{"name": x.name, "kind": x.kind} for x in partners],
-            "teams": sum(counts.values()),
-            "teams_by_phase": {ph: counts[ph] for ph in states.PHASES if ph in counts},
-        }
+        return ProgrammeRecord(
+            name=p.name, kind=p.kind, signed_on=p.signed_on.isoformat(), months=p.months,
+            deadline=due.isoformat(), days_left=days_left(due, self.ctx.clock.today()),
+            expired=due < self.ctx.clock.today(),
+            capacity=p.capacity, places_taken=sum(counts.get(ph, 0) for ph in states.HOLDS_A_PLACE),
+            min_days_per_week=p.min_days_per_week,
+            partners=tuple(PartnerRecord(x.name, x.kind) for x in partners),
+            teams=sum(counts.values()),
+            teams_by_phase={ph: counts[ph] for ph in states.PHASES if ph in counts},
+        )
 
-    def programmes(self) -> list[dict]:
+    def programmes(self) -> list[ProgrammeRecord]:
         """Every programme, with its deadline and places taken: anyone who reads a team sees them."""
         with self.ctx.store.read() as s:
             self.ctx.require_reader(s)
-            return [self._programme_dict(s, p) for p in s.exec(select(Programme).order_by(Programme.signed_on, Programme.name))]
+            return [self._programme_record(s, p) for p in s.exec(select(Programme).order_by(Programme.signed_on, Programme.name))]
 
-    def programme(self, name: str) -> dict:
+    def programme(self, name: str) -> ProgrammeRecord:
         """One programme, as :meth:`programmes` lists it."""
         with self.ctx.store.read() as s:
             self.ctx.require_reader(s)
-            return self._programme_dict(s, find(s, "programme", name))
+            return self._programme_record(s, find(s, "programme", name))
 
     def add_partner(self, name: str, programme: str, *, kind: str = "departement") -> dict:
         """A partner body (collectivité) of a programme; teams name theirs."""
@@ -108,7 +109,7 @@ class Directory:
             return {"name": name, "programme": p.name, "kind": kind}
 
     def add_person(self, name: str, email: str, roles: Sequence[str], *, channels: Sequence[str] | None = None,
-                   lang: str | None = None) -> dict:
+                   lang: str | None = None) -> PersonRecord:
         """A person with their roles, and where and in which language their reminders go."""
         name = validate.name(name, "person")
         addr = validate.email(email)
@@ -126,16 +127,15 @@ class Directory:
             s.flush()
             s.add_all(PersonRole(person_id=person.id, role=r) for r in roles)
             self.ctx.event(s, "person.add", data={"email": addr, "roles": roles, **prefs})
-            return self._person_dict(person, roles)
+            return self._person_record(person, roles)
 
     @staticmethod
-    def _person_dict(p: Person, roles: Iterable[str]) -> dict:
-        return {"name": p.name, "email": p.email, "roles": sorted(roles), "channels": p.channels.split(","),
-                "lang": p.lang}
+    def _person_record(p: Person, roles: Iterable[str]) -> PersonRecord:
+        return PersonRecord(p.name, p.email, tuple(sorted(roles)), tuple(p.channels.split(",")), p.lang)
 
     def edit_person(self, email: str, *, name: str | None = None, add_roles: Iterable[str] = (),
                     remove_roles: Iterable[str] = (), channels: Sequence[str] | None = None,
-                    lang: str | None = None) -> dict:
+                    lang: str | None = None) -> PersonRecord:
         """Rename a person, change their roles, or where and in which language their reminders go."""
         add_roles = {validate.choice(r, ROLES, "role") for r in add_roles}
         remove_roles = {validate.choice(r, ROLES, "role") for r in remove_roles}
@@ -174,9 +174,9 @@ class Directory:
             s.add(p)
             self.ctx.forget_me()
             self.ctx.event(s, "person.edit", data={"email": p.email, "name": name, "roles": sorted(new_roles), **prefs})
-            return self._person_dict(p, new_roles)
+            return self._person_record(p, new_roles)
 
-    def people(self, role: str | None = None) -> list[dict]:
+    def people(self, role: str | None = None) -> list[PersonRecord]:
         """Everyone with their roles (optionally one role): for those who read every team."""
         with self.ctx.store.read() as s:
             self.ctx.require(s, "read")  # names and e-mails of everyone: those who read every team
@@ -184,12 +184,11 @@ class Directory:
             if role:
                 validate.choice(role, ROLES, "role")
                 q = q.where(Person.id.in_(select(PersonRole.person_id).where(PersonRole.role == role)))
-            out: dict[str, dict] = {}
+            out: dict[str, tuple[str, list[str], str, str]] = {}
             for n, e, r, ch, lg in s.execute(q.add_columns(Person.channels, Person.lang)
                                              .order_by(Person.name, Person.email, PersonRole.role)):
-                out.setdefault(e, {"name": n, "email": e, "roles": [], "channels": ch.split(","), "lang": lg})
-                out[e]["roles"].append(r)
-            return list(out.values())
+                out.setdefault(e, (n, [], ch, lg))[1].append(r)
+            return [PersonRecord(n, e, tuple(rs), tuple(ch.split(",")), lg) for e, (n, rs, ch, lg) in out.items()]
 
     def complete(self, kind: str, prefix: str = "", limit: int = 100) -> list[str]:
         """Names of ``kind`` (team, programme, person: e-mails) starting with ``prefix``, for shell

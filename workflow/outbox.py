@@ -22,6 +22,7 @@ from workflow.errors import Invalid, NotFound
 from workflow.models import Outbox as Row
 from notifications.message import OutboxStatus
 from workflow.models import Person
+from workflow.records import OutboxMessage
 
 __all__ = ["STATUSES", "Outbox", "Status", "channels_for", "health_warning", "tick_line"]
 
@@ -58,16 +59,14 @@ def health_warning(h: dict[str, Any]) -> str | None:
             + "; see 'preincub outbox list' and 'preincub outbox retry --status failed'")
 
 
-def outbox_dict(r: Row) -> dict:
+def outbox_message(r: Row) -> OutboxMessage:
     """One message as the API returns it."""
     def at(dt: datetime | None) -> str | None:
         return paris(dt).isoformat(timespec="seconds") if dt else None
 
-    return {"id": r.id, "key": r.key, "kind": r.kind, "channel": r.channel, "to": r.recipient,
-            "subject": r.subject, "status": r.status, "attempts": r.attempts, "last_error": r.last_error,
-            "due_at": paris(r.due_at).isoformat(timespec="minutes"), "stale_at": at(r.stale_at),
-            "next_attempt_at": at(r.next_attempt_at), "failing_since": at(r.failing_since),
-            "sent_at": at(r.sent_at), "sent_via": r.sent_via}
+    return OutboxMessage(r.id, r.key, r.kind, r.channel, r.recipient, r.subject, r.status, r.attempts, r.last_error,
+                         paris(r.due_at).isoformat(timespec="minutes"), at(r.stale_at), at(r.next_attempt_at),
+                         at(r.failing_since), at(r.sent_at), r.sent_via)
 
 
 @dataclass(frozen=True)
@@ -76,11 +75,11 @@ class Outbox:
 
     ctx: Context
 
-    def __call__(self, status: str | None = None, limit: int | None = None) -> list[dict]:
+    def __call__(self, status: str | None = None, limit: int | None = None) -> list[OutboxMessage]:
         """``wf.outbox(...)`` lists the messages, as ``wf.outbox.messages(...)``."""
         return self.messages(status, limit)
 
-    def messages(self, status: str | None = None, limit: int | None = None) -> list[dict]:
+    def messages(self, status: str | None = None, limit: int | None = None) -> list[OutboxMessage]:
         """The outbox, oldest first (optionally one status, at most ``limit``)."""
         with self.ctx.store.read() as s:
             self.ctx.require(s, "remind")
@@ -89,7 +88,7 @@ class Outbox:
                 q = q.where(Row.status == validate.choice(status, STATUSES, "status"))
             if limit:
                 q = q.limit(limit)
-            return [outbox_dict(r) for r in s.exec(q)]
+            return [outbox_message(r) for r in s.exec(q)]
 
     def health(self) -> dict[str, Any]:
         """For monitoring: messages pending (of which retrying, and for over an hour) and failed.
@@ -145,7 +144,7 @@ class Outbox:
                           f"le message n°{row_id} est {r.status} ; seul un message {' ou '.join(allowed)} peut l'être")
         return r
 
-    def retry(self, row_id: int) -> dict:
+    def retry(self, row_id: int) -> OutboxMessage:
         """Send a failed (or cancelled) message again at the next tick, with a fresh count of attempts."""
         self.ctx.settings.check_delivery()
         with self.ctx.store.write() as s:
@@ -156,7 +155,7 @@ class Outbox:
             s.add(r)
             self.ctx.event(s, "outbox.retry", data={"outbox": r.id, "key": r.key})
             s.flush()
-            return outbox_dict(r)
+            return outbox_message(r)
 
     def retry_all(self, status: str = "failed", since: date | None = None) -> list[int]:
         """Retry every ``status`` message (failed or cancelled) due on or after ``since``, in one
@@ -179,7 +178,7 @@ class Outbox:
                                                      "count": len(rows), "outbox": [r.id for r in rows]})
             return [r.id for r in rows]
 
-    def cancel(self, row_id: int) -> dict:
+    def cancel(self, row_id: int) -> OutboxMessage:
         """Never send this message (pending or failed); audited."""
         with self.ctx.store.write() as s:
             self.ctx.require(s, "remind")
@@ -188,6 +187,6 @@ class Outbox:
             s.add(r)
             self.ctx.event(s, "outbox.cancelled", data={"outbox": r.id, "key": r.key})
             s.flush()
-            return outbox_dict(r)
+            return outbox_message(r)
 
 

@@ -4,7 +4,7 @@ reading them (one team's record, the status of many)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -19,6 +19,17 @@ from workflow.clock import as_aware, paris
 from workflow.context import Context, find, person_with_role
 from workflow.deadlines import days_left, deadline
 from workflow.errors import ChangedMeanwhile, Invalid, quote
+from workflow.records import (
+    Committee,
+    CoachingRecord,
+    EventRecord,
+    Intrapreneur,
+    Member,
+    PhaseSpan,
+    ProofOfConcept,
+    TeamRecord,
+    TeamRow,
+)
 from workflow.models import (
     Agreement,
     Assessment,
@@ -64,11 +75,10 @@ def bump(s: Session, team: Team, **values: Any) -> None:
     team.version += 1
 
 
-def event_dict(ev: Event) -> dict:
+def event_record(ev: Event) -> EventRecord:
     """An audit event as the API returns it (and ``history`` lists it)."""
-    return {"at": iso(ev.at), "actor": ev.actor, "action": ev.action, "trigger": ev.trigger,
-            "from": ev.from_phase, "to": ev.to_phase, "reason": ev.reason, "forced": ev.forced,
-            "data": json.loads(ev.data) if ev.data else None}
+    return EventRecord(iso(ev.at), ev.actor, ev.action, ev.trigger, ev.from_phase, ev.to_phase, ev.reason, ev.forced,
+                       json.loads(ev.data) if ev.data else None)
 
 
 @dataclass(frozen=True)
@@ -80,7 +90,7 @@ class Teams:
 
     def add_team(self, name: str, programme: str, partner: str, *, problem: str | None = None,
                  intrapreneurs: Iterable[str] = (), coach: str | None = None, sponsor: str | None = None,
-                 days_per_week: float | None = None) -> dict:
+                 days_per_week: float | None = None) -> TeamRecord:
         """A team, in the call for projects, with its members."""
         name = validate.name(name, "team")
         with self.ctx.store.write() as s:
@@ -99,7 +109,7 @@ class Teams:
                                     days_per_week=days_per_week)
             self.ctx.event(s, "team.add", team, to_phase=states.INITIAL,
                         data={"programme": prog.name, "partner": partner, **changes})
-            return self._team_dict(s, team)
+            return self._team_record(s, team)
 
     def _members(self, s: Session, team: Team, *, intrapreneurs: Iterable[str] = (), remove: Iterable[str] = (),
                  coach: str | None = None, sponsor: str | None = None, days_per_week: float | None = None) -> dict:
@@ -162,7 +172,7 @@ class Teams:
 
     def edit_team(self, name: str, *, rename: str | None = None, partner: str | None = None,
                   problem: str | None = None, intrapreneurs: Iterable[str] = (), remove_intrapreneurs: Iterable[str] = (),
-                  coach: str | None = None, sponsor: str | None = None, days_per_week: float | None = None) -> dict:
+                  coach: str | None = None, sponsor: str | None = None, days_per_week: float | None = None) -> TeamRecord:
         """Change a team's record (not its phase); a concurrent move sees the bumped version."""
         intrapreneurs, remove_intrapreneurs = list(intrapreneurs), list(remove_intrapreneurs)
         with self.ctx.store.write() as s:
@@ -190,9 +200,9 @@ class Teams:
                               params={"command": "team edit"})
             bump(s, team)
             self.ctx.event(s, "team.edit", team, data=changes)
-            return self._team_dict(s, team)
+            return self._team_record(s, team)
 
-    def assess(self, team: str, *, real: bool, major: bool, actionable: bool, note: str | None = None) -> dict:
+    def assess(self, team: str, *, real: bool, major: bool, actionable: bool, note: str | None = None) -> EventRecord:
         """The three criteria of the selection: real, major, actionable (réel, majeur, actionnable)."""
         note = validate.text(note, "note")
         with self.ctx.store.write() as s:
@@ -204,9 +214,9 @@ class Teams:
             bump(s, t)
             ev = self.ctx.event(s, "assess", t, reason=note, data={"real": real, "major": major, "actionable": actionable})
             s.flush()
-            return event_dict(ev)
+            return event_record(ev)
 
-    def agree(self, team: str, party: str) -> dict:
+    def agree(self, team: str, party: str) -> EventRecord:
         """Record one party's agreement to select the team (both are needed: partner and operator)."""
         validate.choice(party, states.PARTIES, "party")
         with self.ctx.store.write() as s:
@@ -217,9 +227,9 @@ class Teams:
             bump(s, t)
             ev = self.ctx.event(s, "agree", t, data={"party": party})
             s.flush()
-            return event_dict(ev)
+            return event_record(ev)
 
-    def poc(self, team: str, summary: str, link: str | None = None) -> dict:
+    def poc(self, team: str, summary: str, link: str | None = None) -> EventRecord:
         """The proof of concept the team will present (before the committee)."""
         summary = validate.text(summary, "summary")
         link = validate.url(link)
@@ -230,9 +240,9 @@ class Teams:
             bump(s, t)
             ev = self.ctx.event(s, "poc", t, data={"summary": summary, "link": link})
             s.flush()
-            return event_dict(ev)
+            return event_record(ev)
 
-    def committee(self, team: str, *, on: date | None = None, opinion: str | None = None) -> dict:
+    def committee(self, team: str, *, on: date | None = None, opinion: str | None = None) -> EventRecord:
         """The committee date (before presenting), then its opinion (once it has heard the team)."""
         if on is None and opinion is None:
             raise Invalid("give --on DATE, --opinion TEXT, or both", "donnez --on DATE, --opinion TEXT, ou les deux")
@@ -256,46 +266,52 @@ class Teams:
             bump(s, t)
             ev = self.ctx.event(s, "committee", t, data=data)
             s.flush()
-            return event_dict(ev)
+            return event_record(ev)
 
-    def _team_dict(self, s: Session, t: Team) -> dict:
+    def _team_record(self, s: Session, t: Team) -> TeamRecord:
         prog = s.get(Programme, t.programme_id)
         partner = s.get(Partner, t.partner_id) if t.partner_id else None
         due = deadline(prog.signed_on, prog.months)
         rows = s.execute(select(TeamMember.role, Person.name, Person.email, TeamMember.days_per_week)
                          .join(Person, Person.id == TeamMember.person_id)
                          .where(TeamMember.team_id == t.id).order_by(Person.name)).all()
-        members = {r: [{"name": n, "email": e, **({"days_per_week": d} if r == "intrapreneur" else {})}
-                       for (role, n, e, d) in rows if role == r] for r in MEMBER_ROLES}
+        intrapreneurs = tuple(Intrapreneur(n, e, d) for (role, n, e, d) in rows if role == "intrapreneur")
+        coaches = tuple(Member(n, e) for (role, n, e, _) in rows if role == "coach")
+        sponsors = tuple(Member(n, e) for (role, n, e, _) in rows if role == "sponsor")
         a = s.get(Assessment, t.id)
-        days = commitment([p["days_per_week"] for p in members["intrapreneur"]])
+        days = commitment([p.days_per_week for p in intrapreneurs])
         periods = s.exec(select(PhasePeriod).where(PhasePeriod.team_id == t.id).order_by(PhasePeriod.start, PhasePeriod.id)).all()
-        return {
-            "name": t.name, "programme": prog.name, "partner": partner.name if partner else None,
-            "phase": t.phase, "phase_since": iso(t.phase_since), "deadline": due.isoformat(),
-            "days_left": None if states.PHASES[t.phase].terminal else days_left(due, self.ctx.clock.today()),
-            "coach": members["coach"][0]["email"] if members["coach"] else None,
-            "problem": t.problem, "intrapreneurs": members["intrapreneur"], "coaches": members["coach"],
-            "sponsors": members["sponsor"],
-            "criteria": {c: (getattr(a, c) if a else None) for c in states.CRITERIA},
-            "assessment_note": a.note if a else None,
-            "agreements": sorted(s.exec(select(Agreement.party).where(Agreement.team_id == t.id)).all()),
-            "poc": {"summary": t.poc_summary, "link": t.poc_link},
-            "committee": {"on": iso_date(t.committee_on), "opinion": t.committee_opinion},
-            "phases": [{"phase": p.phase, "start": iso(p.start), "end": iso(p.end)} for p in periods],
-            "coaching": self.checkins.coaching_of(s, t, days),
-            "version": t.version,
-        }
+        return TeamRecord(
+            name=t.name, programme=prog.name, partner=partner.name if partner else None,
+            phase=t.phase, phase_since=iso(t.phase_since), deadline=due.isoformat(),
+            days_left=None if states.PHASES[t.phase].terminal else days_left(due, self.ctx.clock.today()),
+            coach=coaches[0].email if coaches else None, problem=t.problem,
+            intrapreneurs=intrapreneurs, coaches=coaches, sponsors=sponsors,
+            criteria={c: (getattr(a, c) if a else None) for c in states.CRITERIA},
+            assessment_note=a.note if a else None,
+            agreements=tuple(sorted(s.exec(select(Agreement.party).where(Agreement.team_id == t.id)).all())),
+            poc=ProofOfConcept(t.poc_summary, t.poc_link),
+            committee=Committee(iso_date(t.committee_on), t.committee_opinion),
+            phases=tuple(PhaseSpan(p.phase, iso(p.start), iso(p.end)) for p in periods),
+            coaching=_coaching(self.checkins.coaching_of(s, t, days)),
+            version=t.version,
+        )
 
-    def team(self, name: str) -> dict:
+    def team(self, name: str) -> TeamRecord:
         """One team's full record: members, criteria, agreements, phases, coaching."""
         with self.ctx.store.read() as s:
             t = find(s, "team", name)
             self.ctx.require(s, "read", t)
-            return self._team_dict(s, t)
+            return self._team_record(s, t)
 
-    def status(self, programme: str | None = None, phase: str | None = None) -> list[dict]:
+    def status(self, programme: str | None = None, phase: str | None = None) -> list[TeamRow]:
         """One row per team, from one set-based query (no Machine, no query per team)."""
+        return list(self.rows(programme, phase))
+
+    def rows(self, programme: str | None = None, phase: str | None = None) -> Iterator[TeamRow]:
+        """:meth:`status` streamed: rows are made as the cursor yields them, so a caller writing them
+        out (``status --json``) never holds them all. Errors (unknown programme, permission) come at
+        the first ``next``, before any row."""
         if phase is not None:
             validate.choice(phase, tuple(states.PHASES), "phase")
         coach = coach_emails()
@@ -310,6 +326,10 @@ class Teams:
              .outerjoin(coach, coach.c.team_id == Team.id))
         today = self.ctx.clock.today()
         teams = select(Team.id)
+        dues: dict[tuple[Any, int], tuple[str, date]] = {}
+        shown: dict[Any, str | None] = {}
+        terminal = states.TERMINAL
+        drift = self.ctx.settings.missed_weeks
         with self.ctx.store.read() as s:
             if programme is not None:
                 teams = teams.where(Team.programme_id == find(s, "programme", programme).id)
@@ -320,30 +340,27 @@ class Teams:
                 teams = teams.where(Team.id.in_(mine))
             if teams.whereclause is not None:
                 q = q.where(Team.id.in_(teams))
-            rows = s.connection().execute(q.order_by(Programme.name, Team.name)).all()
             marks = self.checkins.coaching_marks(s, teams)
-        dues: dict[tuple[Any, int], tuple[str, date]] = {}
-        shown: dict[Any, str | None] = {}
-        terminal = states.TERMINAL
-        drift = self.ctx.settings.missed_weeks
-        out = []
-        for tid, name, prog, partner, ph, since, coach_email, signed_on, months in rows:
-            due = dues.get((signed_on, months))
-            if due is None:
-                d = deadline(date.fromisoformat(signed_on) if isinstance(signed_on, str) else signed_on, months)
-                due = dues[(signed_on, months)] = (d.isoformat(), d)
-            since_iso = shown.get(since)
-            if since_iso is None:
-                since_iso = shown[since] = _iso_stored(since)
-            last, missing = marks.get(tid, (None, None))
-            out.append({
-                "name": name, "programme": prog, "partner": partner, "phase": ph, "phase_since": since_iso,
-                "coach": coach_email, "deadline": due[0],
-                "days_left": None if ph in terminal else (due[1] - today).days,
-                "last_checkin": iso_date(last), "weeks_missing": missing,
-                "drifting": missing is not None and missing >= drift,
-            })
-        return out
+            result = s.connection().execution_options(stream_results=True, yield_per=2000).execute(
+                q.order_by(Programme.name, Team.name))
+            nothing = (None, None)
+            for tid, name, prog, partner, ph, since, coach_email, signed_on, months in result:
+                due = dues.get((signed_on, months))
+                if due is None:
+                    d = deadline(date.fromisoformat(signed_on) if isinstance(signed_on, str) else signed_on, months)
+                    due = dues[(signed_on, months)] = (d.isoformat(), d)
+                since_iso = shown.get(since)
+                if since_iso is None:
+                    since_iso = shown[since] = _iso_stored(since)
+                last, missing = marks.get(tid, nothing)
+                yield TeamRow(name, prog, partner, ph, since_iso, coach_email, due[0],
+                              None if ph in terminal else (due[1] - today).days,
+                              None if last is None else last.isoformat(), missing,
+                              missing is not None and missing >= drift)
+
+
+def _coaching(c: dict[str, Any]) -> CoachingRecord:
+    return CoachingRecord(**{**c, "weeks_missing": tuple(c["weeks_missing"])})
 
 
 def _iso_stored(value: str | datetime | None) -> str | None:

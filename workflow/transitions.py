@@ -22,7 +22,8 @@ from workflow.context import Context, find
 from workflow.deadlines import deadline
 from workflow.errors import Invalid, Refused, quote
 from workflow.models import Agreement, Assessment, Event, Partner, PhasePeriod, Programme, Team, TeamMember
-from workflow.teams import bump, event_dict
+from workflow.records import EventRecord
+from workflow.teams import bump, event_record
 
 
 def _needs_room(trigger: str) -> bool:
@@ -98,7 +99,7 @@ class Transitions:
                 "blocked": blocked,
             }
 
-    def advance(self, team: str, trigger: str, *, reason: str | None = None, force: bool = False) -> dict:
+    def advance(self, team: str, trigger: str, *, reason: str | None = None, force: bool = False) -> EventRecord:
         """Fire ``trigger``: new phase, phase history and audit event in one transaction; return the event.
 
         The team is read, then written under a lock with compare-and-swap on its version, so of two
@@ -145,11 +146,11 @@ class Transitions:
                                 reason=reason, forced=bool(overridden),
                                 data={"overridden": overridden} if overridden else None)
             s.flush()
-            return event_dict(ev)
+            return event_record(ev)
 
-    def history(self, team: str) -> list[dict]:
+    def history(self, team: str) -> list[EventRecord]:
         """The team's audit trail, oldest first."""
         with self.ctx.store.read() as s:
             t = find(s, "team", team)
             self.ctx.require(s, "read", t)
-            return [event_dict(e) for e in s.exec(select(Event).where(Event.team_id == t.id).order_by(Event.id))]
+            return [event_record(e) for e in s.exec(select(Event).where(Event.team_id == t.id).order_by(Event.id))]

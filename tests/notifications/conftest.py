@@ -31,6 +31,7 @@ from tests.conftest import COORD, paris
 from tests.smtp import SmtpServer, free_port, start_smtp
 from workflow import FixedClock, Workflow
 from workflow.models import Person, Team
+from workflow.records import OutboxMessage
 
 PROG = "Pré-incubation 2020"
 PARTNER = "Pas-de-Calais"
@@ -212,8 +213,8 @@ def configure(wf: Workflow, **values) -> Workflow:
     return wf
 
 
-def row(wf: Workflow, key: str) -> dict:
-    (r,) = [r for r in wf.outbox() if r["key"] == key]
+def row(wf: Workflow, key: str) -> OutboxMessage:
+    (r,) = [r for r in wf.outbox() if r.key == key]
     return r
 
 

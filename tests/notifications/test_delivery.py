@@ -86,7 +86,7 @@ def test_a_tick_sends_proper_utf8_mime(wf, smtpd):
     assert "SMTPUTF8" not in r.mail_options
 
     sent = row(wf, key)
-    assert (sent["status"], sent["attempts"], sent["last_error"], sent["channel"]) == ("sent", 1, None, "email")
+    assert (sent.status, sent.attempts, sent.last_error, sent.channel) == ("sent", 1, None, "email")
     # Ticking again sends nothing twice.
     assert wf.tick() | {"at": None, "holder": None} == {"at": None, "holder": None, "enqueued": 0, **NOTHING}
     assert len(smtpd.received) == 1
@@ -158,7 +158,7 @@ def test_an_unexpected_error_in_one_message_does_not_hold_back_the_others(wf, sm
     monkeypatch.setattr(channels, "build_email", flaky)
     assert counts(wf.tick()) == {"enqueued": 2, "sent": 1, "retry": 1, "failed": 0}
     r = row(wf, coaching_key(wf, ids["Alpha"], "coach@example.org", "email"))
-    assert (r["status"], r["last_error"]) == ("pending", "RuntimeError: boom")
+    assert (r.status, r.last_error) == ("pending", "RuntimeError: boom")
     monkeypatch.setattr(channels, "build_email", real)
     assert wf.deliver() == {"sent": 1, "retry": 0, "failed": 0, "waiting": 0}
 
@@ -243,8 +243,8 @@ def test_a_non_ascii_password_logs_in_with_utf8_plain(wf, smtpd_auth, capsys):
                                                                      channels=["console"]))])
     configure(wf, smtp_url=f"smtp://bot@127.0.0.1:{smtpd_auth.port}", smtp_password="mot-de-passe-é")
     wf.tick()
-    assert row(wf, coaching_key(wf, ids["Beta"], "coach2@example.org", "console"))["status"] == "sent"
-    assert row(wf, coaching_key(wf, ids["Alpha"], "coach@example.org", "email"))["status"] == "sent"
+    assert row(wf, coaching_key(wf, ids["Beta"], "coach2@example.org", "console")).status == "sent"
+    assert row(wf, coaching_key(wf, ids["Alpha"], "coach@example.org", "email")).status == "sent"
 
 
 # ---- e-mail: failures, retries, backoff --------------------------------------------------------
@@ -260,16 +260,16 @@ def test_a_refused_recipient_is_retried_with_capped_backoff_while_current_then_f
     assert counts(wf.tick()) == {"enqueued": 2, "sent": 1, "retry": 1, "failed": 0}
     assert [r.msg["X-Preincub-Key"] for r in smtpd.received] == [good]  # the other message went out
     r = row(wf, bad)
-    assert (r["status"], r["attempts"], r["next_attempt_at"]) == ("pending", 1, "2020-07-13T10:01:00+02:00")
-    assert r["last_error"].startswith("SMTP: ") and "550" in r["last_error"]
-    assert "refuse@example.org" in r["last_error"] and "mailbox unavailable" in r["last_error"]
+    assert (r.status, r.attempts, r.next_attempt_at) == ("pending", 1, "2020-07-13T10:01:00+02:00")
+    assert r.last_error.startswith("SMTP: ") and "550" in r.last_error
+    assert "refuse@example.org" in r.last_error and "mailbox unavailable" in r.last_error
 
     wall.advance(59)  # not yet
     assert wf.deliver() == NOTHING
     wall.advance(1)  # 60 s after the first failure
     assert wf.deliver() == {"sent": 0, "retry": 1, "failed": 0, "waiting": 0}
     r = row(wf, bad)
-    assert (r["status"], r["attempts"], r["next_attempt_at"]) == ("pending", 2, "2020-07-13T10:03:00+02:00")
+    assert (r.status, r.attempts, r.next_attempt_at) == ("pending", 2, "2020-07-13T10:03:00+02:00")
     wall.advance(119)  # the delay doubled
     assert wf.deliver() == NOTHING
     wall.advance(1)
@@ -278,12 +278,12 @@ def test_a_refused_recipient_is_retried_with_capped_backoff_while_current_then_f
     gaps = []
     for _ in range(12):
         r = row(wf, bad)
-        gaps.append((datetime.fromisoformat(r["next_attempt_at"]) - wall()).total_seconds())
-        wall.now = datetime.fromisoformat(r["next_attempt_at"])
+        gaps.append((datetime.fromisoformat(r.next_attempt_at) - wall()).total_seconds())
+        wall.now = datetime.fromisoformat(r.next_attempt_at)
         assert wf.deliver() == {"sent": 0, "retry": 1, "failed": 0, "waiting": 0}
     assert gaps == [240, 480, 960, 1920] + [3600] * 8
     r = row(wf, bad)
-    assert (r["status"], r["attempts"], r["failing_since"]) == ("pending", 15, "2020-07-13T10:00:00+02:00")
+    assert (r.status, r.attempts, r.failing_since) == ("pending", 15, "2020-07-13T10:00:00+02:00")
 
     # Once the reminder is stale (the end of its ISO week), the next pass fails it, without another attempt.
     wf.clock = FixedClock(W29_STALE)
@@ -291,10 +291,10 @@ def test_a_refused_recipient_is_retried_with_capped_backoff_while_current_then_f
     wall.advance(10 ** 6)
     assert wf.deliver() == NOTHING
     (failed,) = wf.outbox(status="failed")
-    assert (failed["key"], failed["to"], failed["attempts"]) == (bad, "refuse@example.org", 15)
-    assert failed["last_error"].startswith(STALE_NOTE + "; last error: SMTP: ")
-    assert "550" in failed["last_error"] and "mailbox unavailable" in failed["last_error"]
-    assert [x["key"] for x in wf.outbox(status="sent")] == [good]
+    assert (failed.key, failed.to, failed.attempts) == (bad, "refuse@example.org", 15)
+    assert failed.last_error.startswith(STALE_NOTE + "; last error: SMTP: ")
+    assert "550" in failed.last_error and "mailbox unavailable" in failed.last_error
+    assert [x.key for x in wf.outbox(status="sent")] == [good]
     assert smtpd.rcpt_tried.count("refuse@example.org") == 15
     assert len(smtpd.received) == 1
 
@@ -308,17 +308,17 @@ def test_a_server_down_with_no_delay_is_retried_at_each_delivery(wf, closed_port
 
     assert counts(wf.tick()) == {"enqueued": 2, "sent": 1, "retry": 1, "failed": 0}
     assert f"[coaching:{ids['Beta']}:{WEEK}:" in capsys.readouterr().out  # the console one went out
-    assert {k: row(wf, key)[k] for k in ("status", "attempts", "last_error")} == {
+    assert {k: getattr(row(wf, key), k) for k in ("status", "attempts", "last_error")} == {
         "status": "pending", "attempts": 1, "last_error": error}
     assert wf.deliver() == {"sent": 0, "retry": 1, "failed": 0, "waiting": 0}
     assert wf.deliver() == {"sent": 0, "retry": 1, "failed": 0, "waiting": 0}  # past RETRY_MAX: still current
-    assert row(wf, key)["attempts"] == 3
+    assert row(wf, key).attempts == 3
     wf.clock = FixedClock(W29_STALE - timedelta(seconds=1))  # the last moment it is current: one more attempt
     assert wf.deliver() == {"sent": 0, "retry": 1, "failed": 0, "waiting": 0}
     wf.clock = FixedClock(W29_STALE)
     assert wf.deliver() == {"sent": 0, "retry": 0, "failed": 1, "waiting": 0}
     assert wf.deliver() == NOTHING
-    assert [{k: r[k] for k in ("key", "status", "attempts", "last_error")} for r in wf.outbox(status="failed")] == [
+    assert [{k: getattr(r, k) for k in ("key", "status", "attempts", "last_error")} for r in wf.outbox(status="failed")] == [
         {"key": key, "status": "failed", "attempts": 4, "last_error": f"{STALE_NOTE}; last error: {error}"}]
 
 
@@ -331,11 +331,11 @@ def test_a_connection_reset_is_retried_later(wf, reset_server):
     assert counts(wf.tick()) == {"enqueued": 1, "sent": 0, "retry": 1, "failed": 0}
     after = datetime.now(timezone.utc)
     r = row(wf, key)
-    assert (r["status"], r["attempts"]) == ("pending", 1)
+    assert (r.status, r.attempts) == ("pending", 1)
     assert re.fullmatch(rf"SMTP( 127\.0\.0\.1:{port})?: (Connection unexpectedly closed(: )?)?"
-                        r"(\[Errno 104\] Connection reset by peer)?", r["last_error"]), r["last_error"]
-    assert "reset" in r["last_error"] or "closed" in r["last_error"]
-    retry_at = datetime.fromisoformat(r["next_attempt_at"])
+                        r"(\[Errno 104\] Connection reset by peer)?", r.last_error), r.last_error
+    assert "reset" in r.last_error or "closed" in r.last_error
+    retry_at = datetime.fromisoformat(r.next_attempt_at)
     assert before + timedelta(seconds=60) <= retry_at <= after + timedelta(seconds=60)
     assert wf.deliver() == NOTHING  # not due yet: no new connection
     assert len(accepted) == 1
@@ -348,14 +348,14 @@ def test_a_connection_cut_mid_message_does_not_stop_the_others(wf, smtpd, wall):
     configure(wf, smtp_url=smtpd.url, retry_base_seconds=30)
     assert counts(wf.tick()) == {"enqueued": 3, "sent": 2, "retry": 1, "failed": 0}
     cut = row(wf, coaching_key(wf, ids["Alpha"], "coach0@example.org", "email"))
-    assert (cut["status"], cut["attempts"]) == ("pending", 1)
+    assert (cut.status, cut.attempts) == ("pending", 1)
     assert re.fullmatch(r"SMTP: (Connection unexpectedly closed|\[Errno 104\] Connection reset by peer)",
-                        cut["last_error"]), cut["last_error"]
+                        cut.last_error), cut.last_error
     assert [r.rcpt_tos for r in smtpd.received] == [["coach1@example.org"], ["coach2@example.org"]]
     wall.advance(30)
     assert wf.deliver() == {"sent": 1, "retry": 0, "failed": 0, "waiting": 0}
     assert [r.rcpt_tos for r in smtpd.received][-1] == ["coach0@example.org"]
-    assert smtpd.received[-1].msg["Message-ID"] == message_id(cut["key"])
+    assert smtpd.received[-1].msg["Message-ID"] == message_id(cut.key)
 
 
 # ---- chat webhook ------------------------------------------------------------------------------
@@ -375,7 +375,7 @@ def test_the_chat_webhook_gets_json_and_the_key(wf, webhook):
     assert "\n    " + command("Insertion RSA") + "\n" in text
     assert "l'équipe «\u00a0Insertion RSA\u00a0»" in text
     assert "é".encode() in req["body"]  # UTF-8 JSON
-    assert row(wf, key)["status"] == "sent"
+    assert row(wf, key).status == "sent"
 
 
 def test_a_webhook_answering_500_is_retried_while_current_then_failed(wf, webhook, wall):
@@ -387,10 +387,10 @@ def test_a_webhook_answering_500_is_retried_while_current_then_failed(wf, webhoo
     good = coaching_key(wf, ids["Beta"], "coach2@example.org", "chat")
     assert counts(wf.tick()) == {"enqueued": 2, "sent": 1, "retry": 1, "failed": 0}
     r = row(wf, bad)
-    assert {k: r[k] for k in ("status", "attempts", "last_error", "next_attempt_at")} == {
+    assert {k: getattr(r, k) for k in ("status", "attempts", "last_error", "next_attempt_at")} == {
         "status": "pending", "attempts": 1, "last_error": "webhook answered HTTP 500",
         "next_attempt_at": "2020-07-13T10:00:30+02:00"}
-    assert row(wf, good)["status"] == "sent"
+    assert row(wf, good).status == "sent"
     wall.advance(29)
     assert wf.deliver() == NOTHING
     wall.advance(1)
@@ -398,7 +398,7 @@ def test_a_webhook_answering_500_is_retried_while_current_then_failed(wf, webhoo
     wall.advance(60)
     wf.clock = FixedClock(W29_STALE)
     assert wf.deliver() == {"sent": 0, "retry": 0, "failed": 1, "waiting": 0}
-    assert [(x["key"], x["attempts"], x["last_error"]) for x in wf.outbox(status="failed")] == [
+    assert [(x.key, x.attempts, x.last_error) for x in wf.outbox(status="failed")] == [
         (bad, 2, f"{STALE_NOTE}; last error: webhook answered HTTP 500")]
     assert [q["headers"]["Idempotency-Key"] for q in webhook.requests] == [bad, good, bad]
 
@@ -419,9 +419,9 @@ def test_a_webhook_cut_mid_response_does_not_crash_the_tick(wf, truncating_webho
                              ("Beta", coach(wf, "Coach Deux", "coach2@example.org", channels=["console"]))])
     configure(wf, webhook_url=truncating_webhook)
     wf.tick()
-    assert row(wf, coaching_key(wf, ids["Beta"], "coach2@example.org", "console"))["status"] == "sent"
+    assert row(wf, coaching_key(wf, ids["Beta"], "coach2@example.org", "console")).status == "sent"
     r = row(wf, coaching_key(wf, ids["Alpha"], "coach@example.org", "chat"))
-    assert (r["status"], r["attempts"], r["last_error"]) == ("pending", 1, "webhook: IncompleteRead")
+    assert (r.status, r.attempts, r.last_error) == ("pending", 1, "webhook: IncompleteRead")
 
 
 # ---- console, and several channels -------------------------------------------------------------
@@ -435,14 +435,14 @@ def test_a_channel_not_configured_waits_under_its_own_key_and_is_never_printed_i
         r = wf.tick()
         assert {k: r[k] for k in (*COUNTS, "waiting")} == {
             "enqueued": enqueued, "sent": 0, "retry": 0, "failed": 0, "waiting": 1}
-    assert [(r["key"], r["status"], r["attempts"], r["last_error"]) for r in wf.outbox()] == [
+    assert [(r.key, r.status, r.attempts, r.last_error) for r in wf.outbox()] == [
         (key, "pending", 0, "e-mail is not configured here (PREINCUB_SMTP_URL)")]
     assert capsys.readouterr().out == ""
     # Where e-mail is configured (the daemon), it goes out by e-mail, once, under the same key.
     configure(wf, smtp_url=smtpd.url)
     assert counts(wf.tick()) == {"enqueued": 0, "sent": 1, "retry": 0, "failed": 0}
     assert [r.msg["X-Preincub-Key"] for r in smtpd.received] == [key]
-    assert [(r["key"], r["status"], r["sent_via"], r["last_error"]) for r in wf.outbox()] == [
+    assert [(r.key, r.status, r.sent_via, r.last_error) for r in wf.outbox()] == [
         (key, "sent", "email", None)]
 
 
@@ -455,7 +455,7 @@ def test_console_prints_every_message_instead_only_when_asked(wf, capsys):
     assert out.startswith(f"--- to Coach Un <coach@example.org> [{key}]\n"
                           f"Weekly check-in {WEEK}: Insertion RSA\n\nHello Coach Un,\n")
     assert "\n    " + command("Insertion RSA") + "\n" in out
-    assert [(r["key"], r["channel"], r["status"], r["sent_via"]) for r in wf.outbox()] == [
+    assert [(r.key, r.channel, r.status, r.sent_via) for r in wf.outbox()] == [
         (key, "email", "sent", "console")]
     assert counts(wf.tick(console=True)) == {"enqueued": 0, "sent": 0, "retry": 0, "failed": 0}
     assert capsys.readouterr().out == ""
@@ -468,7 +468,7 @@ def test_each_chosen_channel_gets_its_own_message_and_key(wf, smtpd, webhook):
     email_key, chat_key = (coaching_key(wf, ids["Alpha"], "coach@example.org", c) for c in ("email", "chat"))
     assert [r.msg["X-Preincub-Key"] for r in smtpd.received] == [email_key]
     assert [q["headers"]["Idempotency-Key"] for q in webhook.requests] == [chat_key]
-    assert sorted((r["channel"], r["status"]) for r in wf.outbox()) == [("chat", "sent"), ("email", "sent")]
+    assert sorted((r.channel, r.status) for r in wf.outbox()) == [("chat", "sent"), ("email", "sent")]
 
 
 def test_changing_ones_channels_never_resends_a_reminder_already_queued(wf, smtpd, webhook, capsys):
@@ -484,7 +484,7 @@ def test_changing_ones_channels_never_resends_a_reminder_already_queued(wf, smtp
     wf.tick()
     w30 = {c: coaching_key(wf, ids["Alpha"], "coach@example.org", c).replace(WEEK, "2020-W30")
            for c in ("email", "chat", "console")}
-    mine = {r["key"]: r["status"] for r in wf.outbox() if r["to"] == "coach@example.org"}
+    mine = {r.key: r.status for r in wf.outbox() if r.to == "coach@example.org"}
     assert mine == {coaching_key(wf, ids["Alpha"], "coach@example.org", "email"): "sent",
                     w30["chat"]: "sent", w30["console"]: "sent"}
     assert [q["headers"]["Idempotency-Key"] for q in webhook.requests] == [w30["chat"]]

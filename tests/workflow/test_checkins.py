@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date, datetime, time, timedelta
 
 import pytest
@@ -34,10 +35,10 @@ def test_log_defaults_to_today_and_its_iso_week(team):
     at(team, 2020, 7, 23, 18, 0)
     c = team.log_checkin("Insertion RSA", notes="Entretiens", blockers="Accès aux données", next_steps="Prototype",
                          hours=6.5, mood=4)
-    assert {k: c[k] for k in ("team", "author", "on", "week", "hours", "mood", "missed")} == {
+    assert {k: getattr(c, k) for k in ("team", "author", "on", "week", "hours", "mood", "missed")} == {
         "team": "Insertion RSA", "author": "coord@example.org", "on": "2020-07-23", "week": "2020-W30",
         "hours": 6.5, "mood": 4, "missed": False}
-    assert team.history("Insertion RSA")[-1]["action"] == "checkin.log"
+    assert team.history("Insertion RSA")[-1].action == "checkin.log"
 
 
 @pytest.mark.parametrize("on,message", [
@@ -59,7 +60,7 @@ def test_after_leaving_investigation_only_earlier_dates(team):
     at(team, 2020, 9, 10, 10, 0)
     with pytest.raises(Invalid, match=r"after 'Insertion RSA' left investigation \(2020-09-01\)"):
         team.log_checkin("Insertion RSA", on=date(2020, 9, 2), notes="x")
-    assert team.log_checkin("Insertion RSA", on=date(2020, 9, 1), notes="late entry")["week"] == "2020-W36"
+    assert team.log_checkin("Insertion RSA", on=date(2020, 9, 1), notes="late entry").week == "2020-W36"
 
 
 def test_a_team_never_in_investigation(wf):
@@ -80,18 +81,18 @@ def test_missed_needs_a_reason_and_held_needs_notes(team):
     with pytest.raises(Invalid, match="--hours must be between 0 and 60"):
         team.log_checkin("Insertion RSA", notes="x", hours=-1)
     c = team.log_checkin("Insertion RSA", missed=True, reason="Coach malade")
-    assert c["missed"] and c["reason"] == "Coach malade"
+    assert c.missed and c.reason == "Coach malade"
 
 
 def test_corrections_within_seven_days_are_audited(team):
     at(team, 2020, 7, 9, 17, 0)
-    cid = team.log_checkin("Insertion RSA", notes="Premier point", hours=5)["id"]
+    cid = team.log_checkin("Insertion RSA", notes="Premier point", hours=5).id
     at(team, 2020, 7, 16, 16, 59)
     c = team.edit_checkin(cid, notes="Premier point, corrigé", hours=7, on=date(2020, 7, 8))
-    assert (c["notes"], c["hours"], c["on"], c["week"]) == ("Premier point, corrigé", 7, "2020-07-08", "2020-W28")
+    assert (c.notes, c.hours, c.on, c.week) == ("Premier point, corrigé", 7, "2020-07-08", "2020-W28")
     edit = team.history("Insertion RSA")[-1]
-    assert edit["action"] == "checkin.edit"
-    assert edit["data"] == {"checkin": cid, "changes": {"notes": ["Premier point", "Premier point, corrigé"],
+    assert edit.action == "checkin.edit"
+    assert edit.data == {"checkin": cid, "changes": {"notes": ["Premier point", "Premier point, corrigé"],
                                                        "hours": [5.0, 7.0], "on": ["2020-07-09", "2020-07-08"]}}
     at(team, 2020, 7, 16, 17, 1)
     with pytest.raises(Invalid, match="allowed for 7 days only"):
@@ -106,12 +107,12 @@ def test_only_the_author_or_a_coordinator_corrects(team):
     team.add_person("Coach Deux", "coach2@example.org", ["coach"])
     team.edit_team("Insertion RSA", coach="coach2@example.org")
     at(team, 2020, 7, 9, 17, 0)
-    cid = team.log_checkin("Insertion RSA", notes="par le coordinateur")["id"]
+    cid = team.log_checkin("Insertion RSA", notes="par le coordinateur").id
     coach2 = Workflow(team.store, team.clock, "coach2@example.org")
     with pytest.raises(Forbidden, match="only its author or a coordinator"):
         coach2.edit_checkin(cid, notes="x")
-    own = coach2.log_checkin("Insertion RSA", notes="par le coach")["id"]
-    assert coach2.edit_checkin(own, mood=2)["mood"] == 2
+    own = coach2.log_checkin("Insertion RSA", notes="par le coach").id
+    assert coach2.edit_checkin(own, mood=2).mood == 2
 
 
 def test_list_filters(team):
@@ -119,8 +120,8 @@ def test_list_filters(team):
         at(team, 2020, 7, day, 17, 0)
         team.log_checkin("Insertion RSA", notes=f"point du {day}")
     at(team, 2020, 7, 24, 9, 0)
-    assert [c["on"] for c in team.checkins(week="2020-W29")] == ["2020-07-16"]
-    assert [c["on"] for c in team.checkins(since=date(2020, 7, 16))] == ["2020-07-16", "2020-07-23"]
+    assert [c.on for c in team.checkins(week="2020-W29")] == ["2020-07-16"]
+    assert [c.on for c in team.checkins(since=date(2020, 7, 16))] == ["2020-07-16", "2020-07-23"]
     assert len(team.checkins(coach="coord@example.org")) == 3 and team.checkins(coach="coach@example.org") == []
     with pytest.raises(Invalid, match="YYYY-Www"):
         team.checkins(week="2020-30")
@@ -151,10 +152,10 @@ def test_gaps_across_the_year_end_oldest_first(wf):
         ("Hiver A", 2, 4, ["2020-W52", "2020-W53"]),
     ]
     assert [g["team"] for g in wf.gaps("Hiver", weeks=1)] == ["Hiver B"]
-    rows = {r["name"]: r for r in wf.status("Hiver")}
-    assert (rows["Hiver A"]["last_checkin"], rows["Hiver A"]["weeks_missing"], rows["Hiver A"]["drifting"]) == \
+    rows = {r.name: r for r in wf.status("Hiver")}
+    assert (rows["Hiver A"].last_checkin, rows["Hiver A"].weeks_missing, rows["Hiver A"].drifting) == \
         ("2021-01-07", 2, True)
-    assert rows["Hiver B"]["drifting"] is True
+    assert rows["Hiver B"].drifting is True
 
 
 def test_team_show_compares_hours_with_the_commitment(team):
@@ -162,8 +163,8 @@ def test_team_show_compares_hours_with_the_commitment(team):
         at(team, 2020, 7, day, 17, 0)
         team.log_checkin("Insertion RSA", notes="x", hours=hours)
     at(team, 2020, 7, 28, 9, 0)  # W31: W30 had nothing
-    c = team.team("Insertion RSA")["coaching"]
-    assert c == {"weeks_expected": 3, "weeks_held": 2, "weeks_missing": ["2020-W30"], "last_checkin": "2020-07-16",
+    c = team.team("Insertion RSA").coaching
+    assert asdict(c) == {"weeks_expected": 3, "weeks_held": 2, "weeks_missing": ("2020-W30",), "last_checkin": "2020-07-16",
                  "hours_per_week": 5.5, "hours_committed": 7.0, "hours_shortfall": True}
 
 
@@ -172,7 +173,7 @@ def test_weeks_follow_paris_dates_across_the_autumn_dst_change(team):
     for day, hour in ((25, 23), (26, 0)):
         wf = at(team, 2020, 10, day, hour, 30)
         wf.log_checkin("Insertion RSA", notes=f"{day} {hour}h30")
-    assert [(c["on"], c["week"]) for c in team.checkins(since=date(2020, 10, 1))] == [
+    assert [(c.on, c.week) for c in team.checkins(since=date(2020, 10, 1))] == [
         ("2020-10-25", "2020-W43"), ("2020-10-26", "2020-W44")]
     at(team, 2020, 11, 2, 9, 0)  # W45 in progress
     (gap,) = team.gaps()
@@ -193,10 +194,10 @@ def test_random_check_in_days_through_the_api(team, offsets, today):
         team.clock = FixedClock(datetime.combine(d, time(18, 0), tzinfo=PARIS))
         team.log_checkin("Insertion RSA", notes="x")
     team.clock = FixedClock(datetime.combine(now, time(12, 0), tzinfo=PARIS))
-    coaching = team.team("Insertion RSA")["coaching"]
+    coaching = team.team("Insertion RSA").coaching
     held = {iso_week(d) for d in days}
-    assert coaching["weeks_held"] == len(held)
-    assert coaching["weeks_held"] + len(coaching["weeks_missing"]) == coaching["weeks_expected"]
-    assert not held & set(coaching["weeks_missing"])
+    assert coaching.weeks_held == len(held)
+    assert coaching.weeks_held + len(coaching.weeks_missing) == coaching.weeks_expected
+    assert not held & set(coaching.weeks_missing)
     gaps = team.gaps()
-    assert [g["weeks_missing"] for g in gaps] == ([coaching["weeks_missing"]] if coaching["weeks_missing"] else [])
+    assert [g["weeks_missing"] for g in gaps] == ([list(coaching.weeks_missing)] if coaching.weeks_missing else [])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
 
 import pytest
@@ -29,17 +30,17 @@ def test_a_transition_writes_phase_history_and_event(wf):
     ready_team(wf, "Insertion RSA")
     wf.clock = FixedClock(paris(2020, 7, 6, 9, 0))
     ev = wf.advance("Insertion RSA", "select")
-    assert (ev["trigger"], ev["from"], ev["to"], ev["actor"], ev["forced"]) == \
+    assert (ev.trigger, ev.from_, ev.to, ev.actor, ev.forced) == \
         ("select", "selection", "investigation", COORD, False)
-    assert ev["at"] == "2020-07-06T09:00:00+02:00"
+    assert ev.at == "2020-07-06T09:00:00+02:00"
     t = wf.team("Insertion RSA")
-    assert (t["phase"], t["phase_since"]) == ("investigation", "2020-07-06T09:00:00+02:00")
-    assert [(p["phase"], p["start"], p["end"]) for p in t["phases"]] == [
+    assert (t.phase, t.phase_since) == ("investigation", "2020-07-06T09:00:00+02:00")
+    assert [(p.phase, p.start, p.end) for p in t.phases] == [
         ("call_for_projects", "2020-07-01T10:00:00+02:00", "2020-07-01T10:00:00+02:00"),
         ("selection", "2020-07-01T10:00:00+02:00", "2020-07-06T09:00:00+02:00"),
         ("investigation", "2020-07-06T09:00:00+02:00", None),
     ]
-    moves = [(h["trigger"], h["from"], h["to"]) for h in wf.history("Insertion RSA") if h["action"] == "advance"]
+    moves = [(h.trigger, h.from_, h.to) for h in wf.history("Insertion RSA") if h.action == "advance"]
     assert moves == [("submit", "call_for_projects", "selection"), ("select", "selection", "investigation")]
 
 
@@ -64,7 +65,7 @@ def test_the_whole_way_to_incubation(wf):
         wf.advance("T", "incubate")
     wf.advance("T", "incubate", reason="Convention signée.")
     t = wf.team("T")
-    assert t["phase"] == "incubated" and t["days_left"] is None
+    assert t.phase == "incubated" and t.days_left is None
     with pytest.raises(Invalid, match="final"):
         wf.advance("T", "abandon", reason="x")
     with pytest.raises(Invalid, match="cannot edit"):
@@ -91,15 +92,15 @@ def test_force_needs_a_reason_and_is_recorded(wf):
     with pytest.raises(Invalid, match="--force needs --reason"):
         wf.advance("T", "select", force=True)
     ev = wf.advance("T", "select", force=True, reason="Accord oral des deux parties.")
-    assert ev["forced"] is True and ev["reason"] == "Accord oral des deux parties."
-    assert "no coach" in ev["data"]["overridden"]  # the audit names no command: the CLI adds hints
+    assert ev.forced is True and ev.reason == "Accord oral des deux parties."
+    assert "no coach" in ev.data["overridden"]  # the audit names no command: the CLI adds hints
     # Forcing never makes a move outside the table.
     with pytest.raises(Invalid, match="valid here: present, abandon"):
         wf.advance("T", "incubate", force=True, reason="x")
     # A --force whose guards were all met is not an override.
     wf.poc("T", "s")
     wf.committee("T", on=date(2020, 12, 1))
-    assert wf.advance("T", "present", force=True, reason="r")["forced"] is False
+    assert wf.advance("T", "present", force=True, reason="r").forced is False
 
 
 def test_capacity_counts_selected_teams_not_dropped_ones(wf):
@@ -112,7 +113,7 @@ def test_capacity_counts_selected_teams_not_dropped_ones(wf):
         wf.advance("C", "select")
     wf.advance("B", "abandon", reason="Mutation.")
     wf.advance("C", "select")
-    assert wf.programme("Pré-incubation 2020")["places_taken"] == 2
+    assert wf.programme("Pré-incubation 2020").places_taken == 2
 
 
 def test_deadline_and_time_commitment_come_from_the_programme(wf):
@@ -126,7 +127,7 @@ def test_deadline_and_time_commitment_come_from_the_programme(wf):
     with pytest.raises(Refused, match="past its deadline"):
         wf.advance("Trait d'union", "select")
     wf.clock = FixedClock(paris(2020, 12, 23, 23, 59))
-    assert wf.advance("Trait d'union", "select")["to"] == "investigation"
+    assert wf.advance("Trait d'union", "select").to == "investigation"
 
 
 def test_a_failure_midway_leaves_nothing_half_done(wf, monkeypatch):
@@ -142,7 +143,7 @@ def test_a_failure_midway_leaves_nothing_half_done(wf, monkeypatch):
         wf.advance("T", "select")
     monkeypatch.undo()
     assert snapshot(wf) == before
-    assert wf.advance("T", "select")["to"] == "investigation"
+    assert wf.advance("T", "select").to == "investigation"
 
 
 def test_compare_and_swap_refuses_a_stale_version(wf, monkeypatch):
@@ -158,18 +159,18 @@ def test_compare_and_swap_refuses_a_stale_version(wf, monkeypatch):
         return real_write(store)
 
     monkeypatch.setattr(type(wf.store), "write", write_after_someone_else)
-    before_version = wf.team("T")["version"]
+    before_version = wf.team("T").version
     with pytest.raises(ChangedMeanwhile, match="changed meanwhile, retry"):
         wf.advance("T", "select")
     t = wf.team("T")
-    assert t["phase"] == "selection" and t["version"] == before_version + 1
-    assert wf.advance("T", "select")["to"] == "investigation"
+    assert t.phase == "selection" and t.version == before_version + 1
+    assert wf.advance("T", "select").to == "investigation"
 
 
 def test_every_change_is_audited_with_its_actor(wf):
     seed(wf)
     ready_team(wf, "T")
-    actions = [(h["action"], h["actor"]) for h in wf.history("T")]
+    actions = [(h.action, h.actor) for h in wf.history("T")]
     assert actions == [("team.add", COORD), ("advance", COORD), ("assess", COORD), ("agree", COORD),
                        ("agree", COORD)]
     with pytest.raises(Invalid, match="already agreed"):
@@ -198,7 +199,7 @@ def test_lookups_and_duplicates(wf):
     with pytest.raises(Invalid, match="between 0.5 and 5"):
         wf.add_team("X", "Pré-incubation 2020", "Pas-de-Calais", intrapreneurs=["agent1@example.org"],
                     days_per_week=7)
-    assert [t["name"] for t in wf.status()] == ["Équipe à l'essai"]
+    assert [t.name for t in wf.status()] == ["Équipe à l'essai"]
 
 
 def test_status_is_one_row_per_team_with_deadline(wf):
@@ -206,7 +207,7 @@ def test_status_is_one_row_per_team_with_deadline(wf):
     ready_team(wf, "B")
     wf.add_team("A", "Pré-incubation 2020", "Pas-de-Calais")
     wf.clock = FixedClock(paris(2020, 11, 16, 12, 0))
-    assert wf.status() == [
+    assert [asdict(r) for r in wf.status()] == [
         {"name": "A", "programme": "Pré-incubation 2020", "partner": "Pas-de-Calais", "phase": "call_for_projects",
          "phase_since": "2020-07-01T10:00:00+02:00", "coach": None, "deadline": "2020-12-23", "days_left": 37,
          "last_checkin": None, "weeks_missing": None, "drifting": False},
@@ -214,7 +215,7 @@ def test_status_is_one_row_per_team_with_deadline(wf):
          "phase_since": "2020-07-01T10:00:00+02:00", "coach": "coach@example.org", "deadline": "2020-12-23",
          "days_left": 37, "last_checkin": None, "weeks_missing": None, "drifting": False},
     ]
-    assert [t["name"] for t in wf.status(phase="selection")] == ["B"]
+    assert [t.name for t in wf.status(phase="selection")] == ["B"]
 
 
 def test_the_stored_times_are_utc(wf):

@@ -35,8 +35,8 @@ def test_acting_as_and_at_are_new_facades_and_leave_wf_as_it_was(wf):
     with pytest.raises(Forbidden):
         coach.advance("T", "select")
     ev = later.advance("T", "select")  # a write returns the event it recorded
-    assert (ev["trigger"], ev["from"], ev["to"], ev["actor"]) == ("select", "selection", "investigation", COORD)
-    assert ev["at"] == "2020-07-06T09:00:00+02:00"
+    assert (ev.trigger, ev.from_, ev.to, ev.actor) == ("select", "selection", "investigation", COORD)
+    assert ev.at == "2020-07-06T09:00:00+02:00"
 
 
 def test_a_role_change_is_seen_at_once_by_the_facade_that_made_it(wf):
@@ -70,6 +70,6 @@ def test_writes_on_a_team_return_their_event(wf):
     wf.add_team("T", "Pré-incubation 2020", "Pas-de-Calais", problem="p", intrapreneurs=["agent0@example.org"])
     wf.advance("T", "submit")
     ev = wf.assess("T", real=True, major=True, actionable=False, note="n")
-    assert (ev["action"], ev["reason"], ev["data"]) == ("assess", "n", {"real": True, "major": True,
+    assert (ev.action, ev.reason, ev.data) == ("assess", "n", {"real": True, "major": True,
                                                                        "actionable": False})
-    assert wf.agree("T", "partner")["data"] == {"party": "partner"}
+    assert wf.agree("T", "partner").data == {"party": "partner"}

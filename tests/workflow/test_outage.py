@@ -81,11 +81,11 @@ def test_three_days_without_smtp_lose_nothing_current_and_send_each_message_once
         sim.at(t)
         assert run_tick(wf, "sim", cron=cron) is not None
         for r in rows(wf):
-            stale = datetime.fromisoformat(r["stale_at"])
+            stale = datetime.fromisoformat(r.stale_at)
             # Never failed while its reminder is current; the wait before the next attempt never exceeds an hour.
-            assert r["status"] == ("failed" if stale <= t else "pending"), (t, r)
-            if r["status"] == "pending":
-                assert datetime.fromisoformat(r["next_attempt_at"]) - t <= timedelta(hours=1), (t, r)
+            assert r.status == ("failed" if stale <= t else "pending"), (t, r)
+            if r.status == "pending":
+                assert datetime.fromisoformat(r.next_attempt_at) - t <= timedelta(hours=1), (t, r)
         if t == DOWN + timedelta(minutes=105):  # 09:45
             h = health(wf)
             assert (h["healthy"], h["problems"], h["failed"]) == (False, ["retrying"], 0)
@@ -96,15 +96,15 @@ def test_three_days_without_smtp_lose_nothing_current_and_send_each_message_once
         t += STEP
 
     before = rows(wf)
-    assert Counter(r["key"].rsplit(":", 2)[0] for r in before) == {
+    assert Counter(r.key.rsplit(":", 2)[0] for r in before) == {
         "deadline:1:J-14": 19, f"coaching:{_team(wf, 'A')}:2020-W51": 1, f"coaching:{_team(wf, 'B')}:2020-W51": 1,
         f"missed:{_team(wf, 'A')}:2020-W50": 1, f"missed:{_team(wf, 'B')}:2020-W50": 1, "deadline:1:J-7": 19}
-    gone_stale = {r["id"] for r in before if datetime.fromisoformat(r["stale_at"]) <= UP}
-    assert {r["id"] for r in before if r["status"] == "failed"} == gone_stale
-    assert {r["key"].split(":p")[0] for r in before if r["id"] in gone_stale} == {"deadline:1:J-14"}
+    gone_stale = {r.id for r in before if datetime.fromisoformat(r.stale_at) <= UP}
+    assert {r.id for r in before if r.status == "failed"} == gone_stale
+    assert {r.key.split(":p")[0] for r in before if r.id in gone_stale} == {"deadline:1:J-14"}
     # Retried all along, hourly once the backoff reached its cap: J-7 (due 12-16 09:00) for 23 hours, the others 2 days.
-    assert all(r["attempts"] >= (22 if "J-7" in r["key"] else 45) for r in before), [r["attempts"] for r in before]
-    assert all(r["last_error"].startswith(STALE_NOTE) for r in before if r["id"] in gone_stale)
+    assert all(r.attempts >= (22 if "J-7" in r.key else 45) for r in before), [r.attempts for r in before]
+    assert all(r.last_error.startswith(STALE_NOTE) for r in before if r.id in gone_stale)
 
     # SMTP is back on the same address: within the hour, every current message goes out, once.
     box = SmtpServer(port)
@@ -115,23 +115,23 @@ def test_three_days_without_smtp_lose_nothing_current_and_send_each_message_once
             sim.at(t)
             run_tick(wf, "sim", cron=cron)
             t += STEP
-        after = {r["id"]: r for r in rows(wf)}
-        current = [r for r in before if r["id"] not in gone_stale]
-        assert {after[r["id"]]["status"] for r in current} == {"sent"}
-        assert {after[i]["status"] for i in gone_stale} == {"failed"}
+        after = {r.id: r for r in rows(wf)}
+        current = [r for r in before if r.id not in gone_stale]
+        assert {after[r.id].status for r in current} == {"sent"}
+        assert {after[i].status for i in gone_stale} == {"failed"}
         assert health(wf)["problems"] == ["failed"]
 
         # The stale ones, retried in bulk by a coordinator who wants them out anyway.
         assert sorted(wf.outbox_retry_all("failed")) == sorted(gone_stale)
         sim.at(t)
         assert run_tick(wf, "sim", cron=cron)["sent"] == len(gone_stale)
-        assert {r["status"] for r in rows(wf)} == {"sent"}
+        assert {r.status for r in rows(wf)} == {"sent"}
         assert health(wf) | {"last_tick": None} == {
             "healthy": True, "problems": [], "last_tick": None, "pending": 0, "retrying": 0,
             "retrying_over_an_hour": 0, "failed": 0, "failing_since": None}
         received = Counter(r.msg["Message-ID"] for r in box.received)
         assert len(received) == len(before) == 42 and set(received.values()) == {1}  # each message exactly once
-        assert set(received) == {Message(r["key"], "", "", "", "", "").message_id for r in before}
+        assert set(received) == {Message(r.key, "", "", "", "", "").message_id for r in before}
     finally:
         controller.stop()
 
@@ -164,7 +164,7 @@ def test_an_upgraded_store_gets_staleness_for_its_queued_messages(db_url):
         engine.dispose()
     w = Workflow.open(db_url, actor=COORD, create=True)
     try:
-        got = {r["key"]: (r["stale_at"], r["status"]) for r in w.outbox()}
+        got = {r.key: (r.stale_at, r.status) for r in w.outbox()}
     finally:
         w.close()
     assert got == {"k0": ("2020-12-21T00:00:00+01:00", "failed"), "k1": ("2020-12-16T09:00:00+01:00", "failed")}

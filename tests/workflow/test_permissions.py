@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import asdict
 from datetime import date
 
 import pytest
@@ -11,6 +12,7 @@ from tests.conftest import COORD, ready_team, seed
 from workflow import Workflow
 from workflow.errors import Forbidden
 from workflow.permissions import ACTIONS, ROLES, allowed
+from workflow.records import PersonRecord
 
 # The table: action -> role -> "yes" | "own" | "no".
 EXPECTED = {
@@ -58,13 +60,13 @@ def test_a_coach_logs_for_their_team_only(people):
     coach.log_checkin("A", notes="ok")
     with pytest.raises(Forbidden, match=r"acting as coach@example.org \(coach\).*'B': it is not one of your teams"):
         coach.log_checkin("B", notes="not mine")
-    assert [c["team"] for c in people.checkins()] == ["A"]
+    assert [c.team for c in people.checkins()] == ["A"]
 
 
 def test_a_coach_reads_their_teams_only(people):
     coach = as_(people, "coach2@example.org")
-    assert [t["name"] for t in coach.status()] == ["B"]
-    assert coach.team("B")["name"] == "B"
+    assert [t.name for t in coach.status()] == ["B"]
+    assert coach.team("B").name == "B"
     with pytest.raises(Forbidden):
         coach.team("A")
     with pytest.raises(Forbidden):
@@ -73,7 +75,7 @@ def test_a_coach_reads_their_teams_only(people):
 
 def test_an_intrapreneur_reads_their_team_and_changes_nothing(people):
     me = as_(people, "agent0@example.org")
-    assert [t["name"] for t in me.status()] == ["A"]
+    assert [t.name for t in me.status()] == ["A"]
     with pytest.raises(Forbidden, match="needs the role coordinator"):
         me.advance("A", "abandon", reason="x")
     with pytest.raises(Forbidden, match="needs the role coordinator or coach"):
@@ -88,7 +90,7 @@ def test_the_committee_records_its_opinion_but_not_the_date(people):
     with pytest.raises(Forbidden, match="needs the role coordinator"):
         committee.committee("A", on=date(2020, 12, 2))
     committee.committee("A", opinion="Avis favorable.")
-    assert people.team("A")["committee"] == {"on": "2020-12-01", "opinion": "Avis favorable."}
+    assert asdict(people.team("A").committee) == {"on": "2020-12-01", "opinion": "Avis favorable."}
     assert len(committee.status()) == 2  # the committee reads every team
 
 
@@ -101,7 +103,7 @@ def test_refusals_write_nothing(people):
         with pytest.raises(Forbidden):
             w.add_programme("Autre", date(2021, 1, 4))
     assert people.history("A") == before
-    assert [p["name"] for p in people.programmes()] == ["Pré-incubation 2020"]
+    assert [p.name for p in people.programmes()] == ["Pré-incubation 2020"]
 
 
 def test_unknown_actors_are_refused(people):
@@ -115,8 +117,7 @@ def test_the_first_init_makes_the_acting_person_coordinator(tmp_path):
     w = Workflow.open(str(tmp_path / "s.db"), create=True)  # no --as: the system user
     assert w.actor.endswith("(system user)")
     login = w.actor.split(" ")[0]
-    assert w.people() == [{"name": login, "email": f"{login}@localhost", "roles": ["coordinator"],
-                           "channels": ["email"], "lang": "fr"}]
+    assert w.people() == [PersonRecord(login, f"{login}@localhost", ("coordinator",), ("email",), "fr")]
     w.add_programme("P", date(2021, 1, 4))
     w.close()
     # A second init by someone else does not make them coordinator.

@@ -148,7 +148,7 @@ def test_a_second_tick_at_the_same_moment_enqueues_nothing(one_team, capsys):
         "enqueued": 0, "sent": 0, "retry": 0, "failed": 0}
     assert queued(wf) == expected
     assert capsys.readouterr().out == ""
-    assert {r["status"] for r in wf.outbox()} == {"sent"} and len(wf.outbox()) == 5
+    assert {r.status for r in wf.outbox()} == {"sent"} and len(wf.outbox()) == 5
 
 
 def test_a_restarted_workflow_enqueues_nothing_new(one_team, db_url):
@@ -301,7 +301,7 @@ def test_autumn_dst_keeps_9_local(one_team):
         due = s.exec(select(Outbox.due_at).where(Outbox.reminder == f"coaching:{a}:2020-W44")).one()
     assert due == datetime(2020, 10, 26, 8, 0, tzinfo=timezone.utc)  # stored as an instant: 08:00 UTC
     assert due.astimezone(PARIS).isoformat() == "2020-10-26T09:00:00+01:00"
-    assert [r["due_at"] for r in one_team.outbox() if r["kind"] == "coaching"] == ["2020-10-26T09:00+01:00"]
+    assert [r.due_at for r in one_team.outbox() if r.kind == "coaching"] == ["2020-10-26T09:00+01:00"]
 
 
 @pytest.mark.parametrize("holiday,tuesday", [((2021, 4, 5), (2021, 4, 6)), ((2021, 5, 24), (2021, 5, 25))])

@@ -13,6 +13,7 @@ from alembic.script import ScriptDirectory
 from workflow import StoreError, Workflow
 from workflow.db import HEAD_REVISION, KNOWN_REVISIONS, alembic_config, open_store, resolve_url
 from workflow.models import SQLModel
+from workflow.records import PersonRecord
 
 
 def test_revision_constants_match_the_scripts():
@@ -36,7 +37,7 @@ def test_init_is_idempotent_and_keeps_data(db_url, clock):
     w.add_programme("P", date(2020, 6, 23))
     w.close()
     w = Workflow.open(db_url, clock=clock, create=True)
-    assert [p["name"] for p in w.programmes()] == ["P"]
+    assert [p.name for p in w.programmes()] == ["P"]
     w.close()
 
 
@@ -127,8 +128,7 @@ def test_an_older_store_is_refused_then_upgraded_by_init_keeping_its_data(db_url
     with pytest.raises(StoreError, match=r"older schema \(0001\); run 'preincub init'"):
         open_store(db_url)
     w = Workflow.open(db_url, create=True, actor="camille@example.org")
-    assert w.people() == [{"name": "Camille", "email": "camille@example.org", "roles": ["coordinator"],
-                           "channels": ["email"], "lang": "fr"}]
+    assert w.people() == [PersonRecord("Camille", "camille@example.org", ("coordinator",), ("email",), "fr")]
     with w.store.read() as s:
         assert s.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == HEAD_REVISION
     w.close()

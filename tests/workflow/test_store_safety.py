@@ -121,7 +121,7 @@ def test_a_file_with_an_sqlite_header_but_garbage_after_it(tmp_path):
 def test_a_store_opened_read_only_serves_reads_and_refuses_writes(store_file):
     before = sha(store_file)
     w = Workflow.open(f"sqlite:///{store_file}?mode=ro", actor=COORD)
-    assert [p["name"] for p in w.programmes()] == ["P"]
+    assert [p.name for p in w.programmes()] == ["P"]
     assert w.store.read_only
     with pytest.raises(StoreError, match=r"is read-only \(opened with \?mode=ro\)") as err:
         w.add_programme("Q", date(2021, 1, 4))
@@ -138,7 +138,7 @@ def test_a_store_this_process_cannot_write_is_opened_read_only(store_file, monke
     real = os.access
     monkeypatch.setattr(os, "access", lambda p, m: False if m == os.W_OK else real(p, m))
     w = Workflow.open(str(store_file), actor=COORD)
-    assert [p["name"] for p in w.programmes()] == ["P"]
+    assert [p.name for p in w.programmes()] == ["P"]
     with pytest.raises(StoreError, match="read-only .no write permission on the file"):
         w.add_programme("Q", date(2021, 1, 4))
     w.close()
@@ -190,7 +190,7 @@ def test_a_full_disk_is_called_a_full_disk(store_file, capped):
             s.execute(sa.text("CREATE TABLE filler (x BLOB)"))
             s.execute(sa.text("INSERT INTO filler VALUES (randomblob(200000))"))
     assert "disque" in err.value.fr and "plein" in err.value.fr
-    assert [p["name"] for p in w.programmes()] == ["P"]  # nothing half-written
+    assert [p.name for p in w.programmes()] == ["P"]  # nothing half-written
     w.close()
 
 

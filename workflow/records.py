@@ -1,0 +1,235 @@
+"""What reads return: frozen, slotted records with typed fields, not untyped dicts.
+
+A record's fields are its JSON keys, in order (``json_key`` renames one that is a Python keyword),
+so the CLI's one serializer builds the output from the class alone, without ``asdict``'s deep copy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from operator import attrgetter
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class TeamRow:
+    """One team in ``status`` and ``team list``."""
+
+    name: str
+    programme: str
+    partner: str | None
+    phase: str
+    phase_since: str | None
+    coach: str | None
+    deadline: str
+    days_left: int | None
+    last_checkin: str | None
+    weeks_missing: int | None
+    drifting: bool
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    """One audit event, as ``history`` lists it and a write returns it (JSON key ``from`` for ``from_``)."""
+
+    at: str | None
+    actor: str
+    action: str
+    trigger: str | None
+    from_: str | None = field(metadata={"json_key": "from"})
+    to: str | None
+    reason: str | None
+    forced: bool
+    data: Any
+
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerRecord:
+    """A partner body of a programme, as the programme lists it."""
+
+    name: str
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProgrammeRecord:
+    """A programme with its deadline, places taken and teams by phase."""
+
+    name: str
+    kind: str
+    signed_on: str
+    months: int
+    deadline: str
+    days_left: int
+    expired: bool
+    capacity: int
+    places_taken: int
+    min_days_per_week: float
+    partners: tuple[PartnerRecord, ...]
+    teams: int
+    teams_by_phase: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRecord:
+    """A person with their roles, reminder channels and language."""
+
+    name: str
+    email: str
+    roles: tuple[str, ...]
+    channels: tuple[str, ...]
+    lang: str
+
+
+@dataclass(frozen=True, slots=True)
+class CheckInRecord:
+    """One weekly check-in (or a week recorded as missed, with its reason)."""
+
+    id: int
+    team: str
+    author: str
+    on: str
+    week: str
+    notes: str | None
+    blockers: str | None
+    next_steps: str | None
+    hours: float | None
+    mood: int | None
+    missed: bool
+    reason: str | None
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    """One message of the outbox, to one person on one channel."""
+
+    id: int
+    key: str
+    kind: str
+    channel: str
+    to: str
+    subject: str
+    status: str
+    attempts: int
+    last_error: str | None
+    due_at: str
+    stale_at: str | None
+    next_attempt_at: str | None
+    failing_since: str | None
+    sent_at: str | None
+    sent_via: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A coach or sponsor of a team."""
+
+    name: str
+    email: str
+
+
+@dataclass(frozen=True, slots=True)
+class Intrapreneur:
+    """An intrapreneur of a team, with the days a week they commit (None: not said)."""
+
+    name: str
+    email: str
+    days_per_week: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class ProofOfConcept:
+    """What the team will present to the committee."""
+
+    summary: str | None
+    link: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Committee:
+    """The committee's date and, once it has heard the team, its opinion."""
+
+    on: str | None
+    opinion: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseSpan:
+    """A time the team spent in one phase (``end`` None: it is there now)."""
+
+    phase: str
+    start: str | None
+    end: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CoachingRecord:
+    """Coaching weeks held / expected, last check-in, hours a week against the commitment."""
+
+    weeks_expected: int
+    weeks_held: int
+    weeks_missing: tuple[str, ...]
+    last_checkin: str | None
+    hours_per_week: float | None
+    hours_committed: float | None
+    hours_shortfall: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TeamRecord:
+    """One team's full record, as ``team show`` prints it."""
+
+    name: str
+    programme: str
+    partner: str | None
+    phase: str
+    phase_since: str | None
+    deadline: str
+    days_left: int | None
+    coach: str | None
+    problem: str | None
+    intrapreneurs: tuple[Intrapreneur, ...]
+    coaches: tuple[Member, ...]
+    sponsors: tuple[Member, ...]
+    criteria: dict[str, bool | None]
+    assessment_note: str | None
+    agreements: tuple[str, ...]
+    poc: ProofOfConcept
+    committee: Committee
+    phases: tuple[PhaseSpan, ...]
+    coaching: CoachingRecord
+    version: int
+
+
+_KEYS: dict[type, tuple[tuple[str, str], ...]] = {}
+
+
+def json_keys(cls: type) -> tuple[tuple[str, str], ...]:
+    """``(attribute, JSON key)`` of a record class, computed once per class."""
+    keys = _KEYS.get(cls)
+    if keys is None:
+        keys = _KEYS[cls] = tuple((f.name, f.metadata.get("json_key", f.name)) for f in fields(cls))
+    return keys
+
+
+def plain(value: Any) -> Any:
+    """A record (or tuple, list, dict of them) as JSON-ready dicts and lists: the one serializer."""
+    cls = type(value)
+    if cls in _KEYS or hasattr(cls, "__dataclass_fields__"):
+        return {k: plain(getattr(value, a)) for a, k in json_keys(cls)}
+    if cls is list or cls is tuple:
+        return [plain(v) for v in value]
+    if cls is dict:
+        return {k: plain(v) for k, v in value.items()}
+    return value
+
+
+def row_plain(cls: type) -> Any:
+    """A fast serializer for a flat record class (no nested records): one dict per row."""
+    attrs = tuple(a for a, _ in json_keys(cls))
+    keys = tuple(k for _, k in json_keys(cls))
+    get = attrgetter(*attrs)
+    return lambda r: dict(zip(keys, get(r)))
