@@ -1113,10 +1113,10 @@ def outbox_list(status, as_json) -> None:
 @click.option("--since", type=DATE, help="With --status: only messages due on or after this day.")
 def outbox_retry(row_id, status, since) -> None:
     """Send a failed or cancelled message (or all of them: --status failed) again at the next tick."""
-    if (row_id is None) == (status is None):
-        raise click.UsageError("give one message ID, or --status failed for every failed message")
     if since is not None and status is None:
         raise click.UsageError("--since goes with --status")
+    if (row_id is None) == (status is None):
+        raise click.UsageError("give one message ID, or --status failed for every failed message")
     wf = _ctx().wf()
     if row_id is not None:
         wf.outbox_retry(row_id)
@@ -1204,8 +1204,8 @@ def daemon_status(as_json) -> None:
                  "retrying": _t("des messages échouent depuis plus d'une heure", "messages failing for over an hour")}
         say(_t("état : ", "health: ") + (", ".join(words[p] for p in h["problems"]) if h["problems"]
                                           else _t("bon", "healthy")))
-    if not h["healthy"]:
-        click.get_current_context().exit(1)
+    if not h["healthy"]:  # exit 1 for monitoring, with the contract's one line on stderr
+        _fail(_t("démon en mauvaise santé : ", "the daemon is unhealthy: ") + ", ".join(h["problems"]), 1)
 
 
 def main() -> None:

@@ -76,6 +76,7 @@ def test_run_without_email_waits_and_only_console_prints(demo_db):
     for args in (["outbox", "retry"], ["outbox", "retry", "1", "--status", "failed"],
                  ["outbox", "retry", "1", "--since", "2020-11-01"], ["daemon", "--once", "status"]):
         fails(invoke(*args, db=demo_db), 2)
+    fails(invoke("outbox", "retry", "--since", "2020-11-01", db=demo_db, lang="en"), 2, "--since goes with --status")
     assert dump_hash(demo_db) == before
 
 
@@ -177,6 +178,7 @@ def test_status_and_daemon_status_say_when_the_outbox_is_unhealthy(demo_db):
     assert json.loads(r.stdout)["failed"] == len(failed)
     r = invoke("daemon", "status", db=demo_db, lang="en")
     assert r.exit_code == 1 and r.stdout.splitlines()[-1] == "health: messages failed"
+    assert r.stderr == "preincub: the daemon is unhealthy: failed\n"  # the contract's one line, for the log
     status = ok(invoke("status", db=demo_db, lang="en")).stdout.splitlines()
     assert status[-1] == (f"⚠ outbox: {len(failed)} message(s) failed, 0 failing for over an hour (see 'preincub "
                           "outbox list', then 'preincub outbox retry --status failed')")
