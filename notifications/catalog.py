@@ -16,8 +16,9 @@ def sources() -> list[str]:
     import click
 
     root = LOCALE_DIR.parent.parent
-    return [str(root / "cli.py"), str(root / "states"), str(root / "workflow"), str(root / "notifications"),
-            str(root / "notifications" / "templates"), os.path.dirname(click.__file__)]
+    return [str(root / "cli.py"), str(root / "commands"), str(root / "states"), str(root / "workflow"),
+            str(root / "notifications"), str(root / "notifications" / "templates"), str(root / "web"),
+            str(root / "web" / "templates"), os.path.dirname(click.__file__)]
 
 
 def extract():
@@ -25,7 +26,7 @@ def extract():
     from babel.messages.catalog import Catalog
     from babel.messages.extract import extract_from_dir, extract_from_file
 
-    keywords = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
+    keywords = {"_": None, "N_": None, "tr": (1,), "Np_": (1, 2), "gettext": None, "ngettext": (1, 2)}
     catalog = Catalog(project="preincub", domain=DOMAIN)
     templates = {"method_map": [("**.txt", "jinja2.ext:babel_extract"), ("**.html", "jinja2.ext:babel_extract")],
                  "options_map": {"**": {"extensions": "jinja2.ext.i18n", "trim_blocks": "True",
@@ -41,7 +42,18 @@ def extract():
                      extract_from_dir(src, method_map=[("**.py", "python")], keywords=keywords))
         for filename, lineno, message, comments, _context in found:
             catalog.add(message, locations=[(os.path.basename(filename), lineno)], auto_comments=comments)
+    for text in cli_help():
+        catalog.add(text, locations=[("cli help", 0)])
     return catalog
+
+
+def cli_help() -> list[str]:
+    """The CLI's help texts: click takes them as plain strings (docstrings, ``help=``), so they are
+    read from the command tree itself (maintenance only: the runtime never imports the CLI here)."""
+    import cli
+    from commands.text import help_texts
+
+    return list(help_texts(cli.app))
 
 
 def update(lang: str = "fr") -> None:

@@ -10,11 +10,17 @@ from __future__ import annotations
 from typing import Any
 
 from notifications.channels import Channel, ChatChannel, ConsoleChannel, EmailChannel
+from notifications.i18n import N_
 from notifications.message import DeliveryError
 
-# A channel not configured here: (name en, name fr, the setting that configures it).
-UNCONFIGURED = {"email": ("e-mail", "e-mail", "PREINCUB_SMTP_URL"),
-                "chat": ("the chat webhook", "le webhook de messagerie", "PREINCUB_WEBHOOK_URL")}
+# A channel not configured here: (its name, a catalog msgid for a ``{x!t}`` placeholder; the setting
+# that configures it).
+UNCONFIGURED = {"email": (N_("e-mail"), "PREINCUB_SMTP_URL"),
+                "chat": (N_("the chat webhook"), "PREINCUB_WEBHOOK_URL")}
+# Why a message on that channel waits here: recorded on the message as is (English), a catalog msgid,
+# so a client shows it translated (``translations(lang).gettext(last_error)``).
+_REASONS = {"email": N_("e-mail is not configured here (PREINCUB_SMTP_URL)"),
+            "chat": N_("the chat webhook is not configured here (PREINCUB_WEBHOOK_URL)")}
 
 
 def configured(cfg: Any) -> set[str]:
@@ -23,9 +29,9 @@ def configured(cfg: Any) -> set[str]:
 
 
 def unconfigured_reason(channel: str) -> str:
-    """Why a message on ``channel`` waits here (recorded on the message, read by people)."""
-    name, _, var = UNCONFIGURED[channel]
-    return f"{name} is not configured here ({var})"
+    """Why a message on ``channel`` waits here (recorded on the message, read by people): an English
+    catalog msgid."""
+    return _REASONS[channel]
 
 
 def open_channel(name: str, cfg: Any) -> Channel:

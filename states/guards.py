@@ -1,6 +1,7 @@
 """Guards: named predicates over a read-only view of a team and its programme.
 
-Each returns ``None`` when met, or an :class:`Unmet` saying why in French and English, so
+Each returns ``None`` when met, or an :class:`Unmet` saying why (an English catalog msgid and its
+parameters; clients translate it), so
 "can this team do X now, and if not why?" is answered without side effects. An Unmet names no
 command: its ``code`` is stable, and ``missing`` says that something is simply not recorded yet, so
 a client may point to where it is recorded (the CLI keeps a table of hints keyed by code).
@@ -11,21 +12,23 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
+
+from states.phases import N_
 
 CRITERIA: tuple[str, ...] = ("real", "major", "actionable")
-CRITERIA_FR = {"real": "réel", "major": "majeur", "actionable": "actionnable"}
+# How a criterion and a party read in a sentence (catalog msgids; "réel", "majeur", "actionnable").
+CRITERIA_LABELS = {"real": N_("real"), "major": N_("major"), "actionable": N_("actionable")}
 PARTIES: tuple[str, ...] = ("partner", "operator")
+PARTY_LABELS = {"partner": N_("the partner body"), "operator": N_("the operator")}
 
 
 @dataclass(frozen=True, slots=True)
 class Unmet:
     code: str
-    en: str
-    fr: str
+    message: str  # English catalog msgid with {name} placeholders (notifications.i18n.text)
+    params: Mapping[str, Any] = field(default_factory=dict)
     missing: bool = False  # not recorded yet (rather than recorded and not good enough)
-
-    def text(self, lang: str = "fr") -> str:
-        return self.fr if lang == "fr" else self.en
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,19 +83,19 @@ def _blank(text: str | None) -> bool:
 
 def has_problem(v: TeamView) -> Unmet | None:
     if _blank(v.problem):
-        return Unmet("problem", "no problem statement", "aucun énoncé du problème", missing=True)
+        return Unmet("problem", N_("no problem statement"), missing=True)
     return None
 
 
 def has_partner(v: TeamView) -> Unmet | None:
     if _blank(v.partner):
-        return Unmet("partner", "no partner body", "aucune collectivité partenaire", missing=True)
+        return Unmet("partner", N_("no partner body"), missing=True)
     return None
 
 
 def has_intrapreneur(v: TeamView) -> Unmet | None:
     if v.intrapreneurs < 1:
-        return Unmet("intrapreneur", "no intrapreneur", "aucun intrapreneur", missing=True)
+        return Unmet("intrapreneur", N_("no intrapreneur"), missing=True)
     return None
 
 
@@ -101,10 +104,11 @@ def criteria_met(v: TeamView) -> list[Unmet]:
     for c in CRITERIA:
         value = v.criteria.get(c)
         if value is None:
-            out.append(Unmet(f"criterion_{c}", f"criterion '{c}' not assessed",
-                             f"critère « {CRITERIA_FR[c]} » non évalué", missing=True))
+            out.append(Unmet(f"criterion_{c}", N_("criterion “{criterion!t}” not assessed"),
+                             {"criterion": CRITERIA_LABELS[c]}, missing=True))
         elif not value:
-            out.append(Unmet(f"criterion_{c}", f"criterion '{c}' assessed no", f"critère « {CRITERIA_FR[c]} » jugé non rempli"))
+            out.append(Unmet(f"criterion_{c}", N_("criterion “{criterion!t}” assessed no"),
+                             {"criterion": CRITERIA_LABELS[c]}))
     return out
 
 
@@ -116,13 +120,10 @@ def _criterion(c: str) -> GuardFn:
 
 
 def _party(party: str) -> GuardFn:
-    en = {"partner": "the partner body", "operator": "the operator"}[party]
-    fr = {"partner": "la collectivité", "operator": "l'opérateur"}[party]
-
     def check(v: TeamView) -> Unmet | None:
         if party not in v.agreed:
-            return Unmet(f"agreement_{party}", f"no agreement from {en}",
-                         f"pas d'accord de {fr}", missing=True)
+            return Unmet(f"agreement_{party}", N_("no agreement from {party!t}"), {"party": PARTY_LABELS[party]},
+                         missing=True)
         return None
 
     return check
@@ -130,77 +131,66 @@ def _party(party: str) -> GuardFn:
 
 def has_coach(v: TeamView) -> Unmet | None:
     if v.coaches < 1:
-        return Unmet("coach", "no coach", "aucun coach", missing=True)
+        return Unmet("coach", N_("no coach"), missing=True)
     return None
 
 
 def has_sponsor(v: TeamView) -> Unmet | None:
     if v.programme.requires_sponsor and v.sponsors < 1:
-        return Unmet("sponsor", "no sponsor named by the partner body",
-                     "aucun sponsor désigné par la collectivité", missing=True)
+        return Unmet("sponsor", N_("no sponsor named by the partner body"), missing=True)
     return None
-
-
-def _days(x: float) -> str:
-    return f"{x:g}"
 
 
 def enough_time(v: TeamView) -> Unmet | None:
     need = v.programme.min_days_per_week
     if v.min_days_per_week is None:
-        return Unmet("time", "intrapreneur time commitment not recorded",
-                     "temps de l'intrapreneur non renseigné", missing=True)
+        return Unmet("time", N_("intrapreneur time commitment not recorded"), missing=True)
     if v.min_days_per_week < need:
-        got = _days(v.min_days_per_week)
-        return Unmet("time", f"intrapreneur time {got} day(s) a week, below the programme's minimum of {_days(need)}",
-                     f"temps de l'intrapreneur {got} jour(s) par semaine, sous le minimum du programme ({_days(need)})")
+        return Unmet("time", N_("intrapreneur time, in days a week, {got!n}: below the programme's minimum of {need!n}"),
+                     {"got": v.min_days_per_week, "need": need})
     return None
 
 
 def has_room(v: TeamView) -> Unmet | None:
     p = v.programme
     if p.occupied >= p.capacity:
-        return Unmet("capacity", f"programme full: {p.occupied} of {p.capacity} places taken",
-                     f"programme complet : {p.occupied} places prises sur {p.capacity}")
+        return Unmet("capacity", N_("programme full: {occupied!n} of {capacity!n} places taken"),
+                     {"occupied": p.occupied, "capacity": p.capacity})
     return None
 
 
 def before_deadline(v: TeamView) -> Unmet | None:
     d = v.programme.deadline
     if v.today > d:
-        return Unmet("deadline", f"programme past its deadline ({d.isoformat()})",
-                     f"programme au-delà de son échéance ({d.isoformat()})")
+        return Unmet("deadline", N_("programme past its deadline ({deadline!d})"), {"deadline": d})
     return None
 
 
 def has_poc(v: TeamView) -> Unmet | None:
     if _blank(v.poc_summary):
-        return Unmet("poc", "no proof of concept recorded",
-                     "aucune preuve de concept enregistrée", missing=True)
+        return Unmet("poc", N_("no proof of concept recorded"), missing=True)
     return None
 
 
 def committee_in_time(v: TeamView) -> Unmet | None:
     d = v.programme.deadline
     if v.committee_on is None:
-        return Unmet("committee_date", "no committee date",
-                     "aucune date de comité", missing=True)
+        return Unmet("committee_date", N_("no committee date"), missing=True)
     if v.committee_on > d:
-        return Unmet("committee_date", f"committee date {v.committee_on.isoformat()} after the deadline {d.isoformat()}",
-                     f"date de comité {v.committee_on.isoformat()} après l'échéance {d.isoformat()}")
+        return Unmet("committee_date", N_("committee date {on!d} after the deadline {deadline!d}"),
+                     {"on": v.committee_on, "deadline": d})
     return None
 
 
 def has_opinion(v: TeamView) -> Unmet | None:
     if _blank(v.committee_opinion):
-        return Unmet("opinion", "the committee's opinion is not recorded",
-                     "l'avis du comité n'est pas enregistré", missing=True)
+        return Unmet("opinion", N_("the committee's opinion is not recorded"), missing=True)
     return None
 
 
 def has_reason(v: TeamView) -> Unmet | None:
     if _blank(v.reason):
-        return Unmet("reason", "a reason is required", "un motif est requis", missing=True)
+        return Unmet("reason", N_("a reason is required"), missing=True)
     return None
 
 

@@ -8,6 +8,7 @@ membership check is O(n), and never one Machine per team).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cache
 from typing import TYPE_CHECKING
@@ -32,7 +33,7 @@ from states.guards import (
     TeamView,
     Unmet,
 )
-from states.phases import INITIAL, NON_TERMINAL, PHASES
+from states.phases import INITIAL, NON_TERMINAL, PHASES, N_
 
 if TYPE_CHECKING:
     from transitions import Machine
@@ -44,8 +45,7 @@ class Trigger:
     sources: tuple[str, ...]
     dest: str
     guards: tuple[Guard, ...]
-    en: str
-    fr: str
+    label: str  # what the move means, English catalog msgid
 
     @property
     def needs_reason(self) -> bool:
@@ -56,18 +56,18 @@ TRIGGERS: dict[str, Trigger] = {
     t.name: t
     for t in (
         Trigger("submit", ("call_for_projects",), "selection", (G_PROBLEM, G_PARTNER, G_INTRAPRENEUR),
-                "application complete", "candidature complète"),
+                N_("application complete")),
         Trigger("select", ("selection",), "investigation",
                 (*G_CRITERIA, *G_AGREEMENTS, G_COACH, G_SPONSOR, G_TIME, G_ROOM, G_DEADLINE),
-                "selected for pre-incubation", "sélectionnée en pré-incubation"),
-        Trigger("reject", ("selection",), "not_selected", (G_REASON,), "not selected", "non sélectionnée"),
+                N_("selected for pre-incubation")),
+        Trigger("reject", ("selection",), "not_selected", (G_REASON,), N_("not selected")),
         Trigger("present", ("investigation",), "poc_committee", (G_POC, G_COMMITTEE_DATE),
-                "proof of concept presented", "preuve de concept présentée"),
+                N_("proof of concept presented")),
         Trigger("hear", ("poc_committee",), "incubation_decision", (G_OPINION,),
-                "committee heard it", "avis du comité rendu"),
-        Trigger("incubate", ("incubation_decision",), "incubated", (G_REASON,), "incubated", "incubée"),
-        Trigger("decline", ("incubation_decision",), "not_incubated", (G_REASON,), "not incubated", "non incubée"),
-        Trigger("abandon", NON_TERMINAL, "abandoned", (G_REASON,), "abandoned", "abandonnée"),
+                N_("committee heard it")),
+        Trigger("incubate", ("incubation_decision",), "incubated", (G_REASON,), N_("incubated")),
+        Trigger("decline", ("incubation_decision",), "not_incubated", (G_REASON,), N_("not incubated")),
+        Trigger("abandon", NON_TERMINAL, "abandoned", (G_REASON,), N_("abandoned")),
     )
 }
 
@@ -89,7 +89,7 @@ class InvalidTrigger(StateError):
 class Blocked(StateError):
     def __init__(self, trigger: str, unmet: list[Unmet]) -> None:
         self.trigger, self.unmet = trigger, unmet
-        super().__init__(f"{trigger} refused: " + "; ".join(u.en for u in unmet))
+        super().__init__(f"{trigger} refused: " + "; ".join(u.code for u in unmet))
 
 
 def triggers_from(phase: str) -> list[str]:
@@ -198,8 +198,9 @@ def fire(trigger: str, view: TeamView, *, reason: str | None = None, force: bool
     return attempt(trigger, view, reason=reason, force=force).dest
 
 
-def mermaid(lang: str = "fr") -> str:
-    """The workflow as a Mermaid state diagram, drawn by transitions' GraphMachine."""
+def mermaid(translate: Callable[[str], str] = str) -> str:
+    """The workflow as a Mermaid state diagram, drawn by transitions' GraphMachine; ``translate``
+    turns its title (a catalog msgid) into the reader's language."""
     from transitions.extensions.diagrams import GraphMachine
 
     class _Initial:
@@ -212,7 +213,7 @@ def mermaid(lang: str = "fr") -> str:
         initial=INITIAL,
         auto_transitions=False,
         graph_engine="mermaid",
-        title="Parcours d'une équipe (preincub)" if lang == "fr" else "A team's path (preincub)",
+        title=translate(N_("A team's path (preincub)")),
         show_state_attributes=False,
     )
     return graph.get_graph().draw(None)

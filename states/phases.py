@@ -8,32 +8,34 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+def N_(message: str) -> str:
+    """Mark a sentence for the message catalog (notifications/locale); clients translate it where
+    they show it. states/ stays pure: it names sentences, it never picks a language."""
+    return message
+
+
 @dataclass(frozen=True, slots=True)
 class Phase:
     id: str
-    fr: str
-    en: str
+    label: str  # English, a catalog msgid
     terminal: bool
     order: int
 
-    def label(self, lang: str = "fr") -> str:
-        return self.fr if lang == "fr" else self.en
-
 
 _TABLE = (
-    ("call_for_projects", "Appel à projets", "Call for projects", False),
-    ("selection", "Sélection", "Selection", False),
-    ("investigation", "Investigation", "Investigation", False),
-    ("poc_committee", "Comité stratégique", "Proof-of-concept committee", False),
-    ("incubation_decision", "Décision d'incubation", "Incubation decision", False),
-    ("incubated", "Incubée", "Incubated", True),
-    ("not_incubated", "Non incubée", "Not incubated", True),
-    ("not_selected", "Non sélectionnée", "Not selected", True),
-    ("abandoned", "Abandonnée", "Abandoned", True),
+    ("call_for_projects", N_("Call for projects"), False),
+    ("selection", N_("Selection"), False),
+    ("investigation", N_("Investigation"), False),
+    ("poc_committee", N_("Proof-of-concept committee"), False),
+    ("incubation_decision", N_("Incubation decision"), False),
+    ("incubated", N_("Incubated"), True),
+    ("not_incubated", N_("Not incubated"), True),
+    ("not_selected", N_("Not selected"), True),
+    ("abandoned", N_("Abandoned"), True),
 )
 
 PHASES: dict[str, Phase] = {
-    pid: Phase(pid, fr, en, terminal, order) for order, (pid, fr, en, terminal) in enumerate(_TABLE)
+    pid: Phase(pid, label, terminal, order) for order, (pid, label, terminal) in enumerate(_TABLE)
 }
 INITIAL = "call_for_projects"
 NON_TERMINAL: tuple[str, ...] = tuple(p.id for p in PHASES.values() if not p.terminal)

@@ -17,6 +17,7 @@ from workflow.context import SYSTEM, Context, default_actor
 from workflow.daemon import Lease
 from workflow.db import Store, open_store
 from workflow.delivery import Delivery
+from workflow.links import Links
 from workflow.directory import (
     MEMBER_ROLES,
     PARTNER_KINDS,
@@ -59,16 +60,19 @@ class Workflow:
 
     @classmethod
     def open(cls, db: str | None = None, *, clock: Clock | None = None, actor: str | None = None,
-             create: bool = False) -> Workflow:
-        """Open (``create``: create or upgrade) the store at ``db`` (path or URL; default: user data dir).
+             create: bool = False, settings: Settings | None = None) -> Workflow:
+        """Open (``create``: create or upgrade) the store at ``db`` (path or URL; default: the setting
+        PREINCUB_DB, else a file in the user data dir).
 
         On a store with nobody in it yet, ``create`` records the acting person as its first
         coordinator, so whoever runs ``init`` (or ``demo``) is never locked out.
         """
         who = validate.email(actor, local=True) if actor else default_actor()
-        wf = cls(open_store(db, create=create), clock or Clock(), who)
+        settings = settings or Settings.from_env()
+        wf = cls(open_store(db or settings.store.db, create=create), clock or Clock(), who, settings)
         if create:
             wf.directory.bootstrap()
+            wf.links.ensure_key()  # the web links' secret key file (0600), unless PREINCUB_SECRET_KEY is set
         return wf
 
     @classmethod
@@ -88,12 +92,17 @@ class Workflow:
         self.reminders = Reminders(ctx, self.delivery)
         self.outbox = Outbox(ctx)
         self.lease = Lease(ctx)
+        self.links = Links(ctx)
 
     # ---- the context ---------------------------------------------------------------------
 
     def acting_as(self, actor: str) -> Workflow:
         """The same store, clock and settings, acting as ``actor`` (an e-mail): a new facade."""
         return Workflow.of(self.ctx.acting_as(validate.email(actor, local=True)))
+
+    def through(self, via: str) -> Workflow:
+        """The same facade, its changes recorded as coming through ``via`` ("web") in each event."""
+        return Workflow.of(self.ctx.through(via))
 
     def at(self, clock: Clock) -> Workflow:
         """The same store, person and settings, at the time ``clock`` gives: a new facade."""
@@ -174,4 +183,7 @@ class Workflow:
     acquire_lease = _Via("lease", "acquire")
     release_lease = _Via("lease", "release")
     last_tick = _Via("lease")
+    # web links
+    revoke_links = _Via("links", "revoke")
+    signin_url = _Via("links")
 

@@ -11,10 +11,10 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from workflow import validate
-from workflow.clock import paris
+from workflow.clock import paris, stored_utc
 from workflow.coaching import Coaching, coaching, iso_week, parse_week
 from workflow.context import Context, find
-from workflow.errors import Forbidden, Invalid, NotFound, quote
+from workflow.errors import N_, ChangedMeanwhile, Forbidden, Invalid, Np_, NotFound
 from workflow.models import (
     CheckIn,
     Partner,
@@ -22,7 +22,7 @@ from workflow.models import (
     PhasePeriod,
     Programme,
     Team,
-    coach_emails,
+    coach_email,
 )
 from workflow.records import CheckInRecord
 
@@ -42,8 +42,8 @@ class CheckIns:
         p = s.exec(select(PhasePeriod).where(PhasePeriod.team_id == team.id, PhasePeriod.phase == "investigation")
                    .order_by(PhasePeriod.start.desc())).first()
         if p is None:
-            raise Invalid(f"team {quote(team.name)} has not entered investigation; weekly check-ins start with it",
-                          f"l'équipe {quote(team.name)} n'est pas entrée en investigation ; les points hebdomadaires commencent avec elle")
+            raise Invalid(N_("team {team!q} has not entered investigation; weekly check-ins start with it"),
+                          team=team.name)
         return paris(p.start).date(), paris(p.end).date() if p.end else None
 
     def _checked(self, s: Session, team: Team, values: dict[str, Any]) -> dict[str, Any]:
@@ -53,14 +53,12 @@ class CheckIns:
         today = self.ctx.clock.today()
         validate.plausible_date(on, "--on")
         if on > today:
-            raise Invalid(f"{on.isoformat()} is in the future (today is {today.isoformat()})",
-                          f"{on.isoformat()} est dans le futur (nous sommes le {today.isoformat()})")
+            raise Invalid(N_("{on!d} is in the future (today is {today!d})"), on=on, today=today)
         if on < start:
-            raise Invalid(f"{on.isoformat()} is before {quote(team.name)} entered investigation ({start.isoformat()})",
-                          f"{on.isoformat()} est avant l'entrée de {quote(team.name)} en investigation ({start.isoformat()})")
+            raise Invalid(N_("{on!d} is before {team!q} entered investigation ({start!d})"), on=on, team=team.name,
+                          start=start)
         if end is not None and on > end:
-            raise Invalid(f"{on.isoformat()} is after {quote(team.name)} left investigation ({end.isoformat()})",
-                          f"{on.isoformat()} est après la sortie de {quote(team.name)} de l'investigation ({end.isoformat()})")
+            raise Invalid(N_("{on!d} is after {team!q} left investigation ({end!d})"), on=on, team=team.name, end=end)
         for key in ("notes", "blockers", "next_steps", "reason"):
             values[key] = validate.text(values.get(key), key.replace("_", " "))
         if values.get("hours") is not None:
@@ -69,18 +67,22 @@ class CheckIns:
             values["mood"] = int(validate.number(values["mood"], "--mood", 1, 5, integer=True))
         if values["missed"]:
             if values["reason"] is None:
-                raise Invalid("a missed check-in needs --reason", "un point manqué demande --reason")
+                raise Invalid(N_("a missed check-in needs a reason"), code="missed_needs_reason")
         elif values["reason"] is not None:
-            raise Invalid("--reason is only for a missed check-in (--missed: it did not take place)",
-                          "--reason ne sert qu'à un point manqué (--missed : il n'a pas eu lieu)")
+            raise Invalid(N_("a reason is only for a missed check-in (one that did not take place)"),
+                          code="reason_only_when_missed")
         elif values["notes"] is None:
-            raise Invalid("a check-in needs --notes (or --missed --reason)", "un point demande --notes (ou --missed --reason)")
+            raise Invalid(N_("a check-in needs notes (or, if it was missed, a reason)"), code="needs_notes")
         return values
 
     def log(self, team: str, *, on: date | None = None, notes: str | None = None, blockers: str | None = None,
                     next_steps: str | None = None, hours: float | None = None, mood: int | None = None,
-                    missed: bool = False, reason: str | None = None) -> CheckInRecord:
-        """Log this week's check-in (or a missed one, with its reason) for a team in investigation."""
+                    missed: bool = False, reason: str | None = None, once: bool = False) -> CheckInRecord:
+        """Log this week's check-in (or a missed one, with its reason) for a team in investigation.
+
+        ``once`` (the web form): refuse with ChangedMeanwhile when the actor already logged one for
+        that team and week, checked in the writing transaction (the team row locked on PostgreSQL), so
+        two racing submissions never create two check-ins."""
         with self.ctx.store.write() as s:
             t = find(s, "team", team)
             self.ctx.require(s, "checkin", t)
@@ -88,6 +90,13 @@ class CheckIns:
             v = self._checked(s, t, {"on": on or self.ctx.clock.today(), "notes": notes, "blockers": blockers,
                                      "next_steps": next_steps, "hours": hours, "mood": mood, "missed": missed,
                                      "reason": reason})
+            if once:
+                if self.ctx.store.dialect == "postgresql":
+                    s.execute(select(Team.id).where(Team.id == t.id).with_for_update())
+                if s.exec(select(CheckIn.id).where(CheckIn.team_id == t.id, CheckIn.author_id == me,
+                                                   CheckIn.week == iso_week(v["on"]))).first() is not None:
+                    raise ChangedMeanwhile(N_("a check-in of week {week} is already logged for {team!q}"),
+                                           code="checkin_exists", week=iso_week(v["on"]), team=t.name)
             now = self.ctx.clock.now()
             c = CheckIn(team_id=t.id, author_id=me, week=iso_week(v["on"]), created_at=now, updated_at=now, **v)
             s.add(c)
@@ -101,30 +110,25 @@ class CheckIns:
         changes = {k: v for k, v in changes.items() if v is not None}
         unknown = set(changes) - set(FIELDS)
         if unknown:
-            raise Invalid(f"cannot change {', '.join(sorted(unknown))}", f"impossible de modifier {', '.join(sorted(unknown))}")
+            raise Invalid(N_("cannot change {fields}"), fields=", ".join(sorted(unknown)))
         if not changes:
-            raise Invalid("nothing to change: give at least one option",
-                          "rien à modifier : donnez au moins une option", code="nothing_to_change",
-                          params={"command": "checkin edit"})
+            raise Invalid(N_("nothing to change: give at least one change"), code="nothing_to_change",
+                          command="checkin edit")
         with self.ctx.store.write() as s:
             c = s.get(CheckIn, checkin_id)
             if c is None:
-                raise NotFound(f"no check-in #{checkin_id}", f"aucun point n°{checkin_id}", code="unknown_checkin",
-                               params={"checkin": checkin_id})
+                raise NotFound(N_("no check-in #{checkin}"), code="unknown_checkin", checkin=checkin_id)
             t = s.get(Team, c.team_id)
             self.ctx.require(s, "checkin", t)
             me = self.ctx.me(s)
             if c.author_id != me.id and "coordinator" not in me.roles:
-                raise Forbidden(f"acting as {self.ctx.actor}, you may not correct check-in #{c.id}: only its author "
-                                "or a coordinator may",
-                                f"en tant que {self.ctx.actor}, vous ne pouvez pas corriger le point n°{c.id} : "
-                                "seuls son auteur ou un coordinateur le peuvent")
+                raise Forbidden(N_("acting as {actor}, you may not correct check-in #{checkin}: only its author "
+                                   "or a coordinator may"), actor=self.ctx.actor, checkin=c.id)
             window = timedelta(days=self.ctx.settings.checkin_edit_days)
             if self.ctx.clock.now() - c.created_at > window:
-                logged = paris(c.created_at).date().isoformat()
-                raise Invalid(f"check-in #{c.id} was logged on {logged}; corrections are allowed for "
-                              f"{window.days} days only", f"le point n°{c.id} a été saisi le {logged} ; "
-                              f"les corrections ne sont possibles que pendant {window.days} jours")
+                raise Invalid(Np_("check-in #{checkin} was logged on {logged!d}; corrections are allowed for {n} day "
+                                  "only", "check-in #{checkin} was logged on {logged!d}; corrections are allowed for "
+                                  "{n} days only"), checkin=c.id, logged=paris(c.created_at).date(), n=window.days)
             before = {k: getattr(c, k) for k in FIELDS}
             v = self._checked(s, t, {**before, "missed": c.missed, **changes})
             diff = {k: [_plain(before[k]), _plain(v[k])] for k in FIELDS if v[k] != before[k]}
@@ -168,10 +172,7 @@ class CheckIns:
             if coach is not None:
                 q = q.where(CheckIn.author_id == find(s, "person", coach).id)
             if week is not None:
-                try:
-                    q = q.where(CheckIn.week == parse_week(week))
-                except ValueError as exc:
-                    raise Invalid(str(exc), f"{quote(week)} n'est pas une semaine ISO ; utilisez AAAA-Wss, par ex. 2020-W30") from None
+                q = q.where(CheckIn.week == parse_week(week))  # Invalid when it is not a week
             if since is not None:
                 q = q.where(CheckIn.on >= since)
             return [self._checkin_record(s, c, n, e) for c, n, e in s.execute(q.order_by(CheckIn.on, CheckIn.id))]
@@ -204,20 +205,18 @@ class CheckIns:
             mine = self.ctx.visible_teams(s)
             if mine is not None:
                 teams = teams.where(Team.id.in_(mine))
-            coach = coach_emails()
-            q = (select(Team.id, Team.name, Programme.name, Partner.name, Team.phase_since, coach.c.email)
+            q = (select(Team.id, Team.name, Programme.name, Partner.name, Team.phase_since, coach_email())
                  .join(Programme, Programme.id == Team.programme_id)
                  .outerjoin(Partner, Partner.id == Team.partner_id)
-                 .outerjoin(coach, coach.c.team_id == Team.id)
                  .where(Team.id.in_(teams)))
             rows = s.connection().execute(q).all()
             held, excused, last = self._held_weeks(s, teams)
         out = []
-        for tid, name, prog, partner, since, coach_email, in rows:
+        for tid, name, prog, partner, since, coach, in rows:
             start = paris(since).date()
             c = coaching(start, None, today, held.get(tid, set()), last=weeks)
             if c.missing:
-                out.append({"team": name, "programme": prog, "partner": partner, "coach": coach_email,
+                out.append({"team": name, "programme": prog, "partner": partner, "coach": coach,
                             "investigation_since": start.isoformat(), **c.as_dict(),
                             "missed_recorded": [w for w in c.missing if w in excused.get(tid, ())],
                             "last_checkin": _plain(last.get(tid))})
@@ -248,10 +247,22 @@ class CheckIns:
         held, _, last = self._held_weeks(s, teams)
         today = self.ctx.clock.today()
         marks: dict[int, tuple[date | None, int | None]] = {tid: (day, None) for tid, day in last.items()}
-        for tid, since in s.execute(select(Team.id, Team.phase_since)
-                                    .where(Team.id.in_(teams), Team.phase == "investigation")):
-            c = coaching(paris(since).date(), None, today, held.get(tid, set()))
-            marks[tid] = (last.get(tid), len(c.missing))
+        # Thousands of teams share a start: its day, and its count when no week was held, once each.
+        days: dict[Any, date] = {}
+        unheld: dict[date, int] = {}
+        for tid, since in s.connection().execute(select(Team.id, self.ctx.store.as_stored(Team.phase_since))
+                                                 .where(Team.id.in_(teams), Team.phase == "investigation")):
+            start = days.get(since)
+            if start is None:
+                start = days[since] = paris(stored_utc(since)).date()
+            weeks = held.get(tid)
+            if weeks:
+                missing = len(coaching(start, None, today, weeks).missing)
+            else:
+                if start not in unheld:
+                    unheld[start] = len(coaching(start, None, today, ()).missing)
+                missing = unheld[start]
+            marks[tid] = (last.get(tid), missing)
         return marks
 
 

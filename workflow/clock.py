@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from zoneinfo import ZoneInfo
 
-from workflow.errors import quote
+from workflow.errors import N_, Invalid
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -36,7 +36,8 @@ YEARS = (2000, 2100)  # programmes outside these years are typing mistakes
 
 def _in_range(d: date, text: str) -> None:
     if not YEARS[0] <= d.year <= YEARS[1]:
-        raise ValueError(f"{quote(text)} is out of range: use a date between {YEARS[0]} and {YEARS[1]}")
+        raise Invalid(N_("{value!q} is out of range: use a date between {first} and {last}"), value=text,
+                      first=YEARS[0], last=YEARS[1])
 
 
 def parse_datetime(text: str) -> datetime:
@@ -47,7 +48,8 @@ def parse_datetime(text: str) -> datetime:
 
         dt = dateparser.isoparse(text)
     except (ValueError, OverflowError):
-        raise ValueError(f"{quote(text)} is not a date or datetime; use YYYY-MM-DD or YYYY-MM-DDTHH:MM") from None
+        raise Invalid(N_("{value!q} is not a date or datetime; use YYYY-MM-DD or YYYY-MM-DDTHH:MM"),
+                      value=text) from None
     _in_range(dt.date(), text)
     if dt.tzinfo is None:
         # fold=0 picks the first of an ambiguous autumn hour; zoneinfo moves a spring-gap time forward.
@@ -60,7 +62,7 @@ def parse_date(text: str) -> date:
     try:
         d = date.fromisoformat(text.strip())
     except ValueError:
-        raise ValueError(f"{quote(text)} is not a date; use YYYY-MM-DD") from None
+        raise Invalid(N_("{value!q} is not a date; use YYYY-MM-DD"), value=text) from None
     _in_range(d, text)
     return d
 
@@ -72,6 +74,12 @@ def clock_from(text: str | None) -> Clock:
 def as_aware(dt: datetime) -> datetime:
     """Datetimes come back naive from SQLite; the store always holds UTC."""
     return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt
+
+
+def stored_utc(value: str | datetime) -> datetime:
+    """A stored datetime, aware: SQLite's text when read without per-row type processing
+    (:meth:`workflow.db.Store.as_stored`), or the driver's datetime."""
+    return as_aware(datetime.fromisoformat(value) if isinstance(value, str) else value)
 
 
 def paris(dt: datetime) -> datetime:

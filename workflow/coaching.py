@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 
-from workflow.errors import quote
+from workflow.errors import N_, Invalid
 
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 
@@ -28,7 +28,7 @@ def parse_week(text: str) -> str:
             raise ValueError
         date.fromisocalendar(int(m[1]), int(m[2]), 1)
     except ValueError:
-        raise ValueError(f"{quote(text)} is not an ISO week; use YYYY-Www, e.g. 2020-W30") from None
+        raise Invalid(N_("{value!q} is not an ISO week; use YYYY-Www, e.g. 2020-W30"), value=text) from None
     return f"{m[1]}-W{m[2]}"
 
 

@@ -12,12 +12,13 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from workflow import permissions, validate
 from workflow.clock import Clock
 from workflow.db import Store
-from workflow.errors import Forbidden, Invalid, NotFound, quote
+from workflow.errors import N_, Forbidden, Invalid, Np_, NotFound
 from workflow.models import (
     Event,
     Partner,
@@ -48,6 +49,18 @@ class Me:
     roles: frozenset[str]
 
 
+@dataclass(frozen=True, slots=True)
+class TeamRef:
+    """A team as one Core row gives it (no ORM object): what the access checks, the compare-and-swap
+    and the audit need of it."""
+
+    id: int
+    name: str
+    phase: str
+    version: int
+    programme_id: int
+
+
 @dataclass(frozen=True)
 class Context:
     """One store, one clock, one acting person, one set of settings."""
@@ -56,6 +69,7 @@ class Context:
     clock: Clock = field(default_factory=Clock)
     actor: str = field(default_factory=default_actor)  # an e-mail (--as), or "<login> (system user)"
     settings: Settings = field(default_factory=Settings.from_env)
+    via: str | None = None  # the client a change came through when it is not the CLI ("web"): in each event's data
     # The actor's id and roles, looked up once per context (a role change through this context forgets it).
     _me: list[Me] = field(default_factory=list, repr=False, compare=False)
 
@@ -66,6 +80,10 @@ class Context:
     def at(self, clock: Clock) -> Context:
         """The same store, person and settings, another clock."""
         return replace(self, clock=clock, _me=self._me)
+
+    def through(self, via: str) -> Context:
+        """The same context, its changes recorded as coming through ``via`` (the web service: "web")."""
+        return replace(self, via=via)
 
     def with_settings(self, settings: Settings) -> Context:
         """The same store, person and clock, other settings."""
@@ -85,17 +103,14 @@ class Context:
             login = self.actor[: -len(SYSTEM)]
             p = s.exec(select(Person).where(Person.login == login)).first()
             if p is None:
-                raise Forbidden(f"you are acting as the system user {quote(login)}, who is not a person in this store; "
-                                "pass --as EMAIL (or set PREINCUB_USER)",
-                                f"vous agissez en tant qu'utilisateur système {quote(login)}, inconnu de cette base ; "
-                                "passez --as EMAIL (ou PREINCUB_USER)", code="unknown_system_user",
-                                params={"login": login})
+                raise Forbidden(N_("you are acting as the system user {login!q}, who is not a person in this store; "
+                                   "act as a person of the store, by their e-mail"),
+                                code="unknown_system_user", login=login)
         else:
             p = s.exec(select(Person).where(Person.email == self.actor)).first()
             if p is None:
-                raise Forbidden(f"unknown acting person {self.actor} (--as); ask a coordinator to add you",
-                                f"personne inconnue {self.actor} (--as) ; demandez à un coordinateur de vous ajouter",
-                                code="unknown_actor", params={"actor": self.actor})
+                raise Forbidden(N_("unknown acting person {actor}; ask a coordinator to add you"),
+                                code="unknown_actor", actor=self.actor)
         roles = frozenset(s.exec(select(PersonRole.role).where(PersonRole.person_id == p.id)).all())
         me = Me(p.id, roles)
         self._me[:] = [me]
@@ -107,26 +122,31 @@ class Context:
         return frozenset(s.exec(select(TeamMember.role).where(TeamMember.team_id == team_id,
                                                               TeamMember.person_id == me.id)).all())
 
-    def require(self, s: Session, action: str, team: Team | None = None) -> None:
+    def require(self, s: Session, action: str, team: Team | TeamRef | None = None) -> None:
         """Refuse, with who is acting and what role is needed, unless the table allows ``action``."""
         roles = self.me(s).roles
         sc = permissions.scope(action, roles)
         if sc == permissions.ANY or (sc == permissions.OWN and team is not None
                                      and permissions.allowed(action, roles, self.ties(s, team.id))):
             return
-        en, fr = permissions.ACTIONS[action]
         # Without a team, only the roles that reach every team would do.
         needed = permissions.roles_allowed(action, every_team=team is None)
-        need, need_fr = " or ".join(needed), " ou ".join(needed)
-        mine = ", ".join(sorted(roles)) or "none"
-        params = {"actor": self.actor, "roles": sorted(roles), "action": action}
+        # ``what`` (a catalog msgid) says what the actor may not do; ``action`` stays the table's key.
+        params = {"actor": self.actor, "roles": sorted(roles), "action": action, "what": permissions.ACTIONS[action],
+                  "mine": ", ".join(sorted(roles))}
         if sc == permissions.OWN and team is not None:
-            raise Forbidden(f"acting as {self.actor} ({mine}), you may not {en} for {quote(team.name)}: it is not one of your teams",
-                            f"en tant que {self.actor} ({mine}), vous ne pouvez pas {fr} pour {quote(team.name)} : "
-                            "ce n'est pas une de vos équipes", code="not_your_team", params={**params, "team": team.name})
-        raise Forbidden(f"acting as {self.actor} ({mine}), you may not {en}: it needs the role {need}",
-                        f"en tant que {self.actor} ({mine}), vous ne pouvez pas {fr} : il faut le rôle {need_fr}",
-                        code="role_needed", params={**params, "needed": needed})
+            raise Forbidden(N_("acting as {actor} ({mine}), you may not {what!t} for {team!q}: it is not one of your "
+                               "teams"), code="not_your_team", **params, team=team.name)
+        # The needed roles read "coordinator", "coordinator or coach", "coordinator, coach or sponsor".
+        need = {"needed": needed, "n": len(needed), "last": needed[-1], "others": ", ".join(needed[:-1])}
+        if not roles:
+            raise Forbidden(Np_("acting as {actor} (no role), you may not {what!t}: it needs the role {last}",
+                                "acting as {actor} (no role), you may not {what!t}: it needs the role {others} "
+                                "or {last}"),
+                            code="role_needed", **params, **need)
+        raise Forbidden(Np_("acting as {actor} ({mine}), you may not {what!t}: it needs the role {last}",
+                            "acting as {actor} ({mine}), you may not {what!t}: it needs the role {others} or {last}"),
+                        code="role_needed", **params, **need)
 
     def require_reader(self, s: Session) -> None:
         """Refuse an actor who may read no team at all; programmes are shown to anyone who reads one."""
@@ -149,20 +169,39 @@ class Context:
               from_phase: str | None = None, to_phase: str | None = None, reason: str | None = None,
               forced: bool = False, data: dict[str, Any] | None = None) -> Event:
         """Append one event (who, when, what) in the caller's transaction."""
-        ev = Event(at=self.clock.now(), actor=self.actor, team_id=team.id if team else None, action=action,
-                   trigger=trigger, from_phase=from_phase, to_phase=to_phase, reason=reason, forced=forced,
-                   data=json.dumps(data, ensure_ascii=False, sort_keys=True) if data else None)
+        ev = Event(**self._event_row(action, team.id if team else None, trigger, from_phase, to_phase, reason,
+                                     forced, data))
         s.add(ev)
         return ev
+
+    def log(self, conn: sa.Connection, action: str, team: TeamRef, *, trigger: str | None = None,
+            from_phase: str | None = None, to_phase: str | None = None, reason: str | None = None,
+            forced: bool = False, data: dict[str, Any] | None = None) -> dict[str, Any]:
+        """:meth:`event` through Core, for ``advance``: one INSERT, no ORM object; returns the row."""
+        row = self._event_row(action, team.id, trigger, from_phase, to_phase, reason, forced, data)
+        conn.execute(_INSERT_EVENT, row)
+        return row
+
+    def _event_row(self, action: str, team_id: int | None, trigger: str | None, from_phase: str | None,
+                   to_phase: str | None, reason: str | None, forced: bool, data: dict[str, Any] | None) -> dict[str, Any]:
+        if self.via:
+            data = {**(data or {}), "via": self.via}
+        return {"at": self.clock.now(), "actor": self.actor, "team_id": team_id, "action": action, "trigger": trigger,
+                "from_phase": from_phase, "to_phase": to_phase, "reason": reason, "forced": forced,
+                "data": json.dumps(data, ensure_ascii=False, sort_keys=True) if data else None}
+
+
+_INSERT_EVENT = sa.insert(Event.__table__)
 
 
 # ---- lookups: one way to find an entity by the name a person typed ------------------------------
 
-# kind: (model, column, en, fr); the error's code is unknown_<kind> (the CLI adds where to look: cli.ERROR_HINTS).
-_KINDS: dict[str, tuple[type, Any, str, str]] = {
-    "programme": (Programme, Programme.name, "unknown programme", "programme inconnu"),
-    "team": (Team, Team.name, "unknown team", "équipe inconnue"),
-    "person": (Person, Person.email, "unknown person", "personne inconnue"),
+# kind: (model, column, message); the error's code is unknown_<kind>, its param <kind> the key looked
+# up (the CLI adds where to look: ERROR_HINTS). A person is named by a validated e-mail: not quoted.
+_KINDS: dict[str, tuple[type, Any, str]] = {
+    "programme": (Programme, Programme.name, N_("unknown programme {programme!q}")),
+    "team": (Team, Team.name, N_("unknown team {team!q}")),
+    "person": (Person, Person.email, N_("unknown person {person}")),
 }
 
 
@@ -173,17 +212,14 @@ def find(s: Session, kind: str, name: str, *, programme: Programme | None = None
         row = s.exec(select(Partner).where(Partner.programme_id == programme.id,
                                            Partner.name == validate.lookup(name))).first()
         if row is None:
-            raise NotFound(f"unknown partner {quote(name)} in programme {quote(programme.name)}",
-                           f"collectivité inconnue {quote(name)} dans le programme {quote(programme.name)}",
-                           code="unknown_partner",
-                           params={"partner": name, "programme": programme.name})
+            raise NotFound(N_("unknown partner {partner!q} in programme {programme!q}"), code="unknown_partner",
+                           partner=name, programme=programme.name)
         return row
-    model, column, en, fr = _KINDS[kind]
+    model, column, message = _KINDS[kind]
     key = validate.email(name, local=True) if kind == "person" else validate.lookup(name)
     row = s.exec(select(model).where(column == key)).first()
     if row is None:
-        shown_ = key if kind == "person" else quote(name)
-        raise NotFound(f"{en} {shown_}", f"{fr} {shown_}", code=f"unknown_{kind}", params={kind: key})
+        raise NotFound(message, code=f"unknown_{kind}", **{kind: key})
     return row
 
 
@@ -191,6 +227,5 @@ def person_with_role(s: Session, email: str, role: str) -> Person:
     """A person who holds ``role`` (to be named coach, sponsor or intrapreneur of a team)."""
     p = find(s, "person", email)
     if s.get(PersonRole, (p.id, role)) is None:
-        raise Invalid(f"{p.email} does not have the role {role}", f"{p.email} n'a pas le rôle {role}", code="missing_role",
-                      params={"email": p.email, "role": role})
+        raise Invalid(N_("{email} does not have the role {role}"), code="missing_role", email=p.email, role=role)
     return p

@@ -21,7 +21,7 @@ from workflow import delivery
 from workflow.clock import PARIS, paris
 from workflow.context import Context
 from workflow.delivery import holder_name
-from workflow.errors import ChangedMeanwhile, Invalid, PreincubError, StoreError, quote
+from workflow.errors import N_, ChangedMeanwhile, Invalid, PreincubError, StoreError
 from workflow.models import DaemonLease
 from workflow.outbox import health_warning, tick_line
 
@@ -95,8 +95,8 @@ def trigger(cron: str) -> CronTrigger:
     try:
         return CronTrigger.from_crontab(cron, timezone=PARIS)
     except ValueError as exc:
-        raise Invalid(f"PREINCUB_TICK_CRON={quote(cron)} is not a crontab expression: {exc}",
-                      f"PREINCUB_TICK_CRON={quote(cron)} n'est pas une expression crontab : {exc}") from None
+        raise Invalid(N_("PREINCUB_TICK_CRON={cron!q} is not a crontab expression: {detail}"), cron=cron,
+                      detail=str(exc)) from None
 
 
 def run_tick(wf, holder: str, stop: threading.Event | None = None, cron: CronTrigger | None = None,
@@ -115,10 +115,10 @@ def run_tick(wf, holder: str, stop: threading.Event | None = None, cron: CronTri
         following = cron.get_next_fire_time(None, delivery.wall().astimezone(PARIS))
         summary = wf.tick(holder, stop, record=True, console=console,
                           note={"next_tick": following.isoformat(timespec="seconds") if following else None})
-        log.info("tick: %s", tick_line(summary))
+        log.info("tick: %s", tick_line(summary, "en"))  # the log is English
         warning = health_warning(wf.outbox_health())
     except PreincubError as exc:
-        log.error("tick failed: %s", wf.settings.redact(exc.en))
+        log.error("tick failed: %s", wf.settings.redact(str(exc)))
         return None
     if warning:
         log.warning("%s", warning)
@@ -158,7 +158,7 @@ def serve(wf, *, once: bool = False, console: bool = False) -> dict[str, Any] | 
         try:
             run_tick(wf, holder, stop, cron, console)
         except StoreError as exc:  # the store's file is gone: stop, rather than tick into the void
-            log.error("stopping: %s", exc.en)
+            log.error("stopping: %s", exc)
             fatal.append(exc)
             stop.set()
             scheduler.shutdown(wait=False)  # from the job's own thread: do not wait for itself

@@ -10,6 +10,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote as url_quote
 
 import sqlalchemy as sa
@@ -19,15 +20,15 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
 from sqlmodel import Session
 
 from workflow import storefile
-from workflow.errors import ChangedMeanwhile, StoreError, quote
+from workflow.errors import N_, ChangedMeanwhile, StoreError
 from workflow.storefile import (SQLITE_BUSY_TIMEOUT_S, StoreWarning, default_path,  # noqa: F401
                                 describe, identity, not_sqlite, read_only_reason, redact, resolve_url,
                                 sqlite_path)
 
 # The newest schema this code knows, and every older one it can upgrade from (tests check both
 # against the migration scripts). Kept as constants so opening a store needs no script parsing.
-HEAD_REVISION = "0004"
-KNOWN_REVISIONS = ("0001", "0002", "0003", "0004")
+HEAD_REVISION = "0005"
+KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005")
 
 DISK_FULL_BYTES = 1 << 20  # an I/O error with less free space than this is a full disk
 
@@ -61,8 +62,8 @@ def make_engine(url: str, mode: str = "rwc") -> Engine:
     try:
         import psycopg  # noqa: F401
     except ImportError:
-        raise StoreError("PostgreSQL needs the driver: pip install 'preincub[postgres]'",
-                         "PostgreSQL demande le pilote : pip install 'preincub[postgres]'") from None
+        raise StoreError(N_("PostgreSQL needs the driver: pip install 'preincub[postgres]'"),
+                         code="no_postgres_driver") from None
     return sa.create_engine(url, pool_pre_ping=True)
 
 
@@ -88,14 +89,19 @@ def _state(engine: Engine) -> tuple[str, str | None]:
 class Store:
     """A preincub database: sessions for reading, and for writing under a write lock."""
 
-    def __init__(self, url: str, engine: Engine, *, read_only: tuple[str, str] | None = None) -> None:
+    def __init__(self, url: str, engine: Engine, *, read_only: str | None = None) -> None:
         self.url = url
         self.engine = engine
         self.dialect = engine.dialect.name
-        self.read_only = read_only  # (en, fr) why this process may only read; None: it may write
+        self.read_only = read_only  # why this process may only read (a catalog msgid); None: it may write
         self.path = sqlite_path(url)
         self._identity = identity(self.path)
         self._writer = engine.execution_options(preincub_write=True)
+
+    def as_stored(self, column: Any) -> Any:
+        """``column`` as stored, for reads of many rows: on SQLite its text, with no type processing
+        per row; the caller converts each distinct value once (``clock.stored_utc``)."""
+        return sa.type_coerce(column, sa.String) if self.dialect == "sqlite" else column
 
     @property
     def where(self) -> str:
@@ -105,10 +111,8 @@ class Store:
         """Refuse to go on if the SQLite file was deleted or replaced since it was opened: a long-running
         process (the daemon) would otherwise keep reading and writing a file nobody else sees."""
         if self._identity is not None and identity(self.path) != self._identity:
-            raise StoreError(f"the store file {self.where} was deleted or replaced while preincub was running; "
-                             "restart preincub",
-                             f"le fichier de la base {self.where} a été supprimé ou remplacé pendant que preincub "
-                             "tournait ; relancez preincub")
+            raise StoreError(N_("the store file {where} was deleted or replaced while preincub was running; "
+                                "restart preincub"), code="store_replaced", where=self.where)
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -130,12 +134,11 @@ class Store:
             if not _unique_violation(exc):
                 raise
             # A unique key taken by a concurrent writer after we checked: a retry gives the real answer.
-            raise ChangedMeanwhile(f"the store changed meanwhile ({_first_line(exc)}), retry",
-                                   f"la base a changé entre-temps ({_first_line(exc)}), réessayez") from None
+            raise ChangedMeanwhile(N_("the store changed meanwhile ({detail}), retry"),
+                                   detail=_first_line(exc)) from None
         except DBAPIError as exc:
             if "locked" in str(exc.orig):
-                raise ChangedMeanwhile("the store is busy (locked by another writer), retry",
-                                       "la base est occupée (verrouillée par un autre écrivain), réessayez") from None
+                raise ChangedMeanwhile(N_("the store is busy (locked by another writer), retry")) from None
             raise self._translated(exc) from None
 
     @contextmanager
@@ -190,17 +193,18 @@ def _disk_full(path: Path | None) -> bool:
     return st.f_bavail * st.f_frsize < DISK_FULL_BYTES
 
 
-def _read_only_error(where: str, why: tuple[str, str]) -> StoreError:
-    return StoreError(f"the store {where} is read-only ({why[0]}): it can be read, not changed",
-                      f"la base {where} est en lecture seule ({why[1]}) : on peut la lire, pas la modifier")
+def _read_only_error(where: str, why: str) -> StoreError:
+    """``why``: a catalog msgid (storefile.read_only_reason)."""
+    return StoreError(N_("the store {where} is read-only ({why!t}): it can be read, not changed"), code="read_only",
+                      where=where, why=why)
 
 
 def _disk_full_error(where: str) -> StoreError:
-    return StoreError(f"the disk holding the store {where} is full: free some space, then retry",
-                      f"le disque de la base {where} est plein : libérez de la place, puis réessayez")
+    return StoreError(N_("the disk holding the store {where} is full: free some space, then retry"), code="disk_full",
+                      where=where)
 
 
-def translate(exc: BaseException, url: str, read_only: tuple[str, str] | None = None) -> StoreError | None:
+def translate(exc: BaseException, url: str, read_only: str | None = None) -> StoreError | None:
     """A driver's error (SQLite or PostgreSQL) in the user's words, in one place for every command:
     a full disk, a read-only store, a damaged or unopenable file. None: nothing more to say."""
     orig = getattr(exc, "orig", exc)
@@ -210,16 +214,15 @@ def translate(exc: BaseException, url: str, read_only: tuple[str, str] | None = 
     if name.startswith("SQLITE_FULL") or sqlstate == "53100" or (name.startswith("SQLITE_IOERR") and _disk_full(path)):
         return _disk_full_error(where)
     if name.startswith("SQLITE_READONLY") or sqlstate == "25006":
-        return _read_only_error(where, read_only or ("the database refused to write", "la base a refusé d'écrire"))
+        return _read_only_error(where, read_only or N_("the database refused to write"))
     if name.startswith("SQLITE_NOTADB"):
         return not_sqlite(where)
     if name.startswith("SQLITE_CORRUPT"):
-        return StoreError(f"the store {where} is damaged ({_first_line(exc)}); restore it from a backup",
-                          f"la base {where} est endommagée ({_first_line(exc)}) ; restaurez-la depuis une sauvegarde")
+        return StoreError(N_("the store {where} is damaged ({detail}); restore it from a backup"), code="store_damaged",
+                          where=where, detail=_first_line(exc))
     if name.startswith("SQLITE_IOERR"):
-        msg = _first_line(exc)
-        return StoreError(f"the disk failed reading or writing the store {where} ({msg}); check it, then retry",
-                          f"le disque n'a pas pu lire ou écrire la base {where} ({msg}) ; vérifiez-le, puis réessayez")
+        return StoreError(N_("the disk failed reading or writing the store {where} ({detail}); check it, then retry"),
+                          code="disk_error", where=where, detail=_first_line(exc))
     if name.startswith("SQLITE_CANTOPEN"):
         return _cannot_open(url, exc)
     return None
@@ -238,8 +241,8 @@ def _scrubbed(text: str, url: str) -> str:
 
 
 def _cannot_open(url: str, exc: BaseException) -> StoreError:
-    where, msg = describe(url), _scrubbed(_first_line(exc), url)
-    return StoreError(f"cannot open the store {where}: {msg}", f"impossible d'ouvrir la base {where} : {msg}")
+    return StoreError(N_("cannot open the store {where}: {detail}"), code="cannot_open_store", where=describe(url),
+                      detail=_scrubbed(_first_line(exc), url))
 
 
 def _os_error(url: str, exc: OSError) -> StoreError:
@@ -247,43 +250,44 @@ def _os_error(url: str, exc: OSError) -> StoreError:
     where = describe(url)
     if exc.errno == errno.ENOSPC:
         return _disk_full_error(where)
-    other = exc.filename is not None and Path(os.fsdecode(exc.filename)) != sqlite_path(url)
-    what = f"{exc.strerror or exc}" + (f": {quote(exc.filename)}" if other else "")
-    return StoreError(f"cannot open the store {where}: {what}", f"impossible d'ouvrir la base {where} : {what}")
+    detail = f"{exc.strerror or exc}"  # the system's words (English)
+    if exc.filename is not None and Path(os.fsdecode(exc.filename)) != sqlite_path(url):
+        return StoreError(N_("cannot open the store {where}: {detail}: {path!q}"), code="cannot_open_store",
+                          where=where, detail=detail, path=os.fsdecode(exc.filename))
+    return StoreError(N_("cannot open the store {where}: {detail}"), code="cannot_open_store", where=where,
+                      detail=detail)
 
 
 def _check_state(where: str, state: str, rev: str | None, create: bool) -> None:
     """Refuse a foreign or newer store always; an empty or older one unless creating (init)."""
     if state == "foreign":
-        raise StoreError(f"{where} holds tables that are not preincub's; choose another database with --db",
-                         f"{where} contient des tables étrangères à preincub ; choisissez une autre base avec --db")
+        raise StoreError(N_("{where} holds tables that are not preincub's; choose another database"),
+                         code="foreign_store", where=where)
     if rev is not None and rev not in KNOWN_REVISIONS:
-        raise StoreError(f"the store {where} was written by a newer preincub (schema {rev}); upgrade preincub",
-                         f"la base {where} vient d'une version plus récente de preincub (schéma {rev}) ; mettez preincub à jour")
+        raise StoreError(N_("the store {where} was written by a newer preincub (schema {revision}); upgrade preincub"),
+                         code="store_too_new", where=where, revision=rev)
     if create:
         return
     if state == "empty":
-        raise StoreError(f"the store {where} is empty; run 'preincub init' first",
-                         f"la base {where} est vide ; lancez d'abord 'preincub init'")
+        raise StoreError(N_("the store {where} is empty; initialise it first"), code="store_empty", where=where)
     if rev != HEAD_REVISION:
-        raise StoreError(f"the store {where} has an older schema ({rev}); run 'preincub init' to upgrade it",
-                         f"la base {where} a un schéma plus ancien ({rev}) ; lancez 'preincub init' pour la mettre à jour")
+        raise StoreError(N_("the store {where} has an older schema ({revision}); upgrade it first"),
+                         code="store_outdated", where=where, revision=rev)
 
 
-def _sqlite_file(url: str, path: Path, create: bool) -> tuple[str, str | None, tuple[str, str] | None]:
+def _sqlite_file(url: str, path: Path, create: bool) -> tuple[str, str | None, str | None]:
     """(state, revision, read-only reason) of the store's file, judged before anything is written."""
     where = describe(url)
     explicit_ro = sa.engine.make_url(url).query.get("mode") == "ro"
     if not path.exists():
         if not create:
-            raise StoreError(f"no store at {where}; run 'preincub init' (or 'preincub demo') first",
-                             f"aucune base à {where} ; lancez d'abord 'preincub init' (ou 'preincub demo')")
+            raise StoreError(N_("no store at {where}; create it first"), code="no_store", where=where)
         if explicit_ro:
             raise _read_only_error(where, read_only_reason(path, True))
         storefile.private_dirs(path.parent)
         return "empty", None, None
     if path.is_dir():
-        raise StoreError(f"{where} is a directory; give --db a file", f"{where} est un dossier ; donnez un fichier à --db")
+        raise StoreError(N_("{where} is a directory, not a store file"), code="store_is_directory", where=where)
     found = storefile.sqlite_tables(path, where)
     state, rev = _judge(*found) if found else ("empty", None)
     return state, rev, read_only_reason(path, explicit_ro)
@@ -334,7 +338,7 @@ def open_store(db: str | None = None, *, create: bool = False) -> Store:
     return Store(url, engine, read_only=read_only)
 
 
-def _guard_errors(url: str, exc: BaseException, read_only: tuple[str, str] | None = None) -> StoreError:
+def _guard_errors(url: str, exc: BaseException, read_only: str | None = None) -> StoreError:
     """An error met while opening the store, as one line without any password."""
     msg = _first_line(exc)
     if "not a database" in msg:

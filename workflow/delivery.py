@@ -31,6 +31,7 @@ from notifications import (
     open_channel,
     unconfigured_reason,
 )
+from notifications.i18n import N_
 from notifications.message import OutboxStatus
 from workflow.models import Outbox
 
@@ -43,7 +44,9 @@ log = logging.getLogger("preincub.outbox")
 _T = Outbox.__table__
 _SETTLE = sa.update(_T).where(_T.c.id == sa.bindparam("row_id"), _T.c.claimed_by == sa.bindparam("holder"))
 BATCH = 50
-STALE_NOTE = "its reminder went stale before it could be sent"
+# Recorded on a message that went stale unsent (English, as stored; a catalog msgid, so a client may
+# translate it when it is the whole of ``last_error``).
+STALE_NOTE = N_("its reminder went stale before it could be sent")
 Progress = Callable[[int, int], None]  # (messages handled, messages to handle), after each message
 
 

@@ -10,10 +10,11 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 import states
+from notifications.i18n import DEFAULT_LANG, LANGS
 from workflow import permissions, validate
 from workflow.context import SYSTEM, Context, find
 from workflow.deadlines import days_left, deadline
-from workflow.errors import Invalid, quote
+from workflow.errors import N_, Invalid, quote
 from workflow.models import Partner, Person, PersonRole, Programme, Team, TeamMember
 from workflow.records import PartnerRecord, PersonRecord, ProgrammeRecord
 
@@ -59,7 +60,7 @@ class Directory:
         with self.ctx.store.write() as s:
             self.ctx.require(s, "manage")
             if s.exec(select(Programme.id).where(Programme.name == name)).first() is not None:
-                raise Invalid(f"a programme named {quote(name)} already exists", f"un programme nommé {quote(name)} existe déjà")
+                raise Invalid(N_("a programme named {name!q} already exists"), name=name)
             p = Programme(name=name, kind=kind, signed_on=signed_on, months=months, capacity=capacity,
                           min_days_per_week=mind, created_at=self.ctx.clock.now())
             s.add(p)
@@ -103,7 +104,7 @@ class Directory:
             self.ctx.require(s, "manage")
             p = find(s, "programme", programme)
             if s.exec(select(Partner.id).where(Partner.programme_id == p.id, Partner.name == name)).first():
-                raise Invalid(f"{quote(name)} is already a partner of {quote(p.name)}", f"{quote(name)} est déjà partenaire de {quote(p.name)}")
+                raise Invalid(N_("{name!q} is already a partner of {programme!q}"), name=name, programme=p.name)
             s.add(Partner(programme_id=p.id, name=name, kind=kind))
             self.ctx.event(s, "partner.add", data={"programme": p.name, "partner": name, "kind": kind})
             return {"name": name, "programme": p.name, "kind": kind}
@@ -114,14 +115,13 @@ class Directory:
         name = validate.name(name, "person")
         addr = validate.email(email)
         if not roles:
-            raise Invalid("give at least one --role (" + "|".join(ROLES) + ")",
-                          "donnez au moins un --role (" + "|".join(ROLES) + ")")
+            raise Invalid(N_("give at least one role ({roles})"), code="needs_a_role", roles=", ".join(ROLES))
         roles = sorted({validate.choice(r, ROLES, "role") for r in roles})
         prefs = _preferences(channels, lang)
         with self.ctx.store.write() as s:
             self.ctx.require(s, "manage")
             if s.exec(select(Person.id).where(Person.email == addr)).first():
-                raise Invalid(f"a person with the e-mail {addr} already exists", f"une personne avec l'e-mail {addr} existe déjà")
+                raise Invalid(N_("a person with the e-mail {email} already exists"), email=addr)
             person = Person(name=name, email=addr, created_at=self.ctx.clock.now(), **prefs)
             s.add(person)
             s.flush()
@@ -141,9 +141,8 @@ class Directory:
         remove_roles = {validate.choice(r, ROLES, "role") for r in remove_roles}
         prefs = _preferences(channels, lang, defaults=False)
         if name is None and not add_roles and not remove_roles and not prefs:
-            raise Invalid("nothing to change: give at least one option",
-                          "rien à modifier : donnez au moins une option", code="nothing_to_change",
-                          params={"command": "person edit"})
+            raise Invalid(N_("nothing to change: give at least one change"), code="nothing_to_change",
+                          command="person edit")
         with self.ctx.store.write() as s:
             self.ctx.require(s, "manage")
             p = find(s, "person", email)
@@ -154,19 +153,18 @@ class Directory:
             roles = set(s.exec(select(PersonRole.role).where(PersonRole.person_id == p.id)).all())
             new_roles = (roles | add_roles) - remove_roles
             if not new_roles:
-                raise Invalid(f"{p.email} would have no role left", f"{p.email} n'aurait plus aucun rôle")
+                raise Invalid(N_("{email} would have no role left"), email=p.email)
             for role in (roles - new_roles) & set(MEMBER_ROLES):
                 held = s.exec(select(Team.name).join(TeamMember, TeamMember.team_id == Team.id)
                               .where(TeamMember.person_id == p.id, TeamMember.role == role,
                                      Team.phase.in_(states.NON_TERMINAL)).order_by(Team.name)).all()
                 if held:
-                    names = ", ".join(repr(n) for n in held)
-                    raise Invalid(f"{p.email} is still {role} of {names}; replace them there first",
-                                  f"{p.email} est encore {role} de {names} ; remplacez cette personne d'abord",
-                                  code="still_member", params={"email": p.email, "role": role, "teams": held})
+                    raise Invalid(N_("{email} is still {role} of {names}; replace them there first"),
+                                  code="still_member", email=p.email, role=role, teams=held,
+                                  names=", ".join(quote(n) for n in held))
             if "coordinator" in roles - new_roles and s.execute(
                     select(sa.func.count()).where(PersonRole.role == "coordinator")).scalar_one() < 2:
-                raise Invalid("the store needs at least one coordinator", "la base doit garder au moins un coordinateur")
+                raise Invalid(N_("the store needs at least one coordinator"))
             for r in new_roles - roles:
                 s.add(PersonRole(person_id=p.id, role=r))
             for r in roles - new_roles:
@@ -213,11 +211,11 @@ def _preferences(channels: Sequence[str] | None, lang: str | None, defaults: boo
     """Reminder channels and language, validated; with ``defaults``, e-mail in French when not given."""
     from notifications import CHANNELS
 
-    prefs = {"channels": ["email"], "lang": "fr"} if defaults else {}
+    prefs = {"channels": ["email"], "lang": DEFAULT_LANG} if defaults else {}
     if channels:
         prefs["channels"] = list(dict.fromkeys(validate.choice(c, CHANNELS, "channel") for c in channels))
     if lang:
-        prefs["lang"] = validate.choice(lang, ("fr", "en"), "language")
+        prefs["lang"] = validate.choice(lang, LANGS, "language")
     if "channels" in prefs:
         prefs["channels"] = ",".join(prefs["channels"])
     return prefs

@@ -1,67 +1,66 @@
-"""Errors the library raises: a stable ``code`` and its ``params`` (plus en/fr text, for now).
+"""Errors the library raises: a stable ``code``, its ``params``, and one English sentence.
 
-They carry no exit code and no HTTP status: each client maps the class or the code (cli.py: exit 1
-or 3, and the hint naming the command to run)."""
+The sentence is a catalog msgid (``N_``-marked at the raise) with ``{name}`` placeholders;
+``text(lang)`` translates and fills it (notifications.i18n). Errors carry no exit code, no HTTP
+status and no command syntax: each client maps the class or the code (cli.py: exit 1 or 3, and
+the hint naming the command to run).
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
-QUOTE_LIMIT = 80  # characters of a user's value quoted in a message: enough to recognise it
+from notifications.i18n import QUOTE_LIMIT, Message, N_, Np_, colon, quote, text
 
-
-def quote(value: object, limit: int = QUOTE_LIMIT) -> str:
-    """A user's value as a message quotes it: repr-quoted (controls escaped, so the line stays one
-    line), and cut to ``limit`` characters so a 100 KB argument is not echoed whole."""
-    text = str(value)
-    if len(text) > limit:
-        text = text[:limit] + "…"
-    return repr(text)
+__all__ = ["QUOTE_LIMIT", "N_", "Np_", "quote", "PreincubError", "NotFound", "Invalid", "Refused", "StoreError",
+           "ChangedMeanwhile", "Forbidden", "StoreWarning"]
 
 
 class PreincubError(Exception):
     """Refused by a rule, not found, or invalid data. The message says what to do.
 
     ``code`` names the error for clients (stable; default: the class name in snake case) and
-    ``params`` holds the values the message quotes.
+    ``params`` holds the values the message quotes (``n`` picks a plural form).
     """
 
-    def __init__(self, en: str, fr: str | None = None, *, code: str | None = None,
-                 params: dict[str, Any] | None = None) -> None:
-        super().__init__(en)
-        self.en = en
-        self.fr = fr or en
+    def __init__(self, message: Message, /, *, code: str | None = None, **params: Any) -> None:
+        self.message = message
         self.code = code or _snake(type(self).__name__)
-        self.params = params or {}
+        self.params = params
+        super().__init__(self.text("en"))
 
     def text(self, lang: str = "fr") -> str:
-        return self.fr if lang == "fr" else self.en
+        return text(lang, self.message, self.params)
 
 
 class NotFound(PreincubError):
     pass
 
 
-class Invalid(PreincubError):
-    pass
+class Invalid(PreincubError, ValueError):
+    """Invalid data; also a ValueError, so the parsers' errors reach click's usage errors as is."""
 
 
 class Refused(PreincubError):
-    """A trigger whose guards are unmet; ``reasons`` lists every one (each has ``text(lang)``).
+    """A trigger whose guards are unmet; ``reasons`` lists every one (states.Unmet).
 
     The text is the head ("select refused for 'X'") and every reason; a client short of room
-    shows the head and as many reasons as fit (``team``: where ``check`` lists them all).
+    shows :meth:`head` and as many reasons as fit (``team``: where ``check`` lists them all).
     """
 
-    def __init__(self, head_en: str, head_fr: str, reasons: list, team: str | None = None,
-                 trigger: str | None = None) -> None:
-        super().__init__(head_en + ": " + "; ".join(u.en for u in reasons),
-                         head_fr + " : " + "; ".join(u.fr for u in reasons), code="refused",
-                         params={"team": team, "trigger": trigger, "unmet": [u.code for u in reasons]})
-        self.heads = {"en": head_en, "fr": head_fr}
-        self.reasons = reasons
+    def __init__(self, reasons: Sequence[Any], *, team: str, trigger: str, forced: bool = False) -> None:
+        self.reasons = list(reasons)
         self.team = team
+        super().__init__(N_("{trigger} refused for {team!q}"), code="refused", team=team, trigger=trigger,
+                         unmet=[u.code for u in self.reasons])
+
+    def head(self, lang: str = "fr") -> str:
+        return super().text(lang)
+
+    def text(self, lang: str = "fr") -> str:
+        return self.head(lang) + colon(lang) + "; ".join(text(lang, u.message, u.params) for u in self.reasons)
 
 
 class StoreError(PreincubError):
@@ -84,9 +83,9 @@ class StoreWarning(UserWarning):
     """Something to fix that does not stop the command (a store open to other users); a client shows
     ``text(lang)`` as one line."""
 
-    def __init__(self, en: str, fr: str) -> None:
-        super().__init__(en)
-        self.en, self.fr = en, fr
+    def __init__(self, message: Message, /, **params: Any) -> None:
+        self.message, self.params = message, params
+        super().__init__(text("en", message, params))
 
     def text(self, lang: str = "fr") -> str:
-        return self.fr if lang == "fr" else self.en
+        return text(lang, self.message, self.params)

@@ -62,6 +62,7 @@ class Person(SQLModel, table=True):
     channels: str = "email"  # comma-separated: email, chat, console (unconfigured ones fall back to console)
     lang: str = "fr"  # of the reminders they receive
     created_at: datetime = _when()
+    link_generation: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # web links carry it: `person revoke-links` bumps it, and every earlier link dies
 
 
 class PersonRole(SQLModel, table=True):
@@ -96,11 +97,11 @@ class TeamMember(SQLModel, table=True):
     days_per_week: float | None = None  # an intrapreneur's time commitment
 
 
-def coach_emails():
-    """A subquery: each team's coach e-mail (the first, when several), for set-based listings."""
-    return (select(TeamMember.team_id, func.min(Person.email).label("email"))
-            .join(Person, Person.id == TeamMember.person_id)
-            .where(TeamMember.role == "coach").group_by(TeamMember.team_id).subquery())
+def coach_email():
+    """The team's coach e-mail (the first, when several), correlated to the query's ``team`` row: for
+    set-based listings, one primary-key lookup per team rather than a grouped join over all of them."""
+    return (select(func.min(Person.email)).select_from(TeamMember).join(Person, Person.id == TeamMember.person_id)
+            .where(TeamMember.team_id == Team.id, TeamMember.role == "coach").scalar_subquery())
 
 
 def commitment(days: list[float | None]) -> float | None:

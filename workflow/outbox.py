@@ -7,6 +7,7 @@ it (:mod:`workflow.delivery`).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -15,10 +16,11 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from notifications import CHANNELS, UNCONFIGURED, configured
+from notifications.i18n import text
 from workflow import delivery, validate
 from workflow.clock import PARIS, paris
 from workflow.context import Context
-from workflow.errors import Invalid, NotFound
+from workflow.errors import N_, Invalid, Np_, NotFound
 from workflow.models import Outbox as Row
 from notifications.message import OutboxStatus
 from workflow.models import Person
@@ -44,10 +46,21 @@ def channels_for(person: Person) -> list[str]:
     return list(dict.fromkeys(chosen)) or ["email"]
 
 
-def tick_line(r: dict[str, Any]) -> str:
-    """A tick's counts as one line: the daemon's log, `remind run` and `daemon --once`."""
-    line = f"enqueued {r['enqueued']}, sent {r['sent']}, to retry {r['retry']}, failed {r['failed']}"
-    return line + (f", waiting {r['waiting']} (channel not configured here)" if r.get("waiting") else "")
+# A tick's counts, each a counted sentence (its number is ``n``), in the order tick_line says them.
+TICK_COUNTS = (
+    ("enqueued", Np_("enqueued {n}", "enqueued {n}")),
+    ("sent", Np_("sent {n}", "sent {n}")),
+    ("retry", Np_("to retry {n}", "to retry {n}")),
+    ("failed", Np_("failed {n}", "failed {n}")),
+    ("waiting", Np_("waiting {n} (channel not configured here)", "waiting {n} (channel not configured here)")),
+)
+
+
+def tick_line(r: Mapping[str, Any], lang: str = "en") -> str:
+    """A tick's counts as one line in ``lang``: `remind run` and `daemon --once` (in the person's
+    language), the daemon's log (English). "waiting" only when some are."""
+    return ", ".join(text(lang, message, {"n": r[key]}) for key, message in TICK_COUNTS
+                     if key != "waiting" or r.get("waiting"))
 
 
 def health_warning(h: dict[str, Any]) -> str | None:
@@ -116,16 +129,17 @@ class Outbox:
         if not missing:
             return
         channel, n = missing.most_common(1)[0]
-        en, fr, var = UNCONFIGURED[channel]
+        label, var = UNCONFIGURED[channel]  # its name (a catalog msgid), the setting that configures it
+        params = {"channel": channel, "channel_label": label, "var": var}
         if one is not None:
-            raise Invalid(f"message #{one} goes by {en}, which is not configured here ({var}): it would stay "
-                          f"pending; set {var}, then retry",
-                          f"le message n°{one} part par {fr}, non configuré ici ({var}) : il resterait en attente ; "
-                          f"définissez {var}, puis réessayez")
-        raise Invalid(f"{n} of these {len(rows)} messages go by {en}, which is not configured here ({var}): nothing "
-                      f"retried; set {var}, then retry",
-                      f"{n} de ces {len(rows)} messages partent par {fr}, non configuré ici ({var}) : rien n'est "
-                      f"relancé ; définissez {var}, puis réessayez")
+            raise Invalid(N_("message #{outbox} goes by {channel_label!t}, which is not configured here ({var}): "
+                             "it would stay pending; set {var}, then retry"), code="channel_not_configured",
+                          outbox=one, **params)
+        raise Invalid(Np_("{n} of these {total} messages goes by {channel_label!t}, which is not configured here "
+                          "({var}): nothing retried; set {var}, then retry",
+                          "{n} of these {total} messages go by {channel_label!t}, which is not configured here "
+                          "({var}): nothing retried; set {var}, then retry"), code="channel_not_configured",
+                      n=n, total=len(rows), **params)
 
     def _revive(self, r: Row) -> None:
         """Pending again at once, with a fresh count of attempts. One whose reminder went stale meanwhile
@@ -137,11 +151,13 @@ class Outbox:
     def _outbox_row(self, s: Session, row_id: int, allowed: tuple[str, ...]) -> Row:
         r = s.get(Row, row_id)
         if r is None:
-            raise NotFound(f"no outbox message #{row_id}", f"aucun message n°{row_id} dans la boîte d'envoi",
-                           code="unknown_outbox_message", params={"outbox": row_id})
+            raise NotFound(N_("no outbox message #{outbox}"), code="unknown_outbox_message", outbox=row_id)
         if r.status not in allowed:
-            raise Invalid(f"message #{row_id} is {r.status}; only a {' or '.join(allowed)} one can be changed so",
-                          f"le message n°{row_id} est {r.status} ; seul un message {' ou '.join(allowed)} peut l'être")
+            # The statuses are ids (pending, failed…), as the outbox lists them.
+            raise Invalid(Np_("message #{outbox} is {status}; only a {last} one can be changed so",
+                              "message #{outbox} is {status}; only a {others} or {last} one can be changed so"),
+                          code="wrong_status", outbox=row_id, status=r.status, allowed=list(allowed),
+                          n=len(allowed), last=allowed[-1], others=", ".join(allowed[:-1]))
         return r
 
     def retry(self, row_id: int) -> OutboxMessage:

@@ -7,20 +7,21 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
+from notifications.i18n import N_
+
 ANY = "any"  # every team
 OWN = "own"  # only teams the person is tied to in that role (coach → coaches, intrapreneur → member...)
 
 ROLES = ("coordinator", "coach", "intrapreneur", "sponsor", "committee")
 
-ACTIONS: dict[str, tuple[str, str]] = {  # action: (English, French) for refusals
-    "manage": ("add or edit programmes, partners, people and teams",
-               "ajouter ou modifier programmes, collectivités, personnes et équipes"),
-    "decide": ("assess, agree, advance or force teams", "évaluer, donner un accord, faire avancer ou forcer une équipe"),
-    "opinion": ("record the committee's opinion", "enregistrer l'avis du comité"),
-    "checkin": ("log or edit check-ins", "saisir ou corriger des points hebdomadaires"),
-    "read": ("read status, history and check-ins", "consulter statut, historique et points hebdomadaires"),
-    "remind": ("preview or run reminders and handle the outbox",
-               "prévoir ou envoyer les rappels et gérer la boîte d'envoi"),
+# action: what a refusal says the person may not do (catalog msgids: errors translate them)
+ACTIONS: dict[str, str] = {
+    "manage": N_("add or edit programmes, partners, people and teams"),
+    "decide": N_("assess, agree, advance or force teams"),
+    "opinion": N_("record the committee's opinion"),
+    "checkin": N_("log or edit check-ins"),
+    "read": N_("read status, history and check-ins"),
+    "remind": N_("preview or run reminders and handle the outbox"),
 }
 
 TABLE: dict[str, dict[str, str]] = {

@@ -19,7 +19,8 @@ from workflow import delivery, reminders, validate
 from workflow.clock import paris
 from workflow.context import Context
 from workflow.delivery import Delivery, Progress, holder_name
-from workflow.errors import Invalid
+from workflow.errors import N_, Invalid
+from workflow.links import Links
 from notifications.message import OutboxStatus
 from workflow.models import Outbox
 from workflow.outbox import channels_for
@@ -54,6 +55,7 @@ class Reminders:
         new costs a key lookup, not a rendering of every message.
         """
         people = reminders.people(s, {pid for d in dues for pid in d.recipients})
+        links = Links(self.ctx)  # the web links a message carries when PREINCUB_BASE_URL is set
         queued = self._queued(s, min((d.at for d in dues), default=None))
         wanted = [(d, pid, channel) for d in dues for pid in d.recipients if f"{d.key}:p{pid}" not in queued
                   for channel in channels_for(people[pid])]
@@ -63,7 +65,8 @@ class Reminders:
             person = people[pid]
             if (d.key, pid) not in rendered:
                 rendered[(d.key, pid)] = render(d.kind, person.lang,
-                                                {**d.context, "name": person.name, "email": person.email})
+                                                {**d.context, "name": person.name, "email": person.email,
+                                                 **links.for_message(s, d.kind, person, d.context, d.team_id)})
             subject, text, html = rendered[(d.key, pid)]
             rows.append({"key": key, "reminder": d.key, "kind": d.kind, "channel": channel,
                          "recipient": person.email, "recipient_name": person.name, "lang": person.lang,
@@ -76,8 +79,8 @@ class Reminders:
         now = self.ctx.clock.now()
         validate.plausible_date(until.date(), "--until")
         if until < now:
-            raise Invalid(f"--until {until.date().isoformat()} is before now ({now.date().isoformat()})",
-                          f"--until {until.date().isoformat()} est avant maintenant ({now.date().isoformat()})")
+            raise Invalid(N_("the end of the preview, {until!d}, is before now ({now!d})"), code="until_before_now",
+                          until=until.date(), now=now.date())
         with self.ctx.store.read() as s:
             self.ctx.require(s, "remind")
             rows = self._messages(s, reminders.planned(self._snapshot(s, now), now, until, self.ctx.settings))

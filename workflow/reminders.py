@@ -62,6 +62,7 @@ class Snapshot:
     programmes: dict[int, ProgrammeFacts]
     teams: list[TeamFacts]  # undecided, or decided after the snapshot's horizon
     coordinators: tuple[int, ...]
+    committee: tuple[int, ...] = ()  # the strategic committee's members: told when a team is heard
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,8 @@ def occurrences(snap: Snapshot, lo: datetime, hi: datetime, now: datetime, cfg: 
                                 cfg.committee_days, lo, hi, cfg):
                 when = max(d.at, now)  # a reminder sent late speaks of the team as it is now
                 if t.open_at(when) and (t.heard_at is None or when < t.heard_at):
-                    yield Due(d.key, d.kind, d.at, d.stale, _unique(t.intrapreneurs, t.coaches, snap.coordinators),
+                    to = _unique(t.intrapreneurs, t.coaches, snap.coordinators, snap.committee)
+                    yield Due(d.key, d.kind, d.at, d.stale, to,
                               t.id, p.id, {**ctx, "days_left": d.context["days_left"]})
     for pid, teams in by_programme.items():
         p = snap.programmes[pid]
@@ -232,7 +234,9 @@ def snapshot(s: Session, since: datetime) -> Snapshot:
             last.get(tid)))
     coordinators = tuple(s.execute(select(PersonRole.person_id).where(PersonRole.role == "coordinator")
                                    .order_by(PersonRole.person_id)).scalars())
-    return Snapshot(progs, teams, coordinators)
+    committee = tuple(s.execute(select(PersonRole.person_id).where(PersonRole.role == "committee")
+                                .order_by(PersonRole.person_id)).scalars())
+    return Snapshot(progs, teams, coordinators, committee)
 
 
 def horizon(cfg: Settings) -> timedelta:

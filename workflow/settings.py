@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from workflow.errors import Invalid, quote
+from workflow.errors import N_, Invalid, quote
 
 PREFIX = "PREINCUB_"
 
@@ -56,10 +56,10 @@ def _days(raw: Any) -> Any:
         try:
             raw = {int(x) for x in raw.split(",") if x.strip()}
         except ValueError:
-            raise ValueError("give days as numbers, e.g. 30,14,7,1") from None
+            raise Invalid(N_("give days as numbers, e.g. 30,14,7,1")) from None
     if isinstance(raw, (set, list, tuple)):
         if not raw or any(d < 1 or d > 365 for d in raw):
-            raise ValueError("days must be between 1 and 365")
+            raise Invalid(N_("days must be between 1 and 365"))
         return tuple(sorted(set(raw), reverse=True))
     return raw
 
@@ -96,17 +96,18 @@ class DaemonSettings(Section):
     tick_cron: str = "*/5 * * * *"  # crontab syntax, Europe/Paris
 
 
+class WebSettings(Section):
+    base_url: str | None = None  # e.g. https://preincub.example.org: builds the links in messages
+    secret_key: SecretStr | None = None  # signs the links; else a 0600 file in the data dir (workflow.links)
+
+
 SECTIONS: dict[str, type[Section]] = {"store": StoreSettings, "coaching": CoachingSettings,
                                       "reminders": ReminderSettings, "delivery": DeliverySettings,
-                                      "daemon": DaemonSettings}
-SECRET_FIELDS = frozenset({"smtp_password", "webhook_url"})
+                                      "daemon": DaemonSettings, "web": WebSettings}
+SECRET_FIELDS = frozenset({"smtp_password", "webhook_url", "secret_key"})
 _SECTION_OF = {name: section for section, cls in SECTIONS.items() for name in cls.model_fields}
 _FLAT = {"weekly_weekday": "remind_weekday"}  # the flat name that differs from its variable's
 S = TypeVar("S", bound=Section)
-
-
-_DAYS_FR = {"give days as numbers, e.g. 30,14,7,1": "donnez des nombres de jours, par ex. 30,14,7,1",
-            "days must be between 1 and 365": "les jours vont de 1 à 365"}
 
 
 def _bounds(cls: type[Section], field: str) -> tuple[float, float]:
@@ -116,24 +117,29 @@ def _bounds(cls: type[Section], field: str) -> tuple[float, float]:
 
 
 def _invalid(exc: ValidationError, cls: type[Section]) -> Invalid:
-    """The first problem, as one line naming the variable (and its value, unless it is a secret)."""
+    """The first problem, as one line naming the variable (and its value, unless it is a secret).
+
+    ``setting`` is ``PREINCUB_X='value'`` as the environment would hold it (the value quoted and cut
+    here: no placeholder conversion), or the bare name for a secret."""
     err = exc.errors(include_url=False)[0]
     field = str(err["loc"][0]) if err["loc"] else ""
     name = PREFIX + field.upper()
     shown = "" if field in SECRET_FIELDS or "input" not in err else f"={quote(err['input'], 40)}"
-    kind, msg = err["type"], str(err["msg"]).removeprefix("Value error, ")
+    setting, kind = name + shown, err["type"]
     if kind in ("int_parsing", "float_parsing", "int_from_float", "finite_number"):
-        en, fr = "is not a number", "n'est pas un nombre"
-    elif kind in ("greater_than_equal", "less_than_equal"):
+        return Invalid(N_("{setting} is not a number"), setting=setting)
+    if kind in ("greater_than_equal", "less_than_equal"):
         lo, hi = _bounds(cls, field)
-        en, fr = f"must be between {lo:g} and {hi:g}", f"doit être entre {lo:g} et {hi:g}"
-    elif kind.startswith("time"):
-        en, fr = "is not a time; use HH:MM", "n'est pas une heure ; utilisez HH:MM"
-    elif kind == "bool_parsing":
-        en, fr = "is not yes or no (1/0, true/false, oui/non)", "n'est pas oui ou non (1/0, true/false, oui/non)"
-    else:
-        return Invalid(f"{name}{shown}: {msg}", f"{name}{shown} : {_DAYS_FR.get(msg, msg)}")
-    return Invalid(f"{name}{shown} {en}", f"{name}{shown} {fr}")
+        return Invalid(N_("{setting} must be between {low!n} and {high!n}"), setting=setting, low=lo, high=hi)
+    if kind.startswith("time"):
+        return Invalid(N_("{setting} is not a time; use HH:MM"), setting=setting)
+    if kind == "bool_parsing":
+        return Invalid(N_("{setting} is not yes or no (1/0, true/false, oui/non)"), setting=setting)
+    error = (err.get("ctx") or {}).get("error")
+    if isinstance(error, Invalid):  # ours (_days): its sentence, translated
+        return Invalid(N_("{setting}: {reason!t}"), setting=setting, reason=error.message)
+    # pydantic's own words (English), which the catalog leaves as they are
+    return Invalid(N_("{setting}: {reason!t}"), setting=setting, reason=str(err["msg"]).removeprefix("Value error, "))
 
 
 class Settings:
@@ -184,6 +190,10 @@ class Settings:
     def daemon(self) -> DaemonSettings:
         return self._load("daemon", DaemonSettings)
 
+    @cached_property
+    def web(self) -> WebSettings:
+        return self._load("web", WebSettings)
+
     def __repr__(self) -> str:
         return f"Settings({', '.join(f'{k}=…' for k in sorted(self._values))})"
 
@@ -214,9 +224,8 @@ class Settings:
         if d.smtp_url:
             _check_url("PREINCUB_SMTP_URL", d.smtp_url, ("smtp", "smtps"), "smtp://user@host:587", password=False)
             if "@" not in parseaddr(d.smtp_from)[1]:
-                raise Invalid("PREINCUB_SMTP_FROM has no e-mail address (e.g. Pré-incubation <preincub@beta.example>)",
-                              "PREINCUB_SMTP_FROM ne contient pas d'adresse e-mail "
-                              "(par ex. Pré-incubation <preincub@beta.example>)")
+                raise Invalid(N_("PREINCUB_SMTP_FROM has no e-mail address (e.g. Pré-incubation "
+                                 "<preincub@beta.example>)"))
         if self.webhook_url:
             _check_url("PREINCUB_WEBHOOK_URL", self.webhook_url, ("https", "http"), "https://chat.example/hooks/…")
 
@@ -257,28 +266,26 @@ class Settings:
         return text
 
 
-def _check_url(name: str, url: str, schemes: tuple[str, ...], example: str, *, password: bool = True) -> None:
+def _check_url(name: str, url: str, schemes: tuple[str, str], example: str, *, password: bool = True) -> None:
     """Refuse a delivery URL that cannot work, saying which part is wrong without echoing it
     (it may hold a password or, for a webhook, the token that is its only protection)."""
-    bad = None
+    bad = None  # a catalog msgid
     try:
         u = urlsplit(url.strip())
         host, port = u.hostname, u.port
     except ValueError as exc:  # "[::1" (unbalanced bracket), ":99999", ":abc"
         port_issue = "port" in str(exc).lower()
-        bad = (("its port must be a number from 1 to 65535", "son port doit être un nombre de 1 à 65535")
-               if port_issue else ("it is not a valid URL", "ce n'est pas une URL valide"))
+        bad = N_("its port must be a number from 1 to 65535") if port_issue else N_("it is not a valid URL")
     else:
         if u.scheme not in schemes:
-            bad = (f"it must start with {' or '.join(s + '://' for s in schemes)}",
-                   f"elle doit commencer par {' ou '.join(s + '://' for s in schemes)}")
-        elif not host:
-            bad = ("it names no host", "elle ne nomme aucun hôte")
+            raise Invalid(N_("{setting} is not usable: it must start with {scheme}:// or {other}:// (e.g. {example})"),
+                          setting=name, scheme=schemes[0], other=schemes[1], example=example)
+        if not host:
+            bad = N_("it names no host")
         elif port is not None and not 1 <= port <= 65535:
-            bad = ("its port must be a number from 1 to 65535", "son port doit être un nombre de 1 à 65535")
+            bad = N_("its port must be a number from 1 to 65535")
         elif u.password is not None and not password:
-            bad = ("it holds a password: give it in PREINCUB_SMTP_PASSWORD instead",
-                   "elle contient un mot de passe : donnez-le plutôt dans PREINCUB_SMTP_PASSWORD")
+            bad = N_("it holds a password: give it in PREINCUB_SMTP_PASSWORD instead")
     if bad:
-        raise Invalid(f"{name} is not usable: {bad[0]} (e.g. {example})",
-                      f"{name} est inutilisable : {bad[1]} (par ex. {example})")
+        raise Invalid(N_("{setting} is not usable: {reason!t} (e.g. {example})"), setting=name, reason=bad,
+                      example=example)

@@ -14,15 +14,13 @@ from urllib.parse import quote as url_quote
 import sqlalchemy as sa
 from sqlalchemy.exc import ArgumentError
 
-from workflow.errors import StoreError, StoreWarning, quote
+from workflow.errors import N_, StoreError, StoreWarning, quote
 
 SQLITE_BUSY_TIMEOUT_S = 30
 SQLITE_HEADER = b"SQLite format 3\x00"
 PRIVATE_FILE, PRIVATE_DIR = 0o600, 0o700  # the store holds personal data: its owner only, whatever the umask
 
-SUPPORTED = ("an SQLite file path, sqlite:///PATH (?mode=ro: read-only), postgresql://… or postgresql+psycopg://…",
-             "un chemin de fichier SQLite, sqlite:///CHEMIN (?mode=ro : lecture seule), postgresql://… ou "
-             "postgresql+psycopg://…")
+SUPPORTED = N_("an SQLite file path, sqlite:///PATH (?mode=ro: read-only), postgresql://… or postgresql+psycopg://…")
 
 
 def default_path() -> Path:
@@ -36,21 +34,27 @@ def redact(text: str) -> str:
     return re.sub(r"(://[^/?#:@]*:)[^/?#]*@", r"\1***@", text)
 
 
-def _unsupported(db: str, why_en: str, why_fr: str) -> StoreError:
-    shown = quote(redact(db), 60)
-    return StoreError(f"unsupported store {shown} ({why_en}); use {SUPPORTED[0]}",
-                      f"base non prise en charge {shown} ({why_fr}) ; utilisez {SUPPORTED[1]}")
+def _cut(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, for a ``{x!q}`` placeholder that must quote less than usual."""
+    return text[:limit] + "…" if len(text) > limit else text
+
+
+def _unsupported(db: str, why: str) -> StoreError:
+    """``why`` is a catalog msgid (N_)."""
+    return StoreError(N_("unsupported store {store!q} ({why!t}); use {supported!t}"), code="unsupported_store",
+                      store=_cut(redact(db), 60), why=why, supported=SUPPORTED)
 
 
 def resolve_url(db: str | None = None) -> str:
-    """``--db`` / ``PREINCUB_DB``: a file path or one of the URLs of ``SUPPORTED``; default, a file in the
-    user's data dir. Anything else is refused here, before a driver is loaded, naming what works."""
-    db = db or os.environ.get("PREINCUB_DB") or str(default_path())
+    """A file path or one of the URLs of ``SUPPORTED`` (``--db``, or the setting PREINCUB_DB, read once
+    by workflow.settings); default, a file in the user's data dir. Anything else is refused here,
+    before a driver is loaded, naming what works."""
+    db = db or str(default_path())
     if "\x00" in db:
-        raise _unsupported(db, "a NUL character", "un caractère NUL")
+        raise _unsupported(db, N_("a NUL character"))
     if "://" not in db:
         if "?" in db:  # '/path?mode=ro' looks like a URL's options: say how to ask for them
-            raise _unsupported(db, "a file path takes no ?options", "un chemin ne prend pas d'?options")
+            raise _unsupported(db, N_("a file path takes no ?options"))
         try:
             path = Path(db).expanduser().resolve()
         except (RuntimeError, OSError):  # '~nobody-here', a symlink loop: the path as given
@@ -60,17 +64,18 @@ def resolve_url(db: str | None = None) -> str:
     try:
         u = sa.engine.make_url(db)
     except (ArgumentError, ValueError):
-        raise _unsupported(db, "not a valid URL", "URL invalide") from None
+        raise _unsupported(db, N_("not a valid URL")) from None
     if u.drivername == "postgresql":  # the driver we ship
         return "postgresql+psycopg://" + db.split("://", 1)[1]
     if u.drivername == "postgresql+psycopg":
         return db
     if u.drivername != "sqlite":
-        raise _unsupported(db, f"kind {quote(u.drivername, 20)}", f"type {quote(u.drivername, 20)}")
+        raise StoreError(N_("unsupported store {store!q} (kind {kind!q}); use {supported!t}"), code="unsupported_store",
+                         store=_cut(redact(db), 60), kind=_cut(u.drivername, 20), supported=SUPPORTED)
     if not u.database or u.database == ":memory:" or u.database.startswith("file:"):
-        raise _unsupported(db, "no file path", "pas de chemin de fichier")
+        raise _unsupported(db, N_("no file path"))
     if dict(u.query) not in ({}, {"mode": "ro"}):
-        raise _unsupported(db, "the only option is ?mode=ro", "la seule option est ?mode=ro")
+        raise _unsupported(db, N_("the only option is ?mode=ro"))
     return db
 
 
@@ -149,25 +154,25 @@ def sqlite_tables(path: Path, where: str) -> tuple[set[str], str | None] | None:
 
 
 def not_sqlite(where: str) -> StoreError:
-    return StoreError(f"{where} is not a preincub store (not an SQLite database); choose another file with --db",
-                      f"{where} n'est pas une base preincub (pas une base SQLite) ; choisissez un autre fichier avec --db")
+    return StoreError(N_("{where} is not a preincub store (not an SQLite database); choose another file"),
+                      code="not_a_store", where=where)
 
 
-def read_only_reason(path: Path, explicit: bool) -> tuple[str, str] | None:
-    """Why this process cannot write the SQLite store at ``path`` (None: it can). SQLite in WAL mode
-    also needs to create -wal and -shm beside the file, hence the directory."""
+def read_only_reason(path: Path, explicit: bool) -> str | None:
+    """Why this process cannot write the SQLite store at ``path``, a catalog msgid (None: it can).
+    SQLite in WAL mode also needs to create -wal and -shm beside the file, hence the directory."""
     if explicit:
-        return "opened with ?mode=ro", "ouverte avec ?mode=ro"
+        return N_("opened with ?mode=ro")
     if os.access(path, os.W_OK) and os.access(path.parent, os.W_OK):
         return None
     try:
         if os.statvfs(path).f_flag & os.ST_RDONLY:
-            return "on a read-only file system", "sur un système de fichiers en lecture seule"
+            return N_("on a read-only file system")
     except OSError:
         pass
     if not os.access(path, os.W_OK):
-        return "no write permission on the file", "pas de droit d'écriture sur le fichier"
-    return "no write permission on its directory", "pas de droit d'écriture sur son dossier"
+        return N_("no write permission on the file")
+    return N_("no write permission on its directory")
 
 
 def warn_if_shared(path: Path, where: str) -> None:
@@ -175,10 +180,8 @@ def warn_if_shared(path: Path, where: str) -> None:
     st = path.stat()
     if st.st_uid == os.geteuid() and st.st_mode & 0o077:
         mode = f"{st.st_mode & 0o777:04o}"
-        warnings.warn(StoreWarning(
-            f"the store {where} is open to other users (mode {mode}) and holds personal data: chmod 600 {where}",
-            f"la base {where} est ouverte aux autres utilisateurs (mode {mode}) et contient des données "
-            f"personnelles : chmod 600 {where}"), stacklevel=3)
+        warnings.warn(StoreWarning(N_("the store {where} is open to other users (mode {mode}) and holds personal "
+                                      "data: chmod 600 {where}"), where=where, mode=mode), stacklevel=3)
 
 
 def identity(path: Path | None) -> tuple[int, int] | None:

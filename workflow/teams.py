@@ -4,7 +4,7 @@ reading them (one team's record, the status of many)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -13,12 +13,13 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 import states
+from states.guards import PARTY_LABELS
 from workflow import validate
 from workflow.checkins import CheckIns
-from workflow.clock import as_aware, paris
+from workflow.clock import paris, stored_utc
 from workflow.context import Context, find, person_with_role
 from workflow.deadlines import days_left, deadline
-from workflow.errors import ChangedMeanwhile, Invalid, quote
+from workflow.errors import N_, ChangedMeanwhile, Invalid, Np_
 from workflow.records import (
     Committee,
     CoachingRecord,
@@ -40,7 +41,7 @@ from workflow.models import (
     Programme,
     Team,
     TeamMember,
-    coach_emails,
+    coach_email,
     commitment,
 )
 
@@ -59,26 +60,38 @@ def iso_date(d: date | None) -> str | None:
 
 def changed(name: str) -> ChangedMeanwhile:
     """The error of a lost compare-and-swap: nothing was written, retrying is safe."""
-    return ChangedMeanwhile(f"team {quote(name)} changed meanwhile, retry",
-                            f"l'équipe {quote(name)} a changé entre-temps, réessayez",
-                            code="changed_meanwhile", params={"team": name})
+    return ChangedMeanwhile(N_("team {team!q} changed meanwhile, retry"), code="changed_meanwhile", team=name)
+
+
+# Built once: the columns set come from the parameters (``version`` and the caller's values).
+_SWAP = sa.update(Team.__table__).where(Team.__table__.c.id == sa.bindparam("swap_id"),
+                                        Team.__table__.c.version == sa.bindparam("swap_version"))
+
+
+def swap(conn: sa.Connection, team_id: int, version: int, name: str, **values: Any) -> None:
+    """The one compare-and-swap: write ``values`` and the next version only if the team is still at
+    ``version``, else ChangedMeanwhile. Every change to a team goes through it, so a concurrent
+    transition sees it. Core, not the ORM's bulk update: it is on the path of every ``advance``."""
+    res = conn.execute(_SWAP, {"swap_id": team_id, "swap_version": version, "version": version + 1, **values})
+    if res.rowcount != 1:
+        raise changed(name)
 
 
 def bump(s: Session, team: Team, **values: Any) -> None:
-    """The one compare-and-swap: write ``values`` and the next version only if the team is still at
-    the version read, else ChangedMeanwhile. Every change to a team goes through it, so a concurrent
-    transition sees it."""
-    res = s.execute(sa.update(Team).where(Team.id == team.id, Team.version == team.version)
-                    .values(version=team.version + 1, **values).execution_options(synchronize_session=False))
-    if res.rowcount != 1:
-        raise changed(team.name)
+    """:func:`swap` for a team the session holds, which then has the new version."""
+    swap(s.connection(), team.id, team.version, team.name, **values)
     team.version += 1
 
 
-def event_record(ev: Event) -> EventRecord:
-    """An audit event as the API returns it (and ``history`` lists it)."""
-    return EventRecord(iso(ev.at), ev.actor, ev.action, ev.trigger, ev.from_phase, ev.to_phase, ev.reason, ev.forced,
-                       json.loads(ev.data) if ev.data else None)
+_EVENT_FIELDS = ("at", "actor", "action", "trigger", "from_phase", "to_phase", "reason", "forced", "data")
+
+
+def event_record(ev: Event | Mapping[str, Any]) -> EventRecord:
+    """An audit event as the API returns it (and ``history`` lists it): a stored Event, or the row
+    :meth:`Context.log` just wrote (no ORM object)."""
+    get = ev.__getitem__ if isinstance(ev, Mapping) else ev.__getattribute__
+    at, actor, action, trigger, from_, to, reason, forced, data = map(get, _EVENT_FIELDS)
+    return EventRecord(iso(at), actor, action, trigger, from_, to, reason, forced, json.loads(data) if data else None)
 
 
 @dataclass(frozen=True)
@@ -97,7 +110,7 @@ class Teams:
             self.ctx.require(s, "manage")
             prog = find(s, "programme", programme)
             if s.exec(select(Team.id).where(Team.name == name)).first():
-                raise Invalid(f"a team named {quote(name)} already exists", f"une équipe nommée {quote(name)} existe déjà")
+                raise Invalid(N_("a team named {name!q} already exists"), name=name)
             now = self.ctx.clock.now()
             team = Team(name=name, programme_id=prog.id, partner_id=find(s, "partner", partner, programme=prog).id,
                         problem=validate.text(problem, "problem"), phase=states.INITIAL, phase_since=now,
@@ -121,8 +134,7 @@ class Teams:
             p = find(s, "person", addr)
             m = s.get(TeamMember, (team.id, p.id, "intrapreneur"))
             if m is None:
-                raise Invalid(f"{p.email} is not an intrapreneur of {quote(team.name)}",
-                              f"{p.email} n'est pas intrapreneur de {quote(team.name)}")
+                raise Invalid(N_("{email} is not an intrapreneur of {team!q}"), email=p.email, team=team.name)
             s.delete(m)
             changes.setdefault("intrapreneurs_removed", []).append(p.email)
         added = []
@@ -140,8 +152,8 @@ class Teams:
             targets = added or s.exec(select(TeamMember).where(TeamMember.team_id == team.id,
                                                                TeamMember.role == "intrapreneur")).all()
             if not targets:
-                raise Invalid("--days-per-week needs an intrapreneur (--intrapreneur EMAIL)",
-                              "--days-per-week demande un intrapreneur (--intrapreneur EMAIL)")
+                raise Invalid(N_("a commitment in days per week needs an intrapreneur: name one"),
+                              code="needs_intrapreneur")
             for m in targets:
                 m.days_per_week = days_per_week
                 s.add(m)
@@ -161,13 +173,15 @@ class Teams:
         team = find(s, "team", name)
         self.ctx.require(s, action, team)
         if states.PHASES[team.phase].terminal or (allowed is not None and team.phase not in allowed):
-            ph = states.PHASES[team.phase]
-            en = ", ".join(allowed) if allowed else "a phase that is not final"
-            fr = ", ".join(f"« {states.PHASES[a].fr} »" for a in allowed) if allowed else "une phase non finale"
-            raise Invalid(f"cannot {what} {quote(team.name)} in phase {team.phase}; only in {en}",
-                          f"impossible pour {quote(team.name)} ({what}) en phase « {ph.fr} » ; seulement en {fr}",
-                          code="wrong_phase", params={"team": team.name, "phase": team.phase,
-                                                      "allowed": list(allowed or [])})
+            params = {"team": team.name, "phase": team.phase, "allowed": list(allowed or []), "what": what,
+                      "label": states.PHASES[team.phase].label}
+            if not allowed:  # refused for being in a final phase
+                raise Invalid(N_("cannot {what!t} {team!q}: it is in a final phase, “{label!t}”"), code="wrong_phase",
+                              **params)
+            labels = [states.PHASES[a].label for a in allowed]
+            raise Invalid(Np_("cannot {what!t} {team!q} in the phase “{label!t}”; only in “{last!t}”",
+                              "cannot {what!t} {team!q} in the phase “{label!t}”; only in “{first!t}” or “{last!t}”"),
+                          code="wrong_phase", **params, n=len(labels), first=labels[0], last=labels[-1])
         return team
 
     def edit_team(self, name: str, *, rename: str | None = None, partner: str | None = None,
@@ -176,12 +190,12 @@ class Teams:
         """Change a team's record (not its phase); a concurrent move sees the bumped version."""
         intrapreneurs, remove_intrapreneurs = list(intrapreneurs), list(remove_intrapreneurs)
         with self.ctx.store.write() as s:
-            team = self._open_team(s, name, what="edit")
+            team = self._open_team(s, name, what=N_("edit"))
             changes: dict[str, Any] = {}
             if rename is not None:
                 new = validate.name(rename, "team")
                 if new != team.name and s.exec(select(Team.id).where(Team.name == new)).first():
-                    raise Invalid(f"a team named {quote(new)} already exists", f"une équipe nommée {quote(new)} existe déjà")
+                    raise Invalid(N_("a team named {name!q} already exists"), name=new)
                 changes["name"] = [team.name, new]
                 team.name = new
             if partner is not None:
@@ -195,9 +209,8 @@ class Teams:
             changes.update(self._members(s, team, intrapreneurs=intrapreneurs, remove=remove_intrapreneurs,
                                          coach=coach, sponsor=sponsor, days_per_week=days_per_week))
             if not changes:
-                raise Invalid("nothing to change: give at least one option",
-                              "rien à modifier : donnez au moins une option", code="nothing_to_change",
-                              params={"command": "team edit"})
+                raise Invalid(N_("nothing to change: give at least one change"), code="nothing_to_change",
+                              command="team edit")
             bump(s, team)
             self.ctx.event(s, "team.edit", team, data=changes)
             return self._team_record(s, team)
@@ -206,7 +219,7 @@ class Teams:
         """The three criteria of the selection: real, major, actionable (réel, majeur, actionnable)."""
         note = validate.text(note, "note")
         with self.ctx.store.write() as s:
-            t = self._open_team(s, team, ("call_for_projects", "selection"), "assess", "decide")
+            t = self._open_team(s, team, ("call_for_projects", "selection"), N_("assess"), "decide")
             a = s.get(Assessment, t.id) or Assessment(team_id=t.id, actor=self.ctx.actor, at=self.ctx.clock.now())
             a.real, a.major, a.actionable, a.note = real, major, actionable, note
             a.at, a.actor = self.ctx.clock.now(), self.ctx.actor
@@ -220,9 +233,10 @@ class Teams:
         """Record one party's agreement to select the team (both are needed: partner and operator)."""
         validate.choice(party, states.PARTIES, "party")
         with self.ctx.store.write() as s:
-            t = self._open_team(s, team, ("call_for_projects", "selection"), "agree", "decide")
+            t = self._open_team(s, team, ("call_for_projects", "selection"), N_("record an agreement for"), "decide")
             if s.get(Agreement, (t.id, party)) is not None:
-                raise Invalid(f"the {party} already agreed to {quote(t.name)}", f"la partie {party} a déjà donné son accord pour {quote(t.name)}")
+                raise Invalid(N_("{party_label!t} already agreed to {team!q}"), party=party,
+                              party_label=PARTY_LABELS[party], team=t.name)
             s.add(Agreement(team_id=t.id, party=party, at=self.ctx.clock.now(), actor=self.ctx.actor))
             bump(s, t)
             ev = self.ctx.event(s, "agree", t, data={"party": party})
@@ -234,7 +248,7 @@ class Teams:
         summary = validate.text(summary, "summary")
         link = validate.url(link)
         with self.ctx.store.write() as s:
-            t = self._open_team(s, team, ("investigation", "poc_committee"), "record a proof of concept for")
+            t = self._open_team(s, team, ("investigation", "poc_committee"), N_("record a proof of concept for"))
             t.poc_summary, t.poc_link = summary, link
             s.add(t)
             bump(s, t)
@@ -245,10 +259,10 @@ class Teams:
     def committee(self, team: str, *, on: date | None = None, opinion: str | None = None) -> EventRecord:
         """The committee date (before presenting), then its opinion (once it has heard the team)."""
         if on is None and opinion is None:
-            raise Invalid("give --on DATE, --opinion TEXT, or both", "donnez --on DATE, --opinion TEXT, ou les deux")
+            raise Invalid(N_("give the committee's date, its opinion, or both"), code="needs_date_or_opinion")
         opinion = validate.text(opinion, "opinion")
         with self.ctx.store.write() as s:
-            t = self._open_team(s, team, ("investigation", "poc_committee"), "record the committee for",
+            t = self._open_team(s, team, ("investigation", "poc_committee"), N_("record the committee for"),
                                 "manage" if on is not None else "opinion")
             if on is not None and opinion is not None:
                 self.ctx.require(s, "opinion", t)
@@ -258,8 +272,8 @@ class Teams:
                 data["on"] = on.isoformat()
             if opinion is not None:
                 if t.phase != "poc_committee":
-                    raise Invalid(f"the committee's opinion comes once {quote(t.name)} has presented (advance {quote(t.name)} present)",
-                                  f"l'avis du comité vient après la présentation ({quote(t.name)} doit d'abord passer 'present')")
+                    raise Invalid(N_("the committee's opinion comes once {team!q} has presented (trigger “present”)"),
+                                  team=t.name, trigger="present")
                 t.committee_opinion = opinion
                 data["opinion"] = opinion
             s.add(t)
@@ -314,19 +328,13 @@ class Teams:
         the first ``next``, before any row."""
         if phase is not None:
             validate.choice(phase, tuple(states.PHASES), "phase")
-        coach = coach_emails()
-        # Dates come as stored (no type processing per row), converted once per distinct value.
-        raw = self.ctx.store.dialect == "sqlite"
-        since_col = sa.type_coerce(Team.phase_since, sa.String) if raw else Team.phase_since
-        signed_col = sa.type_coerce(Programme.signed_on, sa.String) if raw else Programme.signed_on
-        q = (select(Team.id, Team.name, Programme.name, Partner.name, Team.phase, since_col, coach.c.email,
-                    signed_col, Programme.months)
-             .join(Programme, Programme.id == Team.programme_id)
-             .outerjoin(Partner, Partner.id == Team.partner_id)
-             .outerjoin(coach, coach.c.team_id == Team.id))
+        # Per row only ids and what differs by team; names, deadlines and days left come once per
+        # programme or partner, and each distinct stored date is converted once.
+        q = (select(Team.id, Team.name, Team.programme_id, Team.partner_id, Team.phase,
+                    self.ctx.store.as_stored(Team.phase_since), coach_email())
+             .join(Programme, Programme.id == Team.programme_id))
         today = self.ctx.clock.today()
         teams = select(Team.id)
-        dues: dict[tuple[Any, int], tuple[str, date]] = {}
         shown: dict[Any, str | None] = {}
         terminal = states.TERMINAL
         drift = self.ctx.settings.missed_weeks
@@ -341,21 +349,25 @@ class Teams:
             if teams.whereclause is not None:
                 q = q.where(Team.id.in_(teams))
             marks = self.checkins.coaching_marks(s, teams)
-            result = s.connection().execution_options(stream_results=True, yield_per=2000).execute(
+            conn = s.connection()
+            programmes: dict[int, tuple[str, str, int]] = {}  # name, deadline, days left
+            for pid, pname, signed_on, months in conn.execute(
+                    select(Programme.id, Programme.name, Programme.signed_on, Programme.months)):
+                due = deadline(signed_on, months)
+                programmes[pid] = (pname, due.isoformat(), days_left(due, today))
+            partners: dict[int | None, str | None] = dict(conn.execute(select(Partner.id, Partner.name)).all())
+            partners[None] = None
+            result = conn.execution_options(stream_results=True, yield_per=2000).execute(
                 q.order_by(Programme.name, Team.name))
             nothing = (None, None)
-            for tid, name, prog, partner, ph, since, coach_email, signed_on, months in result:
-                due = dues.get((signed_on, months))
-                if due is None:
-                    d = deadline(date.fromisoformat(signed_on) if isinstance(signed_on, str) else signed_on, months)
-                    due = dues[(signed_on, months)] = (d.isoformat(), d)
+            for tid, name, pid, partner_id, ph, since, coach in result:
+                prog, due, left = programmes[pid]
                 since_iso = shown.get(since)
                 if since_iso is None:
                     since_iso = shown[since] = _iso_stored(since)
                 last, missing = marks.get(tid, nothing)
-                yield TeamRow(name, prog, partner, ph, since_iso, coach_email, due[0],
-                              None if ph in terminal else (due[1] - today).days,
-                              None if last is None else last.isoformat(), missing,
+                yield TeamRow(name, prog, partners[partner_id], ph, since_iso, coach, due,
+                              None if ph in terminal else left, None if last is None else last.isoformat(), missing,
                               missing is not None and missing >= drift)
 
 
@@ -365,6 +377,4 @@ def _coaching(c: dict[str, Any]) -> CoachingRecord:
 
 def _iso_stored(value: str | datetime | None) -> str | None:
     """A stored UTC datetime (SQLite gives its text) as :func:`iso` shows it."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return iso(as_aware(value)) if value is not None else None
+    return None if value is None else iso(stored_utc(value))

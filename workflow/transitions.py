@@ -18,12 +18,13 @@ from sqlmodel import Session, select
 
 import states
 from workflow import validate
-from workflow.context import Context, find
+from workflow.context import Context, TeamRef, find
 from workflow.deadlines import deadline
-from workflow.errors import Invalid, Refused, quote
+from notifications.i18n import text
+from workflow.errors import N_, Invalid, Refused
 from workflow.models import Agreement, Assessment, Event, Partner, PhasePeriod, Programme, Team, TeamMember
 from workflow.records import EventRecord
-from workflow.teams import bump, event_record
+from workflow.teams import event_record, swap
 
 
 def _needs_room(trigger: str) -> bool:
@@ -31,14 +32,22 @@ def _needs_room(trigger: str) -> bool:
     return t is not None and any(g.name == "capacity" for g in t.guards)
 
 
-def _occupied(s: Session, programme_id: int) -> int:
-    return s.execute(select(sa.func.count()).where(Team.programme_id == programme_id,
-                                                  Team.phase.in_(states.HOLDS_A_PLACE))).scalar_one()
+def _occupied(conn: sa.Connection, programme_id: int) -> int:
+    return conn.execute(select(sa.func.count()).where(Team.programme_id == programme_id,
+                                                      Team.phase.in_(states.HOLDS_A_PLACE))).scalar_one()
+
+
+# What ``advance`` writes, through Core (no ORM object built and thrown away), each built once.
+_LOCK_PROGRAMME = select(Programme.id).where(Programme.id == sa.bindparam("programme_id")).with_for_update()
+_PERIOD = PhasePeriod.__table__
+_CLOSE_PERIOD = (sa.update(_PERIOD).where(_PERIOD.c.team_id == sa.bindparam("period_team"), _PERIOD.c.end.is_(None))
+                 .values(end=sa.bindparam("period_end")))
+_OPEN_PERIOD = sa.insert(_PERIOD)
 
 
 @cache
 def _view_query(count_taken: bool) -> sa.Select:
-    """Everything the guards read of one team (``:team_id``), built once per process."""
+    """The team named ``:name`` and everything its guards read, in one query built once per process."""
     tm = TeamMember
 
     def members(role: str, *where: Any) -> Any:
@@ -49,7 +58,9 @@ def _view_query(count_taken: bool) -> sa.Select:
     taken = (select(sa.func.count()).select_from(others)
              .where(others.programme_id == Team.programme_id, others.phase.in_(states.HOLDS_A_PLACE))
              .scalar_subquery())
-    return (select(Programme.name, Programme.kind, Programme.signed_on, Programme.months, Programme.capacity,
+    return (select(Team.id, Team.name, Team.phase, Team.version, Team.programme_id, Team.problem, Team.poc_summary,
+                   Team.committee_on, Team.committee_opinion,
+                   Programme.name, Programme.kind, Programme.signed_on, Programme.months, Programme.capacity,
                    Programme.min_days_per_week, Partner.name, Assessment.team_id, Assessment.real, Assessment.major,
                    Assessment.actionable, members("intrapreneur"), members("coach"), members("sponsor"),
                    members("intrapreneur", tm.days_per_week.is_(None)),
@@ -60,7 +71,7 @@ def _view_query(count_taken: bool) -> sa.Select:
                    taken if count_taken else sa.bindparam("taken", type_=sa.Integer))
             .select_from(Team).join(Programme, Programme.id == Team.programme_id)
             .outerjoin(Partner, Partner.id == Team.partner_id).outerjoin(Assessment, Assessment.team_id == Team.id)
-            .where(Team.id == sa.bindparam("team_id")))
+            .where(Team.name == sa.bindparam("name")))
 
 
 @dataclass(frozen=True)
@@ -69,30 +80,38 @@ class Transitions:
 
     ctx: Context
 
-    def view(self, s: Session, team: Team, *, occupied: int | None = None) -> states.TeamView:
-        """The read-only view the guards judge, from ONE set-based query (``occupied``: the places
-        taken in the programme, counted in it when not given)."""
-        row = s.connection().execute(_view_query(occupied is None), {"team_id": team.id, "taken": occupied or 0}).one()
-        (prog, kind, signed_on, months, capacity, min_days, partner, assessed, real, major, actionable,
-         intrapreneurs, coaches, sponsors, unknown_days, least_days, agreed, held) = row
-        return states.TeamView(
-            name=team.name, phase=team.phase, today=self.ctx.clock.today(),
+    def read(self, s: Session, team: str, action: str, *,
+             occupied: int | None = None) -> tuple[TeamRef, states.TeamView]:
+        """The team, once the actor may ``action`` it, and the read-only view its guards judge, from
+        ONE set-based query and no ORM object (``occupied``: the places taken in the programme,
+        counted in it when not given)."""
+        row = s.connection().execute(_view_query(occupied is None),
+                                     {"name": validate.lookup(team), "taken": occupied or 0}).first()
+        if row is None:
+            find(s, "team", team)  # NotFound, in its words
+            return self.read(s, team, action, occupied=occupied)  # created meanwhile
+        (tid, name, phase, version, programme_id, problem, poc_summary, committee_on, committee_opinion, prog, kind,
+         signed_on, months, capacity, min_days, partner, assessed, real, major, actionable, intrapreneurs, coaches,
+         sponsors, unknown_days, least_days, agreed, held) = row
+        t = TeamRef(tid, name, phase, version, programme_id)
+        self.ctx.require(s, action, t)
+        return t, states.TeamView(
+            name=name, phase=phase, today=self.ctx.clock.today(),
             programme=states.ProgrammeView(prog, kind, deadline(signed_on, months), capacity, held, min_days,
                                            states.KINDS[kind].requires_sponsor),
-            problem=team.problem, partner=partner, intrapreneurs=intrapreneurs, coaches=coaches, sponsors=sponsors,
+            problem=problem, partner=partner, intrapreneurs=intrapreneurs, coaches=coaches, sponsors=sponsors,
             min_days_per_week=None if not intrapreneurs or unknown_days else least_days,
             criteria={} if assessed is None else {"real": real, "major": major, "actionable": actionable},
-            agreed=frozenset(agreed.split(",")) if agreed else frozenset(), poc_summary=team.poc_summary,
-            committee_on=team.committee_on, committee_opinion=team.committee_opinion,
+            agreed=frozenset(agreed.split(",")) if agreed else frozenset(), poc_summary=poc_summary,
+            committee_on=committee_on, committee_opinion=committee_opinion,
         )
 
     def check(self, team: str) -> dict:
         """Which triggers may fire now; for each blocked one, every unmet condition (``states.Unmet``:
-        a code, its text in each language, and whether it is only missing)."""
+        a code, its message and params, and whether it is only missing)."""
         with self.ctx.store.read() as s:
-            t = find(s, "team", team)
-            self.ctx.require(s, "read", t)
-            available, blocked = states.check(self.view(s, t))
+            t, view = self.read(s, team, "read")
+            available, blocked = states.check(view)
             return {
                 "team": t.name, "phase": t.phase, "available": available,
                 "needs_reason": [n for n in available if states.TRIGGERS[n].needs_reason],
@@ -109,44 +128,40 @@ class Transitions:
         """
         reason = validate.text(reason, "reason")
         if force and reason is None:
-            raise Invalid("--force needs --reason: say why the rules are overridden",
-                          "--force demande --reason : dites pourquoi les règles sont contournées",
+            raise Invalid(N_("forcing a move needs a reason: say why the rules are overridden"),
                           code="force_needs_reason")
         room = _needs_room(trigger)
         with self.ctx.store.read() as s:
-            t = find(s, "team", team)
-            self.ctx.require(s, "decide", t)
-            view = self.view(s, t, occupied=0)  # counted under the lock below, when it counts
+            t, view = self.read(s, team, "decide", occupied=0)  # counted under the lock below, when it counts
         with self.ctx.store.write() as s:
+            conn = s.connection()
             # Serialise moves within a programme, so capacity is counted under the lock (PostgreSQL;
             # SQLite's BEGIN IMMEDIATE already serialises every writer).
-            s.execute(select(Programme.id).where(Programme.id == t.programme_id).with_for_update())
+            if self.ctx.store.dialect != "sqlite":
+                conn.execute(_LOCK_PROGRAMME, {"programme_id": t.programme_id})
             if room:
-                view = replace(view, programme=replace(view.programme, occupied=_occupied(s, t.programme_id)))
+                view = replace(view, programme=replace(view.programme, occupied=_occupied(conn, t.programme_id)))
             try:
                 move = states.attempt(trigger, view, reason=reason, force=force)
             except states.InvalidTrigger as exc:
-                valid = ", ".join(exc.valid) or "aucun (phase finale)"
-                ph = states.PHASES[t.phase]
-                raise Invalid(f"{exc} (team {quote(t.name)})",
-                              f"déclencheur {quote(trigger)} impossible depuis la phase « {ph.fr} » ; possibles : {valid}",
-                              code="invalid_trigger",
-                              params={"team": t.name, "trigger": trigger, "phase": t.phase, "valid": exc.valid}) from None
+                if not exc.valid:
+                    raise Invalid(N_("trigger {trigger!q} is not possible for {team!q}: it is in a final phase, "
+                                     "“{label!t}”"), code="invalid_trigger", team=t.name, trigger=trigger,
+                                  phase=t.phase, label=states.PHASES[t.phase].label, valid=[]) from None
+                raise Invalid(N_("trigger {trigger!q} is not possible for {team!q} in the phase “{label!t}”; "
+                                 "possible: {choices}"), code="invalid_trigger", team=t.name, trigger=trigger,
+                              phase=t.phase, label=states.PHASES[t.phase].label, valid=exc.valid,
+                              choices=", ".join(exc.valid)) from None
             except states.Blocked as exc:
-                raise Refused(f"{trigger} refused for {quote(t.name)}", f"{trigger} refusé pour {quote(t.name)}",
-                              exc.unmet, team=t.name, trigger=trigger) from None
+                raise Refused(exc.unmet, team=t.name, trigger=trigger) from None
             now = self.ctx.clock.now()
-            before = t.phase
-            bump(s, t, phase=move.dest, phase_since=now)
-            s.execute(sa.update(PhasePeriod).where(PhasePeriod.team_id == t.id, PhasePeriod.end.is_(None))
-                      .values(end=now).execution_options(synchronize_session=False))
-            s.add(PhasePeriod(team_id=t.id, phase=move.dest, start=now))
-            overridden = [u.en for u in move.overridden]
-            ev = self.ctx.event(s, "advance", t, trigger=trigger, from_phase=before, to_phase=move.dest,
-                                reason=reason, forced=bool(overridden),
-                                data={"overridden": overridden} if overridden else None)
-            s.flush()
-            return event_record(ev)
+            swap(conn, t.id, t.version, t.name, phase=move.dest, phase_since=now)
+            conn.execute(_CLOSE_PERIOD, {"period_team": t.id, "period_end": now})
+            conn.execute(_OPEN_PERIOD, {"team_id": t.id, "phase": move.dest, "start": now})
+            overridden = [text("en", u.message, u.params) for u in move.overridden]  # the audit is in English
+            return event_record(self.ctx.log(conn, "advance", t, trigger=trigger, from_phase=t.phase,
+                                             to_phase=move.dest, reason=reason, forced=bool(overridden),
+                                             data={"overridden": overridden} if overridden else None))
 
     def history(self, team: str) -> list[EventRecord]:
         """The team's audit trail, oldest first."""

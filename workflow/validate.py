@@ -1,4 +1,8 @@
-"""Checks on what users type, each failing with one clear message (errors.Invalid)."""
+"""Checks on what users type, each failing with one clear message (errors.Invalid).
+
+``what`` names the value checked, as a catalog msgid that reads inside a sentence ("the team name",
+"a role"): :func:`label` finds it for the short keys callers give ("team", "--hours"); a caller
+may also pass its own ``N_``-marked label, used as is."""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import re
 import unicodedata
 from datetime import date
 
-from workflow.errors import Invalid, quote
+from workflow.errors import N_, Invalid
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _LOCAL = re.compile(r"^[^@\s]+@localhost$")  # the system user's address, made by the first init
@@ -39,20 +43,41 @@ def shown(value: str, *, multiline: bool = False) -> str:
     return (_UNSAFE_MULTI if multiline else _UNSAFE_LINE).sub(_escape, value)
 
 
-def _clean(value: str, what_en: str, what_fr: str, limit: int, one_line: bool) -> str:
+# How the values checked here read in a sentence, by the key a caller gives (catalog msgids).
+NAMES = {"team": N_("the team name"), "programme": N_("the programme name"),
+         "partner": N_("the partner body's name"), "person": N_("the person's name")}
+TEXTS = {"problem": N_("the problem statement"), "note": N_("the note"), "summary": N_("the summary"),
+         "opinion": N_("the opinion"), "reason": N_("the reason"), "notes": N_("the text of the notes"),
+         "blockers": N_("the text of the blockers"), "next steps": N_("the text of the next steps")}
+CHOICES = {"party": N_("a party to the agreement"), "phase": N_("a phase"), "status": N_("a status"),
+           "role": N_("a role"), "channel": N_("a channel"), "language": N_("a language"),
+           "programme kind": N_("a kind of programme"), "partner kind": N_("a kind of partner body")}
+NUMBERS = {"--days-per-week": N_("the days per week"), "--min-days-per-week": N_("the minimum days per week"),
+           "--hours": N_("the hours"), "--mood": N_("the mood"), "--weeks": N_("the number of weeks"),
+           "--months": N_("the number of months"), "--capacity": N_("the capacity")}
+DATES = {"--on": N_("the check-in date"), "--until": N_("the end date"), "--since": N_("the start date"),
+         "committee date": N_("the committee date"), "signed on": N_("the signing date")}
+
+
+def label(what: str, table: dict[str, str]) -> str:
+    """The msgid for ``what``: from ``table``, else ``what`` itself (a caller's own label)."""
+    return table.get(what, what)
+
+
+def _clean(value: str, what: str, limit: int, one_line: bool) -> str:
     v = unicodedata.normalize("NFC", value.strip())
     if not v:
-        raise Invalid(f"the {what_en} is empty", f"{what_fr} est vide")
+        raise Invalid(N_("{what!t} is empty"), what=what)
     if len(v) > limit:
-        raise Invalid(f"the {what_en} is longer than {limit} characters", f"{what_fr} dépasse {limit} caractères")
+        raise Invalid(N_("{what!t} is longer than {limit!n} characters"), what=what, limit=limit)
     if _control(v, allow_newlines=not one_line):
-        raise Invalid(f"the {what_en} contains control characters", f"{what_fr} contient des caractères de contrôle")
+        raise Invalid(N_("{what!t} contains control characters"), what=what)
     return v
 
 
 def name(value: str, what: str) -> str:
     """A display name: accents and spaces welcome; not blank, one line, at most 200 characters."""
-    return _clean(value or "", f"{what} name", f"le nom ({what})", MAX_NAME, one_line=True)
+    return _clean(value or "", label(what, NAMES), MAX_NAME, one_line=True)
 
 
 def lookup(value: str) -> str:
@@ -62,7 +87,7 @@ def lookup(value: str) -> str:
 
 def text(value: str | None, what: str) -> str | None:
     """Free text (problem, note, reason): None stays None; blank is refused."""
-    return None if value is None else _clean(value, what, f"le texte ({what})", MAX_TEXT, one_line=False)
+    return None if value is None else _clean(value, label(what, TEXTS), MAX_TEXT, one_line=False)
 
 
 def email(value: str, *, local: bool = False) -> str:
@@ -70,31 +95,30 @@ def email(value: str, *, local: bool = False) -> str:
     v = (value or "").strip().lower()
     known = _EMAIL.match(v) or (local and _LOCAL.match(v))
     if not known or len(v) > 254 or _control(v, allow_newlines=False):
-        raise Invalid(f"{quote(value)} is not an e-mail address (expected name@example.org)",
-                      f"{quote(value)} n'est pas une adresse e-mail (attendu : nom@exemple.fr)")
+        raise Invalid(N_("{value!q} is not an e-mail address (expected name@example.org)"), value=value)
     return v
 
 
 def choice(value: str, allowed: tuple[str, ...], what: str) -> str:
     if value not in allowed:
-        raise Invalid(f"unknown {what} {quote(value)}; choose one of: {', '.join(allowed)}",
-                      f"{what} inconnu(e) {quote(value)} ; choisissez parmi : {', '.join(allowed)}")
+        raise Invalid(N_("{value!q} is not {what!t}; choose one of: {allowed}"), value=value,
+                      what=label(what, CHOICES), allowed=", ".join(allowed))
     return value
 
 
 def number(value: float, what: str, low: float, high: float, *, integer: bool = False) -> float:
     if integer and int(value) != value:
-        raise Invalid(f"{what} must be a whole number, got {value:g}", f"{what} doit être un nombre entier, reçu {value:g}")
+        raise Invalid(N_("{what!t} must be a whole number, got {value!n}"), what=label(what, NUMBERS), value=value)
     if not (low <= value <= high):
-        raise Invalid(f"{what} must be between {low:g} and {high:g}, got {value:g}",
-                      f"{what} doit être entre {low:g} et {high:g}, reçu {value:g}")
+        raise Invalid(N_("{what!t} must be between {low!n} and {high!n}, got {value!n}"), what=label(what, NUMBERS),
+                      low=low, high=high, value=value)
     return int(value) if integer else float(value)
 
 
 def plausible_date(d: date, what: str) -> date:
     if not (2000 <= d.year <= 2100):
-        raise Invalid(f"{what} {d.isoformat()} is not a plausible date (2000-2100)",
-                      f"{what} {d.isoformat()} n'est pas une date plausible (2000-2100)")
+        raise Invalid(N_("{what!t}, {day}, is not a plausible date (2000-2100)"), what=label(what, DATES),
+                      day=d.isoformat())
     return d
 
 
@@ -103,5 +127,5 @@ def url(value: str | None) -> str | None:
         return None
     v = value.strip()
     if not re.match(r"^https?://\S+$", v):
-        raise Invalid(f"{quote(value)} is not a web link (expected https://...)", f"{quote(value)} n'est pas un lien web (attendu https://...)")
+        raise Invalid(N_("{value!q} is not a web link (expected https://...)"), value=value)
     return v

@@ -12,7 +12,7 @@ INES = "ines.haddad@somme.example"     # intrapreneur of Transport scolaire adap
 def test_a_coach_logs_and_lists(demo_db):
     r = ok(invoke("checkin", "log", "Insertion RSA", "--notes", "Entretiens usagers", "--blockers", "Données",
                   "--next-steps", "Prototype", "--hours", "6.5", "--mood", "4", db=demo_db, actor=JULIEN))
-    assert "week 2020-W47" in r.stdout
+    assert "semaine 2020-W47" in r.stdout
     rows = data(invoke("checkin", "list", "--team", "Insertion RSA", "--week", "2020-W47", "--json", db=demo_db))
     assert [(c["on"], c["author"], c["notes"], c["blockers"], c["next_steps"], c["hours"], c["mood"], c["missed"])
             for c in rows] == [("2020-11-16", JULIEN, "Entretiens usagers", "Données", "Prototype", 6.5, 4, False)]
@@ -65,10 +65,10 @@ def test_refusals_are_one_line_and_change_nothing(demo_db):
     fails(invoke("checkin", "log", "Insertion RSA", "--notes", "x", "--on", "2020-11-17", db=demo_db,
                  actor=JULIEN, lang="en"), 1, "in the future")
     fails(invoke("checkin", "log", "Insertion RSA", "--notes", "x", "--on", "2020-07-05", db=demo_db,
-                 actor=JULIEN, lang="en"), 1, "before 'Insertion RSA' entered investigation (2020-07-06)")
+                 actor=JULIEN, lang="en"), 1, "before 'Insertion RSA' entered investigation (July 6, 2020)")
     fails(invoke("checkin", "log", "Ouvrages d'art", "--notes", "x", db=demo_db, lang="en"), 1,
           "has not entered investigation")
-    fails(invoke("checkin", "log", "Insertion RSA", "--missed", db=demo_db, lang="en"), 1, "needs --reason")
+    fails(invoke("checkin", "log", "Insertion RSA", "--missed", db=demo_db, lang="en"), 1, "needs a reason")
     fails(invoke("checkin", "log", "Insertion RSA", "--notes", "x", "--mood", "6", db=demo_db), 2, "--mood")
     fails(invoke("checkin", "edit", "1", "--notes", "trop tard", db=demo_db, lang="en"), 1,
           "allowed for 7 days only")
@@ -115,7 +115,7 @@ def test_person_edit_roles_channels_language(demo_db):
 def test_notes_from_the_editor_on_a_terminal(demo_db, monkeypatch):
     import click
 
-    import cli
+    from commands import checkins
 
     seen = {}
 
@@ -123,7 +123,7 @@ def test_notes_from_the_editor_on_a_terminal(demo_db, monkeypatch):
         seen["template"] = template
         return "# une ligne ignorée\nNotes écrites dans l'éditeur\n"
 
-    monkeypatch.setattr(cli, "_interactive", lambda: True)
+    monkeypatch.setattr(checkins, "_interactive", lambda: True)
     monkeypatch.setattr(click, "edit", fake_edit)
     ok(invoke("checkin", "log", "Insertion RSA", db=demo_db, actor=JULIEN))
     assert seen["template"].startswith("\n# ")
@@ -131,7 +131,8 @@ def test_notes_from_the_editor_on_a_terminal(demo_db, monkeypatch):
     assert rows[-1]["notes"] == "Notes écrites dans l'éditeur"
     monkeypatch.setattr(click, "edit", lambda template: None)  # the editor closed without saving
     before = dump_hash(demo_db)
-    fails(invoke("checkin", "log", "Insertion RSA", db=demo_db, actor=JULIEN), 2, "no notes written")
+    fails(invoke("checkin", "log", "Insertion RSA", db=demo_db, actor=JULIEN), 2,
+          "aucune note écrite\u00a0: point non enregistré")
     assert dump_hash(demo_db) == before
 
 
@@ -150,7 +151,7 @@ def test_a_role_still_held_on_a_team_cannot_be_removed(demo_db):
 def test_reason_only_with_missed_and_unknown_coach_filter(demo_db):
     before = dump_hash(demo_db)
     fails(invoke("checkin", "log", "Insertion RSA", "--notes", "x", "--reason", "why", db=demo_db, lang="en"), 1,
-          "--reason is only for a missed check-in")
+          "a reason is only for a missed check-in")
     fails(invoke("checkin", "list", "--coach", "nobody@example.org", db=demo_db, lang="en"), 1,
           "unknown person nobody@example.org")
     fails(invoke("checkin", "list", "--week", "2020-W99", db=demo_db), 2, "--week")

@@ -29,7 +29,7 @@ def test_lang_en_labels(demo_ro):
     assert lines == ["Ouvrages d'art: Selection", "Available: reject (needs --reason), abandon (needs --reason)",
                      "Blocked: select", "  - no agreement from the operator (team agree --party operator)"]
     out = ok(invoke("programme", "show", "Pré-incubation 2020", db=demo_ro, lang="en")).stdout
-    assert "Partner: Nord, Oise, Pas-de-Calais, Somme, Val d'Oise" in out and "Min. days/week: 1" in out
+    assert "Partners: Nord, Oise, Pas-de-Calais, Somme, Val d'Oise" in out and "Min. days/week: 1" in out
 
 
 def test_lang_en_messages(demo_ro):

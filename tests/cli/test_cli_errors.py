@@ -19,13 +19,14 @@ USAGE = [  # exit 2: wrong usage
     (["advance", T], "Argument manquant 'TRIGGER'"),
     (["frobnicate"], "Commande inconnue 'frobnicate'"),
     (["programme", "add", "X"], "--signed-on"),
-    (["programme", "add", "X", "--signed-on", "2020-02-30"], "'2020-02-30' is not a date"),
+    (["programme", "add", "X", "--signed-on", "2020-02-30"], "'2020-02-30' n'est pas une date"),
     (["programme", "add", "X", "--signed-on", "23/06/2020"], "--signed-on"),
     (["programme", "add", "X", "--signed-on", "2020-06-23", "--capacity", "lots"], "--capacity"),
     (["programme", "add", "X", "--signed-on", "2020-06-23", "--kind", "seed"], "--kind"),
     (["team", "committee", T, "--on", "2020-99-01"], "--on"),
-    (["programme", "add", "X", "--signed-on", "1900-01-01"], "out of range: use a date between 2000 and 2100"),
-    (["remind", "preview", "--until", "9999-12-31"], "out of range"),
+    (["programme", "add", "X", "--signed-on", "1900-01-01"],
+     "est hors limites\u00a0: utilisez une date entre 2000 et 2100"),
+    (["remind", "preview", "--until", "9999-12-31"], "hors limites"),
     (["checkin", "list", "--week", "2020-W99"], "--week"),
     (["team", "list", "--phase", "nowhere"], "--phase"),
     (["team", "assess", SEL, "--real", "peut-être", "--major", "yes", "--actionable", "yes"], "--real"),
@@ -78,31 +79,34 @@ INVALID = [  # exit 1: not found, duplicate, invalid data, refused by a rule
     (["team", "poc", T, "--summary", "  "], "est vide"),
     # absurd numbers
     (["programme", "add", "X", "--signed-on", "2020-06-23", "--capacity", "0"],
-     "--capacity doit être entre 1 et 1000, reçu 0"),
+     "la capacité doit être entre 1 et 1\u202f000, reçu 0"),
     (["programme", "add", "X", "--signed-on", "2020-06-23", "--capacity", "-1"],
-     "--capacity doit être entre 1 et 1000, reçu -1"),
-    (["programme", "add", "X", "--signed-on", "2020-06-23", "--capacity", "100000"], "reçu 100000"),
-    (["programme", "add", "X", "--signed-on", "2020-06-23", "--months", "0"], "--months doit être entre 1 et 24"),
-    (["programme", "add", "X", "--signed-on", "2020-06-23", "--min-days-per-week", "9"], "--min-days-per-week"),
+     "la capacité doit être entre 1 et 1\u202f000, reçu -1"),
+    (["programme", "add", "X", "--signed-on", "2020-06-23", "--capacity", "100000"], "reçu 100\u202f000"),
+    (["programme", "add", "X", "--signed-on", "2020-06-23", "--months", "0"], "le nombre de mois doit être entre 1 et 24"),
+    (["programme", "add", "X", "--signed-on", "2020-06-23", "--min-days-per-week", "9"],
+     "le minimum de jours par semaine doit être entre 0,5 et 5, reçu 9"),
     (["team", "add", "Nouvelle", "--programme", PROG, "--partner", "Nord", "--intrapreneur",
-      "karim.saidi@oise.example", "--days-per-week", "0"], "--days-per-week doit être entre 0.5 et 5, reçu 0"),
+      "karim.saidi@oise.example", "--days-per-week", "0"],
+     "le nombre de jours par semaine doit être entre 0,5 et 5, reçu 0"),
     (["team", "add", "Nouvelle", "--programme", PROG, "--partner", "Nord", "--intrapreneur",
-      "karim.saidi@oise.example", "--days-per-week", "9"], "--days-per-week doit être entre 0.5 et 5, reçu 9"),
-    (["team", "edit", CFP, "--days-per-week", "-1"], "--days-per-week doit être entre 0.5 et 5, reçu -1"),
-    (["team", "edit", CFP, "--days-per-week", "0"], "--days-per-week doit être entre 0.5 et 5, reçu 0"),
+      "karim.saidi@oise.example", "--days-per-week", "9"],
+     "le nombre de jours par semaine doit être entre 0,5 et 5, reçu 9"),
+    (["team", "edit", CFP, "--days-per-week", "-1"], "nombre de jours par semaine doit être entre 0,5 et 5, reçu -1"),
+    (["team", "edit", CFP, "--days-per-week", "0"], "nombre de jours par semaine doit être entre 0,5 et 5, reçu 0"),
     # not in this phase, nothing to do
-    (["advance", T, "incubate", "--reason", "x"], "possibles : present, abandon"),
-    (["advance", T, "frobnicate"], "possibles : present, abandon"),
-    (["advance", T, "incubate", "--reason", "x", "--force"], "possibles : present, abandon"),
+    (["advance", T, "incubate", "--reason", "x"], "possibles\u00a0: present, abandon"),
+    (["advance", T, "frobnicate"], "possibles\u00a0: present, abandon"),
+    (["advance", T, "incubate", "--reason", "x", "--force"], "possibles\u00a0: present, abandon"),
     (["advance", DONE, "abandon", "--reason", "x"], "'abandon' impossible"),
     (["team", "assess", T, "--real", "yes", "--major", "yes", "--actionable", "yes"], "impossible"),
     (["team", "poc", SEL, "--summary", "s"], "impossible"),
     (["team", "committee", T, "--opinion", "Bien."], "l'avis du comité vient après la présentation"),
-    (["team", "committee", T], "donnez --on DATE, --opinion TEXT, ou les deux"),
+    (["team", "committee", T], "donnez la date du comité, son avis, ou les deux"),
     (["team", "edit", T], "rien à modifier"),
     (["team", "edit", DONE, "--problem", "x"], "impossible"),
     (["advance", T, "present"], "aucune preuve de concept enregistrée"),
-    (["advance", SEL, "select", "--force"], "--force demande --reason"),
+    (["advance", SEL, "select", "--force"], "forcer un passage demande une raison"),
     (["advance", SEL, "reject", "--reason", " "], "est vide"),
 ]
 
@@ -161,9 +165,9 @@ def test_malformed_as_exits_1_even_for_a_write(demo_db):
 
 def test_wrong_phase_lists_valid_triggers_in_english(demo_db):
     line = fails(invoke("advance", T, "frobnicate", db=demo_db, lang="en"), 1)
-    assert "unknown trigger 'frobnicate'" in line and "valid here: present, abandon" in line
+    assert "trigger 'frobnicate' is not possible for" in line and "possible: present, abandon" in line
     line = fails(invoke("advance", SEL, "hear", db=demo_db, lang="en"), 1)
-    assert "'hear' is not possible from selection" in line and "valid here: select, reject, abandon" in line
+    assert "'hear' is not possible for" in line and "possible: select, reject, abandon" in line
     assert "unknown" not in line
 
 
@@ -176,12 +180,13 @@ def test_a_refusal_names_every_unmet_condition_on_one_line(demo_db):
     line = fails(invoke("advance", CFP, "select", db=demo_db, lang="en"), 1)
     # Six unmet conditions: as many as fit in one readable line, then where to read them all.
     assert len(line) <= 300
-    assert "criterion 'real' not assessed; criterion 'major' not assessed; criterion 'actionable' not assessed (team assess)" in line
+    assert ("criterion “real” not assessed; criterion “major” not assessed; criterion “actionable” not assessed "
+            "(team assess)") in line
     assert line.endswith("more: preincub check 'Covoiturage des agents'")
     assert "no coach" not in line
     listed = ok(invoke("check", CFP, db=demo_db, lang="en")).stdout
-    for reason in ("criterion 'real' not assessed", "criterion 'major' not assessed",
-                   "criterion 'actionable' not assessed", "no agreement from the partner body",
+    for reason in ("criterion “real” not assessed", "criterion “major” not assessed",
+                   "criterion “actionable” not assessed", "no agreement from the partner body",
                    "no agreement from the operator", "intrapreneur time commitment not recorded"):
         assert reason in listed
     assert dump_hash(demo_db) == before
@@ -198,7 +203,7 @@ READS = [["status"], ["team", "list"], ["programme", "list"], ["person", "list"]
 def test_missing_store_says_run_init_and_creates_nothing(tmp_path, args):
     db = tmp_path / "absent.db"
     fails(invoke(*args, db=db), 1, "aucune base à", str(db), "preincub init")
-    fails(invoke(*args, db=db, lang="en"), 1, "no store at", "run 'preincub init'")
+    fails(invoke(*args, db=db, lang="en"), 1, "no store at", "preincub init")  # the CLI's hint, by code
     assert list(tmp_path.iterdir()) == []
 
 

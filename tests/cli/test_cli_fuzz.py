@@ -116,7 +116,8 @@ def _check(db: Path, args: list[str], who: str | None, lg: str | None) -> None:
     r = invoke(*args, db=db, actor=who, lang=lg)
     out = r.stdout + r.stderr
     assert r.exception is None or isinstance(r.exception, SystemExit), (args[:3], repr(r.exception))
-    assert "Traceback" not in out and "internal error" not in r.stderr, (args[:3], r.stderr)
+    assert "Traceback" not in out and "internal error" not in r.stderr and "erreur interne" not in r.stderr, (
+        args[:3], r.stderr)
     assert r.exit_code in (0, 1, 2, 3), (args[:3], r.exit_code, r.stderr)
     lines = r.stderr.splitlines()
     if r.exit_code != 0:

@@ -116,12 +116,15 @@ def test_multiline_notes_keep_their_lines_and_lose_their_escapes(demo_db):
 
 def test_arguments_that_are_not_utf8(demo_db):
     before = dump_hash(demo_db)
-    line = fails(invoke("team", "list", "--programme", "\udcff\udcfe", db=demo_db), 2, "not valid UTF-8", "\\xff\\xfe")
+    line = fails(invoke("team", "list", "--programme", "\udcff\udcfe", db=demo_db), 2, "n'est pas en UTF-8 valide",
+                 "\\xff\\xfe")
     assert "\udcff" not in line
-    fails(invoke("team", "show", "T\udcff", db=demo_db), 2, "not valid UTF-8")
-    fails(invoke("status", db=demo_db, actor="a\udcff@x.example"), 2, "not valid UTF-8")
+    fails(invoke("team", "show", "T\udcff", db=demo_db, lang="en"), 2, "not valid UTF-8")
+    fails(invoke("status", db=demo_db, actor="a\udcff@x.example"), 2, "n'est pas en UTF-8 valide")
     fails(invoke("status", db=demo_db, env={"PREINCUB_USER": "a\udcff@x.example"}), 2,
-          "PREINCUB_USER is not valid UTF-8")
+          "la variable d'environnement PREINCUB_USER n'est pas en UTF-8 valide")
+    fails(invoke("status", db=demo_db, lang="en", env={"PREINCUB_USER": "a\udcff@x.example"}), 2,
+          "the environment variable PREINCUB_USER is not valid UTF-8")
     assert dump_hash(demo_db) == before
 
 
@@ -164,7 +167,8 @@ def test_library_errors_quote_at_most_80_characters():
 
     with pytest.raises(Invalid) as e:
         validate.email("y" * 5000)
-    assert len(e.value.en) < 200 and "y" * 80 + "…" in e.value.en
+    for lang in ("en", "fr"):
+        assert len(e.value.text(lang)) < 200 and "y" * 80 + "…" in e.value.text(lang)
 
 
 # ---- small things ------------------------------------------------------------------------------
@@ -181,18 +185,21 @@ def test_an_expired_programme_says_so(demo_ro):
 
 
 def test_checkin_edit_help_says_what_edit_does(demo_ro):
-    text = ok(invoke("checkin", "edit", "--help", db=demo_ro)).stdout
+    text = ok(invoke("checkin", "edit", "--help", db=demo_ro, lang="en")).stdout
     assert "keep its day" in text and "default: today" not in text
     assert "a missed check-in only" in text and "with --missed" not in text
-    log = ok(invoke("checkin", "log", "--help", db=demo_ro)).stdout
+    log = ok(invoke("checkin", "log", "--help", db=demo_ro, lang="en")).stdout
     assert "default: today" in log
+    text = ok(invoke("checkin", "edit", "--help", db=demo_ro)).stdout  # French by default
+    assert "garde son jour" in text and "un point manqué seulement" in text and "aujourd'hui" not in text
 
 
 def test_editing_the_reason_of_a_held_check_in_says_why_not(demo_db):
-    r = ok(invoke("checkin", "log", RSA, "--notes", "Point", actor="julien.moreau@beta.example", db=demo_db))
+    r = ok(invoke("checkin", "log", RSA, "--notes", "Point", actor="julien.moreau@beta.example", db=demo_db,
+                  lang="en"))
     cid = r.stdout.split("#")[1].split()[0]
     fails(invoke("checkin", "edit", cid, "--reason", "x", actor="julien.moreau@beta.example", db=demo_db, lang="en"),
-          1, "--reason is only for a missed check-in")
+          1, "a reason is only for a missed check-in")
 
 
 @pytest.mark.parametrize("who", ["camille.lefebvre@beta.example", "julien.moreau@beta.example",

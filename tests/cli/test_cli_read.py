@@ -15,7 +15,7 @@ TRIGGERS = ("submit", "select", "reject", "present", "hear", "incubate", "declin
 def test_demo_on_a_fresh_store_prints_the_status_of_ten_teams(tmp_path):
     db = tmp_path / "fresh.db"
     r = ok(invoke("demo", db=db, now=None))
-    assert r.stdout.startswith(f"demo programme {PROG!r} created in {db}")
+    assert r.stdout.startswith(f"programme de démo {PROG!r} créé dans {db}")
     for name in DEMO_TEAMS:
         assert name in r.stdout
     # The table's rows: one per team, French labels by default, as of the demo's own day.
@@ -24,14 +24,14 @@ def test_demo_on_a_fresh_store_prints_the_status_of_ten_teams(tmp_path):
                   "Abandonnée", "Incubée", "Comité stratégique", "Décision d'incubation", "Appel à projets"):
         assert label in r.stdout
     assert sum(1 for line in r.stdout.splitlines() if line.startswith("│")) == 10
-    assert "add --now 2020-11-16" in r.stdout
+    assert "(au 16 novembre 2020\u00a0; ajoutez --now 2020-11-16 aux commandes suivantes" in r.stdout
     assert r.stderr == ""
 
 
 def test_demo_twice_says_already_there_and_does_not_duplicate(demo_db):
     before = dump_hash(demo_db)
     r = ok(invoke("demo", db=demo_db))
-    assert r.stdout.startswith(f"demo programme {PROG!r} already there")
+    assert r.stdout.startswith(f"programme de démo {PROG!r} déjà présent")
     assert sum(1 for line in r.stdout.splitlines() if line.startswith("│")) == 10
     assert dump_hash(demo_db) == before
     assert len(data(invoke("status", "--json", db=demo_db))) == 10
@@ -118,9 +118,9 @@ def test_team_show_text(demo_ro):
     out = r.stdout
     assert "Transport scolaire adapté" in out
     assert "Comité stratégique (poc_committee)" in out
-    assert "2020-12-23 (37)" in out
+    assert "23 décembre 2020 (37)" in out
     assert "Inès Haddad <ines.haddad@somme.example>" in out
-    assert "2020-12-10" in out  # the committee date
+    assert "10 décembre 2020" in out  # the committee date
     assert "Appel à projets (2020-06-26) → Sélection (2020-07-01) → Investigation (2020-07-06)" in out
 
 
@@ -141,8 +141,8 @@ def test_programme_show(demo_ro):
     assert p == data(invoke("programme", "list", "--json", db=demo_ro))[0]
     out = ok(invoke("programme", "show", PROG, db=demo_ro)).stdout
     assert "6/8" in out and "2020-06-23" in out and "2020-12-23" in out
-    assert "Collectivité: Nord, Oise, Pas-de-Calais, Somme, Val d'Oise" in out
-    assert "  Investigation: 2" in out and "  Abandonnée: 1" in out
+    assert "Collectivités\u00a0: Nord, Oise, Pas-de-Calais, Somme, Val d'Oise" in out
+    assert "  Investigation\u00a0: 2" in out and "  Abandonnée\u00a0: 1" in out
 
 
 def test_programme_list_text(demo_ro):
@@ -178,9 +178,9 @@ def test_check_json_shape_and_values(demo_ro):
 
 def test_check_text(demo_ro):
     out = ok(invoke("check", "Insertion RSA", db=demo_ro)).stdout.splitlines()
-    assert out[0] == "Insertion RSA: Investigation"
-    assert out[1] == "Possibles: abandon (demande --reason)"
-    assert out[2] == "Bloqués: present"
+    assert out[0] == "Insertion RSA\u00a0: Investigation"
+    assert out[1] == "Possibles\u00a0: abandon (demande --reason)"
+    assert out[2] == "Bloqués\u00a0: present"
     assert out[3:] == ["  - aucune preuve de concept enregistrée (team poc --summary TEXT)",
                        "  - aucune date de comité (team committee --on DATE)"]
 

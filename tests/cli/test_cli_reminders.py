@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 from cli_helpers import data, dump_hash, fails, invoke, ok
 
-import cli
+from commands import reminders as reminder_commands
 
 JULIEN = "julien.moreau@beta.example"
 NOT_CONFIGURED = "e-mail is not configured here (PREINCUB_SMTP_URL)"
@@ -42,7 +42,7 @@ def test_preview_lists_the_plan_and_writes_nothing(demo_db):
 
 
 def test_run_without_email_waits_and_only_console_prints(demo_db):
-    first = ok(invoke("remind", "run", db=demo_db, now="2020-11-30T10:00"))
+    first = ok(invoke("remind", "run", db=demo_db, now="2020-11-30T10:00", lang="en"))
     n = len(rows_of(demo_db))
     assert n > 5
     assert first.stdout == f"enqueued {n}, sent 0, to retry 0, failed 0, waiting {n} (channel not configured here)\n"
@@ -54,17 +54,17 @@ def test_run_without_email_waits_and_only_console_prints(demo_db):
         ("pending", "email", 0, NOT_CONFIGURED)}
     assert all(r["key"].endswith(":email") for r in rows)
     # A second run from a shell without e-mail: no new key, nothing printed.
-    again = ok(invoke("remind", "run", db=demo_db, now="2020-11-30T10:05")).stdout
+    again = ok(invoke("remind", "run", db=demo_db, now="2020-11-30T10:05", lang="en")).stdout
     assert again == f"enqueued 0, sent 0, to retry 0, failed 0, waiting {n} (channel not configured here)\n"
     assert len(rows_of(demo_db)) == n
     # --console (trying things out) prints them instead, and they count as sent, by the console.
-    printed = ok(invoke("remind", "run", "--console", db=demo_db, now="2020-11-30T10:10")).stdout
+    printed = ok(invoke("remind", "run", "--console", db=demo_db, now="2020-11-30T10:10", lang="en")).stdout
     assert printed.count("--- to ") == n and printed.endswith(f"enqueued 0, sent {n}, to retry 0, failed 0\n")
     assert {(r["status"], r["sent_via"], r["last_error"]) for r in rows_of(demo_db)} == {("sent", "console", None)}
     table = ok(invoke("outbox", "list", db=demo_db)).stdout
     assert "email → console" in table
     idle = ok(invoke("remind", "run", db=demo_db, now="2020-11-30T10:15")).stdout
-    assert idle == "enqueued 0, sent 0, to retry 0, failed 0\n"  # idempotent
+    assert idle == "0 mis en file, 0 envoyé, 0 à réessayer, 0 en échec\n"  # idempotent
 
     before = dump_hash(demo_db)
     fails(invoke("outbox", "retry", str(rows[0]["id"]), db=demo_db, lang="en", env=SMTP), 1,
@@ -144,13 +144,13 @@ def test_outbox_retry_of_an_email_without_email_here_is_refused_with_the_reason(
     # Where e-mail is configured: one, then all the others (due since a day), back to pending.
     later = "2020-12-07T08:05"
     assert ok(invoke("outbox", "retry", str(failed[0]["id"]), db=demo_db, env=SMTP, now=later)).stdout == \
-        f"message #{failed[0]['id']} will be sent again at the next tick\n"
+        f"le message n°{failed[0]['id']} sera renvoyé au prochain passage\n"
     assert ok(invoke("outbox", "retry", "--status", "failed", "--since", "2020-12-01", db=demo_db, env=SMTP,
-                     now=later)).stdout \
-        == "0 message(s) will be sent again at the next tick\n"
+                     now=later, lang="en")).stdout \
+        == "0 messages will be sent again at the next tick\n"
     out = ok(invoke("outbox", "retry", "--status", "failed", "--since", "2020-11-30", db=demo_db, env=SMTP,
                     now=later)).stdout
-    assert out == f"{len(failed) - 1} message(s) will be sent again at the next tick\n"
+    assert out == f"{len(failed) - 1} messages seront renvoyés au prochain passage\n"
     again = {r["id"]: r for r in rows_of(demo_db)}
     assert {(again[r["id"]]["status"], again[r["id"]]["attempts"], again[r["id"]]["stale_at"]) for r in failed} == {
         ("pending", 0, None)}  # asked for by a person: sent although no longer current
@@ -163,7 +163,7 @@ def test_status_and_daemon_status_say_when_the_outbox_is_unhealthy(demo_db):
     assert h == {"healthy": False, "problems": ["never_ticked"], "last_tick": None, "pending": 0, "retrying": 0,
                  "retrying_over_an_hour": 0, "failed": 0, "failing_since": None}
     once = ok(invoke("daemon", "--once", "--console", db=demo_db, now="2020-11-30T10:00"))
-    assert once.stdout.endswith("to retry 0, failed 0\n")
+    assert once.stdout.endswith("0 à réessayer, 0 en échec\n")
     h = data(invoke("daemon", "status", "--json", db=demo_db))
     assert (h["healthy"], h["problems"], h["failed"]) == (True, [], 0)
     assert h["last_tick"]["at"] == "2020-11-30T10:00:00+01:00" and h["last_tick"]["next_tick"]
@@ -178,9 +178,9 @@ def test_status_and_daemon_status_say_when_the_outbox_is_unhealthy(demo_db):
     assert json.loads(r.stdout)["failed"] == len(failed)
     r = invoke("daemon", "status", db=demo_db, lang="en")
     assert r.exit_code == 1 and r.stdout.splitlines()[-1] == "health: messages failed"
-    assert r.stderr == "preincub: the daemon is unhealthy: failed\n"  # the contract's one line, for the log
+    assert r.stderr == "preincub: the daemon is unhealthy: messages failed\n"  # the contract's one line, for the log
     status = ok(invoke("status", db=demo_db, lang="en")).stdout.splitlines()
-    assert status[-1] == (f"⚠ outbox: {len(failed)} message(s) failed, 0 failing for over an hour (see 'preincub "
+    assert status[-1] == (f"⚠ outbox: {len(failed)} messages failed, 0 failing for over an hour (see 'preincub "
                           "outbox list', then 'preincub outbox retry --status failed')")
     assert isinstance(data(invoke("status", "--json", db=demo_db)), list)  # the JSON keeps its list shape
     # Those who may not handle the outbox get no warning (and no error) in their status.
@@ -190,8 +190,8 @@ def test_status_and_daemon_status_say_when_the_outbox_is_unhealthy(demo_db):
 def test_a_delivery_batch_shows_a_progress_bar_on_a_terminal_only(demo_db, monkeypatch):
     quiet = ok(invoke("remind", "run", "--console", db=demo_db, now="2020-11-30T10:00"))
     assert quiet.stderr == ""  # not a terminal: no bar
-    monkeypatch.setattr(cli, "_stderr_is_terminal", lambda: True)
-    monkeypatch.setattr(cli, "PROGRESS_AFTER", 0)
+    monkeypatch.setattr(reminder_commands, "_stderr_is_terminal", lambda: True)
+    monkeypatch.setattr(reminder_commands, "PROGRESS_AFTER", 0)
     r = ok(invoke("remind", "run", "--console", db=demo_db, now="2020-12-07T10:00", lang="en"))
     n = int(r.stdout.splitlines()[-1].split(", sent ")[1].split(",")[0])
     assert n > 0 and "Delivering" in r.stderr and f"{n}/{n}" in r.stderr

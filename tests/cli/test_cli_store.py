@@ -151,7 +151,7 @@ def test_an_empty_file_is_reported_empty_and_left_empty(tmp_path):
     db.touch()
     for args in (["status"], ["team", "list"], ["programme", "add", "X", "--signed-on", "2021-01-04"]):
         fails(invoke(*args, db=db), 1, "est vide", "preincub init")
-        fails(invoke(*args, db=db, lang="en"), 1, "is empty", "run 'preincub init'")
+        fails(invoke(*args, db=db, lang="en"), 1, "is empty", "preincub init")  # the CLI's hint, by code
     assert db.stat().st_size == 0 and beside(db) == ["vide.db"]  # today: a 4 KiB SQLite file
     ok(invoke("init", db=db))
     ok(invoke("status", db=db))
@@ -238,7 +238,7 @@ def test_a_store_open_to_others_gets_a_one_line_warning_and_json_stays_json(demo
     assert r.stderr.count("\n") == 1
     assert r.stderr.startswith("preincub: warning: the store ") and f"chmod 600 {demo_db}" in r.stderr
     r = ok(invoke("team", "list", db=demo_db))
-    assert r.stderr.startswith("preincub: warning: la base ") and "(mode 0644)" in r.stderr
+    assert r.stderr.startswith("preincub: avertissement\u00a0: la base ") and "(mode 0644)" in r.stderr
 
 
 def test_the_editor_file_for_check_in_notes_is_private(demo_db, tmp_path, monkeypatch):
@@ -247,7 +247,7 @@ def test_the_editor_file_for_check_in_notes_is_private(demo_db, tmp_path, monkey
     editor = tmp_path / "editor.sh"
     editor.write_text(f'#!/bin/sh\nstat -c %a "$1" > "{record}"\nprintf "Entretiens usagers\\n" > "$1"\n')
     editor.chmod(0o755)
-    monkeypatch.setattr(cli, "_interactive", lambda: True)
+    monkeypatch.setattr("commands.checkins._interactive", lambda: True)
     old = os.umask(0)
     try:
         ok(invoke("checkin", "log", T, db=demo_db, actor=COACH, env={"EDITOR": str(editor), "VISUAL": None}))

@@ -64,7 +64,7 @@ def demo_store(tmp_path_factory) -> Path:
     db = tmp_path_factory.mktemp("proc") / "démo store.db"
     p = run("--db", str(db), "demo")
     assert p.returncode == 0, p.stderr
-    assert p.stdout.startswith(f"demo programme 'Pré-incubation 2020' created in {db}")
+    assert p.stdout.startswith(f"programme de démo 'Pré-incubation 2020' créé dans {db}")
     rows = [line for line in p.stdout.splitlines() if line.startswith("│")]
     assert len(rows) == 10
     assert any("Insertion RSA" in r and "Investigation" in r and "37" in r for r in rows)
@@ -85,7 +85,7 @@ def test_errors_are_one_line_without_traceback(demo_store):
     assert p.returncode == 1
     assert p.stdout == ""
     assert p.stderr.count("\n") == 1 and "Traceback" not in p.stderr
-    assert p.stderr.startswith("preincub: ") and "possibles : present, abandon" in p.stderr
+    assert p.stderr.startswith("preincub: ") and "possibles\u00a0: present, abandon" in p.stderr
     p = run("--db", str(demo_store), "team", "show", "Nope", PREINCUB_LANG="en")
     assert (p.returncode, p.stdout, p.stderr) == (1, "", "preincub: unknown team 'Nope' (see 'preincub team list')\n")
     p = run("--db", str(demo_store), "status", "--bogus")
@@ -120,7 +120,7 @@ def test_no_color_on_a_terminal_has_no_ansi_escapes(demo_store):
 def test_demo_shows_a_progress_bar_on_a_terminal_only(tmp_path, demo_store):
     code, out = run_on_terminal("--db", str(tmp_path / "bar.db"), "demo", stderr=True)
     assert code == 0 and b"Insertion RSA" in out
-    assert re.search(rb"demo.*\d+%", out), out[:300]  # rich's bar, drawn then cleared (transient)
+    assert re.search(r"Construction de la démo.*\d+%".encode(), out), out[:300]  # rich's bar, drawn then cleared (transient)
     # Off a terminal (the demo_store fixture above): stderr stays empty, stdout has no escapes.
 
 
@@ -142,7 +142,8 @@ def test_help_is_french_by_default_and_english_with_lang_en():
     french = run("team", "--help")
     assert french.returncode == 0
     assert "Usage\u00a0: preincub team" in french.stdout and "Afficher ce message et quitter." in french.stdout
-    assert "Commandes:" in french.stdout
+    assert "Commandes\u00a0:" in french.stdout and "Options\u00a0:" in french.stdout
     english = run("--lang", "en", "team", "--help")
     assert "Usage: preincub team" in english.stdout and "Show this message and exit." in english.stdout
+    assert "Commands:" in english.stdout and "Options:" in english.stdout
     assert run("team", "--help", PREINCUB_LANG="en").stdout == english.stdout

@@ -29,13 +29,13 @@ def setup(empty_db):
     db = empty_db
     add_person(db, "Camille Coord", COORD, "coordinator")
     r = ok(invoke("programme", "add", PROG, "--signed-on", "2020-06-23", db=db, now="2020-06-23"))
-    assert r.stdout.strip() == f"programme {PROG!r} added; deadline 2020-12-23"
+    assert r.stdout.strip() == f"programme {PROG!r} ajouté\u00a0; échéance le 23 décembre 2020"
     r = ok(invoke("partner", "add", PARTNER, "--programme", PROG, db=db, now="2020-06-23"))
-    assert r.stdout.strip() == f"partner {PARTNER!r} added to {PROG!r}"
+    assert r.stdout.strip() == f"collectivité {PARTNER!r} ajoutée à {PROG!r}"
     r = ok(invoke("person", "add", "Zoé Coach", "--email", COACH, "--role", "coach", db=db))
-    assert r.stdout.strip() == f"Zoé Coach <{COACH}> added as coach"
+    assert r.stdout.strip() == f"personne ajoutée\u00a0: Zoé Coach <{COACH}>, comme coach"
     r = ok(invoke("person", "add", "Émilie Noël", "--email", AGENT, "--role", "intrapreneur", db=db))
-    assert r.stdout.strip() == f"Émilie Noël <{AGENT}> added as intrapreneur"
+    assert r.stdout.strip() == f"personne ajoutée\u00a0: Émilie Noël <{AGENT}>, comme intrapreneur"
     ok(invoke("person", "add", "Jury Comité", "--email", JURY, "--role", "committee", "--role", "coordinator", db=db))
     return db
 
@@ -66,7 +66,7 @@ def test_programme_partner_person_add(setup):
 
 def test_programme_add_fast_and_options(empty_db):
     r = ok(invoke("programme", "add", "FAST Grand Est", "--signed-on", "2019-10-31", "--kind", "fast", db=empty_db))
-    assert r.stdout.strip() == "programme 'FAST Grand Est' added; deadline 2020-04-30"
+    assert r.stdout.strip() == "programme 'FAST Grand Est' ajouté\u00a0; échéance le 30 avril 2020"
     p = data(invoke("programme", "show", "FAST Grand Est", "--json", db=empty_db))
     assert (p["kind"], p["capacity"], p["min_days_per_week"], p["months"]) == ("fast", 1, 2.5, 6)
     ok(invoke("programme", "add", "Court", "--signed-on", "2020-08-31", "--months", "6", "--capacity", "3",
@@ -81,7 +81,7 @@ def test_programme_add_fast_and_options(empty_db):
 def test_full_walk_through_five_phases(setup):
     db = setup
     r = ok(step(db, "2020-06-26T10:00", "team", "add", TEAM, "--programme", PROG, "--partner", PARTNER))
-    assert r.stdout.strip() == f"team {TEAM!r} added (Appel à projets)"
+    assert r.stdout.strip() == f"équipe {TEAM!r} ajoutée (Appel à projets)"
     t = data(invoke("team", "show", TEAM, "--json", db=db, now="2020-06-26"))
     assert (t["phase"], t["partner"], t["phase_since"], t["days_left"]) == \
         ("call_for_projects", PARTNER, "2020-06-26T10:00:00+02:00", 180)
@@ -93,31 +93,31 @@ def test_full_walk_through_five_phases(setup):
     ok(step(db, "2020-06-30", "team", "edit", TEAM, "--problem", "Les usagers attendent trop longtemps.",
             "--intrapreneur", AGENT))
     r = ok(step(db, "2020-07-01T10:00", "advance", TEAM, "submit"))
-    assert r.stdout.strip() == f"{TEAM}: Appel à projets → Sélection"
+    assert r.stdout.strip() == f"{TEAM}\u00a0: Appel à projets → Sélection"
 
     # 2. selection → investigation: every condition of `select` unmet at once.
     c = data(invoke("check", TEAM, "--json", db=db, now="2020-07-01"))
     assert c["available"] == ["reject", "abandon"]
     assert c["blocked"] == {"select": [
-        "critère « réel » non évalué (team assess)", "critère « majeur » non évalué (team assess)",
-        "critère « actionnable » non évalué (team assess)",
+        "critère «\u00a0réel\u00a0» non évalué (team assess)", "critère «\u00a0majeur\u00a0» non évalué (team assess)",
+        "critère «\u00a0actionnable\u00a0» non évalué (team assess)",
         "pas d'accord de la collectivité (team agree --party partner)",
         "pas d'accord de l'opérateur (team agree --party operator)",
         "aucun coach (team edit --coach EMAIL)",
         "temps de l'intrapreneur non renseigné (team edit --days-per-week N)"]}
     line = refused(db, "2020-07-02", "advance", TEAM, "select", lang="en", fragments=(
-        "select refused", "criterion 'real' not assessed", "criterion 'major' not assessed",
-        "criterion 'actionable' not assessed", "no agreement from the partner body",
+        "select refused", "criterion “real” not assessed", "criterion “major” not assessed",
+        "criterion “actionable” not assessed", "no agreement from the partner body",
         f"and 3 more: preincub check {TEAM!r}"))  # one readable line; `check` above lists all seven
     assert line.count(";") in (3, 4) and len(line) <= 300
     ok(step(db, "2020-07-03", "team", "assess", TEAM, "--real", "oui", "--major", "yes", "--actionable", "no",
             "--note", "À préciser."))
     ok(step(db, "2020-07-03", "team", "agree", TEAM, "--party", "partner"))
     r = ok(step(db, "2020-07-03", "team", "agree", TEAM, "--party", "operator"))
-    assert r.stdout.strip() == f"operator agreed to {TEAM!r}"
+    assert r.stdout.strip() == f"accord de l'opérateur enregistré pour {TEAM!r}"
     ok(step(db, "2020-07-03", "team", "edit", TEAM, "--coach", COACH, "--days-per-week", "0.5"))
     line = refused(db, "2020-07-04", "advance", TEAM, "select", fragments=(
-        "critère « actionnable » jugé non rempli", "sous le minimum du programme (1)"))
+        "critère «\u00a0actionnable\u00a0» jugé non rempli", "sous le minimum du programme (1)"))
     assert "accord" not in line and "coach" not in line
     ok(step(db, "2020-07-05", "team", "assess", TEAM, "--real", "yes", "--major", "yes", "--actionable", "yes"))
     ok(step(db, "2020-07-05", "team", "edit", TEAM, "--days-per-week", "1"))
@@ -126,7 +126,7 @@ def test_full_walk_through_five_phases(setup):
     assert t["agreements"] == ["operator", "partner"] and t["coach"] == COACH
     assert t["intrapreneurs"] == [{"name": "Émilie Noël", "email": AGENT, "days_per_week": 1.0}]
     r = ok(step(db, "2020-07-06T09:00", "advance", TEAM, "select"))
-    assert r.stdout.strip() == f"{TEAM}: Sélection → Investigation"
+    assert r.stdout.strip() == f"{TEAM}\u00a0: Sélection → Investigation"
 
     # 3. investigation → proof-of-concept committee.
     refused(db, "2020-10-01", "advance", TEAM, "present",
@@ -135,9 +135,9 @@ def test_full_walk_through_five_phases(setup):
             "https://example.org/poc"))
     ok(step(db, "2020-10-01", "team", "committee", TEAM, "--on", "2021-01-10"))
     refused(db, "2020-10-02", "advance", TEAM, "present",
-            fragments=("date de comité 2021-01-10 après l'échéance 2020-12-23",))
+            fragments=("date de comité 10 janvier 2021 après l'échéance 23 décembre 2020",))
     r = ok(step(db, "2020-10-02", "team", "committee", TEAM, "--on", "2020-12-10"))
-    assert r.stdout.strip() == f"committee recorded for {TEAM!r}"
+    assert r.stdout.strip() == f"comité enregistré pour {TEAM!r}"
     ok(step(db, "2020-10-05T10:00", "advance", TEAM, "present"))
 
     # 4. committee → incubation decision.
@@ -149,7 +149,7 @@ def test_full_walk_through_five_phases(setup):
     # 5. the decision: a reason is required.
     refused(db, "2020-12-15", "advance", TEAM, "incubate", fragments=("un motif est requis (--reason TEXT)",))
     r = ok(step(db, "2020-12-15T11:30", "advance", TEAM, "incubate", "--reason", "Convention d'incubation signée."))
-    assert r.stdout.strip() == f"{TEAM}: Décision d'incubation → Incubée"
+    assert r.stdout.strip() == f"{TEAM}\u00a0: Décision d'incubation → Incubée"
 
     t = data(invoke("team", "show", TEAM, "--json", db=db, now="2020-12-16"))
     assert (t["phase"], t["days_left"], t["phase_since"]) == ("incubated", None, "2020-12-15T11:30:00+01:00")
@@ -193,13 +193,13 @@ def test_force_needs_a_reason_and_is_recorded(setup):
               "--intrapreneur", AGENT, db=db, now="2020-06-26"))
     ok(invoke("advance", TEAM, "submit", db=db, now="2020-07-01"))
     refused(db, "2020-07-06", "advance", TEAM, "select", "--force",
-            fragments=("--force demande --reason",))
+            fragments=("forcer un passage demande une raison",))
     refused(db, "2020-07-06", "advance", TEAM, "select", "--force", lang="en",
-            fragments=("--force needs --reason",))
+            fragments=("forcing a move needs a reason",))
     add_person(db, "Chef", "chef@example.org", "coordinator")
     r = ok(invoke("advance", TEAM, "select", "--force", "--reason", "Décision du comité de pilotage.", db=db,
                   now="2020-07-06T09:00", actor="Chef@Example.org"))
-    assert r.stdout.strip() == f"{TEAM}: Sélection → Investigation (forced)"
+    assert r.stdout.strip() == f"{TEAM}\u00a0: Sélection → Investigation (forcé)"
     last = data(invoke("history", TEAM, "--json", db=db))[-1]
     assert {k: last[k] for k in ("at", "actor", "trigger", "from", "to", "reason", "forced")} == {
         "at": "2020-07-06T09:00:00+02:00", "actor": "chef@example.org", "trigger": "select",
@@ -218,13 +218,13 @@ def test_capacity_is_a_guard(empty_db):
     _ready(db, "Deuxième équipe", "a2@example.org")
     ok(invoke("advance", "Première équipe", "select", db=db, now="2020-07-06"))
     refused(db, "2020-07-06", "advance", "Deuxième équipe", "select",
-            fragments=("programme complet : 1 places prises sur 1",))
+            fragments=("programme complet\u00a0: 1 places prises sur 1",))
     c = data(invoke("check", "Deuxième équipe", "--json", db=db, lang="en"))
     assert c["blocked"] == {"select": ["programme full: 1 of 1 places taken"]}
     # Past the deadline, selecting is refused as well (with the room freed by an abandon).
     ok(invoke("advance", "Première équipe", "abandon", "--reason", "Mutation.", db=db, now="2020-07-07"))
     refused(db, "2020-12-24", "advance", "Deuxième équipe", "select",
-            fragments=("programme au-delà de son échéance (2020-12-23)",))
+            fragments=("programme au-delà de son échéance (23 décembre 2020)",))
     ok(invoke("advance", "Deuxième équipe", "select", db=db, now="2020-12-23"))
 
 
@@ -235,7 +235,7 @@ def test_reject_decline_abandon(demo_db):
     refused(db, "2020-11-16", "advance", "Assistants familiaux", "abandon", "--reason", "   ",
             fragments=("vide",))
     r = ok(invoke("advance", "Assistants familiaux", "decline", "--reason", "Pas d'impact mesuré.", db=db))
-    assert r.stdout.strip() == "Assistants familiaux: Décision d'incubation → Non incubée"
+    assert r.stdout.strip() == "Assistants familiaux\u00a0: Décision d'incubation → Non incubée"
     ok(invoke("advance", "Covoiturage des agents", "abandon", "--reason", "Plus de porteur.", db=db))
     phases = {r["name"]: r["phase"] for r in data(invoke("status", "--json", db=db))}
     assert (phases["Ouvrages d'art"], phases["Assistants familiaux"], phases["Covoiturage des agents"]) == \
@@ -250,7 +250,7 @@ def test_team_edit_rename_and_members(demo_db):
                   "--problem", "Les agents viennent seuls en voiture.", "--intrapreneur", "nouvel.agent@oise.example",
                   "--remove-intrapreneur", "karim.saidi@oise.example", "--coach", "sarah.benali@beta.example",
                   "--partner", "Val d'Oise", db=db))
-    assert r.stdout.strip() == "team \"Covoiturage à l'Oise\" updated"
+    assert r.stdout.strip() == "équipe \"Covoiturage à l'Oise\" mise à jour"
     t = data(invoke("team", "show", "Covoiturage à l'Oise", "--json", db=db))
     assert (t["partner"], t["problem"], t["coach"]) == \
         ("Val d'Oise", "Les agents viennent seuls en voiture.", "sarah.benali@beta.example")
@@ -278,7 +278,7 @@ def test_actor_is_recorded(demo_db):
 def test_init_creates_then_is_idempotent(tmp_path):
     db = tmp_path / "sub dir" / "nouvelle base.db"
     r = ok(invoke("init", db=db, now=None))
-    assert r.stdout.strip() == f"store ready: {db} (schema {HEAD_REVISION})"
+    assert r.stdout.strip() == f"stockage prêt\u00a0: {db} (schéma {HEAD_REVISION})"
     assert db.exists()
     before = dump_hash(db)
     ok(invoke("init", db=db, now=None))

@@ -198,13 +198,13 @@ def test_the_smtp_password_is_used_but_never_stored_nor_shown(wf, db_url, smtpd_
         assert r.exit_code == 0, r.stdout + r.stderr
         return r
 
-    assert cli("remind", "run", password=wrong).stdout == "enqueued 1, sent 0, to retry 1, failed 0\n"
+    assert cli("remind", "run", password=wrong).stdout == "1 mis en file, 0 envoyé, 1 à réessayer, 0 en échec\n"
     (listed,) = json.loads(cli("outbox", "list", "--json", password=wrong).stdout)
     assert (listed["status"], listed["attempts"]) == ("pending", 1)
     assert listed["last_error"] == (f"SMTP 127.0.0.1:{smtpd_auth.port}: "
                                     "(535, b'5.7.8 Authentication credentials invalid')")
     cli("outbox", "list", "--status", "pending", password=wrong)
-    assert cli("remind", "run", password=right).stdout == "enqueued 0, sent 1, to retry 0, failed 0\n"
+    assert cli("remind", "run", password=right).stdout == "0 mis en file, 1 envoyé, 0 à réessayer, 0 en échec\n"
     cli("status", password=right)
     cli("outbox", "list", "--json", password=right)
 
@@ -506,11 +506,11 @@ def test_cli_failed_list_retry_and_cancel(wf, db_url, smtpd):
         assert r.exit_code == code, r.stdout + r.stderr
         return r
 
-    assert cli("remind", "run").stdout == "enqueued 2, sent 1, to retry 1, failed 0\n"
+    assert cli("remind", "run").stdout == "2 mis en file, 1 envoyé, 1 à réessayer, 0 en échec\n"
     # Monday next, 08:00 (before the weekly reminder of 2020-W30): the one of 2020-W29 went stale unsent.
     stale = cli("remind", "run", now="2020-07-20T08:00")
-    assert stale.stdout == "enqueued 0, sent 0, to retry 0, failed 1\n"
-    assert stale.stderr == ("preincub: ⚠ boîte d'envoi : 1 message(s) en échec, 0 en échec depuis plus d'une heure "
+    assert stale.stdout == "0 mis en file, 0 envoyé, 0 à réessayer, 1 en échec\n"
+    assert stale.stderr == ("preincub: ⚠ boîte d'envoi\u00a0: 1 message en échec, 0 en échec depuis plus d'une heure "
                             "(voir 'preincub outbox list', puis 'preincub outbox retry --status failed')\n")
     (failed,) = json.loads(cli("outbox", "list", "--status", "failed", "--json").stdout)
     assert {k: failed[k] for k in ("key", "to", "status", "attempts")} == {
@@ -522,16 +522,16 @@ def test_cli_failed_list_retry_and_cancel(wf, db_url, smtpd):
     # A sent message cannot be retried: exit 1, one line on stderr, nothing on stdout.
     r = cli("outbox", "retry", str(sent["id"]), code=1)
     assert r.stdout == ""
-    assert r.stderr == (f"preincub: le message n°{sent['id']} est sent ; seul un message failed ou cancelled "
+    assert r.stderr == (f"preincub: le message n°{sent['id']} est sent\u00a0; seul un message failed ou cancelled "
                         "peut l'être\n")
 
     # Retry the failed one: pending again, and the next run delivers it.
     smtpd.refuse.clear()
     assert cli("outbox", "retry", str(failed["id"])).stdout == \
-        f"message #{failed['id']} will be sent again at the next tick\n"
+        f"le message n°{failed['id']} sera renvoyé au prochain passage\n"
     (pending,) = json.loads(cli("outbox", "list", "--status", "pending", "--json").stdout)
     assert (pending["id"], pending["attempts"], pending["last_error"]) == (failed["id"], 0, None)
-    assert cli("remind", "run").stdout == "enqueued 0, sent 1, to retry 0, failed 0\n"
+    assert cli("remind", "run").stdout == "0 mis en file, 1 envoyé, 0 à réessayer, 0 en échec\n"
     assert [r.rcpt_tos for r in smtpd.received] == [["coach@example.org"], ["refuse@example.org"]]
     assert smtpd.received[-1].msg["X-Preincub-Key"] == bad
 
@@ -539,19 +539,19 @@ def test_cli_failed_list_retry_and_cancel(wf, db_url, smtpd):
     smtpd.refuse["refuse@example.org"] = "450 4.2.1 try again later"
     week30 = dict(now="2020-07-20T10:00", PREINCUB_RETRY_MAX="5", PREINCUB_RETRY_BASE_SECONDS="0")
     # (week 30: a weekly reminder to each coach, and missed-coaching alerts to the coordinator)
-    assert cli("remind", "run", **week30).stdout == "enqueued 4, sent 3, to retry 1, failed 0\n"
+    assert cli("remind", "run", **week30).stdout == "4 mis en file, 3 envoyés, 1 à réessayer, 0 en échec\n"
     (waiting,) = json.loads(cli("outbox", "list", "--status", "pending", "--json", **week30).stdout)
     assert waiting["key"] == bad.replace(WEEK, "2020-W30")
-    assert cli("outbox", "cancel", str(waiting["id"]), **week30).stdout == f"message #{waiting['id']} cancelled\n"
+    assert cli("outbox", "cancel", str(waiting["id"]), **week30).stdout == f"message n°{waiting['id']} annulé\n"
     smtpd.refuse.clear()
-    assert cli("remind", "run", **week30).stdout == "enqueued 0, sent 0, to retry 0, failed 0\n"
+    assert cli("remind", "run", **week30).stdout == "0 mis en file, 0 envoyé, 0 à réessayer, 0 en échec\n"
     assert len(smtpd.received) == 5
     assert [r.rcpt_tos for r in smtpd.received].count(["refuse@example.org"]) == 1  # nothing more to refuse@
     assert smtpd.rcpt_tried.count("refuse@example.org") == 3  # refused, retried and sent, refused (then cancelled)
     (cancelled,) = json.loads(cli("outbox", "list", "--status", "cancelled", "--json", **week30).stdout)
     assert (cancelled["id"], cancelled["attempts"]) == (waiting["id"], 1)
     r = cli("outbox", "cancel", str(sent["id"]), code=1, **week30)
-    assert r.stderr.count("\n") == 1 and r.stderr.startswith(f"preincub: le message n°{sent['id']} est sent ;")
+    assert r.stderr.count("\n") == 1 and r.stderr.startswith(f"preincub: le message n°{sent['id']} est sent\u00a0;")
 
     # Both changes are in the audit trail, by the coordinator.
     w = Workflow.open(db_url, actor=COORD)

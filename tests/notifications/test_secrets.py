@@ -72,7 +72,7 @@ def test_no_secret_anywhere_with_a_failing_smtp_server_and_webhook(wf, db_url, e
         assert r.exit_code == code, r.stdout + r.stderr
         return r
 
-    assert cli("remind", "run").stdout == "enqueued 2, sent 0, to retry 2, failed 0\n"
+    assert cli("remind", "run").stdout == "2 mis en file, 0 envoyé, 2 à réessayer, 0 en échec\n"
     cli("remind", "run")
     cli("daemon", "--once")
     mail = {r["key"]: r for r in __import__("json").loads(cli("outbox", "list", "--json").stdout)}[mail_key]

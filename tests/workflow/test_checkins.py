@@ -43,7 +43,7 @@ def test_log_defaults_to_today_and_its_iso_week(team):
 
 @pytest.mark.parametrize("on,message", [
     (date(2020, 7, 24), "is in the future"),
-    (date(2020, 7, 5), "before 'Insertion RSA' entered investigation (2020-07-06)"),
+    (date(2020, 7, 5), "July 5, 2020 is before 'Insertion RSA' entered investigation (July 6, 2020)"),
 ])
 def test_dates_outside_the_investigation_are_refused(team, on, message):
     at(team, 2020, 7, 23, 18, 0)
@@ -58,7 +58,7 @@ def test_after_leaving_investigation_only_earlier_dates(team):
     at(team, 2020, 9, 1, 10, 0)
     team.advance("Insertion RSA", "present")
     at(team, 2020, 9, 10, 10, 0)
-    with pytest.raises(Invalid, match=r"after 'Insertion RSA' left investigation \(2020-09-01\)"):
+    with pytest.raises(Invalid, match=r"after 'Insertion RSA' left investigation \(September 1, 2020\)"):
         team.log_checkin("Insertion RSA", on=date(2020, 9, 2), notes="x")
     assert team.log_checkin("Insertion RSA", on=date(2020, 9, 1), notes="late entry").week == "2020-W36"
 
@@ -72,13 +72,13 @@ def test_a_team_never_in_investigation(wf):
 
 def test_missed_needs_a_reason_and_held_needs_notes(team):
     at(team, 2020, 7, 10, 10, 0)
-    with pytest.raises(Invalid, match="needs --reason"):
+    with pytest.raises(Invalid, match="a missed check-in needs a reason"):
         team.log_checkin("Insertion RSA", missed=True)
-    with pytest.raises(Invalid, match="needs --notes"):
+    with pytest.raises(Invalid, match="a check-in needs notes"):
         team.log_checkin("Insertion RSA")
-    with pytest.raises(Invalid, match="--mood must be between 1 and 5"):
+    with pytest.raises(Invalid, match="the mood must be between 1 and 5"):
         team.log_checkin("Insertion RSA", notes="x", mood=6)
-    with pytest.raises(Invalid, match="--hours must be between 0 and 60"):
+    with pytest.raises(Invalid, match="the hours must be between 0 and 60"):
         team.log_checkin("Insertion RSA", notes="x", hours=-1)
     c = team.log_checkin("Insertion RSA", missed=True, reason="Coach malade")
     assert c.missed and c.reason == "Coach malade"

@@ -6,6 +6,7 @@ import dataclasses
 
 import pytest
 
+from notifications.i18n import text
 from tests.conftest import COORD, paris, ready_team, seed
 from workflow import Context, FixedClock, Forbidden, Invalid, NotFound, Refused
 from workflow.checkins import CheckIns
@@ -52,14 +53,14 @@ def test_errors_carry_a_stable_code_and_params_and_no_command(wf):
     with pytest.raises(NotFound) as nf:
         wf.team("Nope")
     assert (nf.value.code, nf.value.params) == ("unknown_team", {"team": "Nope"})
-    assert "preincub" not in nf.value.en and "preincub" not in nf.value.fr
+    assert "preincub" not in nf.value.text("en") and "preincub" not in nf.value.text("fr")
     assert not hasattr(nf.value, "exit_code")
     wf.add_team("T", "Pré-incubation 2020", "Pas-de-Calais")
     with pytest.raises(Refused) as refused:
         wf.advance("T", "submit")
     assert refused.value.code == "refused"
     assert refused.value.params == {"team": "T", "trigger": "submit", "unmet": ["problem", "intrapreneur"]}
-    assert all(u.missing and "(" not in u.en for u in refused.value.reasons)
+    assert all(u.missing and "(" not in text("en", u.message, u.params) for u in refused.value.reasons)
     with pytest.raises(Invalid) as nothing:
         wf.edit_team("T")
     assert (nothing.value.code, nothing.value.params) == ("nothing_to_change", {"command": "team edit"})

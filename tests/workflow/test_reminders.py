@@ -484,7 +484,7 @@ def test_preview_of_the_demo_shows_the_six_months(db_url):
 
 def test_preview_refuses_a_date_in_the_past(one_team):
     at(one_team, 2020, 12, 16, 10, 0)
-    with pytest.raises(Invalid, match=r"--until 2020-12-15 is before now \(2020-12-16\)"):
+    with pytest.raises(Invalid, match=r"the end of the preview, December 15, 2020, is before now \(December 16, 2020\)"):
         one_team.remind_preview(paris(2020, 12, 15, 23, 0))
 
 

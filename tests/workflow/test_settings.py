@@ -44,7 +44,7 @@ def test_a_bad_value_is_one_clear_line(monkeypatch, name, value, fragment):
     with pytest.raises(Invalid) as e:
         for section in ("coaching", "reminders", "delivery"):
             getattr(s, section)
-    assert fragment in e.value.en and name in e.value.fr and "\n" not in e.value.en
+    assert fragment in e.value.text("en") and name in e.value.text("fr") and "\n" not in e.value.text("en")
 
 
 def test_each_section_is_read_when_first_used(monkeypatch):
@@ -71,7 +71,7 @@ def test_a_bad_secret_is_named_without_its_value(monkeypatch):
     monkeypatch.setenv("PREINCUB_RETRY_MAX", "1000")
     with pytest.raises(Invalid) as e:
         Settings.from_env().delivery
-    assert "PREINCUB_RETRY_MAX='1000'" in e.value.en
+    assert "PREINCUB_RETRY_MAX='1000'" in e.value.text("en")
 
 
 def test_an_env_file_is_read_after_the_environment(monkeypatch, tmp_path):

@@ -1,0 +1,255 @@
+"""Reminders, the outbox and the daemon."""
+
+from __future__ import annotations
+
+import sys
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import click
+
+from notifications.i18n import N_, Np_
+from notifications.message import OutboxStatus
+from workflow.clock import until_datetime
+from workflow.validate import shown
+
+from commands.context import current_ctx
+from commands.errors import fail
+from commands.output import console, emit_json, labelled, progress, say, styled, table
+from commands.params import DATE, ID, json_option
+from commands.text import _, current_lang, tr
+
+if TYPE_CHECKING:
+    from workflow import Workflow
+
+STATUSES = tuple(s.value for s in OutboxStatus)
+
+
+PROGRESS_AFTER = 1.5  # seconds: a delivery batch quicker than this shows no progress bar
+
+
+def _stderr_is_terminal() -> bool:
+    return sys.stderr.isatty()
+
+
+class _DeliveryProgress:
+    """A progress bar (rich, on stderr) for a delivery batch, on a terminal only, and only once the
+    batch has taken PROGRESS_AFTER seconds; the library just calls ``update(done, total)``."""
+
+    def __init__(self) -> None:
+        import time
+
+        self.clock, self.start, self.bar, self.task = time.monotonic, time.monotonic(), None, None
+
+    def update(self, done: int, total: int) -> None:
+        if self.bar is None:
+            if self.clock() - self.start < PROGRESS_AFTER:
+                return
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self.bar = Progress(TextColumn(_("Delivering")), BarColumn(), MofNCompleteColumn(),
+                                TimeRemainingColumn(), console=Console(file=sys.stderr, force_terminal=True),
+                                transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("", total=total)
+        self.bar.update(self.task, completed=done, total=total)
+
+    def __enter__(self):
+        return self.update if _stderr_is_terminal() else None
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _outbox_warning(wf: Workflow) -> str | None:
+    """One line while messages failed or have been retrying for over an hour (for those who may see the outbox)."""
+    from workflow.errors import Forbidden
+
+    try:
+        h = wf.outbox_health()
+    except Forbidden:
+        return None
+    if h["healthy"]:
+        return None
+    return tr(Np_("⚠ outbox: {n!n} message failed, {over!n} failing for over an hour "
+                  "(see 'preincub outbox list', then 'preincub outbox retry --status failed')",
+                  "⚠ outbox: {n!n} messages failed, {over!n} failing for over an hour "
+                  "(see 'preincub outbox list', then 'preincub outbox retry --status failed')"),
+              n=h["failed"], over=h["retrying_over_an_hour"])
+
+
+def warn_outbox(wf: Workflow) -> None:
+    """The warning line of `status`'s text output."""
+    if warning := _outbox_warning(wf):
+        say(warning)
+
+
+_CONSOLE = click.option("--console", "to_console", is_flag=True,
+                        help="Print every message here instead of sending it (to try things out); marked sent.")
+
+
+@click.group()
+def remind() -> None:
+    """Reminders: weekly coaching, missed coaching, deadline, committee."""
+
+
+@remind.command(name="preview")
+@click.option("--until", type=DATE, help="Up to this day [default: 30 days from now].")
+@json_option
+def remind_preview(until, as_json) -> None:
+    """What would be enqueued from now (the clock) up to DATE, in order; writes nothing."""
+    wf = current_ctx().wf()
+    end = until_datetime(until) if until else wf.clock.now() + timedelta(days=30)
+    with progress(_("Computing the reminders")):  # a bar that pulses while a large programme is computed
+        rows = wf.remind_preview(end)
+    if as_json:
+        return emit_json(rows)
+    t = table(_("Due"), _("Action"), _("To"), _("Reminders"), _("Subject"))
+    for r in rows:
+        t.add_row(r["at"].replace("T", " ")[:16], r["kind"], r["to"], r["channel"], r["subject"])
+    console().print(t)
+
+
+@remind.command(name="run")
+@_CONSOLE
+def remind_run(to_console) -> None:
+    """One tick: enqueue what is due now, then deliver pending messages.
+
+    A message on a channel not configured here (PREINCUB_SMTP_URL, PREINCUB_WEBHOOK_URL) waits.
+    """
+    wf = current_ctx().wf()
+    with _DeliveryProgress() as progress:
+        r = wf.tick(console=to_console, progress=progress)
+    from workflow.outbox import tick_line
+
+    click.echo(tick_line(r, current_lang()))
+    if warning := _outbox_warning(wf):
+        click.echo(f"preincub: {shown(warning)}", err=True)
+
+
+@click.group()
+def outbox() -> None:
+    """The outbox: every reminder message, its status and its attempts."""
+
+
+@outbox.command(name="list")
+@click.option("--status", type=click.Choice(STATUSES))
+@json_option
+def outbox_list(status, as_json) -> None:
+    """List messages; --status failed shows why each failed."""
+    rows = current_ctx().wf().outbox(status)
+    if as_json:
+        return emit_json(rows)
+    t = table(_("ID"), _("Due"), _("Action"), _("To"), _("Reminders"), _("Status"), _("Attempts"), _("Reason"))
+    for r in rows:
+        via = r.channel if r.sent_via in (None, r.channel) else f"{r.channel} → {r.sent_via}"
+        t.add_row(str(r.id), r.due_at.replace("T", " "), r.kind, r.to, via,
+                  styled((r.status, "red" if r.status == "failed" else "")), str(r.attempts),
+                  r.last_error or "")
+    console().print(t)
+
+
+@outbox.command(name="retry")
+@click.argument("row_id", metavar="[ID]", type=ID, required=False)
+@click.option("--status", type=click.Choice(["failed", "cancelled"]),
+              help="Every message with this status (after an outage: failed), instead of one ID.")
+@click.option("--since", type=DATE, help="With --status: only messages due on or after this day.")
+def outbox_retry(row_id, status, since) -> None:
+    """Send a failed or cancelled message (or all of them: --status failed) again at the next tick."""
+    if since is not None and status is None:
+        raise click.UsageError(_("--since goes with --status"))
+    if (row_id is None) == (status is None):
+        raise click.UsageError(_("give one message ID, or --status failed for every failed message"))
+    wf = current_ctx().wf()
+    if row_id is not None:
+        wf.outbox_retry(row_id)
+        click.echo(tr("message #{id} will be sent again at the next tick", id=row_id))
+        return
+    ids = wf.outbox_retry_all(status, since)
+    click.echo(tr(Np_("{n!n} message will be sent again at the next tick",
+                      "{n!n} messages will be sent again at the next tick"), n=len(ids)))
+
+
+@outbox.command(name="cancel")
+@click.argument("row_id", metavar="ID", type=ID)
+def outbox_cancel(row_id) -> None:
+    """Never send a pending or failed message."""
+    current_ctx().wf().outbox_cancel(row_id)
+    click.echo(tr("message #{id} cancelled", id=row_id))
+
+
+@click.group(invoke_without_command=True)
+@click.option("--once", is_flag=True, help="One tick (with the lease), then exit: a liveness check.")
+@_CONSOLE
+@click.pass_context
+def daemon(ctx: click.Context, once, to_console) -> None:
+    """Tick on a cron schedule in Europe/Paris (PREINCUB_TICK_CRON); stops cleanly on SIGTERM/SIGINT.
+
+    'preincub daemon status' says whether it ticks and the outbox is healthy.
+    """
+    if ctx.invoked_subcommand is not None:
+        if once or to_console:
+            raise click.UsageError(_("--once and --console go with 'preincub daemon' alone"))
+        return
+    from workflow.daemon import serve
+    from workflow.outbox import tick_line
+
+    import logging
+
+    class _LogFormatter(logging.Formatter):
+        """Log lines carry names and errors from the store: controls and bidi overrides made visible,
+        so a journal viewer or terminal shows them, and one record stays one line."""
+
+        def format(self, record: logging.LogRecord) -> str:
+            return shown(super().format(record))
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(_LogFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    wf = current_ctx().wf()
+    r = serve(wf, once=once, console=to_console)
+    if once:
+        if r is None:
+            raise click.ClickException(_("the tick failed (see the log above)"))
+        if r.get("skipped"):  # a live daemon holds the lease: that is the answer to "is it alive?"
+            t = wf.last_tick()
+            say(tr("daemon {holder} is alive: it holds the lease until {until}; its last tick: {tick}",
+                   holder=t["lease_holder"], until=t["lease_until"], tick=t["wall"]) if t
+                else _("another daemon holds the lease"))
+            return
+        click.echo(tick_line(r, current_lang()))
+
+
+@daemon.command(name="status")
+@json_option
+def daemon_status(as_json) -> None:
+    """The daemon's last tick, and the outbox's pending, retrying and failed messages.
+
+    Exits 1 when unhealthy (for monitoring): the daemon never ticked or is late, or messages failed
+    or have been failing for over an hour.
+    """
+    from workflow.daemon import health
+
+    h = health(current_ctx().wf())
+    if as_json:
+        emit_json(h)
+    else:
+        t = h["last_tick"]
+        last = f"{t['wall']} ({t['holder']})" if t else "—"
+        if t and t.get("next_tick"):
+            last += tr("; next due {at}", at=t["next_tick"])
+        say(labelled(_("Daemon's last tick"), last))
+        say(labelled(_("Outbox"), tr("{pending!n} pending ({retrying!n} retrying, {over!n} for over an hour), "
+                                     "{failed!n} failed", pending=h["pending"], retrying=h["retrying"],
+                                     over=h["retrying_over_an_hour"], failed=h["failed"])))
+        say(labelled(_("health"), ", ".join(_(HEALTH_PROBLEMS[p]) for p in h["problems"]) or _("healthy")))
+    if not h["healthy"]:  # exit 1 for monitoring, with the contract's one line on stderr
+        fail(labelled(_("the daemon is unhealthy"), ", ".join(_(HEALTH_PROBLEMS[p]) for p in h["problems"])), 1)
+
+
+# What makes the daemon unhealthy (workflow.daemon.health's problems), as `daemon status` says it.
+HEALTH_PROBLEMS = {"never_ticked": N_("the daemon never ticked"), "late": N_("the daemon is late"),
+                   "failed": N_("messages failed"), "retrying": N_("messages failing for over an hour")}

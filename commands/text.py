@@ -1,0 +1,80 @@
+"""The CLI's language: every sentence the CLI prints is English in the code and translated here,
+through the one catalog (notifications/locale), in the language of this invocation (--lang).
+
+Help texts (command docstrings, ``help=`` of options) stay plain English in the code, as click
+expects; :func:`translate_help` swaps them for their translation before click formats anything, and
+:func:`help_texts` hands them to the catalog's extractor.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterator
+from typing import Any
+
+import click
+
+from notifications import i18n
+
+_lang = {"value": i18n.DEFAULT_LANG}  # this invocation's language, set by App.main before parsing
+
+
+def current_lang() -> str:
+    return _lang["value"]
+
+
+def set_lang(value: str) -> None:
+    _lang["value"] = value
+
+
+def _(message: str) -> str:
+    """A sentence in this invocation's language."""
+    return i18n.translations(_lang["value"]).gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return i18n.translations(_lang["value"]).ngettext(singular, plural, n)
+
+
+def tr(message: i18n.Message, **params: Any) -> str:
+    """A sentence with placeholders (``{x!q}``, ``{n!n}``… see notifications.i18n), filled."""
+    return i18n.text(_lang["value"], message, params)
+
+
+def number(value: float | int) -> str:
+    return i18n.format_number(value, _lang["value"])
+
+
+_HELP_FIELDS = ("help", "short_help", "epilog")
+
+
+def _sources(obj: Any, fields: tuple[str, ...]) -> Iterator[tuple[str, str]]:
+    """(field, English source) of an object's help texts; the source is kept on first sight."""
+    kept = obj.__dict__.setdefault("_preincub_help", {f: inspect.cleandoc(getattr(obj, f, None) or "")
+                                                      for f in fields})
+    return ((f, s) for f, s in kept.items() if s)
+
+
+def _walk(cmd: click.Command) -> Iterator[tuple[Any, tuple[str, ...]]]:
+    yield cmd, _HELP_FIELDS
+    for p in cmd.params:
+        if isinstance(p, click.Option):
+            yield p, ("help",)
+    for sub in getattr(cmd, "commands", {}).values():
+        yield from _walk(sub)
+
+
+def translate_help(root: click.Command) -> None:
+    """Put every help text of the command tree in this invocation's language (a few hundred
+    dictionary lookups: cheap enough for every start, and right when tests switch languages)."""
+    gettext = i18n.translations(_lang["value"]).gettext
+    for obj, fields in _walk(root):
+        for f, source in _sources(obj, fields):
+            setattr(obj, f, gettext(source))
+
+
+def help_texts(root: click.Command) -> Iterator[str]:
+    """Every English help text of the tree, for the catalog."""
+    for obj, fields in _walk(root):
+        for _f, source in _sources(obj, fields):
+            yield source

@@ -1,0 +1,118 @@
+"""The weekly check-in form a coach opens from the reminder."""
+
+from __future__ import annotations
+
+import json
+
+from tests.web.helpers import JULIEN, RSA, SARAH, WEEK, checkin_url, csrf
+
+from sqlmodel import select
+
+from workflow.models import Event
+
+
+def test_form_shows_team_partner_week_and_last_checkin(client, wf):
+    r = client.get(checkin_url(wf))
+    assert r.status_code == 200
+    page = r.text
+    assert RSA in page and "Nord" in page and WEEK in page
+    last = [c for c in wf.checkins(team=RSA) if not c.missed][-1]
+    assert last.next_steps and last.next_steps.split("\n")[0][:20] in page
+    assert 'lang="fr"' in page and "Point hebdomadaire" in page
+    assert r.headers["Cache-Control"] == "no-store"
+    assert "script-src" not in r.headers["Content-Security-Policy"]  # no script at all (default-src 'none')
+
+
+def test_submit_logs_as_the_coach_through_the_web(client, wf):
+    url = checkin_url(wf)
+    token = csrf(client, url)
+    r = client.post(url, data={"csrf_token": token, "notes": "Entretiens avec trois usagers.",
+                               "blockers": "Accès aux données", "next_steps": "Prototype", "hours": "6,5",
+                               "mood": "4"})
+    assert r.status_code == 303
+    rows = [c for c in wf.checkins(team=RSA, week=WEEK)]
+    assert len(rows) == 1 and rows[0].author == JULIEN and rows[0].hours == 6.5 and rows[0].mood == 4
+    with wf.store.read() as s:
+        ev = s.exec(select(Event).where(Event.action == "checkin.log").order_by(Event.id.desc())).first()
+    assert ev.actor == JULIEN and json.loads(ev.data)["via"] == "web"
+    # reopening shows what was logged, and lets the coach correct it
+    r = client.get(url)
+    assert "Entretiens avec trois usagers." in r.text and "corriger" in r.text.lower()
+    r = client.post(url, data={"csrf_token": token, "notes": "Entretiens avec quatre usagers.", "hours": "7"})
+    assert r.status_code == 303
+    rows = wf.checkins(team=RSA, week=WEEK)
+    assert len(rows) == 1 and rows[0].notes == "Entretiens avec quatre usagers." and rows[0].hours == 7
+
+
+def test_missed_week_needs_a_reason_shown_on_the_form_in_french(client, wf):
+    url = checkin_url(wf)
+    token = csrf(client, url)
+    r = client.post(url, data={"csrf_token": token, "missed": "yes"})
+    assert r.status_code == 422
+    assert "raison" in r.text and wf.checkins(team=RSA, week=WEEK) == []
+    r = client.post(url, data={"csrf_token": token, "missed": "yes", "reason": "Coach en congé"})
+    assert r.status_code == 303
+    [c] = wf.checkins(team=RSA, week=WEEK)
+    assert c.missed and c.reason == "Coach en congé"
+    # reopened: the reason is corrected, the week stays missed
+    r = client.post(url, data={"csrf_token": token, "reason": "Coach malade"})
+    assert r.status_code == 303
+    [c] = wf.checkins(team=RSA, week=WEEK)
+    assert c.missed and c.reason == "Coach malade"
+
+
+def test_errors_are_in_the_persons_language(client, wf):
+    wf.edit_person(JULIEN, lang="en")
+    url = checkin_url(wf)
+    token = csrf(client, url)
+    r = client.post(url, data={"csrf_token": token, "hours": "lots"})
+    assert r.status_code == 422 and 'lang="en"' in r.text and "Nothing was saved" in r.text
+    r = client.post(url, data={"csrf_token": token, "notes": "x", "hours": "99"})
+    assert r.status_code == 422 and "between" in r.text
+    assert wf.checkins(team=RSA, week=WEEK) == []
+
+
+def test_a_day_outside_the_week_is_refused(client, wf):
+    url = checkin_url(wf)
+    token = csrf(client, url)
+    r = client.post(url, data={"csrf_token": token, "notes": "x", "on": "2020-11-09"})
+    assert r.status_code == 422 and wf.checkins(team=RSA, week=WEEK) == []
+
+
+def test_double_submit_logs_once(client, wf):
+    url = checkin_url(wf)
+    token = csrf(client, url)
+    wf.acting_as(JULIEN).log_checkin(RSA, notes="from the CLI meanwhile")
+    from workflow.errors import ChangedMeanwhile
+    import pytest
+
+    with pytest.raises(ChangedMeanwhile):
+        wf.acting_as(JULIEN).log_checkin(RSA, notes="again", once=True)
+    assert len(wf.checkins(team=RSA, week=WEEK)) == 1
+
+
+def test_hostile_text_is_escaped(client, wf):
+    url = checkin_url(wf)
+    token = csrf(client, url)
+    evil = '<script>alert(1)</script> [/] [bold]x[/bold] "\' &amp;'
+    wf.edit_person(JULIEN, name=evil)  # shown in the page's header
+    r = client.post(url, data={"csrf_token": token, "notes": evil, "blockers": evil, "next_steps": evil})
+    assert r.status_code == 303
+    page = client.get(url).text
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt; [/] [bold]x[/bold]" in page
+    assert "&amp;amp;" in page
+    assert page.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 4  # the name and the three fields
+
+
+def test_hostile_reason_is_escaped(client, wf):
+    url = checkin_url(wf)
+    token = csrf(client, url)
+    evil = "<script>alert(1)</script>[/]"
+    assert client.post(url, data={"csrf_token": token, "missed": "yes", "reason": evil}).status_code == 303
+    page = client.get(url).text
+    assert "<script>" not in page and 'value="&lt;script&gt;alert(1)&lt;/script&gt;[/]"' in page
+
+
+def test_sarah_cannot_use_a_link_for_a_team_she_does_not_coach(client, wf):
+    r = client.get(checkin_url(wf, email=SARAH))
+    assert r.status_code == 403 and "Insertion RSA" in r.text or r.status_code == 403

@@ -1,0 +1,157 @@
+"""The Flask application: configuration, language, security headers, and errors as short pages.
+
+Every refusal is a short page in the person's language with the right HTTP status (400 bad or
+tampered link or form, 403 not allowed, 404 unknown, 410 expired/revoked link or closed team, 413
+too large), that shows no one's data and writes nothing. Tokens are never logged: the request path
+(which holds them) is left out of every log line.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask, g, render_template, request
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from markupsafe import Markup
+from werkzeug.exceptions import HTTPException
+
+from notifications import i18n
+from workflow import Workflow
+from workflow.errors import ChangedMeanwhile, Forbidden, Invalid, NotFound, PreincubError, Refused
+from workflow.links import SESSION_IDLE, LinkGone, base_url, cached_key
+
+MAX_BODY = 64 * 1024  # a check-in is a few KB of text; anything bigger is refused (413)
+log = logging.getLogger("preincub.web")
+
+
+class WebApp(Flask):
+    """Flask, with exceptions logged without the request path (it may hold a link's token)."""
+
+    def log_exception(self, exc_info: Any) -> None:
+        self.logger.error("Exception on %s request (path withheld: it may hold a link)", request.method,
+                          exc_info=exc_info)
+
+
+def status_of(exc: PreincubError) -> int:
+    """The HTTP status of a library error."""
+    if isinstance(exc, LinkGone):
+        return 410
+    if isinstance(exc, NotFound):
+        return 404
+    if isinstance(exc, Forbidden):
+        return 403
+    if isinstance(exc, ChangedMeanwhile):
+        return 409
+    if isinstance(exc, (Invalid, Refused)):
+        return 400
+    return 400
+
+
+def lang() -> str:
+    """The language of the page: the person's when known, else the browser's (fr by default)."""
+    chosen = getattr(g, "lang", None)
+    if chosen in i18n.LANGS:
+        return chosen
+    return request.accept_languages.best_match(i18n.LANGS, default=i18n.DEFAULT_LANG) if request else "fr"
+
+
+def _(message: str, **params: Any) -> str:
+    """A sentence of the catalog in the page's language, its ``{placeholders}`` filled."""
+    return i18n.text(lang(), message, params)
+
+
+def refusal(status: int, message: str, **params: Any):
+    """A short page saying why, with ``status``: no data of anyone, nothing written."""
+    return render_template("error.html", status=status, message=i18n.text(lang(), message, params)), status
+
+
+def create_app(wf: Workflow, *, testing: bool = False) -> Flask:
+    """The application over ``wf`` (its store, clock and settings); each request acts as its person."""
+    app = WebApp(__name__, static_folder="static", template_folder="templates")
+    settings = wf.settings
+    https = (base_url(settings) or "").startswith("https://")
+    app.config.update(
+        SECRET_KEY=cached_key(settings),
+        MAX_CONTENT_LENGTH=MAX_BODY,
+        MAX_FORM_MEMORY_SIZE=MAX_BODY,
+        SESSION_COOKIE_NAME="preincub",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=https,
+        PERMANENT_SESSION_LIFETIME=SESSION_IDLE,
+        SESSION_REFRESH_EACH_REQUEST=True,
+        WTF_CSRF_TIME_LIMIT=int(SESSION_IDLE.total_seconds()),
+        WTF_CSRF_SSL_STRICT=https,
+        TESTING=testing,
+        SEND_FILE_MAX_AGE_DEFAULT=timedelta(hours=1),
+    )
+    app.extensions["preincub"] = wf
+    CSRFProtect(app)
+
+    env = app.jinja_env
+    env.trim_blocks = env.lstrip_blocks = True
+    env.add_extension("jinja2.ext.i18n")
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        lambda s: i18n.translations(lang()).gettext(s),
+        lambda s, p, n: i18n.translations(lang()).ngettext(s, p, n),
+        newstyle=True)
+    env.globals.update(lang=lang, t=_, colon=lambda: i18n.colon(lang()))
+    env.filters["day"] = lambda iso: i18n.format_day(__import__("datetime").date.fromisoformat(iso), lang()) \
+        if iso else "—"
+    env.filters["number"] = lambda v: i18n.format_number(v, lang()) if v is not None else "—"
+    env.filters["lines"] = lambda text: Markup("<br>").join((text or "").split("\n"))
+
+    from web import board, forms
+
+    app.register_blueprint(forms.bp)
+    app.register_blueprint(board.bp)
+
+    @app.get("/healthz")
+    def healthz():
+        """Whether the store answers: 200 ``ok``, else 503 (for monitoring; no data)."""
+        try:
+            current_wf().store.check_file()  # an SQLite file deleted or replaced under the server
+            with current_wf().store.read() as s:
+                s.connection().exec_driver_sql("SELECT 1")
+        except Exception:  # noqa: BLE001 - any failure is "not healthy"
+            log.warning("healthz: the store does not answer")
+            return {"status": "unavailable"}, 503
+        return {"status": "ok"}, 200
+
+    @app.errorhandler(PreincubError)
+    def library_error(exc: PreincubError):
+        return render_template("error.html", status=status_of(exc), message=exc.text(lang())), status_of(exc)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError):
+        return refusal(400, i18n.N_("this form has expired or did not come from this site; open the link "
+                                     "again and submit the form once more"))
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        messages = {404: i18n.N_("there is no such page"),
+                    405: i18n.N_("this page cannot be used that way"),
+                    413: i18n.N_("what was sent is too large; shorten the text and submit it again")}
+        code = exc.code or 400
+        return refusal(code, messages.get(code, i18n.N_("this request cannot be served")))
+
+    @app.after_request
+    def headers(resp):
+        resp.headers["Content-Security-Policy"] = ("default-src 'none'; style-src 'self'; img-src 'self' data:; "
+                                                   "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+        resp.headers["X-Content-Type-Options"] = "nosniff"
+        resp.headers["Referrer-Policy"] = "same-origin"  # a page's address (its token) never leaves the site
+        resp.headers["X-Frame-Options"] = "DENY"
+        if request.endpoint != "static":
+            resp.headers["Cache-Control"] = "no-store"
+        return resp
+
+    return app
+
+
+def current_wf() -> Workflow:
+    from flask import current_app
+
+    return current_app.extensions["preincub"]
