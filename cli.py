@@ -14,7 +14,7 @@ import click
 from notifications import i18n
 from workflow.errors import PreincubError, Refused
 
-from commands import checkins, directory, moves, reminders, store, teams
+from commands import checkins, directory, moves, reminders, store, teams, web
 from commands.context import Ctx, current_ctx
 from commands.errors import (
     ERROR_HINTS, LONG_WORD, MAX_ERROR, UNMET_HINTS, chosen_lang, error_hint, exit_code, fail, refusal,
@@ -129,8 +129,14 @@ def app(ctx: click.Context, db, actor, now, lang) -> None:
 
 for command in (store.init, store.demo_cmd, directory.programme, directory.partner, directory.person, teams.team,
                 checkins.checkin, moves.advance, moves.check, moves.status, moves.history, moves.diagram,
-                reminders.remind, reminders.outbox, reminders.daemon):
+                reminders.remind, reminders.outbox, reminders.daemon, web.serve, web.web):
     app.add_command(command)
+directory.person.add_command(web.revoke_links)
+from commands import exports  # noqa: E402
+app.add_command(exports.export)
+app.add_command(exports.import_all)
+from commands import reports  # noqa: E402
+app.add_command(reports.report)
 _use_context(app)
 
 

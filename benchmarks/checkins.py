@@ -63,6 +63,7 @@ from workflow import PARIS, FixedClock, Workflow  # noqa: E402  (after common: i
 from workflow.clock import paris  # noqa: E402
 from workflow.coaching import coaching, iso_week  # noqa: E402
 from workflow.models import CheckIn, Team  # noqa: E402
+from workflow.records import plain  # noqa: E402
 
 CLOCK = datetime(2021, 1, 6, 10, 0, tzinfo=PARIS)  # a Wednesday, in 2021-W01
 NOW_ARG = "2021-01-06T10:00"
@@ -148,7 +149,7 @@ def open_store(path: Path) -> Workflow:
 
 
 def set_based(wf: Workflow) -> Truth:
-    return {r["team"]: (r["weeks_missing"], r["missed_recorded"]) for r in wf.gaps()}
+    return {r.team: (list(r.weeks_missing), list(r.missed_recorded)) for r in wf.gaps()}
 
 
 def naive(wf: Workflow) -> Truth:
@@ -199,8 +200,8 @@ def measure(path: Path, n: int, truth: Truth, repeat: int) -> dict:
     finally:
         wf.close()
     r["teams_with_gaps"] = len(rows)
-    r["missing_weeks"] = sum(len(x["weeks_missing"]) for x in rows)
-    expected = json.loads(json.dumps(rows, ensure_ascii=False))
+    r["missing_weeks"] = sum(len(x.weeks_missing) for x in rows)
+    expected = json.loads(json.dumps(plain(rows), ensure_ascii=False))
 
     def check(out):  # the CLI prints exactly what the library returns
         assert out == expected, "preincub checkin gaps --json differs from Workflow.gaps()"

@@ -11,11 +11,14 @@ starts ``preincub serve`` on a free loopback port (waitress, 8 threads), the clo
 
 * ``--clients`` threads each submit check-ins through the form, as a browser would: GET the form
   (session cookie and CSRF token), then POST it. Client k works on teams k, k + clients, …; a team's
-  first POST logs its check-in and the next ones correct it (the same week). Every team is also
-  raced once: two clients POST its first check-in at the same moment;
+  first POST logs its check-in and the next ones correct it (the same week). ``clients // 2`` teams
+  are also raced: clients 2j and 2j + 1 both POST team j's first check-in at the same moment. Only the POSTs are timed (a
+  submission, as the issue has it): each client GETs its teams' forms once, before the clock starts,
+  and then POSTs them again and again with their tokens; the 303 is not followed (a browser would then
+  GET the form again: a page view, not a submission);
 * then the same clients GET ``/healthz`` for as long: the yardstick.
 
-It prints, per store: requests per second, p50 and p95 latency (ms) of the POSTs and of /healthz,
+It prints, per store: requests per second, p50 and p95 latency (ms) of the POSTs alone and of /healthz,
 errors (any status but 303 on a POST, 200 on /healthz), the check-ins found in the store afterwards
 and whether each team has exactly one for the week. Goal: p95 of a submission ≤ 5 × p95 of
 /healthz, no error, every check-in stored exactly once.

@@ -115,6 +115,6 @@ def checkin_gaps(programme, weeks, as_json) -> None:
         return emit_json(rows)
     t = table(_("Team"), _("Coach"), _("Weekly check-ins"), _("Weeks without check-in"), _("Last check-in"))
     for r in rows:
-        t.add_row(r["team"], r["coach"] or "—", f"{number(r['weeks_held'])}/{number(r['weeks_expected'])}",
-                  ", ".join(r["weeks_missing"]), r["last_checkin"] or "—")
+        t.add_row(r.team, r.coach or "—", f"{number(r.weeks_held)}/{number(r.weeks_expected)}",
+                  ", ".join(r.weeks_missing), r.last_checkin or "—")
     console().print(t)

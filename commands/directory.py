@@ -84,7 +84,7 @@ def partner() -> None:
 def partner_add(name, programme, kind) -> None:
     """Add a partner body. Example: preincub partner add "Val d'Oise" --programme "Pré-incubation 2020\""""
     p = current_ctx().wf().add_partner(name, programme, kind=kind)
-    say(tr("partner {name!q} added to {programme!q}", name=p["name"], programme=p["programme"]))
+    say(tr("partner {name!q} added to {programme!q}", name=p.name, programme=p.programme))
 
 
 @click.group()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import click
 
 from commands.context import current_ctx
@@ -32,13 +34,12 @@ def check(name, as_json) -> None:
     """Which triggers are possible now; for each blocked one, every unmet condition."""
     r = current_ctx().wf().check(name)
     lang = current_lang()
-    blocked = {trig: [unmet_text(u, lang) for u in us] for trig, us in r["blocked"].items()}
+    blocked = {trig: [unmet_text(u, lang) for u in us] for trig, us in r.blocked.items()}
     if as_json:
-        return emit_json({"available": r["available"], "blocked": blocked, "team": r["team"],
-                          "phase": r["phase"], "needs_reason": r["needs_reason"]})
-    say(labelled(r["team"], phase_label(r["phase"])))
+        return emit_json(replace(r, blocked=blocked))  # each unmet condition as its sentence
+    say(labelled(r.team, phase_label(r.phase)))
     needs = _("needs --reason")
-    avail = [f"{n} ({needs})" if n in r["needs_reason"] else n for n in r["available"]]
+    avail = [f"{n} ({needs})" if n in r.needs_reason else n for n in r.available]
     say(labelled(_("Available"), ", ".join(avail) or "—"))
     for trig, reasons in blocked.items():
         say(labelled(_("Blocked"), trig))
@@ -56,7 +57,7 @@ def status(programme, as_json) -> None:
         return emit_json_rows(wf.teams.rows(programme))
     status_table(wf.status(programme))
     tick = wf.last_tick()
-    say(labelled(_("Daemon's last tick"), f"{tick['wall']} ({tick['holder']})" if tick else "—"))
+    say(labelled(_("Daemon's last tick"), f"{tick.wall} ({tick.holder})" if tick else "—"))
     warn_outbox(wf)
 
 

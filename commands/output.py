@@ -55,9 +55,62 @@ def labelled(label: str, value: str) -> str:
 _JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff]")
 
 
+_encode_str = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) writes for a str (C)
+
+
 def _json_text(data: Any, indent: int | None) -> str:
     # json escapes C0 controls itself; C1 controls and bidi overrides become \uXXXX too (same data).
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(data, ensure_ascii=False, indent=indent))
+
+
+def _escaped(s: str) -> str:
+    """One string as :func:`_json_text` writes it (a value or a key)."""
+    s = _encode_str(s)  # of the unsafe characters only DEL (\x7f) is ASCII
+    return s if s.isascii() and "\x7f" not in s else _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", s)
+
+
+def _json_value(v: Any) -> str:
+    """One flat value in the bytes :func:`_json_text` gives for it: a string searched for unsafe
+    characters only when not ASCII (``str.isascii`` is O(1)) or holding DEL; anything else than
+    str, None, bool and int through ``json.dumps``."""
+    cls = v.__class__
+    if cls is str:
+        return _escaped(v)
+    if v is None:
+        return "null"
+    if v is True:
+        return "true"
+    if v is False:
+        return "false"
+    if cls is int:
+        return int.__repr__(v)
+    return _json_text(v, None)
+
+
+def _row_encoder(cls: type) -> Callable[[Any], str]:
+    """A flat record class's compact JSON object, without a dict per row: its keys written once in a
+    template; each value inline, a string through json's own C encoder, None as null, anything else
+    through :func:`_json_value` (one function generated per class: no call per value)."""
+    from workflow.records import json_keys
+
+    keys = json_keys(cls)
+    template = "{" + ", ".join(_escaped(k).replace("%", "%%") + ": %s" for _, k in keys) + "}"
+    lines = ["def encode(r):"]
+    for i, (attr, _) in enumerate(keys):
+        lines += [f"    v{i} = r.{attr}",
+                  f"    if v{i}.__class__ is str:",
+                  f"        v{i} = enc(v{i})",
+                  f"        if not v{i}.isascii() or DEL in v{i}:",
+                  f"            v{i} = unsafe(v{i})",
+                  f"    elif v{i} is None:",
+                  f"        v{i} = 'null'",
+                  "    else:",
+                  f"        v{i} = value(v{i})"]
+    lines.append("    return template % (" + "".join(f"v{i}, " for i in range(len(keys))) + ")")
+    env = {"enc": _encode_str, "unsafe": lambda s: _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", s),
+           "DEL": "\x7f", "value": _json_value, "template": template}
+    exec("\n".join(lines) + "\n", env)  # noqa: S102 - fixed source; attribute names from the dataclass
+    return env["encode"]
 
 
 def emit_json(data: Any) -> None:
@@ -70,17 +123,29 @@ def emit_json(data: Any) -> None:
 
 def emit_json_rows(rows: Iterable[Any], batch: int = 2000) -> None:
     """Print a JSON list of flat records as they come, in the same bytes :func:`emit_json` gives for
-    the whole list: each batch is dumped as a list and its brackets are dropped."""
+    the whole list: compact, each row encoded from its values (:func:`_row_encoder`); indented, each
+    batch is dumped as a list and its brackets are dropped."""
     from workflow.records import row_plain
 
     it = iter(rows)
     first = next(it, None)  # errors (unknown programme, permission) come before any output
     if first is None:
         return click.echo("[]")
-    as_dict = row_plain(type(first))
     indent = 2 if sys.stdout.isatty() else None
-    cut, sep = (2, ",\n") if indent else (1, ", ")
-    click.echo("[\n" if indent else "[", nl=False)
+    if indent is None:  # pipes and files (large outputs): each row written straight from its values
+        encode = _row_encoder(type(first))
+        click.echo("[" + encode(first), nl=False)
+        out: list[str] = []
+        for r in it:
+            out.append(encode(r))
+            if len(out) >= batch:
+                click.echo(", " + ", ".join(out), nl=False)
+                out = []
+        click.echo((", " + ", ".join(out) if out else "") + "]")
+        return None
+    as_dict = row_plain(type(first))  # indented, for a person at a terminal
+    cut, sep = 2, ",\n"
+    click.echo("[\n", nl=False)
     chunk, started = [as_dict(first)], False
     while chunk:
         for r in it:
@@ -92,7 +157,7 @@ def emit_json_rows(rows: Iterable[Any], batch: int = 2000) -> None:
         for r in it:  # the next batch, if any
             chunk.append(as_dict(r))
             break
-    click.echo("\n]" if indent else "]")
+    click.echo("\n]")
 
 
 def console() -> Console:

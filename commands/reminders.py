@@ -71,13 +71,13 @@ def _outbox_warning(wf: Workflow) -> str | None:
         h = wf.outbox_health()
     except Forbidden:
         return None
-    if h["healthy"]:
+    if h.healthy:
         return None
     return tr(Np_("⚠ outbox: {n!n} message failed, {over!n} failing for over an hour "
                   "(see 'preincub outbox list', then 'preincub outbox retry --status failed')",
                   "⚠ outbox: {n!n} messages failed, {over!n} failing for over an hour "
                   "(see 'preincub outbox list', then 'preincub outbox retry --status failed')"),
-              n=h["failed"], over=h["retrying_over_an_hour"])
+              n=h.failed, over=h.retrying_over_an_hour)
 
 
 def warn_outbox(wf: Workflow) -> None:
@@ -108,7 +108,7 @@ def remind_preview(until, as_json) -> None:
         return emit_json(rows)
     t = table(_("Due"), _("Action"), _("To"), _("Reminders"), _("Subject"))
     for r in rows:
-        t.add_row(r["at"].replace("T", " ")[:16], r["kind"], r["to"], r["channel"], r["subject"])
+        t.add_row(r.at.replace("T", " ")[:16], r.kind, r.to, r.channel, r.subject)
     console().print(t)
 
 
@@ -214,10 +214,10 @@ def daemon(ctx: click.Context, once, to_console) -> None:
     if once:
         if r is None:
             raise click.ClickException(_("the tick failed (see the log above)"))
-        if r.get("skipped"):  # a live daemon holds the lease: that is the answer to "is it alive?"
+        if r.skipped:  # a live daemon holds the lease: that is the answer to "is it alive?"
             t = wf.last_tick()
             say(tr("daemon {holder} is alive: it holds the lease until {until}; its last tick: {tick}",
-                   holder=t["lease_holder"], until=t["lease_until"], tick=t["wall"]) if t
+                   holder=t.lease_holder, until=t.lease_until, tick=t.wall) if t
                 else _("another daemon holds the lease"))
             return
         click.echo(tick_line(r, current_lang()))
@@ -237,17 +237,17 @@ def daemon_status(as_json) -> None:
     if as_json:
         emit_json(h)
     else:
-        t = h["last_tick"]
-        last = f"{t['wall']} ({t['holder']})" if t else "—"
-        if t and t.get("next_tick"):
-            last += tr("; next due {at}", at=t["next_tick"])
+        t = h.last_tick
+        last = f"{t.wall} ({t.holder})" if t else "—"
+        if t and t.next_tick:
+            last += tr("; next due {at}", at=t.next_tick)
         say(labelled(_("Daemon's last tick"), last))
         say(labelled(_("Outbox"), tr("{pending!n} pending ({retrying!n} retrying, {over!n} for over an hour), "
-                                     "{failed!n} failed", pending=h["pending"], retrying=h["retrying"],
-                                     over=h["retrying_over_an_hour"], failed=h["failed"])))
-        say(labelled(_("health"), ", ".join(_(HEALTH_PROBLEMS[p]) for p in h["problems"]) or _("healthy")))
-    if not h["healthy"]:  # exit 1 for monitoring, with the contract's one line on stderr
-        fail(labelled(_("the daemon is unhealthy"), ", ".join(_(HEALTH_PROBLEMS[p]) for p in h["problems"])), 1)
+                                     "{failed!n} failed", pending=h.pending, retrying=h.retrying,
+                                     over=h.retrying_over_an_hour, failed=h.failed)))
+        say(labelled(_("health"), ", ".join(_(HEALTH_PROBLEMS[p]) for p in h.problems) or _("healthy")))
+    if not h.healthy:  # exit 1 for monitoring, with the contract's one line on stderr
+        fail(labelled(_("the daemon is unhealthy"), ", ".join(_(HEALTH_PROBLEMS[p]) for p in h.problems)), 1)
 
 
 # What makes the daemon unhealthy (workflow.daemon.health's problems), as `daemon status` says it.

@@ -188,3 +188,8 @@ def _coaching_line(c: CoachingRecord) -> Text:
         if c.hours_shortfall:
             line.append(" " + tr("(below the commitment)"), style="red")
     return line
+
+
+from commands.intake import team_import  # noqa: E402 - `team import`, in its own module
+
+team.add_command(team_import)

@@ -9,7 +9,7 @@ too large), that shows no one's data and writes nothing. Tokens are never logged
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from flask import Flask, g, render_template, request
@@ -19,7 +19,7 @@ from werkzeug.exceptions import HTTPException
 
 from notifications import i18n
 from workflow import Workflow
-from workflow.errors import ChangedMeanwhile, Forbidden, Invalid, NotFound, PreincubError, Refused
+from workflow.errors import ChangedMeanwhile, Forbidden, NotFound, PreincubError
 from workflow.links import SESSION_IDLE, LinkGone, base_url, cached_key
 
 MAX_BODY = 64 * 1024  # a check-in is a few KB of text; anything bigger is refused (413)
@@ -44,9 +44,7 @@ def status_of(exc: PreincubError) -> int:
         return 403
     if isinstance(exc, ChangedMeanwhile):
         return 409
-    if isinstance(exc, (Invalid, Refused)):
-        return 400
-    return 400
+    return 400  # Invalid, Refused: the request cannot be served as it is
 
 
 def lang() -> str:
@@ -98,8 +96,7 @@ def create_app(wf: Workflow, *, testing: bool = False) -> Flask:
         lambda s, p, n: i18n.translations(lang()).ngettext(s, p, n),
         newstyle=True)
     env.globals.update(lang=lang, t=_, colon=lambda: i18n.colon(lang()))
-    env.filters["day"] = lambda iso: i18n.format_day(__import__("datetime").date.fromisoformat(iso), lang()) \
-        if iso else "—"
+    env.filters["day"] = lambda iso: i18n.format_day(date.fromisoformat(iso), lang()) if iso else "—"
     env.filters["number"] = lambda v: i18n.format_number(v, lang()) if v is not None else "—"
     env.filters["lines"] = lambda text: Markup("<br>").join((text or "").split("\n"))
 

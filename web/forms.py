@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask import Blueprint, g, redirect, render_template, request
+from sqlmodel import Session
 
 import states
 from notifications.i18n import N_
@@ -37,16 +38,17 @@ class Page:
     wf: Workflow
 
 
-def _open(kind: str, token: str, team_id: int, *extra: Any) -> Page | tuple:
+def _open(kind: str, token: str, team_id: int, *extra: Any, s: Session | None = None) -> Page | tuple:
     """The grant of a valid link for exactly this team (and week), and the team: the few facts the
-    check-in form needs, or (committee) its full record as the person may read it."""
+    check-in form needs, or (committee) its full record as the person may read it. ``s``: the request's
+    read session, if it has one (the link and the team read in it)."""
     links = Links(current_wf().ctx)
-    grant, rest = links.check(kind, token)  # Invalid 400, LinkGone 410
+    grant, rest = links.check(kind, token, s)  # Invalid 400, LinkGone 410
     g.lang = grant.lang
     if rest != [team_id, *extra]:
         return refusal(403, N_("this link is for another team or another week; open the one of the message"))
     wf = acting(grant)
-    team = links.target(team_id)  # NotFound 404; the coach is checked by the caller
+    team = links.target(team_id, s)  # NotFound 404; the coach is checked by the caller
     if kind != "checkin":
         team = wf.team(team.name)  # Forbidden 403 when the person may no longer read it
     if states.PHASES[team.phase].terminal:
@@ -97,14 +99,13 @@ def _values(form, week: str, today: date) -> dict[str, Any]:
             "missed": missed, "reason": _text(form.get("reason"))}
 
 
-def _mine(wf: Workflow, team: str, week: str, email: str) -> CheckInRecord | None:
-    rows = [c for c in wf.checkins(team=team, week=week) if c.author == email]
-    return rows[-1] if rows else None
-
-
-def _previous(wf: Workflow, team: str, week: str) -> CheckInRecord | None:
-    rows = [c for c in wf.checkins(team=team) if c.week < week and not c.missed]
-    return rows[-1] if rows else None
+def _mine_and_previous(wf: Workflow, team: str, week: str,
+                       email: str) -> tuple[CheckInRecord | None, CheckInRecord | None]:
+    """The coach's check-in of the week (their last), and the team's last held one before it: one read."""
+    rows = wf.checkins(team=team)  # in order of day
+    mine = [c for c in rows if c.week == week and c.author == email]
+    previous = [c for c in rows if c.week < week and not c.missed]
+    return mine[-1] if mine else None, previous[-1] if previous else None
 
 
 @bp.route("/checkin/<int:team_id>/<week>/<token>", methods=["GET", "POST"])
@@ -113,17 +114,22 @@ def checkin(team_id: int, week: str, token: str):
         parse_week(week)
     except Invalid:
         return refusal(404, N_("there is no such page"))
-    page = _open("checkin", token, team_id, week)
-    if not isinstance(page, Page):
-        return page
-    grant, team, wf = page.grant, page.team, page.wf
-    if grant.email not in team.coaches:
-        return refusal(403, N_("you are no longer a coach of {team!q}; this link no longer works"), team=team.name)
+    # The link, the team and (a submission) the coach's check-in of the week: one short read, before
+    # the write transaction (which checks again what it relies on).
+    with current_wf().store.read() as s:
+        page = _open("checkin", token, team_id, week, s=s)
+        if not isinstance(page, Page):
+            return page
+        grant, team, wf = page.grant, page.team, page.wf
+        if grant.email not in team.coaches:
+            return refusal(403, N_("you are no longer a coach of {team!q}; this link no longer works"),
+                           team=team.name)
+        logged = (Links(wf.ctx).own_checkin(team.id, week, grant.person_id, s) if request.method == "POST"
+                  else None)
     error, values, status = None, None, 200
     if request.method == "POST":
         try:
             values = _values(request.form, week, wf.clock.today())
-            logged = Links(wf.ctx).own_checkin(team.id, week, grant.person_id)
             if logged is None:
                 wf.log_checkin(team.name, **values, once=True)
             else:
@@ -140,11 +146,11 @@ def checkin(team_id: int, week: str, token: str):
             else:
                 raise
         values = request.form
-    mine = _mine(wf, team.name, week, grant.email)
+    mine, previous = _mine_and_previous(wf, team.name, week, grant.email)
     monday, sunday = _week_days(week)
     editable = mine is not None and _editable(wf, mine)
     return render_template("checkin.html", team=team, week=week, grant=grant, mine=mine, editable=editable,
-                           previous=_previous(wf, team.name, week), error=error, values=values or {},
+                           previous=previous, error=error, values=values or {},
                            saved=request.args.get("saved") == "1" and error is None, monday=monday.isoformat(),
                            sunday=sunday.isoformat(),
                            default_on=min(wf.clock.today(), sunday).isoformat()), status

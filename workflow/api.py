@@ -8,28 +8,43 @@ else or at another time is a new facade: ``wf.acting_as(email)``, ``wf.at(clock)
 
 from __future__ import annotations
 
-from typing import Any
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 from workflow import validate
-from workflow.checkins import CheckIns
 from workflow.clock import Clock
 from workflow.context import SYSTEM, Context, default_actor
-from workflow.daemon import Lease
 from workflow.db import Store, open_store
-from workflow.delivery import Delivery
-from workflow.links import Links
-from workflow.directory import (
-    MEMBER_ROLES,
-    PARTNER_KINDS,
-    PROGRAMME_KINDS,
-    ROLES,
-    Directory,
-)
-from workflow.outbox import Outbox
-from workflow.remind import Reminders
 from workflow.settings import Settings
-from workflow.teams import Teams, iso, iso_date
-from workflow.transitions import Transitions
+from workflow.teams import iso, iso_date
+
+if TYPE_CHECKING:
+    from workflow.checkins import CheckIns
+    from workflow.daemon import Lease
+    from workflow.delivery import Delivery
+    from workflow.directory import Directory
+    from workflow.intake import Intake
+    from workflow.links import Links
+    from workflow.outbox import Outbox
+    from workflow.remind import Reminders
+    from workflow.reports import Reports
+    from workflow.teams import Teams
+    from workflow.transitions import Transitions
+    from workflow.exports import Exports
+    from workflow.ics import Calendars
+    from workflow.backup import Backup
+
+_DIRECTORY_NAMES = ("MEMBER_ROLES", "PARTNER_KINDS", "PROGRAMME_KINDS", "ROLES")
+
+
+def __getattr__(name: str) -> Any:
+    """The directory's constants, imported on first use like the services (PEP 562)."""
+    if name not in _DIRECTORY_NAMES:
+        raise AttributeError(f"module 'workflow.api' has no attribute {name!r}")
+    value = getattr(import_module("workflow.directory"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = ["MEMBER_ROLES", "PARTNER_KINDS", "PROGRAMME_KINDS", "ROLES", "SYSTEM", "Workflow", "default_actor", "iso",
            "iso_date"]
@@ -49,6 +64,25 @@ class _Via:
         if obj is None:
             return self
         return getattr(getattr(obj, self.service), self.name)
+
+
+class _Service:
+    """A service of the facade, made (and its module imported) on first use: a read such as ``status``
+    loads neither the reminders (jinja2, holidays) nor the transitions. ``needs`` are the other
+    services its constructor takes after the context."""
+
+    def __init__(self, module: str, cls: str, *needs: str) -> None:
+        self.module, self.cls, self.needs = module, cls, needs
+
+    def __set_name__(self, owner: type, attr: str) -> None:
+        self.attr = attr
+
+    def __get__(self, obj: Workflow | None, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        cls = getattr(import_module(f"workflow.{self.module}"), self.cls)
+        service = obj.__dict__[self.attr] = cls(obj.ctx, *(getattr(obj, n) for n in self.needs))
+        return service
 
 
 class Workflow:
@@ -82,17 +116,26 @@ class Workflow:
         wf._bind(ctx)
         return wf
 
+    directory: Directory = _Service("directory", "Directory")  # type: ignore[assignment]
+    checkins: CheckIns = _Service("checkins", "CheckIns")  # type: ignore[assignment]
+    teams: Teams = _Service("teams", "Teams", "checkins")  # type: ignore[assignment]
+    transitions: Transitions = _Service("transitions", "Transitions")  # type: ignore[assignment]
+    delivery: Delivery = _Service("delivery", "Delivery")  # type: ignore[assignment]
+    reminders: Reminders = _Service("remind", "Reminders", "delivery")  # type: ignore[assignment]
+    outbox: Outbox = _Service("outbox", "Outbox")  # type: ignore[assignment]
+    lease: Lease = _Service("daemon", "Lease")  # type: ignore[assignment]
+    links: Links = _Service("links", "Links")  # type: ignore[assignment]
+    exports: Exports = _Service("exports", "Exports", "teams")  # type: ignore[assignment]
+    calendars: Calendars = _Service("ics", "Calendars")  # type: ignore[assignment]
+    backup: Backup = _Service("backup", "Backup")  # type: ignore[assignment]
+    intake: Intake = _Service("intake", "Intake", "directory", "teams")  # type: ignore[assignment]
+    reports: Reports = _Service("reports", "Reports")  # type: ignore[assignment]
+
     def _bind(self, ctx: Context) -> None:
+        for name in list(vars(self)):  # services made over the previous context
+            if isinstance(getattr(type(self), name, None), _Service):
+                del self.__dict__[name]
         self.ctx = ctx
-        self.directory = Directory(ctx)
-        self.checkins = CheckIns(ctx)
-        self.teams = Teams(ctx, self.checkins)
-        self.transitions = Transitions(ctx)
-        self.delivery = Delivery(ctx)
-        self.reminders = Reminders(ctx, self.delivery)
-        self.outbox = Outbox(ctx)
-        self.lease = Lease(ctx)
-        self.links = Links(ctx)
 
     # ---- the context ---------------------------------------------------------------------
 
@@ -162,6 +205,7 @@ class Workflow:
     committee = _Via("teams")
     team = _Via("teams")
     status = _Via("teams")
+    import_teams = _Via("intake", "import_file")
     # transitions
     check = _Via("transitions")
     advance = _Via("transitions")
@@ -186,4 +230,11 @@ class Workflow:
     # web links
     revoke_links = _Via("links", "revoke")
     signin_url = _Via("links")
+    # exports, calendar, backup (the restore is workflow.backup.import_all: it opens an empty store itself)
+    export_rows = _Via("exports", "rows")
+    export_ics = _Via("calendars", "ics")
+    export_all = _Via("backup", "dump")
+    # reports
+    committee_pack = _Via("reports", "committee")
+    programme_report = _Via("reports", "programme")
 

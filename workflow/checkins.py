@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from types import SimpleNamespace
 from datetime import date, timedelta
 from typing import Any
 
@@ -13,7 +14,7 @@ from sqlmodel import Session, select
 from workflow import validate
 from workflow.clock import paris, stored_utc
 from workflow.coaching import Coaching, coaching, iso_week, parse_week
-from workflow.context import Context, find
+from workflow.context import Context, TeamRef, find
 from workflow.errors import N_, ChangedMeanwhile, Forbidden, Invalid, Np_, NotFound
 from workflow.models import (
     CheckIn,
@@ -24,9 +25,20 @@ from workflow.models import (
     Team,
     coach_email,
 )
-from workflow.records import CheckInRecord
+from workflow.records import CheckInRecord, GapRecord
 
 FIELDS = ("on", "notes", "blockers", "next_steps", "hours", "mood", "reason")
+
+# The statements of a correction (the web form's hot path), built once.
+_INVESTIGATION = (select(PhasePeriod.start, PhasePeriod.end)
+                  .where(PhasePeriod.team_id == sa.bindparam("team"), PhasePeriod.phase == "investigation")
+                  .order_by(PhasePeriod.start.desc()))
+_TO_EDIT = (select(CheckIn.__table__, Team.name.label("team_name"), Team.phase, Team.version, Team.programme_id,
+                   Person.email.label("author"))
+            .join(Team, Team.id == CheckIn.team_id).join(Person, Person.id == CheckIn.author_id)
+            .where(CheckIn.id == sa.bindparam("checkin")))
+_EDIT = (sa.update(CheckIn.__table__).where(CheckIn.id == sa.bindparam("checkin"))
+         .values({k: sa.bindparam(f"new_{k}") for k in (*FIELDS, "week", "updated_at")}))
 
 
 @dataclass(frozen=True)
@@ -37,16 +49,15 @@ class CheckIns:
 
     # ---- writing -------------------------------------------------------------------------
 
-    def _investigation(self, s: Session, team: Team) -> tuple[date, date | None]:
+    def _investigation(self, s: Session, team: Team | TeamRef) -> tuple[date, date | None]:
         """The days the team was in investigation (the last time it was)."""
-        p = s.exec(select(PhasePeriod).where(PhasePeriod.team_id == team.id, PhasePeriod.phase == "investigation")
-                   .order_by(PhasePeriod.start.desc())).first()
+        p = s.connection().execute(_INVESTIGATION, {"team": team.id}).first()  # two columns: no ORM object
         if p is None:
             raise Invalid(N_("team {team!q} has not entered investigation; weekly check-ins start with it"),
                           team=team.name)
         return paris(p.start).date(), paris(p.end).date() if p.end else None
 
-    def _checked(self, s: Session, team: Team, values: dict[str, Any]) -> dict[str, Any]:
+    def _checked(self, s: Session, team: Team | TeamRef, values: dict[str, Any]) -> dict[str, Any]:
         """Validate a check-in's fields against the team's investigation period and the clock."""
         on = values["on"]
         start, end = self._investigation(s, team)
@@ -114,11 +125,13 @@ class CheckIns:
         if not changes:
             raise Invalid(N_("nothing to change: give at least one change"), code="nothing_to_change",
                           command="checkin edit")
+        # Core rows, no ORM object: the write lock is held for a few short statements only.
         with self.ctx.store.write() as s:
-            c = s.get(CheckIn, checkin_id)
+            conn = s.connection()
+            c = conn.execute(_TO_EDIT, {"checkin": checkin_id}).first()
             if c is None:
                 raise NotFound(N_("no check-in #{checkin}"), code="unknown_checkin", checkin=checkin_id)
-            t = s.get(Team, c.team_id)
+            t = TeamRef(c.team_id, c.team_name, c.phase, c.version, c.programme_id)
             self.ctx.require(s, "checkin", t)
             me = self.ctx.me(s)
             if c.author_id != me.id and "coordinator" not in me.roles:
@@ -132,18 +145,16 @@ class CheckIns:
             before = {k: getattr(c, k) for k in FIELDS}
             v = self._checked(s, t, {**before, "missed": c.missed, **changes})
             diff = {k: [_plain(before[k]), _plain(v[k])] for k in FIELDS if v[k] != before[k]}
-            for k in FIELDS:
-                setattr(c, k, v[k])
-            c.week, c.updated_at = iso_week(c.on), self.ctx.clock.now()
-            s.add(c)
-            self.ctx.event(s, "checkin.edit", t, data={"checkin": c.id, "changes": diff})
-            s.flush()
-            return self._checkin_record(s, c)
+            new = {**{k: v[k] for k in FIELDS}, "week": iso_week(v["on"]), "updated_at": self.ctx.clock.now()}
+            conn.execute(_EDIT, {"checkin": c.id, **{f"new_{k}": value for k, value in new.items()}})
+            self.ctx.log(conn, "checkin.edit", t, data={"checkin": c.id, "changes": diff})
+            return self._checkin_record(s, SimpleNamespace(**{**c._asdict(), **new}), t.name, c.author)
 
     # ---- reading -------------------------------------------------------------------------
 
     @staticmethod
-    def _checkin_record(s: Session, c: CheckIn, team: str | None = None, author: str | None = None) -> CheckInRecord:
+    def _checkin_record(s: Session, c: CheckIn | SimpleNamespace, team: str | None = None,
+                        author: str | None = None) -> CheckInRecord:
         if team is None:
             team = s.get(Team, c.team_id).name
             author = s.get(Person, c.author_id).email
@@ -193,7 +204,7 @@ class CheckIns:
                 last[team_id] = day if isinstance(day, date) else date.fromisoformat(day)
         return held, excused, last
 
-    def gaps(self, programme: str | None = None, weeks: int | None = None) -> list[dict]:
+    def gaps(self, programme: str | None = None, weeks: int | None = None) -> list[GapRecord]:
         """Teams in investigation with weeks that have no check-in, oldest gap first (set-based)."""
         if weeks is not None:
             weeks = int(validate.number(weeks, "--weeks", 1, 104, integer=True))
@@ -216,11 +227,10 @@ class CheckIns:
             start = paris(since).date()
             c = coaching(start, None, today, held.get(tid, set()), last=weeks)
             if c.missing:
-                out.append({"team": name, "programme": prog, "partner": partner, "coach": coach,
-                            "investigation_since": start.isoformat(), **c.as_dict(),
-                            "missed_recorded": [w for w in c.missing if w in excused.get(tid, ())],
-                            "last_checkin": _plain(last.get(tid))})
-        out.sort(key=lambda r: (r["weeks_missing"][0], -len(r["weeks_missing"]), r["team"]))
+                out.append(GapRecord(name, prog, partner, coach, start.isoformat(), len(c.expected), len(c.held),
+                                     tuple(c.missing), tuple(w for w in c.missing if w in excused.get(tid, ())),
+                                     _plain(last.get(tid))))
+        out.sort(key=lambda r: (r.weeks_missing[0], -len(r.weeks_missing), r.team))
         return out
 
     def coaching_of(self, s: Session, team: Team, commitment: float | None) -> dict:

@@ -101,17 +101,17 @@ class Context:
             return self._me[0]
         if self.actor.endswith(SYSTEM):
             login = self.actor[: -len(SYSTEM)]
-            p = s.exec(select(Person).where(Person.login == login)).first()
+            p = _core(s).execute(_ME_BY_LOGIN, {"who": login}).first()
             if p is None:
                 raise Forbidden(N_("you are acting as the system user {login!q}, who is not a person in this store; "
                                    "act as a person of the store, by their e-mail"),
                                 code="unknown_system_user", login=login)
         else:
-            p = s.exec(select(Person).where(Person.email == self.actor)).first()
+            p = _core(s).execute(_ME_BY_EMAIL, {"who": self.actor}).first()
             if p is None:
                 raise Forbidden(N_("unknown acting person {actor}; ask a coordinator to add you"),
                                 code="unknown_actor", actor=self.actor)
-        roles = frozenset(s.exec(select(PersonRole.role).where(PersonRole.person_id == p.id)).all())
+        roles = frozenset(_core(s).execute(_ROLES, {"person": p.id}).scalars().all())
         me = Me(p.id, roles)
         self._me[:] = [me]
         return me
@@ -119,8 +119,7 @@ class Context:
     def ties(self, s: Session, team_id: int) -> frozenset[str]:
         """The roles tying the actor to a team (coach, intrapreneur, sponsor)."""
         me = self.me(s)
-        return frozenset(s.exec(select(TeamMember.role).where(TeamMember.team_id == team_id,
-                                                              TeamMember.person_id == me.id)).all())
+        return frozenset(_core(s).execute(_TIES, {"team": team_id, "person": me.id}).scalars().all())
 
     def require(self, s: Session, action: str, team: Team | TeamRef | None = None) -> None:
         """Refuse, with who is acting and what role is needed, unless the table allows ``action``."""
@@ -174,13 +173,23 @@ class Context:
         s.add(ev)
         return ev
 
-    def log(self, conn: sa.Connection, action: str, team: TeamRef, *, trigger: str | None = None,
+    def log(self, conn: sa.Connection, action: str, team: Team | TeamRef, *, trigger: str | None = None,
             from_phase: str | None = None, to_phase: str | None = None, reason: str | None = None,
             forced: bool = False, data: dict[str, Any] | None = None) -> dict[str, Any]:
         """:meth:`event` through Core, for ``advance``: one INSERT, no ORM object; returns the row."""
         row = self._event_row(action, team.id, trigger, from_phase, to_phase, reason, forced, data)
         conn.execute(_INSERT_EVENT, row)
         return row
+
+    def event_row(self, action: str, team_id: int | None = None, *, to_phase: str | None = None,
+                  data: dict[str, Any] | None = None) -> dict[str, Any]:
+        """An event's row, as :meth:`event` would write it, for :meth:`log_rows`."""
+        return self._event_row(action, team_id, None, None, to_phase, None, False, data)
+
+    def log_rows(self, conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
+        """Events made by :meth:`event_row`, in one executemany (a batch of changes: an import)."""
+        if rows:
+            conn.execute(_INSERT_EVENT, rows)
 
     def _event_row(self, action: str, team_id: int | None, trigger: str | None, from_phase: str | None,
                    to_phase: str | None, reason: str | None, forced: bool, data: dict[str, Any] | None) -> dict[str, Any]:
@@ -192,6 +201,20 @@ class Context:
 
 
 _INSERT_EVENT = sa.insert(Event.__table__)
+# Statements every request runs, built once (building one costs more than running it on SQLite).
+_ME_BY_EMAIL = select(Person.id).where(Person.email == sa.bindparam("who"))
+_ME_BY_LOGIN = select(Person.id).where(Person.login == sa.bindparam("who"))
+_ROLES = select(PersonRole.role).where(PersonRole.person_id == sa.bindparam("person"))
+_TIES = select(TeamMember.role).where(TeamMember.team_id == sa.bindparam("team"),
+                                      TeamMember.person_id == sa.bindparam("person"))
+
+
+def _core(s: Session) -> sa.Connection:
+    """The session's connection for a Core statement, after the flush an ORM query would have made (a
+    person or membership added earlier in the same transaction is seen)."""
+    if s.autoflush:
+        s.flush()
+    return s.connection()
 
 
 # ---- lookups: one way to find an entity by the name a person typed ------------------------------

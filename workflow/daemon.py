@@ -12,7 +12,7 @@ import signal
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlmodel import select
@@ -24,6 +24,7 @@ from workflow.delivery import holder_name
 from workflow.errors import N_, ChangedMeanwhile, Invalid, PreincubError, StoreError
 from workflow.models import DaemonLease
 from workflow.outbox import health_warning, tick_line
+from workflow.records import HealthRecord, TickRecord, TickResult, plain
 
 if TYPE_CHECKING:
     from apscheduler.triggers.cron import CronTrigger
@@ -67,24 +68,28 @@ class Lease:
             s.execute(sa.update(DaemonLease).where(DaemonLease.name == LEASE, DaemonLease.holder == holder)
                       .values(until=delivery.wall() - timedelta(seconds=1)).execution_options(synchronize_session=False))
 
-    def last_tick(self) -> dict | None:
+    def last_tick(self) -> TickRecord | None:
         """What the last recorded tick did, when, and who holds the lease (``daemon status``)."""
         with self.ctx.store.read() as s:
             lease = s.get(DaemonLease, LEASE)
         if lease is None or lease.last_tick_at is None:
             return None
-        return {**json.loads(lease.last_tick or "{}"), "wall": paris(lease.last_tick_at).isoformat(timespec="seconds"),
-                "lease_holder": lease.holder, "lease_until": paris(lease.until).isoformat(timespec="seconds")}
+        t = json.loads(lease.last_tick or "{}")
+        return TickRecord(t.get("at"), t.get("holder"), *(t.get(k, 0) for k in ("enqueued", "sent", "retry", "failed",
+                                                                                 "waiting")),
+                          t.get("next_tick"), paris(lease.last_tick_at).isoformat(timespec="seconds"),
+                          lease.holder, paris(lease.until).isoformat(timespec="seconds"))
 
-    def record(self, summary: dict[str, Any], holder: str) -> None:
+    def record(self, summary: TickResult, holder: str) -> None:
         """Record ``summary`` as the last tick (``daemon status`` reads it)."""
+        stored = json.dumps({k: v for k, v in plain(summary).items() if k != "skipped"})
         with self.ctx.store.write() as s:
             lease = s.get(DaemonLease, LEASE)
             if lease is None:
                 s.add(DaemonLease(name=LEASE, holder=holder, until=delivery.wall(), last_tick_at=delivery.wall(),
-                                  last_tick=json.dumps(summary)))
+                                  last_tick=stored))
             else:
-                lease.last_tick_at, lease.last_tick = delivery.wall(), json.dumps(summary)
+                lease.last_tick_at, lease.last_tick = delivery.wall(), stored
                 s.add(lease)
 
 
@@ -100,7 +105,7 @@ def trigger(cron: str) -> CronTrigger:
 
 
 def run_tick(wf, holder: str, stop: threading.Event | None = None, cron: CronTrigger | None = None,
-             console: bool = False) -> dict[str, Any] | None:
+             console: bool = False) -> TickResult | None:
     """Tick if this daemon holds the lease (another live daemon may); log what happened, and warn
     while messages failed or have been retrying for over an hour."""
     if stop is not None and stop.is_set():
@@ -110,11 +115,11 @@ def run_tick(wf, holder: str, stop: threading.Event | None = None, cron: CronTri
     try:
         if not wf.acquire_lease(holder):
             log.info("tick skipped: another daemon holds the lease")
-            return {"skipped": True}
+            return TickResult(wf.clock.now().isoformat(timespec="seconds"), holder, skipped=True)
         # Recorded with the tick, so `daemon status` knows when the next one is late, whatever its own settings.
         following = cron.get_next_fire_time(None, delivery.wall().astimezone(PARIS))
         summary = wf.tick(holder, stop, record=True, console=console,
-                          note={"next_tick": following.isoformat(timespec="seconds") if following else None})
+                          next_tick=following.isoformat(timespec="seconds") if following else None)
         log.info("tick: %s", tick_line(summary, "en"))  # the log is English
         warning = health_warning(wf.outbox_health())
     except PreincubError as exc:
@@ -125,25 +130,26 @@ def run_tick(wf, holder: str, stop: threading.Event | None = None, cron: CronTri
     return summary
 
 
-def health(wf) -> dict[str, Any]:
+def health(wf) -> HealthRecord:
     """``daemon status``: the daemon's last tick and the outbox's counts; unhealthy (for monitoring)
     when the daemon never ticked or is late, or messages failed or have been retrying for over an hour."""
     h = wf.outbox_health()
     last = wf.last_tick()
-    problems = [p for p, bad in (("failed", h["failed"]), ("retrying", h["retrying_over_an_hour"])) if bad]
+    problems = [p for p, bad in (("failed", h.failed), ("retrying", h.retrying_over_an_hour)) if bad]
     if last is None:
         problems.insert(0, "never_ticked")
-    elif last.get("next_tick") and delivery.wall() > datetime.fromisoformat(last["next_tick"]) + LATE:
+    elif last.next_tick and delivery.wall() > datetime.fromisoformat(last.next_tick) + LATE:
         problems.insert(0, "late")
-    keys = ("pending", "retrying", "retrying_over_an_hour", "failed", "failing_since")
-    return {"healthy": not problems, "problems": problems, "last_tick": last, **{k: h[k] for k in keys}}
+    return HealthRecord(not problems, tuple(problems), last, h.pending, h.retrying, h.retrying_over_an_hour, h.failed,
+                        h.failing_since)
 
 
-def serve(wf, *, once: bool = False, console: bool = False) -> dict[str, Any] | None:
+def serve(wf, *, once: bool = False, console: bool = False) -> TickResult | None:
     """Tick now (catching up whatever is due), then on the cron schedule until SIGTERM or SIGINT.
 
     Settings, schedule and the actor's right are checked before anything is written (the lease).
     """
+    from apscheduler.events import EVENT_SCHEDULER_STARTED
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     wf.settings.check_delivery()
@@ -170,6 +176,13 @@ def serve(wf, *, once: bool = False, console: bool = False) -> dict[str, Any] | 
         if scheduler.running:
             scheduler.shutdown(wait=True)  # returns once a tick in progress reached its stop point
 
+    def _started(_event: object) -> None:
+        # A signal that landed after the check below but before start() found no running scheduler
+        # to shut down: honour it now, or start() would block until the next signal.
+        if stop.is_set():
+            scheduler.shutdown(wait=False)
+
+    scheduler.add_listener(_started, EVENT_SCHEDULER_STARTED)
     previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         if once:

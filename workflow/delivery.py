@@ -21,22 +21,16 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlmodel import select
 
-from notifications import (
-    UNCONFIGURED,
-    Channel,
-    DeliveryError,
-    Message,
-    backoff,
-    configured,
-    open_channel,
-    unconfigured_reason,
-)
 from notifications.i18n import N_
-from notifications.message import OutboxStatus
+from notifications.message import DeliveryError, Message, OutboxStatus, backoff
 from workflow.models import Outbox
 
 if TYPE_CHECKING:
+    from notifications.channels import Channel
     from workflow.context import Context
+
+# The channels (smtplib, http.client, email.mime) are imported by the passes that deliver, not by a
+# read such as ``status`` that only asks the daemon's lease or the outbox's health.
 
 PENDING, SENDING, SENT, FAILED = (s.value for s in (OutboxStatus.PENDING, OutboxStatus.SENDING,
                                                        OutboxStatus.SENT, OutboxStatus.FAILED))
@@ -144,6 +138,8 @@ class Delivery:
         They stay pending under their own key (no fallback, no new key), deliverable at once by a
         process that has the channel; ``failing_since`` makes a long wait show in the health check.
         """
+        from notifications.wiring import UNCONFIGURED, unconfigured_reason
+
         at, waiting = wall(), 0
         for channel in sorted(set(UNCONFIGURED) - usable):
             reason = unconfigured_reason(channel)
@@ -171,6 +167,8 @@ class Delivery:
         row whose claim lapsed to another deliverer is left to it. ``stop`` (SIGTERM) ends the pass
         between two messages and gives the unsent rows back. ``progress`` is called after each message.
         """
+        from notifications.wiring import configured, open_channel
+
         self.ctx.settings.check_delivery()
         self.may_remind()
         holder = holder or holder_name()

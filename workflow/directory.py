@@ -16,7 +16,7 @@ from workflow.context import SYSTEM, Context, find
 from workflow.deadlines import days_left, deadline
 from workflow.errors import N_, Invalid, quote
 from workflow.models import Partner, Person, PersonRole, Programme, Team, TeamMember
-from workflow.records import PartnerRecord, PersonRecord, ProgrammeRecord
+from workflow.records import PartnerRecord, PersonRecord, ProgrammePartner, ProgrammeRecord
 
 PROGRAMME_KINDS = tuple(states.KINDS)
 PARTNER_KINDS = states.PARTNER_KINDS
@@ -96,7 +96,7 @@ class Directory:
             self.ctx.require_reader(s)
             return self._programme_record(s, find(s, "programme", name))
 
-    def add_partner(self, name: str, programme: str, *, kind: str = "departement") -> dict:
+    def add_partner(self, name: str, programme: str, *, kind: str = "departement") -> ProgrammePartner:
         """A partner body (collectivité) of a programme; teams name theirs."""
         name = validate.name(name, "partner")
         validate.choice(kind, PARTNER_KINDS, "partner kind")
@@ -105,9 +105,16 @@ class Directory:
             p = find(s, "programme", programme)
             if s.exec(select(Partner.id).where(Partner.programme_id == p.id, Partner.name == name)).first():
                 raise Invalid(N_("{name!q} is already a partner of {programme!q}"), name=name, programme=p.name)
-            s.add(Partner(programme_id=p.id, name=name, kind=kind))
-            self.ctx.event(s, "partner.add", data={"programme": p.name, "partner": name, "kind": kind})
-            return {"name": name, "programme": p.name, "kind": kind}
+            self.new_partner(s, p, name, kind)
+            return ProgrammePartner(name, p.name, kind)
+
+    def new_partner(self, s: Session, programme: Programme, name: str, kind: str) -> Partner:
+        """In the caller's transaction (``add_partner``, an import): a partner body already validated
+        and checked absent, and its event."""
+        partner = Partner(programme_id=programme.id, name=name, kind=kind)
+        s.add(partner)
+        self.ctx.event(s, "partner.add", data={"programme": programme.name, "partner": name, "kind": kind})
+        return partner
 
     def add_person(self, name: str, email: str, roles: Sequence[str], *, channels: Sequence[str] | None = None,
                    lang: str | None = None) -> PersonRecord:
@@ -122,12 +129,43 @@ class Directory:
             self.ctx.require(s, "manage")
             if s.exec(select(Person.id).where(Person.email == addr)).first():
                 raise Invalid(N_("a person with the e-mail {email} already exists"), email=addr)
-            person = Person(name=name, email=addr, created_at=self.ctx.clock.now(), **prefs)
-            s.add(person)
-            s.flush()
-            s.add_all(PersonRole(person_id=person.id, role=r) for r in roles)
-            self.ctx.event(s, "person.add", data={"email": addr, "roles": roles, **prefs})
+            person = self.new_person(s, name, addr, roles, prefs)
             return self._person_record(person, roles)
+
+    def new_person(self, s: Session, name: str, email: str, roles: Sequence[str],
+                   prefs: dict[str, str] | None = None) -> Person:
+        """In the caller's transaction (``add_person``, an import): a person already validated and
+        checked absent, with their roles (sorted) and preferences (default: e-mail, French), and the event."""
+        prefs = _preferences(None, None) if prefs is None else prefs
+        person = Person(name=name, email=email, created_at=self.ctx.clock.now(), **prefs)
+        s.add(person)
+        s.flush()
+        s.add_all(PersonRole(person_id=person.id, role=r) for r in roles)
+        self.ctx.event(s, "person.add", data={"email": email, "roles": list(roles), **prefs})
+        return person
+
+    def insert_people(self, s: Session, people: Sequence[tuple[str, str, Sequence[str]]]) -> dict[str, int]:
+        """The batch path of :meth:`new_person` (an import): (name, e-mail, roles) already validated and
+        checked absent, with the default preferences; the same rows and events in a few statements.
+        Returns each e-mail's new id."""
+        if not people:
+            return {}
+        prefs = _preferences(None, None)
+        now = self.ctx.clock.now()
+        conn = s.connection()
+        table = Person.__table__
+        conn.execute(sa.insert(table), [{"name": n, "email": e, "login": None, "created_at": now, **prefs}
+                                        for n, e, _r in people])
+        by_email: dict[str, int] = {}
+        for i in range(0, len(people), 1000):  # e-mails are unique: their ids by lookup, not RETURNING rows
+            by_email.update(conn.execute(sa.select(table.c.email, table.c.id).where(
+                table.c.email.in_([e for _n, e, _r in people[i:i + 1000]]))).all())
+        ids = [by_email[e] for _n, e, _r in people]
+        conn.execute(sa.insert(PersonRole.__table__),
+                     [{"person_id": i, "role": r} for i, (_n, _e, roles) in zip(ids, people) for r in roles])
+        self.ctx.log_rows(conn, [self.ctx.event_row("person.add", data={"email": e, "roles": list(r), **prefs})
+                                 for _n, e, r in people])
+        return {e: i for i, (_n, e, _r) in zip(ids, people)}
 
     @staticmethod
     def _person_record(p: Person, roles: Iterable[str]) -> PersonRecord:

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import os
 import secrets as _secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
@@ -156,6 +158,25 @@ class Target:
     coaches: tuple[str, ...]
 
 
+# The reads of every form request, built once (building a statement costs more than running it on SQLite).
+def _statements() -> tuple[Any, ...]:
+    from workflow.models import CheckIn, Partner, Programme, Team, TeamMember
+
+    grant = select(Person.id, Person.email, Person.name, Person.lang, Person.link_generation).where(
+        Person.id == sa.bindparam("person"))
+    target = (select(Team.name, Team.phase, Programme.name, Partner.name)
+              .join(Programme, Programme.id == Team.programme_id)
+              .outerjoin(Partner, Partner.id == Team.partner_id).where(Team.id == sa.bindparam("team")))
+    coaches = (select(Person.email).join(TeamMember, TeamMember.person_id == Person.id)
+               .where(TeamMember.team_id == sa.bindparam("team"), TeamMember.role == "coach"))
+    own = (select(CheckIn.id).where(CheckIn.team_id == sa.bindparam("team"), CheckIn.week == sa.bindparam("week"),
+                                    CheckIn.author_id == sa.bindparam("person")).order_by(CheckIn.id.desc()))
+    return grant, target, coaches, own
+
+
+_GRANT, _TARGET, _COACHES, _OWN_CHECKIN = _statements()
+
+
 @dataclass(frozen=True)
 class Links:
     """Making and checking links; revoking a person's links."""
@@ -172,6 +193,15 @@ class Links:
 
     def key(self) -> str:
         return cached_key(self.ctx.settings)
+
+    @contextmanager
+    def _reading(self, s: Session | None) -> Iterator[Session]:
+        """The caller's read session (a web request reads its link, team and check-in in one), else a new one."""
+        if s is not None:
+            yield s
+            return
+        with self.ctx.store.read() as own:
+            yield own
 
     # ---- making ----------------------------------------------------------------------------
 
@@ -230,8 +260,8 @@ class Links:
 
     # ---- checking --------------------------------------------------------------------------
 
-    def check(self, kind: str, token: str) -> tuple[Grant, list[Any]]:
-        """The grant of a valid link of ``kind`` and the rest of its payload.
+    def check(self, kind: str, token: str, s: Session | None = None) -> tuple[Grant, list[Any]]:
+        """The grant of a valid link of ``kind`` and the rest of its payload (read in ``s`` if given).
 
         Invalid: tampered or not a link of this kind (400); LinkGone: expired, revoked, or its person
         is gone (410). The token itself is never in the error.
@@ -250,40 +280,33 @@ class Links:
         if not isinstance(payload, list) or len(payload) < 2 or not all(isinstance(x, int) for x in payload[:2]):
             raise Invalid(N_("this link is not valid (it was cut or changed); open it again from the message"),
                           code="link_invalid")
-        return self.person_grant(kind, payload[0], payload[1]), payload[2:]
+        return self.person_grant(kind, payload[0], payload[1], s), payload[2:]
 
-    def person_grant(self, kind: str, person_id: int, generation: int) -> Grant:
-        """The person of a link or session, if its generation is still theirs."""
-        with self.ctx.store.read() as s:
-            p = s.get(Person, person_id)
+    def person_grant(self, kind: str, person_id: int, generation: int, s: Session | None = None) -> Grant:
+        """The person of a link or session, if its generation is still theirs (one Core row, no ORM object)."""
+        with self._reading(s) as s:
+            p = s.connection().execute(_GRANT, {"person": person_id}).first()
         if p is None or (p.link_generation or 0) != generation:
             raise LinkGone(N_("this link was revoked; ask a coordinator for a new one"), code="link_revoked")
         return Grant(kind, p.id, p.email, p.name, p.lang, generation)
 
-    def target(self, team_id: int) -> Target:
+    def target(self, team_id: int, s: Session | None = None) -> Target:
         """The team of a link (NotFound when it is gone); what the person may do with it is checked by the
         library's operations themselves."""
-        from workflow.models import Partner, Programme, Team, TeamMember
-
-        with self.ctx.store.read() as s:
-            row = s.execute(select(Team.name, Team.phase, Programme.name, Partner.name)
-                            .join(Programme, Programme.id == Team.programme_id)
-                            .outerjoin(Partner, Partner.id == Team.partner_id).where(Team.id == team_id)).first()
+        with self._reading(s) as s:
+            conn = s.connection()
+            row = conn.execute(_TARGET, {"team": team_id}).first()
             if row is None:
                 raise NotFound(N_("this team is no longer in the store"), code="unknown_team_id")
-            coaches = s.execute(select(Person.email).join(TeamMember, TeamMember.person_id == Person.id)
-                                .where(TeamMember.team_id == team_id, TeamMember.role == "coach")).scalars().all()
+            coaches = conn.execute(_COACHES, {"team": team_id}).scalars().all()
         return Target(team_id, row[0], row[1], row[2], row[3], tuple(coaches))
 
-    def own_checkin(self, team_id: int, week: str, person_id: int) -> int | None:
+    def own_checkin(self, team_id: int, week: str, person_id: int, s: Session | None = None) -> int | None:
         """The id of the check-in ``person_id`` logged for that team and week, if any (one indexed
         lookup: a submission corrects it rather than logging a second one)."""
-        from workflow.models import CheckIn
-
-        with self.ctx.store.read() as s:
-            return s.execute(select(CheckIn.id).where(CheckIn.team_id == team_id, CheckIn.week == week,
-                                                      CheckIn.author_id == person_id)
-                             .order_by(CheckIn.id.desc())).scalars().first()
+        with self._reading(s) as s:
+            return s.connection().execute(_OWN_CHECKIN, {"team": team_id, "week": week,
+                                                         "person": person_id}).scalars().first()
 
     # ---- revoking --------------------------------------------------------------------------
 

@@ -72,7 +72,8 @@ class PersonRole(SQLModel, table=True):
 
 
 class Team(SQLModel, table=True):
-    __table_args__ = (Index("ix_team_programme_phase", "programme_id", "phase"), Index("ix_team_phase", "phase"))
+    __table_args__ = (Index("ix_team_programme_phase", "programme_id", "phase"), Index("ix_team_phase", "phase"),
+                      Index("ix_team_programme_name", "programme_id", "name"))  # the listings' order
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(unique=True)
     programme_id: int = Field(foreign_key="programme.id")

@@ -7,15 +7,13 @@ it (:mod:`workflow.delivery`).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from notifications import CHANNELS, UNCONFIGURED, configured
+from notifications.message import CHANNELS
 from notifications.i18n import text
 from workflow import delivery, validate
 from workflow.clock import PARIS, paris
@@ -24,7 +22,7 @@ from workflow.errors import N_, Invalid, Np_, NotFound
 from workflow.models import Outbox as Row
 from notifications.message import OutboxStatus
 from workflow.models import Person
-from workflow.records import OutboxMessage
+from workflow.records import OutboxHealth, OutboxMessage, TickRecord, TickResult
 
 __all__ = ["STATUSES", "Outbox", "Status", "channels_for", "health_warning", "tick_line"]
 
@@ -56,19 +54,19 @@ TICK_COUNTS = (
 )
 
 
-def tick_line(r: Mapping[str, Any], lang: str = "en") -> str:
+def tick_line(r: TickResult | TickRecord, lang: str = "en") -> str:
     """A tick's counts as one line in ``lang``: `remind run` and `daemon --once` (in the person's
     language), the daemon's log (English). "waiting" only when some are."""
-    return ", ".join(text(lang, message, {"n": r[key]}) for key, message in TICK_COUNTS
-                     if key != "waiting" or r.get("waiting"))
+    return ", ".join(text(lang, message, {"n": getattr(r, key)}) for key, message in TICK_COUNTS
+                     if key != "waiting" or r.waiting)
 
 
-def health_warning(h: dict[str, Any]) -> str | None:
+def health_warning(h: OutboxHealth) -> str | None:
     """One line when messages failed or have been retrying for over an hour (the daemon's log)."""
-    if not (h["failed"] or h["retrying_over_an_hour"]):
+    if not (h.failed or h.retrying_over_an_hour):
         return None
-    return (f"outbox: {h['failed']} failed, {h['retrying_over_an_hour']} retrying for over an hour"
-            + (f" (failing since {h['failing_since']})" if h["failing_since"] else "")
+    return (f"outbox: {h.failed} failed, {h.retrying_over_an_hour} retrying for over an hour"
+            + (f" (failing since {h.failing_since})" if h.failing_since else "")
             + "; see 'preincub outbox list' and 'preincub outbox retry --status failed'")
 
 
@@ -103,7 +101,7 @@ class Outbox:
                 q = q.limit(limit)
             return [outbox_message(r) for r in s.exec(q)]
 
-    def health(self) -> dict[str, Any]:
+    def health(self) -> OutboxHealth:
         """For monitoring: messages pending (of which retrying, and for over an hour) and failed.
 
         Read from what deliverers recorded, not from this process's settings: a shell without
@@ -118,13 +116,14 @@ class Outbox:
             retrying, too_long, oldest = c.execute(
                 select(sa.func.count(_T.c.failing_since), sa.func.count(sa.case((_T.c.failing_since <= long_ago, 1))),
                        sa.func.min(_T.c.failing_since)).where(waiting)).one()
-        return {"pending": by.get("pending", 0) + by.get("sending", 0), "retrying": retrying,
-                "retrying_over_an_hour": too_long, "failed": by.get("failed", 0),
-                "failing_since": paris(oldest).isoformat(timespec="seconds") if oldest else None,
-                "healthy": not (too_long or by.get("failed", 0))}
+        return OutboxHealth(by.get("pending", 0) + by.get("sending", 0), retrying, too_long, by.get("failed", 0),
+                            paris(oldest).isoformat(timespec="seconds") if oldest else None,
+                            not (too_long or by.get("failed", 0)))
 
     def _refuse_unconfigured(self, rows: list[Row], one: int | None = None) -> None:
         """A retry on a channel not configured here would wait forever: refuse it, with the reason."""
+        from notifications.wiring import UNCONFIGURED, configured  # the channels: smtplib, http.client
+
         missing = Counter(r.channel for r in rows if r.channel not in configured(self.ctx.settings))
         if not missing:
             return

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from operator import attrgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from states import Unmet
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +205,115 @@ class TeamRecord:
     phases: tuple[PhaseSpan, ...]
     coaching: CoachingRecord
     version: int
+
+
+@dataclass(frozen=True, slots=True)
+class ProgrammePartner:
+    """A partner body just added, with its programme (``add_partner``)."""
+
+    name: str
+    programme: str
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class CheckRecord:
+    """Which triggers may fire now (those that need a reason too), and for each blocked one every unmet
+    condition (``states.Unmet``: code, message and params, whether it is only missing)."""
+
+    available: tuple[str, ...]
+    blocked: dict[str, tuple[Unmet, ...]]
+    team: str
+    phase: str
+    needs_reason: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class GapRecord:
+    """A team in investigation with weeks that have no check-in (``gaps``)."""
+
+    team: str
+    programme: str
+    partner: str | None
+    coach: str | None
+    investigation_since: str
+    weeks_expected: int
+    weeks_held: int
+    weeks_missing: tuple[str, ...]
+    missed_recorded: tuple[str, ...]
+    last_checkin: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedMessage:
+    """A message a reminder would enqueue (``remind_preview``): when, what, to whom, on which channel."""
+
+    at: str
+    kind: str
+    reminder: str
+    to: str
+    channel: str
+    subject: str
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class TickResult:
+    """What one tick did: messages enqueued, then sent, to retry, failed, waiting for an unconfigured
+    channel; ``next_tick``: the daemon's next scheduled one; ``skipped``: another daemon held the lease."""
+
+    at: str
+    holder: str
+    enqueued: int = 0
+    sent: int = 0
+    retry: int = 0
+    failed: int = 0
+    waiting: int = 0
+    next_tick: str | None = None
+    skipped: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TickRecord:
+    """The last recorded tick (``last_tick``): its counts, when it ran (``wall``), who holds the lease."""
+
+    at: str | None
+    holder: str | None
+    enqueued: int
+    sent: int
+    retry: int
+    failed: int
+    waiting: int
+    next_tick: str | None
+    wall: str
+    lease_holder: str
+    lease_until: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxHealth:
+    """The outbox for monitoring: pending (of which retrying, and for over an hour) and failed."""
+
+    pending: int
+    retrying: int
+    retrying_over_an_hour: int
+    failed: int
+    failing_since: str | None
+    healthy: bool
+
+
+@dataclass(frozen=True, slots=True)
+class HealthRecord:
+    """``daemon status``: the last tick, the outbox's counts, and what makes it unhealthy."""
+
+    healthy: bool
+    problems: tuple[str, ...]
+    last_tick: TickRecord | None
+    pending: int
+    retrying: int
+    retrying_over_an_hour: int
+    failed: int
+    failing_since: str | None
 
 
 _KEYS: dict[type, tuple[tuple[str, str], ...]] = {}

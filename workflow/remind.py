@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from notifications import render
+from notifications.render import render
 from workflow import delivery, reminders, validate
 from workflow.clock import paris
 from workflow.context import Context
@@ -24,6 +24,7 @@ from workflow.links import Links
 from notifications.message import OutboxStatus
 from workflow.models import Outbox
 from workflow.outbox import channels_for
+from workflow.records import PlannedMessage, TickResult
 
 
 def _insert(dialect: str):
@@ -74,7 +75,7 @@ class Reminders:
                          "programme_id": d.programme_id, "due_at": d.at, "stale_at": d.stale})
         return rows
 
-    def preview(self, until: datetime) -> list[dict]:
+    def preview(self, until: datetime) -> list[PlannedMessage]:
         """What would be enqueued from now up to ``until``, in order; writes nothing."""
         now = self.ctx.clock.now()
         validate.plausible_date(until.date(), "--until")
@@ -84,9 +85,8 @@ class Reminders:
         with self.ctx.store.read() as s:
             self.ctx.require(s, "remind")
             rows = self._messages(s, reminders.planned(self._snapshot(s, now), now, until, self.ctx.settings))
-        return [{"at": paris(r["due_at"]).isoformat(timespec="minutes"), "kind": r["kind"],
-                 "reminder": r["reminder"], "to": r["recipient"], "channel": r["channel"], "subject": r["subject"],
-                 "key": r["key"]} for r in rows]
+        return [PlannedMessage(paris(r["due_at"]).isoformat(timespec="minutes"), r["kind"], r["reminder"],
+                               r["recipient"], r["channel"], r["subject"], r["key"]) for r in rows]
 
     @staticmethod
     def _queued(s: Session, since: datetime | None) -> set[str]:
@@ -115,11 +115,11 @@ class Reminders:
 
     def tick(self, holder: str | None = None, stop: threading.Event | None = None, record: bool = False, *,
              console: bool = False, progress: Progress | None = None,
-             note: dict[str, Any] | None = None) -> dict[str, Any]:
+             next_tick: str | None = None) -> TickResult:
         """One tick: enqueue what is due now, then deliver what is pending (see :meth:`deliver`).
 
         Delivery settings and the actor's right are checked before anything is written. The daemon
-        ``record``s it as its last tick, with ``note`` (its next scheduled tick); ``remind run``
+        ``record``s it as its last tick, with ``next_tick`` (its next scheduled one); ``remind run``
         does not, so a manual run never passes for a live daemon.
         """
         self.ctx.settings.check_delivery()
@@ -127,8 +127,8 @@ class Reminders:
         holder = holder or holder_name()
         enqueued = self.enqueue()
         counts = self.delivery.deliver(holder, stop, console=console, progress=progress)
-        summary = {"at": self.ctx.clock.now().isoformat(timespec="seconds"), "holder": holder,
-                   "enqueued": enqueued, **counts, **(note or {})}
+        summary = TickResult(self.ctx.clock.now().isoformat(timespec="seconds"), holder, enqueued, counts["sent"],
+                             counts["retry"], counts["failed"], counts["waiting"], next_tick)
         if not record:
             return summary
         from workflow.daemon import Lease

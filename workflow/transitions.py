@@ -23,7 +23,7 @@ from workflow.deadlines import deadline
 from notifications.i18n import text
 from workflow.errors import N_, Invalid, Refused
 from workflow.models import Agreement, Assessment, Event, Partner, PhasePeriod, Programme, Team, TeamMember
-from workflow.records import EventRecord
+from workflow.records import CheckRecord, EventRecord
 from workflow.teams import event_record, swap
 
 
@@ -106,17 +106,15 @@ class Transitions:
             committee_on=committee_on, committee_opinion=committee_opinion,
         )
 
-    def check(self, team: str) -> dict:
+    def check(self, team: str) -> CheckRecord:
         """Which triggers may fire now; for each blocked one, every unmet condition (``states.Unmet``:
         a code, its message and params, and whether it is only missing)."""
         with self.ctx.store.read() as s:
             t, view = self.read(s, team, "read")
             available, blocked = states.check(view)
-            return {
-                "team": t.name, "phase": t.phase, "available": available,
-                "needs_reason": [n for n in available if states.TRIGGERS[n].needs_reason],
-                "blocked": blocked,
-            }
+            return CheckRecord(available=tuple(available), blocked={k: tuple(v) for k, v in blocked.items()},
+                               team=t.name, phase=t.phase,
+                               needs_reason=tuple(n for n in available if states.TRIGGERS[n].needs_reason))
 
     def advance(self, team: str, trigger: str, *, reason: str | None = None, force: bool = False) -> EventRecord:
         """Fire ``trigger``: new phase, phase history and audit event in one transaction; return the event.

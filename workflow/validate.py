@@ -18,10 +18,15 @@ MAX_NAME = 200
 MAX_TEXT = 20_000
 
 
+# Unicode's control characters (category Cc) are exactly U+0000-U+001F and U+007F-U+009F; the line and
+# paragraph separators (Zl, Zp) are U+2028 and U+2029. One regex search, not a lookup per character.
+_CONTROL_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL_MULTI = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 def _control(text: str, allow_newlines: bool) -> bool:
     """Control characters, and line or paragraph separators (U+2028, U+2029) where a line is expected."""
-    return any((unicodedata.category(ch) == "Cc" and not (allow_newlines and ch in "\n\t"))
-               or (unicodedata.category(ch) in ("Zl", "Zp") and not allow_newlines) for ch in text)
+    return (_CONTROL_MULTI if allow_newlines else _CONTROL_LINE).search(text) is not None
 
 
 # What a terminal or a log must never receive from stored text: C0/C1 controls (ANSI escapes start

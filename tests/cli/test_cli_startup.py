@@ -12,14 +12,14 @@ HEAVY = ("sqlalchemy", "sqlmodel", "jinja2", "rich", "alembic", "transitions", "
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _loaded(code: str) -> set[str]:
+def _loaded(code: str, modules: tuple[str, ...] = HEAVY) -> set[str]:
     probe = f"""
 import json, sys
 try:
     {code}
 except SystemExit:
     pass
-print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)), file=sys.__stderr__)
+print(json.dumps(sorted(m for m in {modules!r} if m in sys.modules)), file=sys.__stderr__)
 """
     p = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=60)
     return set(json.loads(p.stderr.strip().splitlines()[-1]))
@@ -37,3 +37,21 @@ def test_help_version_and_usage_errors_load_nothing_heavy():
 def test_a_command_that_reads_the_store_loads_it(tmp_path):
     db = tmp_path / "nowhere.db"
     assert "sqlalchemy" in _loaded(f"sys.argv = ['preincub', '--db', {str(db)!r}, 'status']; import cli; cli.main()")
+
+
+# What a read such as `status` has no use for: the reminders (templates, holidays), the transitions,
+# the channels (smtplib, http.client), the migrations (the schema check reads alembic_version itself).
+NOT_FOR_STATUS = ("jinja2", "holidays", "transitions", "smtplib", "http.client", "alembic", "notifications.channels",
+                  "workflow.remind", "workflow.reminders", "workflow.transitions", "workflow.directory",
+                  "workflow.links")
+
+
+def test_status_loads_neither_reminders_nor_channels_nor_migrations(tmp_path):
+    from workflow import Workflow
+
+    db = tmp_path / "store.db"
+    Workflow.open(str(db), create=True, actor="coord@example.org").close()
+    for argv in (["status"], ["status", "--json"]):
+        args = ["--db", str(db), "--as", "coord@example.org", *argv]
+        code = f"sys.argv = ['preincub', *{args!r}]; import cli; cli.main()"
+        assert _loaded(code, NOT_FOR_STATUS + ("sqlalchemy",)) == {"sqlalchemy"}, argv

@@ -7,6 +7,7 @@ import email.policy
 import json
 import re
 import socket
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -25,14 +26,15 @@ from tests.notifications.conftest import (
 )
 from workflow import FixedClock, Invalid, Workflow
 from workflow.delivery import STALE_NOTE
+from workflow.records import TickResult
 
 COUNTS = ("enqueued", "sent", "retry", "failed")
 W29_STALE = paris(2020, 7, 20, 0, 0)  # the weekly reminder of 2020-W29 is current until the end of its week
 NOTHING = {"sent": 0, "retry": 0, "failed": 0, "waiting": 0}
 
 
-def counts(summary: dict) -> dict:
-    return {k: summary[k] for k in COUNTS}
+def counts(summary: TickResult) -> dict:
+    return {k: getattr(summary, k) for k in COUNTS}
 
 
 def coach(wf, name="Coach Un", addr="coach@example.org", channels=None, lang=None):
@@ -88,7 +90,7 @@ def test_a_tick_sends_proper_utf8_mime(wf, smtpd):
     sent = row(wf, key)
     assert (sent.status, sent.attempts, sent.last_error, sent.channel) == ("sent", 1, None, "email")
     # Ticking again sends nothing twice.
-    assert wf.tick() | {"at": None, "holder": None} == {"at": None, "holder": None, "enqueued": 0, **NOTHING}
+    assert replace(wf.tick(), at=None, holder=None) == TickResult(at=None, holder=None, enqueued=0, **NOTHING)
     assert len(smtpd.received) == 1
 
 
@@ -433,7 +435,7 @@ def test_a_channel_not_configured_waits_under_its_own_key_and_is_never_printed_i
     # No PREINCUB_SMTP_URL here (a shell, say): the message waits, with the reason; nothing printed, no new key.
     for enqueued in (1, 0):
         r = wf.tick()
-        assert {k: r[k] for k in (*COUNTS, "waiting")} == {
+        assert {k: getattr(r, k) for k in (*COUNTS, "waiting")} == {
             "enqueued": enqueued, "sent": 0, "retry": 0, "failed": 0, "waiting": 1}
     assert [(r.key, r.status, r.attempts, r.last_error) for r in wf.outbox()] == [
         (key, "pending", 0, "e-mail is not configured here (PREINCUB_SMTP_URL)")]

@@ -15,14 +15,10 @@ from workflow.models import Outbox
 
 
 @pytest.fixture
-def cli_app(monkeypatch):
-    """cli.app with the web's commands (registered here until cli.py registers them)."""
+def cli_app():
+    """The real CLI, which registers serve, web and person revoke-links."""
     import cli
-    from commands import directory, web
 
-    monkeypatch.setitem(cli.app.commands, "serve", web.serve)
-    monkeypatch.setitem(cli.app.commands, "web", web.web)
-    monkeypatch.setitem(directory.person.commands, "revoke-links", web.revoke_links)
     return cli.app
 
 

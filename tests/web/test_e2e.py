@@ -32,14 +32,13 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
 SHOTS = Path(os.environ.get("PREINCUB_SCREENSHOTS", "")) if os.environ.get("PREINCUB_SCREENSHOTS") else None
 
-# serve, web and revoke-links as cli.py has them, or registered here until it does
-LAUNCH = ("import cli\nfrom commands import directory, web\n"
-          "cli.app.commands.setdefault('serve', web.serve)\ncli.app.commands.setdefault('web', web.web)\n"
-          "directory.person.commands.setdefault('revoke-links', web.revoke_links)\ncli.main()\n")
+# The installed console script, as a person runs it (beside this Python in a virtualenv).
+PREINCUB = [str(Path(sys.executable).parent / "preincub")] if (Path(sys.executable).parent / "preincub").exists() \
+    else [sys.executable, "-c", "import cli; cli.main()"]
 
 
 def preincub(*args: str, env: dict, check: bool = True, **kw) -> subprocess.CompletedProcess:
-    r = subprocess.run([sys.executable, "-c", LAUNCH, *args], capture_output=True, text=True, env=env, timeout=120,
+    r = subprocess.run([*PREINCUB, *args], capture_output=True, text=True, env=env, timeout=120,
                        cwd=Path(__file__).resolve().parents[2], **kw)
     if check:
         assert r.returncode == 0, r.stderr
@@ -105,6 +104,7 @@ def test_a_coach_logs_the_weekly_checkin_from_the_email(store, tmp_path):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -120,7 +120,7 @@ def test_a_coach_logs_the_weekly_checkin_from_the_email(store, tmp_path):
     text = mails[0].get_body(("plain",)).get_content()
     link = re.search(rf"{re.escape(base)}/checkin/\S+", text).group(0)
     # 3. a real `preincub serve` listens on a free loopback port
-    server = subprocess.Popen([sys.executable, "-c", LAUNCH, "serve", "--port", str(port)], env=env,
+    server = subprocess.Popen([*PREINCUB, "serve", "--port", str(port)], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                               cwd=Path(__file__).resolve().parents[2])
     shots = SHOTS or tmp_path
@@ -144,7 +144,7 @@ def test_a_coach_logs_the_weekly_checkin_from_the_email(store, tmp_path):
         form_png = driver.get_screenshot_as_png()
         (shots / "checkin-form.png").write_bytes(form_png)
         driver.find_element(By.CSS_SELECTOR, "form.checkin button[type=submit]").click()
-        assert "Enregistré" in driver.page_source
+        WebDriverWait(driver, 30).until(lambda d: "Enregistré" in d.page_source)  # the answer page, once loaded
         # the board, signed in with a one-hour link
         signin = preincub("--as", COORD, "web", "link", JULIEN, env=env).stdout.strip()
         driver.get(signin)
@@ -152,7 +152,7 @@ def test_a_coach_logs_the_weekly_checkin_from_the_email(store, tmp_path):
         board_png = driver.get_screenshot_as_png()
         (shots / "board.png").write_bytes(board_png)
         driver.find_element(By.LINK_TEXT, RSA).click()
-        assert "<svg" in driver.page_source
+        WebDriverWait(driver, 30).until(lambda d: "<svg" in d.page_source)
         (shots / "team.png").write_bytes(driver.get_screenshot_as_png())
     finally:
         if driver is not None:

@@ -147,11 +147,11 @@ def test_gaps_across_the_year_end_oldest_first(wf):
         wf.log_checkin("Hiver A", notes="x")
     at(wf, 2021, 1, 13, 9, 0)  # W02, in progress
     gaps = wf.gaps("Hiver")
-    assert [(g["team"], g["weeks_held"], g["weeks_expected"], g["weeks_missing"]) for g in gaps] == [
-        ("Hiver B", 0, 3, ["2020-W52", "2020-W53", "2021-W01"]),
-        ("Hiver A", 2, 4, ["2020-W52", "2020-W53"]),
+    assert [(g.team, g.weeks_held, g.weeks_expected, g.weeks_missing) for g in gaps] == [
+        ("Hiver B", 0, 3, ("2020-W52", "2020-W53", "2021-W01")),
+        ("Hiver A", 2, 4, ("2020-W52", "2020-W53")),
     ]
-    assert [g["team"] for g in wf.gaps("Hiver", weeks=1)] == ["Hiver B"]
+    assert [g.team for g in wf.gaps("Hiver", weeks=1)] == ["Hiver B"]
     rows = {r.name: r for r in wf.status("Hiver")}
     assert (rows["Hiver A"].last_checkin, rows["Hiver A"].weeks_missing, rows["Hiver A"].drifting) == \
         ("2021-01-07", 2, True)
@@ -177,8 +177,8 @@ def test_weeks_follow_paris_dates_across_the_autumn_dst_change(team):
         ("2020-10-25", "2020-W43"), ("2020-10-26", "2020-W44")]
     at(team, 2020, 11, 2, 9, 0)  # W45 in progress
     (gap,) = team.gaps()
-    assert "2020-W43" not in gap["weeks_missing"] and "2020-W44" not in gap["weeks_missing"]
-    assert gap["weeks_missing"][-1] == "2020-W42" and gap["weeks_expected"] == 17
+    assert "2020-W43" not in gap.weeks_missing and "2020-W44" not in gap.weeks_missing
+    assert gap.weeks_missing[-1] == "2020-W42" and gap.weeks_expected == 17
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -200,4 +200,4 @@ def test_random_check_in_days_through_the_api(team, offsets, today):
     assert coaching.weeks_held + len(coaching.weeks_missing) == coaching.weeks_expected
     assert not held & set(coaching.weeks_missing)
     gaps = team.gaps()
-    assert [g["weeks_missing"] for g in gaps] == ([list(coaching.weeks_missing)] if coaching.weeks_missing else [])
+    assert [g.weeks_missing for g in gaps] == ([coaching.weeks_missing] if coaching.weeks_missing else [])

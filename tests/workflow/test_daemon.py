@@ -287,7 +287,7 @@ def test_a_signal_stops_the_daemon_cleanly_and_releases_the_lease(wf, db_url, sm
     assert "Traceback" not in daemon.log()
     check_delivered_once_each(wf, rec, total)
     tick = wf.last_tick()
-    assert (tick["holder"], tick["enqueued"], tick["sent"], tick["at"]) == (daemon.holder, total, total,
+    assert (tick.holder, tick.enqueued, tick.sent, tick.at) == (daemon.holder, total, total,
                                                                            "2020-12-16T10:00:00+01:00")
     assert wf.acquire_lease("other") is True  # released: another daemon can take over at once
 
@@ -316,21 +316,21 @@ def test_daemon_once_ticks_prints_the_counts_and_status_shows_the_last_tick(wf, 
     assert once.messages() == [f"tick: enqueued {total}, sent {total}, to retry 0, failed 0"]
     check_delivered_once_each(wf, rec, total)
     tick = wf.last_tick()
-    assert (tick["holder"], tick["at"]) == (once.holder, "2020-12-16T10:00:00+01:00")
-    assert abs((datetime.now(PARIS) - datetime.fromisoformat(tick["wall"])).total_seconds()) < 60  # real time
+    assert (tick.holder, tick.at) == (once.holder, "2020-12-16T10:00:00+01:00")
+    assert abs((datetime.now(PARIS) - datetime.fromisoformat(tick.wall)).total_seconds()) < 60  # real time
     assert wf.acquire_lease("other") is True  # --once gave the lease back; "other" holds it now
     # While another daemon holds the lease, --once does not tick: that daemon is alive, and it says so.
     again = run(db_url, env, "daemon", "--once")
     assert again.returncode == 0, again.stderr
-    until = wf.last_tick()["lease_until"]
-    assert again.stdout == f"daemon other is alive: it holds the lease until {until}; its last tick: {tick['wall']}\n"
+    until = wf.last_tick().lease_until
+    assert again.stdout == f"daemon other is alive: it holds the lease until {until}; its last tick: {tick.wall}\n"
     assert "tick skipped: another daemon holds the lease" in again.stderr
     # A manual tick is not the daemon's: status still shows the daemon's own last tick.
     assert run(db_url, env, "remind", "run").returncode == 0
-    assert wf.last_tick()["wall"] == tick["wall"]
+    assert wf.last_tick().wall == tick.wall
     status = run(db_url, env, "status")
     assert status.returncode == 0, status.stderr
-    assert status.stdout.splitlines()[-1] == f"Daemon's last tick: {tick['wall']} ({once.holder})"
+    assert status.stdout.splitlines()[-1] == f"Daemon's last tick: {tick.wall} ({once.holder})"
     assert rec.count() == total
 
 
@@ -354,7 +354,7 @@ def test_two_daemons_one_ticks_each_reminder_delivered_once(wf, db_url, smtp, pr
     assert skipped[0].messages()[1] == "tick skipped: another daemon holds the lease"
     assert not any(TICK.fullmatch(m) for m in skipped[0].messages())
     check_delivered_once_each(wf, rec, total)
-    assert wf.last_tick()["holder"] == ticked[0].holder
+    assert wf.last_tick().holder == ticked[0].holder
     assert wf.acquire_lease("other") is False
     for d in daemons:
         d.p.send_signal(signal.SIGTERM)
@@ -362,3 +362,33 @@ def test_two_daemons_one_ticks_each_reminder_delivered_once(wf, db_url, smtp, pr
     assert all(d.messages()[-1] == f"daemon {d.holder} stopped" for d in daemons)
     assert wf.acquire_lease("other") is True
     assert rec.count() == total
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_signal_just_before_the_scheduler_starts_still_stops_it(wf, db_url, monkeypatch):
+    """The window between "no signal yet" and the scheduler running: the signal must not be lost."""
+    import threading
+
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    from workflow.daemon import serve
+
+    add_job = BlockingScheduler.add_job
+
+    def add_job_then_signal(self, *args, **kwargs):  # after serve's check, before start()
+        job = add_job(self, *args, **kwargs)
+        os.kill(os.getpid(), signal.SIGTERM)
+        return job
+
+    monkeypatch.setattr(BlockingScheduler, "add_job", add_job_then_signal)
+    wf = wf.at(FixedClock(datetime(2020, 12, 16, 10, 0, tzinfo=PARIS)))
+    wf.settings = wf.settings.replace(tick_cron=NEVER)
+    rescue = threading.Timer(10, os.kill, (os.getpid(), signal.SIGINT))  # a lost signal would block forever
+    rescue.start()
+    t0 = time.monotonic()
+    try:
+        assert serve(wf) is None
+    finally:
+        rescue.cancel()
+    assert time.monotonic() - t0 < 5
+    assert wf.acquire_lease("other") is True  # released

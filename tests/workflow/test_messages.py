@@ -3,6 +3,7 @@ params filled in, the counted ones in their plural form, and the tick's line."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -12,6 +13,7 @@ from tests.conftest import paris, ready_team, seed
 from workflow import FixedClock, Forbidden, Invalid, NotFound, Workflow
 from workflow.errors import ChangedMeanwhile
 from workflow.outbox import tick_line
+from workflow.records import TickResult
 from workflow.teams import changed
 
 NBSP = "\u00a0"
@@ -106,10 +108,10 @@ def test_a_lost_swap_in_both_languages():
 
 
 def test_the_tick_line_counts_in_the_language():
-    r = {"enqueued": 2, "sent": 1, "retry": 0, "failed": 0, "waiting": 0}
+    r = TickResult("2020-12-16T10:00:00+01:00", "h", enqueued=2, sent=1, retry=0, failed=0, waiting=0)
     assert tick_line(r) == tick_line(r, "en") == "enqueued 2, sent 1, to retry 0, failed 0"
     assert tick_line(r, "fr") == "2 mis en file, 1 envoyé, 0 à réessayer, 0 en échec"
-    r.update(sent=3, waiting=2)
+    r = replace(r, sent=3, waiting=2)
     assert tick_line(r, "en") == "enqueued 2, sent 3, to retry 0, failed 0, waiting 2 (channel not configured here)"
     assert tick_line(r, "fr") == ("2 mis en file, 3 envoyés, 0 à réessayer, 0 en échec, "
                                   "2 en attente (canal non configuré ici)")

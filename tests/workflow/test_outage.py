@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
@@ -22,6 +23,7 @@ from workflow import FixedClock, Workflow
 from workflow.daemon import health, run_tick, trigger
 from workflow.delivery import STALE_NOTE
 from workflow.models import Team
+from workflow.records import HealthRecord
 
 PROG = "Pré-incubation 2020"  # deadline 2020-12-23: J-14 on 12-09 (current until J-7 on 12-16 09:00)
 DOWN = paris(2020, 12, 14, 8, 0)  # a Monday, before the weekly reminders of 2020-W51
@@ -88,8 +90,8 @@ def test_three_days_without_smtp_lose_nothing_current_and_send_each_message_once
                 assert datetime.fromisoformat(r.next_attempt_at) - t <= timedelta(hours=1), (t, r)
         if t == DOWN + timedelta(minutes=105):  # 09:45
             h = health(wf)
-            assert (h["healthy"], h["problems"], h["failed"]) == (False, ["retrying"], 0)
-            assert (h["retrying_over_an_hour"], h["pending"]) == (19, 23)  # J-14 since 08:00, the weekly ones 09:00
+            assert (h.healthy, h.problems, h.failed) == (False, ("retrying",), 0)
+            assert (h.retrying_over_an_hour, h.pending) == (19, 23)  # J-14 since 08:00, the weekly ones 09:00
             warnings = [rec.getMessage() for rec in caplog.records if rec.levelno == logging.WARNING]
             assert warnings[-1].startswith("outbox: 0 failed, 19 retrying for over an hour (failing since "
                                            "2020-12-14T08:00:00+01:00)")
@@ -119,16 +121,16 @@ def test_three_days_without_smtp_lose_nothing_current_and_send_each_message_once
         current = [r for r in before if r.id not in gone_stale]
         assert {after[r.id].status for r in current} == {"sent"}
         assert {after[i].status for i in gone_stale} == {"failed"}
-        assert health(wf)["problems"] == ["failed"]
+        assert health(wf).problems == ("failed",)
 
         # The stale ones, retried in bulk by a coordinator who wants them out anyway.
         assert sorted(wf.outbox_retry_all("failed")) == sorted(gone_stale)
         sim.at(t)
-        assert run_tick(wf, "sim", cron=cron)["sent"] == len(gone_stale)
+        assert run_tick(wf, "sim", cron=cron).sent == len(gone_stale)
         assert {r.status for r in rows(wf)} == {"sent"}
-        assert health(wf) | {"last_tick": None} == {
-            "healthy": True, "problems": [], "last_tick": None, "pending": 0, "retrying": 0,
-            "retrying_over_an_hour": 0, "failed": 0, "failing_since": None}
+        assert replace(health(wf), last_tick=None) == HealthRecord(
+            healthy=True, problems=(), last_tick=None, pending=0, retrying=0, retrying_over_an_hour=0, failed=0,
+            failing_since=None)
         received = Counter(r.msg["Message-ID"] for r in box.received)
         assert len(received) == len(before) == 42 and set(received.values()) == {1}  # each message exactly once
         assert set(received) == {Message(r.key, "", "", "", "", "").message_id for r in before}

@@ -135,7 +135,7 @@ def test_a_second_tick_at_the_same_moment_enqueues_nothing(one_team, capsys):
     wf = one_team
     at(wf, 2020, 12, 16, 10, 0)
     first = wf.tick("h1", console=True)
-    assert {k: first[k] for k in ("enqueued", "sent", "retry", "failed")} == {
+    assert {k: getattr(first, k) for k in ("enqueued", "sent", "retry", "failed")} == {
         "enqueued": 5, "sent": 5, "retry": 0, "failed": 0}
     a = tid(wf, "A")
     expected = {f"coaching:{a}:2020-W51": [COACH], f"missed:{a}:2020-W50": [COORD],
@@ -144,7 +144,7 @@ def test_a_second_tick_at_the_same_moment_enqueues_nothing(one_team, capsys):
     out = capsys.readouterr().out  # --console: the console prints each message once
     assert out.count("--- to ") == 5
     second = wf.tick("h1", console=True)
-    assert {k: second[k] for k in ("enqueued", "sent", "retry", "failed")} == {
+    assert {k: getattr(second, k) for k in ("enqueued", "sent", "retry", "failed")} == {
         "enqueued": 0, "sent": 0, "retry": 0, "failed": 0}
     assert queued(wf) == expected
     assert capsys.readouterr().out == ""
@@ -153,13 +153,13 @@ def test_a_second_tick_at_the_same_moment_enqueues_nothing(one_team, capsys):
 
 def test_a_restarted_workflow_enqueues_nothing_new(one_team, db_url):
     at(one_team, 2020, 12, 16, 10, 0)
-    assert one_team.tick()["enqueued"] == 5
+    assert one_team.tick().enqueued == 5
     one_team.close()
     for hour, minute in ((10, 0), (10, 5), (18, 0)):  # the restarted daemon ticks again, the same day
         again = Workflow.open(db_url, clock=FixedClock(paris(2020, 12, 16, hour, minute)), actor=COORD)
         try:
             r = again.tick()
-            assert (r["enqueued"], r["sent"]) == (0, 0)
+            assert (r.enqueued, r.sent) == (0, 0)
             assert len(again.outbox()) == 5
         finally:
             again.close()
@@ -266,7 +266,7 @@ def test_weekly_ping_is_monday_9_paris_moved_by_holidays_and_kept_across_dst(tea
     t = tid(wf, "T")
     at(wf, 2021, 3, 15, 8, 0)
     rows = wf.remind_preview(paris(2021, 6, 1, 23, 59))
-    coaching = [(r["reminder"], r["at"]) for r in rows if r["kind"] == "coaching"]
+    coaching = [(r.reminder, r.at) for r in rows if r.kind == "coaching"]
     assert coaching == [
         (f"coaching:{t}:2021-W11", "2021-03-15T09:00+01:00"),
         (f"coaching:{t}:2021-W12", "2021-03-22T09:00+01:00"),
@@ -281,14 +281,14 @@ def test_weekly_ping_is_monday_9_paris_moved_by_holidays_and_kept_across_dst(tea
         (f"coaching:{t}:2021-W21", "2021-05-25T09:00+02:00"),  # Pentecost Monday 24 May: Tuesday
         (f"coaching:{t}:2021-W22", "2021-05-31T09:00+02:00"),
     ]
-    assert {r["to"] for r in rows if r["kind"] == "coaching"} == {COACH}
+    assert {r.to for r in rows if r.kind == "coaching"} == {COACH}
 
 
 def test_autumn_dst_keeps_9_local(one_team):
     a = tid(one_team, "A")
     at(one_team, 2020, 10, 19, 8, 0)
     rows = one_team.remind_preview(paris(2020, 11, 2, 12, 0))
-    assert [(r["reminder"], r["at"]) for r in rows if r["kind"] == "coaching"] == [
+    assert [(r.reminder, r.at) for r in rows if r.kind == "coaching"] == [
         (f"coaching:{a}:2020-W43", "2020-10-19T09:00+02:00"),
         (f"coaching:{a}:2020-W44", "2020-10-26T09:00+01:00"),  # winter time since Sunday 25 October
         (f"coaching:{a}:2020-W45", "2020-11-02T09:00+01:00"),
@@ -407,9 +407,9 @@ def test_preview_writes_nothing_lists_in_time_order_and_skips_what_is_queued(wor
     before = counts(wf)
     rows = wf.remind_preview(paris(2021, 1, 15, 0, 0))
     assert counts(wf) == before
-    moments = [datetime.fromisoformat(r["at"]) for r in rows]
+    moments = [datetime.fromisoformat(r.at) for r in rows]
     assert moments == sorted(moments)
-    reminders = list(dict.fromkeys(r["reminder"] for r in rows))
+    reminders = list(dict.fromkeys(r.reminder for r in rows))
     a, b, c = (tid(wf, n) for n in "ABC")
     # A held weeks 49 and 50; B never; C left investigation for its committee; D is decided; E has no coach.
     # Missed-coaching alerts are only known for weeks already over (the current week's, here W48's). Weeks
@@ -427,14 +427,14 @@ def test_preview_writes_nothing_lists_in_time_order_and_skips_what_is_queued(wor
         "deadline_passed:1:2020-12-24", "deadline_passed:1:2020-12-31", "deadline_passed:1:2021-01-07",
         "deadline_passed:1:2021-01-14",
     ]
-    assert sorted(r["to"] for r in rows if r["reminder"] == "deadline:1:J-30") == sorted(
+    assert sorted(r.to for r in rows if r.reminder == "deadline:1:J-30") == sorted(
         [COORD, COORD2, COACH, COACH2, "agent0@example.org", "agent1@example.org", "agent2@example.org",
          "agent4@example.org"])
     # Once reminders are queued, the preview no longer lists them.
     at(wf, 2020, 11, 30, 9, 0)
     assert wf.enqueue_due() == 8 + 1 + 2 + 2  # J-30, coaching B W49, missed A and B W48 (two coordinators each)
     rows = wf.remind_preview(paris(2021, 1, 15, 0, 0))
-    assert list(dict.fromkeys(r["reminder"] for r in rows)) == reminders[4:]
+    assert list(dict.fromkeys(r.reminder for r in rows)) == reminders[4:]
 
 
 def test_preview_of_the_demo_shows_the_six_months(db_url):
@@ -445,12 +445,12 @@ def test_preview_of_the_demo_shows_the_six_months(db_url):
         before = counts(wf)
         rows = wf.remind_preview(paris(2020, 12, 31, 23, 59, 59))
         assert counts(wf) == before
-        moments = [datetime.fromisoformat(r["at"]) for r in rows]
+        moments = [datetime.fromisoformat(r.at) for r in rows]
         assert moments == sorted(moments)
         ids = {name: tid(wf, name) for name, *_ in demo.TEAMS}
         firsts = {}
         for r in rows:
-            firsts.setdefault(r["reminder"], r["at"])
+            firsts.setdefault(r.reminder, r.at)
         deadline = [(k, v) for k, v in firsts.items() if k.startswith("deadline")]
         assert deadline == [("deadline:1:J-30", "2020-11-23T09:00+01:00"),
                             ("deadline:1:J-14", "2020-12-09T09:00+01:00"),
@@ -468,15 +468,15 @@ def test_preview_of_the_demo_shows_the_six_months(db_url):
             (f"committee:{transport}:2020-12-10:J-1", "2020-12-09T09:00+01:00"),
         ]
         coordinators = sorted([COORD, demo.COORDINATOR[1]])
-        j7 = sorted(r["to"] for r in rows if r["reminder"] == "deadline:1:J-7")
+        j7 = sorted(r.to for r in rows if r.reminder == "deadline:1:J-7")
         undecided = [t for t in demo.TEAMS if t[5] not in ("incubated", "not_incubated", "abandoned", "not_selected")]
         assert j7 == sorted({*coordinators, *(c[1] for c in demo.COACHES), *(t[2][1] for t in undecided)})
-        assert sorted(r["to"] for r in rows if r["reminder"] == "deadline_passed:1:2020-12-24") == coordinators
+        assert sorted(r.to for r in rows if r.reminder == "deadline_passed:1:2020-12-24") == coordinators
         # The weekly coaching plan: every Monday of a team's investigation, to its coach, up to the deadline.
-        rsa = [(r["at"], r["to"]) for r in rows if r["reminder"].startswith(f"coaching:{ids['Insertion RSA']}:")]
+        rsa = [(r.at, r.to) for r in rows if r.reminder.startswith(f"coaching:{ids['Insertion RSA']}:")]
         assert len(rsa) == 25 and rsa[0] == ("2020-07-06T09:00+02:00", "julien.moreau@beta.example")
         assert rsa[-1] == ("2020-12-21T09:00+01:00", "julien.moreau@beta.example")
-        abandoned = [r["at"] for r in rows if r["reminder"].startswith(f"coaching:{ids['Cantines des collèges']}:")]
+        abandoned = [r.at for r in rows if r.reminder.startswith(f"coaching:{ids['Cantines des collèges']}:")]
         assert abandoned[-1] == "2020-09-14T09:00+02:00"  # it abandoned that Monday at 10:00
     finally:
         wf.close()

@@ -1,0 +1,133 @@
+"""export csv|json|ics, import-all: a programme's rows for spreadsheets, its calendar, the whole store as
+a JSON backup and that backup restored into an empty store."""
+
+from __future__ import annotations
+
+import click
+
+from notifications.i18n import Np_
+
+from commands.context import current_ctx
+from commands.output import _json_text, emit_json, say
+from commands.params import complete
+from commands.text import current_lang, tr
+
+WHATS = ("teams", "checkins", "events")
+
+
+def _output_option(f):
+    return click.option("-o", "--output", type=click.Path(dir_okay=False), metavar="FILE",
+                        help="Write to this file (created 0600) instead of standard output.")(f)
+
+
+def _what_option(f):
+    return click.option("--what", type=click.Choice(WHATS), help="Which rows: teams (default), checkins or events.")(f)
+
+
+def _write(data: bytes, output: str | None) -> None:
+    """To ``output`` (a new private file, whole or not at all), else to standard output as is."""
+    if output is None:
+        stream = click.get_binary_stream("stdout")
+        stream.write(data)
+        stream.flush()
+        return
+    from pathlib import Path
+
+    from workflow.exports import write_private
+
+    store = current_ctx().wf().store.path
+    if store is not None and Path(output).resolve() in (store.resolve(), Path(f"{store}-wal").resolve()):
+        raise click.UsageError(tr("{path!q} is the store itself; write to another file", path=output))
+    write_private(output, data)
+
+
+@click.group()
+def export() -> None:
+    """Export a programme: rows for spreadsheets (CSV, JSON), its calendar (ICS), or the whole store (JSON)."""
+
+
+@export.command(name="csv")
+@click.option("--programme", required=True, shell_complete=complete("programme"))
+@_what_option
+@click.option("--sep", type=click.Choice([",", ";", "tab"]), default=",", show_default=True,
+              help="Column separator; ';' also writes decimal commas, as French Excel expects.")
+@_output_option
+def export_csv(programme, what, sep, output) -> None:
+    """A programme's teams, check-ins or audit events as CSV; to a file (-o), UTF-8 with a BOM.
+
+    Cells that would start a spreadsheet formula (= + - @) begin with an apostrophe.
+
+    Example: preincub export csv --programme "Pré-incubation 2020" --sep ';' -o equipes.csv
+    """
+    from workflow.exports import to_csv
+
+    rows = current_ctx().wf().export_rows(programme, what or "teams")
+    data = to_csv(rows, current_lang(), sep, bom=output is not None).encode("utf-8")
+    _write(data, output)
+    if output is not None:
+        _done(len(rows.rows), output)
+
+
+@export.command(name="json")
+@click.option("--programme", shell_complete=complete("programme"),
+              help="The programme whose rows to export; without it, the whole store (a backup).")
+@_what_option
+@_output_option
+def export_json(programme, what, output) -> None:
+    """A programme's rows as JSON, or, without --programme, the whole store as a backup for import-all.
+
+    Examples: preincub export json --programme "Pré-incubation 2020" --what checkins;
+    preincub export json -o sauvegarde.json
+    """
+    wf = current_ctx().wf()
+    if programme is None:
+        if what is not None:
+            raise click.UsageError(tr("--what needs --programme (without it, the whole store is exported)"))
+        from workflow.backup import dumps
+
+        doc = wf.export_all()
+        _write(dumps(doc), output)
+        if output is not None:
+            _done(sum(len(t["rows"]) for t in doc["tables"].values()), output)
+        return
+    rows = wf.export_rows(programme, what or "teams")
+    if output is None:
+        return emit_json(rows.records())
+    _write((_json_text(rows.records(), 2) + "\n").encode("utf-8"), output)
+    _done(len(rows.rows), output)
+
+
+@export.command(name="ics")
+@click.option("--programme", required=True, shell_complete=complete("programme"))
+@_output_option
+def export_ics(programme, output) -> None:
+    """A programme's calendar (iCalendar): deadline, committee dates, reminders ahead, weekly coaching slots.
+
+    Importing it again updates the events (their UIDs are stable).
+
+    Example: preincub export ics --programme "Pré-incubation 2020" -o programme.ics
+    """
+    data = current_ctx().wf().export_ics(programme, current_lang())
+    _write(data, output)
+    if output is not None:
+        say(tr("calendar written to {path!q}", path=output))
+
+
+def _done(n: int, path: str) -> None:
+    say(tr(Np_("{n} row written to {path!q}", "{n} rows written to {path!q}"), n=n, path=path))
+
+
+@click.command(name="import-all")
+@click.argument("file", metavar="FILE.json", type=click.File("rb"))
+def import_all(file) -> None:
+    """Restore a backup (export json, without --programme) into an EMPTY store: a new file or database.
+
+    A store that holds anything, a backup from a newer preincub, or another file is refused, and
+    nothing is written. Example: preincub --db postgresql+psycopg://preincub@localhost/preincub import-all sauvegarde.json
+    """
+    from workflow.backup import import_all as restore
+
+    data = file.read()
+    rec = restore(current_ctx().db, data)
+    say(tr(Np_("{n} row restored into {where} (schema {schema})", "{n} rows restored into {where} (schema {schema})"),
+           n=sum(rec.rows.values()), where=rec.where, schema=rec.schema))

@@ -1,0 +1,124 @@
+"""report: the strategic committee pack and the programme report, as documents people read."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+from commands.context import current_ctx
+from commands.output import emit_json
+from commands.params import complete, json_option
+from commands.text import _, current_lang, tr
+
+PRIVATE_FILE = 0o600  # a document holds personal data (names, notes): its owner only, whatever the umask
+
+
+@click.group()
+def report() -> None:
+    """Documents for people: the strategic committee pack, the programme report."""
+
+
+def _output(option_name: str = "-o"):
+    return click.option("-o", "--output", "output", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+                        help="Write the document to this file (created 0600) instead of standard output.")
+
+
+def write_document(content: str | bytes, output: Path | None) -> None:
+    """The document to ``output`` (a new 0600 file, written whole then renamed into place), or to stdout.
+
+    A binary document (PDF, XLSX) is refused on a terminal: it needs -o or a pipe."""
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    if output is None:
+        if isinstance(content, bytes) and sys.stdout.isatty():
+            raise click.UsageError(_("this format is binary: write it to a file with -o FILE, or pipe it"))
+        stream = click.get_binary_stream("stdout")
+        stream.write(data)
+        stream.flush()
+        return
+    target = output.expanduser()
+    if target.is_dir():
+        raise click.UsageError(tr("{path!q} is a directory: give a file name", path=str(output)))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".preincub-", dir=str(target.parent))
+    except OSError as exc:  # named by the file asked for, not the temporary one
+        raise OSError(exc.errno, exc.strerror, str(target)) from None
+    try:
+        os.fchmod(fd, PRIVATE_FILE)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, target)
+    except BaseException as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise OSError(exc.errno, exc.strerror, str(target)) from None
+        raise
+    click.echo(tr("written to {path}", path=str(target)), err=True)
+
+
+def _pdf(html: str) -> bytes:
+    from notifications import documents
+
+    try:
+        return documents.pdf(html)
+    except documents.PdfUnavailable as exc:
+        raise click.ClickException(tr("PDF needs WeasyPrint, which cannot be loaded here ({why}): pip install "
+                                      "weasyprint, with the pango and harfbuzz libraries", why=str(exc)[:120])) from None
+
+
+@report.command(name="committee")
+@click.option("--programme", required=True, shell_complete=complete("programme"))
+@click.option("--team", "teams", multiple=True, metavar="NAME", shell_complete=complete("team"),
+              help="A team to present (repeat for several); default: every team in the committee phase.")
+@click.option("--format", "fmt", type=click.Choice(["md", "html", "pdf"]), default="md", show_default=True)
+@_output()
+@json_option
+def committee(programme, teams, fmt, output, as_json) -> None:
+    """The strategic committee pack: for each team, its problem and partner, criteria and agreements,
+    phase timeline, coaching, last three check-ins, proof of concept and committee date.
+
+    Example: preincub report committee --programme "Pré-incubation 2020" --format html -o comite.html
+    """
+    pack = current_ctx().wf().committee_pack(programme, teams)
+    if as_json:
+        from workflow.records import plain
+
+        emit_json(plain(pack))
+        return
+    from notifications import documents
+
+    lang = current_lang()
+    if fmt == "md":
+        write_document(documents.committee_markdown(pack, lang), output)
+    elif fmt == "html":
+        write_document(documents.committee_html(pack, lang), output)
+    else:
+        write_document(_pdf(documents.committee_html(pack, lang)), output)
+
+
+@report.command(name="programme")
+@click.option("--programme", required=True, shell_complete=complete("programme"))
+@click.option("--format", "fmt", type=click.Choice(["md", "html", "xlsx"]), default="md", show_default=True)
+@_output()
+@json_option
+def programme_report(programme, fmt, output, as_json) -> None:
+    """The programme report: the funnel (teams per phase, selection, abandon and incubation rates), time in
+    each phase, coaching regularity, the deadline.
+
+    Example: preincub report programme --programme "Pré-incubation 2020" --format xlsx -o programme.xlsx
+    """
+    rep = current_ctx().wf().programme_report(programme)
+    if as_json:
+        from workflow.records import plain
+
+        emit_json(plain(rep))
+        return
+    from notifications import documents
+
+    lang = current_lang()
+    content = {"md": documents.programme_markdown, "html": documents.programme_html,
+               "xlsx": documents.programme_xlsx}[fmt](rep, lang)
+    write_document(content, output)
