@@ -33,7 +33,7 @@ def _write(data: bytes, output: str | None) -> None:
         return
     from pathlib import Path
 
-    from workflow.exports import write_private
+    from workflow.storefile import write_private
 
     store = current_ctx().wf().store.path
     if store is not None and Path(output).resolve() in (store.resolve(), Path(f"{store}-wal").resolve()):

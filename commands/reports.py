@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import click
@@ -13,8 +11,6 @@ from commands.context import current_ctx
 from commands.output import emit_json
 from commands.params import complete, json_option
 from commands.text import _, current_lang, tr
-
-PRIVATE_FILE = 0o600  # a document holds personal data (names, notes): its owner only, whatever the umask
 
 
 @click.group()
@@ -42,20 +38,9 @@ def write_document(content: str | bytes, output: Path | None) -> None:
     target = output.expanduser()
     if target.is_dir():
         raise click.UsageError(tr("{path!q} is a directory: give a file name", path=str(output)))
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".preincub-", dir=str(target.parent))
-    except OSError as exc:  # named by the file asked for, not the temporary one
-        raise OSError(exc.errno, exc.strerror, str(target)) from None
-    try:
-        os.fchmod(fd, PRIVATE_FILE)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, target)
-    except BaseException as exc:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise OSError(exc.errno, exc.strerror, str(target)) from None
-        raise
+    from workflow.storefile import write_private
+
+    write_private(target, data)
     click.echo(tr("written to {path}", path=str(target)), err=True)
 
 

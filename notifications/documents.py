@@ -75,12 +75,9 @@ def _as_date(value: str | date) -> date:
 @cache
 def environment(lang: str) -> Any:
     """One jinja environment per language for documents: HTML autoescaped, the catalog installed."""
-    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+    from notifications.render import new_environment
 
-    env = Environment(loader=PackageLoader("notifications", "templates"), undefined=StrictUndefined,
-                      autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True,
-                      keep_trailing_newline=True, auto_reload=False, extensions=["jinja2.ext.i18n"])
-    env.install_gettext_translations(i18n.translations(lang), newstyle=True)
+    env = new_environment(lang)
     t = i18n.translations(lang).gettext
 
     def pct(v: float | None) -> str:

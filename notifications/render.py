@@ -25,13 +25,20 @@ def shell_quote(value: str) -> str:
     return f'"{escaped}"'
 
 
-@cache
-def environment(lang: str) -> Environment:
-    """One environment per language, its catalog installed (built once, templates cached)."""
+def new_environment(lang: str) -> Environment:
+    """A jinja environment over notifications/templates in ``lang``: HTML autoescaped, the catalog
+    installed. Messages (below) and documents (documents.py) each add their own filters."""
     env = Environment(loader=PackageLoader("notifications", "templates"), undefined=StrictUndefined,
                       autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True,
                       keep_trailing_newline=True, auto_reload=False, extensions=["jinja2.ext.i18n"])
     env.install_gettext_translations(i18n.translations(lang), newstyle=True)
+    return env
+
+
+@cache
+def environment(lang: str) -> Environment:
+    """One environment per language for messages (built once, templates cached)."""
+    env = new_environment(lang)
     env.filters["sh"] = shell_quote
     env.filters["day"] = lambda iso: i18n.format_day(date.fromisoformat(iso), lang)
     return env

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import os
 import uuid
 from datetime import date, datetime
@@ -40,6 +42,11 @@ def db_url(request, tmp_path):
         return
     if not PG_URL:
         pytest.skip("PostgreSQL: set PREINCUB_TEST_DATABASE_URL to run the store tests there too")
+    yield from pg_schema()
+
+
+def pg_schema() -> Iterator[str]:
+    """A URL to a new, empty schema on the PostgreSQL test server, dropped afterwards (a fixture's body)."""
     schema = "t_" + uuid.uuid4().hex[:12]
     admin = sa.create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
     with admin.begin() as c:

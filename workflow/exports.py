@@ -12,10 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from sqlmodel import select
@@ -25,7 +22,6 @@ from notifications.i18n import N_, text
 from workflow.context import Context, find
 from workflow.errors import Invalid
 from workflow.models import CheckIn, Event, Person, Team, commitment
-from workflow.storefile import PRIVATE_FILE
 from workflow.teams import Teams, iso
 
 WHATS = ("teams", "checkins", "events")
@@ -187,25 +183,3 @@ def to_csv(rows: Rows, lang: str, sep: str = ",", *, bom: bool = False) -> str:
     for r in rows.rows:
         w.writerow([_cell(v, c.kind, lang, comma) for v, c in zip(r, rows.columns)])
     return out.getvalue()
-
-
-# ---- files -----------------------------------------------------------------------------------------
-
-
-def write_private(path: str | os.PathLike, data: bytes) -> Path:
-    """Write ``data`` to ``path`` as a new 0600 file (it may hold personal data), whole or not at all: a
-    private temporary file beside it, then renamed over it."""
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name[:50]}.", suffix=".tmp", dir=target.parent or Path("."))
-    try:
-        os.fchmod(fd, PRIVATE_FILE)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return target

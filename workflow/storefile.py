@@ -191,3 +191,29 @@ def identity(path: Path | None) -> tuple[int, int] | None:
     except OSError:
         return None
     return (st.st_dev, st.st_ino) if st is not None else None
+
+
+def write_private(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` as a new 0600 file (a report or an export may hold personal data),
+    whole or not at all: a private temporary file beside it, then renamed over it. An OSError names
+    the file asked for, never the temporary one."""
+    import tempfile
+
+    target = Path(path).expanduser()
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name[:50]}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, str(target)) from None
+    try:
+        os.fchmod(fd, PRIVATE_FILE)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise OSError(exc.errno, exc.strerror, str(target)) from None
+        raise
+    return target

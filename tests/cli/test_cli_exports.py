@@ -7,12 +7,12 @@ import io
 import json
 import os
 import stat
-import uuid
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from cli_helpers import DEMO_TEAMS, PROG, data, dump_hash, fails, invoke, ok
+
+from tests.conftest import pg_schema
 
 PG_URL = os.environ.get("PREINCUB_TEST_DATABASE_URL")
 COACH = "julien.moreau@beta.example"
@@ -215,18 +215,7 @@ def test_sqlite_json_sqlite_round_trip(busy_demo, tmp_path):
 def pg_url():
     if not PG_URL:
         pytest.skip("PostgreSQL: set PREINCUB_TEST_DATABASE_URL to run the SQLite → JSON → PostgreSQL round trip")
-    import sqlalchemy as sa
-
-    schema = "t_" + uuid.uuid4().hex[:12]
-    admin = sa.create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
-    with admin.begin() as c:
-        c.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    base = admin.url.render_as_string(hide_password=False)
-    sep = "&" if "?" in base else "?"
-    yield f"{base}{sep}options={quote(f'-csearch_path={schema}')}"
-    with admin.begin() as c:
-        c.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-    admin.dispose()
+    yield from pg_schema()
 
 
 def test_sqlite_json_postgresql_json_round_trip(busy_demo, pg_url, tmp_path):
