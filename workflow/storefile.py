@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import sqlite3
 import warnings
 from pathlib import Path
@@ -200,6 +201,17 @@ def write_private(path: str | os.PathLike, data: bytes) -> Path:
     import tempfile
 
     target = Path(path).expanduser()
+    try:
+        special = not stat.S_ISREG(target.stat().st_mode)
+    except OSError:
+        special = False  # a new file (or one we cannot stat: the write says why)
+    if special:  # /dev/null, a FIFO, /dev/stdout: written to, never renamed over (the device would be replaced)
+        try:
+            with open(target, "wb") as f:
+                f.write(data)
+        except OSError as exc:
+            raise OSError(exc.errno, exc.strerror, str(target)) from None
+        return target
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name[:50]}.", suffix=".tmp", dir=target.parent)
     except OSError as exc:

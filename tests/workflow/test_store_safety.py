@@ -309,3 +309,24 @@ def test_a_driver_message_quoting_the_password_is_scrubbed():
     err = store_db._guard_errors("postgresql+psycopg://u:hunter2@h/x", Exception('bad dsn "password=hunter2"'))
     assert "hunter2" not in err.text("en") + err.text("fr")
     assert resolve_url("postgresql://u:p@h/x") == "postgresql+psycopg://u:p@h/x"
+
+
+def test_a_private_file_written_to_a_fifo_or_device_writes_through_it_never_replaces_it(tmp_path):
+    """`-o /dev/null` or a named pipe: the data goes through it, and the device or pipe stays (a rename
+    over it would have replaced /dev/null with a regular file, for every program on the machine)."""
+    import stat
+    import threading
+
+    from workflow.storefile import write_private
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    write_private(fifo, b"rapport")
+    reader.join(timeout=10)
+    assert got == [b"rapport"] and stat.S_ISFIFO(fifo.stat().st_mode)
+    assert list(tmp_path.iterdir()) == [fifo]  # no temporary file left beside it
+    regular = write_private(tmp_path / "r.md", b"x")
+    assert stat.S_IMODE(regular.stat().st_mode) == 0o600
