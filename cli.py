@@ -137,6 +137,11 @@ app.add_command(exports.export)
 app.add_command(exports.import_all)
 from commands import reports  # noqa: E402
 app.add_command(reports.report)
+# Step 8: agreements and money, formal notices, personal data, the audit trail.
+from commands import audit, money, notices, privacy  # noqa: E402
+for command in (money.funding, money.expense, notices.notice, privacy.purge, audit.audit):
+    app.add_command(command)
+directory.person.add_command(privacy.person_export), directory.person.add_command(privacy.person_erase)
 _use_context(app)
 
 

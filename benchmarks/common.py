@@ -34,8 +34,9 @@ from sqlmodel import select  # noqa: E402
 import states  # noqa: E402
 from states.machine import TRIGGERS  # noqa: E402
 from workflow import PARIS, FixedClock, Workflow  # noqa: E402
-from workflow.models import (Agreement, Assessment, Event, Partner, Person, PersonRole,  # noqa: E402
-                             PhasePeriod, Programme, Team, TeamMember)
+from workflow import audit  # noqa: E402
+from workflow.models import (Agreement, Assessment, AuditHead, Event, Partner, Person, PersonRole,  # noqa: E402
+                             PhasePeriod, Programme, Signature, Team, TeamMember)
 
 SIGNED_ON = date(2020, 6, 23)
 CREATED = datetime(2020, 6, 23, 9, 0, tzinfo=PARIS)
@@ -227,9 +228,17 @@ def build_store(path: Path, n: int, *, now: datetime, actor: str,
                 selectable.append(team_name(i))
 
         more = list(extra(teams, lambda tid: coach_id((tid - 1) // teams_per_coach))) if extra else []
-        bulk_insert(wf, [(Programme, programmes), (Partner, partners), (Person, persons), (PersonRole, roles),
-                         (Team, teams), (TeamMember, members), (PhasePeriod, periods), (Assessment, assessments),
-                         (Agreement, agreements), (Event, events), *more])
+        signatures = [dict(programme_id=p["id"], signed_on=p["signed_on"]) for p in programmes]
+        # The events chained after the store's own (its first coordinator's), as the product writes them.
+        with wf.store.read() as s:
+            count, last = s.execute(select(AuditHead.count, AuditHead.hash)).one()
+            people = [dict(r) for r in s.execute(select(Person.id, Person.email, Person.login)).mappings()]
+        count, last = count + len(events), audit.chain(events, people + persons, last)[1]
+        bulk_insert(wf, [(Programme, programmes), (Signature, signatures), (Partner, partners), (Person, persons),
+                         (PersonRole, roles), (Team, teams), (TeamMember, members), (PhasePeriod, periods),
+                         (Assessment, assessments), (Agreement, agreements), (Event, events), *more])
+        with wf.store.engine.begin() as conn:
+            conn.execute(sa.update(AuditHead).values(count=count, hash=last))
         with wf.store.read() as s:
             got = s.execute(select(sa.func.count()).select_from(Team)).scalar_one()
         assert got == n, (got, n)

@@ -14,7 +14,7 @@ from workflow.permissions import ROLES
 from commands.context import current_ctx
 from commands.output import console, days_cell, emit_json, labelled, phase_label, say, table
 from commands.params import DATE, complete, json_option
-from commands.text import _, number, tr
+from commands.text import _, day, number, tr
 
 if TYPE_CHECKING:
     from workflow.records import ProgrammeRecord
@@ -27,20 +27,37 @@ def programme() -> None:
 
 @programme.command(name="add")
 @click.argument("name")
-@click.option("--signed-on", type=DATE, required=True, help="The day the agreement takes effect (YYYY-MM-DD).")
+@click.option("--signed-on", type=DATE, required=True, multiple=True,
+              help="A day the agreement was signed (YYYY-MM-DD); repeat for each signature: it takes effect at the last.")
 @click.option("--kind", type=click.Choice(list(states.KINDS)), default="preincubation", show_default=True)
 @click.option("--months", type=int, help="Length in months [kind's default: 6].")
 @click.option("--capacity", type=int, help="Teams the operator can coach [preincubation: 8; fast: 1].")
 @click.option("--min-days-per-week", type=float, help="Intrapreneur time minimum [preincubation: 1; fast: 2.5].")
 def programme_add(name, signed_on, kind, months, capacity, min_days_per_week) -> None:
-    """Add a programme. Example: preincub programme add "Pré-incubation 2020" --signed-on 2020-06-23"""
+    """Add a programme. Example: preincub programme add "Pré-incubation 2020" --signed-on 2020-06-23
+
+    Signed on several days (seed 2: 23 and 31 October 2019), it takes effect at the last:
+    --signed-on 2019-10-23 --signed-on 2019-10-31"""
     p = current_ctx().wf().add_programme(name, signed_on, kind=kind, months=months, capacity=capacity,
                                   min_days_per_week=min_days_per_week)
     say(tr("programme {name!q} added; deadline {deadline!d}", name=p.name, deadline=date.fromisoformat(p.deadline)))
 
 
+@programme.command(name="sign")
+@click.argument("name", shell_complete=complete("programme"))
+@click.option("--on", "signed_on", type=DATE, required=True, help="The day of this signature (YYYY-MM-DD).")
+def programme_sign(name, signed_on) -> None:
+    """Record one more signature of a programme's agreement: the last one is when it takes effect.
+
+    Example: preincub programme sign "Pré-incubation 2020" --on 2020-06-30"""
+    p = current_ctx().wf().sign_programme(name, signed_on)
+    say(tr("signature of {name!q} on {day!d} recorded; it takes effect on {effect!d}, deadline {deadline!d}",
+           name=p.name, day=signed_on, effect=date.fromisoformat(p.signed_on),
+           deadline=date.fromisoformat(p.deadline)))
+
+
 def _programme_rows(rows: list[ProgrammeRecord]) -> None:
-    t = table(_("Programme"), _("Kind"), _("Signed on"), _("Deadline"), _("Days left"), _("Places"), _("Teams"))
+    t = table(_("Programme"), _("Kind"), _("Takes effect"), _("Deadline"), _("Days left"), _("Places"), _("Teams"))
     for p in rows:
         t.add_row(p.name, p.kind, p.signed_on, p.deadline, days_cell(p.days_left),
                   f"{number(p.places_taken)}/{number(p.capacity)}", number(p.teams))
@@ -66,6 +83,8 @@ def programme_show(name, as_json) -> None:
     if as_json:
         return emit_json(p)
     _programme_rows([p])
+    say(labelled(_("Signatures"), ", ".join(day(date.fromisoformat(d)) for d in p.signatures)))
+    say(labelled(_("Takes effect"), day(date.fromisoformat(p.signed_on))))
     say(labelled(_("Partners"), ", ".join(x.name for x in p.partners) or "—"))
     say(labelled(_("Min. days/week"), number(p.min_days_per_week)))
     for ph, n in p.teams_by_phase.items():

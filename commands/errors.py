@@ -26,16 +26,22 @@ ERROR_HINTS = {
     "unknown_programme": N_("see 'preincub programme list'"),
     "unknown_team": N_("see 'preincub team list'"),
     "unknown_person": N_("add them with 'preincub person add'"),
+    "no_such_person": N_("see 'preincub person list'"),
     "unknown_partner": N_("preincub partner add"),
     "unknown_actor": N_("preincub person add"),
     "unknown_checkin": N_("see 'preincub checkin list'"),
     "unknown_outbox_message": N_("see 'preincub outbox list'"),
+    "unknown_notice": N_("see 'preincub notice list'"),
     "nothing_to_change": N_("see 'preincub {command} --help'"),
     "missing_role": N_("person add ... --role {role}"),
     "still_member": N_("team edit"),
     "no_store": N_("'preincub init', or 'preincub demo'"),
     "store_empty": N_("preincub init"),
     "store_outdated": N_("preincub init"),
+    "audit_broken": N_("compare with a backup: preincub --db NEW.db import-all BACKUP.json"),
+    "audit_head_missing": N_("preincub audit verify"),
+    "no_funding": N_("preincub funding set"),
+    "payment_before_statement": N_("preincub funding statement"),
 }
 
 

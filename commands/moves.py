@@ -8,6 +8,7 @@ import click
 
 from commands.context import current_ctx
 from commands.errors import unmet_text
+from commands.notices import flag_terminable
 from commands.output import console, emit_json, emit_json_rows, labelled, phase_label, say, table, when_cell
 from commands.params import complete, json_option
 from commands.reminders import warn_outbox
@@ -56,6 +57,7 @@ def status(programme, as_json) -> None:
     if as_json:
         return emit_json_rows(wf.teams.rows(programme))
     status_table(wf.status(programme))
+    flag_terminable(wf, programme)  # agreements an unanswered formal notice made terminable
     tick = wf.last_tick()
     say(labelled(_("Daemon's last tick"), f"{tick.wall} ({tick.holder})" if tick else "—"))
     warn_outbox(wf)

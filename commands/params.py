@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 import click
@@ -11,6 +12,7 @@ import click
 from workflow.clock import parse_date, parse_datetime
 from workflow.coaching import parse_week
 from workflow.errors import PreincubError
+from workflow.money import parse_amount, parse_percent
 
 from commands.text import current_lang
 
@@ -37,6 +39,9 @@ DATETIME = Parsed("DATETIME", parse_datetime, datetime)
 WEEK = Parsed("YYYY-Www", parse_week)
 ID = click.IntRange(1, 2**63 - 1)  # a row id: what the store can hold
 YESNO = click.Choice(["yes", "no", "oui", "non"], case_sensitive=False)
+# Money, read by the library's parsers (workflow/money.py): "9000", "9 000", "9000,00", "9000.00"; a share "50".
+AMOUNT = Parsed("EUR", parse_amount, Decimal)
+PERCENT = Parsed("PERCENT", parse_percent, Decimal)
 
 
 

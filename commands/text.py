@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from notifications import i18n
+
+if TYPE_CHECKING:
+    from datetime import date
 
 _lang = {"value": i18n.DEFAULT_LANG}  # this invocation's language, set by App.main before parsing
 
@@ -46,6 +49,11 @@ def number(value: float | int) -> str:
 
 
 _HELP_FIELDS = ("help", "short_help", "epilog")
+
+
+def day(value: date) -> str:
+    """A date as people read it, in the chosen language ("23 juin 2020")."""
+    return i18n.format_day(value, current_lang())
 
 
 def _sources(obj: Any, fields: tuple[str, ...]) -> Iterator[tuple[str, str]]:

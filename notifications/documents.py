@@ -92,6 +92,7 @@ def environment(lang: str) -> Any:
     env.filters.update(
         day=lambda v: "—" if not v else i18n.format_day(_as_date(v), lang),
         num=lambda v: "—" if v is None else i18n.format_number(v, lang),
+        money=lambda v: "—" if v is None else i18n.format_money(v, lang),
         pct=pct, md=md, md_block=md_block, md_url=md_url, vis=visible, href=safe_href,
         t=lambda v: t(v) if v else v,
         phase=lambda p: t(states.PHASES[p].label) if p in states.PHASES else p,
@@ -224,6 +225,19 @@ def programme_xlsx(report: Any, lang: str) -> bytes:
     out = BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+# ---- the statement of expenses (workflow/funding.py) ----------------------------------------------
+
+
+def statement_markdown(statement: Any, lang: str) -> str:
+    """A statement of the expenses really incurred, issued to one partner, as Markdown."""
+    return environment(_lang(lang)).get_template("statement.md.txt").render(st=statement)
+
+
+def statement_html(statement: Any, lang: str) -> str:
+    """A statement of the expenses really incurred, as one self-contained HTML page (printable)."""
+    return environment(_lang(lang)).get_template("statement.html").render(st=statement)
 
 
 # ---- PDF ---------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ A sentence is written once, in English, marked ``N_("…")`` (or ``Np_("one…",
 counts), with ``{name}`` placeholders; :func:`text` translates and fills it in a given language.
 A placeholder may say how its value is shown: ``{x!q}`` a user's value, quoted and cut;
 ``{x!t}`` a word that is itself translated (a phase, a role); ``{x!d}`` a date, ``{x!n}`` a number,
-both as the language writes them (Babel).
+both as the language writes them (Babel); ``{x!m}`` an amount in euros (:func:`format_money`).
 
 To refresh the catalog after changing a sentence: ``python -m notifications.catalog``.
 """
@@ -84,6 +84,8 @@ class _Formatter(string.Formatter):
             return format_day(value, self.lang) if isinstance(value, date) else str(value)
         if conversion == "n":
             return format_number(value, self.lang)
+        if conversion == "m":
+            return format_money(value, self.lang)
         return super().convert_field(value, conversion)
 
 
@@ -123,6 +125,17 @@ def format_number(value: float | int, lang: str) -> str:
     from babel.numbers import format_decimal
 
     return format_decimal(value, locale=lang, decimal_quantization=False)
+
+
+@lru_cache(maxsize=1024)
+def format_money(amount: Any, lang: str) -> str:
+    """An amount in euros (a ``Decimal`` or its exact text, "9000.00"): "9 000,00 €" in French,
+    "€9,000.00" in English (Babel's currency format; never through a float)."""
+    from decimal import Decimal
+
+    from babel.numbers import format_currency
+
+    return format_currency(Decimal(str(amount)), "EUR", locale=lang)
 
 
 def use_for_click(lang: str) -> None:

@@ -33,6 +33,10 @@ if TYPE_CHECKING:
     from workflow.exports import Exports
     from workflow.ics import Calendars
     from workflow.backup import Backup
+    from workflow.privacy import Privacy
+    from workflow.audit import Audit
+    from workflow.notices import Notices
+    from workflow.funding import Funding
 
 _DIRECTORY_NAMES = ("MEMBER_ROLES", "PARTNER_KINDS", "PROGRAMME_KINDS", "ROLES")
 
@@ -130,6 +134,10 @@ class Workflow:
     backup: Backup = _Service("backup", "Backup")  # type: ignore[assignment]
     intake: Intake = _Service("intake", "Intake", "directory", "teams")  # type: ignore[assignment]
     reports: Reports = _Service("reports", "Reports")  # type: ignore[assignment]
+    privacy: Privacy = _Service("privacy", "Privacy")  # type: ignore[assignment]
+    audit: Audit = _Service("audit", "Audit")  # type: ignore[assignment]
+    notices: Notices = _Service("notices", "Notices")  # type: ignore[assignment]
+    funding: Funding = _Service("funding", "Funding", "notices")  # type: ignore[assignment]
 
     def _bind(self, ctx: Context) -> None:
         for name in list(vars(self)):  # services made over the previous context
@@ -189,6 +197,7 @@ class Workflow:
 
     # directory
     add_programme = _Via("directory")
+    sign_programme = _Via("directory")
     programmes = _Via("directory")
     programme = _Via("directory")
     add_partner = _Via("directory")
@@ -237,4 +246,17 @@ class Workflow:
     # reports
     committee_pack = _Via("reports", "committee")
     programme_report = _Via("reports", "programme")
+    # personal data: access, erasure, retention
+    export_person = _Via("privacy", "export")
+    erase_person = _Via("privacy", "erase")
+    purge = _Via("privacy")
+    # formal notices
+    add_notice = _Via("notices", "add")
+    answer_notice = _Via("notices", "answer")
+    # funding, expenses, statements, payments
+    set_funding = _Via("funding", "set")
+    add_expense = _Via("funding")
+    issue_statement = _Via("funding")
+    record_payment = _Via("funding", "pay")
+    funding_sheet = _Via("funding", "show")
 

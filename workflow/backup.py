@@ -23,6 +23,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from workflow import audit
 from workflow import db as dbmod
 from workflow.context import Context
 from workflow.errors import N_, Invalid, StoreError
@@ -31,6 +32,7 @@ from workflow.models import SQLModel, UTCDateTime
 FORMAT = "preincub-backup"
 VERSION = 1
 INT_RANGE = (-(2**31), 2**31 - 1)  # PostgreSQL's INTEGER: what both stores can hold
+BIGINT_RANGE = (-(2**63), 2**63 - 1)  # PostgreSQL's BIGINT: the money columns (cents)
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -163,7 +165,8 @@ def _value(raw: Any, col: sa.Column, kind: str, table: str, row: int) -> Any:
     if kind == "int":
         if type(raw) is not int:
             raise _bad(table, row, col.name, N_("not a whole number"))
-        if not INT_RANGE[0] <= raw <= INT_RANGE[1]:
+        low, high = BIGINT_RANGE if isinstance(col.type, sa.BigInteger) else INT_RANGE
+        if not low <= raw <= high:
             raise _bad(table, row, col.name, N_("a number out of range"))
         return raw
     if kind == "float":
@@ -284,7 +287,9 @@ def _open_empty(db: str | None) -> tuple[dbmod.Store, bool, Callable[[], None]]:
 
 
 def _is_empty(conn: sa.Connection) -> bool:
-    return all(conn.execute(sa.select(sa.literal(1)).select_from(t).limit(1)).first() is None for t in tables())
+    """No row in any table (the audit trail's head of a new store aside: it is the empty chain's)."""
+    return all(conn.execute(sa.select(sa.literal(1)).select_from(t).limit(1)).first() is None for t in tables()
+               if t.name != "audit_head")
 
 
 def import_all(db: str | None, source: bytes | str | dict, *, batch: int = 1000) -> RestoreRecord:
@@ -309,6 +314,10 @@ def import_all(db: str | None, source: bytes | str | dict, *, batch: int = 1000)
             if not _is_empty(conn):
                 raise StoreError(N_("the store {where} is not empty; restore a backup only into a new store "
                                     "(a new file, or an empty database)"), code="store_not_empty", where=store.where)
+            audit.restored(conn, data, doc["schema"])  # the backup's chain head (or its events chained)
+            if doc["schema"] < "0007" and not data["signature"]:  # as migration 0007: one signature each
+                data["signature"] = [{"id": i, "programme_id": p["id"], "signed_on": p["signed_on"]}
+                                     for i, p in enumerate(sorted(data["programme"], key=lambda p: p["id"]), 1)]
             for table in tables():
                 rows = data[table.name]
                 for i in range(0, len(rows), batch):

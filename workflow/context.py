@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from workflow import permissions, validate
+from workflow import audit, permissions, validate
 from workflow.clock import Clock
 from workflow.db import Store
 from workflow.errors import N_, Forbidden, Invalid, Np_, NotFound
@@ -167,18 +167,22 @@ class Context:
     def event(self, s: Session, action: str, team: Team | None = None, *, trigger: str | None = None,
               from_phase: str | None = None, to_phase: str | None = None, reason: str | None = None,
               forced: bool = False, data: dict[str, Any] | None = None) -> Event:
-        """Append one event (who, when, what) in the caller's transaction."""
-        ev = Event(**self._event_row(action, team.id if team else None, trigger, from_phase, to_phase, reason,
-                                     forced, data))
-        s.add(ev)
-        return ev
+        """Append one event (who, when, what) to the chain, in the caller's transaction (``audit.append``:
+        after what the session holds is flushed, so the event's id comes after theirs). The Event
+        returned is not in the session: the row is written already."""
+        row = self._event_row(action, team.id if team else None, trigger, from_phase, to_phase, reason, forced, data)
+        conn = _core(s)
+        row["actor_id"] = self._actor_id(conn)
+        return Event(id=audit.append(conn, [row]), **row)
 
     def log(self, conn: sa.Connection, action: str, team: Team | TeamRef, *, trigger: str | None = None,
             from_phase: str | None = None, to_phase: str | None = None, reason: str | None = None,
             forced: bool = False, data: dict[str, Any] | None = None) -> dict[str, Any]:
-        """:meth:`event` through Core, for ``advance``: one INSERT, no ORM object; returns the row."""
+        """:meth:`event` through Core, for ``advance``: no ORM object, prebuilt statements (the head read,
+        the INSERT, the head moved on); returns the row."""
         row = self._event_row(action, team.id, trigger, from_phase, to_phase, reason, forced, data)
-        conn.execute(_INSERT_EVENT, row)
+        row["actor_id"] = self._actor_id(conn)
+        audit.append(conn, [row])
         return row
 
     def event_row(self, action: str, team_id: int | None = None, *, to_phase: str | None = None,
@@ -187,9 +191,22 @@ class Context:
         return self._event_row(action, team_id, None, None, to_phase, None, False, data)
 
     def log_rows(self, conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
-        """Events made by :meth:`event_row`, in one executemany (a batch of changes: an import)."""
+        """Events made by :meth:`event_row`, chained and inserted in one executemany (a batch of changes:
+        an import)."""
         if rows:
-            conn.execute(_INSERT_EVENT, rows)
+            actor_id = self._actor_id(conn)
+            for row in rows:
+                row["actor_id"] = actor_id
+            audit.append(conn, rows)
+
+    def _actor_id(self, conn: sa.Connection) -> int | None:
+        """The acting person's id, as the chain records who acted (the system user: the person whose
+        login it is): :meth:`me`'s when known, else looked up (without the roles)."""
+        if self._me:
+            return self._me[0].id
+        if self.actor.endswith(SYSTEM):
+            return conn.execute(_ME_BY_LOGIN, {"who": self.actor[: -len(SYSTEM)]}).scalar()
+        return conn.execute(_ME_BY_EMAIL, {"who": self.actor}).scalar()
 
     def _event_row(self, action: str, team_id: int | None, trigger: str | None, from_phase: str | None,
                    to_phase: str | None, reason: str | None, forced: bool, data: dict[str, Any] | None) -> dict[str, Any]:
@@ -200,10 +217,10 @@ class Context:
                 "data": json.dumps(data, ensure_ascii=False, sort_keys=True) if data else None}
 
 
-_INSERT_EVENT = sa.insert(Event.__table__)
 # Statements every request runs, built once (building one costs more than running it on SQLite).
-_ME_BY_EMAIL = select(Person.id).where(Person.email == sa.bindparam("who"))
-_ME_BY_LOGIN = select(Person.id).where(Person.login == sa.bindparam("who"))
+# No one acts as an erased person (``person erase``): they are not found.
+_ME_BY_EMAIL = select(Person.id).where(Person.email == sa.bindparam("who"), Person.erased_at.is_(None))
+_ME_BY_LOGIN = select(Person.id).where(Person.login == sa.bindparam("who"), Person.erased_at.is_(None))
 _ROLES = select(PersonRole.role).where(PersonRole.person_id == sa.bindparam("person"))
 _TIES = select(TeamMember.role).where(TeamMember.team_id == sa.bindparam("team"),
                                       TeamMember.person_id == sa.bindparam("person"))

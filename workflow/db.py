@@ -28,8 +28,8 @@ from workflow.storefile import (SQLITE_BUSY_TIMEOUT_S, StoreWarning, default_pat
 
 # The newest schema this code knows, and every older one it can upgrade from (tests check both
 # against the migration scripts). Kept as constants so opening a store needs no script parsing.
-HEAD_REVISION = "0006"
-KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006")
+HEAD_REVISION = "0007"
+KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007")
 
 DISK_FULL_BYTES = 1 << 20  # an I/O error with less free space than this is a full disk
 

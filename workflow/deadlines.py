@@ -18,3 +18,12 @@ def deadline(takes_effect: date, months: int) -> date:
 def days_left(deadline_on: date, today: date) -> int:
     """Days from today to the deadline (0 on the day, negative once past)."""
     return (deadline_on - today).days
+
+
+NOTICE_MONTHS = 1  # DOMAIN.md: "a formal notice left unanswered for one month"
+
+
+def terminable_on(notice_on: date) -> date:
+    """The day a formal notice sent on ``notice_on``, still unanswered, makes the agreement terminable:
+    one calendar month later, a month end clamping (31 January → the end of February)."""
+    return notice_on + relativedelta(months=NOTICE_MONTHS)

@@ -12,10 +12,11 @@ from sqlmodel import Session, select
 import states
 from notifications.i18n import DEFAULT_LANG, LANGS
 from workflow import permissions, validate
+from workflow.clock import paris
 from workflow.context import SYSTEM, Context, find
 from workflow.deadlines import days_left, deadline
 from workflow.errors import N_, Invalid, quote
-from workflow.models import Partner, Person, PersonRole, Programme, Team, TeamMember
+from workflow.models import Partner, Person, PersonRole, Programme, Signature, Team, TeamMember
 from workflow.records import PartnerRecord, PersonRecord, ProgrammePartner, ProgrammeRecord
 
 PROGRAMME_KINDS = tuple(states.KINDS)
@@ -47,12 +48,14 @@ class Directory:
             s.add(PersonRole(person_id=person.id, role="coordinator"))
             ctx.event(s, "person.add", data={"email": person.email, "roles": ["coordinator"], "first": True})
 
-    def add_programme(self, name: str, signed_on: date, *, kind: str = "preincubation", months: int | None = None,
-                      capacity: int | None = None, min_days_per_week: float | None = None) -> ProgrammeRecord:
-        """A programme; its numbers default to its kind's (DOMAIN.md)."""
+    def add_programme(self, name: str, signed_on: date | Sequence[date], *, kind: str = "preincubation",
+                      months: int | None = None, capacity: int | None = None,
+                      min_days_per_week: float | None = None) -> ProgrammeRecord:
+        """A programme; its numbers default to its kind's (DOMAIN.md). ``signed_on`` is one signature or
+        several (seed 2 was signed on 23 and 31 October 2019): the agreement takes effect at the last."""
         name = validate.name(name, "programme")
         rules = states.KINDS[validate.choice(kind, PROGRAMME_KINDS, "programme kind")]
-        validate.plausible_date(signed_on, "signed on")
+        signatures = _signatures(signed_on)
         months = int(validate.number(rules.months if months is None else months, "--months", 1, 24, integer=True))
         capacity = int(validate.number(rules.capacity if capacity is None else capacity, "--capacity", 1, 1000, integer=True))
         mind = validate.number(rules.min_days_per_week if min_days_per_week is None else min_days_per_week,
@@ -61,20 +64,40 @@ class Directory:
             self.ctx.require(s, "manage")
             if s.exec(select(Programme.id).where(Programme.name == name)).first() is not None:
                 raise Invalid(N_("a programme named {name!q} already exists"), name=name)
-            p = Programme(name=name, kind=kind, signed_on=signed_on, months=months, capacity=capacity,
+            p = Programme(name=name, kind=kind, signed_on=signatures[-1], months=months, capacity=capacity,
                           min_days_per_week=mind, created_at=self.ctx.clock.now())
             s.add(p)
             s.flush()
-            self.ctx.event(s, "programme.add", data={"programme": name, "kind": kind, "signed_on": signed_on.isoformat()})
+            s.add_all(Signature(programme_id=p.id, signed_on=d) for d in signatures)
+            self.ctx.event(s, "programme.add", data={"programme": name, "kind": kind,
+                                                     "signed_on": [d.isoformat() for d in signatures]})
+            return self._programme_record(s, p)
+
+    def sign_programme(self, name: str, signed_on: date) -> ProgrammeRecord:
+        """One more signature of a programme's agreement (a party that signed later): when it is the
+        last, the agreement takes effect on it, and the deadline moves with it."""
+        (day,) = _signatures(signed_on)
+        with self.ctx.store.write() as s:
+            self.ctx.require(s, "manage")
+            p = find(s, "programme", name)
+            before = p.signed_on
+            s.add(Signature(programme_id=p.id, signed_on=day))
+            p.signed_on = max(before, day)
+            s.add(p)
+            self.ctx.event(s, "programme.sign", data={"programme": p.name, "signed_on": day.isoformat(),
+                                                      "takes_effect": p.signed_on.isoformat()})
             return self._programme_record(s, p)
 
     def _programme_record(self, s: Session, p: Programme) -> ProgrammeRecord:
         due = deadline(p.signed_on, p.months)
+        signatures = s.exec(select(Signature.signed_on).where(Signature.programme_id == p.id)
+                            .order_by(Signature.signed_on)).all()
         counts = dict(s.execute(select(Team.phase, sa.func.count()).where(Team.programme_id == p.id)
                                 .group_by(Team.phase)).all())
         partners = s.exec(select(Partner).where(Partner.programme_id == p.id).order_by(Partner.name)).all()
         return ProgrammeRecord(
-            name=p.name, kind=p.kind, signed_on=p.signed_on.isoformat(), months=p.months,
+            name=p.name, kind=p.kind, signed_on=p.signed_on.isoformat(),
+            signatures=tuple(d.isoformat() for d in signatures), months=p.months,
             deadline=due.isoformat(), days_left=days_left(due, self.ctx.clock.today()),
             expired=due < self.ctx.clock.today(),
             capacity=p.capacity, places_taken=sum(counts.get(ph, 0) for ph in states.HOLDS_A_PLACE),
@@ -184,6 +207,10 @@ class Directory:
         with self.ctx.store.write() as s:
             self.ctx.require(s, "manage")
             p = find(s, "person", email)
+            if p.erased_at is not None:  # their data is gone: they are nobody to give a role or a name to
+                raise Invalid(N_("{email} was erased on {day!d}: an erased person cannot be edited; add the person "
+                                 "again if they come back"), code="person_erased", email=p.email,
+                              day=paris(p.erased_at).date())
             if name is not None:
                 p.name = validate.name(name, "person")
             for k, v in prefs.items():
@@ -244,6 +271,16 @@ class Directory:
             else:
                 self.ctx.require_reader(s)
             return list(s.exec(q))
+
+def _signatures(signed_on: date | Sequence[date]) -> list[date]:
+    """The signature days, validated, in order (at least one)."""
+    days = sorted([signed_on] if isinstance(signed_on, date) else signed_on)
+    if not days:
+        raise Invalid(N_("give the day the agreement was signed (--signed-on)"), code="needs_a_signature")
+    for d in days:
+        validate.plausible_date(d, "signed on")
+    return days
+
 
 def _preferences(channels: Sequence[str] | None, lang: str | None, defaults: bool = True) -> dict[str, str]:
     """Reminder channels and language, validated; with ``defaults``, e-mail in French when not given."""

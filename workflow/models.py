@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from sqlalchemy import Index, UniqueConstraint, func, select
+from sqlalchemy import BigInteger, Index, UniqueConstraint, func, select
 from sqlalchemy.types import DateTime, TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -63,6 +63,8 @@ class Person(SQLModel, table=True):
     lang: str = "fr"  # of the reminders they receive
     created_at: datetime = _when()
     link_generation: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # web links carry it: `person revoke-links` bumps it, and every earlier link dies
+    # Set by `person erase`: name and e-mail are a pseudonym since; no message goes to them, no one acts as them.
+    erased_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class PersonRole(SQLModel, table=True):
@@ -138,20 +140,40 @@ class PhasePeriod(SQLModel, table=True):
 
 
 class Event(SQLModel, table=True):
-    """The audit trail. Append-only: the code never updates or deletes a row, and the database refuses to."""
+    """The audit trail: append-only and hash-chained (``workflow.audit``).
+
+    ``hash`` covers the previous event's hash and this event's content with pseudonymous ids only (the
+    actor's person id, never their name or e-mail). The personal part (``actor``, ``reason``, ``data``)
+    is kept beside it, covered by ``digest`` = a hash of it salted with ``salt``: an erasure rewrites the
+    personal part and forgets the salt, and the chain stays valid. The database refuses DELETE, and
+    UPDATE of any hashed column.
+    """
 
     __table_args__ = (Index("ix_event_team", "team_id", "id"),)
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = _when()
-    actor: str
+    actor: str  # personal: an e-mail or "<login> (system user)"
+    actor_id: int | None = Field(default=None, foreign_key="person.id")  # hashed: who, pseudonymously
     team_id: int | None = Field(default=None, foreign_key="team.id")
     action: str  # advance, team.add, team.edit, assess, agree, poc, committee, programme.add, ...
     trigger: str | None = None
     from_phase: str | None = None
     to_phase: str | None = None
-    reason: str | None = None
+    reason: str | None = None  # personal: free text
     forced: bool = False
-    data: str | None = None  # JSON
+    data: str | None = None  # personal: JSON
+    salt: str | None = None  # of ``digest``; NULL once the personal part was erased or purged
+    digest: str | None = None  # hashed: sha256 of the salted personal part
+    hash: str | None = None  # sha256 of the previous event's hash and this event's hashed content
+
+
+class AuditHead(SQLModel, table=True):
+    """The chain's head, one row: the write lock every event insert takes, and what catches a deleted last event."""
+
+    __tablename__ = "audit_head"
+    id: int = Field(default=1, primary_key=True)
+    count: int = 0  # events chained
+    hash: str = ""  # the last event's hash ("" before the first)
 
 
 class CheckIn(SQLModel, table=True):
@@ -216,3 +238,76 @@ class DaemonLease(SQLModel, table=True):
     until: datetime = _when()
     last_tick_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_tick: str | None = None  # JSON summary of the last tick
+
+
+# ---- agreements and money (amounts in integer cents: exact; ``workflow.money`` gives them as Decimal euros) ----
+
+class Signature(SQLModel, table=True):
+    """One signature of a programme's agreement; it takes effect at the last one (seed 2: 23 and 31 October 2019)."""
+
+    __table_args__ = (Index("ix_signature_programme", "programme_id", "signed_on"),)
+    id: int | None = Field(default=None, primary_key=True)
+    programme_id: int = Field(foreign_key="programme.id")
+    signed_on: date
+
+
+class Funding(SQLModel, table=True):
+    """What one partner contributes to a programme: a cap, a share of the expenses, and when it pays."""
+
+    __table_args__ = (UniqueConstraint("programme_id", "partner_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    programme_id: int = Field(foreign_key="programme.id")
+    partner_id: int = Field(foreign_key="partner.id")
+    cap_cents: int = Field(sa_type=BigInteger)
+    share_bp: int = 10000  # its share of the expenses, in hundredths of a percent (50 % = 5000)
+    payment: str  # after-statement (seed 1), on-signature (seed 2)
+    created_at: datetime = _when()
+    updated_at: datetime = _when()
+
+
+class Expense(SQLModel, table=True):
+    """An expense the operator really incurred for a programme (what the partners' shares are of)."""
+
+    __table_args__ = (Index("ix_expense_programme", "programme_id", "on"),)
+    id: int | None = Field(default=None, primary_key=True)
+    programme_id: int = Field(foreign_key="programme.id")
+    amount_cents: int = Field(sa_type=BigInteger)
+    on: date
+    label: str
+    created_at: datetime = _when()
+
+
+class Statement(SQLModel, table=True):
+    """A statement of the expenses really incurred, issued to one partner: its figures as issued."""
+
+    __table_args__ = (Index("ix_statement_funding", "funding_id", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    funding_id: int = Field(foreign_key="funding.id")
+    issued_on: date
+    expenses_cents: int = Field(sa_type=BigInteger)
+    due_cents: int = Field(sa_type=BigInteger)
+    created_at: datetime = _when()
+
+
+class Payment(SQLModel, table=True):
+    """The one single payment of a partner's funding (both agreements): unique per funding."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    funding_id: int = Field(foreign_key="funding.id", unique=True)
+    on: date
+    amount_cents: int = Field(sa_type=BigInteger)
+    created_at: datetime = _when()
+
+
+class Notice(SQLModel, table=True):
+    """A formal notice (mise en demeure) to a partner: left unanswered for one month, the agreement is terminable."""
+
+    __table_args__ = (Index("ix_notice_programme", "programme_id", "on"),)
+    id: int | None = Field(default=None, primary_key=True)
+    programme_id: int = Field(foreign_key="programme.id")
+    partner_id: int = Field(foreign_key="partner.id")
+    on: date
+    breach: str
+    answered_on: date | None = None
+    answer: str | None = None
+    created_at: datetime = _when()

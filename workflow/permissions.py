@@ -22,6 +22,7 @@ ACTIONS: dict[str, str] = {
     "checkin": N_("log or edit check-ins"),
     "read": N_("read status, history and check-ins"),
     "remind": N_("preview or run reminders and handle the outbox"),
+    "privacy": N_("export or erase a person's data, or purge old notes"),
 }
 
 TABLE: dict[str, dict[str, str]] = {
@@ -31,6 +32,7 @@ TABLE: dict[str, dict[str, str]] = {
     "checkin": {"coordinator": ANY, "coach": OWN},
     "read": {"coordinator": ANY, "committee": ANY, "coach": OWN, "intrapreneur": OWN, "sponsor": OWN},
     "remind": {"coordinator": ANY},
+    "privacy": {"coordinator": ANY},  # a person also exports their own data (workflow.privacy)
 }
 
 

@@ -7,6 +7,7 @@ so the CLI's one serializer builds the output from the class alone, without ``as
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from decimal import Decimal
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +47,18 @@ class EventRecord:
     data: Any
 
 
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    """The audit trail verified whole (``audit verify``): its events, those whose personal part was
+    erased (their digest can no longer be checked), the last one's id and hash (the head: noted
+    elsewhere, it also shows a rewrite of the whole trail)."""
+
+    events: int
+    erased: int
+    last: int | None
+    head: str
+
+
 
 @dataclass(frozen=True, slots=True)
 class PartnerRecord:
@@ -61,7 +74,8 @@ class ProgrammeRecord:
 
     name: str
     kind: str
-    signed_on: str
+    signed_on: str  # the day the agreement takes effect: its last signature
+    signatures: tuple[str, ...]  # every signature's day, in order
     months: int
     deadline: str
     days_left: int
@@ -316,6 +330,22 @@ class HealthRecord:
     failing_since: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class NoticeRecord:
+    """A formal notice to a partner and its one-month clock: ``state`` is pending (the month runs),
+    answered (on or before ``terminable_on``), terminable (unanswered from that day) or answered_late."""
+
+    id: int
+    programme: str
+    partner: str
+    on: str
+    breach: str
+    terminable_on: str
+    state: str
+    answered_on: str | None
+    answer: str | None
+
+
 _KEYS: dict[type, tuple[tuple[str, str], ...]] = {}
 
 
@@ -336,6 +366,8 @@ def plain(value: Any) -> Any:
         return [plain(v) for v in value]
     if cls is dict:
         return {k: plain(v) for k, v in value.items()}
+    if cls is Decimal:  # money: its exact text ("9000.00"), never a float
+        return str(value)
     return value
 
 
@@ -345,3 +377,28 @@ def row_plain(cls: type) -> Any:
     keys = tuple(k for _, k in json_keys(cls))
     get = attrgetter(*attrs)
     return lambda r: dict(zip(keys, get(r)))
+
+
+@dataclass(frozen=True, slots=True)
+class ErasureRecord:
+    """What ``person erase`` did: the pseudonym the person now has and the rows it rewrote or deleted;
+    ``compacted``: the SQLite file was rewritten (VACUUM), so no old byte of them is left in it."""
+
+    pseudonym: str
+    checkins: int  # their check-ins, emptied of free text
+    events: int  # events whose personal part was rewritten
+    messages: int  # their outbox messages, deleted
+    rows: int  # other rows that named them, rewritten
+    compacted: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PurgeRecord:
+    """What ``purge`` removed (or, ``dry_run``, would remove): free text of programmes ended before ``before``."""
+
+    before: str
+    dry_run: bool
+    programmes: tuple[str, ...]
+    checkins: int
+    assessments: int
+    events: int

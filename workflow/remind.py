@@ -55,10 +55,12 @@ class Reminders:
         never re-sends it. Queued ones are dropped before rendering: a tick that finds nothing
         new costs a key lookup, not a rendering of every message.
         """
-        people = reminders.people(s, {pid for d in dues for pid in d.recipients})
+        people = {pid: p for pid, p in reminders.people(s, {pid for d in dues for pid in d.recipients}).items()
+                  if p.erased_at is None}  # an erased person gets nothing
         links = Links(self.ctx)  # the web links a message carries when PREINCUB_BASE_URL is set
         queued = self._queued(s, min((d.at for d in dues), default=None))
-        wanted = [(d, pid, channel) for d in dues for pid in d.recipients if f"{d.key}:p{pid}" not in queued
+        wanted = [(d, pid, channel) for d in dues for pid in d.recipients
+                  if pid in people and f"{d.key}:p{pid}" not in queued
                   for channel in channels_for(people[pid])]
         rows, rendered = [], {}
         for d, pid, channel in wanted:

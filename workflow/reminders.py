@@ -21,12 +21,13 @@ from sqlmodel import Session, select
 
 import states
 from workflow.clock import PARIS, paris
+from workflow import notices
 from workflow.coaching import iso_week
 from workflow.deadlines import deadline
 from workflow.models import CheckIn, Person, PersonRole, PhasePeriod, Programme, Team, TeamMember
 from workflow.settings import Settings
 
-KINDS = ("coaching", "missed_coaching", "deadline", "deadline_passed", "committee_soon")
+KINDS = ("coaching", "missed_coaching", "deadline", "deadline_passed", "committee_soon", "notice_terminable")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +64,7 @@ class Snapshot:
     teams: list[TeamFacts]  # undecided, or decided after the snapshot's horizon
     coordinators: tuple[int, ...]
     committee: tuple[int, ...] = ()  # the strategic committee's members: told when a team is heard
+    notices: tuple[notices.NoticeFacts, ...] = ()  # unanswered formal notices (workflow.notices.facts)
 
 
 @dataclass(frozen=True)
@@ -150,6 +152,20 @@ def occurrences(snap: Snapshot, lo: datetime, hi: datetime, now: datetime, cfg: 
             to = (snap.coordinators if d.kind == "deadline_passed" else
                   _unique(snap.coordinators, *(t.coaches for t in pending), *(t.intrapreneurs for t in pending)))
             yield Due(d.key, d.kind, d.at, d.stale, to, programme_id=p.id, context=ctx)
+    yield from _notices(snap, lo, hi)
+
+
+def _notices(snap: Snapshot, lo: datetime, hi: datetime) -> Iterator[Due]:
+    """Each unanswered formal notice, to the coordinators from the first moment (Paris) of the day it
+    makes the agreement terminable; stale a month later. It overlaps the window rather than starts in
+    it, so a daemon down longer than the horizon still sends it once."""
+    for n in snap.notices:
+        at, stale = _at(n.day, time(0)), _at(notices.terminable_on(n.day), time(0))
+        if at <= hi and stale > lo:
+            yield Due(f"notice:{n.id}:terminable", "notice_terminable", at, stale, snap.coordinators,
+                      programme_id=n.programme_id,
+                      context={"id": n.id, "programme": n.programme, "partner": n.partner, "on": n.on.isoformat(),
+                               "terminable_on": n.day.isoformat(), "breach": n.breach})
 
 
 def _countdown(key: str, kind: str, target: date, days: tuple[int, ...], lo: datetime, hi: datetime,
@@ -236,7 +252,7 @@ def snapshot(s: Session, since: datetime) -> Snapshot:
                                    .order_by(PersonRole.person_id)).scalars())
     committee = tuple(s.execute(select(PersonRole.person_id).where(PersonRole.role == "committee")
                                 .order_by(PersonRole.person_id)).scalars())
-    return Snapshot(progs, teams, coordinators, committee)
+    return Snapshot(progs, teams, coordinators, committee, notices.facts(s, since))
 
 
 def horizon(cfg: Settings) -> timedelta:

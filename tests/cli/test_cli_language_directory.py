@@ -27,7 +27,7 @@ CASES = [
      [f"programme 'PFR' ajouté{NBSP}; échéance le 23 décembre 2020"],
      ["programme 'PEN' added; deadline December 23, 2020"]),
     ("programme list", "demo", lambda L: ["programme", "list"], None,
-     ["Signée le", "Échéance", "Jours restants", "Équipes"], ["Signed on", "Deadline", "Days left", "Teams"]),
+     ["Prise d'effet", "Échéance", "Jours restants", "Équipes"], ["Takes effect", "Deadline", "Days left", "Teams"]),
     ("programme show", "demo", lambda L: ["programme", "show", PROG], None,
      [f"Collectivités{NBSP}: Nord, Oise", f"Jours/semaine min.{NBSP}: 1", f"  Comité stratégique{NBSP}: 1"],
      ["Partners: Nord, Oise", "Min. days/week: 1", "  Proof-of-concept committee: 1"]),

@@ -147,7 +147,7 @@ def test_programme_show(demo_ro):
 
 def test_programme_list_text(demo_ro):
     out = ok(invoke("programme", "list", db=demo_ro)).stdout
-    assert PROG in out and "Signée le" in out and "6/8" in out and "preincubation" in out
+    assert PROG in out and "Prise d'effet" in out and "6/8" in out and "preincubation" in out
 
 
 def test_person_list(demo_ro):

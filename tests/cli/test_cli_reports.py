@@ -5,7 +5,6 @@ and both HTML documents opened in headless Chromium (screenshot not blank, no ne
 from __future__ import annotations
 
 import html.parser
-import json
 import os
 import shutil
 import sqlite3
@@ -16,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from cli_helpers import PROG, data, dump_hash, fails, invoke, ok
+from tests.browser import SHOTS, chromium, fetched_urls, needs_chromium, not_blank
 
 GOLDEN = Path(__file__).parent / "golden" / "reports"
 UPDATE = os.environ.get("PREINCUB_UPDATE_GOLDEN") == "1"  # regenerate the golden files, then review the diff
@@ -257,34 +257,17 @@ def test_help_is_translated(demo_ro):
 
 # ---- looking at it: headless Chromium ------------------------------------------------------------------
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-DRIVER = shutil.which("chromedriver")
-SHOTS = Path(os.environ["PREINCUB_SCREENSHOTS"]) if os.environ.get("PREINCUB_SCREENSHOTS") else None
-
-
 @pytest.mark.slow
-@pytest.mark.skipif(not (CHROMIUM and DRIVER),
-                    reason="headless Chromium is not installed: apt-get install chromium chromium-driver "
-                           "(.ci/run does it when apt is available)")
+@needs_chromium
 def test_the_documents_look_right_in_chromium_and_fetch_nothing(demo_ro, tmp_path):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
-    from tests.web.test_e2e import not_blank
 
     pack, prog = tmp_path / "committee-pack.html", tmp_path / "programme-report.html"
     ok(invoke("report", "committee", "--programme", PROG, "--team", TSA, "--team", RSA, "--format", "html",
               "-o", str(pack), db=demo_ro))
     ok(invoke("report", "programme", "--programme", PROG, "--format", "html", "-o", str(prog), db=demo_ro))
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--window-size=1000,1600", "--lang=fr-FR"):
-        options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
-    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
     shots = SHOTS or tmp_path
-    try:
+    with chromium(1000, 1600, network_log=True) as driver:
         for doc, name, heading in ((pack, "committee-pack.png", "Dossier du comité stratégique"),
                                    (prog, "programme-report.png", "Bilan du programme")):
             driver.get(doc.as_uri())
@@ -293,8 +276,7 @@ def test_the_documents_look_right_in_chromium_and_fetch_nothing(demo_ro, tmp_pat
             png = driver.get_screenshot_as_png()
             assert not_blank(png), f"{name} is blank"
             (shots / name).write_bytes(png)
-            requests = [json.loads(e["message"])["message"] for e in driver.get_log("performance")]
-            urls = [m["params"]["request"]["url"] for m in requests if m["method"] == "Network.requestWillBeSent"]
+            urls = fetched_urls(driver)
             assert urls and all(u.startswith(("file://", "data:")) for u in urls), urls  # the page itself only
         # printed: one team per page (the print stylesheet breaks after the cover and each team)
         import base64
@@ -308,5 +290,3 @@ def test_the_documents_look_right_in_chromium_and_fetch_nothing(demo_ro, tmp_pat
             first = [i for i, p in enumerate(pages) if "Problème" in p]
             assert len(first) >= 2 and TSA in pages[first[0]] and RSA in pages[first[1]]
             assert RSA not in pages[first[0]].split("Problème")[0]  # each team starts its own page
-    finally:
-        driver.quit()

@@ -11,26 +11,22 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import socket
 import struct
 import subprocess
 import sys
 import time
 import zlib
-from datetime import datetime
 from pathlib import Path
 
 import pytest
-from tests.web.helpers import BASE, COORD, JULIEN, KEY, RSA, WEEK
+from tests.web.helpers import COORD, JULIEN, KEY, RSA, WEEK
 
+from tests.browser import SHOTS, chromium, needs_chromium, not_blank
 from tests.smtp import free_port, smtp_server
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-DRIVER = shutil.which("chromedriver")
-SHOTS = Path(os.environ.get("PREINCUB_SCREENSHOTS", "")) if os.environ.get("PREINCUB_SCREENSHOTS") else None
 
 # The installed console script, as a person runs it (beside this Python in a virtualenv).
 PREINCUB = [str(Path(sys.executable).parent / "preincub")] if (Path(sys.executable).parent / "preincub").exists() \
@@ -43,33 +39,6 @@ def preincub(*args: str, env: dict, check: bool = True, **kw) -> subprocess.Comp
     if check:
         assert r.returncode == 0, r.stderr
     return r
-
-
-def png_pixels(png: bytes) -> tuple[int, int, bytes]:
-    """Width, height and the decompressed (still filtered) image data of a PNG: enough to tell blank."""
-    assert png[:8] == b"\x89PNG\r\n\x1a\n"
-    pos, idat, width, height = 8, b"", 0, 0
-    while pos < len(png):
-        length, kind = struct.unpack(">I4s", png[pos:pos + 8])
-        data = png[pos + 8:pos + 8 + length]
-        if kind == b"IHDR":
-            width, height = struct.unpack(">II", data[:8])
-        elif kind == b"IDAT":
-            idat += data
-        pos += 12 + length
-    return width, height, zlib.decompress(idat)
-
-
-def not_blank(png: bytes) -> bool:
-    """More than 1 % of the image bytes differ from the commonest one, with many distinct values."""
-    width, height, raw = png_pixels(png)
-    if width < 100 or height < 100:
-        return False
-    counts = [0] * 256
-    for b in raw[:: max(1, len(raw) // 200_000)]:
-        counts[b] += 1
-    total = sum(counts)
-    return (total - max(counts)) / total > 0.01 and sum(1 for c in counts if c) > 16
 
 
 def test_not_blank_tells_a_blank_image():
@@ -97,12 +66,8 @@ def wait_port(port: int, proc: subprocess.Popen, timeout: float = 30) -> None:
     raise AssertionError("serve did not listen")
 
 
-@pytest.mark.skipif(not (CHROMIUM and DRIVER),
-                    reason="headless Chromium is not installed: apt-get install chromium chromium-driver "
-                           "(.ci/run does it when apt is available)")
+@needs_chromium
 def test_a_coach_logs_the_weekly_checkin_from_the_email(store, tmp_path):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -124,39 +89,31 @@ def test_a_coach_logs_the_weekly_checkin_from_the_email(store, tmp_path):
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                               cwd=Path(__file__).resolve().parents[2])
     shots = SHOTS or tmp_path
-    driver = None
     try:
         wait_port(port, server)
         # 4. headless Chromium opens the link, fills the form and submits it
-        options = webdriver.ChromeOptions()
-        options.binary_location = CHROMIUM
-        for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                    "--window-size=900,1400", "--lang=fr-FR"):
-            options.add_argument(arg)
-        driver = webdriver.Chrome(service=Service(DRIVER), options=options)
-        driver.get(link)
-        assert RSA in driver.title and WEEK in driver.page_source
-        driver.find_element(By.ID, "notes").send_keys("Trois entretiens avec des allocataires.")
-        driver.find_element(By.ID, "blockers").send_keys("Accès aux données de l'ASE")
-        driver.find_element(By.ID, "next_steps").send_keys("Maquette du parcours")
-        driver.find_element(By.ID, "hours").send_keys("6")
-        driver.find_element(By.CSS_SELECTOR, "#mood option[value='4']").click()
-        form_png = driver.get_screenshot_as_png()
-        (shots / "checkin-form.png").write_bytes(form_png)
-        driver.find_element(By.CSS_SELECTOR, "form.checkin button[type=submit]").click()
-        WebDriverWait(driver, 30).until(lambda d: "Enregistré" in d.page_source)  # the answer page, once loaded
-        # the board, signed in with a one-hour link
-        signin = preincub("--as", COORD, "web", "link", JULIEN, env=env).stdout.strip()
-        driver.get(signin)
-        assert "Pré-incubation 2020" in driver.page_source
-        board_png = driver.get_screenshot_as_png()
-        (shots / "board.png").write_bytes(board_png)
-        driver.find_element(By.LINK_TEXT, RSA).click()
-        WebDriverWait(driver, 30).until(lambda d: "<svg" in d.page_source)
-        (shots / "team.png").write_bytes(driver.get_screenshot_as_png())
+        with chromium(900, 1400) as driver:
+            driver.get(link)
+            assert RSA in driver.title and WEEK in driver.page_source
+            driver.find_element(By.ID, "notes").send_keys("Trois entretiens avec des allocataires.")
+            driver.find_element(By.ID, "blockers").send_keys("Accès aux données de l'ASE")
+            driver.find_element(By.ID, "next_steps").send_keys("Maquette du parcours")
+            driver.find_element(By.ID, "hours").send_keys("6")
+            driver.find_element(By.CSS_SELECTOR, "#mood option[value='4']").click()
+            form_png = driver.get_screenshot_as_png()
+            (shots / "checkin-form.png").write_bytes(form_png)
+            driver.find_element(By.CSS_SELECTOR, "form.checkin button[type=submit]").click()
+            WebDriverWait(driver, 30).until(lambda d: "Enregistré" in d.page_source)  # the answer page, once loaded
+            # the board, signed in with a one-hour link
+            signin = preincub("--as", COORD, "web", "link", JULIEN, env=env).stdout.strip()
+            driver.get(signin)
+            assert "Pré-incubation 2020" in driver.page_source
+            board_png = driver.get_screenshot_as_png()
+            (shots / "board.png").write_bytes(board_png)
+            driver.find_element(By.LINK_TEXT, RSA).click()
+            WebDriverWait(driver, 30).until(lambda d: "<svg" in d.page_source)
+            (shots / "team.png").write_bytes(driver.get_screenshot_as_png())
     finally:
-        if driver is not None:
-            driver.quit()
         server.terminate()
         out = server.communicate(timeout=20)[0]
     assert link.rsplit("/", 1)[1] not in out  # the token is not in the server's output

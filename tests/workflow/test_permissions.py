@@ -19,6 +19,7 @@ EXPECTED = {
     "manage":  {"coordinator": "yes", "coach": "no", "intrapreneur": "no", "committee": "no", "sponsor": "no"},
     "decide":  {"coordinator": "yes", "coach": "no", "intrapreneur": "no", "committee": "no", "sponsor": "no"},
     "opinion": {"coordinator": "yes", "coach": "no", "intrapreneur": "no", "committee": "yes", "sponsor": "no"},
+    "privacy": {"coordinator": "yes", "coach": "no", "intrapreneur": "no", "committee": "no", "sponsor": "no"},
     "checkin": {"coordinator": "yes", "coach": "own", "intrapreneur": "no", "committee": "no", "sponsor": "no"},
     "read":    {"coordinator": "yes", "coach": "own", "intrapreneur": "own", "committee": "yes", "sponsor": "own"},
     "remind":  {"coordinator": "yes", "coach": "no", "intrapreneur": "no", "committee": "no", "sponsor": "no"},

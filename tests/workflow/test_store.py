@@ -96,17 +96,23 @@ def test_sqlite_runs_in_wal_with_foreign_keys(tmp_path):
     store.close()
 
 
-def test_the_audit_trail_refuses_update_and_delete(wf):
+def test_the_audit_trail_refuses_update_of_a_hashed_column_and_delete(wf):
     wf.add_programme("P", date(2020, 6, 23))
     with wf.store.read() as s:
         before = s.execute(sa.text("SELECT * FROM event ORDER BY id")).all()
     assert [e.action for e in before] == ["person.add", "programme.add"]
-    for sql in ("UPDATE event SET actor = 'someone else'", "DELETE FROM event"):
+    for sql in ("UPDATE event SET action = 'team.add'", "UPDATE event SET forced = NOT forced", "UPDATE event SET digest = NULL",
+                "UPDATE event SET hash = 'x'", "UPDATE event SET id = id + 100", "UPDATE event SET actor_id = NULL",
+                "DELETE FROM event", "DELETE FROM event WHERE id = 1"):
         with pytest.raises(sa.exc.DBAPIError, match="append-only"):
             with wf.store.write() as s:
                 s.execute(sa.text(sql))
     with wf.store.read() as s:
         assert s.execute(sa.text("SELECT * FROM event ORDER BY id")).all() == before
+    # The personal part may be rewritten (an erasure, a purge): the chain still holds, that event counted as erased.
+    with wf.store.write() as s:
+        s.execute(sa.text("UPDATE event SET actor = 'erased', reason = NULL, data = NULL, salt = NULL WHERE id = 2"))
+    assert (wf.audit.verify().events, wf.audit.verify().erased) == (2, 1)
 
 
 def test_default_location_is_the_user_data_dir(monkeypatch, tmp_path):

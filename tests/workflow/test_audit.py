@@ -1,0 +1,386 @@
+"""The tamper-evident audit trail, on both stores: every event chained, ``verify`` positive and negative,
+the migration chaining existing events, erasure keeping the chain, concurrent writers, backups."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import date, datetime, timezone
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.conftest import COORD, paris, ready_team, seed
+from workflow import FixedClock, Workflow, audit
+from workflow.backup import dumps, import_all
+from workflow.db import make_engine, resolve_url, upgrade
+from workflow.errors import ChangedMeanwhile, Forbidden, StoreError
+from workflow.models import Event
+from workflow.sheets import Sheet
+
+
+def events(w: Workflow) -> list:
+    with w.store.read() as s:
+        return s.execute(sa.text("SELECT * FROM event ORDER BY id")).all()
+
+
+def head(w: Workflow) -> tuple[int, str]:
+    with w.store.read() as s:
+        return tuple(s.execute(sa.text("SELECT count, hash FROM audit_head")).one())
+
+
+def as_attacker(w: Workflow, *sql: str) -> None:
+    """What someone with the database (the SQLite file, or PostgreSQL's owner) can do: drop the
+    append-only triggers, then rewrite the trail."""
+    with w.store.engine.begin() as c:
+        if w.store.dialect == "sqlite":
+            c.exec_driver_sql("DROP TRIGGER IF EXISTS event_append_only_update")
+            c.exec_driver_sql("DROP TRIGGER IF EXISTS event_append_only_delete")
+        else:
+            c.exec_driver_sql("DROP TRIGGER IF EXISTS event_append_only ON event")
+        for statement in sql:
+            c.execute(sa.text(statement))
+
+
+def broken(w: Workflow) -> dict:
+    with pytest.raises(StoreError) as caught:
+        w.audit.verify()
+    assert caught.value.code == "audit_broken"
+    return caught.value.params
+
+
+def session(w: Workflow) -> None:
+    """A few weeks of a programme through the library: every write path that appends events."""
+    seed(w)
+    ready_team(w, "Insertion RSA", 0)
+    ready_team(w, "Dossiers MDPH", 1)
+    w.advance("Insertion RSA", "select")
+    w.edit_team("Dossiers MDPH", problem="Un autre problème, réel.")
+    w.advance("Dossiers MDPH", "reject", reason="Hors champ : déjà traité <script>.")
+    w.clock = FixedClock(paris(2020, 7, 8, 10, 0))
+    c = w.acting_as("coach@example.org").log_checkin("Insertion RSA", notes="Entretiens [/] usagers", hours=7)
+    w.acting_as("coach@example.org").edit_checkin(c.id, hours=8)
+    w.poc("Insertion RSA", "Un prototype testé.")
+    w.committee("Insertion RSA", on=date(2020, 11, 15))
+    w.advance("Insertion RSA", "present")
+
+
+# ---- positive --------------------------------------------------------------------------------------
+
+
+def test_every_event_of_a_realistic_session_is_chained_and_verifies(wf):
+    from workflow.demo import build
+
+    build(wf)
+    rows = events(wf)
+    assert len(rows) > 150 and all(r.hash and r.digest and r.salt for r in rows)
+    assert {r.action for r in rows} >= {"person.add", "programme.add", "team.add", "advance", "checkin.log", "assess"}
+    record = wf.audit.verify()
+    assert (record.events, record.erased, record.last, record.head) == (len(rows), 0, rows[-1].id, rows[-1].hash)
+    assert head(wf) == (len(rows), rows[-1].hash)
+    # who acted is recorded by person id: the demo's coordinator, coaches and the bootstrap system user
+    with wf.store.read() as s:
+        ids = dict(s.execute(sa.text("SELECT email, id FROM person")).all())
+    camille = "camille.lefebvre@beta.example"
+    assert {r.actor_id for r in rows if r.actor == camille} == {ids[camille]}
+    assert {r.actor_id for r in rows if r.actor == COORD} == {ids[COORD]}
+    assert all(r.actor_id is not None for r in rows)
+
+
+def test_each_write_path_chains_its_events(wf):
+    session(wf)
+    rows = events(wf)
+    assert [r.action for r in rows].count("checkin.edit") == 1  # Context.log outside advance
+    assert wf.audit.verify().events == len(rows) == head(wf)[0]
+    prev = ""
+    for r in rows:  # the contract others rely on: link() over the stored row, digest() of its personal part
+        assert r.digest == audit.digest(r.salt, r.actor, r.reason, r.data)
+        assert r.hash == audit.link(prev, r._mapping)
+        prev = r.hash
+
+
+def test_an_import_chains_its_batch(wf):
+    seed(wf)
+    header = ("équipe", "collectivité", "problème", "intrapreneur")
+    rows = [(f"Équipe {i}", "Pas-de-Calais", "Un problème réel.", f"Agent Neuf {i} <neuf{i}@x.example>")
+            for i in range(30)]
+    wf.intake.import_sheet(Sheet("t.csv", 1, header, tuple((i, r) for i, r in enumerate(rows, 2))),
+                           "Pré-incubation 2020")
+    actions = [r.action for r in events(wf)]
+    assert actions.count("team.add") == 30 and actions.count("person.add") == 30 + 15  # seed's 15, the import's 30
+    assert wf.audit.verify().events == len(actions)
+
+
+def test_advance_reads_and_moves_the_head_once(wf):
+    seed(wf)
+    ready_team(wf, "A")
+    seen: list[str] = []
+    listener = lambda *a: seen.append(a[2])  # noqa: E731 - (conn, cursor, statement, ...)
+    sa.event.listen(wf.store.engine, "before_cursor_execute", listener)
+    try:
+        wf.advance("A", "select")
+    finally:
+        sa.event.remove(wf.store.engine, "before_cursor_execute", listener)
+    on_head = [s.split()[0] for s in seen if "audit_head" in s]
+    assert on_head == ["SELECT", "UPDATE"]
+    assert wf.audit.verify().events == len(events(wf))
+
+
+# ---- negative: what an attacker with the database does is caught ------------------------------------
+
+
+def test_editing_a_hashed_column_is_caught_at_that_event(wf):
+    session(wf)
+    target = events(wf)[10].id
+    as_attacker(wf, f"UPDATE event SET to_phase = 'incubated' WHERE id = {target}")
+    assert broken(wf) == {"problem": "changed", "event": target, "verified": 10}
+
+
+def test_editing_the_personal_part_is_caught_by_its_digest(wf):
+    session(wf)
+    target = next(r for r in events(wf) if r.reason and "script" in r.reason).id
+    # No trigger to drop: the personal part may be rewritten (by an erasure), yet not unnoticed.
+    with wf.store.write() as s:
+        s.execute(sa.text(f"UPDATE event SET reason = 'Hors champ.' WHERE id = {target}"))
+    assert broken(wf)["problem"] == "personal" and broken(wf)["event"] == target
+    with wf.store.write() as s:  # the actor alone
+        s.execute(sa.text(f"UPDATE event SET reason = 'Hors champ : déjà traité <script>.', actor = 'x@example.org' "
+                          f"WHERE id = {target}"))
+    assert broken(wf)["event"] == target
+
+
+def test_deleting_an_event_in_the_middle_is_caught_at_the_next(wf):
+    session(wf)
+    rows = events(wf)
+    as_attacker(wf, f"DELETE FROM event WHERE id = {rows[5].id}")
+    assert broken(wf) == {"problem": "missing", "event": rows[6].id, "verified": 5, "n": 1}
+
+
+def test_deleting_the_first_event_is_caught(wf):
+    session(wf)
+    rows = events(wf)
+    as_attacker(wf, f"DELETE FROM event WHERE id = {rows[0].id}")
+    assert broken(wf)["event"] == rows[1].id
+
+
+def test_deleting_the_last_events_is_caught_by_the_head(wf):
+    session(wf)
+    rows = events(wf)
+    as_attacker(wf, f"DELETE FROM event WHERE id >= {rows[-2].id}")
+    assert broken(wf) == {"problem": "head", "event": rows[-3].id, "verified": len(rows) - 2, "n": 2}
+
+
+def test_reordering_events_is_caught(wf):
+    session(wf)
+    a, b = events(wf)[7:9]
+    as_attacker(wf, f"UPDATE event SET id = -1 WHERE id = {a.id}", f"UPDATE event SET id = {a.id} WHERE id = {b.id}",
+                f"UPDATE event SET id = {b.id} WHERE id = -1")
+    assert broken(wf) == {"problem": "changed", "event": a.id, "verified": 7}
+
+
+def test_an_event_added_outside_preincub_is_caught(wf):
+    session(wf)
+    with wf.store.write() as s:  # inserting is allowed by the database, but it is not chained
+        s.execute(sa.text("INSERT INTO event (at, actor, action, forced) "
+                          "VALUES ('2020-07-09 08:00:00', 'x', 'y', false)"))
+    assert broken(wf)["problem"] == "changed"
+    # a forged event with a correct link but the head left alone: the head does not match
+    rows = events(wf)
+    as_attacker(wf, f"DELETE FROM event WHERE id = {rows[-1].id}")
+    forged = {"at": datetime(2020, 7, 9, 8, tzinfo=timezone.utc), "actor": "x", "actor_id": None, "team_id": None,
+              "action": "y", "trigger": None, "from_phase": None, "to_phase": None, "reason": None, "forced": False,
+              "data": None, "salt": "s"}
+    forged["digest"] = audit.digest("s", "x", None, None)
+    forged["hash"] = audit.link(rows[-2].hash, forged)
+    with wf.store.write() as s:
+        s.execute(sa.insert(Event.__table__), forged)
+    assert broken(wf)["problem"] == "head"
+
+
+def test_a_deleted_head_is_caught_and_refuses_writes(wf):
+    session(wf)
+    with wf.store.write() as s:
+        s.execute(sa.text("DELETE FROM audit_head"))
+    assert broken(wf)["problem"] == "head"
+    with pytest.raises(StoreError) as caught:
+        wf.add_person("Nouveau", "nouveau@example.org", ["coach"])
+    assert caught.value.code == "audit_head_missing"
+
+
+def test_only_coordinators_verify(wf):
+    session(wf)
+    with pytest.raises(Forbidden) as caught:
+        wf.acting_as("coach@example.org").audit.verify()
+    assert caught.value.code == "role_needed"
+
+
+# ---- erasure, migration, backups ----------------------------------------------------------------------
+
+
+def test_an_erasure_keeps_the_chain_valid(wf):
+    session(wf)
+    rows = events(wf)
+    coach = [r for r in rows if r.actor == "coach@example.org"]
+    assert len(coach) == 2
+    # What an erasure does (privacy): the personal part rewritten, the salt forgotten; hashed columns untouched.
+    with wf.store.write() as s:
+        s.execute(sa.text("UPDATE event SET actor = 'personne-7', reason = NULL, data = NULL, salt = NULL "
+                          "WHERE actor = 'coach@example.org'"))
+        s.execute(sa.text("UPDATE person SET name = 'Personne 7', email = 'personne-7@invalid' "
+                          "WHERE email = 'coach@example.org'"))
+    record = wf.audit.verify()
+    assert (record.events, record.erased, record.head) == (len(rows), 2, rows[-1].hash)
+    # Who acted is still the same pseudonymous id, and the chain goes on.
+    assert {r.actor_id for r in events(wf) if r.actor == "personne-7"} == {coach[0].actor_id}
+    wf.committee("Insertion RSA", opinion="Favorable.")
+    assert wf.audit.verify().events == len(rows) + 1
+
+
+def test_the_migration_chains_existing_events_in_their_order(db_url, monkeypatch):
+    monkeypatch.setenv("USER", "alice")
+    engine = make_engine(resolve_url(db_url))
+    upgrade(engine, "0006")  # a store as the previous release left it
+    with engine.begin() as c:
+        c.execute(sa.text("INSERT INTO person (id, name, email, login, created_at, channels, lang) VALUES "
+                          "(1, 'Alice', 'alice@localhost', 'alice', '2020-06-23 08:00:00', 'email', 'fr'), "
+                          "(2, 'Camille', 'camille@example.org', NULL, '2020-06-23 08:00:00', 'email', 'fr')"))
+        c.execute(sa.text("INSERT INTO person_role (person_id, role) VALUES (1, 'coordinator'), (2, 'coordinator')"))
+        # ids out of insertion order on purpose: the chain follows ids
+        c.execute(sa.text(
+            "INSERT INTO event (id, at, actor, action, reason, forced, data) VALUES "
+            "(3, '2020-06-24 09:30:00.250000', 'camille@example.org', 'programme.add', NULL, false, "
+            "'{\"programme\": \"P\"}'), "
+            "(1, '2020-06-23 08:00:00', 'alice (system user)', 'person.add', NULL, false, NULL), "
+            "(2, '2020-06-23 08:05:00', 'camille@example.org', 'person.edit', 'Rôle ajouté', false, NULL), "
+            "(5, '2020-06-25 10:00:00', 'gone@example.org', 'person.add', NULL, true, NULL)"))
+        if engine.dialect.name == "postgresql":  # ids given: the sequences move on as they would have
+            for table in ("event", "person"):
+                c.execute(sa.text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                  f"(SELECT max(id) FROM {table}))"))
+    engine.dispose()
+    w = Workflow.open(db_url, create=True, actor="camille@example.org", clock=FixedClock(paris(2020, 7, 1, 10)))
+    try:
+        rows = events(w)
+        assert [r.id for r in rows] == [1, 2, 3, 5]
+        assert [r.actor_id for r in rows] == [1, 2, 2, None]  # the system user is the person of that login
+        assert w.audit.verify().events == 4 == head(w)[0]
+        w.add_programme("Q", date(2020, 6, 23))
+        assert w.audit.verify().events == 5
+    finally:
+        w.close()
+
+
+def test_a_backup_round_trip_keeps_the_chain(wf, tmp_path):
+    session(wf)
+    before = wf.audit.verify()
+    target = f"sqlite:///{tmp_path / 'restored.db'}"
+    import_all(target, dumps(wf.export_all()))
+    restored = Workflow.open(target, actor=COORD, clock=wf.clock)
+    try:
+        assert restored.audit.verify() == before
+        restored.committee("Insertion RSA", opinion="Bien.")
+        assert restored.audit.verify().events == before.events + 1
+    finally:
+        restored.close()
+
+
+def test_a_backup_from_before_the_chain_is_chained_on_restore(wf, tmp_path):
+    session(wf)
+    doc = json.loads(dumps(wf.export_all()))
+    doc["schema"] = "0006"
+    for table in ("audit_head", "signature", "funding", "expense", "statement", "payment", "notice"):
+        del doc["tables"][table]  # the tables of 0007
+    person = doc["tables"]["person"]
+    gone = person["columns"].index("erased_at")
+    person["columns"].pop(gone)
+    person["rows"] = [row[:gone] + row[gone + 1:] for row in person["rows"]]
+    part = doc["tables"]["event"]
+    keep = [i for i, c in enumerate(part["columns"]) if c not in ("actor_id", "salt", "digest", "hash")]
+    part["columns"] = [part["columns"][i] for i in keep]
+    part["rows"] = [[row[i] for i in keep] for row in part["rows"]]
+    target = f"sqlite:///{tmp_path / 'restored.db'}"
+    import_all(target, json.dumps(doc))
+    restored = Workflow.open(target, actor=COORD, clock=wf.clock)
+    try:
+        assert restored.audit.verify().events == len(part["rows"])
+        assert [r.actor_id for r in events(restored)] == [r.actor_id for r in events(wf)]
+        programme = restored.programme("Pré-incubation 2020")  # as migration 0007: one signature each
+        assert programme.signatures == (programme.signed_on,)
+    finally:
+        restored.close()
+
+
+# ---- concurrent writers --------------------------------------------------------------------------------
+
+
+def test_concurrent_writers_make_one_valid_chain(wf, db_url):
+    seed(wf)
+    for i in range(4):
+        ready_team(wf, f"Équipe {i}", i)
+    wf.close()
+    start = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def writer(i: int) -> None:
+        w = Workflow.open(db_url, actor=COORD, clock=FixedClock(paris(2020, 7, 2, 10, i)))
+        try:
+            start.wait()
+            for k in range(6):
+                for attempt in range(50):
+                    try:
+                        if k % 2:
+                            w.edit_team(f"Équipe {i}", problem=f"Problème n°{k}, précisé.")
+                        elif k == 0:
+                            w.advance(f"Équipe {i}", "select")
+                        else:
+                            w.acting_as("coach@example.org").log_checkin(f"Équipe {i}", notes=f"Point {k}",
+                                                                          on=date(2020, 7, 2))
+                        break
+                    except ChangedMeanwhile:
+                        continue
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            errors.append(exc)
+        finally:
+            w.close()
+
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not errors, errors
+    w = Workflow.open(db_url, actor=COORD)
+    try:
+        rows = events(w)
+        made = [(r.action, r.trigger) for r in rows]
+        assert (made.count(("advance", "select")), made.count(("team.edit", None)),
+                made.count(("checkin.log", None))) == (4, 12, 8)
+        assert len({r.hash for r in rows}) == len(rows)
+        assert w.audit.verify().events == len(rows) == head(w)[0]
+    finally:
+        w.close()
+
+
+# ---- the canonical text hashed --------------------------------------------------------------------------
+
+texts = st.none() | st.text()
+
+
+@given(st.text(), texts, texts, texts)
+def test_the_hashed_text_is_compact_json(salt, actor, reason, data):
+    expected = json.dumps([salt, actor, reason, data], ensure_ascii=False, separators=(",", ":"))
+    expected_hash = audit._SHA256(expected.encode("utf-8", "surrogatepass")).hexdigest()
+    assert audit.digest(salt, actor, reason, data) == expected_hash
+
+
+@given(st.text(), st.none() | st.integers(0, 2**31), texts, st.booleans())
+def test_the_link_is_compact_json_of_the_hashed_columns(prev, team_id, trigger, forced):
+    row = {"at": datetime(2020, 7, 1, 10, 0, 0, 5, tzinfo=paris(2020, 7, 1).tzinfo), "actor_id": 4, "team_id": team_id,
+           "action": "advance", "trigger": trigger, "from_phase": None, "to_phase": "selection", "forced": forced,
+           "digest": "d"}
+    content = [prev, "2020-07-01T08:00:00.000005Z", 4, team_id, "advance", trigger, None, "selection", forced, "d"]
+    text = json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
+    assert audit.link(prev, row) == audit._SHA256(text).hexdigest()
+    assert audit.link(prev, {**row, "at": "2020-07-01 08:00:00.000005"}) == audit.link(prev, row)  # SQLite's text

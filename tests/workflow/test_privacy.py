@@ -1,0 +1,328 @@
+"""Personal data through the library, on both stores: the access export covers every table, erasure
+leaves no trace of the person (bytes of the SQLite file; every text column on PostgreSQL) while counts,
+phases, dates and the audit chain stay true, and the retention purge."""
+
+from __future__ import annotations
+
+import html
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import COORD, paris, ready_team, seed
+from workflow import FixedClock, Workflow
+from workflow.errors import Forbidden, Invalid, NotFound
+from workflow.links import LinkGone
+from workflow.models import CheckIn, Event, Outbox, Person, PhasePeriod, SQLModel, TeamMember
+from workflow.privacy import BY_ID, BY_TEXT
+
+PROG = "Pré-incubation 2020"  # signed 2020-06-23: deadline 2020-12-23
+NAME = "Zoé O'Brien-Kowal"
+EMAIL = "zoe.obrien@example.org"
+LOGIN = "zoe"  # she is also the system user "zoe"
+TRACES = (NAME, EMAIL, html.escape(NAME), NAME.replace("'", "&#39;"), f"{LOGIN} (system user)")
+
+
+def at(w: Workflow, *when: int) -> Workflow:
+    return w.at(FixedClock(paris(*when)))
+
+
+@pytest.fixture
+def rich(wf):
+    """Zoé, coordinator and coach: she logs check-ins, assesses, agrees, advances (also as the system
+    user), gets reminders; others name her in their notes, a problem statement, reasons and messages."""
+    seed(wf)
+    wf.add_person(NAME, EMAIL, ["coach", "coordinator"])
+    with wf.store.write() as s:
+        s.execute(sa.update(Person).where(Person.email == EMAIL).values(login=LOGIN))
+    zoe = wf.acting_as(EMAIL)
+    wf.add_team("A", PROG, "Pas-de-Calais", problem=f"Signalé par {NAME} ({EMAIL}).",
+                intrapreneurs=["agent0@example.org"], coach=EMAIL, days_per_week=1)
+    zoe.advance("A", "submit")
+    zoe.assess("A", real=True, major=True, actionable=True, note="Vu avec le service, très clair.")
+    zoe.agree("A", "partner")
+    wf.agree("A", "operator")
+    Workflow(wf.store, wf.clock, f"{LOGIN} (system user)").advance("A", "select")
+    ready_team(wf, "B", 1)
+    wf.advance("B", "select")
+    ready_team(wf, "C", 2)
+    zoe.advance("C", "abandon", reason="Intrapreneur parti : décision de Zoé.")
+    first = at(zoe, 2020, 7, 9, 17).log_checkin("A", notes="Entretiens usagers, secret de Zoé.", blockers="Accès aux "
+                                                "données bloqué", next_steps="Prototype papier", hours=7, mood=4)
+    at(zoe, 2020, 7, 10, 9).edit_checkin(first.id, notes="Entretiens usagers corrigés par Zoé.")
+    missed = at(zoe, 2020, 7, 16, 17).log_checkin("A", missed=True, reason="Zoé en congé maladie.")
+    at(wf, 2020, 7, 17, 9).edit_checkin(missed.id, reason="Zoé en congé maladie, certificat reçu.")  # by COORD
+    at(wf, 2020, 7, 9, 18).acting_as("coach@example.org").log_checkin("B", notes=f"Point avec {NAME} <{EMAIL}>.")
+    wf.advance("B", "abandon", reason=f"Après échange avec {EMAIL.upper()}.")
+    day = date(2020, 7, 20)
+    while day <= date(2020, 8, 14):  # a reminder tick each working morning: coaching and missed-coaching messages
+        at(wf, day.year, day.month, day.day, 10).enqueue_due()
+        day += timedelta(days=1)
+    with wf.store.read() as s:
+        me = s.execute(sa.select(Person.id).where(Person.email == EMAIL)).scalar_one()
+        assert s.execute(sa.select(sa.func.count()).select_from(Outbox).where(Outbox.recipient == EMAIL)).scalar() > 0
+        assert s.execute(sa.select(sa.func.count()).select_from(Outbox).where(Outbox.recipient != EMAIL)).scalar() > 0
+        assert s.execute(sa.select(sa.func.count()).select_from(Event).where(Event.actor_id == me)).scalar() >= 6
+    return wf
+
+
+def person_id(w: Workflow, email: str) -> int:
+    with w.store.read() as s:
+        return s.execute(sa.select(Person.id).where(Person.email == email)).scalar_one()
+
+
+def text_hits(w: Workflow, needles: tuple[str, ...]) -> list[tuple[str, str, str]]:
+    """(table, column, needle) for every text column of every table of the database (reflected, not the
+    models: a table the code does not know is scanned too) holding a needle, in any case."""
+    insp = sa.inspect(w.store.engine)
+    hits = []
+    with w.store.engine.connect() as conn:
+        for table in insp.get_table_names():
+            for col in insp.get_columns(table):
+                if not isinstance(col["type"], sa.String):
+                    continue
+                c = sa.column(col["name"])
+                for value in conn.execute(sa.select(c).select_from(sa.table(table)).where(c.is_not(None))).scalars():
+                    hits += [(table, col["name"], n) for n in needles if n.lower() in str(value).lower()]
+    return hits
+
+
+def shape(w: Workflow) -> dict:
+    """What erasure must keep: phases and dates, memberships, check-ins' numbers, events' hashed content."""
+    with w.store.read() as s:
+        q = lambda *cols: s.execute(sa.select(*cols).order_by(*cols)).all()  # noqa: E731
+        return {"status": [(t.name, t.phase, t.phase_since, t.deadline, t.last_checkin) for t in w.status()],
+                "members": q(TeamMember.team_id, TeamMember.person_id, TeamMember.role),
+                "periods": q(PhasePeriod.team_id, PhasePeriod.phase, PhasePeriod.start, PhasePeriod.end),
+                "checkins": q(CheckIn.id, CheckIn.team_id, CheckIn.author_id, CheckIn.on, CheckIn.week,
+                              CheckIn.hours, CheckIn.mood, CheckIn.missed),
+                "events": q(Event.id, Event.at, Event.actor_id, Event.team_id, Event.action, Event.trigger,
+                            Event.from_phase, Event.to_phase, Event.forced, Event.digest, Event.hash)}
+
+
+# ---- erasure ------------------------------------------------------------------------------------
+
+def test_erasure_leaves_no_byte_of_them_and_keeps_the_numbers(rich, db_url):
+    assert text_hits(rich, TRACES)  # they are everywhere before
+    pid, before = person_id(rich, EMAIL), shape(rich)
+    r = rich.erase_person(EMAIL, "Demande d'effacement reçue le 1er septembre 2020")
+    assert r.pseudonym == f"erased-{pid}@erased.invalid"
+    assert r.checkins == 2 and r.messages > 0 and r.events >= 8
+    assert r.rows == 2  # A's problem statement and B's check-in named her
+    assert text_hits(rich, TRACES) == []
+    if db_url.startswith("sqlite"):
+        assert r.compacted
+        path = Path(rich.store.path)
+        data = path.read_bytes() + (Path(f"{path}-wal").read_bytes() if Path(f"{path}-wal").exists() else b"")
+        for trace in TRACES:
+            assert trace.encode() not in data and trace.lower().encode() not in data, trace
+    after = shape(rich)
+    assert after["events"][:-1] == before["events"]  # not one hashed column changed; one event more
+    assert {k: v for k, v in after.items() if k != "events"} == {k: v for k, v in before.items() if k != "events"}
+    audit = rich.audit.verify()
+    assert audit.events == len(before["events"]) + 1 and audit.erased == r.events
+
+
+def test_what_goes_and_what_stays(rich):
+    pid = person_id(rich, EMAIL)
+    rich.erase_person(EMAIL, "Demande de la personne")
+    alias, mail = f"erased-{pid}", f"erased-{pid}@erased.invalid"
+    with rich.store.read() as s:
+        p = s.get(Person, pid)
+        assert (p.name, p.email, p.login, p.erased_at, p.link_generation) == (alias, mail, None, rich.clock.now(), 1)
+        mine = s.execute(sa.select(CheckIn).where(CheckIn.author_id == pid).order_by(CheckIn.id)).scalars().all()
+        assert [(c.notes, c.blockers, c.next_steps, c.reason, c.hours, c.missed) for c in mine] == [
+            (None, None, None, None, 7, False), (None, None, None, None, None, True)]
+        other = s.execute(sa.select(CheckIn.notes).where(CheckIn.author_id != pid)).scalar_one()
+        assert other == f"Point avec {alias} <{mail}>."  # someone else's note: only their name goes
+        theirs_left = sa.select(sa.func.count()).select_from(Outbox).where(Outbox.key.like(f"%:p{pid}:%"))
+        assert s.execute(theirs_left).scalar() == 0
+        theirs = s.execute(sa.select(Event).where(Event.actor_id == pid)).scalars().all()
+        assert theirs and all(e.actor == mail and e.reason is None and e.salt is None for e in theirs)
+        edit = next(e for e in theirs if e.action == "checkin.edit")
+        assert json.loads(edit.data)["changes"]["notes"] == [None, None]  # that it changed stays, not the text
+        fixed = s.execute(sa.select(Event).where(Event.action == "checkin.edit", Event.actor == COORD)).scalar_one()
+        assert json.loads(fixed.data)["changes"]["reason"] == [None, None] and fixed.salt is None
+        last = s.execute(sa.select(Event).order_by(Event.id.desc()).limit(1)).scalar_one()
+    assert rich.team("A").problem == f"Signalé par {alias} ({mail})."
+    assert [e.reason for e in rich.history("C") if e.trigger == "abandon"] == [None]  # hers: removed
+    assert [e.reason for e in rich.history("B") if e.trigger == "abandon"] == [f"Après échange avec {mail}."]
+    # Audited: who erased, when, why; not whose data it was.
+    assert (last.action, last.actor, last.reason, last.data, last.team_id) == (
+        "person.erase", COORD, "Demande de la personne", None, None)
+    assert rich.people("coach") and EMAIL not in [p.email for p in rich.people()] + [mail]
+
+
+def test_no_one_acts_as_them_and_no_message_goes_to_them(rich):
+    pid = person_id(rich, EMAIL)
+    assert rich.links.person_grant("signin", pid, 0).email == EMAIL  # a link made before
+    rich.erase_person(EMAIL, "Demande")
+    with pytest.raises(LinkGone):
+        rich.links.person_grant("signin", pid, 0)
+    with pytest.raises(Forbidden, match="unknown acting person"):
+        rich.acting_as(f"erased-{pid}@erased.invalid").status()
+    with pytest.raises(Forbidden, match="system user 'zoe'"):
+        Workflow(rich.store, rich.clock, f"{LOGIN} (system user)").status()
+    with pytest.raises(Forbidden):
+        rich.acting_as(f"erased-{pid}@erased.invalid").export_person(f"erased-{pid}@erased.invalid")
+    day = date(2020, 8, 17)
+    while day <= date(2020, 8, 28):  # A still in investigation, still "coached" by the pseudonym
+        at(rich, day.year, day.month, day.day, 10).enqueue_due()
+        day += timedelta(days=1)
+    with rich.store.read() as s:
+        keys = s.execute(sa.select(Outbox.key, Outbox.recipient)).all()
+    assert keys and not [k for k, r in keys if f":p{pid}:" in k or r.startswith("erased-")]
+
+
+def test_refusals_change_nothing(rich):
+    before = rich.export_all()["tables"]
+    with pytest.raises(NotFound, match="no person with the e-mail nobody@example.org"):
+        rich.erase_person("nobody@example.org", "x")
+    with pytest.raises(Invalid, match="not an e-mail"):
+        rich.erase_person("<script>[/]", "x")
+    with pytest.raises(Invalid, match="the reason names the person"):
+        rich.erase_person(EMAIL, f"Demande de {NAME.upper()}")
+    with pytest.raises(Invalid, match="you may not erase yourself"):
+        rich.acting_as(EMAIL).erase_person(EMAIL, "Je pars")
+    with pytest.raises(Forbidden, match="needs the role coordinator"):
+        rich.acting_as("coach@example.org").erase_person(EMAIL, "x")
+    with pytest.raises(Invalid, match="the reason is empty"):
+        rich.erase_person(EMAIL, "  ")
+    assert rich.export_all()["tables"] == before
+    rich.erase_person("agent5@example.org", "Demande")
+    with pytest.raises(Invalid, match="is already erased"):
+        rich.erase_person(_pseudonym_of_agent5(rich), "encore")
+    with pytest.raises(NotFound):
+        rich.erase_person("agent5@example.org", "encore")
+
+
+def _pseudonym_of_agent5(w: Workflow) -> str:
+    with w.store.read() as s:
+        return s.execute(sa.select(Person.email).where(Person.erased_at.is_not(None))).scalar_one()
+
+
+def test_the_last_coordinator_cannot_erase_themselves(wf):
+    with pytest.raises(Invalid, match="you may not erase yourself"):
+        wf.erase_person(COORD, "Je pars")
+
+
+# ---- access -------------------------------------------------------------------------------------
+
+def _refers(table: sa.Table, row: dict, pid: int, actors: set[str]) -> bool:
+    """Does this row refer to the person: a foreign key to them, them as actor or recipient, or their
+    name or e-mail in any text (independent of workflow.privacy)."""
+    if any(fk.column.table.name == "person" and row[fk.parent.name] == pid for fk in table.foreign_keys):
+        return True
+    if table.name == "person" and row["id"] == pid:
+        return True
+    if any(row.get(c) in actors for c in ("actor", "recipient")):
+        return True
+    return any(isinstance(v, str) and (NAME.lower() in v.lower() or EMAIL in v.lower()) for k, v in row.items()
+               if k not in ("salt", "digest", "hash"))
+
+
+def test_the_export_holds_every_row_about_them_in_every_table(rich):
+    doc = rich.export_person(EMAIL)
+    json.dumps(doc)  # plain JSON values
+    pid = doc["person"]["id"]
+    assert (doc["format"], doc["person"]["email"], doc["person"]["name"]) == ("preincub-personal-data", EMAIL, NAME)
+    tables = SQLModel.metadata.sorted_tables
+    # Every table that can refer to a person is covered by name (a future one must be added here).
+    for t in tables:
+        if any(fk.column.table.name == "person" for fk in t.foreign_keys) or {"actor", "recipient"} & set(t.c.keys()):
+            assert t.name in set(BY_ID) | set(BY_TEXT), t.name
+            assert t.name in doc["tables"], t.name
+    # And every row of every table that refers to or names them is in it, whole.
+    actors = {EMAIL, f"{LOGIN} (system user)"}
+    with rich.store.read() as s:
+        for t in tables:
+            pk = [c.name for c in t.primary_key.columns]
+            wanted = {tuple(r[k] for k in pk) for r in s.connection().execute(sa.select(t)).mappings()
+                      if _refers(t, dict(r), pid, actors)}
+            got = {tuple(r[k] for k in pk) for r in doc["tables"].get(t.name, [])}
+            assert wanted <= got, (t.name, wanted - got)
+    assert {len(doc["tables"][n]) > 0 for n in ("person_role", "team_member", "checkin", "event", "outbox",
+                                                 "assessment", "agreement", "team")} == {True}
+    event = next(e for e in doc["tables"]["event"] if e["action"] == "checkin.log" and e["reason"])
+    fixed = next(e for e in doc["tables"]["event"] if e["action"] == "checkin.edit" and e["actor"] == COORD)
+    assert json.loads(fixed["data"])["changes"]["reason"][1] == "Zoé en congé maladie, certificat reçu."
+    assert event["reason"] == "Zoé en congé maladie." and "salt" not in event and "hash" not in event
+    assert {t["name"] for t in doc["tables"]["team"]} >= {"A"}
+
+
+def test_a_person_exports_their_own_data_and_no_one_elses(rich):
+    assert rich.acting_as("coach@example.org").export_person("coach@example.org")["person"]["name"] == "Coach Un"
+    with pytest.raises(Forbidden, match="needs the role coordinator"):
+        rich.acting_as("coach@example.org").export_person(EMAIL)
+    with pytest.raises(NotFound):
+        rich.export_person("nobody@example.org")
+
+
+# ---- retention ----------------------------------------------------------------------------------
+
+@pytest.fixture
+def two_programmes(wf):
+    """2020 (deadline 2020-12-23) with notes, and 2021 (deadline 2021-07-04) with notes."""
+    seed(wf)
+    ready_team(wf, "A", 0)
+    wf.assess("A", real=True, major=True, actionable=True, note="Note 2020")
+    wf.advance("A", "select")
+    at(wf, 2020, 7, 9, 17).acting_as("coach@example.org").log_checkin("A", notes="Notes 2020", blockers="B",
+                                                                        next_steps="N", hours=5)
+    wf.advance("A", "abandon", reason="Raison 2020")
+    w21 = at(wf, 2021, 1, 5)
+    w21.add_programme("Pré-incubation 2021", date(2021, 1, 4))
+    w21.add_partner("Somme", "Pré-incubation 2021")
+    w21.add_team("Z", "Pré-incubation 2021", "Somme", problem="P", intrapreneurs=["agent3@example.org"],
+                 coach="coach@example.org", days_per_week=1)
+    w21.advance("Z", "submit")
+    w21.assess("Z", real=True, major=True, actionable=True, note="Note 2021")
+    w21.agree("Z", "partner")
+    w21.agree("Z", "operator")
+    w21.advance("Z", "select")
+    at(wf, 2021, 1, 7, 17).acting_as("coach@example.org").log_checkin("Z", notes="Notes 2021", hours=3)
+    return at(wf, 2021, 6, 1)
+
+
+def test_purge_dry_run_then_purge(two_programmes):
+    w = two_programmes
+    before = w.export_all()["tables"]
+    dry = w.purge(date(2021, 1, 1), dry_run=True)
+    assert (dry.programmes, dry.checkins, dry.assessments, dry.events, dry.dry_run) == ((PROG,), 1, 1, 2, True)
+    assert w.export_all()["tables"] == before
+    done = w.purge(date(2021, 1, 1))
+    assert (done.programmes, done.checkins, done.assessments, done.events, done.dry_run) == ((PROG,), 1, 1, 2, False)
+    with w.store.read() as s:
+        rows = {c.notes or c.team_id: (c.notes, c.blockers, c.next_steps, c.hours)
+                for c in s.execute(sa.select(CheckIn)).scalars()}
+        last = s.execute(sa.select(Event).order_by(Event.id.desc()).limit(1)).scalar_one()
+    assert sorted(rows.values(), key=str) == sorted([(None, None, None, 5), ("Notes 2021", None, None, 3)], key=str)
+    assert w.team("A").phase == "abandoned" and [e.reason for e in w.history("A") if e.trigger] == [None, None, None]
+    assert [e.reason for e in w.history("Z") if e.action == "assess"] == ["Note 2021"]
+    assert (last.action, json.loads(last.data)) == ("purge", {"before": "2021-01-01", "programmes": [PROG],
+                                                              "checkins": 1, "assessments": 1, "events": 2})
+    assert w.audit.verify().erased == 2
+    again = w.purge(date(2021, 1, 1))
+    assert (again.checkins, again.assessments, again.events) == (0, 0, 0)
+    assert w.audit.verify().events == len(w.export_all()["tables"]["event"]["rows"])  # no second purge event
+
+
+def test_purge_refuses_a_future_day_and_non_coordinators(two_programmes):
+    with pytest.raises(Invalid, match="after today"):
+        two_programmes.purge(date(2021, 6, 2))
+    with pytest.raises(Forbidden):
+        two_programmes.acting_as("coach@example.org").purge(date(2021, 1, 1), dry_run=True)
+    assert two_programmes.purge(date(2020, 6, 1)).programmes == ()
+
+
+def test_an_erased_person_cannot_be_edited_back_into_a_role(wf):
+    from workflow.errors import Invalid
+
+    wf.add_person("Léa Part", "lea.part@example.org", ["coach"])
+    erased = wf.erase_person("lea.part@example.org", reason="Demande écrite").pseudonym
+    with pytest.raises(Invalid) as exc:
+        wf.edit_person(erased, add_roles=["coordinator"])
+    assert exc.value.code == "person_erased"

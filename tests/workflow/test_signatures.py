@@ -1,0 +1,46 @@
+"""Agreements take effect at the last signature (DOMAIN.md, "Time"; seed 2: 23 and 31 October 2019)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from workflow.errors import Invalid, NotFound
+from workflow.models import Event
+
+
+def test_a_programme_signed_twice_takes_effect_at_the_second_signature(wf):
+    p = wf.add_programme("Convention 2019", [date(2019, 10, 31), date(2019, 10, 23)])
+    assert p.signatures == ("2019-10-23", "2019-10-31")
+    assert p.signed_on == "2019-10-31"
+    assert p.deadline == "2020-04-30"  # six months from the second signature, a month end clamping
+
+
+def test_a_later_signature_moves_the_effect_and_the_deadline_an_earlier_one_does_not(wf):
+    wf.add_programme("Convention 2019", date(2019, 10, 23))
+    p = wf.sign_programme("Convention 2019", date(2019, 10, 31))
+    assert (p.signed_on, p.deadline) == ("2019-10-31", "2020-04-30")
+    p = wf.sign_programme("Convention 2019", date(2019, 10, 1))
+    assert p.signatures == ("2019-10-01", "2019-10-23", "2019-10-31")
+    assert (p.signed_on, p.deadline) == ("2019-10-31", "2020-04-30")
+    assert wf.programme("Convention 2019") == p
+    with wf.store.read() as s:
+        signed = s.execute(sa.select(Event.data).where(Event.action == "programme.sign").order_by(Event.id)).scalars()
+        assert [json.loads(d)["takes_effect"] for d in signed] == ["2019-10-31", "2019-10-31"]
+
+
+def test_signatures_are_checked_and_a_refusal_records_nothing(wf):
+    with pytest.raises(Invalid):
+        wf.add_programme("Sans signature", [])
+    with pytest.raises(Invalid):
+        wf.add_programme("Trop tôt", [date(2019, 10, 23), date(1800, 1, 1)])
+    assert [p.name for p in wf.programmes()] == []
+    wf.add_programme("Convention 2019", date(2019, 10, 23))
+    with pytest.raises(NotFound):
+        wf.sign_programme("Inconnue", date(2019, 10, 31))
+    with pytest.raises(Invalid):
+        wf.sign_programme("Convention 2019", date(2200, 1, 1))
+    assert wf.programme("Convention 2019").signatures == ("2019-10-23",)

@@ -1,0 +1,265 @@
+"""The tamper-evident audit trail: every event is chained to the previous one by a hash.
+
+An event's ``hash`` is sha256 over the previous event's hash and the event's hashed content: when,
+who (the actor's person id: a pseudonymous id, never a name), which team, what (action, trigger,
+phases, forced) and ``digest``. The personal part (the actor's name or e-mail, the free-text reason,
+the data) stays outside: ``digest`` is sha256 of it salted with the event's own ``salt``. An erasure
+rewrites the personal part and forgets the salt; every hash still holds, so the chain stays valid.
+
+Writing (:func:`append`) takes the chain's head (``audit_head``, one row) under the write's own lock,
+so concurrent writers queue and the chain stays one line in id order. :class:`Audit` walks it back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from workflow.clock import as_aware, stored_utc
+from workflow.errors import N_, Np_, StoreError
+from workflow.models import AuditHead, Event, Person
+from workflow.records import AuditRecord
+
+if TYPE_CHECKING:
+    from workflow.context import Context
+
+SYSTEM = " (system user)"  # as workflow.context.SYSTEM (not imported: migrations import this module)
+
+# The canonical text hashed: the compact JSON list json.dumps(..., ensure_ascii=False,
+# separators=(",", ":")) writes, encoded UTF-8 (a lone surrogate passed through, never an error).
+# json.dumps builds its C encoder on every call, which is most of its cost: this one is built once.
+
+
+def _no_default(value: Any) -> Any:
+    raise TypeError(f"not hashable as audit content: {type(value).__name__}")
+
+
+def _json_c_encoder() -> Any:
+    """json's C list encoder with json.dumps's options, when this Python has it and it writes the same
+    text as json.dumps (checked once, here); else None."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return None
+    try:
+        encoder = make(None, _no_default, json.encoder.encode_basestring, None, ":", ",", False, False, True)
+        sample = ['é"\\\n\x00', None, 7, True, False]
+        if "".join(encoder(sample, 0)) != json.dumps(sample, ensure_ascii=False, separators=(",", ":")):
+            return None
+    except TypeError:  # another signature
+        return None
+    return encoder
+
+
+_C_ENCODE = _json_c_encoder()
+if _C_ENCODE is not None:
+    def _canonical(values: list[Any]) -> bytes:
+        return "".join(_C_ENCODE(values, 0)).encode("utf-8", "surrogatepass")
+else:  # pragma: no cover - a Python without json's C speedups
+    _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+    def _canonical(values: list[Any]) -> bytes:
+        return _ENCODE(values).encode("utf-8", "surrogatepass")
+
+
+_SHA256 = hashlib.sha256
+
+
+def new_salt() -> str:
+    """A fresh salt for one event's personal part (forgotten when that part is erased)."""
+    return secrets.token_hex(16)
+
+
+def digest(salt: str, actor: str | None, reason: str | None, data: str | None) -> str:
+    """The salted hash of an event's personal part."""
+    return _SHA256(_canonical([salt, actor, reason, data])).hexdigest()
+
+
+def link(prev: str, row: Mapping[str, Any]) -> str:
+    """An event's hash: the previous hash and the event's hashed content (no personal data)."""
+    return _SHA256(_canonical([prev, _at(row["at"]), row["actor_id"], row["team_id"], row["action"], row["trigger"],
+                               row["from_phase"], row["to_phase"], bool(row["forced"]), row["digest"]])).hexdigest()
+
+
+def _at(at: datetime | str) -> str:
+    """When, as hashed: UTC to the microsecond, ``2020-07-01T08:00:00.000000Z``. Also SQLite's stored
+    text (``2020-07-01 08:00:00.000000``), rewritten without parsing it when it has that shape."""
+    if at.__class__ is str:
+        if len(at) == 26 and at[10] == " ":
+            return f"{at[:10]}T{at[11:]}Z"
+        at = stored_utc(at)
+    return as_aware(at).astimezone(timezone.utc).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+# ---- writing: each event chained under the write's lock -------------------------------------------
+
+_EVENT, _HEAD_TABLE = Event.__table__, AuditHead.__table__
+# Built once (advance runs them): the head, locked until commit on PostgreSQL (SQLite's writes already
+# hold the database's one write lock, BEGIN IMMEDIATE); the insert; the head moved on.
+_HEAD = sa.select(_HEAD_TABLE.c.count, _HEAD_TABLE.c.hash).where(_HEAD_TABLE.c.id == 1).with_for_update()
+_READ_HEAD = sa.select(_HEAD_TABLE.c.count, _HEAD_TABLE.c.hash).where(_HEAD_TABLE.c.id == 1)
+_INSERT = sa.insert(_EVENT)
+_MOVE_HEAD = sa.update(_HEAD_TABLE).where(_HEAD_TABLE.c.id == 1).values(
+    count=sa.bindparam("new_count"), hash=sa.bindparam("new_hash"))
+
+
+def append(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> int | None:
+    """Chain ``rows`` (events with their ``actor_id``; their salt, digest and hash are set here) after
+    the head, insert them in that order and move the head: three statements whatever their number.
+    Returns the id of the event when there is one (else None)."""
+    head = conn.execute(_HEAD).first()
+    if head is None:
+        raise StoreError(N_("the audit trail's head is missing: the store was damaged"),
+                         code="audit_head_missing")
+    count, prev = head
+    for row in rows:
+        salt = row["salt"] = new_salt()
+        row["digest"] = digest(salt, row["actor"], row["reason"], row["data"])
+        prev = row["hash"] = link(prev, row)
+    if len(rows) == 1:
+        new_id = conn.execute(_INSERT, rows[0]).inserted_primary_key[0]
+    else:
+        new_id = None
+        conn.execute(_INSERT, list(rows))
+    conn.execute(_MOVE_HEAD, {"new_count": count + len(rows), "new_hash": prev})
+    return new_id
+
+
+def chain(rows: Iterable[dict[str, Any]], people: Iterable[Mapping[str, Any]], prev: str = "") -> tuple[int, str]:
+    """Give events written before the chain existed (dicts with at, actor, team_id, action, trigger,
+    from_phase, to_phase, reason, forced, data; in id order) their actor_id, salt, digest and hash.
+    ``people``: the store's persons (id, email, login). Returns the head: (count, last hash)."""
+    by_email, by_login = {}, {}
+    for p in people:
+        by_email[p["email"]] = p["id"]
+        if p.get("login"):
+            by_login[p["login"]] = p["id"]
+    count = 0
+    for r in rows:
+        for column in ("team_id", "trigger", "from_phase", "to_phase", "reason", "data"):
+            r.setdefault(column, None)
+        r.setdefault("forced", False)
+        actor = r["actor"]
+        r["actor_id"] = by_login.get(actor[: -len(SYSTEM)]) if actor.endswith(SYSTEM) else by_email.get(actor)
+        r["salt"] = salt = new_salt()
+        r["digest"] = digest(salt, actor, r["reason"], r["data"])
+        prev = r["hash"] = link(prev, r)
+        count += 1
+    return count, prev
+
+
+def chain_existing(conn: sa.Connection) -> None:
+    """Chain the events already in a store, in their order (the migration that brought the chain)."""
+    event, person = _EVENT, Person.__table__
+    people = conn.execute(sa.select(person.c.id, person.c.email, person.c.login)).mappings().all()
+    rows = [dict(r) for r in conn.execute(
+        sa.select(event.c.id, event.c.at, event.c.actor, event.c.team_id, event.c.action, event.c.trigger,
+                  event.c.from_phase, event.c.to_phase, event.c.reason, event.c.forced, event.c.data)
+        .order_by(event.c.id)).mappings()]
+    count, last = chain(rows, people)
+    update = sa.update(event).where(event.c.id == sa.bindparam("event_id")).values(
+        actor_id=sa.bindparam("actor_id"), salt=sa.bindparam("salt"), digest=sa.bindparam("digest"),
+        hash=sa.bindparam("hash"))
+    if rows:
+        conn.execute(update, [{"event_id": r["id"], "actor_id": r["actor_id"], "salt": r["salt"],
+                               "digest": r["digest"], "hash": r["hash"]} for r in rows])
+    conn.execute(sa.insert(_HEAD_TABLE).values(id=1, count=count, hash=last))
+
+
+def restored(conn: sa.Connection, data: dict[str, list[dict[str, Any]]], schema: str) -> None:
+    """Before a backup's rows are written into a new store: its head replaces the new store's empty
+    one; a backup from before the chain (schema 0006 or older) gets its events chained, in id order."""
+    conn.execute(sa.delete(_HEAD_TABLE))
+    if schema < "0007":
+        count, last = chain(sorted(data["event"], key=lambda r: r["id"]), data["person"])
+        data["audit_head"] = [{"id": 1, "count": count, "hash": last}]
+
+
+# ---- verifying --------------------------------------------------------------------------------------
+
+_WALK_COLUMNS = ("id", "at", "actor", "actor_id", "team_id", "action", "trigger", "from_phase", "to_phase",
+                 "reason", "forced", "data", "salt", "digest", "hash")
+_COUNT = sa.select(sa.func.count()).select_from(_EVENT)
+# PostgreSQL writes ``at`` as hashed (UTC, to the microsecond): no datetime made and formatted per row.
+_AT_TEXT = sa.func.to_char(sa.func.timezone("UTC", _EVENT.c.at), 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+
+
+def _broken(message: Any, problem: str, event: int | None, verified: int, **params: Any) -> StoreError:
+    return StoreError(message, code="audit_broken", problem=problem, event=event, verified=verified, **params)
+
+
+def walk(rows: Iterable[Sequence[Any]], head: tuple[int, str] | None, total: int) -> AuditRecord:
+    """Check the chain: ``rows`` are the events' columns as :data:`_WALK_COLUMNS`, in id order (``at``
+    a datetime or SQLite's stored text); ``head`` the stored (count, hash); ``total`` the events stored.
+    Raises a StoreError (code ``audit_broken``, params problem, event, verified) at the first broken link."""
+    prev, prev_id, n, erased = "", 0, 0, 0
+    canonical, sha = _canonical, _SHA256
+    for (id_, at, actor, actor_id, team_id, action, trigger, from_, to, reason, forced, data, salt, dig,
+         stored) in rows:
+        if at.__class__ is str and len(at) == 26 and at[10] == " ":  # SQLite's stored text
+            when = f"{at[:10]}T{at[11:]}Z"
+        elif at.__class__ is str and len(at) == 27 and at[26] == "Z" and at[10] == "T":  # written so (PostgreSQL)
+            when = at
+        else:
+            when = _at(at)
+        if stored != sha(canonical([prev, when, actor_id, team_id, action, trigger, from_, to, bool(forced),
+                                    dig])).hexdigest():
+            missing = (head[0] if head else 0) - total
+            if missing > 0 and id_ != prev_id + 1:
+                raise _broken(Np_("the audit trail is broken at event #{event}: the hash of the event before it does "
+                                  "not match ({n} event was deleted from the trail)",
+                                  "the audit trail is broken at event #{event}: the hash of the event before it does "
+                                  "not match ({n} events were deleted from the trail)"),
+                              "missing", id_, n, n=missing)
+            raise _broken(N_("the audit trail is broken at event #{event}: its content no longer matches its hash "
+                             "(it was changed or moved after it was written)"), "changed", id_, n)
+        if salt is None:
+            erased += 1
+        elif dig != sha(canonical([salt, actor, reason, data])).hexdigest():
+            raise _broken(N_("the audit trail is broken at event #{event}: its personal part (actor, reason, data) "
+                             "no longer matches its digest (it was edited)"), "personal", id_, n)
+        prev, prev_id = stored, id_
+        n += 1
+    if head is None:
+        raise _broken(N_("the audit trail is broken: its head is missing"), "head", None, n)
+    if head[0] > n:
+        raise _broken(Np_("the audit trail is broken after event #{event}, its last: the head counts {n} more event "
+                          "(the last one was deleted)",
+                          "the audit trail is broken after event #{event}, its last: the head counts {n} more events "
+                          "(the last ones were deleted)"), "head", prev_id or None, n, n=head[0] - n)
+    if head[0] != n or head[1] != prev:
+        raise _broken(N_("the audit trail is broken after event #{event}, its last: it does not match the head "
+                         "(events were added or the head edited outside preincub)"), "head", prev_id or None, n)
+    return AuditRecord(events=n, erased=erased, last=prev_id or None, head=prev)
+
+
+@dataclass(frozen=True)
+class Audit:
+    """The audit trail as a whole: verifying the chain (coordinators)."""
+
+    ctx: Context
+
+    def verify(self) -> AuditRecord:
+        """Walk the chain in id order: each hash recomputed, each personal part not erased checked
+        against its digest, the head against the last event. Raises a StoreError (code
+        ``audit_broken``) at the first broken link, with the event's id and what differs."""
+        store = self.ctx.store
+        with store.read() as s:
+            if store.dialect == "postgresql":  # one snapshot: the head, the count and the walk agree
+                s.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            self.ctx.require(s, "manage")
+            conn = s.connection()
+            head = conn.execute(_READ_HEAD).first()
+            total = conn.execute(_COUNT).scalar_one()
+            cols = [_EVENT.c[c] for c in _WALK_COLUMNS]
+            cols[1] = _AT_TEXT if store.dialect == "postgresql" else store.as_stored(_EVENT.c.at)
+            # Closed before the session ends, also when the walk stops early at a broken link.
+            with closing(store.stored_rows(conn, sa.select(*cols).order_by(_EVENT.c.id))) as rows:
+                return walk(rows, tuple(head) if head is not None else None, total)

@@ -1,0 +1,338 @@
+"""Funding per partner (DOMAIN.md, "Money"): the cap, the share of the expenses, the statement, the one
+payment, the unused funds.
+
+Two ways to pay, one per source agreement:
+
+- ``after-statement`` (seed 1): the partner owes the lower of its cap and its share of the expenses
+  really incurred, in ONE payment, once the agreement took effect and a statement was issued;
+- ``on-signature`` (seed 2): the partner pays its cap in ONE payment, on or after the effective date;
+  what its share of the expenses does not use is given back at the end (:func:`workflow.money.unused`).
+
+Amounts are ``Decimal`` euros in and out, integer cents in the store. Changes are the coordinators'
+(``manage``) and audited; reads are for those who read every team.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from workflow import money, validate
+from workflow.context import Context, find
+from workflow.deadlines import deadline
+from workflow.errors import N_, Invalid, NotFound
+from workflow.money import ON_SIGNATURE, PAYMENTS
+from workflow.models import Expense, Partner, Payment, Programme, Statement
+from workflow.models import Funding as FundingRow
+
+if TYPE_CHECKING:
+    from workflow.notices import Notices
+    from workflow.records import NoticeRecord
+
+LABEL = N_("the expense label")
+EXPENSE_DATE = N_("the expense date")
+PAYMENT_DATE = N_("the payment date")
+
+
+@dataclass(frozen=True, slots=True)
+class ExpenseRecord:
+    """An expense the operator really incurred."""
+
+    id: int
+    programme: str
+    on: str
+    label: str
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class FundingRecord:
+    """One partner's funding as it stands: ``covered`` is its share of the expenses so far (capped);
+    ``due`` what its one payment may be (None: no statement yet, after-statement); ``unused`` what it
+    paid beyond ``covered``, to give back once the agreement ended (``give_back``)."""
+
+    programme: str
+    partner: str
+    payment: str
+    cap: Decimal
+    share: Decimal  # in percent
+    covered: Decimal
+    due: Decimal | None
+    statement_on: str | None
+    paid: Decimal
+    paid_on: str | None
+    unused: Decimal
+    give_back: bool
+
+
+@dataclass(frozen=True, slots=True)
+class FundingSheet:
+    """A programme's money: its period, the expenses, each partner's funding, and the agreements made
+    terminable by a formal notice left unanswered for one month."""
+
+    programme: str
+    takes_effect: str
+    deadline: str
+    ended: bool
+    today: str
+    expenses: Decimal
+    expense_count: int
+    partners: tuple[FundingRecord, ...]
+    terminable: tuple[NoticeRecord, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StatementRecord:
+    """A statement of the expenses really incurred, as issued to one partner: what its document shows."""
+
+    id: int
+    programme: str
+    partner: str
+    issued_on: str
+    takes_effect: str
+    deadline: str
+    payment: str
+    cap: Decimal
+    share: Decimal
+    expenses: tuple[ExpenseRecord, ...]
+    total: Decimal
+    share_amount: Decimal  # the share of the total, before the cap
+    due: Decimal  # the lower of the cap and the share
+    paid: Decimal
+    paid_on: str | None
+    unused: Decimal
+
+
+def _money_error(message: str, code: str, **params: Any) -> Invalid:
+    """A refusal quoting figures: each amount as its exact text, shown in the reader's language (``!m``)."""
+    return Invalid(message, code=code, **{k: money.text(v) if isinstance(v, Decimal) else v
+                                          for k, v in params.items()})
+
+
+@dataclass(frozen=True)
+class Funding:
+    """Funding, expenses, statements and payments of the programmes."""
+
+    ctx: Context
+    notices: Notices
+
+    # ---- changes ------------------------------------------------------------------------------
+
+    def set(self, programme: str, partner: str, *, cap: Decimal | str | int, payment: str,
+            share: Decimal | str | int = Decimal(100)) -> FundingRecord:
+        """A partner's funding of a programme: its cap, its share of the expenses, when it pays. Set
+        again to correct it, until it has paid."""
+        cap_d = money.check_amount(cap, positive=True)
+        share_d = money.check_percent(share)
+        validate.choice(payment, PAYMENTS, N_("a way to pay"))
+        with self.ctx.store.write() as s:
+            self.ctx.require(s, "manage")
+            prog = find(s, "programme", programme)
+            body = find(s, "partner", partner, programme=prog)
+            f = s.exec(select(FundingRow).where(FundingRow.programme_id == prog.id, FundingRow.partner_id == body.id)
+                       .with_for_update()).first()
+            now = self.ctx.clock.now()
+            if f is None:
+                f = FundingRow(programme_id=prog.id, partner_id=body.id, cap_cents=0, payment=payment, created_at=now,
+                            updated_at=now)
+            else:
+                paid = s.exec(select(Payment).where(Payment.funding_id == f.id)).first()
+                if paid is not None:
+                    raise _money_error(N_("{partner!q} already paid {paid!m} on {on!d}: its funding of {programme!q} "
+                                          "can no longer change"), "funding_paid", partner=body.name,
+                                       programme=prog.name, paid=money.from_cents(paid.amount_cents), on=paid.on)
+            f.cap_cents, f.share_bp, f.payment, f.updated_at = money.to_cents(cap_d), money.to_bp(share_d), payment, now
+            s.add(f)
+            s.flush()
+            self.ctx.event(s, "funding.set", data={"programme": prog.name, "partner": body.name,
+                                                   "cap": money.text(cap_d), "share": money.text(share_d),
+                                                   "payment": payment})
+            return self._record(s, prog, body, f)
+
+    def add_expense(self, programme: str, amount: Decimal | str | int, on: date, label: str) -> ExpenseRecord:
+        """An expense the operator really incurred for a programme, within its agreement's period (which
+        covers the expenses) and not in the future."""
+        amount_d = money.check_amount(amount, positive=True)
+        label = validate.name(label, LABEL)
+        validate.plausible_date(on, EXPENSE_DATE)
+        today = self.ctx.clock.today()
+        if on > today:
+            raise Invalid(N_("an expense really incurred cannot be in the future: {on!d} (today is {today!d})"),
+                          code="expense_in_future", on=on, today=today)
+        with self.ctx.store.write() as s:
+            self.ctx.require(s, "manage")
+            prog = find(s, "programme", programme)
+            end = deadline(prog.signed_on, prog.months)
+            if not prog.signed_on <= on <= end:
+                raise Invalid(N_("{on!d} is outside the agreement of {programme!q}, which covers the expenses from "
+                                 "{start!d} to {end!d}"), code="expense_outside_agreement", on=on,
+                              programme=prog.name, start=prog.signed_on, end=end)
+            same = s.exec(select(Expense.id).where(Expense.programme_id == prog.id, Expense.on == on,
+                                                   Expense.amount_cents == money.to_cents(amount_d),
+                                                   Expense.label == label)).first()
+            if same is not None:  # typed twice: a second identical expense would be counted twice
+                raise _money_error(N_("this expense of {amount!m} on {on!d} is already recorded, as #{id}; give "
+                                      "another label if it is a second one"), "expense_exists", amount=amount_d,
+                                   on=on, id=same)
+            e = Expense(programme_id=prog.id, amount_cents=money.to_cents(amount_d), on=on, label=label,
+                        created_at=self.ctx.clock.now())
+            s.add(e)
+            s.flush()
+            self.ctx.event(s, "expense.add", data={"programme": prog.name, "expense": e.id, "on": on.isoformat(),
+                                                   "amount": money.text(amount_d), "label": label})
+            return _expense(e, prog.name)
+
+    def issue_statement(self, programme: str, partner: str) -> StatementRecord:
+        """A statement of the expenses really incurred, issued today to ``partner``: its figures are
+        recorded as issued (an after-statement partner pays on it) and returned for the document."""
+        today = self.ctx.clock.today()
+        with self.ctx.store.write() as s:
+            self.ctx.require(s, "manage")
+            prog, body, f = self._funding(s, programme, partner, lock=True)
+            expenses = s.exec(select(Expense).where(Expense.programme_id == prog.id, Expense.on <= today)
+                              .order_by(Expense.on, Expense.id)).all()
+            total = sum(e.amount_cents for e in expenses)
+            st = Statement(funding_id=f.id, issued_on=today, expenses_cents=total,
+                           due_cents=money.share_of(total, f.share_bp, f.cap_cents), created_at=self.ctx.clock.now())
+            s.add(st)
+            s.flush()
+            self.ctx.event(s, "funding.statement", data={
+                "programme": prog.name, "partner": body.name, "statement": st.id, "issued_on": today.isoformat(),
+                "expenses": money.text(money.from_cents(total)), "due": money.text(money.from_cents(st.due_cents))})
+            paid = s.exec(select(Payment).where(Payment.funding_id == f.id)).first()
+            paid_cents = paid.amount_cents if paid else 0
+            return StatementRecord(
+                id=st.id, programme=prog.name, partner=body.name, issued_on=today.isoformat(),
+                takes_effect=prog.signed_on.isoformat(), deadline=deadline(prog.signed_on, prog.months).isoformat(),
+                payment=f.payment, cap=money.from_cents(f.cap_cents), share=money.from_bp(f.share_bp),
+                expenses=tuple(_expense(e, prog.name) for e in expenses), total=money.from_cents(total),
+                share_amount=money.from_cents(total * f.share_bp // money.FULL_SHARE_BP),
+                due=money.from_cents(st.due_cents), paid=money.from_cents(paid_cents),
+                paid_on=paid.on.isoformat() if paid else None,
+                unused=money.from_cents(money.unused(paid_cents, total, f.share_bp, f.cap_cents)))
+
+    def pay(self, programme: str, partner: str, on: date, amount: Decimal | str | int) -> FundingRecord:
+        """The one single payment of ``partner``: after-statement, on or after the effective date and a
+        statement, at most what the statement says is due; on-signature, on or after the effective date,
+        at most the cap. Any refusal quotes the figures: due, already paid, requested."""
+        amount_d = money.check_amount(amount, positive=True)
+        validate.plausible_date(on, PAYMENT_DATE)
+        today = self.ctx.clock.today()
+        if on > today:
+            raise Invalid(N_("a payment is recorded once made: {on!d} is in the future (today is {today!d})"),
+                          code="payment_in_future", on=on, today=today)
+        with self.ctx.store.write() as s:
+            self.ctx.require(s, "manage")
+            prog, body, f = self._funding(s, programme, partner, lock=True)
+            figures = {"partner": body.name, "programme": prog.name, "requested": amount_d}
+            done = s.exec(select(Payment).where(Payment.funding_id == f.id)).first()
+            if f.payment == ON_SIGNATURE:
+                due_cents: int | None = f.cap_cents
+            else:
+                stated = s.exec(select(Statement.due_cents).where(Statement.funding_id == f.id,
+                                                                  Statement.issued_on <= on)
+                                .order_by(Statement.issued_on.desc(), Statement.id.desc())).first()
+                due_cents = None if stated is None else min(stated, f.cap_cents)
+            if done is not None:
+                raise _money_error(N_("{partner!q} makes one single payment and already paid on {on!d}: due {due!m}, "
+                                      "already paid {paid!m}, requested {requested!m}"), "second_payment",
+                                   **figures, on=done.on, due=money.from_cents(due_cents or 0),
+                                   paid=money.from_cents(done.amount_cents))
+            if on < prog.signed_on:
+                raise Invalid(N_("the agreement of {programme!q} takes effect on {effective!d}: no payment before "
+                                 "(given {on!d})"), code="payment_before_effect", programme=prog.name,
+                              effective=prog.signed_on, on=on)
+            if due_cents is None:
+                expenses = self._expenses_cents(s, prog.id, on)
+                raise _money_error(N_("{partner!q} pays after a statement of the expenses, and none was issued by "
+                                      "{on!d}: due so far {due!m}, already paid {paid!m}, requested {requested!m}"),
+                                   "payment_before_statement", **figures, on=on, paid=Decimal(0),
+                                   due=money.from_cents(money.share_of(expenses, f.share_bp, f.cap_cents)))
+            if amount_d > money.from_cents(due_cents):
+                raise _money_error(N_("{requested!m} is more than what {partner!q} owes: due {due!m}, already paid "
+                                      "{paid!m}, requested {requested!m}"), "payment_above_due", **figures,
+                                   due=money.from_cents(due_cents), paid=Decimal(0))
+            s.add(Payment(funding_id=f.id, on=on, amount_cents=money.to_cents(amount_d),
+                          created_at=self.ctx.clock.now()))
+            s.flush()
+            self.ctx.event(s, "funding.payment", data={"programme": prog.name, "partner": body.name,
+                                                       "on": on.isoformat(), "amount": money.text(amount_d),
+                                                       "due": money.text(money.from_cents(due_cents))})
+            return self._record(s, prog, body, f)
+
+    # ---- reads ----------------------------------------------------------------------------------
+
+    def expenses(self, programme: str) -> list[ExpenseRecord]:
+        """A programme's expenses, in date order."""
+        with self.ctx.store.read() as s:
+            self.ctx.require(s, "read")  # a whole programme's money: those who read every team
+            prog = find(s, "programme", programme)
+            return [_expense(e, prog.name) for e in s.exec(select(Expense).where(Expense.programme_id == prog.id)
+                                                           .order_by(Expense.on, Expense.id))]
+
+    def show(self, programme: str) -> FundingSheet:
+        """A programme's money today: the expenses, each partner's funding (what its share covers, what
+        it owes, paid, unused and, once the agreement ended, to give back), and the terminable agreements."""
+        today = self.ctx.clock.today()
+        with self.ctx.store.read() as s:
+            self.ctx.require(s, "read")
+            prog = find(s, "programme", programme)
+            end = deadline(prog.signed_on, prog.months)
+            total, count = s.execute(select(sa.func.coalesce(sa.func.sum(Expense.amount_cents), 0), sa.func.count())
+                                     .where(Expense.programme_id == prog.id, Expense.on <= today)).one()
+            rows = s.execute(select(FundingRow, Partner).join(Partner, Partner.id == FundingRow.partner_id)
+                             .where(FundingRow.programme_id == prog.id).order_by(Partner.name)).all()
+            partners = tuple(self._record(s, prog, body, f, today=today, expenses=int(total)) for f, body in rows)
+        return FundingSheet(programme=prog.name, takes_effect=prog.signed_on.isoformat(), deadline=end.isoformat(),
+                            ended=end < today, today=today.isoformat(), expenses=money.from_cents(int(total)),
+                            expense_count=int(count), partners=partners,
+                            terminable=tuple(self.notices.terminable(prog.name)))
+
+    # ---- helpers --------------------------------------------------------------------------------
+
+    def _funding(self, s: Session, programme: str, partner: str, *, lock: bool = False
+                 ) -> tuple[Programme, Partner, FundingRow]:
+        prog = find(s, "programme", programme)
+        body = find(s, "partner", partner, programme=prog)
+        q = select(FundingRow).where(FundingRow.programme_id == prog.id, FundingRow.partner_id == body.id)
+        f = s.exec(q.with_for_update() if lock else q).first()
+        if f is None:
+            raise NotFound(N_("no funding is set for {partner!q} in {programme!q}"), code="no_funding",
+                           partner=body.name, programme=prog.name)
+        return prog, body, f
+
+    @staticmethod
+    def _expenses_cents(s: Session, programme_id: int, until: date) -> int:
+        return int(s.execute(select(sa.func.coalesce(sa.func.sum(Expense.amount_cents), 0))
+                             .where(Expense.programme_id == programme_id, Expense.on <= until)).scalar_one())
+
+    def _record(self, s: Session, prog: Programme, body: Partner, f: FundingRow, *, today: date | None = None,
+                expenses: int | None = None) -> FundingRecord:
+        today = today or self.ctx.clock.today()
+        expenses = self._expenses_cents(s, prog.id, today) if expenses is None else expenses
+        paid = s.exec(select(Payment).where(Payment.funding_id == f.id)).first()
+        st = s.exec(select(Statement).where(Statement.funding_id == f.id)
+                    .order_by(Statement.issued_on.desc(), Statement.id.desc())).first()
+        if f.payment == ON_SIGNATURE:
+            due: int | None = f.cap_cents
+        else:
+            due = None if st is None else min(st.due_cents, f.cap_cents)
+        paid_cents = paid.amount_cents if paid else 0
+        left = money.unused(paid_cents, expenses, f.share_bp, f.cap_cents)
+        return FundingRecord(
+            programme=prog.name, partner=body.name, payment=f.payment, cap=money.from_cents(f.cap_cents),
+            share=money.from_bp(f.share_bp),
+            covered=money.from_cents(money.share_of(expenses, f.share_bp, f.cap_cents)),
+            due=None if due is None else money.from_cents(due), statement_on=st.issued_on.isoformat() if st else None,
+            paid=money.from_cents(paid_cents), paid_on=paid.on.isoformat() if paid else None,
+            unused=money.from_cents(left), give_back=left > 0 and deadline(prog.signed_on, prog.months) < today)
+
+
+def _expense(e: Expense, programme: str) -> ExpenseRecord:
+    return ExpenseRecord(id=e.id, programme=programme, on=e.on.isoformat(), label=e.label,
+                         amount=money.from_cents(e.amount_cents))
