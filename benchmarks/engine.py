@@ -15,8 +15,8 @@ SQLAlchemy core executemany, not through ``add_team``; the building code is in
 * ``Workflow.status()`` and the real CLI ``preincub --db FILE --now 2020-07-01 status --json``
   (a subprocess, wall time with start-up, stdout to /dev/null); targets at the largest size: the
   library under 0.5 s, the CLI under 1 s;
-* a raw ``sqlite3`` transaction doing the writes of one advance, with the store's PRAGMAs; target:
-  advance <= 4 x it;
+* a raw ``sqlite3`` transaction doing the writes of one advance (the event chained as
+  ``workflow.audit`` chains it), with the store's PRAGMAs; target: advance <= 4 x it;
 * the naive way: load every team, build one ``transitions.Machine`` per team, fire one trigger
   (time per Machine, tracemalloc memory per Machine, total); above ``--naive-limit`` teams the
   Machines are built for a sample and the total is extrapolated linearly (said in the output).
@@ -89,6 +89,14 @@ def measure_advances(stores: dict[int, Path], eligible: dict[int, dict[str, list
         plan = [(t, "submit") for t in subs[:warmup + 1]] + timed + [(sels[0], "select")]
         plans[n] = plan
     wfs = {n: Workflow.open(str(p), clock=FixedClock(NOW), actor=ACTOR) for n, p in stores.items()}
+    raws = {n: RawAdvance(p) for n, p in stores.items()}
+    # The raw transactions work on teams the advances leave alone (the eligible teams not planned).
+    raw_names = {}
+    for n in stores:
+        planned = {name for name, _ in plans[n]}
+        raw_names[n] = [t for t in eligible[n]["submit"] if t not in planned][:count + 5]
+        if len(raw_names[n]) < count + 5:
+            raise SystemExit(f"store of {n} teams has too few teams for {count} raw transactions; lower --advances")
     results: dict[int, dict] = {}
     try:
         # Warm-up (Machine built, statements compiled, caches filled), then one traced advance of each kind.
@@ -101,6 +109,10 @@ def measure_advances(stores: dict[int, Path], eligible: dict[int, dict[str, list
                     wf.advance(name, trig)
                 traces[n][trig] = tr
         times: dict[int, list[float]] = {n: [] for n in wfs}
+        for n in wfs:  # the raw side's warm-up
+            for name in raw_names[n][:5]:
+                raws[n].run(name)
+        raw_times: dict[int, list[float]] = {n: [] for n in wfs}
         by_trigger: dict[int, dict[str, list[float]]] = {n: {"submit": [], "select": []} for n in wfs}
         gc.collect()
         timed = {n: plans[n][warmup + 1:-1] for n in wfs}
@@ -112,6 +124,7 @@ def measure_advances(stores: dict[int, Path], eligible: dict[int, dict[str, list
                 dt = time.perf_counter() - t0
                 times[n].append(dt)
                 by_trigger[n][trig].append(dt)
+                raw_times[n].append(raws[n].run(raw_names[n][5 + k]))  # right after: the same machine state
         for n, wf in wfs.items():
             ts = sorted(times[n])
             scans = []
@@ -123,6 +136,7 @@ def measure_advances(stores: dict[int, Path], eligible: dict[int, dict[str, list
                 "select": statistics.median(by_trigger[n]["select"]),
                 "statements": {t: len(tr.statements) for t, tr in traces[n].items()},
                 "scans": scans,
+                "raw": statistics.median(raw_times[n]),
             }
         # the moves really happened
         for n, wf in wfs.items():
@@ -134,45 +148,64 @@ def measure_advances(stores: dict[int, Path], eligible: dict[int, dict[str, list
     finally:
         for wf in wfs.values():
             wf.close()
+        for raw in raws.values():
+            raw.close()
     return results
 
 
-def measure_raw_advance(path: Path, names: list[str]) -> float:
-    """Median time of a raw ``sqlite3`` transaction doing the writes of one advance on the same store:
-    read the team, compare-and-swap its phase, close one phase period and open the next, insert the
-    event. What ``advance`` adds on top (permissions, guards, the ORM) is the ratio printed. The
-    connection gets the store's own PRAGMAs (``workflow/db.py``): WAL, ``synchronous = NORMAL`` (no
-    fsync per commit; SQLite's default ``FULL`` would put one in the raw side only and flatter the
-    ratio), foreign keys on, the same busy timeout."""
-    import sqlite3
+class RawAdvance:
+    """A raw ``sqlite3`` transaction doing the writes of one advance on the same store: read the team,
+    compare-and-swap its phase, close one phase period and open the next, and append the event to the
+    audit chain as ``workflow.audit`` does (read the chain's head, insert the event with its salt,
+    digest and hash computed by ``workflow.audit``'s own functions, move the head on). What
+    ``advance`` adds on top (permissions, guards, SQLAlchemy) is the ratio printed. The connection
+    gets the store's own PRAGMAs (``workflow/db.py``): WAL, ``synchronous = NORMAL`` (no fsync per
+    commit; SQLite's default ``FULL`` would put one in the raw side only and flatter the ratio),
+    foreign keys on, the same busy timeout."""
 
-    from workflow.db import SQLITE_BUSY_TIMEOUT_S
+    def __init__(self, path: Path) -> None:
+        import sqlite3
 
-    stamp = NOW.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
-    con = sqlite3.connect(str(path), isolation_level=None)
-    con.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_S * 1000}")
-    con.execute("PRAGMA foreign_keys = ON")
-    assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"  # as the store left it
-    con.execute("PRAGMA synchronous = NORMAL")
-    times = []
-    try:
-        for name in names:
-            t0 = time.perf_counter()
-            con.execute("BEGIN IMMEDIATE")
-            tid, phase, version = con.execute("SELECT id, phase, version FROM team WHERE name = ?", (name,)).fetchone()
-            dest = "selection" if phase == "call_for_projects" else phase
-            cur = con.execute("UPDATE team SET phase = ?, phase_since = ?, version = ? WHERE id = ? AND version = ?",
-                              (dest, stamp, version + 1, tid, version))
-            assert cur.rowcount == 1
-            con.execute('UPDATE phase_period SET "end" = ? WHERE team_id = ? AND "end" IS NULL', (stamp, tid))
-            con.execute("INSERT INTO phase_period (team_id, phase, start) VALUES (?, ?, ?)", (tid, dest, stamp))
-            con.execute("INSERT INTO event (at, actor, team_id, action, \"trigger\", from_phase, to_phase, forced) "
-                        "VALUES (?, ?, ?, 'advance', 'submit', ?, ?, 0)", (stamp, ACTOR + " (raw)", tid, phase, dest))
-            con.execute("COMMIT")
-            times.append(time.perf_counter() - t0)
-    finally:
-        con.close()
-    return statistics.median(times[5:] or times)
+        from workflow.db import SQLITE_BUSY_TIMEOUT_S
+
+        self.stamp = NOW.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+        self.con = con = sqlite3.connect(str(path), isolation_level=None)
+        con.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_S * 1000}")
+        con.execute("PRAGMA foreign_keys = ON")
+        assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"  # as the store left it
+        con.execute("PRAGMA synchronous = NORMAL")
+        self.actor = ACTOR + " (raw)"
+        self.actor_id = con.execute("SELECT id FROM person WHERE email = ?", (ACTOR,)).fetchone()[0]
+
+    def run(self, name: str) -> float:
+        """One transaction on the team ``name`` (submitted when it can be); its wall time."""
+        from workflow import audit
+
+        con, stamp, actor = self.con, self.stamp, self.actor
+        t0 = time.perf_counter()
+        con.execute("BEGIN IMMEDIATE")
+        tid, phase, version = con.execute("SELECT id, phase, version FROM team WHERE name = ?", (name,)).fetchone()
+        dest = "selection" if phase == "call_for_projects" else phase
+        cur = con.execute("UPDATE team SET phase = ?, phase_since = ?, version = ? WHERE id = ? AND version = ?",
+                          (dest, stamp, version + 1, tid, version))
+        assert cur.rowcount == 1
+        con.execute('UPDATE phase_period SET "end" = ? WHERE team_id = ? AND "end" IS NULL', (stamp, tid))
+        con.execute("INSERT INTO phase_period (team_id, phase, start) VALUES (?, ?, ?)", (tid, dest, stamp))
+        count, prev = con.execute("SELECT count, hash FROM audit_head WHERE id = 1").fetchone()
+        row = {"at": stamp, "actor": actor, "actor_id": self.actor_id, "team_id": tid, "action": "advance",
+               "trigger": "submit", "from_phase": phase, "to_phase": dest, "reason": None, "forced": False,
+               "data": None, "salt": audit.new_salt()}
+        row["digest"] = audit.digest(row["salt"], actor, None, None)
+        row["hash"] = audit.link(prev, row)
+        con.execute("INSERT INTO event (at, actor, actor_id, team_id, action, \"trigger\", from_phase, to_phase, "
+                    "reason, forced, data, salt, digest, hash) VALUES (:at, :actor, :actor_id, :team_id, :action, "
+                    ":trigger, :from_phase, :to_phase, :reason, :forced, :data, :salt, :digest, :hash)", row)
+        con.execute("UPDATE audit_head SET count = ?, hash = ? WHERE id = 1", (count + 1, row["hash"]))
+        con.execute("COMMIT")
+        return time.perf_counter() - t0
+
+    def close(self) -> None:
+        self.con.close()
 
 
 def measure_status_library(path: Path, n: int, repeat: int) -> float:
@@ -336,9 +369,8 @@ def main(argv: list[str] | None = None) -> int:
             r["build"][n], eligible[n] = timed_build(
                 stores[n], n, lambda: build_store(stores[n], n, now=NOW, actor=ACTOR))
         r["advance"] = measure_advances(stores, eligible, args.advances)
-        print("advance measured", file=sys.stderr)
-        r["raw"] = {n: measure_raw_advance(stores[n], eligible[n]["submit"][-args.advances:]) for n in sizes}
-        print("raw sqlite3 transaction measured", file=sys.stderr)
+        print("advance and raw sqlite3 transaction measured", file=sys.stderr)
+        r["raw"] = {n: r["advance"][n]["raw"] for n in sizes}
         r["startup"] = measure_cli_startup(args.repeat)
         for n in sizes:
             r["status_lib"][n] = measure_status_library(stores[n], n, args.repeat)

@@ -1,12 +1,11 @@
 """Teams: their record (members, problem, criteria, agreements, proof of concept, committee), and
-reading them (one team's record, the status of many)."""
+reading them (one team's record here; the status of many is made in ``workflow.listing``)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from dataclasses import fields as dataclass_fields
 from datetime import date, datetime
 from typing import Any
 
@@ -17,7 +16,7 @@ import states
 from states.guards import PARTY_LABELS
 from workflow import validate
 from workflow.checkins import CheckIns
-from workflow.clock import paris, stored_utc
+from workflow.clock import paris
 from workflow.context import Context, find, person_with_role
 from workflow.deadlines import days_left, deadline
 from workflow.errors import N_, ChangedMeanwhile, Invalid, Np_
@@ -42,9 +41,9 @@ from workflow.models import (
     Programme,
     Team,
     TeamMember,
-    coach_email,
     commitment,
 )
+from workflow.listing import collected, team_rows
 
 MEMBER_ROLES = ("intrapreneur", "coach", "sponsor")
 
@@ -383,85 +382,15 @@ class Teams:
             return self._team_record(s, t)
 
     def status(self, programme: str | None = None, phase: str | None = None) -> list[TeamRow]:
-        """One row per team, from one set-based query (no Machine, no query per team)."""
-        return list(self.rows(programme, phase))
+        """One row per team, from a few set-based queries (no Machine, no query per team)."""
+        return collected(self.rows(programme, phase))
 
     def rows(self, programme: str | None = None, phase: str | None = None) -> Iterator[TeamRow]:
-        """:meth:`status` streamed: rows are made as the cursor yields them, so a caller writing them
-        out (``status --json``) never holds them all. Errors (unknown programme, permission) come at
-        the first ``next``, before any row."""
-        if phase is not None:
-            validate.choice(phase, tuple(states.PHASES), "phase")
-        # Per row only ids and what differs by team; names, deadlines and days left come once per
-        # programme or partner, and each distinct stored date is converted once.
-        q = (select(Team.id, Team.name, Team.programme_id, Team.partner_id, Team.phase,
-                    self.ctx.store.as_stored(Team.phase_since), coach_email())
-             .join(Programme, Programme.id == Team.programme_id))
-        today = self.ctx.clock.today()
-        teams = select(Team.id)
-        shown: dict[Any, str | None] = {}
-        terminal = states.TERMINAL
-        drift = self.ctx.settings.missed_weeks
-        with self.ctx.store.read() as s:
-            if programme is not None:
-                teams = teams.where(Team.programme_id == find(s, "programme", programme).id)
-            if phase is not None:
-                teams = teams.where(Team.phase == phase)
-            mine = self.ctx.visible_teams(s)
-            if mine is not None:
-                teams = teams.where(Team.id.in_(mine))
-            if teams.whereclause is not None:
-                q = q.where(Team.id.in_(teams))
-            marks = self.checkins.coaching_marks(s, teams)
-            conn = s.connection()
-            programmes: dict[int, tuple[str, str, int]] = {}  # name, deadline, days left
-            for pid, pname, signed_on, months in conn.execute(
-                    select(Programme.id, Programme.name, Programme.signed_on, Programme.months)):
-                due = deadline(signed_on, months)
-                programmes[pid] = (pname, due.isoformat(), days_left(due, today))
-            partners: dict[int | None, str | None] = dict(conn.execute(select(Partner.id, Partner.name)).all())
-            partners[None] = None
-            nothing = (None, None)
-            team_row = _maker(TeamRow)
-            for tid, name, pid, partner_id, ph, since, coach in self.ctx.store.stored_rows(
-                    conn, q.order_by(Programme.name, Team.name)):
-                prog, due, left = programmes[pid]
-                since_iso = shown.get(since)
-                if since_iso is None:
-                    since_iso = shown[since] = _iso_stored(since)
-                last, missing = marks.get(tid, nothing)
-                yield team_row(name, prog, partners[partner_id], ph, since_iso, coach, due,
-                              None if ph in terminal else left, None if last is None else last.isoformat(), missing,
-                              missing is not None and missing >= drift)
-
-
-_MAKERS: dict[type, Any] = {}
-
-
-def _maker(cls: type) -> Any:
-    """``cls(*values)`` for a frozen dataclass with slots, at less than half the cost per row: the
-    generated ``__init__`` of a frozen dataclass goes through ``object.__setattr__`` field by field
-    (~2 µs for a ``TeamRow``, a fifth of ``status`` at 100,000 teams); this sets the slots directly.
-    Anything else (no slots, a ``__post_init__``) is left to the class itself."""
-    make = _MAKERS.get(cls)
-    if make is None:
-        names = [f.name for f in dataclass_fields(cls)]
-        slots = [cls.__dict__.get(n) for n in names]
-        if hasattr(cls, "__post_init__") or not all(type(d).__name__ == "member_descriptor" for d in slots):
-            make = cls
-        else:
-            env = {"new": object.__new__, "cls": cls, **{f"set{i}": d.__set__ for i, d in enumerate(slots)}}
-            exec("def make(" + ", ".join(names) + "):\n    o = new(cls)\n"  # noqa: S102 - fixed source, own names
-                 + "".join(f"    set{i}(o, {n})\n" for i, n in enumerate(names)) + "    return o\n", env)
-            make = env["make"]
-        _MAKERS[cls] = make
-    return make
+        """:meth:`status` streamed (``workflow.listing``): rows made as the cursor yields them, so a
+        caller writing them out (``status --json``) never holds them all. Errors (unknown programme,
+        permission) come at the first ``next``, before any row."""
+        return team_rows(self.ctx, self.checkins, programme, phase)
 
 
 def _coaching(c: dict[str, Any]) -> CoachingRecord:
     return CoachingRecord(**{**c, "weeks_missing": tuple(c["weeks_missing"])})
-
-
-def _iso_stored(value: str | datetime | None) -> str | None:
-    """A stored UTC datetime (SQLite gives its text) as :func:`iso` shows it."""
-    return None if value is None else iso(stored_utc(value))

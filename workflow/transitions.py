@@ -3,7 +3,8 @@
 One ``advance`` reads the team and everything its guards need once, outside the write lock; then,
 in ONE transaction under the programme's lock, it counts the places taken (only for a trigger
 that needs room), fires the trigger (each guard evaluated once) and writes the new phase by
-compare-and-swap on the team's version, the closed and opened phase periods, and the event.
+compare-and-swap on the team's version, the closed and opened phase periods, and the event. On
+SQLite every one of these statements runs through the driver's cursor (``workflow.direct``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import states
 from workflow import validate
 from workflow.context import Context, TeamRef, find
 from workflow.deadlines import deadline
+from workflow.direct import direct, direct_read
 from notifications.i18n import text
 from workflow.errors import N_, Invalid, Refused
 from workflow.models import Agreement, Assessment, Event, Partner, PhasePeriod, Programme, Team, TeamMember
@@ -32,9 +34,9 @@ def _needs_room(trigger: str) -> bool:
     return t is not None and any(g.name == "capacity" for g in t.guards)
 
 
-def _occupied(conn: sa.Connection, programme_id: int) -> int:
-    return conn.execute(select(sa.func.count()).where(Team.programme_id == programme_id,
-                                                      Team.phase.in_(states.HOLDS_A_PLACE))).scalar_one()
+# The places taken in a programme, counted under the write lock (built once, as every statement below).
+_OCCUPIED = select(sa.func.count()).where(Team.programme_id == sa.bindparam("programme_id"),
+                                          Team.phase.in_(states.HOLDS_A_PLACE))
 
 
 # What ``advance`` writes, through Core (no ORM object built and thrown away), each built once.
@@ -80,16 +82,18 @@ class Transitions:
 
     ctx: Context
 
-    def read(self, s: Session, team: str, action: str, *,
-             occupied: int | None = None) -> tuple[TeamRef, states.TeamView]:
+    def read(self, s: Session, team: str, action: str, *, occupied: int | None = None,
+             conn: Any = None) -> tuple[TeamRef, states.TeamView]:
         """The team, once the actor may ``action`` it, and the read-only view its guards judge, from
         ONE set-based query and no ORM object (``occupied``: the places taken in the programme,
-        counted in it when not given)."""
-        row = s.connection().execute(_view_query(occupied is None),
-                                     {"name": validate.lookup(team), "taken": occupied or 0}).first()
+        counted in it when not given; ``conn``: what runs the query, the session's connection unless
+        given, as ``advance`` gives ``workflow.direct``'s)."""
+        run = conn if conn is not None else s.connection()
+        row = run.execute(_view_query(occupied is None),
+                          {"name": validate.lookup(team), "taken": occupied or 0}).first()
         if row is None:
             find(s, "team", team)  # NotFound, in its words
-            return self.read(s, team, action, occupied=occupied)  # created meanwhile
+            return self.read(s, team, action, occupied=occupied, conn=conn)  # created meanwhile
         (tid, name, phase, version, programme_id, problem, poc_summary, committee_on, committee_opinion, prog, kind,
          signed_on, months, capacity, min_days, partner, assessed, real, major, actionable, intrapreneurs, coaches,
          sponsors, unknown_days, least_days, agreed, held) = row
@@ -122,23 +126,28 @@ class Transitions:
         The team is read, then written under a lock with compare-and-swap on its version, so of two
         concurrent moves exactly one wins and the other raises ChangedMeanwhile. Every change to a
         team bumps its version, so what the guards read stays true if the swap succeeds; only the
-        places taken in the programme (other teams) are counted again under the lock.
+        places taken in the programme (other teams) are counted again under the lock. On SQLite the
+        statements run through the driver's cursor (``workflow.direct``): SQLAlchemy's execution
+        path was most of an advance.
         """
         reason = validate.text(reason, "reason")
         if force and reason is None:
             raise Invalid(N_("forcing a move needs a reason: say why the rules are overridden"),
                           code="force_needs_reason")
         room = _needs_room(trigger)
-        with self.ctx.store.read() as s:
-            t, view = self.read(s, team, "decide", occupied=0)  # counted under the lock below, when it counts
-        with self.ctx.store.write() as s:
-            conn = s.connection()
+        store = self.ctx.store
+        with store.read() as s:
+            # The places taken are counted under the lock below, when they count.
+            t, view = self.read(s, team, "decide", occupied=0, conn=direct_read(store))
+        with store.write() as s:
+            conn = direct(store, s.connection())
             # Serialise moves within a programme, so capacity is counted under the lock (PostgreSQL;
             # SQLite's BEGIN IMMEDIATE already serialises every writer).
-            if self.ctx.store.dialect != "sqlite":
+            if store.dialect != "sqlite":
                 conn.execute(_LOCK_PROGRAMME, {"programme_id": t.programme_id})
             if room:
-                view = replace(view, programme=replace(view.programme, occupied=_occupied(conn, t.programme_id)))
+                taken = conn.execute(_OCCUPIED, {"programme_id": t.programme_id}).scalar_one()
+                view = replace(view, programme=replace(view.programme, occupied=taken))
             try:
                 move = states.attempt(trigger, view, reason=reason, force=force)
             except states.InvalidTrigger as exc:

@@ -1,0 +1,149 @@
+"""The fast paths of ``advance`` and ``status``: the same results as SQLAlchemy's own path, on both stores."""
+
+from __future__ import annotations
+
+import gc
+from dataclasses import replace
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import paris, ready_team, seed
+from workflow import ChangedMeanwhile, FixedClock
+from workflow.api import Workflow
+from workflow.direct import direct, direct_read
+from workflow.listing import collected, gc_paused
+from workflow.models import PhasePeriod, Team
+from workflow.transitions import Transitions, _view_query
+
+
+def test_a_stale_version_is_refused_and_nothing_is_written(wf, monkeypatch):
+    """The compare-and-swap: a move over a version that changed since it was read writes nothing."""
+    seed(wf)
+    ready_team(wf, "T")
+    before = wf.team("T")
+    events = len(wf.history("T"))
+    real_read = Transitions.read
+
+    def stale_read(self, *a, **k):
+        t, view = real_read(self, *a, **k)
+        return replace(t, version=t.version - 1), view  # another writer moved it on meanwhile
+
+    monkeypatch.setattr(Transitions, "read", stale_read)
+    with pytest.raises(ChangedMeanwhile, match="changed meanwhile, retry"):
+        wf.advance("T", "select")
+    monkeypatch.undo()
+    after = wf.team("T")
+    assert (after.phase, after.version, after.phases) == (before.phase, before.version, before.phases)
+    assert len(wf.history("T")) == events
+    assert wf.advance("T", "select").to == "investigation"
+
+
+def test_the_guards_view_is_read_as_sqlalchemy_reads_it(wf):
+    """Dates, booleans, counts and the IN lists of the one read of ``advance``, through the driver's
+    cursor on SQLite, equal SQLAlchemy's own result."""
+    seed(wf)
+    ready_team(wf, "T")
+    for count_taken in (True, False):
+        q = _view_query(count_taken)
+        params = {"name": "T", "taken": 3}
+        with wf.store.write() as s:
+            conn = s.connection()
+            expected = tuple(conn.execute(q, params).one())
+            got = tuple(direct(wf.store, conn).execute(q, params).one())
+        reader = direct_read(wf.store)  # outside any transaction (SQLite; elsewhere the session reads)
+        if reader is not None:
+            assert tuple(reader.execute(q, params).first()) == expected
+            with pytest.raises(TypeError):
+                reader.execute(sa.update(Team.__table__).values(version=1))
+        assert got == expected
+        assert isinstance(got[11], date)  # the programme's signature date, processed
+        assert got[17:20] == (True, True, True)  # the criteria, as booleans
+
+
+def test_direct_statements_give_rowcount_ids_and_errors(wf):
+    seed(wf)
+    wf.add_team("T", "Pré-incubation 2020", "Pas-de-Calais")
+    now = paris(2020, 7, 2, 9, 0)
+    period = PhasePeriod.__table__
+    with wf.store.write() as s:
+        conn = direct(wf.store, s.connection())
+        tid = conn.execute(sa.select(Team.id).where(Team.name == sa.bindparam("n")), {"n": "T"}).scalar_one()
+        res = conn.execute(sa.update(period).where(period.c.team_id == sa.bindparam("t"), period.c.end.is_(None))
+                           .values(end=sa.bindparam("e")), {"t": tid, "e": now})
+        assert res.rowcount == 1
+        new = conn.execute(sa.insert(period), {"team_id": tid, "phase": "selection", "start": now})
+        assert new.inserted_primary_key[0] is not None
+        assert conn.execute(sa.select(period.c.start).where(period.c.id == sa.bindparam("i")),
+                            {"i": new.inserted_primary_key[0]}).scalar_one() == now
+        assert conn.execute(sa.select(Team.id).where(Team.name == sa.bindparam("n")), {"n": "nope"}).first() is None
+        with pytest.raises(sa.exc.IntegrityError):  # as SQLAlchemy raises it: the store's handlers map it
+            conn.execute(sa.insert(period), {"team_id": 10**6, "phase": "selection", "start": now})
+
+
+def test_advance_is_unchanged_when_its_statements_are_traced(wf):
+    """A listener on the engine's statements (the benchmark's trace) sees every statement of an advance."""
+    seed(wf)
+    ready_team(wf, "T")
+    seen: list[str] = []
+
+    def trace(conn, cursor, statement, *a):
+        seen.append(statement.split()[0].upper())
+
+    sa.event.listen(wf.store.engine, "before_cursor_execute", trace)
+    try:
+        assert wf.advance("T", "select").to == "investigation"
+    finally:
+        sa.event.remove(wf.store.engine, "before_cursor_execute", trace)
+    assert seen.count("UPDATE") >= 3 and seen.count("INSERT") >= 2
+
+
+def test_status_coach_is_the_first_by_email_and_the_collector_is_resumed(wf):
+    seed(wf)
+    wf.add_person("Coach Deux", "another.coach@example.org", ["coach"])
+    wf.add_team("T", "Pré-incubation 2020", "Pas-de-Calais", coach="coach@example.org")
+    wf.add_team("U", "Pré-incubation 2020", "Pas-de-Calais")
+    with wf.store.write() as s:  # a second coach on T (the CLI names one; an import may name more)
+        s.connection().execute(sa.text("INSERT INTO team_member (team_id, person_id, role) "
+                                       "SELECT t.id, p.id, 'coach' FROM team t, person p "
+                                       "WHERE t.name = 'T' AND p.email = 'another.coach@example.org'"))
+    assert gc.isenabled()
+    assert [(r.name, r.coach) for r in wf.status()] == [("T", "another.coach@example.org"), ("U", None)]
+    assert gc.isenabled()
+    with gc_paused():
+        assert not gc.isenabled()
+        assert collected(iter([1, 2])) == [1, 2]
+        assert not gc.isenabled()  # paused by the caller: left paused
+    assert gc.isenabled()
+
+
+def test_status_filters_coaches_to_the_teams_shown(wf):
+    """A coach sees only their teams, each with its coach; the programme filter keeps the coach map in step."""
+    seed(wf)
+    wf.add_team("T", "Pré-incubation 2020", "Pas-de-Calais", coach="coach@example.org")
+    wf.add_team("U", "Pré-incubation 2020", "Pas-de-Calais")
+    coach = Workflow(wf.store, FixedClock(paris(2020, 7, 2, 9, 0)), "coach@example.org")
+    assert [(r.name, r.coach) for r in coach.status()] == [("T", "coach@example.org")]
+    assert [(r.name, r.coach) for r in wf.status("Pré-incubation 2020")] == [("T", "coach@example.org"), ("U", None)]
+
+
+def test_status_json_rows_are_the_bytes_of_one_dump(capsys):
+    """``emit_json_rows`` (batches, columns through memos) writes what ``json.dumps`` of the whole list
+    gives, escapes included: hostile text, DEL and C1 controls, bidi overrides, ``%``, quotes, bools
+    next to ints (True == 1 as dict keys), more rows than a batch."""
+    import json
+
+    from commands import output
+    from workflow.records import TeamRow, plain
+
+    odd = ["[/]", "<script>", "50 % \"dit\"", "\u202eevil", "del\x7f", "c1\x85", "Équipe", "tab\t", "1"]
+    rows = [TeamRow(name=f"{odd[i % len(odd)]} {i}", programme=odd[i % 3], partner=None if i % 4 else odd[i % 5],
+                    phase="investigation", phase_since=odd[i % 7], coach=None, deadline="2020-12-23",
+                    days_left=[1, 0, None, -3][i % 4], last_checkin=None, weeks_missing=[1, 0, None][i % 3],
+                    drifting=[True, False][i % 2]) for i in range(45)]
+    output.emit_json_rows(iter(rows), batch=7)  # captured: not a terminal, so compact
+    got = capsys.readouterr().out
+    assert got == output._json_text(plain(rows), None) + "\n"
+    assert "\\u202e" in got and "\\u007f" in got and "\\u0085" in got
+    assert json.loads(got)[0]["drifting"] is True and json.loads(got)[1]["days_left"] == 0
