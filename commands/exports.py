@@ -25,20 +25,17 @@ def _what_option(f):
 
 
 def _write(data: bytes, output: str | None) -> None:
-    """To ``output`` (a new private file, whole or not at all), else to standard output as is."""
+    """To ``output`` (a new private file, whole or not at all; never the store), else to standard output as is."""
     if output is None:
         stream = click.get_binary_stream("stdout")
         stream.write(data)
         stream.flush()
         return
-    from pathlib import Path
-
     from workflow.storefile import write_private
 
-    store = current_ctx().wf().store.path
-    if store is not None and Path(output).resolve() in (store.resolve(), Path(f"{store}-wal").resolve()):
-        raise click.UsageError(tr("{path!q} is the store itself; write to another file", path=output))
-    write_private(output, data)
+    from commands.reports import check_output
+
+    write_private(check_output(output), data)
 
 
 @click.group()

@@ -74,8 +74,10 @@ def funding_statement(programme, partner, fmt, output) -> None:
     --format html -o etat.html"""
     from notifications import documents
 
-    from commands.reports import write_document
+    from commands.reports import check_output, write_document
 
+    if output is not None:
+        check_output(output)  # before issuing: a statement is recorded only if its document can be written
     st = current_ctx().wf().issue_statement(programme, partner)
     render = documents.statement_html if fmt == "html" else documents.statement_markdown
     write_document(render(st, current_lang()), output)
@@ -87,8 +89,9 @@ def funding_statement(programme, partner, fmt, output) -> None:
 @click.option("--on", "on", type=DATE, required=True, help="The day it was paid (YYYY-MM-DD).")
 @click.option("--amount", type=AMOUNT, required=True, help="In euros (9000, 9 000, 9000,00).")
 def funding_payment(programme, partner, on, amount) -> None:
-    """Record a partner's one single payment: after-statement, once the agreement took effect and a
-    statement was issued, at most what it says is due; on-signature, on or after the effective date.
+    """Record a partner's one single payment, of exactly what it owes: after-statement, once the agreement
+    took effect and a statement was issued, what it says is due; on-signature, its cap, on or after the
+    effective date.
 
     Example: preincub funding payment --programme "Pré-incubation 2020" --partner "Pas-de-Calais"
     --on 2020-11-16 --amount "4 500,00\""""

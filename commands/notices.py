@@ -34,7 +34,8 @@ def notice() -> None:
 @click.option("--on", "on", type=DATE, required=True, help="The day the notice was sent.")
 @click.option("--breach", required=True, help="The breach of the agreement it gives notice of.")
 def notice_add(programme, partner, on, breach) -> None:
-    """Record a formal notice sent to a partner; unanswered one month later, the agreement is terminable.
+    """Record a formal notice sent to a partner: it has one month to answer, the day one month later
+    included; unanswered, the agreement is terminable from the day after.
 
     Example: preincub notice add --programme "Pré-incubation 2020" --partner Somme --on 2020-11-02
     --breach "Intrapreneur not freed one day a week"
@@ -49,7 +50,8 @@ def notice_add(programme, partner, on, breach) -> None:
 @click.option("--on", "on", type=DATE, required=True, help="The day the partner's answer was received.")
 @click.option("--note", required=True, help="What the partner answered.")
 def notice_answer(notice_id, on, note) -> None:
-    """Record a partner's answer to a formal notice: on or before its day, it stops the clock.
+    """Record a partner's answer to a formal notice: by the day one month after the notice (that day
+    included), it stops the clock; later, it is late.
 
     Example: preincub notice answer 1 --on 2020-11-16 --note "Intrapreneur freed from 23 November"
     """

@@ -77,8 +77,9 @@ def _file_note(dialect: str, compacted: bool) -> None:
 @click.option("--dry-run", is_flag=True, help="Say what would be removed, and change nothing.")
 @json_option
 def purge(before: date, dry_run: bool, as_json: bool) -> None:
-    """Retention: remove the free-text notes of programmes ended before a day (check-in text, assessment
-    notes, event reasons); counts, phases and dates stay (coordinators).
+    """Retention: remove the free text of programmes ended before a day (check-in text, assessment notes,
+    event reasons, formal notices' text, expense labels); counts, amounts, phases and dates stay
+    (coordinators).
 
     Example: preincub purge --before 2021-06-23 --dry-run"""
     r = current_ctx().wf().purge(before, dry_run=dry_run)
@@ -91,5 +92,6 @@ def purge(before: date, dry_run: bool, as_json: bool) -> None:
     say(labelled(tr("Programmes ended before {before!d}", before=before), ", ".join(r.programmes)))
     say(head)
     for label, n in ((_("Check-ins' text"), r.checkins), (_("Assessment notes"), r.assessments),
+                     (_("Formal notices' text"), r.notices), (_("Expense labels"), r.expenses),
                      (_("Events' reasons and notes"), r.events)):
         say("  " + labelled(label, number(n)))

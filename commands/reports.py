@@ -23,10 +23,49 @@ def _output(option_name: str = "-o"):
                         help="Write the document to this file (created 0600) instead of standard output.")
 
 
-def write_document(content: str | bytes, output: Path | None) -> None:
+def _store_files() -> list[Path]:
+    """The files of this invocation's SQLite store (the database, its journals), none for PostgreSQL."""
+    store = current_ctx().wf().store.path
+    if store is None:
+        return []
+    return [Path(f"{store}{suffix}") for suffix in ("", "-wal", "-shm", "-journal")]
+
+
+def check_output(output: Path | str) -> Path:
+    """Refuse, before anything is done, an ``-o`` that cannot take the document: the store itself or one
+    of its journals (resolved, symlinks and hard links included), a directory, a directory that does not
+    exist or cannot be written to (tried, not guessed: root may not write on a read-only disk). So a
+    command that records something (a statement) records it only if its document can be written."""
+    import os
+    import stat
+    import tempfile
+
+    target = Path(output).expanduser()
+    try:
+        resolved = target.resolve()
+    except (OSError, RuntimeError):  # a loop of links: the write below says why
+        resolved = target
+    for f in _store_files():
+        if resolved == f.resolve() or (target.exists() and f.exists() and os.path.samefile(target, f)):
+            raise click.UsageError(tr("{path!q} is the store itself; write to another file", path=str(output)))
+    if target.is_dir():
+        raise click.UsageError(tr("{path!q} is a directory: give a file name", path=str(output)))
+    try:
+        if target.exists() and not stat.S_ISREG(target.stat().st_mode):
+            return target  # /dev/null, a FIFO: written to in place (see write_private)
+        fd, probe = tempfile.mkstemp(prefix=f".{target.name[:50]}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, str(target)) from None
+    os.close(fd)
+    os.unlink(probe)
+    return target
+
+
+def write_document(content: str | bytes, output: Path | str | None) -> None:
     """The document to ``output`` (a new 0600 file, written whole then renamed into place), or to stdout.
 
-    A binary document (PDF, XLSX) is refused on a terminal: it needs -o or a pipe."""
+    A binary document (PDF, XLSX) is refused on a terminal: it needs -o or a pipe. The output is
+    checked first (:func:`check_output`): never the store, never a directory."""
     data = content.encode("utf-8") if isinstance(content, str) else content
     if output is None:
         if isinstance(content, bytes) and sys.stdout.isatty():
@@ -35,9 +74,7 @@ def write_document(content: str | bytes, output: Path | None) -> None:
         stream.write(data)
         stream.flush()
         return
-    target = output.expanduser()
-    if target.is_dir():
-        raise click.UsageError(tr("{path!q} is a directory: give a file name", path=str(output)))
+    target = check_output(output)
     from workflow.storefile import write_private
 
     write_private(target, data)

@@ -9,6 +9,7 @@ expects; :func:`translate_help` swaps them for their translation before click fo
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -79,6 +80,26 @@ def translate_help(root: click.Command) -> None:
     for obj, fields in _walk(root):
         for f, source in _sources(obj, fields):
             setattr(obj, f, gettext(source))
+        if isinstance(obj, click.Command) and obj.help and not obj._preincub_help.get("short_help"):
+            obj.short_help = short_help(obj.help)
+
+
+def short_help(text: str, limit: int = 45) -> str:
+    """A command's one line in the list of commands: its first sentence, cut at ``limit`` with "...",
+    as click makes it, but a no-break space stays one (click splits on it, and French loses the space
+    it puts before ":" and ";")."""
+    import textwrap
+
+    words = re.split(r"[ \t\n]+", text.partition("\n\n")[0].strip())
+    for i, word in enumerate(words):
+        if word.endswith(".") and (i == len(words) - 1 or not words[i + 1][:1].islower()):
+            words = words[: i + 1]
+            break
+    line = " ".join(words)
+    if len(line) <= limit:
+        return line
+    glued = textwrap.shorten(line.replace("\u00a0", "\ue000"), limit, placeholder="...", break_on_hyphens=False)
+    return glued.replace("\ue000", "\u00a0")
 
 
 def help_texts(root: click.Command) -> Iterator[str]:

@@ -116,7 +116,9 @@ def format_day(day: date, lang: str) -> str:
     same few dates into thousands of messages, and Babel parses its locale data on every call)."""
     from babel.dates import format_date
 
-    return format_date(day, format="long", locale=lang)
+    text = format_date(day, format="long", locale=lang)
+    # French writes the first of the month as an ordinal: "1er octobre 2020" (CLDR gives "1 octobre").
+    return "1er" + text[1:] if lang == "fr" and day.day == 1 and text.startswith("1 ") else text
 
 
 @lru_cache(maxsize=1024)

@@ -4,7 +4,9 @@ An event's ``hash`` is sha256 over the previous event's hash and the event's has
 who (the actor's person id: a pseudonymous id, never a name), which team, what (action, trigger,
 phases, forced) and ``digest``. The personal part (the actor's name or e-mail, the free-text reason,
 the data) stays outside: ``digest`` is sha256 of it salted with the event's own ``salt``. An erasure
-rewrites the personal part and forgets the salt; every hash still holds, so the chain stays valid.
+or a purge rewrites the personal part and forgets the salt; every hash still holds, so the chain stays
+valid. A forgotten salt is accepted only on an event a later erasure or purge lists as rewritten (in its
+own event's data, which its digest covers: :data:`RELEASING`); anywhere else it is a broken link.
 
 Writing (:func:`append`) takes the chain's head (``audit_head``, one row) under the write's own lock,
 so concurrent writers queue and the chain stays one line in id order. :class:`Audit` walks it back.
@@ -12,6 +14,7 @@ so concurrent writers queue and the chain stays one line in id order. :class:`Au
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 import secrets
@@ -31,6 +34,7 @@ from workflow.records import AuditRecord
 if TYPE_CHECKING:
     from workflow.context import Context
 
+RELEASING = ("person.erase", "purge")  # their events list (data "released": [[first, last], ...]) what they rewrote
 SYSTEM = " (system user)"  # as workflow.context.SYSTEM (not imported: migrations import this module)
 
 # The canonical text hashed: the compact JSON list json.dumps(..., ensure_ascii=False,
@@ -187,6 +191,8 @@ def restored(conn: sa.Connection, data: dict[str, list[dict[str, Any]]], schema:
 _WALK_COLUMNS = ("id", "at", "actor", "actor_id", "team_id", "action", "trigger", "from_phase", "to_phase",
                  "reason", "forced", "data", "salt", "digest", "hash")
 _COUNT = sa.select(sa.func.count()).select_from(_EVENT)
+_RELEASING = sa.select(_EVENT.c.id, _EVENT.c.actor, _EVENT.c.reason, _EVENT.c.data, _EVENT.c.salt,
+                       _EVENT.c.digest).where(_EVENT.c.action.in_(RELEASING))
 # PostgreSQL writes ``at`` as hashed (UTC, to the microsecond): no datetime made and formatted per row.
 _AT_TEXT = sa.func.to_char(sa.func.timezone("UTC", _EVENT.c.at), 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
 
@@ -195,10 +201,47 @@ def _broken(message: Any, problem: str, event: int | None, verified: int, **para
     return StoreError(message, code="audit_broken", problem=problem, event=event, verified=verified, **params)
 
 
-def walk(rows: Iterable[Sequence[Any]], head: tuple[int, str] | None, total: int) -> AuditRecord:
+@dataclass(frozen=True)
+class Released:
+    """The events whose salt an erasure or a purge forgot, as they recorded it: merged id ranges."""
+
+    starts: tuple[int, ...] = ()
+    ends: tuple[int, ...] = ()
+
+    @classmethod
+    def of(cls, rows: Iterable[Sequence[Any]]) -> Released:
+        """From the erasure and purge events (id, actor, reason, data, salt, digest): only those whose
+        personal part checks against their digest count, and only for events before them."""
+        spans = []
+        for id_, actor, reason, data, salt, dig in rows:
+            if salt is None or dig != digest(salt, actor, reason, data):
+                continue  # the walk reports it at its place
+            try:
+                ranges = json.loads(data).get("released") or []
+                spans += [(int(a), min(int(b), id_ - 1)) for a, b in ranges if int(a) < id_]
+            except (ValueError, TypeError, AttributeError):
+                continue
+        starts: list[int] = []
+        ends: list[int] = []
+        for a, b in sorted(spans):
+            if ends and a <= ends[-1] + 1:
+                ends[-1] = max(ends[-1], b)
+            else:
+                starts.append(a)
+                ends.append(b)
+        return cls(tuple(starts), tuple(ends))
+
+    def __contains__(self, event_id: object) -> bool:
+        i = bisect.bisect_right(self.starts, event_id) - 1  # type: ignore[call-overload]
+        return i >= 0 and event_id <= self.ends[i]  # type: ignore[operator]
+
+
+def walk(rows: Iterable[Sequence[Any]], head: tuple[int, str] | None, total: int,
+         released: Released = Released()) -> AuditRecord:
     """Check the chain: ``rows`` are the events' columns as :data:`_WALK_COLUMNS`, in id order (``at``
-    a datetime or SQLite's stored text); ``head`` the stored (count, hash); ``total`` the events stored.
-    Raises a StoreError (code ``audit_broken``, params problem, event, verified) at the first broken link."""
+    a datetime or SQLite's stored text); ``head`` the stored (count, hash); ``total`` the events stored;
+    ``released`` the events whose salt a later erasure or purge forgot. Raises a StoreError (code
+    ``audit_broken``, params problem, event, verified) at the first broken link."""
     prev, prev_id, n, erased = "", 0, 0, 0
     canonical, sha = _canonical, _SHA256
     for (id_, at, actor, actor_id, team_id, action, trigger, from_, to, reason, forced, data, salt, dig,
@@ -221,6 +264,9 @@ def walk(rows: Iterable[Sequence[Any]], head: tuple[int, str] | None, total: int
             raise _broken(N_("the audit trail is broken at event #{event}: its content no longer matches its hash "
                              "(it was changed or moved after it was written)"), "changed", id_, n)
         if salt is None:
+            if action in RELEASING or id_ not in released:
+                raise _broken(N_("the audit trail is broken at event #{event}: its personal part was removed without "
+                                 "an erasure or purge recording it (its salt is missing)"), "unreleased", id_, n)
             erased += 1
         elif dig != sha(canonical([salt, actor, reason, data])).hexdigest():
             raise _broken(N_("the audit trail is broken at event #{event}: its personal part (actor, reason, data) "
@@ -248,7 +294,8 @@ class Audit:
 
     def verify(self) -> AuditRecord:
         """Walk the chain in id order: each hash recomputed, each personal part not erased checked
-        against its digest, the head against the last event. Raises a StoreError (code
+        against its digest, each erased one listed by a later erasure or purge, the head against the
+        last event. Raises a StoreError (code
         ``audit_broken``) at the first broken link, with the event's id and what differs."""
         store = self.ctx.store
         with store.read() as s:
@@ -258,8 +305,9 @@ class Audit:
             conn = s.connection()
             head = conn.execute(_READ_HEAD).first()
             total = conn.execute(_COUNT).scalar_one()
+            released = Released.of(conn.execute(_RELEASING).all())
             cols = [_EVENT.c[c] for c in _WALK_COLUMNS]
             cols[1] = _AT_TEXT if store.dialect == "postgresql" else store.as_stored(_EVENT.c.at)
             # Closed before the session ends, also when the walk stops early at a broken link.
             with closing(store.stored_rows(conn, sa.select(*cols).order_by(_EVENT.c.id))) as rows:
-                return walk(rows, tuple(head) if head is not None else None, total)
+                return walk(rows, tuple(head) if head is not None else None, total, released)

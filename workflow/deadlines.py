@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
 
@@ -20,10 +20,16 @@ def days_left(deadline_on: date, today: date) -> int:
     return (deadline_on - today).days
 
 
-NOTICE_MONTHS = 1  # DOMAIN.md: "a formal notice left unanswered for one month"
+NOTICE_MONTHS = 1  # seed 1, art. 5: "mise en demeure restée sans réponse satisfaisante dans un délai d'un mois"
+
+
+def answer_by(notice_on: date) -> date:
+    """The last day to answer a formal notice sent on ``notice_on``: one calendar month later, a month end
+    clamping (31 January → the end of February). An answer on that day is in time."""
+    return notice_on + relativedelta(months=NOTICE_MONTHS)
 
 
 def terminable_on(notice_on: date) -> date:
-    """The day a formal notice sent on ``notice_on``, still unanswered, makes the agreement terminable:
-    one calendar month later, a month end clamping (31 January → the end of February)."""
-    return notice_on + relativedelta(months=NOTICE_MONTHS)
+    """The first day the agreement is terminable if the notice sent on ``notice_on`` is still unanswered:
+    the day after :func:`answer_by`."""
+    return answer_by(notice_on) + timedelta(days=1)

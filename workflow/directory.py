@@ -16,7 +16,8 @@ from workflow.clock import paris
 from workflow.context import SYSTEM, Context, find
 from workflow.deadlines import days_left, deadline
 from workflow.errors import N_, Invalid, quote
-from workflow.models import Partner, Person, PersonRole, Programme, Signature, Team, TeamMember
+from workflow.models import (Expense, Funding, Notice, Partner, Payment, Person, PersonRole, Programme, Signature,
+                             Team, TeamMember)
 from workflow.records import PartnerRecord, PersonRecord, ProgrammePartner, ProgrammeRecord
 
 PROGRAMME_KINDS = tuple(states.KINDS)
@@ -75,14 +76,20 @@ class Directory:
 
     def sign_programme(self, name: str, signed_on: date) -> ProgrammeRecord:
         """One more signature of a programme's agreement (a party that signed later): when it is the
-        last, the agreement takes effect on it, and the deadline moves with it."""
+        last, the agreement takes effect on it, and the deadline moves with it, unless money was
+        already paid or spent, or a formal notice sent, before that day (those are facts of the
+        agreement in force: they cannot precede it)."""
         (day,) = _signatures(signed_on)
         with self.ctx.store.write() as s:
             self.ctx.require(s, "manage")
             p = find(s, "programme", name)
-            before = p.signed_on
+            if s.exec(select(Signature.id).where(Signature.programme_id == p.id, Signature.signed_on == day)).first():
+                raise Invalid(N_("a signature of {name!q} on {day!d} is already recorded"), code="signature_recorded",
+                              name=p.name, day=day)
+            if day > p.signed_on:
+                _check_nothing_before(s, p, day)
             s.add(Signature(programme_id=p.id, signed_on=day))
-            p.signed_on = max(before, day)
+            p.signed_on = max(p.signed_on, day)
             s.add(p)
             self.ctx.event(s, "programme.sign", data={"programme": p.name, "signed_on": day.isoformat(),
                                                       "takes_effect": p.signed_on.isoformat()})
@@ -273,13 +280,34 @@ class Directory:
             return list(s.exec(q))
 
 def _signatures(signed_on: date | Sequence[date]) -> list[date]:
-    """The signature days, validated, in order (at least one)."""
+    """The signature days, validated, in order: at least one, each once."""
     days = sorted([signed_on] if isinstance(signed_on, date) else signed_on)
     if not days:
-        raise Invalid(N_("give the day the agreement was signed (--signed-on)"), code="needs_a_signature")
+        raise Invalid(N_("give the day the agreement was signed"), code="needs_a_signature")
     for d in days:
         validate.plausible_date(d, "signed on")
+    twice = next((a for a, b in zip(days, days[1:]) if a == b), None)
+    if twice is not None:
+        raise Invalid(N_("the signature day {day!d} is given twice; give each signature once"),
+                      code="signature_twice", day=twice)
     return days
+
+
+def _check_nothing_before(s: Session, p: Programme, day: date) -> None:
+    """Refuse to move an agreement's effect to ``day`` past an expense, a payment or a formal notice
+    already recorded under it."""
+    first = [(kind, when) for kind, when in (
+        ("expense", s.exec(select(sa.func.min(Expense.on)).where(Expense.programme_id == p.id)).one()),
+        ("payment", s.exec(select(sa.func.min(Payment.on)).join(Funding, Funding.id == Payment.funding_id)
+                           .where(Funding.programme_id == p.id)).one()),
+        ("notice", s.exec(select(sa.func.min(Notice.on)).where(Notice.programme_id == p.id)).one()),
+    ) if when is not None and when < day]
+    if first:
+        kind, when = min(first, key=lambda kw: kw[1])
+        what = {"expense": N_("expense"), "payment": N_("payment"), "notice": N_("formal notice")}[kind]
+        raise Invalid(N_("{name!q} would take effect on {day!d}, after the first act recorded under it ({what!t} of "
+                         "{when!d}); an agreement cannot take effect after what was done under it"),
+                      code="signature_after_facts", name=p.name, day=day, what=what, when=when)
 
 
 def _preferences(channels: Sequence[str] | None, lang: str | None, defaults: bool = True) -> dict[str, str]:

@@ -217,9 +217,10 @@ class Funding:
                 unused=money.from_cents(money.unused(paid_cents, total, f.share_bp, f.cap_cents)))
 
     def pay(self, programme: str, partner: str, on: date, amount: Decimal | str | int) -> FundingRecord:
-        """The one single payment of ``partner``: after-statement, on or after the effective date and a
-        statement, at most what the statement says is due; on-signature, on or after the effective date,
-        at most the cap. Any refusal quotes the figures: due, already paid, requested."""
+        """The one single payment of ``partner``, of exactly what it owes (:meth:`_due`): after-statement,
+        on or after the effective date and a statement, what the latest statement says is due (capped);
+        on-signature, on or after the effective date, its cap. A part would leave the rest unpaid for
+        good, so it is refused. Any refusal quotes the figures: due, already paid, requested."""
         amount_d = money.check_amount(amount, positive=True)
         validate.plausible_date(on, PAYMENT_DATE)
         today = self.ctx.clock.today()
@@ -231,13 +232,7 @@ class Funding:
             prog, body, f = self._funding(s, programme, partner, lock=True)
             figures = {"partner": body.name, "programme": prog.name, "requested": amount_d}
             done = s.exec(select(Payment).where(Payment.funding_id == f.id)).first()
-            if f.payment == ON_SIGNATURE:
-                due_cents: int | None = f.cap_cents
-            else:
-                stated = s.exec(select(Statement.due_cents).where(Statement.funding_id == f.id,
-                                                                  Statement.issued_on <= on)
-                                .order_by(Statement.issued_on.desc(), Statement.id.desc())).first()
-                due_cents = None if stated is None else min(stated, f.cap_cents)
+            due_cents, _ = self._due(s, f, on)
             if done is not None:
                 raise _money_error(N_("{partner!q} makes one single payment and already paid on {on!d}: due {due!m}, "
                                       "already paid {paid!m}, requested {requested!m}"), "second_payment",
@@ -253,10 +248,10 @@ class Funding:
                                       "{on!d}: due so far {due!m}, already paid {paid!m}, requested {requested!m}"),
                                    "payment_before_statement", **figures, on=on, paid=Decimal(0),
                                    due=money.from_cents(money.share_of(expenses, f.share_bp, f.cap_cents)))
-            if amount_d > money.from_cents(due_cents):
-                raise _money_error(N_("{requested!m} is more than what {partner!q} owes: due {due!m}, already paid "
-                                      "{paid!m}, requested {requested!m}"), "payment_above_due", **figures,
-                                   due=money.from_cents(due_cents), paid=Decimal(0))
+            if money.to_cents(amount_d) != due_cents:  # one single payment: a part would leave the rest unpaid
+                raise _money_error(N_("{partner!q} makes one single payment of what it owes, not {requested!m}: due "
+                                      "{due!m}, already paid {paid!m}, requested {requested!m}"), "payment_not_due",
+                                   **figures, due=money.from_cents(due_cents), paid=Decimal(0))
             s.add(Payment(funding_id=f.id, on=on, amount_cents=money.to_cents(amount_d),
                           created_at=self.ctx.clock.now()))
             s.flush()
@@ -288,10 +283,11 @@ class Funding:
             rows = s.execute(select(FundingRow, Partner).join(Partner, Partner.id == FundingRow.partner_id)
                              .where(FundingRow.programme_id == prog.id).order_by(Partner.name)).all()
             partners = tuple(self._record(s, prog, body, f, today=today, expenses=int(total)) for f, body in rows)
+            terminable = tuple(self.notices.terminable_in(s, prog.name))
         return FundingSheet(programme=prog.name, takes_effect=prog.signed_on.isoformat(), deadline=end.isoformat(),
                             ended=end < today, today=today.isoformat(), expenses=money.from_cents(int(total)),
                             expense_count=int(count), partners=partners,
-                            terminable=tuple(self.notices.terminable(prog.name)))
+                            terminable=terminable)
 
     # ---- helpers --------------------------------------------------------------------------------
 
@@ -311,17 +307,22 @@ class Funding:
         return int(s.execute(select(sa.func.coalesce(sa.func.sum(Expense.amount_cents), 0))
                              .where(Expense.programme_id == programme_id, Expense.on <= until)).scalar_one())
 
+    @staticmethod
+    def _due(s: Session, f: FundingRow, on: date) -> tuple[int | None, Statement | None]:
+        """What ``f``'s partner owes on ``on``, in cents, and the statement saying so: on-signature, its
+        cap; after-statement, the latest statement issued by then, capped (None: no statement yet)."""
+        st = s.exec(select(Statement).where(Statement.funding_id == f.id, Statement.issued_on <= on)
+                    .order_by(Statement.issued_on.desc(), Statement.id.desc())).first()
+        if f.payment == ON_SIGNATURE:
+            return f.cap_cents, st
+        return (None if st is None else min(st.due_cents, f.cap_cents)), st
+
     def _record(self, s: Session, prog: Programme, body: Partner, f: FundingRow, *, today: date | None = None,
                 expenses: int | None = None) -> FundingRecord:
         today = today or self.ctx.clock.today()
         expenses = self._expenses_cents(s, prog.id, today) if expenses is None else expenses
         paid = s.exec(select(Payment).where(Payment.funding_id == f.id)).first()
-        st = s.exec(select(Statement).where(Statement.funding_id == f.id)
-                    .order_by(Statement.issued_on.desc(), Statement.id.desc())).first()
-        if f.payment == ON_SIGNATURE:
-            due: int | None = f.cap_cents
-        else:
-            due = None if st is None else min(st.due_cents, f.cap_cents)
+        due, st = self._due(s, f, today)
         paid_cents = paid.amount_cents if paid else 0
         left = money.unused(paid_cents, expenses, f.share_bp, f.cap_cents)
         return FundingRecord(

@@ -1,11 +1,12 @@
 """Formal notices (mises en demeure) to a partner body, and the one-month clock (DOMAIN.md, "Time").
 
-A breach may end an agreement after a formal notice left unanswered for one month: from
-:func:`workflow.deadlines.terminable_on` (the notice's day plus one calendar month, a month end
-clamping) the agreement of that programme with that partner is terminable, unless the partner
-answered on or before that day. The reminder telling the coordinators is planned by
-:mod:`workflow.reminders` from :func:`facts`; ``status`` and ``funding show`` flag
-:meth:`Notices.terminable`.
+A breach may end an agreement after a formal notice left unanswered for one month (seed 1, article 5:
+"mise en demeure restée sans réponse satisfaisante dans un délai d'un mois"). One rule, everywhere:
+the partner has until :func:`workflow.deadlines.answer_by` (the notice's day plus one calendar month, a month end
+clamping) to answer, that day included; unanswered, the agreement of that programme with that partner
+is terminable from the day after, :func:`workflow.deadlines.terminable_on`. The reminder telling the coordinators is
+planned by :mod:`workflow.reminders` from :func:`facts` (at midnight, Paris, on :func:`workflow.deadlines.terminable_on`);
+``status`` and ``funding show`` flag :meth:`Notices.terminable`.
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ from workflow.records import NoticeRecord
 
 # A notice's states (stable: printed in JSON).
 PENDING = "pending"  # unanswered, its month still running
-ANSWERED = "answered"  # answered on or before its day: the clock stopped
-TERMINABLE = "terminable"  # unanswered on or after its day: the agreement may be terminated
-ANSWERED_LATE = "answered_late"  # answered after its day: it had been terminable from that day
+ANSWERED = "answered"  # answered by answer_by, that day included: the clock stopped
+TERMINABLE = "terminable"  # unanswered from terminable_on (the day after answer_by): it may be terminated
+ANSWERED_LATE = "answered_late"  # answered from terminable_on on: it had been terminable from that day
 STATES = (PENDING, ANSWERED, TERMINABLE, ANSWERED_LATE)
 
 BREACH = N_("the breach")
@@ -36,10 +37,11 @@ ANSWER_DATE = N_("the answer date")
 
 
 def state(on: date, answered_on: date | None, today: date) -> str:
-    """Where a notice sent on ``on`` stands ``today``: an answer on or before its day stops the clock."""
+    """Where a notice sent on ``on`` stands ``today``: an answer by :func:`workflow.deadlines.answer_by` stops the clock;
+    unanswered, it is terminable from :func:`workflow.deadlines.terminable_on`."""
     day = terminable_on(on)
     if answered_on is not None:
-        return ANSWERED if answered_on <= day else ANSWERED_LATE
+        return ANSWERED if answered_on < day else ANSWERED_LATE
     return TERMINABLE if today >= day else PENDING
 
 
@@ -89,8 +91,9 @@ class Notices:
             return _record(n, prog.name, body.name, today)
 
     def answer(self, notice_id: int, on: date, note: str) -> NoticeRecord:
-        """The partner's answer to notice ``notice_id``, received on ``on``: on or before the notice's day
-        it stops the clock; later, it is recorded as late (the agreement was terminable from that day)."""
+        """The partner's answer to notice ``notice_id``, received on ``on``: by :func:`workflow.deadlines.answer_by` (that day
+        included) it stops the clock; later, it is recorded as late (the agreement was terminable from
+        :func:`workflow.deadlines.terminable_on`)."""
         note = validate.text(note, ANSWER)
         validate.plausible_date(on, ANSWER_DATE)
         today = self.ctx.clock.today()
@@ -138,7 +141,7 @@ class Notices:
         that may be terminated, and since when (``terminable_on``)."""
         with self.ctx.store.read() as s:
             self.ctx.require(s, "read")
-            return self._terminable(s, programme)
+            return self.terminable_in(s, programme)
 
     def flags(self, programme: str | None = None) -> list[NoticeRecord]:
         """:meth:`terminable` for a reader of ``status``: nothing, rather than a refusal, for a person
@@ -146,9 +149,11 @@ class Notices:
         with self.ctx.store.read() as s:
             if permissions.scope("read", self.ctx.me(s).roles) != permissions.ANY:
                 return []
-            return self._terminable(s, programme)
+            return self.terminable_in(s, programme)
 
-    def _terminable(self, s: Session, programme: str | None) -> list[NoticeRecord]:
+    def terminable_in(self, s: Session, programme: str | None) -> list[NoticeRecord]:
+        """:meth:`terminable` within the caller's transaction (``funding show`` reads it with the money);
+        the caller checked who may read it."""
         q = _LISTED.where(Notice.answered_on.is_(None))
         if programme is not None:
             q = q.where(Notice.programme_id == find(s, "programme", programme).id)
@@ -172,12 +177,14 @@ class NoticeFacts:
 
     @property
     def day(self) -> date:
+        """The day its reminder is due, from midnight in Paris: the first day the agreement is terminable."""
         return terminable_on(self.on)
 
 
-# A terminable reminder goes stale one month after its day (status keeps flagging the notice): the
-# oldest notice that can still be due was sent about two months before the window opens.
-STALE_AFTER_DAYS = 62
+# A terminable reminder goes stale about one month after its day (workflow.reminders: terminable_on of
+# the day; status keeps flagging the notice): the oldest notice that can still be due was sent at most
+# two months (62 days) and two days before the window opens.
+STALE_AFTER_DAYS = 64
 
 
 def facts(s: Session, since: datetime) -> tuple[NoticeFacts, ...]:

@@ -1,118 +1,59 @@
 """Personal data: everything the store holds about a person (right of access), erasing it (right to
-erasure), and forgetting the free-text notes of programmes long ended (retention).
+erasure), and forgetting the free text of programmes long ended (retention).
 
 Erasure gives the person a pseudonym (name ``erased-<id>``, e-mail ``erased-<id>@erased.invalid``) and
 keeps every id, count, phase and date, so reports stay true. It removes what they wrote (the free text
 of their check-ins, their assessment notes, the reasons of the events they acted in), deletes the
-messages queued for them, and rewrites their name and e-mail wherever any text column of any table
-holds them. Events keep their hashed content; their personal part (``actor``, ``reason``, ``data``) is
-rewritten and its salt forgotten, so the chain stays valid (``workflow.audit``). On SQLite the file is
-then checkpointed and VACUUMed: no byte of the old text is left in it.
+messages queued for them, rewrites the actor columns that are exactly one of their identities, and
+replaces their e-mail (and their full name, when it has two words or more) in the free-text columns of
+:data:`SCANNED` (``workflow.scrub``). Events keep their hashed content; their personal part (``actor``,
+``reason``, ``data``) is rewritten and its salt forgotten; the erasure's own event lists them, so the
+chain stays valid (``workflow.audit``). On SQLite the file is then checkpointed and VACUUMed: no byte
+of the old text is left in it.
 """
 
 from __future__ import annotations
 
-import html
 import json
-import re
 import sqlite3
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any
 
 import sqlalchemy as sa
-from markupsafe import escape
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, SQLModel
 
-from workflow import validate
+from workflow import audit, validate
 from workflow.context import SYSTEM, Context
 from workflow.deadlines import deadline
 from workflow.errors import N_, Invalid, NotFound
-from workflow.models import Agreement, Assessment, CheckIn, Event, Outbox, Person, PersonRole, Programme, Team
+from workflow.models import (Agreement, Assessment, CheckIn, Event, Expense, Notice, Outbox, Person, PersonRole,
+                             Programme, Team)
 from workflow.records import ErasureRecord, PurgeRecord
+from workflow.scrub import Scrubber, names, scrubber
 
 FORMAT = "preincub-personal-data"
-ERASED_DOMAIN = "erased.invalid"  # RFC 2606: never a real address
 CHECKIN_TEXT = ("notes", "blockers", "next_steps", "reason")  # a check-in's free text
 CHECKIN_EVENTS = ("checkin.log", "checkin.edit")  # events about one check-in (its id in their data)
-# The event columns the chain's hash covers (and the salt, only ever forgotten): never rewritten.
-HASHED = frozenset(("id", "at", "actor_id", "team_id", "action", "trigger", "from_phase", "to_phase", "forced",
-                    "digest", "hash", "salt"))
-NOT_SCANNED = {"event": HASHED, "audit_head": frozenset(("hash",))}
+# The events an erasure or a purge writes: a pseudonymous actor ("person <id>"), the ids of the events
+# they rewrote; never rewritten themselves (workflow.audit checks a forgotten salt against them).
+RELEASING = audit.RELEASING
 NOT_EXPORTED = {"event": ("salt", "digest", "hash")}  # the chain's own values: nothing about the person
+# The free-text columns a person may be named in by others: the only ones scanned for their name and
+# e-mail. Names and keys (of programmes, partners, teams, people), e-mail and id columns, phases and
+# states never are: a person called like a partner does not rename it.
+SCANNED = {"team": ("problem", "poc_summary", "poc_link", "committee_opinion"), "assessment": ("note",),
+           "checkin": CHECKIN_TEXT, "event": ("reason", "data"), "outbox": ("subject", "body_text", "body_html"),
+           "expense": ("label",), "notice": ("breach", "answer")}
 
 # How each table's rows refer to a person: by id (a foreign key to person.id) or by text (their e-mail,
-# or "<login> (system user)", in an actor column; the address a message went to). Rows that name them
-# in any other text are found by a scan of every text column. tests/workflow/test_privacy.py checks
-# that every table of the schema with a reference to a person is here.
+# or "<login> (system user)", in an actor column; the address a message went to), matched exactly. Rows
+# that name them in free text are found in the :data:`SCANNED` columns. tests/workflow/test_privacy.py
+# checks that every table of the schema with a reference to a person is here.
 BY_ID = {"person": "id", "person_role": "person_id", "team_member": "person_id", "checkin": "author_id",
          "event": "actor_id"}
 BY_TEXT = {"event": "actor", "assessment": "actor", "agreement": "actor", "outbox": "recipient"}
-
-
-def pseudonym(person_id: int) -> tuple[str, str]:
-    """The name and e-mail an erased person keeps: their id, nothing else."""
-    return f"erased-{person_id}", f"erased-{person_id}@{ERASED_DOMAIN}"
-
-
-@dataclass(frozen=True)
-class Scrubber:
-    """Finds a person's name and e-mail in text (as typed, HTML-escaped or JSON-escaped, any case; the
-    name as a whole word) and replaces them with their pseudonym."""
-
-    email: re.Pattern
-    name: re.Pattern
-    needles: tuple[str, ...]  # what an SQL LIKE looks for first
-    to_email: str
-    to_name: str
-
-    @classmethod
-    def of(cls, person_id: int, name: str, email: str) -> Scrubber:
-        def forms(s: str) -> list[str]:
-            return list(dict.fromkeys((s, html.escape(s), str(escape(s)), json.dumps(s, ensure_ascii=False)[1:-1])))
-
-        def pattern(items: list[str], word: bool) -> re.Pattern:
-            alts = "|".join(re.escape(x) for x in sorted(items, key=len, reverse=True))
-            return re.compile(rf"(?<!\w)(?:{alts})(?!\w)" if word else f"(?:{alts})", re.IGNORECASE)
-
-        to_name, to_email = pseudonym(person_id)
-        return cls(pattern(forms(email), False), pattern(forms(name), True), tuple(forms(email) + forms(name)),
-                   to_email, to_name)
-
-    def finds(self, text: str | None) -> bool:
-        return text is not None and bool(self.email.search(text) or self.name.search(text))
-
-    def text(self, text: str | None) -> str | None:
-        if not self.finds(text):
-            return text
-        return self.name.sub(self.to_name, self.email.sub(self.to_email, text))  # type: ignore[arg-type]
-
-    def json(self, data: str | None, drop: Callable[[Any], Any] | None = None) -> str | None:
-        """Event data: every string in it scrubbed (``drop`` may blank parts first); text kept as is."""
-        if data is None:
-            return None
-        try:
-            value = json.loads(data)
-        except ValueError:
-            return self.text(data)
-        new = _walk(drop(value) if drop else value, self.text)
-        return data if new == value else json.dumps(new, ensure_ascii=False, sort_keys=True)
-
-    def like(self, column: sa.Column) -> sa.ColumnElement:
-        """A first filter in SQL (any case on PostgreSQL, ASCII case on SQLite); :meth:`finds` decides."""
-        return sa.or_(*(column.ilike("%" + re.sub(r"([\\%_])", r"\\\1", n) + "%", escape="\\") for n in self.needles))
-
-
-def _walk(value: Any, f: Callable[[str], str | None]) -> Any:
-    if isinstance(value, str):
-        return f(value)
-    if isinstance(value, list):
-        return [_walk(v, f) for v in value]
-    if isinstance(value, dict):
-        return {k: _walk(v, f) for k, v in value.items()}
-    return value
 
 
 def _without_checkin_text(value: Any) -> Any:
@@ -136,21 +77,21 @@ def _tables() -> dict[str, sa.Table]:
 
 
 def _text_columns(table: sa.Table) -> list[sa.Column]:
-    """The columns a person's name or e-mail could be written in (not the keys, not the chain's values)."""
-    skip = NOT_SCANNED.get(table.name, frozenset())
-    return [c for c in table.columns if isinstance(getattr(c.type, "impl", c.type), sa.String) and not c.primary_key
-            and c.name not in skip]
+    """The free-text columns a person's name or e-mail could be written in by others (:data:`SCANNED`)."""
+    return [table.c[c] for c in SCANNED.get(table.name, ())]
 
 
 def mentions(conn: sa.Connection, sc: Scrubber) -> dict[str, list[dict[str, Any]]]:
-    """Every row of every table with a text column that names the person (a LIKE, then the pattern)."""
+    """Every row whose free text names the person (a LIKE, then the pattern); not the events of
+    erasures and purges (pseudonymous, never rewritten)."""
     found: dict[str, list[dict[str, Any]]] = {}
-    for name, table in _tables().items():
-        cols = _text_columns(table)
-        if not cols:
-            continue
-        rows = conn.execute(sa.select(table).where(sa.or_(*(sc.like(c) for c in cols)))
-                            .order_by(*table.primary_key.columns)).mappings()
+    tables = _tables()
+    for name in sorted(SCANNED):
+        table, cols = tables[name], _text_columns(tables[name])
+        where = sa.or_(*(sc.like(c) for c in cols))
+        if name == "event":
+            where = sa.and_(where, table.c.action.not_in(RELEASING))
+        rows = conn.execute(sa.select(table).where(where).order_by(*table.primary_key.columns)).mappings()
         hits = [dict(r) for r in rows if any(sc.finds(r[c.name]) for c in cols)]
         if hits:
             found[name] = hits
@@ -188,7 +129,7 @@ class Privacy:
                 cond += [t.c[BY_TEXT[name]].in_(actors)] if name in BY_TEXT else []
                 rows.setdefault(name, {})  # listed even when empty: the export says it looked there
                 add(name, [dict(r) for r in conn.execute(sa.select(t).where(sa.or_(*cond))).mappings()])
-            for name, found in mentions(conn, _scrubber(p)).items():
+            for name, found in mentions(conn, scrubber(p)).items():
                 add(name, found)
             mine = {r["id"]: r["team_id"] for r in rows["checkin"].values() if r["author_id"] == p["id"]}
             if mine:  # the events of their check-ins, also when someone else corrected one
@@ -201,8 +142,7 @@ class Privacy:
             if teams:
                 add("team", [dict(r) for r in conn.execute(sa.select(tables["team"])
                                                            .where(tables["team"].c.id.in_(sorted(teams)))).mappings()])
-            out = {name: [{k: _plain(v) for k, v in r.items() if k not in NOT_EXPORTED.get(name, ())}
-                          for _key, r in sorted(by_key.items())]
+            out = {name: [_exported(name, r, actors) for _key, r in sorted(by_key.items())]
                    for name, by_key in sorted(rows.items())}
             return {"format": FORMAT, "version": 1, "exported_at": _plain(self.ctx.clock.now()),
                     "person": {k: _plain(v) for k, v in p.items()}, "tables": out}
@@ -221,16 +161,28 @@ class Privacy:
             if self.ctx.me(s).id == p["id"]:
                 raise Invalid(N_("you may not erase yourself: ask another coordinator (an erasure records who "
                                  "made it)"), code="erase_yourself")
-            sc = _scrubber(p)
-            if sc.finds(reason):
+            sc = scrubber(p)
+            if names(p, reason):
                 raise Invalid(N_("the reason names the person: the erasure is recorded without saying whose data "
-                                 "it was; give a reason without their name or e-mail"), code="reason_names_person")
-            record = self._erase(s.connection(), p, sc)
-            self.ctx.event(s, "person.erase", reason=reason)
+                                 "it was; give a reason without any of their names or their e-mail"),
+                              code="reason_names_person")
+            conn = s.connection()
+            record, rewritten = self._erase(conn, p, sc)
+            self._released(s, "person.erase", rewritten, reason=reason)
         return ErasureRecord(**record, compacted=self.compact())
 
-    def _erase(self, conn: sa.Connection, p: dict[str, Any], sc: Scrubber) -> dict[str, Any]:
-        """The erasure's rows, in the caller's transaction; the counts of :class:`ErasureRecord`."""
+    def _released(self, s: Session, action: str, rewritten: list[int], reason: str | None = None,
+                  data: dict[str, Any] | None = None) -> None:
+        """The event of an erasure or a purge: it lists the events whose personal part it rewrote (their
+        salt forgotten: ``audit verify`` accepts that only for the events such an event lists); its actor
+        is pseudonymous ("person <id>"), so a later erasure of that coordinator never rewrites it."""
+        row = self.ctx.event_row(action, data={**(data or {}), "released": id_ranges(rewritten)})
+        row["actor"], row["reason"] = f"person {self.ctx.me(s).id}", reason
+        self.ctx.log_rows(s.connection(), [row])
+
+    def _erase(self, conn: sa.Connection, p: dict[str, Any], sc: Scrubber) -> tuple[dict[str, Any], list[int]]:
+        """The erasure's rows, in the caller's transaction: the counts of :class:`ErasureRecord`, and the
+        ids of the events rewritten."""
         pid, actors = p["id"], _actors(p)
         checkin, event, outbox = CheckIn.__table__, Event.__table__, Outbox.__table__
         mine = dict(conn.execute(sa.select(checkin.c.id, checkin.c.team_id).where(checkin.c.author_id == pid)).all())
@@ -242,21 +194,23 @@ class Privacy:
         messages = conn.execute(sa.delete(outbox).where(sa.or_(outbox.c.recipient.in_(actors),
                                                                outbox.c.key.like(f"%:p{pid}:%")))).rowcount
         # Events: those they acted in lose their reason; those about their check-ins, the check-in's text;
-        # every other one only loses their name and e-mail. The salt goes with any rewrite.
+        # every other one only loses their name and e-mail. The salt goes with any rewrite. The events of
+        # erasures and purges are pseudonymous and never rewritten (the chain checks forgotten salts by them).
         wrote = sa.or_(event.c.actor_id == pid, event.c.actor.in_(actors))
         about = sa.and_(event.c.action.in_(CHECKIN_EVENTS),
                         event.c.team_id.in_(sorted(set(mine.values()))))
         cols = [event.c.id, event.c.actor_id, event.c.action, event.c.actor, event.c.reason, event.c.data]
-        events = 0
-        for r in conn.execute(sa.select(*cols).where(sa.or_(wrote, about, *(sc.like(c) for c in cols[3:])))).all():
+        rewritten = []
+        for r in conn.execute(sa.select(*cols).where(event.c.action.not_in(RELEASING), sa.or_(
+                wrote, about, sc.like(event.c.reason), sc.like(event.c.data))).order_by(event.c.id)).all():
             authored = r.actor_id == pid or r.actor in actors
             theirs = r.action in CHECKIN_EVENTS and _checkin_of(r.data) in mine
-            new = (sc.to_email if authored else sc.text(r.actor), None if authored or theirs else sc.text(r.reason),
+            new = (sc.to_email if authored else r.actor, None if authored or theirs else sc.text(r.reason),
                    sc.json(r.data, _without_checkin_text if theirs else None))
             if new != (r.actor, r.reason, r.data):
                 conn.execute(sa.update(event).where(event.c.id == r.id)
                              .values(actor=new[0], reason=new[1], data=new[2], salt=None))
-                events += 1
+                rewritten.append(r.id)
         rows = 0
         for name, found in mentions(conn, sc).items():
             if name in ("event", "person"):
@@ -267,7 +221,8 @@ class Privacy:
         conn.execute(sa.update(person).where(person.c.id == pid).values(
             name=sc.to_name, email=sc.to_email, login=None, link_generation=person.c.link_generation + 1,
             erased_at=self.ctx.clock.now()))
-        return {"pseudonym": sc.to_email, "checkins": len(mine), "events": events, "messages": messages, "rows": rows}
+        return ({"pseudonym": sc.to_email, "checkins": len(mine), "events": len(rewritten), "messages": messages,
+                 "rows": rows}, rewritten)
 
     @staticmethod
     def _scrub(conn: sa.Connection, table: sa.Table, found: list[dict[str, Any]], sc: Scrubber) -> int:
@@ -303,9 +258,11 @@ class Privacy:
     # ---- retention -----------------------------------------------------------------------
 
     def purge(self, before: date, *, dry_run: bool = False) -> PurgeRecord:
-        """Remove the free-text notes of every programme whose deadline is before ``before``: the text of
-        check-ins, assessment notes, event reasons and the text of check-in corrections in events.
-        Counts, phases, dates, team records and the committee's opinions stay; ``dry_run`` writes nothing."""
+        """Remove the free text of every programme whose deadline is before ``before``: the text of
+        check-ins, assessment notes, event reasons (also of formal notices and their answers), the text
+        of check-in corrections in events, formal notices' breach and answer, expense labels (in their
+        rows and events). Counts, amounts, phases, dates, team records and the committee's opinions
+        stay; ``dry_run`` writes nothing."""
         validate.plausible_date(before, N_("the purge date"))
         today = self.ctx.clock.today()
         if before > today:
@@ -317,33 +274,36 @@ class Privacy:
             ended = [(pid, name) for pid, name, signed, months in conn.execute(
                 sa.select(Programme.id, Programme.name, Programme.signed_on, Programme.months).order_by(Programme.name))
                 if deadline(signed, months) < before]
-            teams = sa.select(Team.id).where(Team.programme_id.in_([pid for pid, _ in ended]))
-            checkin, assessment, event = CheckIn.__table__, Assessment.__table__, Event.__table__
+            ids = [pid for pid, _ in ended]
+            teams = sa.select(Team.id).where(Team.programme_id.in_(ids))
+            checkin, assessment = CheckIn.__table__, Assessment.__table__
+            notice, expense = Notice.__table__, Expense.__table__
             has_text = sa.and_(checkin.c.team_id.in_(teams), sa.or_(*(checkin.c[c].is_not(None) for c in CHECKIN_TEXT)))
             noted = sa.and_(assessment.c.team_id.in_(teams), assessment.c.note.is_not(None))
+            worded = sa.and_(notice.c.programme_id.in_(ids), sa.or_(notice.c.breach != "", notice.c.answer != ""))
+            labelled = sa.and_(expense.c.programme_id.in_(ids), expense.c.label != "")
             count = sa.select(sa.func.count())
             checkins = conn.execute(count.select_from(checkin).where(has_text)).scalar_one()
             assessments = conn.execute(count.select_from(assessment).where(noted)).scalar_one()
-            rewrites = []
-            for eid, reason, data, action in conn.execute(
-                    sa.select(event.c.id, event.c.reason, event.c.data, event.c.action).where(
-                        event.c.team_id.in_(teams),
-                        sa.or_(event.c.reason.is_not(None), event.c.action == "checkin.edit"))
-                    .order_by(event.c.id)):
-                new = _purged_data(data) if action == "checkin.edit" else data
-                if reason is not None or new != data:
-                    rewrites.append({"event_id": eid, "new_data": new})
+            notices = conn.execute(count.select_from(notice).where(worded)).scalar_one()
+            expenses = conn.execute(count.select_from(expense).where(labelled)).scalar_one()
+            rewrites = _purged_events(conn, teams, {name for _, name in ended})
             record = PurgeRecord(before.isoformat(), dry_run, tuple(n for _, n in ended), checkins, assessments,
-                                 len(rewrites))
-            if dry_run or not (checkins or assessments or rewrites):
+                                 len(rewrites), notices, expenses)
+            if dry_run or not (checkins or assessments or rewrites or notices or expenses):
                 return record
             conn.execute(sa.update(checkin).where(has_text).values(**dict.fromkeys(CHECKIN_TEXT)))
             conn.execute(sa.update(assessment).where(noted).values(note=None))
+            conn.execute(sa.update(notice).where(worded).values(
+                breach="", answer=sa.case((notice.c.answer.is_(None), None), else_="")))
+            conn.execute(sa.update(expense).where(labelled).values(label=""))
             if rewrites:
+                event = Event.__table__
                 conn.execute(sa.update(event).where(event.c.id == sa.bindparam("event_id"))
                              .values(reason=None, data=sa.bindparam("new_data"), salt=None), rewrites)
-            self.ctx.event(s, "purge", data={"before": before.isoformat(), "programmes": list(record.programmes),
-                                             "checkins": checkins, "assessments": assessments, "events": len(rewrites)})
+            self._released(s, "purge", [r["event_id"] for r in rewrites], data={
+                "before": before.isoformat(), "programmes": list(record.programmes), "checkins": checkins,
+                "assessments": assessments, "notices": notices, "expenses": expenses, "events": len(rewrites)})
         self.compact()
         return record
 
@@ -359,14 +319,33 @@ class Privacy:
         return dict(row)
 
 
+# Messages to others that mention the person are other people's data (GDPR article 15(4)): the export
+# lists them by id and dates only, marked withheld; their text is not given.
+WITHHELD = ("id", "created_at", "sent_at")
+
+
+def _exported(table: str, row: dict[str, Any], actors: list[str]) -> dict[str, Any]:
+    """One row of the export, as plain JSON values."""
+    if table == "outbox" and row["recipient"] not in actors:
+        return {**{k: _plain(row[k]) for k in WITHHELD}, "withheld": True}
+    return {k: _plain(v) for k, v in row.items() if k not in NOT_EXPORTED.get(table, ())}
+
+
 def _actors(p: dict[str, Any]) -> list[str]:
     """How events, assessments and agreements name the person as their actor: their e-mail, or the
     system user whose login they have."""
     return [p["email"]] + ([p["login"] + SYSTEM] if p["login"] else [])
 
 
-def _scrubber(p: dict[str, Any]) -> Scrubber:
-    return Scrubber.of(p["id"], p["name"], p["email"])
+def id_ranges(ids: list[int]) -> list[list[int]]:
+    """Event ids as ranges [[first, last], ...]: what an erasure or a purge records it rewrote."""
+    out: list[list[int]] = []
+    for i in sorted(set(ids)):
+        if out and out[-1][1] == i - 1:
+            out[-1][1] = i
+        else:
+            out.append([i, i])
+    return out
 
 
 def _checkin_of(data: str | None) -> int | None:
@@ -377,13 +356,32 @@ def _checkin_of(data: str | None) -> int | None:
     return value.get("checkin") if isinstance(value, dict) else None
 
 
-def _purged_data(data: str | None) -> str | None:
-    """A ``checkin.edit`` event's data without the text of the changes (None when there is none)."""
-    if data is None:
-        return None
+def _purged_events(conn: sa.Connection, teams: sa.Select, programmes: set[str]) -> list[dict[str, Any]]:
+    """The events a purge rewrites (``event_id``, ``new_data``; their reason goes): those of the ended
+    programmes' teams with a reason or a check-in correction, and those of the programmes themselves
+    (formal notices, expenses: no team, the programme named in their data) with a reason or a label."""
+    event = Event.__table__
+    rows = conn.execute(sa.select(event.c.id, event.c.reason, event.c.data, event.c.action, event.c.team_id).where(
+        event.c.action.not_in(RELEASING), sa.or_(
+            sa.and_(event.c.team_id.in_(teams), sa.or_(event.c.reason.is_not(None), event.c.action == "checkin.edit")),
+            sa.and_(event.c.team_id.is_(None), event.c.data.is_not(None)))).order_by(event.c.id))
+    out = []
+    for eid, reason, data, action, team_id in rows:
+        value = _loads(data)
+        if team_id is None:
+            if not (isinstance(value, dict) and value.get("programme") in programmes):
+                continue
+            new = value if value.get("label") is None else {**value, "label": None}
+        else:
+            new = _without_checkin_text(value) if action == "checkin.edit" else value
+        new_data = data if new == value else json.dumps(new, ensure_ascii=False, sort_keys=True)
+        if reason is not None or new_data != data:
+            out.append({"event_id": eid, "new_data": new_data})
+    return out
+
+
+def _loads(data: str | None) -> Any:
     try:
-        value = json.loads(data)
+        return json.loads(data) if data else None
     except ValueError:
-        return data
-    new = _without_checkin_text(value)
-    return data if new == value else json.dumps(new, ensure_ascii=False, sort_keys=True)
+        return None

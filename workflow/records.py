@@ -333,7 +333,7 @@ class HealthRecord:
 @dataclass(frozen=True, slots=True)
 class NoticeRecord:
     """A formal notice to a partner and its one-month clock: ``state`` is pending (the month runs),
-    answered (on or before ``terminable_on``), terminable (unanswered from that day) or answered_late."""
+    answered (before ``terminable_on``), terminable (unanswered from that day) or answered_late."""
 
     id: int
     programme: str
@@ -402,3 +402,5 @@ class PurgeRecord:
     checkins: int
     assessments: int
     events: int
+    notices: int = 0  # formal notices emptied of their breach and answer text
+    expenses: int = 0  # expenses emptied of their label

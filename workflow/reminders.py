@@ -23,7 +23,7 @@ import states
 from workflow.clock import PARIS, paris
 from workflow import notices
 from workflow.coaching import iso_week
-from workflow.deadlines import deadline
+from workflow.deadlines import deadline, terminable_on
 from workflow.models import CheckIn, Person, PersonRole, PhasePeriod, Programme, Team, TeamMember
 from workflow.settings import Settings
 
@@ -160,7 +160,7 @@ def _notices(snap: Snapshot, lo: datetime, hi: datetime) -> Iterator[Due]:
     makes the agreement terminable; stale a month later. It overlaps the window rather than starts in
     it, so a daemon down longer than the horizon still sends it once."""
     for n in snap.notices:
-        at, stale = _at(n.day, time(0)), _at(notices.terminable_on(n.day), time(0))
+        at, stale = _at(n.day, time(0)), _at(terminable_on(n.day), time(0))
         if at <= hi and stale > lo:
             yield Due(f"notice:{n.id}:terminable", "notice_terminable", at, stale, snap.coordinators,
                       programme_id=n.programme_id,

@@ -38,7 +38,7 @@ def test_the_demo_verifies_in_french_and_english(demo_ro):
     before = dump_hash(demo_ro)
     r = ok(invoke("audit", "verify", db=demo_ro))
     assert r.stdout == (f"journal d'audit intact{NBSP}: {n} événements vérifiés\n"
-                        f"Dernier événement{NBSP}: n°{last}, empreinte {head}\n")
+                        f"Dernier événement{NBSP}: n°{NBSP}{last}, empreinte {head}\n")
     r = ok(invoke("audit", "verify", db=demo_ro, lang="en"))
     assert r.stdout == f"audit trail intact: {n} events verified\nLast event: #{last}, hash {head}\n"
     assert data(invoke("audit", "verify", "--json", db=demo_ro)) == {"valid": True, "events": n, "erased": 0,
@@ -57,16 +57,16 @@ def test_the_help_in_both_languages(demo_ro):
 TAMPERING = [
     # what the attacker runs, what verify says (French), the JSON's problem and event
     ("UPDATE event SET to_phase = 'incubated' WHERE id = 50",
-     f"rompu à l'événement n°50{NBSP}: son contenu ne correspond plus à son empreinte", "changed", 50),
+     f"rompu à l'événement n°{NBSP}50{NBSP}: son contenu ne correspond plus à son empreinte", "changed", 50),
     ("UPDATE event SET reason = 'Tout va bien.' WHERE id = 50",
-     f"rompu à l'événement n°50{NBSP}: sa partie personnelle (auteur, motif, données) ne correspond plus", "personal",
+     f"rompu à l'événement n°{NBSP}50{NBSP}: sa partie personnelle (auteur, motif, données) ne correspond plus", "personal",
      50),
     ("DELETE FROM event WHERE id = 50",
-     "rompu à l'événement n°51", "missing", 51),
+     f"rompu à l'événement n°{NBSP}51", "missing", 51),
     ("DELETE FROM event WHERE id = (SELECT max(id) FROM event)",
      "la tête compte 1 événement de plus (le dernier a été supprimé)", "head", None),
     ("UPDATE event SET id = -1 WHERE id = 60; UPDATE event SET id = 60 WHERE id = 61; "
-     "UPDATE event SET id = 61 WHERE id = -1", "rompu à l'événement n°60", "changed", 60),
+     "UPDATE event SET id = 61 WHERE id = -1", f"rompu à l'événement n°{NBSP}60", "changed", 60),
 ]
 
 
@@ -89,9 +89,7 @@ def test_tampering_with_the_file_is_reported_in_one_line(demo_db, attack, said, 
 
 
 def test_an_erased_personal_part_still_verifies_and_is_counted(demo_db):
-    n, last, head = stored(demo_db)
-    sql(demo_db, "UPDATE event SET actor = 'personne-1', reason = NULL, data = NULL, salt = NULL "
-                 "WHERE actor = 'julien.moreau@beta.example'", attacker=False)
+    ok(invoke("person", "erase", "julien.moreau@beta.example", "--reason", "Demande du 2 novembre", db=demo_db))
     with sqlite3.connect(demo_db) as c:
         erased = c.execute("SELECT count(*) FROM event WHERE salt IS NULL").fetchone()[0]
     c.close()
@@ -101,6 +99,23 @@ def test_an_erased_personal_part_still_verifies_and_is_counted(demo_db):
     r = ok(invoke("audit", "verify", db=demo_db, lang="en"))
     assert f"of which {erased} with their personal part erased" in r.stdout
     assert data(invoke("audit", "verify", "--json", db=demo_db))["erased"] == erased
+
+
+def test_a_personal_part_rewritten_and_its_salt_dropped_outside_an_erasure_is_reported(demo_db):
+    """The review's attack: an amount changed in an event's data, its salt set to NULL (the trigger lets
+    the personal part change): no erasure or purge lists that event."""
+    with sqlite3.connect(demo_db) as c:
+        target = c.execute("SELECT id FROM event WHERE data LIKE '%50.00%' ORDER BY id LIMIT 1").fetchone()
+        target = target[0] if target else c.execute("SELECT max(id) FROM event WHERE data IS NOT NULL").fetchone()[0]
+    c.close()
+    sql(demo_db, f"UPDATE event SET data = replace(data, '50.00', '5000.00'), salt = NULL WHERE id = {target}",
+        attacker=False)
+    fails(invoke("audit", "verify", db=demo_db), 1, f"rompu à l'événement n°{NBSP}{target}{NBSP}: sa partie "
+          "personnelle a été supprimée sans qu'un effacement ou une purge ne l'enregistre")
+    fails(invoke("audit", "verify", db=demo_db, lang="en"), 1, f"broken at event #{target}: its personal part was "
+          "removed without an erasure or purge recording it")
+    r = invoke("audit", "verify", "--json", db=demo_db)
+    assert r.exit_code == 1 and json.loads(r.stdout)["problem"] == "unreleased"
 
 
 def test_the_database_refuses_a_rewrite_without_dropping_its_triggers(demo_db):

@@ -293,7 +293,15 @@ def test_import_into_a_zero_byte_file_and_output_never_the_store(demo_db, tmp_pa
     ok(invoke("export", "json", "-o", str(backup), db=demo_db))
     before = dump_hash(demo_db)
     fails(invoke("export", "json", "-o", str(demo_db), db=demo_db, lang="en"), 2, "the store itself")
+    link = tmp_path / "link.db"
+    link.symlink_to(demo_db)
+    hard = tmp_path / "hard.db"
+    os.link(demo_db, hard)
+    for target in (f"{demo_db}-wal", f"{demo_db}-shm", f"{demo_db}-journal", link, hard):
+        fails(invoke("export", "csv", "--programme", PROG, "-o", str(target), db=demo_db, lang="en"), 2,
+              "the store itself")
     assert dump_hash(demo_db) == before
+    hard.unlink()
     empty = tmp_path / "zero.db"
     empty.write_bytes(b"")
     garbage = tmp_path / "g.json"

@@ -155,7 +155,10 @@ def test_a_terminable_notice_is_flagged_by_funding_show(funded):
     ok(run(funded, "notice", "add", "--programme", PROG, "--partner", PDC, "--on", "2020-09-01",
            "--breach", "Agents non libérés"))
     out = ok(run(funded, "funding", "show", "--programme", PROG, lang="en", now="2020-10-02")).stdout
-    assert "agreement with 'Pas-de-Calais' terminable since October 1, 2020: formal notice #" in out
+    assert "agreement with 'Pas-de-Calais' terminable since October 2, 2020: formal notice #" in out
+    # 1 October, one month after the notice, is the last day to answer: nothing flagged yet
+    assert "terminable" not in ok(run(funded, "funding", "show", "--programme", PROG, lang="en",
+                                      now="2020-10-01T23:59")).stdout
     assert data(run(funded, "funding", "show", "--programme", PROG, "--json", now="2020-10-02"))["terminable"][0][
         "partner"] == PDC
 
@@ -173,17 +176,48 @@ def test_payments_refused_with_their_figures(funded):
     before = dump_hash(funded)
     line = fails(run(funded, "funding", "payment", "--programme", PROG, "--partner", PDC, "--on", "2020-11-16",
                      "--amount", "5 400,51", lang="en"), 1)
-    assert line == ("preincub: €5,400.51 is more than what 'Pas-de-Calais' owes: due €5,400.50, already paid €0.00, "
-                    "requested €5,400.51")
+    assert line == ("preincub: 'Pas-de-Calais' makes one single payment of what it owes, not €5,400.51: due "
+                    "€5,400.50, already paid €0.00, requested €5,400.51")
+    # a part is refused too: the rest could never be paid (one single payment)
+    line = fails(run(funded, "funding", "payment", "--programme", PROG, "--partner", PDC, "--on", "2020-11-16",
+                     "--amount", "5000"), 1)
+    assert line == (f"preincub: 'Pas-de-Calais' fait un versement unique de ce qu'elle doit, pas de "
+                    f"5{NNBSP}000,00{NBSP}€{NBSP}: dû 5{NNBSP}400,50{NBSP}€, déjà versé 0,00{NBSP}€, demandé 5{NNBSP}000,00{NBSP}€")
     assert dump_hash(funded) == before
     ok(run(funded, "funding", "payment", "--programme", PROG, "--partner", PDC, "--on", "2020-11-16",
-           "--amount", "5000"))
+           "--amount", "5 400,50"))
     before = dump_hash(funded)
     line = fails(run(funded, "funding", "payment", "--programme", PROG, "--partner", PDC, "--on", "2020-11-16",
                      "--amount", "400,50", lang="en"), 1)
-    assert "makes one single payment and already paid on November 16, 2020: due €5,400.50, already paid €5,000.00, " \
+    assert "makes one single payment and already paid on November 16, 2020: due €5,400.50, already paid €5,400.50, " \
            "requested €400.50" in line
     assert dump_hash(funded) == before
+
+
+def test_a_statement_is_never_written_over_the_store(funded, tmp_path):
+    """-o the store, a journal of it or a link to it: refused before anything is issued; the store is whole."""
+    link = tmp_path / "link.db"
+    link.symlink_to(funded)
+    before = dump_hash(funded)
+    for target in (funded, f"{funded}-wal", f"{funded}-shm", f"{funded}-journal", link):
+        fails(run(funded, "funding", "statement", "--programme", PROG, "--partner", PDC, "-o", str(target),
+                  lang="en"), 2, "is the store itself; write to another file")
+    assert dump_hash(funded) == before
+    assert data(run(funded, "funding", "show", "--programme", PROG, "--json"))["partners"][0]["statement_on"] is None
+
+
+def test_no_statement_is_recorded_when_its_document_cannot_be_written(funded, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    before = dump_hash(funded)
+    fails(run(funded, "funding", "statement", "--programme", PROG, "--partner", PDC, "-o",
+              str(out / "nowhere" / "x.md")), 1, "x.md")
+    fails(run(funded, "funding", "statement", "--programme", PROG, "--partner", PDC, "-o", str(out)), 2,
+          "est un dossier")
+    assert dump_hash(funded) == before  # no statement row, no event
+    assert list(out.iterdir()) == []  # and no temporary file left
+    ok(run(funded, "funding", "statement", "--programme", PROG, "--partner", PDC, "-o", str(out / "x.md")))
+    assert [p.name for p in out.iterdir()] == ["x.md"]
 
 
 @pytest.mark.parametrize("args,code,fragment", [
@@ -254,7 +288,8 @@ def test_hostile_labels_are_shown_as_typed_and_escaped_in_documents(funded, tmp_
 
 def test_every_command_is_audited(funded):
     ok(run(funded, "funding", "statement", "--programme", PROG, "--partner", PDC, "-o", os.devnull))
-    ok(run(funded, "funding", "payment", "--programme", PROG, "--partner", PDC, "--on", "2020-11-16", "--amount", "1"))
+    ok(run(funded, "funding", "payment", "--programme", PROG, "--partner", PDC, "--on", "2020-11-16",
+           "--amount", "5400.50"))
     import sqlite3
 
     con = sqlite3.connect(funded)
@@ -265,7 +300,7 @@ def test_every_command_is_audited(funded):
         con.close()
     assert [a for a, _ in rows] == ["funding.set", "expense.add", "expense.add", "funding.statement",
                                     "funding.payment"]
-    assert json.loads(rows[-1][1])["amount"] == "1.00"
+    assert json.loads(rows[-1][1])["amount"] == "5400.50"
 
 
 def test_help_is_translated():

@@ -115,3 +115,13 @@ def test_an_invalid_date_is_refused_in_the_language(demo_ro):
     assert r.exit_code == 2 and "n'est pas une date" in r.stderr, r.stderr
     r = invoke("checkin", "list", "--since", "2020-13-45", db=demo_ro, lang="en")
     assert r.exit_code == 2 and "is not a date; use YYYY-MM-DD" in r.stderr, r.stderr
+
+
+def test_the_list_of_commands_keeps_french_no_break_spaces():
+    """click makes each command's line by splitting its help on whitespace, a no-break space included:
+    "Points hebdomadaires : ..." lost the space French puts before ":"."""
+    out = ok(invoke("--help")).stdout
+    lines = [line for line in out.splitlines() if line.startswith("  ") and ":" in line]
+    assert lines and all(" :" not in line and " ;" not in line for line in lines), lines
+    assert any("\u00a0:" in line for line in lines)
+    assert "audit       Le journal d'audit\u00a0: chaque modification,..." in out

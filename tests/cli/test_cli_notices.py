@@ -10,9 +10,9 @@ from cli_helpers import PROG, data, dump_hash, fails, invoke, ok
 
 JULIEN = "julien.moreau@beta.example"  # a coach
 NB = "\u00a0"
-FLAG_FR = (f"⚠ convention de 'Pré-incubation 2020' avec 'Somme' résiliable depuis le 12 novembre 2020{NB}: "
-           "mise en demeure n° 1 du 12 octobre 2020 sans réponse")
-FLAG_EN = ("⚠ agreement of 'Pré-incubation 2020' with 'Somme' terminable since November 12, 2020: "
+FLAG_FR = (f"⚠ convention de 'Pré-incubation 2020' avec 'Somme' résiliable depuis le 13 novembre 2020{NB}: "
+           f"mise en demeure n°{NB}1 du 12 octobre 2020 sans réponse")
+FLAG_EN = ("⚠ agreement of 'Pré-incubation 2020' with 'Somme' terminable since November 13, 2020: "
            "formal notice #1 of October 12, 2020 unanswered")
 
 
@@ -23,26 +23,26 @@ def add(db, partner: str, on: str, breach: str = "Intrapreneur non libéré un j
 
 def test_add_answer_and_list_in_french_and_english(demo_db):
     assert ok(add(demo_db, "Somme", "2020-11-02")).stdout == (
-        f"mise en demeure n° 1 à 'Somme' enregistrée{NB}; sans réponse, la convention sera résiliable à partir "
-        "du 2 décembre 2020\n")
+        f"mise en demeure n°{NB}1 à 'Somme' enregistrée{NB}; sans réponse, la convention sera résiliable à partir "
+        "du 3 décembre 2020\n")
     assert ok(add(demo_db, "Nord", "2020-10-12", "Bilan non transmis", lang="en")).stdout == (
-        "formal notice #2 to 'Nord' recorded; unanswered, the agreement is terminable from November 12, 2020\n")
+        "formal notice #2 to 'Nord' recorded; unanswered, the agreement is terminable from November 13, 2020\n")
     rows = data(invoke("notice", "list", "--programme", PROG, "--json", db=demo_db))
     assert rows == [
         {"id": 2, "programme": PROG, "partner": "Nord", "on": "2020-10-12", "breach": "Bilan non transmis",
-         "terminable_on": "2020-11-12", "state": "terminable", "answered_on": None, "answer": None},
+         "terminable_on": "2020-11-13", "state": "terminable", "answered_on": None, "answer": None},
         {"id": 1, "programme": PROG, "partner": "Somme", "on": "2020-11-02",
-         "breach": "Intrapreneur non libéré un jour par semaine", "terminable_on": "2020-12-02", "state": "pending",
+         "breach": "Intrapreneur non libéré un jour par semaine", "terminable_on": "2020-12-03", "state": "pending",
          "answered_on": None, "answer": None}]
     fr = ok(invoke("notice", "list", "--programme", PROG, db=demo_db)).stdout
-    assert all(w in fr for w in ("Envoyée le", "Résiliable le", "résiliable", "délai en cours", "2020-12-02"))
+    assert all(w in fr for w in ("Envoyée le", "Résiliable le", "résiliable", "délai en cours", "2020-12-03"))
     assert ok(invoke("notice", "answer", "1", "--on", "2020-11-16", "--note", "Intrapreneur libéré le lundi.",
                      db=demo_db)).stdout == (
-        f"réponse à la mise en demeure n° 1 reçue le 16 novembre 2020, à temps{NB}: le délai est arrêté\n")
+        f"réponse à la mise en demeure n°{NB}1 reçue le 16 novembre 2020, à temps{NB}: le délai est arrêté\n")
     assert ok(invoke("notice", "answer", "2", "--on", "2020-11-13", "--note", "Bilan transmis.", db=demo_db,
                      lang="en")).stdout == (
         "formal notice #2 answered on November 13, 2020, late: the agreement has been terminable since "
-        "November 12, 2020\n")
+        "November 13, 2020\n")
     en = ok(invoke("notice", "list", db=demo_db, lang="en")).stdout  # every programme: its column shown
     assert all(w in en for w in ("Programme", "answered in time", "answered late", "Bilan transmis."))
     assert [r["state"] for r in data(invoke("notice", "list", "--json", db=demo_db))] == ["answered_late", "answered"]
@@ -51,9 +51,9 @@ def test_add_answer_and_list_in_french_and_english(demo_db):
 def test_status_flags_a_terminable_agreement_in_french_and_english(demo_db):
     before_json = ok(invoke("status", "--json", db=demo_db)).stdout
     ok(add(demo_db, "Somme", "2020-10-12", now="2020-10-12T10:00"))
-    # The day before, at 23:59 in Paris: no flag; from midnight on, Paris time: flagged.
-    assert "convention de" not in ok(invoke("status", db=demo_db, now="2020-11-11T23:59")).stdout
-    lines = ok(invoke("status", db=demo_db, now="2020-11-12T00:00")).stdout.splitlines()
+    # The last day to answer (12 November), at 23:59 in Paris: no flag; from midnight on, Paris time: flagged.
+    assert "convention de" not in ok(invoke("status", db=demo_db, now="2020-11-12T23:59")).stdout
+    lines = ok(invoke("status", db=demo_db, now="2020-11-13T00:00")).stdout.splitlines()
     assert lines[-2:] == [FLAG_FR, f"Dernier passage du démon{NB}: —"]  # after the table, before the daemon
     assert ok(invoke("status", "--programme", PROG, db=demo_db, lang="en")).stdout.splitlines()[-2:] == [
         FLAG_EN, "Daemon's last tick: —"]
@@ -109,7 +109,7 @@ def test_refusals_are_one_line_and_leave_the_store_unchanged(demo_db):
     assert dump_hash(demo_db) == before
     # French refusals too.
     fails(invoke("notice", "answer", "99", "--on", "2020-11-10", "--note", "x", db=demo_db), 1,
-          "aucune mise en demeure n° 99 (voir 'preincub notice list')")
+          f"aucune mise en demeure n°{NB}99 (voir 'preincub notice list')")
     assert dump_hash(demo_db) == before
 
 
@@ -129,10 +129,11 @@ def notice_rows(db) -> list[dict]:
     return [r for r in data(invoke("outbox", "list", "--json", db=db)) if r["kind"] == "notice_terminable"]
 
 
-@pytest.mark.parametrize("on,eve,midnight,offset", [
-    ("2021-02-28", "2021-03-27T23:59", "2021-03-28T00:01", "+01:00"),  # the spring change's day
-    ("2021-03-28", "2021-04-27T23:59", "2021-04-28T00:01", "+02:00"),
-    ("2021-10-01", "2021-10-31T23:59", "2021-11-01T00:01", "+01:00"),  # the night after the autumn change
+@pytest.mark.parametrize("on,eve,midnight,offset", [  # eve: the last day to answer, a minute before midnight
+    ("2021-02-27", "2021-03-27T23:59", "2021-03-28T00:01", "+01:00"),  # the spring change's day
+    ("2021-03-28", "2021-04-28T23:59", "2021-04-29T00:01", "+02:00"),
+    ("2021-09-30", "2021-10-30T23:59", "2021-10-31T00:01", "+02:00"),  # the autumn change's day
+    ("2021-10-01", "2021-11-01T23:59", "2021-11-02T00:01", "+01:00"),  # after the autumn change
 ])
 def test_the_reminder_is_previewed_and_sent_once_on_its_paris_day(demo_db, on, eve, midnight, offset):
     ok(add(demo_db, "Somme", on, now=on + "T12:00"))
@@ -142,11 +143,11 @@ def test_the_reminder_is_previewed_and_sent_once_on_its_paris_day(demo_db, on, e
     assert sorted(p["to"] for p in planned) == coordinators(demo_db)
     assert {p["at"] for p in planned} == {f"{day}T00:00{offset}"}
     assert {p["subject"] for p in planned} == {
-        f"Mise en demeure n° 1 sans réponse{NB}: la convention avec Somme est résiliable"}
+        f"Mise en demeure n°{NB}1 sans réponse{NB}: la convention avec Somme est résiliable"}
     ok(invoke("remind", "run", "--console", db=demo_db, now=eve))
     assert notice_rows(demo_db) == []  # a minute before midnight in Paris: not yet
     printed = ok(invoke("remind", "run", "--console", db=demo_db, now=midnight)).stdout
-    assert printed.count("Mise en demeure n° 1 sans réponse") == len(coordinators(demo_db))
+    assert printed.count(f"Mise en demeure n°{NB}1 sans réponse") == len(coordinators(demo_db))
     # The command the message gives, pasted, lists the notice as terminable.
     (line, *_) = [ln.strip() for ln in printed.splitlines() if ln.startswith("    preincub notice list")]
     listed = data(invoke(*shlex.split(line)[1:], "--json", db=demo_db, now=midnight))

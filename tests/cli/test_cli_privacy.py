@@ -117,6 +117,12 @@ def test_erase_needs_a_reason(demo_db):
 
 
 def test_purge_dry_run_then_purge(demo_db):
+    # Programme-level free text: a formal notice and its answer (no team), an expense's label.
+    ok(invoke("notice", "add", "--programme", PROG, "--partner", "Somme", "--on", "2020-11-02", "--breach",
+              "Manquement signalé par Zéphyrin Secret", db=demo_db))
+    ok(invoke("notice", "answer", "1", "--on", "2020-11-10", "--note", "Réponse Zéphyrin Secret", db=demo_db))
+    ok(invoke("expense", "add", "--programme", PROG, "--amount", "50", "--on", "2020-07-07", "--label",
+              "Taxi ZÉPHYRIN SECRET", db=demo_db))
     before = dump_hash(demo_db)
     r = ok(invoke("purge", "--before", "2021-06-30", "--dry-run", db=demo_db, now="2021-07-01"))
     assert r.stdout == (
@@ -124,7 +130,9 @@ def test_purge_dry_run_then_purge(demo_db):
         "Une purge supprimerait (essai\u00a0: rien n'a été modifié)\u00a0:\n"
         "  Texte des points hebdomadaires\u00a0: 94\n"
         "  Notes d'évaluation\u00a0: 2\n"
-        "  Raisons et notes des événements\u00a0: 7\n")
+        "  Texte des mises en demeure\u00a0: 1\n"
+        "  Libellés des dépenses\u00a0: 1\n"
+        "  Raisons et notes des événements\u00a0: 10\n")
     assert dump_hash(demo_db) == before
     r = ok(invoke("purge", "--before", "2021-06-30", db=demo_db, now="2021-07-01", lang="en"))
     assert r.stdout == (
@@ -132,20 +140,74 @@ def test_purge_dry_run_then_purge(demo_db):
         "Removed:\n"
         "  Check-ins' text: 94\n"
         "  Assessment notes: 2\n"
-        "  Events' reasons and notes: 7\n")
-    assert "Semaine 30" not in file_bytes(demo_db).decode("utf-8", "replace")
+        "  Formal notices' text: 1\n"
+        "  Expense labels: 1\n"
+        "  Events' reasons and notes: 10\n")
+    text = file_bytes(demo_db).decode("utf-8", "replace")
+    assert "Semaine 30" not in text and "Zéphyrin" not in text and "ZÉPHYRIN" not in text
     again = data(invoke("purge", "--before", "2021-06-30", "--json", db=demo_db, now="2021-07-01"))
     assert again == {"before": "2021-06-30", "dry_run": False, "programmes": [PROG], "checkins": 0,
-                     "assessments": 0, "events": 0}
+                     "assessments": 0, "events": 0, "notices": 0, "expenses": 0}
     ok(invoke("audit", "verify", db=demo_db))
     r = ok(invoke("purge", "--before", "2020-11-01", db=demo_db))
-    assert r.stdout == "aucun programme terminé avant le 1 novembre 2020\u00a0: rien à purger\n"
+    assert r.stdout == "aucun programme terminé avant le 1er novembre 2020\u00a0: rien à purger\n"
 
 
 def test_purge_refusals(demo_db):
     before = dump_hash(demo_db)
-    fails(invoke("purge", "--before", "2030-01-01", db=demo_db), 1, "la date de purge, 1 janvier 2030, est après")
+    fails(invoke("purge", "--before", "2030-01-01", db=demo_db), 1, "la date de purge, 1er janvier 2030, est après")
     fails(invoke("purge", "--before", "2020-01-01", db=demo_db, actor=JULIEN[1]), 1, "il faut le rôle coordinator")
     r = invoke("purge", "--before", "hier", db=demo_db)
     assert r.exit_code == 2 and "Traceback" not in r.stderr
     assert dump_hash(demo_db) == before
+
+
+def _sql(db: Path, query: str) -> list:
+    import sqlite3
+    with sqlite3.connect(db) as c:
+        rows = c.execute(query).fetchall()
+    c.close()
+    return rows
+
+
+def test_erasing_a_one_word_name_rewrites_no_one_else(demo_db):
+    """The review's case: a "Camille" erased left Camille Lefebvre's e-mail and messages as they were
+    (a one-word name is only found by its e-mail; never inside another address or a partner's name)."""
+    ok(invoke("person", "add", "Camille", "--email", "camille.x@lenord.example", "--role", "intrapreneur",
+              db=demo_db))
+    ok(invoke("person", "add", "Nord", "--email", "nord.agent@lenord.example", "--role", "intrapreneur",
+              db=demo_db))
+    actors = "SELECT actor FROM assessment UNION ALL SELECT actor FROM agreement UNION ALL SELECT actor FROM event"
+    before = (_sql(demo_db, actors), _sql(demo_db, "SELECT subject, body_text FROM outbox ORDER BY id"),
+              _sql(demo_db, "SELECT name FROM partner ORDER BY id"), _sql(demo_db, "SELECT reason FROM event ORDER BY id"))
+    ok(invoke("person", "erase", "camille.x@lenord.example", "--reason", "Demande", db=demo_db))
+    ok(invoke("person", "erase", "nord.agent@lenord.example", "--reason", "Demande", db=demo_db))
+    after = (_sql(demo_db, actors + " WHERE action NOT IN ('person.erase', 'person.add')"),
+             _sql(demo_db, "SELECT subject, body_text FROM outbox ORDER BY id"),
+             _sql(demo_db, "SELECT name FROM partner ORDER BY id"))
+    assert ("camille.lefebvre@beta.example",) in after[0] and not any("erased" in a for a, in after[0])
+    assert after[1:] == before[1:3] and ("Nord",) in after[2]
+    ok(invoke("audit", "verify", db=demo_db))
+
+
+def test_erasure_finds_the_name_in_any_case_and_spacing(demo_db):
+    ok(invoke("expense", "add", "--programme", PROG, "--amount", "50", "--on", "2020-07-07", "--label",
+              "Taxi AURÉLIE DUPONT", db=demo_db))
+    ok(invoke("expense", "add", "--programme", PROG, "--amount", "60", "--on", "2020-07-08", "--label",
+              "Repas aurélie   dupont", db=demo_db))
+    ok(invoke("person", "erase", "aurelie.dupont@lenord.example", "--reason", "Demande du 2 novembre", db=demo_db))
+    text = file_bytes(demo_db).decode("utf-8", "replace")
+    assert "DUPONT" not in text and "dupont" not in text.replace("aurelie.dupont", "") and "Dupont" not in text
+    assert sorted(_sql(demo_db, "SELECT label FROM expense")) == [("Repas erased-6",), ("Taxi erased-6",)]
+    ok(invoke("audit", "verify", db=demo_db))
+
+
+@pytest.mark.parametrize("reason", ["sarah asked", "Demande de BENALI", "mail de sarah.benali"])
+def test_a_reason_with_any_of_their_names_is_refused(demo_db, reason):
+    before = dump_hash(demo_db)
+    fails(invoke("person", "erase", "sarah.benali@beta.example", "--reason", reason, db=demo_db), 1,
+          "la raison nomme la personne")
+    fails(invoke("person", "erase", "sarah.benali@beta.example", "--reason", reason, db=demo_db, lang="en"), 1,
+          "give a reason without any of their names or their e-mail")
+    assert dump_hash(demo_db) == before
+

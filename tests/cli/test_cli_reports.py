@@ -237,6 +237,16 @@ def test_refusals_are_one_line_and_change_nothing(demo_db, tmp_path):
     assert list(tmp_path.iterdir()) == [] or all(not p.name.startswith(".preincub-") for p in tmp_path.iterdir())
 
 
+def test_a_document_is_never_written_over_the_store(demo_db, tmp_path):
+    link = tmp_path / "link.db"
+    link.symlink_to(demo_db)
+    before = dump_hash(demo_db)
+    for target in (demo_db, f"{demo_db}-wal", f"{demo_db}-journal", link):
+        fails(invoke("report", "programme", "--programme", PROG, "-o", str(target), db=demo_db, lang="en"), 2,
+              "is the store itself")
+    assert dump_hash(demo_db) == before
+
+
 def test_an_existing_file_is_replaced_and_made_private(demo_ro, tmp_path):
     out = tmp_path / "r.md"
     out.write_text("old")

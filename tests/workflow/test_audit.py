@@ -224,18 +224,59 @@ def test_an_erasure_keeps_the_chain_valid(wf):
     rows = events(wf)
     coach = [r for r in rows if r.actor == "coach@example.org"]
     assert len(coach) == 2
-    # What an erasure does (privacy): the personal part rewritten, the salt forgotten; hashed columns untouched.
-    with wf.store.write() as s:
-        s.execute(sa.text("UPDATE event SET actor = 'personne-7', reason = NULL, data = NULL, salt = NULL "
-                          "WHERE actor = 'coach@example.org'"))
-        s.execute(sa.text("UPDATE person SET name = 'Personne 7', email = 'personne-7@invalid' "
-                          "WHERE email = 'coach@example.org'"))
+    # The erasure rewrites their personal part and forgets its salt; hashed columns untouched.
+    erased = wf.erase_person("coach@example.org", "Demande reçue le 2 novembre")
+    after = events(wf)
+    assert [r.hash for r in after[:-1]] == [r.hash for r in rows]
     record = wf.audit.verify()
-    assert (record.events, record.erased, record.head) == (len(rows), 2, rows[-1].hash)
-    # Who acted is still the same pseudonymous id, and the chain goes on.
-    assert {r.actor_id for r in events(wf) if r.actor == "personne-7"} == {coach[0].actor_id}
+    assert (record.events, record.erased) == (len(rows) + 1, erased.events) and erased.events >= 2
+    # Who acted is still the same pseudonymous id; the erasure lists what it rewrote; the chain goes on.
+    mail = erased.pseudonym
+    assert {r.actor_id for r in after if r.actor == mail} == {coach[0].actor_id}
+    released = json.loads(after[-1].data)["released"]
+    assert {r.id for r in after if r.salt is None} == {i for a, b in released for i in range(a, b + 1)}
     wf.committee("Insertion RSA", opinion="Favorable.")
-    assert wf.audit.verify().events == len(rows) + 1
+    assert wf.audit.verify().events == len(rows) + 2
+
+
+def test_a_forgotten_salt_no_erasure_recorded_is_caught(wf):
+    """The personal part edited and its salt set to NULL (the trigger allows rewriting that part): no
+    erasure or purge lists the event, so the chain is broken there."""
+    session(wf)
+    target = next(r for r in events(wf) if r.action == "checkin.edit")
+    as_attacker(wf, f"UPDATE event SET data = replace(data, '8', '80'), salt = NULL WHERE id = {target.id}")
+    assert broken(wf)["problem"] == "unreleased" and broken(wf)["event"] == target.id
+
+
+def test_a_forgotten_salt_outside_what_an_erasure_lists_is_caught(wf):
+    session(wf)
+    wf.erase_person("coach@example.org", "Demande reçue le 2 novembre")
+    rows = events(wf)
+    target = next(r for r in rows if r.salt is not None and r.action == "advance")
+    as_attacker(wf, f"UPDATE event SET reason = 'Réécrit', salt = NULL WHERE id = {target.id}")
+    assert broken(wf) == {"problem": "unreleased", "event": target.id, "verified": target.id - rows[0].id}
+
+
+def test_an_erasure_event_without_its_salt_or_with_its_list_edited_is_caught(wf):
+    session(wf)
+    wf.erase_person("coach@example.org", "Demande reçue le 2 novembre")
+    last = events(wf)[-1]
+    as_attacker(wf, f"UPDATE event SET salt = NULL WHERE id = {last.id}")
+    assert broken(wf)["problem"] == "unreleased"
+    as_attacker(wf, f"UPDATE event SET salt = '{last.salt}', data = '{{\"released\": [[1, {last.id - 1}]]}}' "
+                    f"WHERE id = {last.id}")
+    params = broken(wf)
+    assert params["problem"] in ("unreleased", "personal") and params["event"] <= last.id
+
+
+def test_released_counts_only_checked_erasures_and_only_earlier_events():
+    def row(id_: int, released: list, salt: str | None = "s", forged: bool = False) -> tuple:
+        data = json.dumps({"released": released})
+        return (id_, "person 1", None, data, salt, audit.digest("s", "person 1", None, "x" if forged else data))
+
+    r = audit.Released.of([row(10, [[1, 3], [5, 20]]), row(30, [[4, 4], [25, 40]]), row(50, [[41, 45]], forged=True),
+                           row(60, [[46, 47]], salt=None)])
+    assert [i for i in range(1, 61) if i in r] == [1, 2, 3, 4, 5, 6, 7, 8, 9, 25, 26, 27, 28, 29]
 
 
 def test_the_migration_chains_existing_events_in_their_order(db_url, monkeypatch):

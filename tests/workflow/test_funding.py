@@ -72,7 +72,7 @@ def test_seed1_expenses_below_the_cap_one_payment_after_the_statement(seed1):
     assert [x.label for x in st.expenses] == ["Séminaire de lancement", "Coaching"]
     # a payment dated before the statement was issued is still before it
     refusal(lambda: w.record_payment(SEED1, PDC, date(2020, 12, 19), "5400.50"), "payment_before_statement")
-    e = refusal(lambda: w.record_payment(SEED1, PDC, date(2020, 12, 20), "5400.51"), "payment_above_due")
+    e = refusal(lambda: w.record_payment(SEED1, PDC, date(2020, 12, 20), "5400.51"), "payment_not_due")
     assert (e.params["due"], e.params["paid"], e.params["requested"]) == ("5400.50", "0.00", "5400.51")
     f = w.record_payment(SEED1, PDC, date(2020, 12, 20), "5 400,50")
     assert (f.paid, f.paid_on, f.due, f.unused) == (Decimal("5400.50"), "2020-12-20", Decimal("5400.50"), Decimal(0))
@@ -92,7 +92,7 @@ def test_seed1_expenses_above_the_cap_owe_the_cap(seed1):
     assert "is already recorded, as #1" in e.text("en")
     st = w.issue_statement(SEED1, PDC)
     assert (st.total, st.share_amount, st.due) == (Decimal("10500.50"), Decimal("10500.50"), Decimal("9000.00"))
-    e = refusal(lambda: w.record_payment(SEED1, PDC, date(2020, 12, 24), "9000.01"), "payment_above_due")
+    e = refusal(lambda: w.record_payment(SEED1, PDC, date(2020, 12, 24), "9000.01"), "payment_not_due")
     assert "due €9,000.00, already paid €0.00, requested €9,000.01" in e.text("en")
     w.record_payment(SEED1, PDC, date(2020, 12, 24), "9000")
     sheet = w.funding_sheet(SEED1)
@@ -100,6 +100,29 @@ def test_seed1_expenses_above_the_cap_owe_the_cap(seed1):
     assert (sheet.expenses, sheet.expense_count, sheet.ended) == (Decimal("10500.50"), 2, True)
     assert (f.covered, f.due, f.paid, f.unused, f.give_back) == (
         Decimal("9000.00"), Decimal("9000.00"), Decimal("9000.00"), Decimal(0), False)
+
+
+def test_one_single_payment_of_exactly_what_is_due_never_a_part(seed1):
+    """A part would leave the rest unpaid for good (the agreement allows one payment): refused, with the
+    figures; the store keeps nothing, and the whole amount is then accepted."""
+    w = at(seed1, 2020, 12, 1)
+    w.add_expense(SEED1, "100", date(2020, 7, 7), "Lancement")
+    w.issue_statement(SEED1, PDC)
+    before = w.export_all()["tables"]
+    e = refusal(lambda: w.record_payment(SEED1, PDC, date(2020, 12, 1), "50"), "payment_not_due")
+    assert (e.params["due"], e.params["paid"], e.params["requested"]) == ("100.00", "0.00", "50.00")
+    assert "due €100.00, already paid €0.00, requested €50.00" in e.text("en")
+    assert "dû 100,00 €, déjà versé 0,00 €, demandé 50,00 €" in e.text("fr")
+    assert w.export_all()["tables"] == before
+    (f,) = w.funding_sheet(SEED1).partners
+    assert (f.due, f.paid, f.paid_on) == (Decimal("100.00"), Decimal(0), None)
+    f = w.record_payment(SEED1, PDC, date(2020, 12, 1), "100")
+    assert (f.due, f.paid) == (Decimal("100.00"), Decimal("100.00"))
+
+
+def test_on_signature_pays_its_cap_not_less(seed2):
+    e = refusal(lambda: seed2.record_payment(SEED2, GE, date(2019, 10, 31), "35000"), "payment_not_due")
+    assert (e.params["due"], e.params["requested"]) == ("70000.00", "35000.00")
 
 
 def test_a_payment_before_the_agreement_takes_effect_is_refused(wf):
@@ -122,7 +145,7 @@ def test_seed2_70k_on_signature_and_the_unused_funds_at_the_end(seed2):
     w = seed2
     e = refusal(lambda: w.record_payment(SEED2, GE, date(2019, 10, 30), "70000"), "payment_before_effect")
     assert e.params["effective"] == date(2019, 10, 31)
-    e = refusal(lambda: w.record_payment(SEED2, GE, date(2019, 10, 31), "70000.01"), "payment_above_due")
+    e = refusal(lambda: w.record_payment(SEED2, GE, date(2019, 10, 31), "70000.01"), "payment_not_due")
     assert (e.params["due"], e.params["paid"], e.params["requested"]) == ("70000.00", "0.00", "70000.01")
     f = w.record_payment(SEED2, GE, date(2019, 10, 31), "70 000")  # no statement needed
     assert (f.paid, f.due, f.unused) == (Decimal("70000.00"), Decimal("70000.00"), Decimal("70000.00"))
@@ -287,9 +310,27 @@ def test_a_terminable_notice_is_flagged(seed1):
     w = at(seed1, 2020, 7, 1)
     w.add_notice(SEED1, PDC, date(2020, 7, 1), "Agents non libérés")
     assert w.funding_sheet(SEED1).terminable == ()
-    at(w, 2020, 8, 1)
+    at(w, 2020, 8, 1)  # the last day to answer: not yet terminable
+    assert w.funding_sheet(SEED1).terminable == ()
+    at(w, 2020, 8, 2)
     (n,) = w.funding_sheet(SEED1).terminable
-    assert (n.partner, n.terminable_on) == (PDC, "2020-08-01")
+    assert (n.partner, n.terminable_on) == (PDC, "2020-08-02")
+
+
+def test_funding_show_reads_the_notices_in_its_own_transaction(seed1, monkeypatch):
+    """One snapshot: the sheet and its flags come from one read transaction, never a second one."""
+    w = at(seed1, 2020, 9, 1)
+    w.add_notice(SEED1, PDC, date(2020, 7, 1), "Agents non libérés")
+    opened = []
+    real = type(w.store).read
+
+    def counting(store):
+        opened.append(1)
+        return real(store)
+
+    monkeypatch.setattr(type(w.store), "read", counting)
+    sheet = w.funding_sheet(SEED1)
+    assert [n.partner for n in sheet.terminable] == [PDC] and len(opened) == 1
 
 
 def test_a_backup_round_trip_keeps_the_money(seed1, db_url, tmp_path):

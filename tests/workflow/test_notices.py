@@ -1,4 +1,5 @@
-"""Formal notices through the library, on both stores: the one-month clock across month ends and DST,
+"""Formal notices through the library, on both stores: the one-month clock across month ends and DST
+(one rule: an answer on the day one month later is in time; terminable from the day after),
 the terminable reminder (planned, enqueued once, delivered, caught up, silent once answered), refusals."""
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from sqlmodel import select
 from tests.conftest import COORD, paris
 from tests.smtp import smtp_server
 from workflow import FixedClock, Workflow
-from workflow.deadlines import terminable_on
+from workflow.deadlines import answer_by, terminable_on
 from workflow.errors import Forbidden, Invalid, NotFound
 from workflow.models import Event, Notice, Outbox, Person
 
@@ -64,6 +65,7 @@ def counts(w: Workflow) -> tuple[int, int, int]:
 
 # ---- the one-month clock ---------------------------------------------------------------------------
 
+# (notice, the last day to answer it: one calendar month later, a month end clamping)
 MONTH_ENDS = [
     (date(2021, 1, 31), date(2021, 2, 28)),  # non-leap: clamped to the end of February
     (date(2021, 1, 28), date(2021, 2, 28)),
@@ -76,14 +78,14 @@ MONTH_ENDS = [
 ]
 
 
-@pytest.mark.parametrize("on,day", MONTH_ENDS, ids=[f"{a}->{b}" for a, b in MONTH_ENDS])
-def test_a_notice_left_unanswered_a_month_makes_the_agreement_terminable_on_that_day(prog, on, day):
+@pytest.mark.parametrize("on,last", MONTH_ENDS, ids=[f"{a}->{b}" for a, b in MONTH_ENDS])
+def test_a_notice_left_unanswered_a_month_makes_the_agreement_terminable_the_day_after(prog, on, last):
     wf = prog
-    assert terminable_on(on) == day
+    day = last + timedelta(days=1)
+    assert (answer_by(on), terminable_on(on)) == (last, day)
     n = notice(wf, on)
     assert (n.on, n.terminable_on, n.state, n.answered_on) == (on.isoformat(), day.isoformat(), "pending", None)
-    eve = day - timedelta(days=1)
-    at(wf, eve.year, eve.month, eve.day, 23, 59)
+    at(wf, last.year, last.month, last.day, 23, 59)  # the last day to answer: still running
     assert wf.notices.terminable(PROG) == [] and [r.state for r in wf.notices.listing(PROG)] == ["pending"]
     at(wf, day.year, day.month, day.day, 0, 0)
     (flag,) = wf.notices.terminable(PROG)
@@ -91,11 +93,30 @@ def test_a_notice_left_unanswered_a_month_makes_the_agreement_terminable_on_that
     assert wf.notices.terminable() == [flag]  # every programme's
 
 
+def test_one_rule_on_the_last_day_in_time_everywhere(prog):
+    """A notice of 2 October 2020: the 2nd of November is the last day to answer. That day the agreement
+    is not terminable (no flag, no reminder, state pending), an answer dated that day is in time; the
+    reminder is planned at midnight, Paris, on the 3rd, when the flag appears."""
+    wf = prog
+    n = notice(wf, date(2020, 10, 2))
+    key = f"notice:{n.id}:terminable"
+    at(wf, 2020, 11, 2, 23, 59)
+    assert wf.notices.terminable(PROG) == [] and wf.enqueue_due() == 0
+    assert [r.state for r in wf.notices.listing(PROG)] == ["pending"]
+    (planned,) = [p for p in wf.remind_preview(paris(2020, 11, 5, 0, 0)) if p.reminder == key][:1]
+    assert planned.at == "2020-11-03T00:00+01:00"
+    at(wf, 2020, 11, 3, 0, 0)
+    (flag,) = wf.notices.terminable(PROG)
+    assert flag.terminable_on == "2020-11-03"
+    assert wf.answer_notice(n.id, date(2020, 11, 2), "Réponse reçue le 2 novembre.").state == "answered"
+    assert wf.notices.terminable(PROG) == []
+
+
 @pytest.mark.parametrize("answered,state", [(0, "answered"), (-1, "answered"), (1, "answered_late")],
                          ids=["on-the-day", "the-day-before", "the-day-after"])
-def test_an_answer_on_or_before_the_day_stops_the_clock(prog, answered, state):
+def test_an_answer_on_or_before_the_last_day_stops_the_clock(prog, answered, state):
     wf = prog
-    n = notice(wf, date(2021, 1, 31))  # terminable on 28 February 2021
+    n = notice(wf, date(2021, 1, 31))  # to be answered by 28 February 2021, terminable from 1 March
     on = date(2021, 2, 28) + timedelta(days=answered)
     at(wf, 2021, 3, 10, 9, 0)
     rec = wf.answer_notice(n.id, on, "Agent libéré à 50 % depuis le 15 février.")
@@ -115,7 +136,7 @@ def test_records_are_frozen_and_every_change_is_audited(prog):
         events = s.exec(select(Event).where(Event.action.like("notice.%")).order_by(Event.id)).all()
     assert [(e.action, e.actor, e.reason, json.loads(e.data)) for e in events] == [
         ("notice.add", COORD, "Bilan non transmis",
-         {"notice": n.id, "programme": PROG, "partner": PARTNER, "on": "2020-11-02", "terminable_on": "2020-12-02"}),
+         {"notice": n.id, "programme": PROG, "partner": PARTNER, "on": "2020-11-02", "terminable_on": "2020-12-03"}),
         ("notice.answer", COORD, "Bilan transmis.",
          {"notice": n.id, "programme": PROG, "partner": PARTNER, "on": "2020-11-20", "state": "answered"})]
 
@@ -152,7 +173,7 @@ def test_refusals_write_nothing(prog):
         wf.answer_notice(n.id, date(2020, 11, 12), "Encore.")
     assert twice.value.code == "notice_answered"
     assert twice.value.text("en") == "formal notice #1 was already answered, on November 10, 2020"
-    assert twice.value.text("fr") == "la mise en demeure n° 1 a déjà reçu une réponse, le 10 novembre 2020"
+    assert twice.value.text("fr") == "la mise en demeure n°\u00a01 a déjà reçu une réponse, le 10 novembre 2020"
     assert [r.answer for r in wf.notices.listing()] == ["Bilan transmis."]
 
 
@@ -172,13 +193,14 @@ def test_only_those_who_read_every_team_see_notices(prog):
 
 # ---- the reminder: on the right Paris day, across DST ------------------------------------------------
 
-# (notice, its day, UTC offset of midnight in Paris on that day)
+# (notice, the day it makes the agreement terminable, UTC offset of midnight in Paris on that day)
 DST = [
-    (date(2021, 2, 28), date(2021, 3, 28), 1),  # the spring change's own day: midnight is still winter time
-    (date(2021, 3, 28), date(2021, 4, 28), 2),  # a notice on the change's day: a summer-time midnight
-    (date(2021, 9, 30), date(2021, 10, 30), 2),  # the eve of the autumn change
-    (date(2021, 10, 1), date(2021, 11, 1), 1),  # just after it
-    (date(2021, 10, 31), date(2021, 11, 30), 1),  # a notice on the autumn change's day
+    (date(2021, 2, 27), date(2021, 3, 28), 1),  # the spring change's own day: midnight is still winter time
+    (date(2021, 3, 28), date(2021, 4, 29), 2),  # a notice on the change's day: a summer-time midnight
+    (date(2021, 9, 29), date(2021, 10, 30), 2),  # the eve of the autumn change
+    (date(2021, 9, 30), date(2021, 10, 31), 2),  # the autumn change's own day: midnight is still summer time
+    (date(2021, 10, 1), date(2021, 11, 2), 1),  # after it
+    (date(2021, 10, 31), date(2021, 12, 1), 1),  # a notice on the autumn change's day
 ]
 
 
@@ -186,6 +208,7 @@ DST = [
 def test_the_reminder_fires_at_midnight_paris_on_its_day_across_dst(prog, on, day, offset):
     wf = prog
     n = notice(wf, on)
+    assert terminable_on(on) == day
     key = f"notice:{n.id}:terminable"
     midnight = datetime(day.year, day.month, day.day, tzinfo=timezone.utc) - timedelta(hours=offset)
     eve = midnight - timedelta(minutes=1)
@@ -209,12 +232,12 @@ def test_the_reminder_fires_at_midnight_paris_on_its_day_across_dst(prog, on, da
 
 def test_the_message_in_each_reader_language(prog):
     wf = prog
-    n = notice(wf, date(2021, 1, 31), "Bilan <script>alert(1)</script> [/] non transmis")
+    n = notice(wf, date(2021, 1, 27), "Bilan <script>alert(1)</script> [/] non transmis")  # terminable on 28 Feb
     at(wf, 2021, 2, 28, 0, 5)
     wf.enqueue_due()
     rows = {r.recipient: r for r in notice_rows(wf)[f"notice:{n.id}:terminable"]}
     fr, en = rows[COORD], rows[COORD2]
-    assert fr.subject == f"Mise en demeure n° {n.id} sans réponse{NB}: la convention avec Grand Est est résiliable"
+    assert fr.subject == f"Mise en demeure n°{NB}{n.id} sans réponse{NB}: la convention avec Grand Est est résiliable"
     assert en.subject == f"Formal notice #{n.id} unanswered: the agreement with Grand Est is terminable"
     assert "Depuis le 28 février 2021, la convention avec Grand Est peut être résiliée." in fr.body_text
     assert "Since February 28, 2021, the agreement with Grand Est may be terminated." in en.body_text
@@ -226,7 +249,7 @@ def test_the_message_in_each_reader_language(prog):
 def test_an_answered_notice_sends_nothing(prog):
     wf = prog
     answered = notice(wf, date(2021, 1, 31))
-    late = notice(wf, date(2021, 2, 1), "Autre manquement")  # terminable on 1 March
+    late = notice(wf, date(2021, 2, 1), "Autre manquement")  # to be answered by 1 March
     at(wf, 2021, 2, 27, 10, 0)
     wf.answer_notice(answered.id, date(2021, 2, 27), "Réglé.")
     at(wf, 2021, 3, 1, 0, 1)
@@ -240,15 +263,15 @@ def test_an_answered_notice_sends_nothing(prog):
 def test_a_daemon_down_on_the_day_sends_it_once_when_back(prog):
     wf = prog
     wf.settings = wf.settings.replace(deadline_days="1", committee_days="1")  # a short horizon: 9 days
-    n = notice(wf, date(2021, 1, 31))  # terminable on 28 February
+    n = notice(wf, date(2021, 1, 31))  # terminable from 1 March
     key = f"notice:{n.id}:terminable"
     at(wf, 2021, 3, 20, 9, 0)  # back 20 days later, past the horizon
     assert wf.enqueue_due() == 2
     at(wf, 2021, 3, 21, 9, 0)
     assert wf.enqueue_due() == 0 and len(notice_rows(wf)[key]) == 2
     # Down for more than a month after its day: stale, not sent; status still flags it.
-    late = notice(wf, date(2021, 4, 1), "Autre manquement")  # terminable on 1 May, stale from 1 June
-    at(wf, 2021, 6, 1, 0, 1)
+    late = notice(wf, date(2021, 4, 1), "Autre manquement")  # terminable from 2 May, stale from 3 June
+    at(wf, 2021, 6, 3, 0, 1)
     assert wf.enqueue_due() == 0 and f"notice:{late.id}:terminable" not in notice_rows(wf)
     assert [r.id for r in wf.notices.terminable(PROG)] == [n.id, late.id]
 
@@ -256,7 +279,7 @@ def test_a_daemon_down_on_the_day_sends_it_once_when_back(prog):
 def test_the_tick_delivers_it_by_email(prog):
     wf = prog
     n = notice(wf, date(2021, 1, 31))
-    at(wf, 2021, 2, 28, 9, 0)
+    at(wf, 2021, 3, 1, 9, 0)  # terminable from 1 March
     with smtp_server() as (url, box):
         wf.settings = wf.settings.replace(smtp_url=url)
         first = wf.tick("h1")
@@ -266,7 +289,7 @@ def test_the_tick_delivers_it_by_email(prog):
         assert (again.enqueued, again.sent) == (0, 0)
     subjects = {m["To"].addresses[0].addr_spec: m["Subject"] for m in box.messages()}
     assert subjects == {
-        COORD: f"Mise en demeure n° {n.id} sans réponse{NB}: la convention avec Grand Est est résiliable",
+        COORD: f"Mise en demeure n°{NB}{n.id} sans réponse{NB}: la convention avec Grand Est est résiliable",
         COORD2: f"Formal notice #{n.id} unanswered: the agreement with Grand Est is terminable"}
     with wf.store.read() as s:
         ids = dict(s.execute(select(Person.email, Person.id)).all())

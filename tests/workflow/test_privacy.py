@@ -69,6 +69,11 @@ def rich(wf):
     return wf
 
 
+def name_of(w: Workflow, email: str) -> str:
+    with w.store.read() as s:
+        return s.execute(sa.select(Person.name).where(Person.email == email)).scalar_one()
+
+
 def person_id(w: Workflow, email: str) -> int:
     with w.store.read() as s:
         return s.execute(sa.select(Person.id).where(Person.email == email)).scalar_one()
@@ -128,7 +133,7 @@ def test_erasure_leaves_no_byte_of_them_and_keeps_the_numbers(rich, db_url):
 
 def test_what_goes_and_what_stays(rich):
     pid = person_id(rich, EMAIL)
-    rich.erase_person(EMAIL, "Demande de la personne")
+    erased = rich.erase_person(EMAIL, "Demande de la personne").events
     alias, mail = f"erased-{pid}", f"erased-{pid}@erased.invalid"
     with rich.store.read() as s:
         p = s.get(Person, pid)
@@ -150,9 +155,11 @@ def test_what_goes_and_what_stays(rich):
     assert rich.team("A").problem == f"Signalé par {alias} ({mail})."
     assert [e.reason for e in rich.history("C") if e.trigger == "abandon"] == [None]  # hers: removed
     assert [e.reason for e in rich.history("B") if e.trigger == "abandon"] == [f"Après échange avec {mail}."]
-    # Audited: who erased, when, why; not whose data it was.
-    assert (last.action, last.actor, last.reason, last.data, last.team_id) == (
-        "person.erase", COORD, "Demande de la personne", None, None)
+    # Audited: who erased (pseudonymously: their id), when, why, which events it rewrote; not whose data.
+    released = json.loads(last.data)["released"]
+    assert (last.action, last.actor, last.actor_id, last.reason, last.team_id) == (
+        "person.erase", f"person {person_id(rich, COORD)}", person_id(rich, COORD), "Demande de la personne", None)
+    assert sum(b - a + 1 for a, b in released) == erased and last.salt is not None
     assert rich.people("coach") and EMAIL not in [p.email for p in rich.people()] + [mail]
 
 
@@ -302,8 +309,11 @@ def test_purge_dry_run_then_purge(two_programmes):
     assert sorted(rows.values(), key=str) == sorted([(None, None, None, 5), ("Notes 2021", None, None, 3)], key=str)
     assert w.team("A").phase == "abandoned" and [e.reason for e in w.history("A") if e.trigger] == [None, None, None]
     assert [e.reason for e in w.history("Z") if e.action == "assess"] == ["Note 2021"]
-    assert (last.action, json.loads(last.data)) == ("purge", {"before": "2021-01-01", "programmes": [PROG],
-                                                              "checkins": 1, "assessments": 1, "events": 2})
+    data = json.loads(last.data)
+    assert (last.action, data) == ("purge", {"before": "2021-01-01", "programmes": [PROG], "checkins": 1,
+                                             "assessments": 1, "events": 2, "notices": 0, "expenses": 0,
+                                             "released": data["released"]})
+    assert sum(b - a + 1 for a, b in data["released"]) == 2 and last.actor.startswith("person ")
     assert w.audit.verify().erased == 2
     again = w.purge(date(2021, 1, 1))
     assert (again.checkins, again.assessments, again.events) == (0, 0, 0)
@@ -326,3 +336,88 @@ def test_an_erased_person_cannot_be_edited_back_into_a_role(wf):
     with pytest.raises(Invalid) as exc:
         wf.edit_person(erased, add_roles=["coordinator"])
     assert exc.value.code == "person_erased"
+
+
+def test_erasure_finds_their_name_in_any_case_and_spacing_and_nothing_else(wf):
+    """Unicode case (SQLite's own LIKE folds only ASCII), any spacing, HTML; never inside another
+    e-mail, a compound name, a partner's or a programme's name; a one-word name only by its e-mail."""
+    seed(wf)
+    wf.add_person("Aurélie Dupont", "aurelie.dupont@example.org", ["intrapreneur"])
+    wf.add_person("Nord", "nord@example.org", ["intrapreneur"])
+    wf.add_partner("Nord", PROG)
+    wf.add_person("Aurélie Dupont-Morel", "ad.morel@example.org", ["intrapreneur"])
+    wf.add_team("A", PROG, "Nord", problem="Vu avec AURÉLIE   DUPONT ; voir Aurélie Dupont-Morel, "
+                "x.aurelie.dupont@example.org.uk, Nord et l'agence du Nord.",
+                intrapreneurs=["agent0@example.org"], coach="coach@example.org", days_per_week=1)
+    wf.add_expense(PROG, "50", date(2020, 6, 30), "Taxi AURÉLIE DUPONT")
+    pid = person_id(wf, "aurelie.dupont@example.org")
+    wf.erase_person("aurelie.dupont@example.org", "Demande reçue")
+    wf.erase_person("nord@example.org", "Demande reçue")
+    assert wf.team("A").problem == (f"Vu avec erased-{pid} ; voir Aurélie Dupont-Morel, "
+                                    "x.aurelie.dupont@example.org.uk, Nord et l'agence du Nord.")
+    with wf.store.read() as s:
+        assert s.execute(sa.text("SELECT label FROM expense")).scalar_one() == f"Taxi erased-{pid}"
+        assert sorted(s.execute(sa.text("SELECT name FROM partner")).scalars()) == ["Nord", "Pas-de-Calais"]
+    assert name_of(wf, "ad.morel@example.org") == "Aurélie Dupont-Morel"
+    assert wf.audit.verify().events > 0
+
+
+@pytest.mark.parametrize("reason", ["sarah asked", "Demande de BENALI", "écrit par sarah.b le 2/11",
+                                    "Sarah Benali", "SARAH.B@EXAMPLE.ORG"])
+def test_a_reason_with_any_word_of_their_name_or_their_e_mail_is_refused(wf, reason):
+    seed(wf)
+    wf.add_person("Sarah Benali", "sarah.b@example.org", ["intrapreneur"])
+    with pytest.raises(Invalid) as caught:
+        wf.erase_person("sarah.b@example.org", reason)
+    assert caught.value.code == "reason_names_person"
+    assert name_of(wf, "sarah.b@example.org") == "Sarah Benali"
+    assert wf.erase_person("sarah.b@example.org", "Demande d'un agent, 2 novembre (Al)").events >= 0
+
+
+def test_an_erasure_never_rewrites_an_earlier_erasure_or_purge_event(wf):
+    """The events of erasures and purges are pseudonymous ("person <id>") and keep their salt, also
+    when the coordinator who made them is erased later: the chain checks forgotten salts by them."""
+    seed(wf)
+    wf.add_person("Léa Part", "lea.part@example.org", ["coordinator"])
+    wf.add_person("Paul Ancien", "paul.ancien@example.org", ["coach"])
+    lea = wf.acting_as("lea.part@example.org")
+    lea.erase_person("paul.ancien@example.org", "Demande écrite")
+    wf.erase_person("lea.part@example.org", "Départ")
+    with wf.store.read() as s:
+        rows = s.execute(sa.select(Event).where(Event.action == "person.erase").order_by(Event.id)).scalars().all()
+    assert [(e.actor, e.reason, e.salt is not None) for e in rows] == [
+        (f"person {rows[0].actor_id}", "Demande écrite", True), (f"person {rows[1].actor_id}", "Départ", True)]
+    assert wf.audit.verify().erased > 0
+
+
+def test_the_export_withholds_the_text_of_messages_to_others(rich):
+    """Other people's messages that name them are others' data too (GDPR art. 15(4)): listed, not given."""
+    with rich.store.write() as s:
+        first = s.execute(sa.select(sa.func.min(Outbox.id)).where(Outbox.recipient != EMAIL)).scalar_one()
+        s.execute(sa.update(Outbox).where(Outbox.id == first).values(body_text=f"Votre coach : {NAME}."))
+    doc = rich.export_person(EMAIL)
+    mine = [m for m in doc["tables"]["outbox"] if "withheld" not in m]
+    others = [m for m in doc["tables"]["outbox"] if "withheld" in m]
+    assert mine and {m["recipient"] for m in mine} == {EMAIL}
+    with rich.store.read() as s:
+        naming = {m.id for m in s.execute(sa.select(Outbox).where(Outbox.recipient != EMAIL)).scalars()
+                  if "Zoé" in m.body_text or EMAIL in m.body_text}
+    assert naming and {m["id"] for m in others} == naming
+    assert all(set(m) == {"id", "created_at", "sent_at", "withheld"} for m in others)
+
+
+def test_purge_removes_the_programmes_notices_and_expense_labels(two_programmes):
+    w = two_programmes
+    notice = w.add_notice(PROG, "Pas-de-Calais", date(2020, 11, 2), "Agent non libéré, dit Zéphyrin")
+    w.answer_notice(notice.id, date(2020, 11, 10), "Réponse de Zéphyrin")
+    w.add_expense(PROG, "50", date(2020, 7, 7), "Taxi Zéphyrin")
+    w.add_expense("Pré-incubation 2021", "60", date(2021, 1, 7), "Taxi 2021")
+    done = w.purge(date(2021, 1, 1))
+    assert (done.notices, done.expenses, done.events) == (1, 1, 5)
+    with w.store.read() as s:
+        text = [str(v) for t in ("notice", "expense", "event")
+                for r in s.execute(sa.text(f"SELECT * FROM {t}")).all() for v in r]
+        assert s.execute(sa.text("SELECT breach, answer, answered_on IS NOT NULL FROM notice")).one() == ("", "", True)
+        assert sorted(s.execute(sa.text("SELECT label FROM expense")).scalars()) == ["", "Taxi 2021"]
+    assert not any("Zéphyrin" in v for v in text)
+    assert w.audit.verify().erased == 5

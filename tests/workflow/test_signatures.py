@@ -44,3 +44,32 @@ def test_signatures_are_checked_and_a_refusal_records_nothing(wf):
     with pytest.raises(Invalid):
         wf.sign_programme("Convention 2019", date(2200, 1, 1))
     assert wf.programme("Convention 2019").signatures == ("2019-10-23",)
+
+
+def test_a_signature_day_is_recorded_once(wf):
+    with pytest.raises(Invalid) as exc:
+        wf.add_programme("Convention 2019", [date(2019, 10, 23), date(2019, 10, 23)])
+    assert exc.value.code == "signature_twice"
+    wf.add_programme("Convention 2019", date(2019, 10, 23))
+    with pytest.raises(Invalid) as exc:
+        wf.sign_programme("Convention 2019", date(2019, 10, 23))
+    assert exc.value.code == "signature_recorded"
+    assert wf.programme("Convention 2019").signatures == ("2019-10-23",)
+
+
+@pytest.mark.parametrize("fact", ["expense", "payment", "notice"])
+def test_a_late_signature_cannot_move_the_effect_past_what_was_done_under_the_agreement(wf, fact):
+    wf.add_programme("Convention 2019", date(2019, 10, 31))
+    wf.add_partner("Grand Est", "Convention 2019", kind="region")
+    if fact == "expense":
+        wf.add_expense("Convention 2019", "1000", date(2019, 11, 4), "Atelier")
+    elif fact == "payment":
+        wf.set_funding("Convention 2019", "Grand Est", cap="70000", share="50", payment="on-signature")
+        wf.record_payment("Convention 2019", "Grand Est", date(2019, 11, 4), "70000")
+    else:
+        wf.add_notice("Convention 2019", "Grand Est", date(2019, 11, 4), "Comité de pilotage non réuni")
+    with pytest.raises(Invalid) as exc:
+        wf.sign_programme("Convention 2019", date(2019, 11, 5))
+    assert exc.value.code == "signature_after_facts" and exc.value.params["when"] == date(2019, 11, 4)
+    assert wf.sign_programme("Convention 2019", date(2019, 11, 4)).signed_on == "2019-11-04"  # on the day: fine
+    assert wf.sign_programme("Convention 2019", date(2019, 10, 1)).signed_on == "2019-11-04"  # earlier: no move
