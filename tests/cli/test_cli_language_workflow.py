@@ -53,7 +53,7 @@ CASES = {
     "outbox retry (usage)": (["outbox", "retry", "--since", "2020-11-01"], None, 2,
                              ["--since s'emploie avec --status", "(voir 'app outbox retry --help')"],
                              ["--since goes with --status", "(see 'app outbox retry --help')"]),
-    "outbox cancel": (["outbox", "cancel", "{x}"], _pending_id, 0, ["message n°{x} annulé"], ["message #{x} cancelled"]),
+    "outbox cancel": (["outbox", "cancel", "{x}"], _pending_id, 0, ["message n°\u00a0{x} annulé"], ["message #{x} cancelled"]),
     "daemon --once": (["daemon", "--once", "--console"], None, 0, ["mis en file", "envoyé"], ["enqueued", "sent"]),
     "daemon status": (["daemon", "status"], None, 1,
                       [f"Boîte d'envoi{NB}: 0 en attente (dont 0 en nouvel essai, 0 depuis plus d'une heure), 0 en échec",

@@ -61,7 +61,7 @@ def test_erase_in_french_leaves_no_byte_of_them(demo_db):
     assert JULIEN[0].encode() in file_bytes(demo_db)
     r = ok(invoke("person", "erase", JULIEN[1], "--reason", "Demande du 2 novembre 2020", db=demo_db))
     assert r.stdout == (
-        "julien.moreau@beta.example est effacée\u00a0: cette personne est désormais erased-3@erased.invalid\n"
+        "les données de julien.moreau@beta.example sont effacées\u00a0: cette personne est désormais erased-3@erased.invalid\n"
         "  Points hebdomadaires vidés de leur texte\u00a0: 55\n"
         "  Événements réécrits\u00a0: 61\n"
         "  Autres lignes qui la nommaient, réécrites\u00a0: 0\n"

@@ -144,7 +144,7 @@ def test_outbox_retry_of_an_email_without_email_here_is_refused_with_the_reason(
     # Where e-mail is configured: one, then all the others (due since a day), back to pending.
     later = "2020-12-07T08:05"
     assert ok(invoke("outbox", "retry", str(failed[0]["id"]), db=demo_db, env=SMTP, now=later)).stdout == \
-        f"le message n°{failed[0]['id']} sera renvoyé au prochain passage\n"
+        f"le message n°\u00a0{failed[0]['id']} sera renvoyé au prochain passage\n"
     assert ok(invoke("outbox", "retry", "--status", "failed", "--since", "2020-12-01", db=demo_db, env=SMTP,
                      now=later, lang="en")).stdout \
         == "0 messages will be sent again at the next tick\n"

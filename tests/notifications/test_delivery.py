@@ -524,13 +524,13 @@ def test_cli_failed_list_retry_and_cancel(wf, db_url, smtpd):
     # A sent message cannot be retried: exit 1, one line on stderr, nothing on stdout.
     r = cli("outbox", "retry", str(sent["id"]), code=1)
     assert r.stdout == ""
-    assert r.stderr == (f"preincub: le message n°{sent['id']} est sent\u00a0; seul un message failed ou cancelled "
+    assert r.stderr == (f"preincub: le message n°\u00a0{sent['id']} est sent\u00a0; seul un message failed ou cancelled "
                         "peut l'être\n")
 
     # Retry the failed one: pending again, and the next run delivers it.
     smtpd.refuse.clear()
     assert cli("outbox", "retry", str(failed["id"])).stdout == \
-        f"le message n°{failed['id']} sera renvoyé au prochain passage\n"
+        f"le message n°\u00a0{failed['id']} sera renvoyé au prochain passage\n"
     (pending,) = json.loads(cli("outbox", "list", "--status", "pending", "--json").stdout)
     assert (pending["id"], pending["attempts"], pending["last_error"]) == (failed["id"], 0, None)
     assert cli("remind", "run").stdout == "0 mis en file, 1 envoyé, 0 à réessayer, 0 en échec\n"
@@ -544,7 +544,7 @@ def test_cli_failed_list_retry_and_cancel(wf, db_url, smtpd):
     assert cli("remind", "run", **week30).stdout == "4 mis en file, 3 envoyés, 1 à réessayer, 0 en échec\n"
     (waiting,) = json.loads(cli("outbox", "list", "--status", "pending", "--json", **week30).stdout)
     assert waiting["key"] == bad.replace(WEEK, "2020-W30")
-    assert cli("outbox", "cancel", str(waiting["id"]), **week30).stdout == f"message n°{waiting['id']} annulé\n"
+    assert cli("outbox", "cancel", str(waiting["id"]), **week30).stdout == f"message n°\u00a0{waiting['id']} annulé\n"
     smtpd.refuse.clear()
     assert cli("remind", "run", **week30).stdout == "0 mis en file, 0 envoyé, 0 à réessayer, 0 en échec\n"
     assert len(smtpd.received) == 5
@@ -553,7 +553,7 @@ def test_cli_failed_list_retry_and_cancel(wf, db_url, smtpd):
     (cancelled,) = json.loads(cli("outbox", "list", "--status", "cancelled", "--json", **week30).stdout)
     assert (cancelled["id"], cancelled["attempts"]) == (waiting["id"], 1)
     r = cli("outbox", "cancel", str(sent["id"]), code=1, **week30)
-    assert r.stderr.count("\n") == 1 and r.stderr.startswith(f"preincub: le message n°{sent['id']} est sent\u00a0;")
+    assert r.stderr.count("\n") == 1 and r.stderr.startswith(f"preincub: le message n°\u00a0{sent['id']} est sent\u00a0;")
 
     # Both changes are in the audit trail, by the coordinator.
     w = Workflow.open(db_url, actor=COORD)

@@ -73,7 +73,7 @@ def test_dates_and_counts_read_as_each_language_writes_them(wf):
     with pytest.raises(Invalid) as late:
         wf.edit_checkin(c.id, notes="y")
     assert late.value.text("en").endswith("corrections are allowed for 7 days only")
-    assert late.value.text("fr") == (f"le point n°{c.id} a été saisi le 6 juillet 2020\u00a0; "
+    assert late.value.text("fr") == (f"le point n°\u00a0{c.id} a été saisi le 6 juillet 2020\u00a0; "
                                      "les corrections ne sont possibles que pendant 7 jours")
 
 
