@@ -301,7 +301,7 @@ class Audit:
         with store.read() as s:
             if store.dialect == "postgresql":  # one snapshot: the head, the count and the walk agree
                 s.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-            self.ctx.require(s, "manage")
+            self.ctx.require(s, "audit")
             conn = s.connection()
             head = conn.execute(_READ_HEAD).first()
             total = conn.execute(_COUNT).scalar_one()

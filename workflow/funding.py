@@ -131,7 +131,7 @@ class Funding:
         share_d = money.check_percent(share)
         validate.choice(payment, PAYMENTS, N_("a way to pay"))
         with self.ctx.store.write() as s:
-            self.ctx.require(s, "manage")
+            self.ctx.require(s, "agreements")
             prog = find(s, "programme", programme)
             body = find(s, "partner", partner, programme=prog)
             f = s.exec(select(FundingRow).where(FundingRow.programme_id == prog.id, FundingRow.partner_id == body.id)
@@ -165,7 +165,7 @@ class Funding:
             raise Invalid(N_("an expense really incurred cannot be in the future: {on!d} (today is {today!d})"),
                           code="expense_in_future", on=on, today=today)
         with self.ctx.store.write() as s:
-            self.ctx.require(s, "manage")
+            self.ctx.require(s, "agreements")
             prog = find(s, "programme", programme)
             end = deadline(prog.signed_on, prog.months)
             if not prog.signed_on <= on <= end:
@@ -192,7 +192,7 @@ class Funding:
         recorded as issued (an after-statement partner pays on it) and returned for the document."""
         today = self.ctx.clock.today()
         with self.ctx.store.write() as s:
-            self.ctx.require(s, "manage")
+            self.ctx.require(s, "agreements")
             prog, body, f = self._funding(s, programme, partner, lock=True)
             expenses = s.exec(select(Expense).where(Expense.programme_id == prog.id, Expense.on <= today)
                               .order_by(Expense.on, Expense.id)).all()
@@ -228,7 +228,7 @@ class Funding:
             raise Invalid(N_("a payment is recorded once made: {on!d} is in the future (today is {today!d})"),
                           code="payment_in_future", on=on, today=today)
         with self.ctx.store.write() as s:
-            self.ctx.require(s, "manage")
+            self.ctx.require(s, "agreements")
             prog, body, f = self._funding(s, programme, partner, lock=True)
             figures = {"partner": body.name, "programme": prog.name, "requested": amount_d}
             done = s.exec(select(Payment).where(Payment.funding_id == f.id)).first()
@@ -265,7 +265,7 @@ class Funding:
     def expenses(self, programme: str) -> list[ExpenseRecord]:
         """A programme's expenses, in date order."""
         with self.ctx.store.read() as s:
-            self.ctx.require(s, "read")  # a whole programme's money: those who read every team
+            self.ctx.require(s, "agreements_read")
             prog = find(s, "programme", programme)
             return [_expense(e, prog.name) for e in s.exec(select(Expense).where(Expense.programme_id == prog.id)
                                                            .order_by(Expense.on, Expense.id))]
@@ -275,7 +275,7 @@ class Funding:
         it owes, paid, unused and, once the agreement ended, to give back), and the terminable agreements."""
         today = self.ctx.clock.today()
         with self.ctx.store.read() as s:
-            self.ctx.require(s, "read")
+            self.ctx.require(s, "agreements_read")
             prog = find(s, "programme", programme)
             end = deadline(prog.signed_on, prog.months)
             total, count = s.execute(select(sa.func.coalesce(sa.func.sum(Expense.amount_cents), 0), sa.func.count())

@@ -70,7 +70,7 @@ class Notices:
             raise Invalid(N_("the formal notice's date, {on!d}, is in the future (today is {today!d})"),
                           code="notice_in_future", on=on, today=today)
         with self.ctx.store.write() as s:
-            self.ctx.require(s, "manage")
+            self.ctx.require(s, "agreements")
             prog = find(s, "programme", programme)
             body = find(s, "partner", partner, programme=prog)
             if on < prog.signed_on:
@@ -98,7 +98,7 @@ class Notices:
         validate.plausible_date(on, ANSWER_DATE)
         today = self.ctx.clock.today()
         with self.ctx.store.write() as s:
-            self.ctx.require(s, "manage")
+            self.ctx.require(s, "agreements")
             n = self._get(s, notice_id, lock=True)
             if n.answered_on is not None:
                 raise Invalid(N_("formal notice #{id} was already answered, on {answered!d}"),
@@ -129,7 +129,7 @@ class Notices:
     def listing(self, programme: str | None = None) -> list[NoticeRecord]:
         """Every notice (of ``programme``), oldest first, with its state today."""
         with self.ctx.store.read() as s:
-            self.ctx.require(s, "read")  # agreements of whole programmes: those who read every team
+            self.ctx.require(s, "agreements_read")
             q = _LISTED
             if programme is not None:
                 q = q.where(Notice.programme_id == find(s, "programme", programme).id)
@@ -140,14 +140,14 @@ class Notices:
         """The unanswered notices whose month is over (of ``programme``), oldest first: the agreements
         that may be terminated, and since when (``terminable_on``)."""
         with self.ctx.store.read() as s:
-            self.ctx.require(s, "read")
+            self.ctx.require(s, "agreements_read")
             return self.terminable_in(s, programme)
 
     def flags(self, programme: str | None = None) -> list[NoticeRecord]:
         """:meth:`terminable` for a reader of ``status``: nothing, rather than a refusal, for a person
         who does not read every team (a coach sees their teams, not the agreements)."""
         with self.ctx.store.read() as s:
-            if permissions.scope("read", self.ctx.me(s).roles) != permissions.ANY:
+            if permissions.scope("agreements_read", self.ctx.me(s).roles) != permissions.ANY:
                 return []
             return self.terminable_in(s, programme)
 

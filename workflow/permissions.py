@@ -23,6 +23,9 @@ ACTIONS: dict[str, str] = {
     "read": N_("read status, history and check-ins"),
     "remind": N_("preview or run reminders and handle the outbox"),
     "privacy": N_("export or erase a person's data, or purge old notes"),
+    "agreements": N_("record the programmes' funding, expenses, payments and formal notices"),
+    "agreements_read": N_("read the programmes' funding, expenses and formal notices"),
+    "audit": N_("verify the audit trail"),
 }
 
 TABLE: dict[str, dict[str, str]] = {
@@ -33,6 +36,9 @@ TABLE: dict[str, dict[str, str]] = {
     "read": {"coordinator": ANY, "committee": ANY, "coach": OWN, "intrapreneur": OWN, "sponsor": OWN},
     "remind": {"coordinator": ANY},
     "privacy": {"coordinator": ANY},  # a person also exports their own data (workflow.privacy)
+    "agreements": {"coordinator": ANY},
+    "agreements_read": {"coordinator": ANY, "committee": ANY},  # whole programmes: those who read every team
+    "audit": {"coordinator": ANY},
 }
 
 

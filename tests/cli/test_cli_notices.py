@@ -102,7 +102,8 @@ def test_refusals_are_one_line_and_leave_the_store_unchanged(demo_db):
     for args, code, fragment in answers:
         fails(invoke("notice", "answer", *args, db=demo_db, lang="en"), code, fragment)
     fails(add(demo_db, "Somme", "2020-11-03", actor=JULIEN, lang="en"), 1,
-          "you may not add or edit programmes, partners, people and teams: it needs the role coordinator")
+          "you may not record the programmes' funding, expenses, payments and formal notices: "
+          "it needs the role coordinator")
     fails(invoke("notice", "answer", "1", "--on", "2020-11-10", "--note", "x", db=demo_db, actor=JULIEN), 1,
           "coordinator")
     fails(invoke("notice", "list", db=demo_db, actor=JULIEN, lang="en"), 1, "it needs the role coordinator or committee")
