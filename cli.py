@@ -141,7 +141,8 @@ app.add_command(reports.report)
 from commands import audit, money, notices, privacy  # noqa: E402
 for command in (money.funding, money.expense, notices.notice, privacy.purge, audit.audit):
     app.add_command(command)
-directory.person.add_command(privacy.person_export), directory.person.add_command(privacy.person_erase)
+directory.person.add_command(privacy.person_export)
+directory.person.add_command(privacy.person_erase)
 _use_context(app)
 
 

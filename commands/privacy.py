@@ -32,9 +32,6 @@ def person_export(email: str, output: Path | None) -> None:
     doc = wf.export_person(email)
     if output is None:
         return emit_json(doc)
-    store = wf.store.path
-    if store is not None and output.expanduser().resolve() in (store.resolve(), Path(f"{store}-wal").resolve()):
-        raise click.UsageError(tr("{path!q} is the store itself; write to another file", path=str(output)))
     write_document(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", output)
 
 

@@ -40,10 +40,10 @@ def test_export_refuses_what_is_not_an_e_mail(demo_ro, email):
 
 def test_export_never_overwrites_the_store(demo_db, tmp_path):
     before = dump_hash(demo_db)
-    r = invoke("person", "export", JULIEN[1], "-o", str(demo_db), db=demo_db)
-    assert r.exit_code == 2 and "est la base elle-même" in r.stderr
-    r = invoke("person", "export", JULIEN[1], "-o", str(tmp_path), db=demo_db)
-    assert r.exit_code == 2 and "Traceback" not in r.stderr
+    for journal in ("", "-wal", "-shm"):
+        fails(invoke("person", "export", JULIEN[1], "-o", f"{demo_db}{journal}", db=demo_db), 2,
+              "est la base elle-même")
+    fails(invoke("person", "export", JULIEN[1], "-o", str(tmp_path), db=demo_db), 2, "est un dossier")
     assert dump_hash(demo_db) == before
 
 
