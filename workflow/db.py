@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
 from sqlmodel import Session
 
-from workflow import storefile
+from workflow import direct, storefile
 from workflow.errors import N_, ChangedMeanwhile, StoreError
 from workflow.storefile import (SQLITE_BUSY_TIMEOUT_S, StoreWarning, default_path,  # noqa: F401
                                 describe, identity, not_sqlite, read_only_reason, redact, resolve_url,
@@ -148,10 +148,34 @@ class Store:
     def write(self) -> Iterator[Session]:
         """One transaction: committed whole on success, rolled back whole on any error."""
         self.check_writable()
+        with self._write_errors(), self._writing(), Session(self._writer, expire_on_commit=False) as s:
+            with s.begin():
+                yield s
+
+    @contextmanager
+    def direct_write(self) -> Iterator[Any]:
+        """:meth:`write`'s transaction for prebuilt Core statements only, without a session: on SQLite
+        the driver's own ``BEGIN IMMEDIATE`` ... ``COMMIT`` on a pooled connection, the statements run
+        by ``workflow.direct`` (a session's transaction was a third of an ``advance``); elsewhere, or
+        when someone listens to the engine's statements, a session's connection as :meth:`write` gives."""
+        if self.dialect != "sqlite" or direct.traced(self.engine):
+            with self.write() as s:
+                yield direct.direct(self, s.connection())
+            return
+        self.check_writable()
+        with self._write_errors(), self._writing():
+            pooled = self.engine.raw_connection()
+            try:
+                with direct.transaction(pooled.driver_connection, self.engine.dialect) as run:
+                    yield run
+            finally:
+                pooled.close()
+
+    @contextmanager
+    def _write_errors(self) -> Iterator[None]:
+        """A write's errors in the user's words; a race lost is ChangedMeanwhile (a retry gives the real answer)."""
         try:
-            with self._writing(), Session(self._writer, expire_on_commit=False) as s:
-                with s.begin():
-                    yield s
+            yield
         except IntegrityError as exc:
             if not _unique_violation(exc):
                 raise

@@ -12,13 +12,16 @@ compiler, bind processors (aware datetimes to stored UTC text, booleans) and res
 ``scalar``, ``one``, ``all``, ``rowcount``, ``inserted_primary_key``). Whatever it does not
 prepare (an executemany, a statement with Python-side defaults or RETURNING, escaped bind names)
 or whenever someone listens to the engine's statements (``before_cursor_execute``: the
-benchmark's SQL trace) goes through the connection itself, unchanged.
+benchmark's SQL trace) goes through the connection itself, unchanged. :func:`transaction` runs
+one on the driver's connection alone, in its own ``BEGIN IMMEDIATE`` ... ``COMMIT``
+(``Store.direct_write``): there, a statement it cannot prepare is a programming error.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Connection
@@ -158,6 +161,43 @@ def _traced(dispatch: Any) -> bool:
     return bool(dispatch.before_cursor_execute) or bool(dispatch.after_cursor_execute)
 
 
+def traced(engine: Any) -> bool:
+    """Whether someone listens to ``engine``'s statements (they must then go through SQLAlchemy)."""
+    return _traced(engine.dispatch)
+
+
+def _driver_error(statement: str, exc: sqlite3.Error) -> DBAPIError:
+    return DBAPIError.instance(statement, None, exc, sqlite3.Error)
+
+
+@contextmanager
+def transaction(driver: sqlite3.Connection, dialect: Any) -> Iterator[Direct]:
+    """One write transaction on the SQLite driver's connection ``driver`` (in autocommit mode, as the
+    store's engine leaves it): ``BEGIN IMMEDIATE``, the statements run by a :class:`Direct` with no
+    connection behind it, then ``COMMIT``, or ``ROLLBACK`` on any error. Driver errors come out as
+    SQLAlchemy's (the store's error handling maps those)."""
+    cursor = driver.cursor()
+    try:
+        try:
+            cursor.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise _driver_error("BEGIN IMMEDIATE", exc) from exc
+        try:
+            yield Direct.on_cursor(cursor, dialect)
+        except BaseException:
+            if driver.in_transaction:
+                driver.rollback()
+            raise
+        try:
+            cursor.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if driver.in_transaction:
+                driver.rollback()
+            raise _driver_error("COMMIT", exc) from exc
+    finally:
+        cursor.close()
+
+
 class Direct:
     """``execute`` for prebuilt statements through the SQLite driver's cursor, in the transaction of
     ``conn`` (which must have begun: the caller got it from a session or ``begin()``)."""
@@ -165,21 +205,33 @@ class Direct:
     __slots__ = ("conn", "_cursor", "_dialect", "_traced")
 
     def __init__(self, conn: Connection) -> None:
-        self.conn = conn
+        self.conn: Connection | None = conn
         self._cursor: sqlite3.Cursor | None = None
         self._dialect = conn.dialect
         self._traced = _traced(conn.dispatch)
 
+    @classmethod
+    def on_cursor(cls, cursor: sqlite3.Cursor, dialect: Any) -> Direct:
+        """One on the driver's ``cursor`` alone, with no SQLAlchemy connection to fall back on."""
+        self = cls.__new__(cls)
+        self.conn, self._cursor, self._dialect, self._traced = None, cursor, dialect, False
+        return self
+
     def execute(self, stmt: Any, params: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None) -> Any:
         if self._traced or not (params is None or isinstance(params, Mapping)):
-            return self.conn.execute(stmt, params)
+            return self._fallback(stmt, params)
         params = params or {}
         prepared = _lookup(stmt, params, self._dialect)
         if prepared is _NOT_PREPARABLE:
-            return self.conn.execute(stmt, params)
+            return self._fallback(stmt, params)
         if self._cursor is None:
             self._cursor = self.conn.connection.driver_connection.cursor()
         return _run(prepared, self._cursor, params)
+
+    def _fallback(self, stmt: Any, params: Any) -> Any:
+        if self.conn is None:
+            raise TypeError(f"workflow.direct cannot run this statement on the driver alone: {stmt}")
+        return self.conn.execute(stmt, params)
 
 
 class DirectRead:

@@ -21,7 +21,7 @@ import states
 from workflow import validate
 from workflow.context import Context, TeamRef, find
 from workflow.deadlines import deadline
-from workflow.direct import direct, direct_read
+from workflow.direct import direct_read
 from notifications.i18n import text
 from workflow.errors import N_, Invalid, Refused
 from workflow.models import Agreement, Assessment, Event, Partner, PhasePeriod, Programme, Team, TeamMember
@@ -139,8 +139,7 @@ class Transitions:
         with store.read() as s:
             # The places taken are counted under the lock below, when they count.
             t, view = self.read(s, team, "decide", occupied=0, conn=direct_read(store))
-        with store.write() as s:
-            conn = direct(store, s.connection())
+        with store.direct_write() as conn:
             # Serialise moves within a programme, so capacity is counted under the lock (PostgreSQL;
             # SQLite's BEGIN IMMEDIATE already serialises every writer).
             if store.dialect != "sqlite":

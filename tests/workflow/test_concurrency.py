@@ -19,16 +19,19 @@ RACER = textwrap.dedent("""
     from pathlib import Path
     import workflow.db as db
     sync = Path(sys.argv[1]); me = sys.argv[2]
-    real = db.Store.write
-    def write(self):
-        (sync / ("ready-" + me)).touch()
-        t0 = time.monotonic()
-        while not (sync / "go").exists():
-            if time.monotonic() - t0 > 30:
-                sys.exit("no go")
-            time.sleep(0.005)
-        return real(self)
-    db.Store.write = write
+    def paused(real):
+        def write(self):
+            (sync / ("ready-" + me)).touch()
+            t0 = time.monotonic()
+            while not (sync / "go").exists():
+                if time.monotonic() - t0 > 30:
+                    sys.exit("no go")
+                time.sleep(0.005)
+            return real(self)
+        return write
+    # Every write transaction (advance's goes straight to the driver on SQLite: direct_write).
+    db.Store.write = paused(db.Store.write)
+    db.Store.direct_write = paused(db.Store.direct_write)
     import cli
     sys.argv = ["preincub", *sys.argv[3:]]
     cli.main()

@@ -149,16 +149,16 @@ def test_a_failure_midway_leaves_nothing_half_done(wf, monkeypatch):
 def test_compare_and_swap_refuses_a_stale_version(wf, monkeypatch):
     seed(wf)
     ready_team(wf, "T")
-    real_write = type(wf.store).write
+    real_write = type(wf.store).direct_write  # advance's write transaction
 
     def write_after_someone_else(store):
         # Another coordinator edits the team between our read and our write.
-        monkeypatch.setattr(type(wf.store), "write", real_write)
+        monkeypatch.setattr(type(wf.store), "direct_write", real_write)
         other = Workflow(wf.store, wf.clock, COORD)
         other.edit_team("T", problem="Énoncé corrigé.")
         return real_write(store)
 
-    monkeypatch.setattr(type(wf.store), "write", write_after_someone_else)
+    monkeypatch.setattr(type(wf.store), "direct_write", write_after_someone_else)
     before_version = wf.team("T").version
     with pytest.raises(ChangedMeanwhile, match="changed meanwhile, retry"):
         wf.advance("T", "select")

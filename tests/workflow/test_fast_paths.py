@@ -147,3 +147,61 @@ def test_status_json_rows_are_the_bytes_of_one_dump(capsys):
     assert got == output._json_text(plain(rows), None) + "\n"
     assert "\\u202e" in got and "\\u007f" in got and "\\u0085" in got
     assert json.loads(got)[0]["drifting"] is True and json.loads(got)[1]["days_left"] == 0
+
+
+def test_direct_write_commits_whole_or_not_at_all(wf):
+    """``Store.direct_write`` (advance's transaction): on SQLite the driver's own BEGIN IMMEDIATE ...
+    COMMIT, no session; a failure halfway leaves nothing, and a statement it cannot prepare there is
+    refused before it runs."""
+    seed(wf)
+    wf.add_team("T", "Pré-incubation 2020", "Pas-de-Calais")
+    period = PhasePeriod.__table__
+    now = paris(2020, 7, 2, 9, 0)
+    count = sa.select(sa.func.count()).select_from(period)
+    with wf.store.read() as s:
+        before = s.execute(count).scalar_one()
+    with wf.store.read() as s:
+        tid = s.execute(sa.select(Team.id).where(Team.name == "T")).scalar_one()
+    with wf.store.direct_write() as conn:
+        conn.execute(sa.insert(period), {"team_id": tid, "phase": "selection", "start": now})
+    with pytest.raises(sa.exc.IntegrityError):  # as SQLAlchemy raises it: the store's handlers map it
+        with wf.store.direct_write() as conn:
+            conn.execute(sa.insert(period), {"team_id": tid, "phase": "investigation", "start": now})
+            conn.execute(sa.insert(period), {"team_id": 10**6, "phase": "selection", "start": now})
+    if wf.store.dialect == "sqlite":
+        with pytest.raises(TypeError, match="cannot run this statement"):
+            with wf.store.direct_write() as conn:
+                conn.execute(sa.insert(period), {"team_id": tid, "phase": "investigation", "start": now})
+                conn.execute(sa.insert(period).returning(period.c.id),
+                             {"team_id": tid, "phase": "investigation", "start": now})
+    with wf.store.read() as s:
+        assert s.execute(count).scalar_one() == before + 1
+    with wf.store.direct_write() as conn:  # the store is free again: no lock left behind
+        conn.execute(sa.insert(period), {"team_id": tid, "phase": "investigation", "start": now})
+    with wf.store.read() as s:
+        assert s.execute(count).scalar_one() == before + 2
+
+
+def test_direct_write_on_a_store_locked_by_another_process_says_retry(wf, monkeypatch):
+    """Another process holds SQLite's write lock past the busy timeout: advance says retry (exit 3)."""
+    if wf.store.dialect != "sqlite":
+        pytest.skip("SQLite's database lock; PostgreSQL locks rows")
+    import sqlite3
+
+    seed(wf)
+    ready_team(wf, "T")
+    other = sqlite3.connect(str(wf.store.path), isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+
+        @sa.event.listens_for(wf.store.engine, "checkout")
+        def short_wait(dbapi_conn, *_):
+            dbapi_conn.execute("PRAGMA busy_timeout = 50")
+
+        with pytest.raises(ChangedMeanwhile, match="busy"):
+            wf.advance("T", "select")
+        sa.event.remove(wf.store.engine, "checkout", short_wait)
+    finally:
+        other.rollback()
+        other.close()
+    assert wf.team("T").phase == "selection"
