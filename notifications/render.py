@@ -8,6 +8,7 @@ from datetime import date
 from functools import cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from notifications import i18n
 
@@ -44,6 +45,24 @@ def environment(lang: str) -> Environment:
     return env
 
 
+_BR = Markup("<br>")
+
+
+def paragraphs(body: str) -> list[tuple[str, str | Markup]]:
+    """The plain text's paragraphs as the HTML shows them: ("pre", an indented command), ("link", a
+    URL alone) or ("p", its lines escaped and joined by <br>). Made here, not in the template: a
+    tick renders ~10,000 messages, and jinja's inner loop over lines was half of the HTML's cost."""
+    blocks: list[tuple[str, str | Markup]] = []
+    for p in body.strip().split("\n\n"):
+        if p.startswith("    "):
+            blocks.append(("pre", p.strip()))
+        elif p.startswith(("https://", "http://")):
+            blocks.append(("link", p.strip()))
+        else:
+            blocks.append(("p", _BR.join(p.split("\n"))))  # Markup.join escapes each line
+    return blocks
+
+
 def render(kind: str, lang: str, context: dict) -> tuple[str, str, str]:
     """(subject, plain text, HTML) of a ``kind`` message in ``lang`` (fr or en)."""
     lang = lang if lang in i18n.LANGS else i18n.DEFAULT_LANG
@@ -51,6 +70,5 @@ def render(kind: str, lang: str, context: dict) -> tuple[str, str, str]:
     text = env.get_template(f"{kind}.txt").render(**context)
     subject, _, body = text.partition("\n")
     body = body.strip("\n") + "\n"
-    html = env.get_template("message.html").render(subject=subject.strip(), paragraphs=body.strip().split("\n\n"),
-                                                   lang=lang)
+    html = env.get_template("message.html").render(subject=subject.strip(), paragraphs=paragraphs(body), lang=lang)
     return subject.strip(), body, html
