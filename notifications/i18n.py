@@ -123,7 +123,12 @@ def format_day(day: date, lang: str) -> str:
 
 @lru_cache(maxsize=1024)
 def format_number(value: float | int, lang: str) -> str:
-    """2.5 → "2,5" in French; integers stay whole (Babel, cached: the same few numbers recur)."""
+    """2.5 → "2,5" in French; integers stay whole (Babel, cached: the same few numbers recur).
+
+    An integer of at most three digits is written alike in every language here ("-42"): ``status``
+    shows only such days left, and Babel's import and locale data cost it ~20 ms at start-up."""
+    if type(value) is int and -1000 < value < 1000:
+        return str(value)
     from babel.numbers import format_decimal
 
     return format_decimal(value, locale=lang, decimal_quantization=False)

@@ -56,3 +56,15 @@ def test_the_catalog_is_found_where_preincub_is_installed():
     assert i18n.translations("en").gettext("Show this message and exit.") == "Show this message and exit."
     assert t.ngettext("Did you mean {possibility}?", "(Did you mean one of: {possibilities}?)", 2) == \
         "(Vouliez-vous dire l'une de\u00a0: {possibilities}\u00a0?)"
+
+
+def test_small_integers_are_written_as_babel_writes_them():
+    """format_number skips Babel for integers of at most three digits: the same text in every language."""
+    from babel.numbers import format_decimal
+
+    from notifications.i18n import LANGS, format_number
+
+    for lang in LANGS:
+        for value in (*range(-999, 1000, 7), -999, 999, -1000, 1000, 12345, 2.5):
+            assert format_number(value, lang) == format_decimal(value, locale=lang, decimal_quantization=False)
+    assert format_number(1000, "fr") == "1\u202f000" and format_number(-1000, "en") == "-1,000"
