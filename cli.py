@@ -1,7 +1,9 @@
 """preincub's command line: parse, call ``workflow``, render with rich. No SQL and no rules here.
 
 This module is the click application (the root group, its global options, the mapping of errors to
-one line and an exit code); the commands live in the ``commands`` package, one module per concern."""
+one line and an exit code); the commands live in the ``commands`` package, one module per concern.
+It stays light to import: `--help`, `--version` and a usage error load no library module that a
+command body needs (tests/cli/test_cli_startup.py), and the library's errors only when one is raised."""
 
 from __future__ import annotations
 
@@ -12,7 +14,6 @@ import warnings
 import click
 
 from notifications import i18n
-from workflow.errors import PreincubError, Refused
 
 from commands import checkins, directory, moves, reminders, store, teams, web
 from commands.context import Ctx, current_ctx
@@ -22,21 +23,54 @@ from commands.errors import (
 )
 from commands.params import DATETIME
 from commands.output import colon
-from commands.text import _, current_lang, set_lang, tr, translate_help
+from commands.text import _, current_lang, set_lang, tr, translate_command
 
 __all__ = ["App", "Ctx", "ERROR_HINTS", "MAX_ERROR", "UNMET_HINTS", "app", "current_ctx", "error_hint", "exit_code",
            "main", "unmet_text"]
+
+# pyproject.toml's version, given to click so `--version` never reads the installed metadata (importlib.metadata
+# costs more than the rest of the start-up); a test checks that the two agree.
+__version__ = "0.1.0"
 
 
 class HelpFormatter(click.HelpFormatter):
     """click's help, with the language's colon after a heading: "Options\u00a0:" in French."""
 
+    def __init__(self, indent_increment: int = 2, width: int | None = None, max_width: int | None = None) -> None:
+        # click's own width, without the `import shutil` click makes for it (shutil loads bz2 and lzma).
+        if width is None:
+            width = click.formatting.FORCED_WIDTH
+            if width is None:
+                width = max(min(terminal_columns(), 80 if max_width is None else max_width) - 2, 50)
+        super().__init__(indent_increment, width, max_width)
+
     def write_heading(self, heading: str) -> None:
         self.write(f"{'':>{self.current_indent}}{heading}{colon().rstrip()}\n")
 
 
+def terminal_columns() -> int:
+    """``shutil.get_terminal_size().columns``: $COLUMNS when a positive integer, else the terminal's
+    (sys.__stdout__), else 80."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns > 0:
+        return columns
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80
+    except (AttributeError, ValueError, OSError):
+        return 80
+
+
 class Context(click.Context):
+    """Every command's context: its help in this invocation's language, formatted by HelpFormatter."""
+
     formatter_class = HelpFormatter
+
+    def __init__(self, command: click.Command, *args, **kwargs) -> None:
+        translate_command(command)  # before anything reads a help text: its --help, a completion
+        super().__init__(command, *args, **kwargs)
 
 
 def _use_context(cmd: click.Command) -> None:
@@ -58,8 +92,9 @@ class App(click.Group):
         bad = undecodable(args)
         if bad:
             fail(bad, 2)
-        translate_help(self)  # the help texts, in that language
-        _use_context(self)  # and their headings ("Options\u00a0:"), commands added late included
+        # The help texts in that language (each context translates its command: translate_command) and
+        # their headings ("Options\u00a0:"), commands added late included.
+        _use_context(self)
         before = os.environ.get("LANGUAGE")
         i18n.use_for_click(current_lang())  # click's own sentences ("Usage:", "Missing argument"…)
         try:
@@ -84,17 +119,19 @@ class App(click.Group):
             fail(exc.format_message(), exc.exit_code)
         except click.Abort:
             fail(_("aborted"), 130)
-        except Refused as exc:
-            fail(refusal(exc, current_lang()), exit_code(exc))
-        except PreincubError as exc:
-            fail(exc.text(current_lang()), exit_code(exc), error_hint(exc, current_lang()))
-        except UnicodeError:
-            fail(_("some text is not valid UTF-8 (standard input, a file or the terminal); check its encoding"), 1)
-        except OverflowError:
-            fail(_("a number is out of range; give a smaller one"), 1)
-        except OSError as exc:
-            fail(f"{exc.strerror or exc}{colon()}{exc.filename}" if exc.filename else str(exc.strerror or exc), 1)
-        except Exception as exc:  # noqa: BLE001 - a bug: one line for the user, the traceback on request
+        except Exception as exc:  # noqa: BLE001 - checked in this order; a bug: one line, the traceback on request
+            from workflow.errors import PreincubError, Refused  # the library's errors: loaded when one may be
+
+            if isinstance(exc, Refused):
+                fail(refusal(exc, current_lang()), exit_code(exc))
+            if isinstance(exc, PreincubError):
+                fail(exc.text(current_lang()), exit_code(exc), error_hint(exc, current_lang()))
+            if isinstance(exc, UnicodeError):
+                fail(_("some text is not valid UTF-8 (standard input, a file or the terminal); check its encoding"), 1)
+            if isinstance(exc, OverflowError):
+                fail(_("a number is out of range; give a smaller one"), 1)
+            if isinstance(exc, OSError):
+                fail(f"{exc.strerror or exc}{colon()}{exc.filename}" if exc.filename else str(exc.strerror or exc), 1)
             sa_errors = sys.modules.get("sqlalchemy.exc")  # imported only by commands that opened a store
             if sa_errors is not None and isinstance(exc, sa_errors.SQLAlchemyError):
                 first = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__])[0]
@@ -115,7 +152,7 @@ class App(click.Group):
               help="Pretend it is this date/time, Europe/Paris [env PREINCUB_NOW; default: the real time].")
 @click.option("--lang", type=click.Choice(["fr", "en"]), envvar="PREINCUB_LANG", default="fr", show_default=True,
               help="Language of labels and messages [env PREINCUB_LANG].")
-@click.version_option(package_name="preincub", prog_name="preincub")
+@click.version_option(__version__, package_name="preincub", prog_name="preincub")
 @click.pass_context
 def app(ctx: click.Context, db, actor, now, lang) -> None:
     """Pre-incubation programmes, Startup d'État method: teams, phases, deadlines.

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from workflow.errors import N_, Invalid
+from notifications.i18n import N_
 
 from commands.context import current_ctx
 from commands.output import console, emit_json, labelled, say, styled, table
@@ -31,6 +31,8 @@ def _notes(notes: str | None, missed: bool) -> str | None:
             text.encode("utf-8")  # a C locale hands undecodable bytes over as surrogates
             return text
         except UnicodeError:
+            from workflow.errors import Invalid
+
             raise Invalid(N_("--notes -: standard input is not valid UTF-8; convert it first (e.g. iconv -f latin1)"),
                           code="notes_not_utf8") from None
     if notes is None and not missed and _interactive():

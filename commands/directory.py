@@ -8,16 +8,28 @@ from typing import TYPE_CHECKING
 import click
 
 import states
-from notifications.message import CHANNELS
-from workflow.permissions import ROLES
 
 from commands.context import current_ctx
 from commands.output import console, days_cell, emit_json, labelled, phase_label, say, table
-from commands.params import DATE, complete, json_option
+from commands.params import DATE, LazyChoice, complete, json_option
 from commands.text import _, day, number, tr
 
 if TYPE_CHECKING:
     from workflow.records import ProgrammeRecord
+
+
+def _channels() -> tuple[str, ...]:
+    """Where a person's reminders may go (notifications.message, loaded when an option needs them)."""
+    from notifications.message import CHANNELS
+
+    return CHANNELS
+
+
+def _roles() -> tuple[str, ...]:
+    """A person's roles (workflow.permissions, loaded when an option needs them)."""
+    from workflow.permissions import ROLES
+
+    return ROLES
 
 
 @click.group()
@@ -29,7 +41,7 @@ def programme() -> None:
 @click.argument("name")
 @click.option("--signed-on", type=DATE, required=True, multiple=True,
               help="A day the agreement was signed (YYYY-MM-DD); repeat for each signature: it takes effect at the last.")
-@click.option("--kind", type=click.Choice(list(states.KINDS)), default="preincubation", show_default=True)
+@click.option("--kind", type=LazyChoice(lambda: list(states.KINDS)), default="preincubation", show_default=True)
 @click.option("--months", type=int, help="Length in months [kind's default: 6].")
 @click.option("--capacity", type=int, help="Teams the operator can coach [preincubation: 8; fast: 1].")
 @click.option("--min-days-per-week", type=float, help="Intrapreneur time minimum [preincubation: 1; fast: 2.5].")
@@ -99,7 +111,7 @@ def partner() -> None:
 @partner.command(name="add")
 @click.argument("name")
 @click.option("--programme", required=True, shell_complete=complete("programme"))
-@click.option("--kind", type=click.Choice(states.PARTNER_KINDS), default="departement", show_default=True)
+@click.option("--kind", type=LazyChoice(lambda: states.PARTNER_KINDS), default="departement", show_default=True)
 def partner_add(name, programme, kind) -> None:
     """Add a partner body. Example: preincub partner add "Val d'Oise" --programme "Pré-incubation 2020\""""
     p = current_ctx().wf().add_partner(name, programme, kind=kind)
@@ -111,7 +123,7 @@ def person() -> None:
     """People: coordinators, coaches, intrapreneurs, sponsors, committee members."""
 
 
-_CHANNEL = click.option("--channel", "channels", multiple=True, type=click.Choice(CHANNELS),
+_CHANNEL = click.option("--channel", "channels", multiple=True, type=LazyChoice(_channels),
                         help="Where their reminders go; repeat for several [default: email].")
 _LANG = click.option("--lang", "person_lang", type=click.Choice(["fr", "en"]), help="Their reminders' language.")
 
@@ -119,7 +131,7 @@ _LANG = click.option("--lang", "person_lang", type=click.Choice(["fr", "en"]), h
 @person.command(name="add")
 @click.argument("name")
 @click.option("--email", required=True)
-@click.option("--role", "roles", multiple=True, type=click.Choice(ROLES), required=True, help="Repeat for several.")
+@click.option("--role", "roles", multiple=True, type=LazyChoice(_roles), required=True, help="Repeat for several.")
 @_CHANNEL
 @_LANG
 def person_add(name, email, roles, channels, person_lang) -> None:
@@ -131,8 +143,8 @@ def person_add(name, email, roles, channels, person_lang) -> None:
 @person.command(name="edit")
 @click.argument("email", shell_complete=complete("person"))
 @click.option("--name")
-@click.option("--add-role", "add_roles", multiple=True, type=click.Choice(ROLES))
-@click.option("--remove-role", "remove_roles", multiple=True, type=click.Choice(ROLES))
+@click.option("--add-role", "add_roles", multiple=True, type=LazyChoice(_roles))
+@click.option("--remove-role", "remove_roles", multiple=True, type=LazyChoice(_roles))
 @_CHANNEL
 @_LANG
 def person_edit(email, name, add_roles, remove_roles, channels, person_lang) -> None:
@@ -144,7 +156,7 @@ def person_edit(email, name, add_roles, remove_roles, channels, person_lang) -> 
 
 
 @person.command(name="list")
-@click.option("--role", type=click.Choice(ROLES))
+@click.option("--role", type=LazyChoice(_roles))
 @json_option
 def person_list(role, as_json) -> None:
     """List people and their roles."""

@@ -7,15 +7,18 @@ import os
 import re
 import sys
 import warnings
+from typing import TYPE_CHECKING
 
 import click
 
 import states
 from notifications import i18n
-from workflow.errors import N_, Np_, QUOTE_LIMIT, PreincubError, Refused, StoreWarning
-from workflow.validate import shown
-from commands.output import labelled
+from notifications.i18n import N_, Np_, QUOTE_LIMIT
+from commands.output import labelled, shown
 from commands.text import _, current_lang, tr
+
+if TYPE_CHECKING:
+    from workflow.errors import PreincubError, Refused
 
 
 MAX_ERROR = 300  # one readable line, whatever the user typed
@@ -159,6 +162,8 @@ def _is_utf8(text: str) -> bool:
 
 def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     """A library's warning (a store open to other users) is one line on stderr, like an error."""
+    from workflow.errors import StoreWarning
+
     if isinstance(message, StoreWarning):
         click.echo("preincub: " + labelled(_("warning"), message.text(current_lang())), err=True)
     else:

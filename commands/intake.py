@@ -7,11 +7,10 @@ from contextlib import nullcontext
 import click
 
 from notifications.i18n import Np_
-from workflow.validate import shown
 
 from commands.context import current_ctx
 from commands.errors import MAX_ERROR
-from commands.output import console, emit_json, labelled, progress, say, table
+from commands.output import console, emit_json, labelled, progress, say, shown, table
 from commands.params import complete, json_option
 from commands.text import _, current_lang, tr
 

@@ -3,22 +3,31 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from notifications import i18n
 from notifications.i18n import N_
-from workflow.money import PAYMENT_LABELS, PAYMENTS
 
 from commands.context import current_ctx
 from commands.output import console, emit_json, labelled, say, table
-from commands.params import AMOUNT, DATE, PERCENT, complete, json_option
+from commands.params import AMOUNT, DATE, PERCENT, LazyChoice, complete, json_option
 from commands.text import _, current_lang, ngettext, tr
+
+if TYPE_CHECKING:
+    from decimal import Decimal
 
 _PROGRAMME = click.option("--programme", required=True, shell_complete=complete("programme"))
 _PARTNER = click.option("--partner", required=True, help="The partner body (collectivité), by name.")
+
+
+def _payments() -> tuple[str, ...]:
+    """How a partner pays (workflow.money, and decimal with it: loaded when `funding set` needs them)."""
+    from workflow.money import PAYMENTS
+
+    return PAYMENTS
 
 
 def money(value: Decimal | None) -> str:
@@ -44,7 +53,7 @@ def funding() -> None:
 @click.option("--cap", type=AMOUNT, required=True, help="The most the partner contributes, in euros (9000, 9 000, "
                                                         "9000,00).")
 @click.option("--share", type=PERCENT, help="Its share of the expenses really incurred, in percent [100].")
-@click.option("--payment", type=click.Choice(PAYMENTS), required=True,
+@click.option("--payment", type=LazyChoice(_payments), required=True,
               help="after-statement: one payment on a statement of the expenses (seed 1); on-signature: one payment "
                    "of the cap on signature, unused funds given back (seed 2).")
 def funding_set(programme, partner, cap, share, payment) -> None:
@@ -52,6 +61,10 @@ def funding_set(programme, partner, cap, share, payment) -> None:
 
     Example: preincub funding set --programme "Pré-incubation 2020" --partner "Pas-de-Calais" --cap 9000
     --payment after-statement"""
+    from decimal import Decimal
+
+    from workflow.money import PAYMENT_LABELS
+
     f = current_ctx().wf().set_funding(programme, partner, cap=cap, payment=payment,
                                        share=Decimal(100) if share is None else share)
     say(tr("funding of {partner!q} in {programme!q} set: cap {cap!m}, {share} of the expenses, paid {how!t}",
@@ -106,6 +119,8 @@ def funding_show(programme, as_json) -> None:
     """A programme's money: the expenses, and for each partner its cap and share, what its share of the
     expenses covers, what it owes, what it paid, and the unused funds (to give back once it ended);
     agreements made terminable by a formal notice left unanswered for one month are flagged."""
+    from workflow.money import PAYMENT_LABELS
+
     sheet = current_ctx().wf().funding_sheet(programme)
     if as_json:
         return emit_json(sheet)
@@ -170,5 +185,7 @@ def expense_list(programme, as_json) -> None:
     t.columns[2].justify = "right"
     for e in rows:
         t.add_row(e.on, e.label, money(e.amount))
+    from decimal import Decimal
+
     t.add_row("", _("Total"), money(sum((e.amount for e in rows), Decimal(0))))
     console().print(t)

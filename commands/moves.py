@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import click
 
 from commands.context import current_ctx
@@ -37,6 +35,8 @@ def check(name, as_json) -> None:
     lang = current_lang()
     blocked = {trig: [unmet_text(u, lang) for u in us] for trig, us in r.blocked.items()}
     if as_json:
+        from dataclasses import replace
+
         return emit_json(replace(r, blocked=blocked))  # each unmet condition as its sentence
     say(labelled(r.team, phase_label(r.phase)))
     needs = _("needs --reason")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from workflow.errors import N_
+from notifications.i18n import N_
 
 from commands.context import current_ctx
 from commands.output import console, emit_json, say, styled, table

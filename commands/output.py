@@ -1,9 +1,8 @@
-"""What the commands print: labels in the chosen language, lines, JSON and rich tables (rich loaded on
-first use, so `preincub --help` never imports it)."""
+"""What the commands print: labels in the chosen language, lines, JSON and rich tables (rich, json
+and the library's text checks loaded on first use, so `preincub --help` never imports them)."""
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import sys
@@ -17,13 +16,25 @@ import click
 
 import states
 from notifications import i18n
-from workflow.validate import shown
 
 from commands.text import _, current_lang, number, tr
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.text import Text
+
+
+def shown(value: str, *, multiline: bool = False) -> str:
+    """``workflow.validate.shown``: controls, bidi overrides and lone surrogates made visible. None of
+    what it escapes is printable (``str.isprintable``; tests/cli/test_cli_startup.py checks every code
+    point), so printable text, most of it, is returned as is: a usage error never loads the library's
+    patterns, and a large table's cells skip a regex."""
+    if value.isprintable():
+        return value
+    from workflow.validate import shown as escaped
+
+    return escaped(value, multiline=multiline)
+
 
 def phase_label(pid: str) -> str:
     return _(states.PHASES[pid].label)
@@ -53,21 +64,35 @@ def labelled(label: str, value: str) -> str:
 
 
 
-_JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff]")
+_JSON_UNSAFE = "[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff]"
 
 
-_encode_str = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) writes for a str (C)
+@cache
+def _json_unsafe() -> re.Pattern[str]:
+    """What JSON output writes as \\uXXXX beyond what json escapes (compiled on the first JSON output)."""
+    return re.compile(_JSON_UNSAFE)
+
+
+def _encode_str(s: str) -> str:
+    """What json.dumps(ensure_ascii=False) writes for a str (json's C encoder), json imported on the
+    first call, which binds this module's name to the encoder itself."""
+    global _encode_str
+    from json.encoder import encode_basestring as _encode_str
+
+    return _encode_str(s)
 
 
 def _json_text(data: Any, indent: int | None) -> str:
     # json escapes C0 controls itself; C1 controls and bidi overrides become \uXXXX too (same data).
-    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(data, ensure_ascii=False, indent=indent))
+    import json
+
+    return _json_unsafe().sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(data, ensure_ascii=False, indent=indent))
 
 
 def _escaped(s: str) -> str:
     """One string as :func:`_json_text` writes it (a value or a key)."""
     s = _encode_str(s)  # of the unsafe characters only DEL (\x7f) is ASCII
-    return s if s.isascii() and "\x7f" not in s else _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", s)
+    return s if s.isascii() and "\x7f" not in s else _json_unsafe().sub(lambda m: f"\\u{ord(m.group()):04x}", s)
 
 
 def _json_value(v: Any) -> str:

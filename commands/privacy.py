@@ -6,7 +6,6 @@ cli.py registers them: ``app.add_command(privacy.purge)``, and ``directory.perso
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from pathlib import Path
 
@@ -32,6 +31,8 @@ def person_export(email: str, output: Path | None) -> None:
     doc = wf.export_person(email)
     if output is None:
         return emit_json(doc)
+    import json
+
     write_document(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", output)
 
 

@@ -9,20 +9,22 @@ from typing import TYPE_CHECKING
 import click
 
 from notifications.i18n import N_, Np_
-from notifications.message import OutboxStatus
-from workflow.clock import until_datetime
-from workflow.validate import shown
 
 from commands.context import current_ctx
 from commands.errors import fail
-from commands.output import console, emit_json, labelled, progress, say, styled, table
-from commands.params import DATE, ID, json_option
+from commands.output import console, emit_json, labelled, progress, say, shown, styled, table
+from commands.params import DATE, ID, LazyChoice, json_option
 from commands.text import _, current_lang, tr
 
 if TYPE_CHECKING:
     from workflow import Workflow
 
-STATUSES = tuple(s.value for s in OutboxStatus)
+
+def _statuses() -> tuple[str, ...]:
+    """The outbox's statuses (notifications.message: loaded when `outbox list --status` needs them)."""
+    from notifications.message import OutboxStatus
+
+    return tuple(s.value for s in OutboxStatus)
 
 
 PROGRESS_AFTER = 1.5  # seconds: a delivery batch quicker than this shows no progress bar
@@ -100,6 +102,8 @@ def remind() -> None:
 @json_option
 def remind_preview(until, as_json) -> None:
     """What would be enqueued from now (the clock) up to DATE, in order; writes nothing."""
+    from workflow.clock import until_datetime
+
     wf = current_ctx().wf()
     end = until_datetime(until) if until else wf.clock.now() + timedelta(days=30)
     with progress(_("Computing the reminders")):  # a bar that pulses while a large programme is computed
@@ -135,7 +139,7 @@ def outbox() -> None:
 
 
 @outbox.command(name="list")
-@click.option("--status", type=click.Choice(STATUSES))
+@click.option("--status", type=LazyChoice(_statuses))
 @json_option
 def outbox_list(status, as_json) -> None:
     """List messages; --status failed shows why each failed."""

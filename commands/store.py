@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import click
 
-from workflow.clock import FixedClock
-
 from commands.context import current_ctx
 from commands.output import emit_json, progress, say
 from commands.params import json_option
@@ -27,6 +25,7 @@ def init() -> None:
 def demo_cmd(as_json: bool) -> None:
     """Fill a fresh store with the 2020 programme of seed 1, then show its status."""
     from workflow import demo
+    from workflow.clock import FixedClock
 
     c = current_ctx()
     wf = c.wf(create=True)

@@ -9,14 +9,14 @@ import click
 
 import states
 from notifications.i18n import format_day
-from states.guards import CRITERIA_LABELS, PARTY_LABELS
+from states.terms import CRITERIA_LABELS, PARTY_LABELS
 
 from commands.context import current_ctx
 from commands.output import (
     console, days_cell, emit_json, emit_json_rows, grid, labelled, phase_label, say, semicolon, styled, table,
     when_cell,
 )
-from commands.params import DATE, YESNO, complete, json_option
+from commands.params import DATE, YESNO, LazyChoice, complete, json_option
 from commands.text import _, current_lang, number, tr
 
 if TYPE_CHECKING:
@@ -127,7 +127,7 @@ def status_table(rows: list[TeamRow], title: str | None = None) -> None:
 
 @team.command(name="list")
 @click.option("--programme", shell_complete=complete("programme"))
-@click.option("--phase", type=click.Choice(list(states.PHASES)))
+@click.option("--phase", type=LazyChoice(lambda: list(states.PHASES)))
 @json_option
 def team_list(programme, phase, as_json) -> None:
     """List teams, optionally of one programme or phase."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -73,15 +73,33 @@ def _walk(cmd: click.Command) -> Iterator[tuple[Any, tuple[str, ...]]]:
         yield from _walk(sub)
 
 
+def _translate(obj: Any, fields: tuple[str, ...], gettext: Callable[[str], str]) -> None:
+    for f, source in _sources(obj, fields):
+        setattr(obj, f, gettext(source))
+    if isinstance(obj, click.Command) and obj.help and not obj._preincub_help.get("short_help"):
+        obj.short_help = short_help(obj.help)
+
+
 def translate_help(root: click.Command) -> None:
-    """Put every help text of the command tree in this invocation's language (a few hundred
-    dictionary lookups: cheap enough for every start, and right when tests switch languages)."""
+    """Put every help text of the command tree in this invocation's language at once (a run
+    translates only the commands on its path: :func:`translate_command`)."""
     gettext = i18n.translations(_lang["value"]).gettext
     for obj, fields in _walk(root):
-        for f, source in _sources(obj, fields):
-            setattr(obj, f, gettext(source))
-        if isinstance(obj, click.Command) and obj.help and not obj._preincub_help.get("short_help"):
-            obj.short_help = short_help(obj.help)
+        _translate(obj, fields, gettext)
+
+
+def translate_command(cmd: click.Command) -> None:
+    """Put what ``cmd --help`` shows in this invocation's language: its help texts, its options', and
+    its subcommands' (their line in its list). cli.Context calls it for each command click makes a
+    context for, so a run translates the commands on its path, not the whole tree, and is right
+    when tests switch languages."""
+    gettext = i18n.translations(_lang["value"]).gettext
+    _translate(cmd, _HELP_FIELDS, gettext)
+    for p in cmd.params:
+        if isinstance(p, click.Option):
+            _translate(p, ("help",), gettext)
+    for sub in getattr(cmd, "commands", {}).values():
+        _translate(sub, _HELP_FIELDS, gettext)
 
 
 def short_help(text: str, limit: int = 45) -> str:

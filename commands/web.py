@@ -9,7 +9,6 @@ from __future__ import annotations
 import click
 
 from notifications.i18n import N_
-from workflow.errors import Invalid
 
 from commands.context import current_ctx
 from commands.output import say
@@ -57,6 +56,8 @@ def web_link(email: str, send: bool) -> None:
         return
     url, _grant = wf.signin_url(email)
     if not url.startswith("http"):
+        from workflow.errors import Invalid
+
         raise Invalid(N_("set PREINCUB_BASE_URL (e.g. https://preincub.example.org) to make links"),
                       code="no_base_url")
     click.echo(url)

@@ -14,13 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from states.phases import N_
-
-CRITERIA: tuple[str, ...] = ("real", "major", "actionable")
-# How a criterion and a party read in a sentence (catalog msgids; "réel", "majeur", "actionnable").
-CRITERIA_LABELS = {"real": N_("real"), "major": N_("major"), "actionable": N_("actionable")}
-PARTIES: tuple[str, ...] = ("partner", "operator")
-PARTY_LABELS = {"partner": N_("the partner body"), "operator": N_("the operator")}
+from states.terms import CRITERIA, CRITERIA_LABELS, N_, PARTIES, PARTY_LABELS  # defined there (light); read here too
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,11 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-
-def N_(message: str) -> str:
-    """Mark a sentence for the message catalog (notifications/locale); clients translate it where
-    they show it. states/ stays pure: it names sentences, it never picks a language."""
-    return message
+from states.terms import N_  # defined there, where nothing else is loaded; imported from here too
 
 
 @dataclass(frozen=True, slots=True)
