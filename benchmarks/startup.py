@@ -44,7 +44,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=9)
     runs = ap.parse_args().runs
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREINCUB_")}
+    # Bytecode cached as an installed package has it: with PYTHONDONTWRITEBYTECODE (set on some
+    # machines) the warm-up writes no .pyc and every run recompiles the project's modules.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREINCUB_") and k != "PYTHONDONTWRITEBYTECODE"}
     work = Path(tempfile.mkdtemp(prefix="preincub-startup-"))
     env["XDG_DATA_HOME"] = str(work)
     db = work / "demo.db"
