@@ -2,7 +2,8 @@
 SMTP e-mail, chat webhook).
 
 Names are imported on first use (PEP 562), so ``notifications.i18n`` or ``notifications.message``
-alone costs neither jinja2 nor smtplib: the CLI's start-up stays light.
+alone costs neither jinja2 nor smtplib: the CLI's start-up stays light. ``render`` is not one of
+them: the submodule ``notifications.render`` would shadow it once imported; take it from there.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ _WHERE = {
     "backoff": "message",
     "Channel": "channels", "ChatChannel": "channels", "ConsoleChannel": "channels", "EmailChannel": "channels",
     "build_email": "channels",
-    "render": "render",
     "UNCONFIGURED": "wiring", "configured": "wiring", "open_channel": "wiring", "unconfigured_reason": "wiring",
 }
 __all__ = sorted(_WHERE)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -34,14 +35,20 @@ _T = Row.__table__
 RETRYING_TOO_LONG = timedelta(hours=1)  # a message failing for longer makes the outbox unhealthy
 
 
-def channels_for(person: Person) -> list[str]:
+def channels_for(person: Person | sa.Row) -> list[str]:
     """The channels the person chose, whatever is configured here: a reminder goes once on each.
 
     A channel not configured here never falls back to another: that would re-send, under a new
     key, what a process configured for it has sent or will send.
     """
-    chosen = [c.strip() for c in (person.channels or "").split(",") if c.strip() in CHANNELS]
-    return list(dict.fromkeys(chosen)) or ["email"]
+    return list(_chosen(person.channels or ""))
+
+
+@lru_cache(maxsize=256)
+def _chosen(channels: str) -> tuple[str, ...]:
+    """``channels_for`` of one stored text (a tick asks for the same few texts ~10,000 times)."""
+    chosen = [c.strip() for c in channels.split(",") if c.strip() in CHANNELS]
+    return tuple(dict.fromkeys(chosen)) or ("email",)
 
 
 # A tick's counts, each a counted sentence (its number is ``n``), in the order tick_line says them.

@@ -12,7 +12,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from notifications import ConsoleChannel, DeliveryError, EmailChannel, Message, backoff, render
+from notifications import ConsoleChannel, DeliveryError, EmailChannel, Message, backoff
+from notifications.render import render
 from tests.conftest import paris
 from tests.notifications.conftest import investigation, run_cli
 from workflow import reminders
