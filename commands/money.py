@@ -90,10 +90,12 @@ def funding_statement(programme, partner, fmt, output) -> None:
     from commands.reports import check_output, write_document
 
     if output is not None:
-        check_output(output)  # before issuing: a statement is recorded only if its document can be written
-    st = current_ctx().wf().issue_statement(programme, partner)
+        check_output(output)  # before issuing: a refusal in its own words, nothing done
     render = documents.statement_html if fmt == "html" else documents.statement_markdown
-    write_document(render(st, current_lang()), output)
+    lang = current_lang()
+    # Written before the statement is committed: a document that cannot be written (a full disk)
+    # leaves no statement recorded.
+    current_ctx().wf().issue_statement(programme, partner, deliver=lambda st: write_document(render(st, lang), output))
 
 
 @funding.command(name="payment")

@@ -14,6 +14,7 @@ Amounts are ``Decimal`` euros in and out, integer cents in the store. Changes ar
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -187,9 +188,13 @@ class Funding:
                                                    "amount": money.text(amount_d), "label": label})
             return _expense(e, prog.name)
 
-    def issue_statement(self, programme: str, partner: str) -> StatementRecord:
+    def issue_statement(self, programme: str, partner: str, *,
+                        deliver: Callable[[StatementRecord], None] | None = None) -> StatementRecord:
         """A statement of the expenses really incurred, issued today to ``partner``: its figures are
-        recorded as issued (an after-statement partner pays on it) and returned for the document."""
+        recorded as issued (an after-statement partner pays on it) and returned for the document.
+
+        ``deliver`` (writing the document) runs before the statement is committed: if it fails (a
+        full disk, say), no statement is recorded that no one received."""
         today = self.ctx.clock.today()
         with self.ctx.store.write() as s:
             self.ctx.require(s, "agreements")
@@ -206,7 +211,7 @@ class Funding:
                 "expenses": money.text(money.from_cents(total)), "due": money.text(money.from_cents(st.due_cents))})
             paid = s.exec(select(Payment).where(Payment.funding_id == f.id)).first()
             paid_cents = paid.amount_cents if paid else 0
-            return StatementRecord(
+            record = StatementRecord(
                 id=st.id, programme=prog.name, partner=body.name, issued_on=today.isoformat(),
                 takes_effect=prog.signed_on.isoformat(), deadline=deadline(prog.signed_on, prog.months).isoformat(),
                 payment=f.payment, cap=money.from_cents(f.cap_cents), share=money.from_bp(f.share_bp),
@@ -215,6 +220,9 @@ class Funding:
                 due=money.from_cents(st.due_cents), paid=money.from_cents(paid_cents),
                 paid_on=paid.on.isoformat() if paid else None,
                 unused=money.from_cents(money.unused(paid_cents, total, f.share_bp, f.cap_cents)))
+            if deliver is not None:
+                deliver(record)
+            return record
 
     def pay(self, programme: str, partner: str, on: date, amount: Decimal | str | int) -> FundingRecord:
         """The one single payment of ``partner``, of exactly what it owes (:meth:`_due`): after-statement,

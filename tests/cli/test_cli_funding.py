@@ -220,6 +220,23 @@ def test_no_statement_is_recorded_when_its_document_cannot_be_written(funded, tm
     assert [p.name for p in out.iterdir()] == ["x.md"]
 
 
+def test_a_statement_whose_write_fails_after_the_checks_is_not_recorded(funded, tmp_path, monkeypatch):
+    """The disk fills up while the document is written (after every check passed): one line, exit 1,
+    and no statement recorded that no partner received."""
+    import errno
+
+    from workflow import storefile
+
+    def full(path, data, *a, **k):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    monkeypatch.setattr(storefile, "write_private", full)
+    before = dump_hash(funded)
+    fails(run(funded, "funding", "statement", "--programme", PROG, "--partner", PDC, "-o", str(tmp_path / "x.md"),
+              lang="en"), 1, "No space left on device")
+    assert dump_hash(funded) == before
+
+
 @pytest.mark.parametrize("args,code,fragment", [
     (["expense", "add", "--programme", PROG, "--amount", "-5", "--on", "2020-07-07", "--label", "x"], 2,
      "un montant ne peut pas être négatif"),
