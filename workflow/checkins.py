@@ -62,9 +62,7 @@ class CheckIns:
         on = values["on"]
         start, end = self._investigation(s, team)
         today = self.ctx.clock.today()
-        validate.plausible_date(on, "--on")
-        if on > today:
-            raise Invalid(N_("{on!d} is in the future (today is {today!d})"), on=on, today=today)
+        validate.past_date(on, today, "--on", "checkin_in_future")
         if on < start:
             raise Invalid(N_("{on!d} is before {team!q} entered investigation ({start!d})"), on=on, team=team.name,
                           start=start)

@@ -160,11 +160,7 @@ class Funding:
         covers the expenses) and not in the future."""
         amount_d = money.check_amount(amount, positive=True)
         label = validate.name(label, LABEL)
-        validate.plausible_date(on, EXPENSE_DATE)
-        today = self.ctx.clock.today()
-        if on > today:
-            raise Invalid(N_("an expense really incurred cannot be in the future: {on!d} (today is {today!d})"),
-                          code="expense_in_future", on=on, today=today)
+        validate.past_date(on, self.ctx.clock.today(), EXPENSE_DATE, "expense_in_future")
         with self.ctx.store.write() as s:
             self.ctx.require(s, "agreements")
             prog = find(s, "programme", programme)
@@ -230,11 +226,7 @@ class Funding:
         on-signature, on or after the effective date, its cap. A part would leave the rest unpaid for
         good, so it is refused. Any refusal quotes the figures: due, already paid, requested."""
         amount_d = money.check_amount(amount, positive=True)
-        validate.plausible_date(on, PAYMENT_DATE)
-        today = self.ctx.clock.today()
-        if on > today:
-            raise Invalid(N_("a payment is recorded once made: {on!d} is in the future (today is {today!d})"),
-                          code="payment_in_future", on=on, today=today)
+        validate.past_date(on, self.ctx.clock.today(), PAYMENT_DATE, "payment_in_future")
         with self.ctx.store.write() as s:
             self.ctx.require(s, "agreements")
             prog, body, f = self._funding(s, programme, partner, lock=True)

@@ -64,11 +64,8 @@ class Notices:
     def add(self, programme: str, partner: str, on: date, breach: str) -> NoticeRecord:
         """A formal notice sent to ``partner`` on ``on`` about ``breach``: its one-month clock starts."""
         breach = validate.text(breach, BREACH)
-        validate.plausible_date(on, NOTICE_DATE)
         today = self.ctx.clock.today()
-        if on > today:
-            raise Invalid(N_("the formal notice's date, {on!d}, is in the future (today is {today!d})"),
-                          code="notice_in_future", on=on, today=today)
+        validate.past_date(on, today, NOTICE_DATE, "notice_in_future")
         with self.ctx.store.write() as s:
             self.ctx.require(s, "agreements")
             prog = find(s, "programme", programme)
@@ -95,8 +92,8 @@ class Notices:
         included) it stops the clock; later, it is recorded as late (the agreement was terminable from
         :func:`workflow.deadlines.terminable_on`)."""
         note = validate.text(note, ANSWER)
-        validate.plausible_date(on, ANSWER_DATE)
         today = self.ctx.clock.today()
+        validate.past_date(on, today, ANSWER_DATE, "answer_in_future")
         with self.ctx.store.write() as s:
             self.ctx.require(s, "agreements")
             n = self._get(s, notice_id, lock=True)
@@ -106,9 +103,6 @@ class Notices:
             if on < n.on:
                 raise Invalid(N_("the answer ({on!d}) cannot precede formal notice #{id} ({notice!d})"),
                               code="answer_before_notice", on=on, id=n.id, notice=n.on)
-            if on > today:
-                raise Invalid(N_("the answer's date, {on!d}, is in the future (today is {today!d})"),
-                              code="answer_in_future", on=on, today=today)
             n.answered_on, n.answer = on, note
             s.add(n)
             prog, body = s.get(Programme, n.programme_id), s.get(Partner, n.partner_id)

@@ -127,6 +127,16 @@ def plausible_date(d: date, what: str) -> date:
     return d
 
 
+def past_date(d: date, today: date, what: str, code: str) -> date:
+    """A day that has happened: plausible (2000-2100) and not after ``today``. A check-in, an
+    expense, a payment, a formal notice and its answer are recorded once they took place."""
+    plausible_date(d, what)
+    if d > today:
+        raise Invalid(N_("{what!t}, {on!d}, is in the future (today is {today!d})"), code=code,
+                      what=label(what, DATES), on=d, today=today)
+    return d
+
+
 def url(value: str | None) -> str | None:
     if value is None:
         return None

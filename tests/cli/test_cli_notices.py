@@ -71,7 +71,7 @@ def test_refusals_are_one_line_and_leave_the_store_unchanged(demo_db):
     ok(invoke("notice", "answer", "2", "--on", "2020-11-10", "--note", "Transmis.", db=demo_db))
     before = dump_hash(demo_db)
     refused = [
-        (["--on", "2020-11-17"], 1, "the formal notice's date, November 17, 2020, is in the future"),
+        (["--on", "2020-11-17"], 1, "the notice date, November 17, 2020, is in the future"),
         (["--on", "2020-06-22"], 1, "takes effect on June 23, 2020: a formal notice cannot precede it"),
         (["--partner", "Bretagne"], 1, "unknown partner 'Bretagne' in programme 'Pré-incubation 2020' "
                                        "(preincub partner add)"),
@@ -92,7 +92,7 @@ def test_refusals_are_one_line_and_leave_the_store_unchanged(demo_db):
         (["99", "--on", "2020-11-10", "--note", "x"], 1, "no formal notice #99 (see 'preincub notice list')"),
         (["2", "--on", "2020-11-12", "--note", "x"], 1, "formal notice #2 was already answered, on November 10, 2020"),
         (["1", "--on", "2020-11-01", "--note", "x"], 1, "the answer (November 1, 2020) cannot precede formal notice #1"),
-        (["1", "--on", "2020-11-17", "--note", "x"], 1, "the answer's date, November 17, 2020, is in the future"),
+        (["1", "--on", "2020-11-17", "--note", "x"], 1, "the answer date, November 17, 2020, is in the future"),
         (["1", "--on", "2020-11-10", "--note", ""], 1, "the answer is empty"),
         (["1", "--on", "2020-11-10"], 2, "--note"),
         ([str(2**63), "--on", "2020-11-10", "--note", "x"], 2, "ID"),

@@ -66,8 +66,10 @@ def test_dates_and_counts_read_as_each_language_writes_them(wf):
     wf.advance("T", "select")
     with pytest.raises(Invalid) as future:
         wf.log_checkin("T", on=date(2020, 7, 24), notes="x")
-    assert future.value.text("en") == "July 24, 2020 is in the future (today is July 6, 2020)"
-    assert future.value.text("fr") == "le 24 juillet 2020 est dans le futur (nous sommes le 6 juillet 2020)"
+    assert future.value.code == "checkin_in_future"
+    assert future.value.text("en") == "the check-in date, July 24, 2020, is in the future (today is July 6, 2020)"
+    assert future.value.text("fr") == ("la date du point, le 24 juillet 2020, est dans le futur "
+                                       "(nous sommes le 6 juillet 2020)")
     c = wf.log_checkin("T", notes="x")
     wf.clock = FixedClock(paris(2020, 8, 6, 9, 0))
     with pytest.raises(Invalid) as late:
