@@ -16,7 +16,7 @@ from commands.text import _, tr
 
 if TYPE_CHECKING:
     from workflow import Workflow
-    from workflow.records import NoticeRecord
+    from workflow.notices import NoticeRecord
 
 # How each state reads (workflow.notices.STATES), and its colour.
 STATE_LABELS = {"pending": (N_("clock running"), "yellow"), "answered": (N_("answered in time"), ""),

@@ -33,7 +33,7 @@ from workflow.models import Funding as FundingRow
 
 if TYPE_CHECKING:
     from workflow.notices import Notices
-    from workflow.records import NoticeRecord
+    from workflow.notices import NoticeRecord
 
 LABEL = N_("the expense label")
 EXPENSE_DATE = N_("the expense date")

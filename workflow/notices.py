@@ -21,7 +21,6 @@ from workflow.context import Context, find
 from workflow.deadlines import terminable_on
 from workflow.errors import N_, Invalid, NotFound
 from workflow.models import Notice, Partner, Programme
-from workflow.records import NoticeRecord
 
 # A notice's states (stable: printed in JSON).
 PENDING = "pending"  # unanswered, its month still running
@@ -34,6 +33,22 @@ BREACH = N_("the breach")
 ANSWER = N_("the answer")
 NOTICE_DATE = N_("the notice date")
 ANSWER_DATE = N_("the answer date")
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeRecord:
+    """A formal notice to a partner and its one-month clock: ``state`` is pending (the month runs),
+    answered (before ``terminable_on``), terminable (unanswered from that day) or answered_late."""
+
+    id: int
+    programme: str
+    partner: str
+    on: str
+    breach: str
+    terminable_on: str
+    state: str
+    answered_on: str | None
+    answer: str | None
 
 
 def state(on: date, answered_on: date | None, today: date) -> str:

@@ -330,22 +330,6 @@ class HealthRecord:
     failing_since: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class NoticeRecord:
-    """A formal notice to a partner and its one-month clock: ``state`` is pending (the month runs),
-    answered (before ``terminable_on``), terminable (unanswered from that day) or answered_late."""
-
-    id: int
-    programme: str
-    partner: str
-    on: str
-    breach: str
-    terminable_on: str
-    state: str
-    answered_on: str | None
-    answer: str | None
-
-
 _KEYS: dict[type, tuple[tuple[str, str], ...]] = {}
 
 
