@@ -50,7 +50,7 @@ def test_the_demo_verifies_in_french_and_english(demo_ro):
 def test_the_help_in_both_languages(demo_ro):
     fr = " ".join(ok(invoke("audit", "verify", "--help", db=demo_ro)).stdout.split())
     en = " ".join(ok(invoke("audit", "verify", "--help", db=demo_ro, lang="en")).stdout.split())
-    assert "signale son premier maillon rompu (coordinateurs seulement)" in fr
+    assert "signaler son premier maillon rompu (coordinateurs seulement)" in fr
     assert "report its first broken link (coordinators only)" in en
 
 

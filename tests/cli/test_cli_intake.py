@@ -261,4 +261,4 @@ def test_help_in_both_languages():
     out = ok(invoke("team", "import", "--help", lang="en")).stdout
     assert "--dry-run" in out and "--map" in out and "all or nothing" in out
     out = ok(invoke("team", "import", "--help", lang="fr")).stdout
-    assert "Importe des équipes depuis un fichier CSV ou XLSX" in out and "--dry-run" in out
+    assert "Importer des équipes depuis un fichier CSV ou XLSX" in out and "--dry-run" in out
