@@ -90,6 +90,6 @@ def flag_terminable(wf: Workflow, programme: str | None) -> None:
 
 def flag_line(n: NoticeRecord) -> str:
     """One terminable notice, as ``status`` and ``funding show`` flag it."""
-    return tr("⚠ agreement of {programme!q} with {partner!q} terminable since {day!d}: formal notice #{id} of "
-              "{on!d} unanswered", programme=n.programme, partner=n.partner, day=date.fromisoformat(n.terminable_on),
-              id=n.id, on=date.fromisoformat(n.on))
+    from workflow.notices import TERMINABLE_FLAG
+
+    return tr(TERMINABLE_FLAG, **n.flag_params())

@@ -15,8 +15,9 @@ from notifications.i18n import N_
 from workflow import Workflow
 from workflow.errors import Forbidden
 from workflow.links import Grant, LinkGone, Links
+from workflow.notices import TERMINABLE_FLAG
 
-from web.app import current_wf, refusal
+from web.app import _, current_wf, refusal
 from web.timeline import timeline
 
 bp = Blueprint("board", __name__)
@@ -69,7 +70,11 @@ def index():
     grant, wf = who
     programmes = wf.programmes()
     rows = wf.status()
-    return render_template("board.html", grant=grant, programmes=programmes, rows=rows, phases=states.PHASES)
+    # Agreements an unanswered formal notice made terminable, as `status` flags them (for those who
+    # read every team; nothing for a coach).
+    flags = [_(TERMINABLE_FLAG, **n.flag_params()) for n in wf.notices.flags()]
+    return render_template("board.html", grant=grant, programmes=programmes, rows=rows, phases=states.PHASES,
+                           flags=flags)
 
 
 @bp.get("/team/<path:name>")

@@ -33,6 +33,10 @@ BREACH = N_("the breach")
 ANSWER = N_("the answer")
 NOTICE_DATE = N_("the notice date")
 ANSWER_DATE = N_("the answer date")
+# How ``status``, ``funding show`` and the web board flag an agreement an unanswered notice made
+# terminable (its parameters: :meth:`NoticeRecord.flag_params`).
+TERMINABLE_FLAG = N_("⚠ agreement of {programme!q} with {partner!q} terminable since {day!d}: formal notice #{id} of "
+                     "{on!d} unanswered")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +53,11 @@ class NoticeRecord:
     state: str
     answered_on: str | None
     answer: str | None
+
+    def flag_params(self) -> dict[str, object]:
+        """The parameters of :data:`TERMINABLE_FLAG` for this notice."""
+        return {"programme": self.programme, "partner": self.partner, "day": date.fromisoformat(self.terminable_on),
+                "id": self.id, "on": date.fromisoformat(self.on)}
 
 
 def state(on: date, answered_on: date | None, today: date) -> str:

@@ -134,3 +134,22 @@ def test_hostile_names_are_escaped_on_the_board(client, wf):
 
     r = client.get("/team/" + quote(evil))
     assert r.status_code == 200 and "<script>" not in r.text and "&lt;script&gt;" in r.text
+
+
+def test_the_board_flags_a_terminable_agreement_to_those_who_read_every_team(client, wf):
+    """An unanswered formal notice past its month: the board says so, as `status` does (escaped), to a
+    coordinator; a coach, who does not read the agreements, sees no flag."""
+    from datetime import date
+
+    wf.add_notice("Pré-incubation 2020", "Pas-de-Calais", date(2020, 9, 1), "Aucune salle <b>fournie</b>.")
+    signin(client, wf, COORD)
+    import html
+
+    page = client.get("/").text
+    flag = re.search(r'<section class="error" role="alert">\s*<p>(.*?)</p>', page).group(1)
+    assert html.unescape(flag) == ("⚠ convention de 'Pré-incubation 2020' avec 'Pas-de-Calais' résiliable depuis le "
+                                   "2 octobre 2020\u00a0: mise en demeure n°\u00a01 du 1er septembre 2020 sans réponse")
+    assert "'" not in flag  # escaped as the page's other text
+    client.post("/signout")
+    signin(client, wf, JULIEN)
+    assert 'role="alert"' not in client.get("/").text
