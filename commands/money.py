@@ -87,15 +87,20 @@ def funding_statement(programme, partner, fmt, output) -> None:
     --format html -o etat.html"""
     from notifications import documents
 
-    from commands.reports import check_output, write_document
+    from contextlib import ExitStack
+
+    from commands.reports import check_output, staged_document
 
     if output is not None:
         check_output(output)  # before issuing: a refusal in its own words, nothing done
     render = documents.statement_html if fmt == "html" else documents.statement_markdown
     lang = current_lang()
-    # Written before the statement is committed: a document that cannot be written (a full disk)
-    # leaves no statement recorded.
-    current_ctx().wf().issue_statement(programme, partner, deliver=lambda st: write_document(render(st, lang), output))
+    # The document is written (to its temporary file) before the statement is committed, and put in
+    # place (or printed) after: a document that cannot be written records no statement, a statement
+    # that cannot be committed leaves no document.
+    with ExitStack() as staged:
+        current_ctx().wf().issue_statement(
+            programme, partner, deliver=lambda st: staged.enter_context(staged_document(render(st, lang), output)))
 
 
 @funding.command(name="payment")

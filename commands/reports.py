@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -66,18 +68,29 @@ def write_document(content: str | bytes, output: Path | str | None) -> None:
 
     A binary document (PDF, XLSX) is refused on a terminal: it needs -o or a pipe. The output is
     checked first (:func:`check_output`): never the store, never a directory."""
+    with staged_document(content, output):
+        pass
+
+
+@contextmanager
+def staged_document(content: str | bytes, output: Path | str | None) -> Iterator[None]:
+    """:func:`write_document` around a block that records the document (a statement): written to its
+    temporary file before the block, put in place (or printed) only once the block has succeeded.
+    A document that cannot be written fails the block; a block that fails leaves no document."""
     data = content.encode("utf-8") if isinstance(content, str) else content
     if output is None:
         if isinstance(content, bytes) and sys.stdout.isatty():
             raise click.UsageError(_("this format is binary: write it to a file with -o FILE, or pipe it"))
+        yield
         stream = click.get_binary_stream("stdout")
         stream.write(data)
         stream.flush()
         return
     target = check_output(output)
-    from workflow.storefile import write_private
+    from workflow.storefile import staged_private
 
-    write_private(target, data)
+    with staged_private(target, data):
+        yield
     click.echo(tr("written to {path}", path=str(target)), err=True)
 
 

@@ -190,7 +190,9 @@ class Funding:
         recorded as issued (an after-statement partner pays on it) and returned for the document.
 
         ``deliver`` (writing the document) runs before the statement is committed: if it fails (a
-        full disk, say), no statement is recorded that no one received."""
+        full disk, say), no statement is recorded that no one received. A caller that must not leave
+        a document if the commit fails stages it there and puts it in place after (as the CLI does,
+        ``storefile.staged_private``)."""
         today = self.ctx.clock.today()
         with self.ctx.store.write() as s:
             self.ctx.require(s, "agreements")

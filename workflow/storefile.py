@@ -9,6 +9,8 @@ import re
 import stat
 import sqlite3
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote as url_quote
 
@@ -198,6 +200,16 @@ def write_private(path: str | os.PathLike, data: bytes) -> Path:
     """Write ``data`` to ``path`` as a new 0600 file (a report or an export may hold personal data),
     whole or not at all: a private temporary file beside it, then renamed over it. An OSError names
     the file asked for, never the temporary one."""
+    with staged_private(path, data) as target:
+        return target
+
+
+@contextmanager
+def staged_private(path: str | os.PathLike, data: bytes) -> Iterator[Path]:
+    """:func:`write_private` in two steps: ``data`` is written (to the temporary file) before the
+    block, and put in place only once the block has succeeded; on any error in it, nothing is left.
+    For a document whose record the block commits: neither goes without the other. A device or a
+    FIFO (/dev/null, /dev/stdout) is written to after the block, never renamed over."""
     import tempfile
 
     target = Path(path).expanduser()
@@ -205,13 +217,14 @@ def write_private(path: str | os.PathLike, data: bytes) -> Path:
         special = not stat.S_ISREG(target.stat().st_mode)
     except OSError:
         special = False  # a new file (or one we cannot stat: the write says why)
-    if special:  # /dev/null, a FIFO, /dev/stdout: written to, never renamed over (the device would be replaced)
+    if special:
+        yield target
         try:
             with open(target, "wb") as f:
                 f.write(data)
         except OSError as exc:
             raise OSError(exc.errno, exc.strerror, str(target)) from None
-        return target
+        return
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name[:50]}.", suffix=".tmp", dir=target.parent)
     except OSError as exc:
@@ -222,10 +235,18 @@ def write_private(path: str | os.PathLike, data: bytes) -> Path:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, target)
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
         if isinstance(exc, OSError):
             raise OSError(exc.errno, exc.strerror, str(target)) from None
         raise
-    return target
+    try:
+        yield target
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    try:
+        os.replace(tmp, target)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise OSError(exc.errno, exc.strerror, str(target)) from None

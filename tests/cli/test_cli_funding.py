@@ -227,16 +227,45 @@ def test_a_statement_whose_write_fails_after_the_checks_is_not_recorded(funded, 
 
     from workflow import storefile
 
-    def full(path, data, *a, **k):
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+    def full(fd):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(storefile, "write_private", full)
+    out = tmp_path / "out"
+    out.mkdir()
     before = dump_hash(funded)
-    fails(run(funded, "funding", "statement", "--programme", PROG, "--partner", PDC, "-o", str(tmp_path / "x.md"),
+    monkeypatch.setattr(storefile.os, "fsync", full)
+    fails(run(funded, "funding", "statement", "--programme", PROG, "--partner", PDC, "-o", str(out / "x.md"),
               lang="en"), 1, "No space left on device")
+    monkeypatch.undo()
     assert dump_hash(funded) == before
+    assert list(out.iterdir()) == [], "no document, no temporary file"
 
 
+@pytest.mark.parametrize("to_file", [True, False])
+def test_a_statement_that_cannot_be_committed_leaves_no_document(funded, tmp_path, monkeypatch, to_file):
+    """The document is written, then the commit fails (a full disk at COMMIT): no file in place, nothing
+    printed, no statement recorded."""
+    from workflow.errors import StoreError
+    from workflow.funding import Funding
+
+    issue = Funding.issue_statement
+
+    def commit_fails(self, programme, partner, *, deliver=None):
+        def then_fail(st):
+            deliver(st)
+            raise StoreError("the disk holding the store {where} is full: free some space, then retry",
+                             code="disk_full", where="test")
+        return issue(self, programme, partner, deliver=then_fail)
+
+    monkeypatch.setattr(Funding, "issue_statement", commit_fails)
+    before = dump_hash(funded)
+    docs = tmp_path / "out"
+    docs.mkdir()
+    out = ["-o", str(docs / "x.md")] if to_file else []
+    fails(run(funded, "funding", "statement", "--programme", PROG, "--partner", PDC, *out, lang="en"), 1,
+          "is full")  # one line on stderr (no "written to"), nothing on stdout
+    assert dump_hash(funded) == before
+    assert list(docs.iterdir()) == []
 @pytest.mark.parametrize("args,code,fragment", [
     (["expense", "add", "--programme", PROG, "--amount", "-5", "--on", "2020-07-07", "--label", "x"], 2,
      "un montant ne peut pas être négatif"),
