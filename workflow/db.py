@@ -164,7 +164,7 @@ class Store:
             return
         self.check_writable()
         with self._write_errors(), self._writing():
-            pooled = self.engine.raw_connection()
+            pooled = direct.checkout(self.engine)
             try:
                 with direct.transaction(pooled.driver_connection, self.engine.dialect) as run:
                     yield run

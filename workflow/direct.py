@@ -185,17 +185,34 @@ def transaction(driver: sqlite3.Connection, dialect: Any) -> Iterator[Direct]:
         try:
             yield Direct.on_cursor(cursor, dialect)
         except BaseException:
-            if driver.in_transaction:
-                driver.rollback()
+            _rollback(driver)
             raise
         try:
             cursor.execute("COMMIT")
         except sqlite3.Error as exc:
-            if driver.in_transaction:
-                driver.rollback()
+            _rollback(driver)
             raise _driver_error("COMMIT", exc) from exc
     finally:
         cursor.close()
+
+
+def _rollback(driver: sqlite3.Connection) -> None:
+    """Undo what is open, keeping the error that made us undo it: a rollback that fails too (an I/O
+    error) must not replace it; the pool rolls back again when the connection comes back."""
+    try:
+        if driver.in_transaction:
+            driver.rollback()
+    except sqlite3.Error:
+        pass
+
+
+def checkout(engine: Any) -> Any:
+    """A connection of ``engine``'s pool, its opening errors as SQLAlchemy's (which the store's error
+    handling maps: "unable to open database file" in the user's words)."""
+    try:
+        return engine.raw_connection()
+    except sqlite3.Error as exc:
+        raise _driver_error("connect", exc) from exc
 
 
 class Direct:
@@ -253,7 +270,7 @@ class DirectRead:
         if prepared is None or prepared is _NOT_PREPARABLE:
             with self.engine.connect() as conn:
                 return _Result(conn.execute(stmt, params).all(), -1, None)
-        pooled = self.engine.raw_connection()
+        pooled = checkout(self.engine)
         try:
             cursor = pooled.driver_connection.cursor()
             try:

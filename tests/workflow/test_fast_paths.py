@@ -205,3 +205,26 @@ def test_direct_write_on_a_store_locked_by_another_process_says_retry(wf, monkey
         other.rollback()
         other.close()
     assert wf.team("T").phase == "selection"
+
+
+def test_the_driver_paths_say_why_a_connection_cannot_be_opened(wf, monkeypatch):
+    """No idle connection and the file cannot be opened (no file descriptor left, a -wal that cannot be
+    made): advance's driver paths give the store's one-line error, as the session paths do."""
+    if wf.store.dialect != "sqlite":
+        pytest.skip("SQLite's driver paths")
+    import sqlite3
+
+    from workflow import StoreError, storefile
+
+    seed(wf)
+    ready_team(wf, "T")
+    wf.store.engine.dispose()  # the pool is empty: the next checkout opens the file
+    monkeypatch.setattr(storefile, "sqlite_connect", lambda path, mode: sqlite3.connect("/nonexistent/dir/x.db"))
+    with pytest.raises(StoreError, match="unable to open database file"):
+        with wf.store.direct_write():
+            pass
+    with pytest.raises(StoreError, match="unable to open database file"):
+        with wf.store.read():  # as advance reads: the store's read maps the driver's errors
+            direct_read(wf.store).execute(_view_query(False), {"name": "T", "taken": 0})
+    monkeypatch.undo()
+    assert wf.advance("T", "select").to == "investigation"
