@@ -18,20 +18,6 @@ if TYPE_CHECKING:
     from workflow.records import ProgrammeRecord
 
 
-def _channels() -> tuple[str, ...]:
-    """Where a person's reminders may go (notifications.message, loaded when an option needs them)."""
-    from notifications.message import CHANNELS
-
-    return CHANNELS
-
-
-def _roles() -> tuple[str, ...]:
-    """A person's roles (workflow.permissions, loaded when an option needs them)."""
-    from workflow.permissions import ROLES
-
-    return ROLES
-
-
 @click.group()
 def programme() -> None:
     """Programmes: one agreement, its kind, its deadline and its places."""
@@ -123,7 +109,7 @@ def person() -> None:
     """People: coordinators, coaches, intrapreneurs, sponsors, committee members."""
 
 
-_CHANNEL = click.option("--channel", "channels", multiple=True, type=LazyChoice(_channels),
+_CHANNEL = click.option("--channel", "channels", multiple=True, type=LazyChoice("notifications.message:CHANNELS"),
                         help="Where their reminders go; repeat for several [default: email].")
 _LANG = click.option("--lang", "person_lang", type=click.Choice(["fr", "en"]), help="Their reminders' language.")
 
@@ -131,7 +117,7 @@ _LANG = click.option("--lang", "person_lang", type=click.Choice(["fr", "en"]), h
 @person.command(name="add")
 @click.argument("name")
 @click.option("--email", required=True)
-@click.option("--role", "roles", multiple=True, type=LazyChoice(_roles), required=True, help="Repeat for several.")
+@click.option("--role", "roles", multiple=True, type=LazyChoice("workflow.permissions:ROLES"), required=True, help="Repeat for several.")
 @_CHANNEL
 @_LANG
 def person_add(name, email, roles, channels, person_lang) -> None:
@@ -143,8 +129,8 @@ def person_add(name, email, roles, channels, person_lang) -> None:
 @person.command(name="edit")
 @click.argument("email", shell_complete=complete("person"))
 @click.option("--name")
-@click.option("--add-role", "add_roles", multiple=True, type=LazyChoice(_roles))
-@click.option("--remove-role", "remove_roles", multiple=True, type=LazyChoice(_roles))
+@click.option("--add-role", "add_roles", multiple=True, type=LazyChoice("workflow.permissions:ROLES"))
+@click.option("--remove-role", "remove_roles", multiple=True, type=LazyChoice("workflow.permissions:ROLES"))
 @_CHANNEL
 @_LANG
 def person_edit(email, name, add_roles, remove_roles, channels, person_lang) -> None:
@@ -156,7 +142,7 @@ def person_edit(email, name, add_roles, remove_roles, channels, person_lang) -> 
 
 
 @person.command(name="list")
-@click.option("--role", type=LazyChoice(_roles))
+@click.option("--role", type=LazyChoice("workflow.permissions:ROLES"))
 @json_option
 def person_list(role, as_json) -> None:
     """List people and their roles."""

@@ -23,13 +23,6 @@ _PROGRAMME = click.option("--programme", required=True, shell_complete=complete(
 _PARTNER = click.option("--partner", required=True, help="The partner body (collectivité), by name.")
 
 
-def _payments() -> tuple[str, ...]:
-    """How a partner pays (workflow.money, and decimal with it: loaded when `funding set` needs them)."""
-    from workflow.money import PAYMENTS
-
-    return PAYMENTS
-
-
 def money(value: Decimal | None) -> str:
     """An amount as this invocation's language writes it: "9 000,00 €", "€9,000.00"."""
     return "—" if value is None else i18n.format_money(value, current_lang())
@@ -53,7 +46,7 @@ def funding() -> None:
 @click.option("--cap", type=AMOUNT, required=True, help="The most the partner contributes, in euros (9000, 9 000, "
                                                         "9000,00).")
 @click.option("--share", type=PERCENT, help="Its share of the expenses really incurred, in percent [100].")
-@click.option("--payment", type=LazyChoice(_payments), required=True,
+@click.option("--payment", type=LazyChoice("workflow.money:PAYMENTS"), required=True,
               help="after-statement: one payment on a statement of the expenses (seed 1); on-signature: one payment "
                    "of the cap on signature, unused funds given back (seed 2).")
 def funding_set(programme, partner, cap, share, payment) -> None:

@@ -51,16 +51,18 @@ class Parsed(click.ParamType):
 
 
 class LazyChoice(click.Choice):
-    """A :class:`click.Choice` whose choices come from ``source()``, called when first needed (to
-    parse a value, or to show an option's help), so declaring a command loads no library module."""
+    """A :class:`click.Choice` whose choices are read when first needed (to parse a value, or to show
+    an option's help), so declaring a command loads no library module: ``source`` names them
+    ("module:NAME", as :class:`Parsed`'s parsers) or makes them."""
 
-    def __init__(self, source: Callable[[], Iterable[str]], case_sensitive: bool = True) -> None:
+    def __init__(self, source: str | Callable[[], Iterable[str]], case_sensitive: bool = True) -> None:
         self._source, self._choices, self.case_sensitive = source, None, case_sensitive
 
     @property
     def choices(self) -> tuple[str, ...]:  # type: ignore[override]
         if self._choices is None:
-            self._choices = tuple(self._source())
+            source = self._source
+            self._choices = tuple(_named(source) if isinstance(source, str) else source())
         return self._choices
 
     @choices.setter

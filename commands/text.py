@@ -2,7 +2,7 @@
 through the one catalog (notifications/locale), in the language of this invocation (--lang).
 
 Help texts (command docstrings, ``help=`` of options) stay plain English in the code, as click
-expects; :func:`translate_help` swaps them for their translation before click formats anything, and
+expects; :func:`translate_command` swaps them for their translation before click formats anything, and
 :func:`help_texts` hands them to the catalog's extractor.
 """
 
@@ -78,14 +78,6 @@ def _translate(obj: Any, fields: tuple[str, ...], gettext: Callable[[str], str])
         setattr(obj, f, gettext(source))
     if isinstance(obj, click.Command) and obj.help and not obj._preincub_help.get("short_help"):
         obj.short_help = short_help(obj.help)
-
-
-def translate_help(root: click.Command) -> None:
-    """Put every help text of the command tree in this invocation's language at once (a run
-    translates only the commands on its path: :func:`translate_command`)."""
-    gettext = i18n.translations(_lang["value"]).gettext
-    for obj, fields in _walk(root):
-        _translate(obj, fields, gettext)
 
 
 def translate_command(cmd: click.Command) -> None:

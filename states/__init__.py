@@ -18,11 +18,7 @@ _WHERE = {
     **dict.fromkeys(("KINDS", "PARTNER_KINDS", "KindRules"), "rules"),
 }
 
-__all__ = [
-    "CRITERIA", "HOLDS_A_PLACE", "INITIAL", "KINDS", "NON_TERMINAL", "PARTIES", "PARTNER_KINDS", "PHASES", "TERMINAL", "TRIGGERS",
-    "Blocked", "InvalidTrigger", "KindRules", "Move", "Phase", "ProgrammeView", "StateError", "TeamView", "Trigger",
-    "Unmet", "attempt", "check", "fire", "triggers_from", "unmet",
-]
+__all__ = sorted(_WHERE)
 
 
 def __getattr__(name: str) -> Any:

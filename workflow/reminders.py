@@ -102,11 +102,7 @@ def _monday(d: date) -> date:
 @lru_cache(maxsize=1024)
 def weekly_slot(week_monday: date, cfg: Settings) -> datetime:
     """When the weekly coaching reminder of that week goes out (a holiday moves it to the next working day)."""
-    return _slot(week_monday, cfg.weekly_weekday, cfg.remind_at)
-
-
-def _slot(week_monday: date, weekday: int, remind_at: time) -> datetime:
-    return _at(working_day(week_monday + timedelta(days=weekday)), remind_at)
+    return _at(working_day(week_monday + timedelta(days=cfg.weekly_weekday)), cfg.remind_at)
 
 
 def _unique(*groups: tuple[int, ...]) -> tuple[int, ...]:
@@ -195,7 +191,6 @@ class _Week:
     slot: datetime  # weekly_slot: when its reminder goes out
     stale: datetime  # the next Monday, 00:00 Paris
     past: tuple[str, ...]  # the missed_weeks ISO weeks before it, most recent first
-    past_sorted: tuple[str, ...]
 
 
 class _Weeks(dict[date, _Week]):
@@ -204,12 +199,11 @@ class _Weeks(dict[date, _Week]):
 
     def __init__(self, cfg: Settings) -> None:
         super().__init__()
-        self.weekday, self.remind_at, self.missed = cfg.weekly_weekday, cfg.remind_at, cfg.missed_weeks
+        self.cfg = cfg
 
     def __missing__(self, monday: date) -> _Week:
-        past = tuple(iso_week(monday - timedelta(days=7 * k)) for k in range(1, self.missed + 1))
-        w = _Week(iso_week(monday), _slot(monday, self.weekday, self.remind_at),
-                  _at(monday + timedelta(days=7), time(0)), past, tuple(sorted(past)))
+        past = tuple(iso_week(monday - timedelta(days=7 * k)) for k in range(1, self.cfg.missed_weeks + 1))
+        w = _Week(iso_week(monday), weekly_slot(monday, self.cfg), _at(monday + timedelta(days=7), time(0)), past)
         self[monday] = w
         return w
 
@@ -249,7 +243,7 @@ def _coaching_period(t: TeamFacts, p: ProgrammeFacts, start: datetime, end: date
             if week <= current_week and all(pw >= began and pw not in held for pw in w.past):
                 yield Due(f"missed:{t.id}:{w.past[0]}", "missed_coaching", at, w.stale, snap.coordinators,
                           team_id=t.id, programme_id=p.id,
-                          context={**ctx, "week": week, "weeks": list(w.past_sorted)})
+                          context={**ctx, "week": week, "weeks": sorted(w.past)})
 
 
 def snapshot(s: Session, since: datetime) -> Snapshot:
