@@ -44,7 +44,14 @@ def extract():
             catalog.add(message, locations=[(os.path.basename(filename), lineno)], auto_comments=comments)
     for text in cli_help():
         catalog.add(text, locations=[("cli help", 0)])
+    for text in CLICK_AT_RUNTIME:
+        catalog.add(text, locations=[("click", 0)])
     return catalog
+
+
+# What click translates from a variable (``_(extra["required"])``), so no extractor finds it: an
+# option's "[required]" in its help.
+CLICK_AT_RUNTIME = ("required",)
 
 
 def cli_help() -> list[str]:

@@ -125,3 +125,12 @@ def test_the_list_of_commands_keeps_french_no_break_spaces():
     assert lines and all(" :" not in line and " ;" not in line for line in lines), lines
     assert any("\u00a0:" in line for line in lines)
     assert "audit       Le journal d'audit\u00a0: chaque modification,..." in out
+
+
+@pytest.mark.parametrize("lang,mark,other", [("fr", "[requis]", "[required]"), (None, "[requis]", "[required]"),
+                                             ("en", "[required]", "[requis]")])
+def test_a_required_option_says_so_in_the_language(lang, mark, other):
+    """click translates "required" from a variable: the catalog holds it all the same
+    (notifications.catalog.CLICK_AT_RUNTIME)."""
+    out = ok(invoke("person", "add", "--help", lang=lang)).stdout
+    assert mark in out and other not in out
