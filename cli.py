@@ -164,9 +164,10 @@ def app(ctx: click.Context, db, actor, now, lang) -> None:
     ctx.call_on_close(ctx.obj.close)
 
 
-for command in (store.init, store.demo_cmd, directory.programme, directory.partner, directory.person, teams.team,
-                checkins.checkin, moves.advance, moves.check, moves.status, moves.history, moves.diagram,
-                reminders.remind, reminders.outbox, reminders.daemon, web.serve, web.web):
+for command in (store.init, store.demo_cmd, store.backup_cmd, store.restore_cmd, directory.programme,
+                directory.partner, directory.person, teams.team, checkins.checkin, moves.advance, moves.check,
+                moves.status, moves.history, moves.diagram, reminders.remind, reminders.outbox, reminders.daemon,
+                web.serve, web.web):
     app.add_command(command)
 directory.person.add_command(web.revoke_links)
 from commands import exports  # noqa: E402

@@ -43,8 +43,15 @@ ERROR_HINTS = {
     "store_outdated": N_("preincub init"),
     "audit_broken": N_("compare with a backup: preincub --db NEW.db import-all BACKUP.json"),
     "audit_head_missing": N_("preincub audit verify"),
+    "backup_audit_broken": N_("nothing was restored; restore an earlier backup, one that was not edited"),
     "no_funding": N_("preincub funding set"),
     "payment_before_statement": N_("preincub funding statement"),
+    "store_damaged": N_("preincub restore COPY.db, a copy made by 'preincub backup'"),
+    "backup_not_sqlite": N_("use pg_dump, or 'preincub export json -o FILE.json'"),
+    "restore_not_sqlite": N_("use pg_restore, or 'preincub import-all FILE.json' into an empty database"),
+    "copy_exists": N_("add --force to replace it"),
+    "daemon_running": N_("see 'preincub daemon status'"),
+    "copy_audit_broken": N_("restore an older copy; 'preincub --db COPY.db audit verify' shows the same"),
 }
 
 

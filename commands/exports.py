@@ -116,15 +116,20 @@ def _done(n: int, path: str) -> None:
 
 @click.command(name="import-all")
 @click.argument("file", metavar="FILE.json", type=click.File("rb"))
-def import_all(file) -> None:
+@click.option("--require-signature", is_flag=True,
+              help="Refuse a backup that is not signed by this instance (its secret key).")
+def import_all(file, require_signature) -> None:
     """Restore a backup (export json, without --programme) into an EMPTY store: a new file or database.
 
-    A store that holds anything, a backup from a newer preincub, or another file is refused, and
-    nothing is written. Example: preincub --db postgresql+psycopg://preincub@localhost/preincub import-all sauvegarde.json
+    Its audit trail is verified first: a backup edited outside preincub is refused. A store that holds
+    anything, a backup from a newer preincub, or another file is refused, and nothing is written.
+    Example: preincub --db postgresql+psycopg://preincub@localhost/preincub import-all sauvegarde.json
     """
+    from workflow.backup import ORIGIN_TEXT
     from workflow.backup import import_all as restore
 
     data = file.read()
-    rec = restore(current_ctx().db, data)
-    say(tr(Np_("{n} row restored into {where} (schema {schema})", "{n} rows restored into {where} (schema {schema})"),
-           n=sum(rec.rows.values()), where=rec.where, schema=rec.schema))
+    rec = restore(current_ctx().db, data, require_signature=require_signature)
+    say(tr(Np_("{n} row restored into {where} (schema {schema}); the backup is {origin!t}",
+               "{n} rows restored into {where} (schema {schema}); the backup is {origin!t}"),
+           n=sum(rec.rows.values()), where=rec.where, schema=rec.schema, origin=ORIGIN_TEXT[rec.origin]))

@@ -230,10 +230,11 @@ def daemon(ctx: click.Context, once, to_console) -> None:
 @daemon.command(name="status")
 @json_option
 def daemon_status(as_json) -> None:
-    """The daemon's last tick, and the outbox's pending, retrying and failed messages.
+    """The daemon's last tick, the lease's holder and its last heartbeat, and the outbox's pending,
+    retrying and failed messages.
 
-    Exits 1 when unhealthy (for monitoring): the daemon never ticked or is late, or messages failed
-    or have been failing for over an hour.
+    Exits 1 when unhealthy (for monitoring): the daemon never ticked or is late (a daemon that holds
+    the lease is ticking), or messages failed or have been failing for over an hour.
     """
     from workflow.daemon import health
 
@@ -246,6 +247,9 @@ def daemon_status(as_json) -> None:
         if t and t.next_tick:
             last += tr("; next due {at}", at=t.next_tick)
         say(labelled(_("Daemon's last tick"), last))
+        if h.holder:  # from the first tick on: a tick in progress shows here
+            say(labelled(_("Lease holder"), tr("{holder}, last heartbeat {at}", holder=h.holder, at=h.heartbeat_at)
+                         if h.heartbeat_at else h.holder))
         say(labelled(_("Outbox"), tr("{pending!n} pending ({retrying!n} retrying, {over!n} for over an hour), "
                                      "{failed!n} failed", pending=h.pending, retrying=h.retrying,
                                      over=h.retrying_over_an_hour, failed=h.failed)))

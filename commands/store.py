@@ -1,8 +1,10 @@
-"""The store: init, demo."""
+"""The store: init, demo, backup and restore of its SQLite file."""
 
 from __future__ import annotations
 
 import click
+
+from notifications.i18n import Np_
 
 from commands.context import current_ctx
 from commands.output import emit_json, progress, say
@@ -48,3 +50,49 @@ def demo_cmd(as_json: bool) -> None:
         day = demo.AS_OF.date()
         say(tr("(as of {day!d}; add --now {iso} to the next commands to stay on that day)", day=day,
                iso=day.isoformat()))
+
+
+@click.command(name="backup")
+@click.argument("file", metavar="FILE", type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True, help="Replace FILE if it exists.")
+@json_option
+def backup_cmd(file: str, force: bool, as_json: bool) -> None:
+    """Copy the SQLite store to FILE (0600), consistent even while the daemon or serve runs (coordinators).
+
+    The copy is one self-contained file; 'preincub restore FILE' puts it back. An existing FILE is
+    refused unless --force. Example: preincub backup ~/sauvegardes/preincub-$(date +%F).db
+    """
+    rec = current_ctx().wf().backup_file(file, force=force)
+    if as_json:
+        return emit_json(rec)
+    say(tr(Np_("store copied to {path!q} ({n!n} byte, schema {schema})",
+               "store copied to {path!q} ({n!n} bytes, schema {schema})"),
+           path=rec.file, n=rec.bytes, schema=rec.schema))
+
+
+@click.command(name="restore")
+@click.argument("file", metavar="FILE", type=click.Path(dir_okay=False))
+@click.option("--no-keep", "no_keep", is_flag=True,
+              help="Do not keep a copy of the store being replaced (kept by default: STORE.before-restore-TIME).")
+@json_option
+def restore_cmd(file: str, no_keep: bool, as_json: bool) -> None:
+    """Put a copy made by 'preincub backup' back as the SQLite store, once checked (coordinators).
+
+    The copy's integrity, schema and audit trail are checked first; the store is replaced in one step,
+    never while the daemon or another process has it open, and the replaced store is kept beside it.
+    Example: preincub restore ~/sauvegardes/preincub-2020-11-16.db
+    """
+    from workflow.clock import FixedClock
+    from workflow.storecopy import restore
+
+    c = current_ctx()
+    rec = restore(c.db, file, actor=c.actor, clock=FixedClock(c.now) if c.now else None, keep=not no_keep)
+    if as_json:
+        return emit_json(rec)
+    say(tr(Np_("{path!q} restored into {where} (schema {schema}, {n!n} audit event verified)",
+               "{path!q} restored into {where} (schema {schema}, {n!n} audit events verified)"),
+           path=rec.source, where=rec.where, schema=rec.schema, n=rec.events))
+    if rec.upgraded_from:
+        say(tr("its schema was upgraded from {revision}", revision=rec.upgraded_from))
+    if rec.kept:
+        say(tr("the replaced store is kept in {path}", path=rec.kept))  # whole: it is the way back

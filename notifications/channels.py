@@ -23,7 +23,8 @@ from email.utils import formataddr, formatdate, parseaddr
 from typing import TextIO
 from urllib.parse import unquote, urlsplit
 
-from notifications.message import CHANNELS, DeliveryError, Message  # noqa: F401 - CHANNELS: re-exported
+from notifications.message import (  # noqa: F401 - CHANNELS: re-exported
+    CHANNELS, DeliveryError, Message, PermanentDeliveryError)
 
 
 
@@ -101,6 +102,19 @@ def build_email(msg: Message, sender: str) -> MIMEMultipart:
     return mail
 
 
+def _refusal(exc: smtplib.SMTPRecipientsRefused | smtplib.SMTPDataError) -> DeliveryError:
+    """This message refused, with the server's reply on one line: for good on a 5xx reply, to retry on a
+    4xx (temporary) one. A refused sender is not here: it refuses every message, a setting to fix."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        addr, (code, reply) = next(iter(exc.recipients.items()))
+        what = f"{addr} refused"
+    else:
+        code, reply, what = exc.smtp_code, exc.smtp_error, "message refused"
+    text = reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
+    error = PermanentDeliveryError if 500 <= code < 600 else DeliveryError
+    return error(" ".join(f"SMTP: {what}: {code} {text}".split()))
+
+
 class EmailChannel(Channel):
     """SMTP: ``smtp://user@host:port`` (STARTTLS with starttls=True) or ``smtps://...`` (TLS from the start).
 
@@ -157,8 +171,11 @@ class EmailChannel(Channel):
             self._smtp = self._connect()
         try:
             refused = self._smtp.sendmail(parseaddr(self.sender)[1], [msg.recipient], mail.as_bytes(policy=_SMTP))
-        except (OSError, smtplib.SMTPException) as exc:
+        except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError) as exc:
             self.close()  # the next message reconnects
+            raise _refusal(exc) from None
+        except (OSError, smtplib.SMTPException) as exc:
+            self.close()
             raise DeliveryError(f"SMTP: {exc}") from None
         if refused:
             raise DeliveryError(f"SMTP refused {', '.join(refused)}")

@@ -30,6 +30,11 @@ class DeliveryError(Exception):
     """The channel did not accept the message; the outbox retries it later."""
 
 
+class PermanentDeliveryError(DeliveryError):
+    """The channel refused this message for good (an SMTP 5xx reply for its recipient or its content):
+    no retry can change that, so the outbox fails it at once, with the reply."""
+
+
 RETRY_CAP_SECONDS = 3600.0  # an outage of days is retried hourly, so recovery is noticed within the hour
 
 

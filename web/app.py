@@ -2,7 +2,8 @@
 
 Every refusal is a short page in the person's language with the right HTTP status (400 bad or
 tampered link or form, 403 not allowed, 404 unknown, 410 expired/revoked link or closed team, 413
-too large), that shows no one's data and writes nothing. Tokens are never logged: the request path
+too large, 503 the store's file deleted or replaced under the server: every request until it is
+restarted), that shows no one's data and writes nothing. Tokens are never logged: the request path
 (which holds them) is left out of every log line.
 """
 
@@ -19,7 +20,7 @@ from werkzeug.exceptions import HTTPException
 
 from notifications import i18n
 from workflow import Workflow
-from workflow.errors import ChangedMeanwhile, Forbidden, NotFound, PreincubError
+from workflow.errors import ChangedMeanwhile, Forbidden, NotFound, PreincubError, StoreError
 from workflow.links import SESSION_IDLE, LinkGone, base_url, cached_key
 
 MAX_BODY = 64 * 1024  # a check-in is a few KB of text; anything bigger is refused (413)
@@ -44,7 +45,13 @@ def status_of(exc: PreincubError) -> int:
         return 403
     if isinstance(exc, ChangedMeanwhile):
         return 409
+    if _gone(exc):
+        return 503
     return 400  # Invalid, Refused: the request cannot be served as it is
+
+
+def _gone(exc: PreincubError) -> bool:
+    return isinstance(exc, StoreError) and exc.code == "store_replaced"
 
 
 def lang() -> str:
@@ -86,6 +93,15 @@ def create_app(wf: Workflow, *, testing: bool = False) -> Flask:
         SEND_FILE_MAX_AGE_DEFAULT=timedelta(hours=1),
     )
     app.extensions["preincub"] = wf
+
+    @app.before_request
+    def store_still_there():
+        """Every request (but /healthz, which answers its own 503) is refused with 503 once the store's
+        SQLite file was deleted or replaced: the server would show the old file's data (a stat each).
+        Registered before CSRF's check, so a form sent then gets the 503 too."""
+        if request.endpoint != "healthz":
+            current_wf().store.check_file()  # a StoreError: library_error's 503 page
+
     CSRFProtect(app)
 
     env = app.jinja_env
@@ -119,6 +135,9 @@ def create_app(wf: Workflow, *, testing: bool = False) -> Flask:
 
     @app.errorhandler(PreincubError)
     def library_error(exc: PreincubError):
+        if _gone(exc):  # the file's path is the server's business, not the visitor's: it goes to the log
+            log.error("%s", exc)
+            return refusal(503, i18n.N_("this service is unavailable for now; try again later"))
         return render_template("error.html", status=status_of(exc), message=exc.text(lang())), status_of(exc)
 
     @app.errorhandler(CSRFError)

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from workflow.exports import Exports
     from workflow.ics import Calendars
     from workflow.backup import Backup
+    from workflow.storecopy import StoreCopy
     from workflow.privacy import Privacy
     from workflow.audit import Audit
     from workflow.notices import Notices
@@ -132,6 +133,7 @@ class Workflow:
     exports: Exports = _Service("exports", "Exports", "teams")  # type: ignore[assignment]
     calendars: Calendars = _Service("ics", "Calendars")  # type: ignore[assignment]
     backup: Backup = _Service("backup", "Backup")  # type: ignore[assignment]
+    store_copy: StoreCopy = _Service("storecopy", "StoreCopy")  # type: ignore[assignment]
     intake: Intake = _Service("intake", "Intake", "directory", "teams")  # type: ignore[assignment]
     reports: Reports = _Service("reports", "Reports")  # type: ignore[assignment]
     privacy: Privacy = _Service("privacy", "Privacy")  # type: ignore[assignment]
@@ -243,6 +245,8 @@ class Workflow:
     export_rows = _Via("exports", "rows")
     export_ics = _Via("calendars", "ics")
     export_all = _Via("backup", "dump")
+    # the SQLite file copied while in use (its restore is workflow.storecopy.restore: it must hold no connection)
+    backup_file = _Via("store_copy", "backup")
     # reports
     committee_pack = _Via("reports", "committee")
     programme_report = _Via("reports", "programme")

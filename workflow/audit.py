@@ -20,7 +20,7 @@ import json
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -87,9 +87,14 @@ def digest(salt: str, actor: str | None, reason: str | None, data: str | None) -
 
 
 def link(prev: str, row: Mapping[str, Any]) -> str:
-    """An event's hash: the previous hash and the event's hashed content (no personal data)."""
-    return _SHA256(_canonical([prev, _at(row["at"]), row["actor_id"], row["team_id"], row["action"], row["trigger"],
-                               row["from_phase"], row["to_phase"], bool(row["forced"]), row["digest"]])).hexdigest()
+    """An event's hash: the previous hash and the event's hashed content (no personal data); the
+    figures it recorded, when it recorded some (events written before 0008 hash as they did)."""
+    values = [prev, _at(row["at"]), row["actor_id"], row["team_id"], row["action"], row["trigger"],
+              row["from_phase"], row["to_phase"], bool(row["forced"]), row["digest"]]
+    figures = row.get("figures")
+    if figures is not None:
+        values.append(figures)
+    return _SHA256(_canonical(values)).hexdigest()
 
 
 def _at(at: datetime | str) -> str:
@@ -117,15 +122,21 @@ _MOVE_HEAD = sa.update(_HEAD_TABLE).where(_HEAD_TABLE.c.id == 1).values(
 def append(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> int | None:
     """Chain ``rows`` (events with their ``actor_id``; their salt, digest and hash are set here) after
     the head, insert them in that order and move the head: three statements whatever their number.
+    A row's ``sealed`` ({table: [ids]}, popped) names the rows of :data:`FIGURES` it wrote: their
+    figures, read back as stored, become its hashed ``figures``.
     Returns the id of the event when there is one (else None)."""
     head = conn.execute(_HEAD).first()
     if head is None:
         raise StoreError(N_("the audit trail's head is missing: the store was damaged"),
                          code="audit_head_missing")
     count, prev = head
+    sealing = any(row.get("sealed") for row in rows)
     for row in rows:
         salt = row["salt"] = new_salt()
         row["digest"] = digest(salt, row["actor"], row["reason"], row["data"])
+        sealed = row.pop("sealed", None)
+        if sealing:
+            row["figures"] = _seal(conn, sealed, salt) if sealed else None
         prev = row["hash"] = link(prev, row)
     if len(rows) == 1:
         new_id = conn.execute(_INSERT, rows[0]).inserted_primary_key[0]
@@ -134,6 +145,88 @@ def append(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> int | None:
         conn.execute(_INSERT, list(rows))
     conn.execute(_MOVE_HEAD, {"new_count": count + len(rows), "new_hash": prev})
     return new_id
+
+
+# ---- the figures: what the chain holds the tables to ------------------------------------------------
+
+# table: (columns recorded as they are, texts recorded as a digest salted with the recording event's salt:
+# once an erasure or a purge forgets that salt, the digest says nothing of the text any more).
+FIGURES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "checkin": (("team_id", "author_id", "on", "week", "hours", "mood", "missed"),
+                ("notes", "blockers", "next_steps", "reason")),
+    "funding": (("programme_id", "partner_id", "cap_cents", "share_bp", "payment"), ()),
+    "expense": (("programme_id", "amount_cents", "on"), ("label",)),
+    "statement": (("funding_id", "issued_on", "expenses_cents", "due_cents"), ()),
+    "payment": (("funding_id", "on", "amount_cents"), ()),
+    "notice": (("programme_id", "partner_id", "on", "answered_on"), ("breach", "answer")),
+}
+# What an error calls each table (catalog words).
+FIGURE_LABELS = {"checkin": N_("check-in"), "funding": N_("funding"), "expense": N_("expense"),
+                 "statement": N_("statement"), "payment": N_("payment"), "notice": N_("formal notice")}
+SEAL_BATCH = 1000  # rows an ``audit.seal`` event records (the rows a store held before the figures were chained)
+
+
+def figure_table(name: str) -> sa.Table:
+    return _EVENT.metadata.tables[name]
+
+
+def _figure_query(name: str) -> sa.Select:
+    table = figure_table(name)
+    plain, texts = FIGURES[name]
+    return sa.select(table.c.id, *(table.c[c] for c in plain + texts))
+
+
+def _plain(value: Any) -> Any:
+    """A figure as JSON holds it: a day as ISO text, a number as a number."""
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def text_digest(salt: str, table: str, row_id: int, column: str, value: str) -> str:
+    return _SHA256(_canonical([salt, table, row_id, column, value])).hexdigest()
+
+
+def figures_of(name: str, row: Mapping[str, Any], salt: str | None) -> dict[str, Any]:
+    """One row's figures as an event records them (``salt``: its own). Without a salt (forgotten), the
+    texts are left out: only what can still be compared."""
+    plain, texts = FIGURES[name]
+    out = {c: _plain(row.get(c)) for c in plain}
+    if salt is not None:
+        for c in texts:
+            value = row.get(c)
+            out[c] = None if value is None else text_digest(salt, name, row["id"], c, value)
+    return out
+
+
+def _seal(conn: Any, sealed: Mapping[str, Iterable[int]], salt: str) -> str:
+    """The hashed ``figures`` of an event that wrote the rows ``sealed`` names: read back as stored."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, ids in sealed.items():
+        ids = sorted(set(ids))
+        if not ids:
+            continue
+        table = figure_table(name)
+        rows = {r["id"]: r for r in conn.execute(_figure_query(name).where(table.c.id.in_(ids))).mappings()}
+        out[name] = {str(i): (figures_of(name, rows[i], salt) if i in rows else None) for i in ids}
+    return json.dumps(out, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def seal_existing(conn: sa.Connection, actor: str = "preincub (schema 0008)") -> int:
+    """Record the figures of every row already in the store, in ``audit.seal`` events of
+    :data:`SEAL_BATCH` rows (the migration that brought the figures into the chain, and a restore of
+    an older backup). Returns the events appended."""
+    at = datetime.now(timezone.utc)
+    events = []
+    for name in FIGURES:
+        table = figure_table(name)
+        ids = list(conn.execute(sa.select(table.c.id).order_by(table.c.id)).scalars())
+        for i in range(0, len(ids), SEAL_BATCH):
+            events.append({"at": at, "actor": actor, "actor_id": None, "team_id": None, "action": "audit.seal",
+                           "trigger": None, "from_phase": None, "to_phase": None, "reason": None, "forced": False,
+                           "data": json.dumps({"rows": len(ids[i:i + SEAL_BATCH]), "table": name}),
+                           "sealed": {name: ids[i:i + SEAL_BATCH]}})
+    for event in events:  # one at a time: each reads its rows in the same transaction
+        append(conn, [event])
+    return len(events)
 
 
 def chain(rows: Iterable[dict[str, Any]], people: Iterable[Mapping[str, Any]], prev: str = "") -> tuple[int, str]:
@@ -189,7 +282,7 @@ def restored(conn: sa.Connection, data: dict[str, list[dict[str, Any]]], schema:
 # ---- verifying --------------------------------------------------------------------------------------
 
 _WALK_COLUMNS = ("id", "at", "actor", "actor_id", "team_id", "action", "trigger", "from_phase", "to_phase",
-                 "reason", "forced", "data", "salt", "digest", "hash")
+                 "reason", "forced", "data", "salt", "digest", "hash", "figures")
 _COUNT = sa.select(sa.func.count()).select_from(_EVENT)
 _RELEASING = sa.select(_EVENT.c.id, _EVENT.c.actor, _EVENT.c.reason, _EVENT.c.data, _EVENT.c.salt,
                        _EVENT.c.digest).where(_EVENT.c.action.in_(RELEASING))
@@ -236,24 +329,37 @@ class Released:
         return i >= 0 and event_id <= self.ends[i]  # type: ignore[operator]
 
 
+@dataclass
+class Recorded:
+    """What the chain says the tables hold, gathered by :func:`walk`: each figure row's last recorded
+    figures ((table, id) -> (event id, that event's salt, figures or None once deleted)), and each
+    team's last recorded phase (team id -> (event id, phase))."""
+
+    figures: dict[tuple[str, int], tuple[int, str | None, dict[str, Any] | None]] = field(default_factory=dict)
+    phases: dict[int, tuple[int, str]] = field(default_factory=dict)
+
+
 def walk(rows: Iterable[Sequence[Any]], head: tuple[int, str] | None, total: int,
-         released: Released = Released()) -> AuditRecord:
+         released: Released = Released(), recorded: Recorded | None = None) -> AuditRecord:
     """Check the chain: ``rows`` are the events' columns as :data:`_WALK_COLUMNS`, in id order (``at``
     a datetime or SQLite's stored text); ``head`` the stored (count, hash); ``total`` the events stored;
-    ``released`` the events whose salt a later erasure or purge forgot. Raises a StoreError (code
+    ``released`` the events whose salt a later erasure or purge forgot; ``recorded``, when given,
+    gathers what the events say the tables hold (:func:`check_tables`). Raises a StoreError (code
     ``audit_broken``, params problem, event, verified) at the first broken link."""
     prev, prev_id, n, erased = "", 0, 0, 0
     canonical, sha = _canonical, _SHA256
     for (id_, at, actor, actor_id, team_id, action, trigger, from_, to, reason, forced, data, salt, dig,
-         stored) in rows:
+         stored, figures) in rows:
         if at.__class__ is str and len(at) == 26 and at[10] == " ":  # SQLite's stored text
             when = f"{at[:10]}T{at[11:]}Z"
         elif at.__class__ is str and len(at) == 27 and at[26] == "Z" and at[10] == "T":  # written so (PostgreSQL)
             when = at
         else:
             when = _at(at)
-        if stored != sha(canonical([prev, when, actor_id, team_id, action, trigger, from_, to, bool(forced),
-                                    dig])).hexdigest():
+        hashed = [prev, when, actor_id, team_id, action, trigger, from_, to, bool(forced), dig]
+        if figures is not None:
+            hashed.append(figures)
+        if stored != sha(canonical(hashed)).hexdigest():
             missing = (head[0] if head else 0) - total
             if missing > 0 and id_ != prev_id + 1:
                 raise _broken(Np_("the audit trail is broken at event #{event}: the hash of the event before it does "
@@ -271,6 +377,19 @@ def walk(rows: Iterable[Sequence[Any]], head: tuple[int, str] | None, total: int
         elif dig != sha(canonical([salt, actor, reason, data])).hexdigest():
             raise _broken(N_("the audit trail is broken at event #{event}: its personal part (actor, reason, data) "
                              "no longer matches its digest (it was edited)"), "personal", id_, n)
+        if recorded is not None:
+            if to is not None and team_id is not None:
+                recorded.phases[team_id] = (id_, to)
+            if figures is not None:
+                try:
+                    for name, written in json.loads(figures).items():
+                        for row_id, values in written.items():
+                            if not (values is None or isinstance(values, dict)):
+                                raise TypeError(row_id)
+                            recorded.figures[(name, int(row_id))] = (id_, salt, values)
+                except (ValueError, TypeError, AttributeError, RecursionError):
+                    raise _broken(N_("the audit trail is broken at event #{event}: the figures it recorded cannot "
+                                     "be read (they were written outside preincub)"), "figures", id_, n) from None
         prev, prev_id = stored, id_
         n += 1
     if head is None:
@@ -284,6 +403,63 @@ def walk(rows: Iterable[Sequence[Any]], head: tuple[int, str] | None, total: int
         raise _broken(N_("the audit trail is broken after event #{event}, its last: it does not match the head "
                          "(events were added or the head edited outside preincub)"), "head", prev_id or None, n)
     return AuditRecord(events=n, erased=erased, last=prev_id or None, head=prev)
+
+
+def check_tables(recorded: Recorded, tables: Mapping[str, Iterable[Mapping[str, Any]]],
+                 teams: Iterable[Sequence[Any]], verified: int) -> None:
+    """The tables against what the chain recorded (:func:`walk`'s ``recorded``): every figure row as
+    its last recording event wrote it (its texts too while that event's salt is known), none written
+    or deleted outside preincub, and each team in the phase its last move took it to. ``tables``: the
+    rows of :data:`FIGURES`' tables (mappings of :func:`_figure_query`'s columns); ``teams``: (id, phase)."""
+    figures = recorded.figures
+    for name in FIGURES:
+        label = FIGURE_LABELS[name]
+        seen = set()
+        for row in tables.get(name, ()):
+            row_id = row["id"]
+            seen.add(row_id)
+            found = figures.get((name, row_id))
+            if found is None or found[2] is None:
+                raise _broken(N_("the audit trail does not match the store: {table!t} #{row} was written outside "
+                                 "preincub (no event records it)"), "unrecorded", None, verified,
+                              table=label, row=row_id)
+            event, salt, values = found
+            current = figures_of(name, row, salt)
+            for column, value in current.items():
+                if values.get(column) != value:
+                    raise _broken(N_("the audit trail does not match the store: {table!t} #{row} differs from "
+                                     "what event #{event} recorded ({column} was changed outside preincub)"),
+                                  "figures", event, verified, table=label, row=row_id, column=column)
+        for (kind, row_id), (event, _salt, values) in figures.items():
+            if kind == name and values is not None and row_id not in seen:
+                raise _broken(N_("the audit trail does not match the store: {table!t} #{row}, recorded by event "
+                                 "#{event}, was deleted outside preincub"), "deleted", event, verified,
+                              table=label, row=row_id)
+    for team_id, phase in teams:
+        found = recorded.phases.get(team_id)
+        if found is not None and found[1] != phase:
+            raise _broken(N_("the audit trail does not match the store: team #{team} is in the phase {phase}, but "
+                             "its last move (event #{event}) took it to {recorded}"), "phase", found[0], verified,
+                          team=team_id, phase=phase, recorded=found[1])
+
+
+def verify_backup(data: Mapping[str, list[dict[str, Any]]], schema: str) -> AuditRecord | None:
+    """A backup's rows (``workflow.backup.rows_of``) checked as ``audit verify`` checks a store, before
+    any is written: the chain, and (from schema 0008, when the figures joined it) the tables against
+    it. None for a backup from before the chain (0006 or older: it is chained on restore)."""
+    if schema < "0007":
+        return None
+    events = sorted(data.get("event", []), key=lambda r: r["id"])
+    head = data.get("audit_head") or []
+    released = Released.of([(r["id"], r.get("actor"), r.get("reason"), r.get("data"), r.get("salt"), r.get("digest"))
+                            for r in events if r.get("action") in RELEASING])
+    recorded = Recorded() if schema >= "0008" else None
+    record = walk(([r.get(c) for c in _WALK_COLUMNS] for r in events),
+                  (head[0]["count"], head[0]["hash"]) if head else None, len(events), released, recorded)
+    if recorded is not None:
+        check_tables(recorded, {name: data.get(name, []) for name in FIGURES},
+                     [(t["id"], t.get("phase")) for t in data.get("team", [])], record.events)
+    return record
 
 
 @dataclass(frozen=True)
@@ -308,6 +484,11 @@ class Audit:
             released = Released.of(conn.execute(_RELEASING).all())
             cols = [_EVENT.c[c] for c in _WALK_COLUMNS]
             cols[1] = _AT_TEXT if store.dialect == "postgresql" else store.as_stored(_EVENT.c.at)
+            recorded = Recorded()
             # Closed before the session ends, also when the walk stops early at a broken link.
             with closing(store.stored_rows(conn, sa.select(*cols).order_by(_EVENT.c.id))) as rows:
-                return walk(rows, tuple(head) if head is not None else None, total, released)
+                record = walk(rows, tuple(head) if head is not None else None, total, released, recorded)
+            team = figure_table("team")
+            check_tables(recorded, {name: conn.execute(_figure_query(name)).mappings() for name in FIGURES},
+                         conn.execute(sa.select(team.c.id, team.c.phase)), record.events)
+            return record

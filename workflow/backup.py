@@ -15,7 +15,6 @@ import json
 import math
 import os
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -23,10 +22,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from workflow import audit
+from workflow import audit, storefile
 from workflow import db as dbmod
 from workflow.context import Context
-from workflow.errors import N_, Invalid, StoreError
+from workflow.errors import N_, Invalid, PreincubError, StoreError
 from workflow.models import SQLModel, UTCDateTime
 
 FORMAT = "preincub-backup"
@@ -44,6 +43,7 @@ class RestoreRecord:
     schema: str
     rows: dict[str, int]
     created: bool  # the store was created by the import (a new file, or a database without tables)
+    origin: str = "unsigned"  # Origin: whether the backup's signature says it comes from this instance
 
 
 def tables() -> list[sa.Table]:
@@ -114,9 +114,9 @@ class Backup:
                 rows = [[_plain(v, k) for v, k in zip(row, kinds)]
                         for row in conn.execute(sa.select(*cols).order_by(*order))]
                 out[table.name] = {"columns": [c.name for c in cols], "rows": rows}
-        return {"format": FORMAT, "version": VERSION, "schema": dbmod.HEAD_REVISION,
-                "exported_at": self.ctx.clock.now().isoformat(timespec="seconds"), "exported_by": self.ctx.actor,
-                "tables": out}
+        return sign({"format": FORMAT, "version": VERSION, "schema": dbmod.HEAD_REVISION,
+                     "exported_at": self.ctx.clock.now().isoformat(timespec="seconds"), "exported_by": self.ctx.actor,
+                     "tables": out}, instance_key(self.ctx.settings))
 
 
 # ---- reading a document back ---------------------------------------------------------------------
@@ -258,32 +258,141 @@ def rows_of(doc: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
+# ---- signing: does a backup come from this instance? ------------------------------------------------
+
+SIGNATURE = "signature"
+_MAC_CONTEXT = b"preincub-backup-v1"  # the instance's secret is used for links too: a key of its own here
+
+
+def instance_key(settings: Any) -> bytes | None:
+    """The key this instance signs backups with, derived from its secret key (PREINCUB_SECRET_KEY, or
+    the key file ``init`` creates); None when it has none (nothing is created for a backup)."""
+    import hashlib
+    import hmac
+
+    from workflow.links import secret_key
+
+    try:
+        secret = secret_key(settings, create=False)
+    except FileNotFoundError:
+        return None
+    return hmac.new(secret.encode("utf-8"), _MAC_CONTEXT, hashlib.sha256).digest()
+
+
+def _mac(doc: dict[str, Any], key: bytes) -> str:
+    """HMAC-SHA256 over the document as parsed (its canonical JSON, the signature left out): how the
+    file is laid out does not matter, every value does."""
+    import hashlib
+    import hmac
+
+    body = json.dumps({k: v for k, v in doc.items() if k != SIGNATURE}, ensure_ascii=False, sort_keys=True,
+                      separators=(",", ":"), allow_nan=False).encode("utf-8", "surrogatepass")
+    return hmac.new(key, body, hashlib.sha256).hexdigest()
+
+
+def sign(doc: dict[str, Any], key: bytes | None) -> dict[str, Any]:
+    """``doc`` with its signature (a keyed MAC with this instance's key), when there is a key."""
+    if key is None:
+        return doc
+    return {**doc, SIGNATURE: {"alg": "hmac-sha256", "mac": _mac(doc, key)}}
+
+
+class Origin:
+    """Where a backup comes from, as far as its signature tells (``RestoreRecord.origin``)."""
+
+    THIS_INSTANCE = "this_instance"  # signed with this instance's key, and unchanged since
+    OTHER = "other"  # signed, not with this key: another instance's, or changed since it was signed
+    UNSIGNED = "unsigned"  # written without a key
+    UNCHECKED = "unchecked"  # this instance has no key to check it with
+
+
+def origin(doc: dict[str, Any], key: bytes | None) -> str:
+    import hmac
+
+    sig = doc.get(SIGNATURE)
+    if sig is None:
+        return Origin.UNSIGNED
+    if not isinstance(sig, dict) or sig.get("alg") != "hmac-sha256" or not isinstance(sig.get("mac"), str):
+        raise _foreign(N_("an unknown signature"))
+    if key is None:
+        return Origin.UNCHECKED
+    return Origin.THIS_INSTANCE if hmac.compare_digest(sig["mac"], _mac(doc, key)) else Origin.OTHER
+
+
 # ---- writing it into an empty store ---------------------------------------------------------------
 
 
-def _open_empty(db: str | None) -> tuple[dbmod.Store, bool, Callable[[], None]]:
-    """The store at ``db``, created when there is none yet or it has no tables: (store, created, what
-    undoes the creation if the import fails: a new file is removed, a 0-byte file given is emptied again)."""
-    try:
-        return dbmod.open_store(db), False, lambda: None
-    except StoreError as exc:
-        if exc.code not in ("no_store", "store_empty"):
-            raise
-    path = dbmod.sqlite_path(dbmod.resolve_url(db))
-    existed = path is not None and path.exists()
+def _remove(path: Path) -> None:
+    """A file and whatever SQLite left beside it."""
+    for extra in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{extra}").unlink(missing_ok=True)
 
-    def undo() -> None:
-        if path is None:
+
+class _Target:
+    """Where a restore writes. An SQLite file that is not a store yet (missing, 0 bytes, no tables) is
+    written as a private temporary file beside it, put in place by a rename once committed and closed
+    (no -wal left): a failure leaves nothing new behind. Any other store (PostgreSQL, an SQLite store
+    that holds tables) is written in place, in the import's one transaction."""
+
+    def __init__(self, db: str) -> None:
+        import tempfile
+
+        self.url = dbmod.resolve_url(db)
+        self.where = dbmod.describe(self.url)
+        self.path = dbmod.sqlite_path(self.url)
+        self.temp: Path | None = None
+        self.created = False
+        try:
+            self.store = dbmod.open_store(db)
             return
-        for extra in (Path(f"{path}-wal"), Path(f"{path}-shm")):
-            if extra.exists():
-                os.unlink(extra)
-        if existed:
-            os.truncate(path, 0)
-        elif path.exists():
-            os.unlink(path)
+        except StoreError as exc:
+            if exc.code not in ("no_store", "store_empty"):
+                raise
+        self.created = True
+        if self.path is None:  # a database without tables: created in place, in the transaction's scope
+            self.store = dbmod.open_store(db, create=True)
+            return
+        try:
+            storefile.private_dirs(self.path.parent)
+            fd, name = tempfile.mkstemp(prefix=f".{self.path.name[:50]}.", suffix=".restoring", dir=self.path.parent)
+            os.fchmod(fd, storefile.PRIVATE_FILE)
+            os.close(fd)
+        except OSError as exc:
+            raise dbmod._os_error(self.url, exc) from None
+        self.temp = Path(name)
+        try:
+            self.store = dbmod.open_store(str(self.temp), create=True)
+        except BaseException as exc:
+            _remove(self.temp)
+            raise self._named(exc) from None
 
-    return dbmod.open_store(db, create=True), True, undo
+    def _named(self, exc: BaseException) -> BaseException:
+        """An error about the temporary file, told about the store asked for."""
+        if isinstance(exc, PreincubError) and "where" in exc.params:
+            return type(exc)(exc.message, code=exc.code, **{**exc.params, "where": self.where})
+        return exc
+
+    def commit(self) -> None:
+        """After the import's transaction: the temporary file closed (its WAL folded in) and renamed
+        over the target."""
+        self.store.close()
+        if self.temp is None:
+            return
+        try:  # the engine disposed, its last connection closed: SQLite folded the WAL in and removed it
+            os.replace(self.temp, self.path)
+            dir_fd = os.open(self.path.parent, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+        except OSError as exc:
+            self.abort()
+            raise dbmod._os_error(self.url, exc) from None
+
+    def abort(self) -> None:
+        self.store.close()
+        if self.temp is not None:
+            _remove(self.temp)
 
 
 def _is_empty(conn: sa.Connection) -> bool:
@@ -292,19 +401,34 @@ def _is_empty(conn: sa.Connection) -> bool:
                if t.name != "audit_head")
 
 
-def import_all(db: str | None, source: bytes | str | dict, *, batch: int = 1000) -> RestoreRecord:
+def import_all(db: str | None, source: bytes | str | dict, *, batch: int = 1000, settings: Any = None,
+               require_signature: bool = False) -> RestoreRecord:
     """Restore a backup (``Backup.dump``) into the EMPTY store at ``db``, in one transaction.
 
-    Everything is checked before anything is written; a non-empty store, a newer schema or a file that
-    is not a backup is refused, the store left as it was (a store file this call created is removed).
+    Everything is checked before anything is written: the document, every value, and its audit trail
+    (the chain, and the figures and phases it records against the rows: a backup edited outside
+    preincub is refused, naming the first broken link). Its signature says whether it comes from this
+    instance (``require_signature``: refuse it unless it does). A non-empty store, a newer schema or a
+    file that is not a backup is refused; nothing new is left behind (a new SQLite store is written to
+    a temporary file renamed at the end).
     """
-    doc = parse(source)
-    data = rows_of(doc)
-    if db is None:
-        from workflow.settings import Settings
+    from workflow.settings import Settings
 
-        db = Settings.from_env().store.db
-    store, created, undo = _open_empty(db)
+    doc = parse(source)
+    settings = settings or Settings.from_env()
+    came_from = origin(doc, instance_key(settings))
+    if require_signature and came_from != Origin.THIS_INSTANCE:
+        raise Invalid(N_("this backup is not signed by this instance ({origin!t}); nothing was restored"),
+                      code="backup_not_signed", origin=ORIGIN_TEXT[came_from])
+    data = rows_of(doc)
+    try:
+        audit.verify_backup(data, doc["schema"])
+    except StoreError as exc:  # the backup's trail, not a store's: its own code (and what to do)
+        if exc.code != "audit_broken":
+            raise
+        raise StoreError(exc.message, code="backup_audit_broken", **exc.params) from None
+    target = _Target(db if db is not None else settings.store.db)
+    store = target.store
     try:
         with store.write() as s:
             conn = s.connection()
@@ -313,7 +437,7 @@ def import_all(db: str | None, source: bytes | str | dict, *, batch: int = 1000)
                 conn.exec_driver_sql(f"LOCK TABLE {names} IN EXCLUSIVE MODE")
             if not _is_empty(conn):
                 raise StoreError(N_("the store {where} is not empty; restore a backup only into a new store "
-                                    "(a new file, or an empty database)"), code="store_not_empty", where=store.where)
+                                    "(a new file, or an empty database)"), code="store_not_empty", where=target.where)
             audit.restored(conn, data, doc["schema"])  # the backup's chain head (or its events chained)
             if doc["schema"] < "0007" and not data["signature"]:  # as migration 0007: one signature each
                 data["signature"] = [{"id": i, "programme_id": p["id"], "signed_on": p["signed_on"]}
@@ -326,15 +450,23 @@ def import_all(db: str | None, source: bytes | str | dict, *, batch: int = 1000)
                     except sa.exc.DBAPIError as exc:
                         raise Invalid(N_("the backup could not be restored ({detail}); nothing was written"),
                                       code="bad_backup", detail=dbmod._first_line(exc)) from None
+            if doc["schema"] < "0008":  # as migration 0008: the figures already there, sealed
+                audit.seal_existing(conn)
             if store.dialect == "postgresql":
                 _reset_sequences(conn)
-        return RestoreRecord(store.where, doc["schema"], {t.name: len(data[t.name]) for t in tables()}, created)
-    except BaseException:
-        store.close()
-        undo()
-        raise
-    finally:
-        store.close()
+    except BaseException as exc:
+        target.abort()
+        raise target._named(exc) from None
+    target.commit()
+    return RestoreRecord(target.where, doc["schema"], {t.name: len(data[t.name]) for t in tables()}, target.created,
+                         came_from)
+
+
+# What each origin is called in a sentence (catalog words).
+ORIGIN_TEXT = {Origin.THIS_INSTANCE: N_("signed by this instance"),
+               Origin.OTHER: N_("signed, but not by this instance: another instance's, or changed since"),
+               Origin.UNSIGNED: N_("not signed"),
+               Origin.UNCHECKED: N_("signed, but this instance has no secret key to check it")}
 
 
 def _reset_sequences(conn: sa.Connection) -> None:

@@ -111,7 +111,8 @@ class CheckIns:
             s.add(c)
             s.flush()
             self.ctx.event(s, "checkin.log", t, reason=c.reason,
-                        data={"checkin": c.id, "on": c.on.isoformat(), "week": c.week, "missed": c.missed})
+                        data={"checkin": c.id, "on": c.on.isoformat(), "week": c.week, "missed": c.missed},
+                        sealed={"checkin": [c.id]})
             return self._checkin_record(s, c)
 
     def edit(self, checkin_id: int, **changes: Any) -> CheckInRecord:
@@ -145,7 +146,7 @@ class CheckIns:
             diff = {k: [_plain(before[k]), _plain(v[k])] for k in FIELDS if v[k] != before[k]}
             new = {**{k: v[k] for k in FIELDS}, "week": iso_week(v["on"]), "updated_at": self.ctx.clock.now()}
             conn.execute(_EDIT, {"checkin": c.id, **{f"new_{k}": value for k, value in new.items()}})
-            self.ctx.log(conn, "checkin.edit", t, data={"checkin": c.id, "changes": diff})
+            self.ctx.log(conn, "checkin.edit", t, data={"checkin": c.id, "changes": diff}, sealed={"checkin": [c.id]})
             return self._checkin_record(s, SimpleNamespace(**{**c._asdict(), **new}), t.name, c.author)
 
     # ---- reading -------------------------------------------------------------------------

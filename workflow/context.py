@@ -166,29 +166,39 @@ class Context:
 
     def event(self, s: Session, action: str, team: Team | None = None, *, trigger: str | None = None,
               from_phase: str | None = None, to_phase: str | None = None, reason: str | None = None,
-              forced: bool = False, data: dict[str, Any] | None = None) -> Event:
+              forced: bool = False, data: dict[str, Any] | None = None,
+              sealed: dict[str, list[int]] | None = None) -> Event:
         """Append one event (who, when, what) to the chain, in the caller's transaction (``audit.append``:
-        after what the session holds is flushed, so the event's id comes after theirs). The Event
-        returned is not in the session: the row is written already."""
+        after what the session holds is flushed, so the event's id comes after theirs). ``sealed`` names
+        the figure rows the change wrote ({table: [ids]}): the event records their figures (``audit verify``
+        holds the tables to them). The Event returned is not in the session: the row is written already."""
         row = self._event_row(action, team.id if team else None, trigger, from_phase, to_phase, reason, forced, data)
         conn = _core(s)
         row["actor_id"] = self._actor_id(conn)
+        if sealed:
+            row["sealed"] = sealed
         return Event(id=audit.append(conn, [row]), **row)
 
     def log(self, conn: sa.Connection, action: str, team: Team | TeamRef, *, trigger: str | None = None,
             from_phase: str | None = None, to_phase: str | None = None, reason: str | None = None,
-            forced: bool = False, data: dict[str, Any] | None = None) -> dict[str, Any]:
+            forced: bool = False, data: dict[str, Any] | None = None,
+            sealed: dict[str, list[int]] | None = None) -> dict[str, Any]:
         """:meth:`event` through Core, for ``advance``: no ORM object, prebuilt statements (the head read,
         the INSERT, the head moved on); returns the row."""
         row = self._event_row(action, team.id, trigger, from_phase, to_phase, reason, forced, data)
         row["actor_id"] = self._actor_id(conn)
+        if sealed:
+            row["sealed"] = sealed
         audit.append(conn, [row])
         return row
 
     def event_row(self, action: str, team_id: int | None = None, *, to_phase: str | None = None,
-                  data: dict[str, Any] | None = None) -> dict[str, Any]:
+                  data: dict[str, Any] | None = None, sealed: dict[str, list[int]] | None = None) -> dict[str, Any]:
         """An event's row, as :meth:`event` would write it, for :meth:`log_rows`."""
-        return self._event_row(action, team_id, None, None, to_phase, None, False, data)
+        row = self._event_row(action, team_id, None, None, to_phase, None, False, data)
+        if sealed:
+            row["sealed"] = sealed
+        return row
 
     def log_rows(self, conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
         """Events made by :meth:`event_row`, chained and inserted in one executemany (a batch of changes:

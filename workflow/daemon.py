@@ -1,7 +1,8 @@
 """The reminders daemon: APScheduler only ticks; what is due always comes from the database.
 
-Several daemons may run on one store: a lease row lets one tick at a time (:class:`Lease`), and
-records the last tick, which ``daemon status`` reads. APScheduler is imported only to serve.
+Several daemons may run on one store: a lease row lets one tick at a time (:class:`Lease`), renewed
+by its holder's :class:`Heartbeat` all through a tick, and records the last tick, which ``daemon
+status`` reads. APScheduler is imported only to serve.
 """
 
 from __future__ import annotations
@@ -34,6 +35,18 @@ LATE = timedelta(minutes=10)  # past its next scheduled tick by more, the daemon
 LEASE = "daemon"
 
 
+@dataclass(frozen=True, slots=True)
+class LeaseRecord:
+    """The daemon lease as it stands: who holds it, until when, when its holder last renewed it while
+    ticking (``heartbeat_at``); ``live``: a daemon is ticking or ticked within the lease."""
+
+    holder: str
+    until: str
+    heartbeat_at: str | None
+    live: bool
+
+
+
 @dataclass(frozen=True)
 class Lease:
     """The one lease row: which daemon ticks (until when), and what its last tick did."""
@@ -41,7 +54,8 @@ class Lease:
     ctx: Context
 
     def acquire(self, holder: str) -> bool:
-        """Take or renew the daemon lease; False while another live daemon holds it."""
+        """Take or renew the daemon lease (a heartbeat: ``daemon status`` shows it); False while another
+        live daemon holds it."""
         at = delivery.wall()
         until = at + timedelta(seconds=self.ctx.settings.lease_seconds)
         try:
@@ -52,15 +66,34 @@ class Lease:
                     q = q.with_for_update()
                 lease = s.exec(q).first()
                 if lease is None:
-                    s.add(DaemonLease(name=LEASE, holder=holder, until=until))
+                    s.add(DaemonLease(name=LEASE, holder=holder, until=until, heartbeat_at=at))
                     return True
                 if lease.holder != holder and lease.until > at:
                     return False
-                lease.holder, lease.until = holder, until
+                lease.holder, lease.until, lease.heartbeat_at = holder, until, at
                 s.add(lease)
                 return True
         except ChangedMeanwhile:  # another daemon created the very first lease row at the same moment
             return False
+
+    def renew(self, holder: str) -> bool:
+        """Extend the lease ``holder`` holds, during its tick; False once another daemon took it (after
+        it lapsed), so that ``holder`` stops ticking."""
+        at = delivery.wall()
+        with self.ctx.store.write() as s:
+            return s.execute(sa.update(DaemonLease).where(DaemonLease.name == LEASE, DaemonLease.holder == holder)
+                             .values(until=at + timedelta(seconds=self.ctx.settings.lease_seconds), heartbeat_at=at)
+                             .execution_options(synchronize_session=False)).rowcount == 1
+
+    def current(self) -> LeaseRecord | None:
+        """Who holds the lease, until when, and their last heartbeat; None before any daemon ran."""
+        with self.ctx.store.read() as s:
+            lease = s.get(DaemonLease, LEASE)
+        if lease is None:
+            return None
+        return LeaseRecord(lease.holder, paris(lease.until).isoformat(timespec="seconds"),
+                           paris(lease.heartbeat_at).isoformat(timespec="seconds") if lease.heartbeat_at else None,
+                           lease.until > delivery.wall())
 
     def release(self, holder: str) -> None:
         """Give the lease up (on stop), so another daemon may tick at once."""
@@ -93,6 +126,52 @@ class Lease:
                 s.add(lease)
 
 
+class Heartbeat:
+    """The lease renewed every third of its length while a tick runs, from a thread of its own: one SMTP
+    send may block longer than the lease. The tick's delivery stops between two messages once it
+    ``is_set``: on SIGTERM (``stop``), or once the lease is lost to another daemon, or has run out
+    unrenewed (the store unreachable: another daemon may take it). Made just before the lease is
+    taken, so the lease it counts on never outlasts the real one."""
+
+    def __init__(self, lease: Lease, holder: str, stop: threading.Event | None = None) -> None:
+        self.lease, self.holder, self.stop = lease, holder, stop
+        self.seconds = lease.ctx.settings.lease_seconds
+        self.lost = threading.Event()
+        self._until = delivery.wall() + timedelta(seconds=self.seconds)
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"heartbeat {holder}", daemon=True)
+
+    def is_set(self) -> bool:
+        """True once the tick must stop (delivery's ``stop``)."""
+        return self.lost.is_set() or (self.stop is not None and self.stop.is_set())
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _beat(self) -> None:
+        while not self._done.wait(self.seconds / 3):
+            at = delivery.wall()
+            try:
+                renewed = self.lease.renew(self.holder)
+            except Exception as exc:  # noqa: BLE001 - a beat missed is retried; only the lease's end counts
+                log.warning("lease not renewed: %s", self.lease.ctx.settings.redact(str(exc)))
+                if delivery.wall() < self._until:
+                    continue
+                log.warning("tick stopping: the lease ran out unrenewed")
+                self.lost.set()
+                return
+            if not renewed:
+                log.warning("tick stopping: another daemon took the lease")
+                self.lost.set()
+                return
+            self._until = at + timedelta(seconds=self.seconds)
+
+
 def trigger(cron: str) -> CronTrigger:
     """The daemon's schedule, in Europe/Paris."""
     from apscheduler.triggers.cron import CronTrigger
@@ -113,13 +192,16 @@ def run_tick(wf, holder: str, stop: threading.Event | None = None, cron: CronTri
     wf.store.check_writable()  # a read-only store, or its file deleted or replaced: raised, the daemon stops
     cron = cron or trigger(wf.settings.tick_cron)
     try:
+        beat = Heartbeat(wf.lease, holder, stop)
         if not wf.acquire_lease(holder):
             log.info("tick skipped: another daemon holds the lease")
             return TickResult(wf.clock.now().isoformat(timespec="seconds"), holder, skipped=True)
+        log.info("tick started")
         # Recorded with the tick, so `daemon status` knows when the next one is late, whatever its own settings.
         following = cron.get_next_fire_time(None, delivery.wall().astimezone(PARIS))
-        summary = wf.tick(holder, stop, record=True, console=console,
-                          next_tick=following.isoformat(timespec="seconds") if following else None)
+        with beat:
+            summary = wf.tick(holder, beat, record=True, console=console,
+                              next_tick=following.isoformat(timespec="seconds") if following else None)
         log.info("tick: %s", tick_line(summary, "en"))  # the log is English
         warning = health_warning(wf.outbox_health())
     except PreincubError as exc:
@@ -131,17 +213,21 @@ def run_tick(wf, holder: str, stop: threading.Event | None = None, cron: CronTri
 
 
 def health(wf) -> HealthRecord:
-    """``daemon status``: the daemon's last tick and the outbox's counts; unhealthy (for monitoring)
-    when the daemon never ticked or is late, or messages failed or have been retrying for over an hour."""
+    """``daemon status``: the daemon's last tick, the lease's holder and last heartbeat, and the outbox's
+    counts; unhealthy (for monitoring) when the daemon never ticked or is late, or messages failed or
+    have been retrying for over an hour. A daemon whose lease is live is ticking (its first tick, or a
+    long one): neither never ticked nor late."""
     h = wf.outbox_health()
     last = wf.last_tick()
+    lease = wf.lease.current()
+    idle = lease is None or not lease.live
     problems = [p for p, bad in (("failed", h.failed), ("retrying", h.retrying_over_an_hour)) if bad]
-    if last is None:
+    if idle and last is None:
         problems.insert(0, "never_ticked")
-    elif last.next_tick and delivery.wall() > datetime.fromisoformat(last.next_tick) + LATE:
+    elif idle and last.next_tick and delivery.wall() > datetime.fromisoformat(last.next_tick) + LATE:
         problems.insert(0, "late")
     return HealthRecord(not problems, tuple(problems), last, h.pending, h.retrying, h.retrying_over_an_hour, h.failed,
-                        h.failing_since)
+                        h.failing_since, lease.holder if lease else None, lease.heartbeat_at if lease else None)
 
 
 def serve(wf, *, once: bool = False, console: bool = False) -> TickResult | None:
@@ -160,14 +246,26 @@ def serve(wf, *, once: bool = False, console: bool = False) -> TickResult | None
     scheduler = BlockingScheduler(timezone=PARIS)
     fatal: list[StoreError] = []
 
+    def _fatal(exc: StoreError) -> None:
+        log.error("stopping: %s", exc)
+        fatal.append(exc)
+        stop.set()
+        if scheduler.running:  # the tick and the watch may both find the file gone
+            scheduler.shutdown(wait=False)  # from the job's own thread: do not wait for itself
+
     def _scheduled() -> None:
         try:
             run_tick(wf, holder, stop, cron, console)
         except StoreError as exc:  # the store's file is gone: stop, rather than tick into the void
-            log.error("stopping: %s", exc)
-            fatal.append(exc)
-            stop.set()
-            scheduler.shutdown(wait=False)  # from the job's own thread: do not wait for itself
+            _fatal(exc)
+
+    def _watch() -> None:
+        # Between ticks: a store file deleted or replaced stops the daemon within seconds, its connections
+        # to the old file closed (Store.check_file) before its stale -wal can meet the new file.
+        try:
+            wf.store.check_file()
+        except StoreError as exc:
+            _fatal(exc)
 
     def _stop(signum, _frame) -> None:
         # The running tick stops between two messages and gives back what it had not sent.
@@ -194,6 +292,8 @@ def serve(wf, *, once: bool = False, console: bool = False) -> TickResult | None
                 # coalesce: missed runs collapse into one; a generous grace keeps a late tick, not drops it.
                 scheduler.add_job(_scheduled, cron, id="tick", coalesce=True, max_instances=1,
                                   misfire_grace_time=3600)
+                if wf.store.path is not None:  # an SQLite file: watched every few seconds (a stat)
+                    scheduler.add_job(_watch, "interval", seconds=5, id="watch", coalesce=True, max_instances=1)
                 scheduler.start()  # until a signal shuts it down
                 if fatal:
                     raise fatal[0]

@@ -28,8 +28,8 @@ from workflow.storefile import (SQLITE_BUSY_TIMEOUT_S, StoreWarning, default_pat
 
 # The newest schema this code knows, and every older one it can upgrade from (tests check both
 # against the migration scripts). Kept as constants so opening a store needs no script parsing.
-HEAD_REVISION = "0007"
-KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007")
+HEAD_REVISION = "0008"
+KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008")
 
 DISK_FULL_BYTES = 1 << 20  # an I/O error with less free space than this is a full disk
 
@@ -97,12 +97,16 @@ class Store:
         self.read_only = read_only  # why this process may only read (a catalog msgid); None: it may write
         self.path = sqlite_path(url)
         self._identity = identity(self.path)
+        self._gone = False  # set once the file was found deleted or replaced: every use is refused from then on
         self._writer = engine.execution_options(preincub_write=True)
         # SQLite has one writer at a time. This process's writers (the web server's threads) queue on a lock
         # of ours, woken the moment it is free, instead of polling SQLite's busy handler (which sleeps up
         # to 100 ms between tries); other processes still meet the busy timeout. Re-entrant: a nested
         # write meets SQLite's own lock, as before.
         self._write_lock = threading.RLock() if self.path is not None else None
+        if self.path is not None:
+            event.listen(engine, "checkin", self._drop_if_gone)
+            event.listen(engine, "connect", self._refuse_if_gone, insert=True)  # before any pragma is run
 
     def as_stored(self, column: Any) -> Any:
         """``column`` as stored, for reads of many rows: on SQLite its text, with no type processing
@@ -131,13 +135,47 @@ class Store:
 
     def check_file(self) -> None:
         """Refuse to go on if the SQLite file was deleted or replaced since it was opened: a long-running
-        process (the daemon) would otherwise keep reading and writing a file nobody else sees."""
-        if self._identity is not None and identity(self.path) != self._identity:
-            raise StoreError(N_("the store file {where} was deleted or replaced while preincub was running; "
-                                "restart preincub"), code="store_replaced", where=self.where)
+        process (the daemon) would otherwise keep reading and writing a file nobody else sees. The first
+        time, this process lets go of the old file (:meth:`_let_go`), so that its -wal and -shm never meet
+        the new one."""
+        if not self._gone and (self._identity is None or identity(self.path) == self._identity):
+            return
+        self._let_go()
+        raise self._replaced()
+
+    def _replaced(self) -> StoreError:
+        return StoreError(N_("the store file {where} was deleted or replaced while preincub was running; "
+                             "restart preincub"), code="store_replaced", where=self.where)
+
+    def _let_go(self) -> None:
+        """Close every connection to the old file and remove the -wal and -shm it left at the store's path.
+        SQLite neither checkpoints nor deletes them when the file was moved (they are the old file's), and
+        the next process to open the new file would apply that stale WAL to it: a damaged store. Only
+        files this process has open are removed (another process may already have made its own)."""
+        if self._gone:
+            return
+        self._gone = True  # before dispose: connections checked out now are closed when given back
+        ours = storefile.open_here([Path(f"{self.path}{suffix}") for suffix in ("-wal", "-shm")])
+        self.engine.dispose()
+        for path, ident in ours.items():
+            if identity(path) == ident:
+                path.unlink(missing_ok=True)
+
+    def _drop_if_gone(self, _dbapi_conn: Any, record: Any) -> None:
+        """A connection given back once the file is gone is closed, never pooled again."""
+        if self._gone and record is not None:
+            record.invalidate()
+
+    def _refuse_if_gone(self, dbapi_conn: Any, _record: Any) -> None:
+        """No new connection once the file is gone (it would open whatever file now has its name)."""
+        if self._gone:
+            dbapi_conn.close()
+            raise self._replaced()
 
     @contextmanager
     def read(self) -> Iterator[Session]:
+        if self._gone:
+            raise self._replaced()
         try:
             with Session(self.engine, expire_on_commit=False) as s:
                 yield s

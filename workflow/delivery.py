@@ -3,8 +3,9 @@
 Delivery claims rows (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), sends each, and marks it sent only
 once the channel accepted it: at least once, with the key travelling along so receivers can drop
 the rare duplicate. A failed attempt is retried (backoff doubling up to an hour) for as long as
-its reminder is current, however long the outage; a message is marked failed only once its
-reminder has gone stale. A message on a channel not configured here waits, pending, with the reason.
+its reminder is current, however long the outage; a message is marked failed once its reminder
+has gone stale, or at once when the channel refused it for good (an SMTP 5xx reply for its recipient
+or its content). A message on a channel not configured here waits, pending, with the reason.
 """
 
 from __future__ import annotations
@@ -12,17 +13,16 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import sqlalchemy as sa
 from sqlmodel import select
 
 from notifications.i18n import N_
-from notifications.message import DeliveryError, Message, OutboxStatus, backoff
+from notifications.message import DeliveryError, Message, OutboxStatus, PermanentDeliveryError, backoff
 from workflow.models import Outbox
 
 if TYPE_CHECKING:
@@ -42,6 +42,13 @@ BATCH = 50
 # translate it when it is the whole of ``last_error``).
 STALE_NOTE = N_("its reminder went stale before it could be sent")
 Progress = Callable[[int, int], None]  # (messages handled, messages to handle), after each message
+
+
+class Stop(Protocol):
+    """What ends a delivery pass between two messages: SIGTERM (a ``threading.Event``), or the daemon's
+    heartbeat once its lease is lost (``workflow.daemon.Heartbeat``)."""
+
+    def is_set(self) -> bool: ...
 
 
 def wall() -> datetime:
@@ -105,8 +112,10 @@ class Delivery:
                           .values(status=PENDING, claimed_by=None, claimed_until=None)
                           .execution_options(synchronize_session=False))
 
-    def _settle(self, row: Outbox, holder: str, error: str | None, via: str | None = None) -> str:
-        """Mark a claimed row sent, or schedule its retry while its reminder is current, or fail it.
+    def _settle(self, row: Outbox, holder: str, error: str | None, via: str | None = None,
+                permanent: bool = False) -> str:
+        """Mark a claimed row sent, or schedule its retry while its reminder is current, or fail it: at
+        once when the channel refused it for good (``permanent``), retrying being no use.
 
         A row retried by hand after its reminder went stale (no ``stale_at``) gets RETRY_MAX attempts.
         """
@@ -115,7 +124,8 @@ class Delivery:
         if error is None:
             values: dict[str, Any] = {"status": SENT, "sent_at": at, "last_error": None, "failing_since": None,
                                       "sent_via": via or row.channel}
-        elif (row.stale_at <= self.ctx.clock.now() if row.stale_at is not None else attempts >= self.ctx.settings.retry_max):
+        elif permanent or (row.stale_at <= self.ctx.clock.now() if row.stale_at is not None
+                           else attempts >= self.ctx.settings.retry_max):
             values = {"status": FAILED, "last_error": error, "failing_since": row.failing_since or at}
         else:
             values = {"status": PENDING, "last_error": error, "failing_since": row.failing_since or at,
@@ -157,15 +167,16 @@ class Delivery:
                         failing_since=sa.func.coalesce(_T.c.failing_since, at)))
         return waiting
 
-    def deliver(self, holder: str | None = None, stop: threading.Event | None = None, *, console: bool = False,
+    def deliver(self, holder: str | None = None, stop: Stop | None = None, *, console: bool = False,
                 progress: Progress | None = None) -> dict[str, int]:
         """Send every pending message once (a failure waits for a later tick); return the counts.
 
         ``console`` prints every message instead of sending it through its channel (to try things
         out); it is marked sent, by the console. Without it a message on a channel not configured
         here waits, counted as ``waiting``. A claim is renewed once half its time has passed, and a
-        row whose claim lapsed to another deliverer is left to it. ``stop`` (SIGTERM) ends the pass
-        between two messages and gives the unsent rows back. ``progress`` is called after each message.
+        row whose claim lapsed to another deliverer is left to it. ``stop`` (SIGTERM, or the daemon's
+        lease lost) ends the pass between two messages and gives the unsent rows back. A message the
+        channel refused for good fails at once. ``progress`` is called after each message.
         """
         from notifications.wiring import configured, open_channel
 
@@ -198,17 +209,19 @@ class Delivery:
                     msg = Message(row.key, row.recipient, row.recipient_name, row.subject, row.body_text,
                                   row.body_html, row.lang)
                     via = "console" if console else row.channel
+                    permanent = False
                     try:
                         if via not in opened:
                             opened[via] = open_channel(via, self.ctx.settings)
                         opened[via].send(msg)
                         error = None
                     except DeliveryError as exc:  # what is stored and shown never holds a secret
+                        permanent = isinstance(exc, PermanentDeliveryError)
                         error = self.ctx.settings.redact(str(exc))[:500]
                     except Exception as exc:  # noqa: BLE001 - one bad message must not hold back the others
                         error = self.ctx.settings.redact(f"{type(exc).__name__}: {exc}")[:500]
                         log.error("delivering outbox message %s: %s", row.id, error)
-                    status = self._settle(row, holder, error, via)
+                    status = self._settle(row, holder, error, via, permanent)
                     counts["sent" if status == SENT else "retry" if status == PENDING else "failed"] += 1
                     if progress is not None:
                         done += 1

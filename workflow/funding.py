@@ -152,7 +152,7 @@ class Funding:
             s.flush()
             self.ctx.event(s, "funding.set", data={"programme": prog.name, "partner": body.name,
                                                    "cap": money.text(cap_d), "share": money.text(share_d),
-                                                   "payment": payment})
+                                                   "payment": payment}, sealed={"funding": [f.id]})
             return self._record(s, prog, body, f)
 
     def add_expense(self, programme: str, amount: Decimal | str | int, on: date, label: str) -> ExpenseRecord:
@@ -181,7 +181,8 @@ class Funding:
             s.add(e)
             s.flush()
             self.ctx.event(s, "expense.add", data={"programme": prog.name, "expense": e.id, "on": on.isoformat(),
-                                                   "amount": money.text(amount_d), "label": label})
+                                                   "amount": money.text(amount_d), "label": label},
+                           sealed={"expense": [e.id]})
             return _expense(e, prog.name)
 
     def issue_statement(self, programme: str, partner: str, *,
@@ -206,7 +207,8 @@ class Funding:
             s.flush()
             self.ctx.event(s, "funding.statement", data={
                 "programme": prog.name, "partner": body.name, "statement": st.id, "issued_on": today.isoformat(),
-                "expenses": money.text(money.from_cents(total)), "due": money.text(money.from_cents(st.due_cents))})
+                "expenses": money.text(money.from_cents(total)), "due": money.text(money.from_cents(st.due_cents))},
+                sealed={"statement": [st.id]})
             paid = s.exec(select(Payment).where(Payment.funding_id == f.id)).first()
             paid_cents = paid.amount_cents if paid else 0
             record = StatementRecord(
@@ -254,12 +256,13 @@ class Funding:
                 raise _money_error(N_("{partner!q} makes one single payment of what it owes, not {requested!m}: due "
                                       "{due!m}, already paid {paid!m}, requested {requested!m}"), "payment_not_due",
                                    **figures, due=money.from_cents(due_cents), paid=Decimal(0))
-            s.add(Payment(funding_id=f.id, on=on, amount_cents=money.to_cents(amount_d),
-                          created_at=self.ctx.clock.now()))
+            paid = Payment(funding_id=f.id, on=on, amount_cents=money.to_cents(amount_d), created_at=self.ctx.clock.now())
+            s.add(paid)
             s.flush()
             self.ctx.event(s, "funding.payment", data={"programme": prog.name, "partner": body.name,
                                                        "on": on.isoformat(), "amount": money.text(amount_d),
-                                                       "due": money.text(money.from_cents(due_cents))})
+                                                       "due": money.text(money.from_cents(due_cents))},
+                           sealed={"payment": [paid.id]})
             return self._record(s, prog, body, f)
 
     # ---- reads ----------------------------------------------------------------------------------

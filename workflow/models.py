@@ -165,6 +165,9 @@ class Event(SQLModel, table=True):
     salt: str | None = None  # of ``digest``; NULL once the personal part was erased or purged
     digest: str | None = None  # hashed: sha256 of the salted personal part
     hash: str | None = None  # sha256 of the previous event's hash and this event's hashed content
+    # hashed: the figures this event wrote (check-in hours, amounts, notice dates...; texts as digests salted
+    # with ``salt``), JSON {table: {id: {column: value}}}: what ``audit verify`` holds the tables to
+    figures: str | None = None
 
 
 class AuditHead(SQLModel, table=True):
@@ -238,6 +241,7 @@ class DaemonLease(SQLModel, table=True):
     until: datetime = _when()
     last_tick_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_tick: str | None = None  # JSON summary of the last tick
+    heartbeat_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # the holder renewed its lease (wall time)
 
 
 # ---- agreements and money (amounts in integer cents: exact; ``workflow.money`` gives them as Decimal euros) ----

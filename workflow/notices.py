@@ -108,7 +108,8 @@ class Notices:
             s.flush()
             self.ctx.event(s, "notice.add", reason=breach,
                            data={"notice": n.id, "programme": prog.name, "partner": body.name, "on": on.isoformat(),
-                                 "terminable_on": terminable_on(on).isoformat()})
+                                 "terminable_on": terminable_on(on).isoformat()},
+                           sealed={"notice": [n.id]})
             return _record(n, prog.name, body.name, today)
 
     def answer(self, notice_id: int, on: date, note: str) -> NoticeRecord:
@@ -133,7 +134,8 @@ class Notices:
             rec = _record(n, prog.name, body.name, today)
             self.ctx.event(s, "notice.answer", reason=note,
                            data={"notice": n.id, "programme": prog.name, "partner": body.name, "on": on.isoformat(),
-                                 "state": rec.state})
+                                 "state": rec.state},
+                           sealed={"notice": [n.id]})
             return rec
 
     @staticmethod

@@ -39,6 +39,7 @@ CHECKIN_EVENTS = ("checkin.log", "checkin.edit")  # events about one check-in (i
 # The events an erasure or a purge writes: a pseudonymous actor ("person <id>"), the ids of the events
 # they rewrote; never rewritten themselves (workflow.audit checks a forgotten salt against them).
 RELEASING = audit.RELEASING
+FIGURES = audit.FIGURES
 NOT_EXPORTED = {"event": ("salt", "digest", "hash")}  # the chain's own values: nothing about the person
 # The free-text columns a person may be named in by others: the only ones scanned for their name and
 # e-mail. Names and keys (of programmes, partners, teams, people), e-mail and id columns, phases and
@@ -167,22 +168,25 @@ class Privacy:
                                  "it was; give a reason without any of their names or their e-mail"),
                               code="reason_names_person")
             conn = s.connection()
-            record, rewritten = self._erase(conn, p, sc)
-            self._released(s, "person.erase", rewritten, reason=reason)
+            record, rewritten, sealed = self._erase(conn, p, sc)
+            self._released(s, "person.erase", rewritten, reason=reason, sealed=sealed)
         return ErasureRecord(**record, compacted=self.compact())
 
     def _released(self, s: Session, action: str, rewritten: list[int], reason: str | None = None,
-                  data: dict[str, Any] | None = None) -> None:
+                  data: dict[str, Any] | None = None, sealed: dict[str, list[int]] | None = None) -> None:
         """The event of an erasure or a purge: it lists the events whose personal part it rewrote (their
         salt forgotten: ``audit verify`` accepts that only for the events such an event lists); its actor
-        is pseudonymous ("person <id>"), so a later erasure of that coordinator never rewrites it."""
-        row = self.ctx.event_row(action, data={**(data or {}), "released": id_ranges(rewritten)})
+        is pseudonymous ("person <id>"), so a later erasure of that coordinator never rewrites it. It
+        records the figures of the rows whose text it changed (``sealed``): their new text is the one
+        ``audit verify`` then expects."""
+        row = self.ctx.event_row(action, data={**(data or {}), "released": id_ranges(rewritten)}, sealed=sealed)
         row["actor"], row["reason"] = f"person {self.ctx.me(s).id}", reason
         self.ctx.log_rows(s.connection(), [row])
 
-    def _erase(self, conn: sa.Connection, p: dict[str, Any], sc: Scrubber) -> tuple[dict[str, Any], list[int]]:
-        """The erasure's rows, in the caller's transaction: the counts of :class:`ErasureRecord`, and the
-        ids of the events rewritten."""
+    def _erase(self, conn: sa.Connection, p: dict[str, Any],
+               sc: Scrubber) -> tuple[dict[str, Any], list[int], dict[str, list[int]]]:
+        """The erasure's rows, in the caller's transaction: the counts of :class:`ErasureRecord`, the
+        ids of the events rewritten, and the figure rows whose text changed ({table: [ids]})."""
         pid, actors = p["id"], _actors(p)
         checkin, event, outbox = CheckIn.__table__, Event.__table__, Outbox.__table__
         mine = dict(conn.execute(sa.select(checkin.c.id, checkin.c.team_id).where(checkin.c.author_id == pid)).all())
@@ -212,17 +216,20 @@ class Privacy:
                              .values(actor=new[0], reason=new[1], data=new[2], salt=None))
                 rewritten.append(r.id)
         rows = 0
+        sealed = {"checkin": list(mine)}
         for name, found in mentions(conn, sc).items():
             if name in ("event", "person"):
                 continue
             rows += self._scrub(conn, _tables()[name], found, sc)
+            if name in FIGURES:
+                sealed[name] = sealed.get(name, []) + [r["id"] for r in found]
         conn.execute(sa.delete(PersonRole.__table__).where(PersonRole.__table__.c.person_id == pid))
         person = Person.__table__
         conn.execute(sa.update(person).where(person.c.id == pid).values(
             name=sc.to_name, email=sc.to_email, login=None, link_generation=person.c.link_generation + 1,
             erased_at=self.ctx.clock.now()))
         return ({"pseudonym": sc.to_email, "checkins": len(mine), "events": len(rewritten), "messages": messages,
-                 "rows": rows}, rewritten)
+                 "rows": rows}, rewritten, sealed)
 
     @staticmethod
     def _scrub(conn: sa.Connection, table: sa.Table, found: list[dict[str, Any]], sc: Scrubber) -> int:
@@ -292,6 +299,9 @@ class Privacy:
                                  len(rewrites), notices, expenses)
             if dry_run or not (checkins or assessments or rewrites or notices or expenses):
                 return record
+            sealed = {name: list(conn.execute(sa.select(table.c.id).where(cond)).scalars())
+                      for name, table, cond in (("checkin", checkin, has_text), ("notice", notice, worded),
+                                                ("expense", expense, labelled))}
             conn.execute(sa.update(checkin).where(has_text).values(**dict.fromkeys(CHECKIN_TEXT)))
             conn.execute(sa.update(assessment).where(noted).values(note=None))
             conn.execute(sa.update(notice).where(worded).values(
@@ -303,7 +313,8 @@ class Privacy:
                              .values(reason=None, data=sa.bindparam("new_data"), salt=None), rewrites)
             self._released(s, "purge", [r["event_id"] for r in rewrites], data={
                 "before": before.isoformat(), "programmes": list(record.programmes), "checkins": checkins,
-                "assessments": assessments, "notices": notices, "expenses": expenses, "events": len(rewrites)})
+                "assessments": assessments, "notices": notices, "expenses": expenses, "events": len(rewrites)},
+                sealed=sealed)
         self.compact()
         return record
 

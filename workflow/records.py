@@ -318,7 +318,8 @@ class OutboxHealth:
 
 @dataclass(frozen=True, slots=True)
 class HealthRecord:
-    """``daemon status``: the last tick, the outbox's counts, and what makes it unhealthy."""
+    """``daemon status``: the last tick, the outbox's counts, and what makes it unhealthy; the lease's
+    ``holder`` and its last ``heartbeat_at``, from the first tick on (a tick in progress shows there)."""
 
     healthy: bool
     problems: tuple[str, ...]
@@ -328,6 +329,8 @@ class HealthRecord:
     retrying_over_an_hour: int
     failed: int
     failing_since: str | None
+    holder: str | None = None
+    heartbeat_at: str | None = None
 
 
 _KEYS: dict[type, tuple[tuple[str, str], ...]] = {}
@@ -388,3 +391,4 @@ class PurgeRecord:
     events: int
     notices: int = 0  # formal notices emptied of their breach and answer text
     expenses: int = 0  # expenses emptied of their label
+

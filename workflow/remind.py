@@ -7,7 +7,6 @@ daemons at once never enqueue a message twice.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,7 +17,7 @@ from notifications.render import render
 from workflow import delivery, reminders, validate
 from workflow.clock import paris
 from workflow.context import Context
-from workflow.delivery import Delivery, Progress, holder_name
+from workflow.delivery import Delivery, Progress, Stop, holder_name
 from workflow.errors import N_, Invalid
 from workflow.links import Links
 from notifications.message import OutboxStatus
@@ -115,7 +114,7 @@ class Reminders:
                    .returning(Outbox.id))
             return len(s.connection().execute(ins, fresh).all())
 
-    def tick(self, holder: str | None = None, stop: threading.Event | None = None, record: bool = False, *,
+    def tick(self, holder: str | None = None, stop: Stop | None = None, record: bool = False, *,
              console: bool = False, progress: Progress | None = None,
              next_tick: str | None = None) -> TickResult:
         """One tick: enqueue what is due now, then deliver what is pending (see :meth:`deliver`).

@@ -196,6 +196,57 @@ def identity(path: Path | None) -> tuple[int, int] | None:
     return (st.st_dev, st.st_ino) if st is not None else None
 
 
+def _fd_identities(pid: int | str) -> Iterator[tuple[int, int]]:
+    """(device, inode) of every file process ``pid`` has open that this process may look at (Linux /proc;
+    elsewhere, or for another user's process, nothing)."""
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return
+    for fd in fds:
+        try:
+            st = os.stat(f"/proc/{pid}/fd/{fd}")  # follows the link: no file is opened, no lock dropped
+        except OSError:
+            continue
+        yield st.st_dev, st.st_ino
+
+
+def open_here(paths: list[Path]) -> dict[Path, tuple[int, int]]:
+    """The files of ``paths`` this process has open, with their (device, inode)."""
+    wanted = {ident: path for path in paths if (ident := identity(path)) is not None}
+    mine = set(_fd_identities("self")) if wanted else set()
+    return {path: ident for ident, path in wanted.items() if ident in mine}
+
+
+def holders(path: Path) -> list[int]:
+    """The processes (pids, this one included) that have the SQLite file ``path`` open, as far as Linux
+    tells: a lock on its -shm (in WAL mode every connection holds a shared lock on byte 128, SQLite's
+    "DMS" lock; /proc/locks lists it with its owner, whoever that is), and the processes of this user
+    whose open files (/proc/PID/fd) include the file or its -wal or -shm. Read without opening any of
+    them: closing a file this process has open would drop its own SQLite connections' locks."""
+    files = {ident for suffix in ("", "-wal", "-shm") if (ident := identity(Path(f"{path}{suffix}"))) is not None}
+    if not files:
+        return []
+    found: list[int] = []
+    shm = identity(Path(f"{path}-shm"))
+    if shm is not None:
+        mark = f"{os.major(shm[0]):02x}:{os.minor(shm[0]):02x}:{shm[1]}"
+        try:
+            with open("/proc/locks") as f:
+                for line in f:
+                    parts = line.split()
+                    # "1: POSIX  ADVISORY  READ 10157 fe:00:2154762 128 128" (an OFD lock has pid -1)
+                    if len(parts) >= 8 and parts[5] == mark and int(parts[6]) <= 128 and \
+                            (parts[7] == "EOF" or int(parts[7]) >= 128) and parts[4].isdigit():
+                        found.append(int(parts[4]))
+        except (OSError, ValueError):
+            pass
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
+        if entry.isdigit() and int(entry) not in found and not files.isdisjoint(_fd_identities(entry)):
+            found.append(int(entry))
+    return found
+
+
 def write_private(path: str | os.PathLike, data: bytes) -> Path:
     """Write ``data`` to ``path`` as a new 0600 file (a report or an export may hold personal data),
     whole or not at all: a private temporary file beside it, then renamed over it. An OSError names

@@ -317,3 +317,36 @@ def test_help_is_translated():
     assert "Exporter un programme" in r.stdout
     r = ok(invoke("import-all", "--help", now=None, lang="en"))
     assert "EMPTY store" in r.stdout
+
+
+def test_import_all_refuses_an_edited_backup_in_one_line_and_says_where_a_good_one_comes_from(demo_db, tmp_path):
+    here = {"PREINCUB_SECRET_KEY": "k" * 48}  # this instance's key
+    backup = tmp_path / "b.json"
+    ok(invoke("export", "json", "-o", str(backup), db=demo_db, env=here))
+    doc = json.loads(backup.read_text("utf-8"))
+    checkin = doc["tables"]["checkin"]
+    checkin["rows"][0][checkin["columns"].index("hours")] = 99
+    edited = tmp_path / "edited.json"
+    edited.write_text(json.dumps(doc), "utf-8")
+    target = tmp_path / "new.db"
+    before = sorted(os.listdir(tmp_path))
+    fails(invoke("import-all", str(edited), db=target, lang="en", env=here), 1, "check-in #",
+          "hours was changed outside", "nothing was restored")
+    assert sorted(os.listdir(tmp_path)) == before  # not even the new store's file
+    # The untouched backup: restored, and said to be signed by this instance.
+    r = ok(invoke("import-all", str(backup), db=target, lang="en", env=here))
+    assert r.stdout.rstrip().endswith("the backup is signed by this instance")
+    r = ok(invoke("import-all", str(backup), "--require-signature", db=tmp_path / "again.db", env=here))
+    assert "signée par cette instance" in r.stdout
+
+
+def test_import_all_require_signature_refuses_another_instances_backup(demo_db, tmp_path):
+    backup = tmp_path / "b.json"
+    ok(invoke("export", "json", "-o", str(backup), db=demo_db, env={"PREINCUB_SECRET_KEY": "x" * 48}))
+    here = {"PREINCUB_SECRET_KEY": "y" * 48}
+    target = tmp_path / "new.db"
+    fails(invoke("import-all", str(backup), "--require-signature", db=target, lang="en", env=here), 1,
+          "not signed by this instance", "another instance")
+    assert not target.exists()
+    r = ok(invoke("import-all", str(backup), db=target, lang="en", env=here))
+    assert "signed, but not by this instance" in r.stdout

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
 import sqlite3
 
 import pytest
@@ -161,7 +163,7 @@ def test_status_and_daemon_status_say_when_the_outbox_is_unhealthy(demo_db):
     assert r.exit_code == 1, r.stderr
     h = json.loads(r.stdout)
     assert h == {"healthy": False, "problems": ["never_ticked"], "last_tick": None, "pending": 0, "retrying": 0,
-                 "retrying_over_an_hour": 0, "failed": 0, "failing_since": None}
+                 "retrying_over_an_hour": 0, "failed": 0, "failing_since": None, "holder": None, "heartbeat_at": None}
     once = ok(invoke("daemon", "--once", "--console", db=demo_db, now="2020-11-30T10:00"))
     assert once.stdout.endswith("0 à réessayer, 0 en échec\n")
     h = data(invoke("daemon", "status", "--json", db=demo_db))
@@ -169,7 +171,10 @@ def test_status_and_daemon_status_say_when_the_outbox_is_unhealthy(demo_db):
     assert h["last_tick"]["at"] == "2020-11-30T10:00:00+01:00" and h["last_tick"]["next_tick"]
     text = ok(invoke("daemon", "status", db=demo_db, lang="en")).stdout.splitlines()
     assert text[0].startswith("Daemon's last tick: ") and "; next due " in text[0]
-    assert text[1:] == ["Outbox: 0 pending (0 retrying, 0 for over an hour), 0 failed", "health: healthy"]
+    holder = f"{socket.gethostname()}:{os.getpid()}"  # `daemon --once` ran in this process
+    assert (h["holder"], h["heartbeat_at"]) == (holder, h["last_tick"]["wall"])
+    assert text[1:] == [f"Lease holder: {holder}, last heartbeat {h['heartbeat_at']}",
+                        "Outbox: 0 pending (0 retrying, 0 for over an hour), 0 failed", "health: healthy"]
     assert "outbox" not in ok(invoke("status", db=demo_db, lang="en")).stdout
 
     failed = _failed_email(demo_db, "2020-12-07T10:00", "2020-12-14T08:00")
@@ -185,6 +190,37 @@ def test_status_and_daemon_status_say_when_the_outbox_is_unhealthy(demo_db):
     assert isinstance(data(invoke("status", "--json", db=demo_db)), list)  # the JSON keeps its list shape
     # Those who may not handle the outbox get no warning (and no error) in their status.
     assert "outbox" not in ok(invoke("status", db=demo_db, lang="en", actor=JULIEN)).stdout
+
+
+def test_daemon_status_shows_the_lease_holder_and_its_heartbeat_from_the_first_tick_on(demo_db):
+    """A first tick on a big outbox takes minutes: the daemon holds the lease, renewing it, and has no last
+    tick yet. It is ticking, not unhealthy; status says who, and when it last renewed its lease."""
+    from workflow import Workflow
+
+    w = Workflow.open(str(demo_db))
+    try:
+        assert w.acquire_lease("daemon-host:4242")  # as a daemon does when its first tick starts
+        beat = w.lease.current().heartbeat_at
+    finally:
+        w.close()
+    h = data(invoke("daemon", "status", "--json", db=demo_db))  # exit 0: healthy
+    assert {k: h[k] for k in ("healthy", "problems", "last_tick", "holder", "heartbeat_at")} == {
+        "healthy": True, "problems": [], "last_tick": None, "holder": "daemon-host:4242", "heartbeat_at": beat}
+    assert ok(invoke("daemon", "status", db=demo_db, lang="en")).stdout.splitlines() == [
+        "Daemon's last tick: —", f"Lease holder: daemon-host:4242, last heartbeat {beat}",
+        "Outbox: 0 pending (0 retrying, 0 for over an hour), 0 failed", "health: healthy"]
+    fr = ok(invoke("daemon", "status", db=demo_db)).stdout.splitlines()
+    assert fr[0] == "Dernier passage du démon\u00a0: —" and fr[-1] == "état\u00a0: bon"
+    assert "\u00a0: daemon-host:4242" in fr[1] and fr[1].endswith(beat)
+    # The daemon stopped before its first tick ended: its lease given back, it never ticked.
+    w = Workflow.open(str(demo_db))
+    try:
+        w.release_lease("daemon-host:4242")
+    finally:
+        w.close()
+    r = invoke("daemon", "status", "--json", db=demo_db)
+    assert r.exit_code == 1 and json.loads(r.stdout)["problems"] == ["never_ticked"]
+    assert json.loads(r.stdout)["holder"] == "daemon-host:4242"
 
 
 def test_a_delivery_batch_shows_a_progress_bar_on_a_terminal_only(demo_db, monkeypatch):

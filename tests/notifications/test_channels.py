@@ -243,6 +243,55 @@ def test_display_names_never_add_a_recipient(smtpd, name):
     assert (to.display_name, to.addr_spec) == (name, "ines.haddad@somme.example")
 
 
+class _Refusing:
+    """An aiosmtpd handler answering MAIL FROM, RCPT TO or DATA with the reply the test gives (else 250)."""
+
+    def __init__(self, replies: dict[str, str]) -> None:
+        self.replies = replies
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if "mail" in self.replies:
+            return self.replies["mail"]
+        envelope.mail_from = address
+        return "250 OK"
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if "rcpt" in self.replies:
+            return self.replies["rcpt"]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        return self.replies.get("data", "250 OK queued")
+
+
+@pytest.mark.parametrize("stage,reply,error,permanent", [
+    ("rcpt", "550 5.1.1 <ines.haddad@somme.example>: no such user",
+     "SMTP: ines.haddad@somme.example refused: 550 5.1.1 <ines.haddad@somme.example>: no such user", True),
+    ("rcpt", "452 4.2.2 mailbox full", "SMTP: ines.haddad@somme.example refused: 452 4.2.2 mailbox full", False),
+    ("data", "554 5.7.1 rejected as spam", "SMTP: message refused: 554 5.7.1 rejected as spam", True),
+    ("data", "451 4.3.0 try again later", "SMTP: message refused: 451 4.3.0 try again later", False),
+    ("mail", "550 5.7.1 sender not allowed", None, False),  # the sender: every message, a setting to fix
+])
+def test_a_5xx_refusal_of_the_message_is_permanent_not_a_4xx_nor_a_refused_sender(stage, reply, error, permanent):
+    from aiosmtpd.controller import Controller
+
+    from notifications.message import PermanentDeliveryError
+    from tests.smtp import free_port
+
+    port = free_port()
+    controller = Controller(_Refusing({stage: reply}), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        with EmailChannel(f"smtp://127.0.0.1:{port}", "preincub <preincub@localhost>") as ch:
+            with pytest.raises(DeliveryError) as exc:
+                ch.send(msg())
+    finally:
+        controller.stop()
+    assert isinstance(exc.value, PermanentDeliveryError) is permanent
+    assert (str(exc.value) == error) if error else (reply.split()[0] in str(exc.value))
+
+
 def test_smtp_login_with_the_password_given(smtpd_auth):
     with EmailChannel(f"smtp://bot%40preincub@127.0.0.1:{smtpd_auth.port}", "p <p@localhost>",
                       password="the-right-one") as ch:

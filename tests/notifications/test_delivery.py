@@ -251,8 +251,8 @@ def test_a_non_ascii_password_logs_in_with_utf8_plain(wf, smtpd_auth, capsys):
 
 # ---- e-mail: failures, retries, backoff --------------------------------------------------------
 
-def test_a_refused_recipient_is_retried_with_capped_backoff_while_current_then_failed(wf, smtpd, wall):
-    refusal = "550 5.1.1 <refuse@example.org>: mailbox unavailable"
+def test_a_recipient_refused_for_now_is_retried_with_capped_backoff_while_current_then_failed(wf, smtpd, wall):
+    refusal = "450 4.2.1 <refuse@example.org>: mailbox unavailable"  # 4xx: temporary
     smtpd.refuse["refuse@example.org"] = refusal
     ids = investigation(wf, [("Alpha", coach(wf, "Refusé", "refuse@example.org")), ("Beta", coach(wf))])
     configure(wf, smtp_url=smtpd.url, retry_max=3, retry_base_seconds=60)
@@ -263,8 +263,7 @@ def test_a_refused_recipient_is_retried_with_capped_backoff_while_current_then_f
     assert [r.msg["X-Preincub-Key"] for r in smtpd.received] == [good]  # the other message went out
     r = row(wf, bad)
     assert (r.status, r.attempts, r.next_attempt_at) == ("pending", 1, "2020-07-13T10:01:00+02:00")
-    assert r.last_error.startswith("SMTP: ") and "550" in r.last_error
-    assert "refuse@example.org" in r.last_error and "mailbox unavailable" in r.last_error
+    assert r.last_error == "SMTP: refuse@example.org refused: 450 4.2.1 <refuse@example.org>: mailbox unavailable"
 
     wall.advance(59)  # not yet
     assert wf.deliver() == NOTHING
@@ -295,10 +294,40 @@ def test_a_refused_recipient_is_retried_with_capped_backoff_while_current_then_f
     (failed,) = wf.outbox(status="failed")
     assert (failed.key, failed.to, failed.attempts) == (bad, "refuse@example.org", 15)
     assert failed.last_error.startswith(STALE_NOTE + "; last error: SMTP: ")
-    assert "550" in failed.last_error and "mailbox unavailable" in failed.last_error
+    assert "450" in failed.last_error and "mailbox unavailable" in failed.last_error
     assert [x.key for x in wf.outbox(status="sent")] == [good]
     assert smtpd.rcpt_tried.count("refuse@example.org") == 15
     assert len(smtpd.received) == 1
+
+
+def test_a_recipient_refused_for_good_fails_at_once_one_refused_for_now_is_retried(wf, db_url, smtpd, wall):
+    smtpd.refuse["gone@example.org"] = "550 5.1.1 <gone@example.org>: no such user"
+    smtpd.refuse["busy@example.org"] = "450 4.2.1 <busy@example.org>: mailbox busy, try later"
+    ids = investigation(wf, [("Alpha", coach(wf, "Parti", "gone@example.org")),
+                             ("Beta", coach(wf, "Occupé", "busy@example.org")),
+                             ("Gamma", coach(wf))])
+    configure(wf, smtp_url=smtpd.url, retry_base_seconds=60)
+    gone, busy, good = (coaching_key(wf, ids[t], a, "email") for t, a in
+                        (("Alpha", "gone@example.org"), ("Beta", "busy@example.org"), ("Gamma", "coach@example.org")))
+
+    assert counts(wf.tick()) == {"enqueued": 3, "sent": 1, "retry": 1, "failed": 1}
+    assert [r.msg["X-Preincub-Key"] for r in smtpd.received] == [good]
+    r = row(wf, gone)  # a 5xx for its recipient: no retry can change that
+    assert (r.status, r.attempts, r.last_error) == (
+        "failed", 1, "SMTP: gone@example.org refused: 550 5.1.1 <gone@example.org>: no such user")
+    r = row(wf, busy)  # a 4xx: temporary, retried with backoff while current
+    assert (r.status, r.attempts, r.next_attempt_at, r.last_error) == (
+        "pending", 1, "2020-07-13T10:01:00+02:00",
+        "SMTP: busy@example.org refused: 450 4.2.1 <busy@example.org>: mailbox busy, try later")
+    wall.advance(60)
+    assert wf.deliver() == {"sent": 0, "retry": 1, "failed": 0, "waiting": 0}
+    assert (smtpd.rcpt_tried.count("gone@example.org"), smtpd.rcpt_tried.count("busy@example.org")) == (1, 2)
+    # `outbox list --status failed` says why, in the server's words.
+    wf.close()
+    failed = json.loads(run_cli("outbox", "list", "--status", "failed", "--json", db=db_url,
+                                env={"PREINCUB_SMTP_URL": smtpd.url}).stdout)
+    assert [(f["key"], f["attempts"], f["last_error"]) for f in failed] == [
+        (gone, 1, "SMTP: gone@example.org refused: 550 5.1.1 <gone@example.org>: no such user")]
 
 
 def test_a_server_down_with_no_delay_is_retried_at_each_delivery(wf, closed_port, capsys):
@@ -496,7 +525,7 @@ def test_changing_ones_channels_never_resends_a_reminder_already_queued(wf, smtp
 # ---- the CLI -----------------------------------------------------------------------------------
 
 def test_cli_failed_list_retry_and_cancel(wf, db_url, smtpd):
-    smtpd.refuse["refuse@example.org"] = "550 5.1.1 <refuse@example.org>: mailbox unavailable"
+    smtpd.refuse["refuse@example.org"] = "450 4.2.1 <refuse@example.org>: mailbox unavailable"
     ids = investigation(wf, [("Alpha", coach(wf, "Refusé", "refuse@example.org")), ("Beta", coach(wf))])
     bad = coaching_key(wf, ids["Alpha"], "refuse@example.org", "email")
     good = coaching_key(wf, ids["Beta"], "coach@example.org", "email")
@@ -517,7 +546,7 @@ def test_cli_failed_list_retry_and_cancel(wf, db_url, smtpd):
     (failed,) = json.loads(cli("outbox", "list", "--status", "failed", "--json").stdout)
     assert {k: failed[k] for k in ("key", "to", "status", "attempts")} == {
         "key": bad, "to": "refuse@example.org", "status": "failed", "attempts": 1}
-    assert "550" in failed["last_error"] and "mailbox unavailable" in failed["last_error"]
+    assert "450" in failed["last_error"] and "mailbox unavailable" in failed["last_error"]
     (sent,) = json.loads(cli("outbox", "list", "--status", "sent", "--json").stdout)
     assert sent["key"] == good
 

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -280,6 +280,7 @@ def test_a_signal_stops_the_daemon_cleanly_and_releases_the_lease(wf, db_url, sm
     assert time.monotonic() - t0 < 5
     assert daemon.messages() == [
         f"daemon {daemon.holder} started; schedule '{NEVER}' (Europe/Paris)",
+        "tick started",
         f"tick: enqueued {total}, sent {total}, to retry 0, failed 0",
         f"received {sig.name}: stopping",
         f"daemon {daemon.holder} stopped",
@@ -313,7 +314,7 @@ def test_daemon_once_ticks_prints_the_counts_and_status_shows_the_last_tick(wf, 
     once = procs(tmp_path, "once", [*base(db_url), "daemon", "--once"], env)
     assert once.wait(30) == 0, once.log()
     assert once.stdout() == f"enqueued {total}, sent {total}, to retry 0, failed 0\n"
-    assert once.messages() == [f"tick: enqueued {total}, sent {total}, to retry 0, failed 0"]
+    assert once.messages() == ["tick started", f"tick: enqueued {total}, sent {total}, to retry 0, failed 0"]
     check_delivered_once_each(wf, rec, total)
     tick = wf.last_tick()
     assert (tick.holder, tick.at) == (once.holder, "2020-12-16T10:00:00+01:00")
@@ -346,11 +347,13 @@ def test_two_daemons_one_ticks_each_reminder_delivered_once(wf, db_url, smtp, pr
     daemons = [procs(tmp_path, f"d{i}", [*base(db_url), "daemon"], env, gate=True) for i in range(2)]
     release_together(tmp_path, daemons)
     for d in daemons:
-        d.wait_log("tick", timeout=30)  # "tick: ..." or "tick skipped: ..."
+        d.wait_log("tick", timeout=30)  # "tick started" or "tick skipped: ..."
+        if "tick started" in d.log():
+            d.wait_log("tick: ", timeout=30)
     ticked = [d for d in daemons if any(TICK.fullmatch(m) for m in d.messages())]
     skipped = [d for d in daemons if "tick skipped: another daemon holds the lease" in d.messages()]
     assert len(ticked) == 1 and len(skipped) == 1 and ticked[0] is not skipped[0], [d.log() for d in daemons]
-    assert ticked[0].messages()[1] == f"tick: enqueued {total}, sent {total}, to retry 0, failed 0"
+    assert ticked[0].messages()[1:3] == ["tick started", f"tick: enqueued {total}, sent {total}, to retry 0, failed 0"]
     assert skipped[0].messages()[1] == "tick skipped: another daemon holds the lease"
     assert not any(TICK.fullmatch(m) for m in skipped[0].messages())
     check_delivered_once_each(wf, rec, total)
@@ -362,6 +365,48 @@ def test_two_daemons_one_ticks_each_reminder_delivered_once(wf, db_url, smtp, pr
     assert all(d.messages()[-1] == f"daemon {d.holder} stopped" for d in daemons)
     assert wf.acquire_lease("other") is True
     assert rec.count() == total
+
+
+# ---- 5. three daemons, a lease shorter than a tick ---------------------------------------------------
+
+LOG_LINE = re.compile(r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) INFO preincub\.daemon: (tick started|tick: .*)")
+
+
+def tick_intervals(d: Proc) -> list[tuple[datetime, datetime]]:
+    """When each of the daemon's ticks started and ended, from its log ("tick started" ... "tick: <counts>")."""
+    marks = [(datetime.strptime(m[1], "%Y-%m-%d %H:%M:%S,%f"), m[2] == "tick started")
+             for m in map(LOG_LINE.fullmatch, d.log().splitlines()) if m]
+    assert [started for _, started in marks] == [True, False] * (len(marks) // 2), d.log()  # each ended
+    return [(marks[i][0], marks[i + 1][0]) for i in range(0, len(marks), 2)]
+
+
+def test_three_daemons_and_a_lease_shorter_than_a_tick_never_tick_at_once(wf, db_url, procs, tmp_path):
+    """A 2 s lease, ~11 s of delivery: the holder's heartbeat keeps its lease; the daemons started once it
+    would have lapsed without one wait, and every message goes out once."""
+    lease = 2.0
+    total = crowd(wf, teams=10, per_team=10)
+    with smtp_server(delay=0.1) as (url, rec):
+        env = env_with(smtp_url=url, lease_seconds=str(lease), tick_cron=NEVER)
+        first = procs(tmp_path, "d0", [*base(db_url), "daemon"], env)
+        first.wait_log("tick started", timeout=30)
+        daemons = [first]
+        for i in (1, 2):  # each one once the lease, not renewed, would have lapsed
+            time.sleep(lease + 0.5)
+            assert first.p.poll() is None and "tick: " not in first.log(), "the first tick was too short"
+            daemons.append(procs(tmp_path, f"d{i}", [*base(db_url), "daemon"], env))
+        for d in daemons:
+            d.wait_log("tick", timeout=60)
+        first.wait_log("tick: ", timeout=60)
+        assert rec.wait_for(total, timeout=10) == total
+        for d in daemons:
+            d.p.send_signal(signal.SIGTERM)
+        assert [d.wait(10) for d in daemons] == [0, 0, 0], [d.log() for d in daemons]
+        ticks = sorted((start, end, d.holder) for d in daemons for start, end in tick_intervals(d))
+        for (_, end, holder), (start, _, other) in zip(ticks, ticks[1:]):
+            assert end < start, f"{holder} and {other} ticked at once: {ticks}"
+        assert ticks[0][2] == first.holder and ticks[0][1] - ticks[0][0] > timedelta(seconds=3 * lease)
+        assert all("tick skipped: another daemon holds the lease" in d.messages() for d in daemons[1:])
+        check_delivered_once_each(wf, rec, total)
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

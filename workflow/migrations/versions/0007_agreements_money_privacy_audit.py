@@ -10,6 +10,7 @@ import sqlalchemy as sa
 import sqlmodel
 
 import workflow.models
+from workflow.migrations.triggers import append_only, drop_append_only
 
 
 revision = '0007'
@@ -100,7 +101,7 @@ def upgrade() -> None:
         sa.Column('count', sa.Integer(), nullable=False),
         _text('hash'),
         sa.PrimaryKeyConstraint('id'))
-    _drop_append_only()
+    drop_append_only()
     with op.batch_alter_table('event', schema=None) as batch_op:
         batch_op.add_column(sa.Column('actor_id', sa.Integer(), nullable=True))
         batch_op.add_column(_text('salt', nullable=True))
@@ -108,7 +109,7 @@ def upgrade() -> None:
         batch_op.add_column(_text('hash', nullable=True))
         batch_op.create_foreign_key('fk_event_actor_id_person', 'person', ['actor_id'], ['id'])
     _chain_existing()
-    _append_only()
+    append_only(HASHED)
 
 
 def _chain_existing() -> None:
@@ -123,36 +124,8 @@ def _chain_existing() -> None:
 HASHED = ("id", "at", "actor_id", "team_id", "action", "trigger", "from_phase", "to_phase", "forced", "digest", "hash")
 
 
-def _append_only() -> None:
-    """The audit trail refuses DELETE, and UPDATE of a hashed column, at the database level too."""
-    dialect = op.get_context().dialect.name
-    if dialect == "sqlite":
-        op.execute("CREATE TRIGGER event_append_only_delete BEFORE DELETE ON event "
-                   "BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END")
-        op.execute(f"CREATE TRIGGER event_append_only_update BEFORE UPDATE OF {', '.join(HASHED)} ON event "
-                   "BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END")
-    elif dialect == "postgresql":
-        changed = " OR ".join(f'NEW."{c}" IS DISTINCT FROM OLD."{c}"' for c in HASHED)
-        op.execute(
-            "CREATE FUNCTION event_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-            f"IF TG_OP = 'DELETE' OR {changed} THEN RAISE EXCEPTION 'the audit trail is append-only'; END IF; "
-            "RETURN NEW; END $$")
-        op.execute("CREATE TRIGGER event_append_only BEFORE UPDATE OR DELETE ON event "
-                   "FOR EACH ROW EXECUTE FUNCTION event_append_only()")
-
-
-def _drop_append_only() -> None:
-    dialect = op.get_context().dialect.name
-    if dialect == "sqlite":
-        op.execute("DROP TRIGGER IF EXISTS event_append_only_update")
-        op.execute("DROP TRIGGER IF EXISTS event_append_only_delete")
-    elif dialect == "postgresql":
-        op.execute("DROP TRIGGER IF EXISTS event_append_only ON event")
-        op.execute("DROP FUNCTION IF EXISTS event_append_only()")
-
-
 def downgrade() -> None:
-    _drop_append_only()
+    drop_append_only()
     with op.batch_alter_table('event', schema=None) as batch_op:
         batch_op.drop_constraint('fk_event_actor_id_person', type_='foreignkey')
         batch_op.drop_column('hash')

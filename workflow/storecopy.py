@@ -1,0 +1,433 @@
+"""File copies of an SQLite store: ``backup`` writes a consistent copy of the live store, ``restore``
+puts a checked copy back. The safe ways to do what ``cp`` over a live store does unsafely.
+
+A copy is made with SQLite's online backup API from a read-only connection: a snapshot of one
+moment, taken while the daemon and ``serve`` go on writing; written to a private (0600) temporary
+file beside the target, switched to the rollback journal (so nothing but the file is needed: no
+-wal beside it), then renamed into place.
+
+``restore`` checks the copy first (a private temporary copy of it, so what is checked is what is
+installed): SQLite's integrity check, a preincub schema this preincub knows (an older one upgraded
+on that temporary copy), and the audit trail's chain (``Audit.verify``, as ``audit verify``). It is
+refused while a daemon holds the lease or any process has the store open. Then the store being
+replaced is kept (``STORE.before-restore-<UTC time>``, 0600) and the checked copy is written INTO
+the live store with the backup API, in one step. Why into the file rather than a new file renamed
+over it: the store keeps its inode, so no -wal or -shm of another file can ever meet it; the step is
+one write transaction of the store itself, under SQLite's locks, so it is atomic (a crash or an
+error mid-way rolls it back, the store as it was) and correct in WAL mode; and a process that opened
+the store meanwhile (after the checks) sees the restored data at its next transaction instead of
+writing into a deleted file. A rename would need every connection closed and the -wal checkpointed
+and removed first, with a window where a process opening the store meets the old -wal and the new
+file: the very damage this replaces.
+
+The restored store's audit trail is the copy's, unchanged: ``audit verify`` gives the head it had.
+No event is appended for the restore (the store's history is the copy's; the kept file is the record
+of what was replaced). On any failure nothing new is left: no temporary file, no kept copy, the
+store as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+from urllib.parse import quote as url_quote
+
+from notifications.i18n import colon
+
+from workflow import db as dbmod
+from workflow import storefile
+from workflow.clock import Clock
+from workflow.context import Context, default_actor
+from workflow.errors import N_, Invalid, PreincubError, StoreError
+from workflow.settings import Settings
+
+SIDE_FILES = ("-wal", "-shm", "-journal")
+# The live store's states a restore may replace: missing, empty, older, or damaged (what a restore is for).
+REPLACEABLE = ("no_store", "store_empty", "store_outdated", "store_damaged")
+
+
+@dataclass(frozen=True, slots=True)
+class StoreCopyRecord:
+    """A file copy of the SQLite store (``backup``): where, its size, its schema revision."""
+
+    file: str
+    bytes: int
+    schema: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoreRestoreRecord:
+    """A copy put back (``restore``): into which store, from which file, its schema (and the one it was
+    upgraded from), the audit events verified in it, and where the replaced store was kept (None: no
+    store was there, or it was not kept)."""
+
+    where: str
+    source: str
+    schema: str
+    upgraded_from: str | None
+    events: int
+    kept: str | None
+
+
+class CopyRefused(StoreError):
+    """A copy ``restore`` refuses for what a check found in it: the head names the copy, the rest is the
+    check's own sentence (the audit trail's broken link, who may not verify it)."""
+
+    def __init__(self, path: Path, cause: PreincubError, *, code: str) -> None:
+        self.cause = cause
+        super().__init__(N_("{path!q} cannot be restored, nothing was changed"), code=code,
+                         **{**cause.params, "path": str(path)})
+
+    def text(self, lang: str = "fr") -> str:
+        return super().text(lang) + colon(lang) + self.cause.text(lang)
+
+
+class _Who(NamedTuple):
+    """Who restores, and when: the context of each store a restore reads (the copy, the live store)."""
+
+    clock: Clock
+    actor: str
+    settings: Settings
+
+    def on(self, store: dbmod.Store) -> Context:
+        return Context(store, self.clock, self.actor, self.settings)
+
+
+@dataclass(frozen=True)
+class StoreCopy:
+    """Copies of the live SQLite store (coordinators only, as the JSON backup)."""
+
+    ctx: Context
+
+    def backup(self, target: str | os.PathLike, *, force: bool = False) -> StoreCopyRecord:
+        """Write a consistent copy of the store to ``target`` (0600, one self-contained file), while
+        other processes go on using the store. An existing ``target`` is replaced only with ``force``;
+        the store itself (or its -wal, -shm, -journal) never."""
+        store = self.ctx.store
+        if store.path is None:
+            raise StoreError(N_("the store {where} is a PostgreSQL database: a file copy is made of an SQLite store "
+                                "only"), code="backup_not_sqlite", where=store.where)
+        with store.read() as s:
+            self.ctx.require(s, "manage")
+        store.check_file()
+        out = Path(target).expanduser()
+        _not_the_store(out, store.path)
+        if out.exists() and not out.is_file():
+            raise Invalid(N_("{path!q} is not a regular file; give a file name"), code="copy_not_a_file",
+                          path=str(out))
+        if not force and out.exists():
+            raise _exists(out)
+        with _temporary(out) as tmp:
+            try:
+                _snapshot(store.path, tmp)
+            except sqlite3.Error as exc:
+                raise dbmod.translate(exc, store.url) or _damaged(store.path, exc) from None
+            schema = _revision(tmp)
+            _publish(tmp, out, force)
+        return StoreCopyRecord(str(out), out.stat().st_size, schema or "")
+
+
+def restore(db: str | None, source: str | os.PathLike, *, actor: str | None = None, clock: Clock | None = None,
+            keep: bool = True) -> StoreRestoreRecord:
+    """Put the copy ``source`` (``backup``'s file) back as the SQLite store at ``db``, checked first;
+    the store being replaced is kept beside it unless ``keep`` is False. The acting person must be a
+    coordinator in the copy, and in the current store when it can be read."""
+    settings = Settings.from_env()
+    url = dbmod.resolve_url(db or settings.store.db)
+    where, path = dbmod.describe(url), dbmod.sqlite_path(url)
+    if path is None:
+        raise StoreError(N_("the store {where} is a PostgreSQL database: a file copy is restored into an SQLite "
+                            "store only"), code="restore_not_sqlite", where=where)
+    src = Path(source).expanduser()
+    _not_the_store(src, path)
+    if not src.is_file():
+        raise Invalid(N_("there is no file {path!q} to restore"), code="no_copy_file", path=str(src))
+    who = _Who(clock or Clock(), actor or default_actor(), settings)
+    storefile.private_dirs(path.parent)  # as init: a new machine's data directory (0700)
+    with _temporary(path) as tmp:
+        schema, upgraded, events = _checked(src, tmp, who)
+        _live_checks(url, who)
+        existed = path.exists()
+        kept = _keep(path) if keep and existed and path.stat().st_size else None
+        try:
+            if not existed:
+                storefile.private_file(path)
+            _install(tmp, path)
+        except BaseException:
+            if kept is not None:
+                kept.unlink(missing_ok=True)
+            if not existed:
+                _remove_with_side_files(path)
+            raise
+    return StoreRestoreRecord(where, str(src), schema, upgraded, events, str(kept) if kept else None)
+
+
+# ---- the steps -----------------------------------------------------------------------------------
+
+def _not_the_store(path: Path, store: Path) -> None:
+    """Refuse ``path`` being the store itself or one of its side files."""
+    for f in [store, *(Path(f"{store}{s}") for s in SIDE_FILES)]:
+        same = path.resolve() == f.resolve()
+        try:
+            same = same or (path.exists() and f.exists() and os.path.samefile(path, f))
+        except OSError:
+            pass
+        if same:
+            raise Invalid(N_("{path!q} is the store itself; choose another file"), code="copy_is_the_store",
+                          path=str(path))
+
+
+def _exists(path: Path) -> Invalid:
+    return Invalid(N_("{path!q} already exists; choose another file, or replace it"), code="copy_exists",
+                   path=str(path))
+
+
+def _damaged(path: Path, exc: BaseException) -> StoreError:
+    return StoreError(N_("{path!q} is damaged ({detail}); choose another copy"), code="copy_damaged",
+                      path=str(path), detail=dbmod._first_line(exc))
+
+
+@contextmanager
+def _temporary(beside: Path) -> Iterator[Path]:
+    """A new private (0600) file beside ``beside``, removed with its side files when the block ends
+    (a publish has renamed it by then). An OSError names ``beside``, never the temporary file."""
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{beside.name[:50]}.", suffix=".tmp", dir=beside.parent)
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, str(beside)) from None
+    tmp = Path(name)
+    try:
+        os.fchmod(fd, storefile.PRIVATE_FILE)
+        os.close(fd)
+        yield tmp
+    finally:
+        _remove_with_side_files(tmp)
+
+
+def _remove_with_side_files(path: Path) -> None:
+    for f in [path, *(Path(f"{path}{s}") for s in SIDE_FILES)]:
+        f.unlink(missing_ok=True)
+
+
+def _connect(path: Path, mode: str) -> sqlite3.Connection:
+    """A plain connection (``ro`` or ``rw``), waiting for writers as the store's own do."""
+    uri = f"file:{url_quote(os.fsencode(path))}?mode={mode}"
+    return sqlite3.connect(uri, uri=True, timeout=storefile.SQLITE_BUSY_TIMEOUT_S, isolation_level=None)
+
+
+def _snapshot(source: Path, tmp: Path, *, live: bool = True) -> None:
+    """Copy the database ``source`` (read-only, with its committed WAL) into the file ``tmp``, left as one
+    self-contained file in rollback-journal mode, flushed to disk. A copy to restore (not ``live``) is
+    read as the store's read-only readers read it: nothing written beside it while it has no -wal."""
+    src = _connect(source, "ro") if live else storefile.sqlite_connect(source, "ro")
+    try:
+        dst = _connect(tmp, "rw")
+        try:
+            src.backup(dst)
+            dst.execute("PRAGMA journal_mode = DELETE")  # the -wal it may have made is checkpointed and gone
+        finally:
+            dst.close()
+    finally:
+        src.close()
+    with open(tmp, "rb+") as f:
+        os.fsync(f.fileno())
+
+
+def _settle(tmp: Path, page_size: int | None = None) -> None:
+    """``tmp`` back in rollback-journal mode, with ``page_size`` when given (the live store's, which a
+    copy into a WAL database must share)."""
+    con = _connect(tmp, "rw")
+    try:
+        con.execute("PRAGMA journal_mode = DELETE")
+        if page_size and con.execute("PRAGMA page_size").fetchone()[0] != page_size:
+            con.execute(f"PRAGMA page_size = {int(page_size)}")
+            con.execute("VACUUM")
+    finally:
+        con.close()
+
+
+def _revision(path: Path) -> str | None:
+    found = storefile.sqlite_tables(path, str(path))
+    return dbmod._judge(*found)[1] if found else None
+
+
+def _publish(tmp: Path, target: Path, force: bool) -> None:
+    """Give ``tmp`` the name ``target``: renamed over it (``force``), else linked only if the name is
+    still free (no file created meanwhile is ever replaced)."""
+    try:
+        if force:
+            os.replace(tmp, target)
+        else:
+            os.link(tmp, target)
+    except FileExistsError:
+        raise _exists(target) from None
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, str(target)) from None
+    try:
+        dfd = os.open(target.parent, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dfd)
+    except OSError:
+        pass
+    finally:
+        os.close(dfd)
+
+
+def _checked(src: Path, tmp: Path, who: _Who) -> tuple[str, str | None, int]:
+    """Copy ``src`` into ``tmp`` and check it there: (schema as found, the revision it was upgraded
+    from or None, audit events verified). Refused in one line with nothing changed."""
+    with open(src, "rb") as f:
+        head = f.read(len(storefile.SQLITE_HEADER))
+    if head != storefile.SQLITE_HEADER:
+        raise storefile.not_sqlite(str(src))
+    try:
+        _snapshot(src, tmp, live=False)
+        con = _connect(tmp, "ro")
+        try:
+            result = [r[0] for r in con.execute("PRAGMA integrity_check").fetchall()]
+        finally:
+            con.close()
+    except sqlite3.Error as exc:
+        if "not a database" in str(exc):
+            raise storefile.not_sqlite(str(src)) from None
+        raise _damaged(src, exc) from None
+    if result != ["ok"]:
+        raise _damaged(src, Exception(result[0] if result else "integrity_check"))
+    found = storefile.sqlite_tables(tmp, str(src))
+    state, rev = dbmod._judge(*found) if found else ("empty", None)
+    if state == "empty":
+        raise Invalid(N_("{path!q} holds no preincub store (an empty database); choose another copy"),
+                      code="copy_empty", path=str(src))
+    dbmod._check_state(str(src), state, rev, create=True)  # another application's, or a newer preincub's
+    upgraded = None
+    if rev != dbmod.HEAD_REVISION:
+        engine = dbmod.make_engine(dbmod.resolve_url(str(tmp)), "rw")
+        try:
+            dbmod.upgrade(engine)
+        finally:
+            engine.dispose()
+        upgraded = rev
+    copy = dbmod.open_store(str(tmp))
+    try:
+        from workflow.audit import Audit
+
+        events = Audit(who.on(copy)).verify().events
+    except PreincubError as exc:
+        code = "copy_audit_broken" if exc.code == "audit_broken" else "copy_not_allowed"
+        raise CopyRefused(src, exc, code=code) from None
+    finally:
+        copy.close()
+    _settle(tmp)
+    return rev or "", upgraded, events
+
+
+
+
+def _live_checks(url: str, who: _Who) -> None:
+    """Refuse to replace the store while the daemon holds its lease or a process has it open, or when
+    the acting person is not a coordinator of it (when it can be read). Leaves no connection open."""
+    from sqlmodel import select
+
+    from workflow.daemon import LEASE
+    from workflow.delivery import wall
+    from workflow.models import DaemonLease
+
+    path = dbmod.sqlite_path(url)
+    where = dbmod.describe(url)
+    try:
+        live = dbmod.open_store(url)
+    except StoreError as exc:
+        if exc.code not in REPLACEABLE:
+            raise
+        live = None
+    if live is not None:
+        try:
+            with live.read() as s:
+                who.on(live).require(s, "manage")
+                lease = s.exec(select(DaemonLease.holder, DaemonLease.until)
+                               .where(DaemonLease.name == LEASE)).first()
+        except StoreError as exc:
+            if exc.code not in REPLACEABLE:
+                raise
+            lease = None
+        finally:
+            live.close()
+        if lease is not None and lease[1] > wall() and _alive(lease[0]):
+            raise StoreError(N_("the daemon {holder} holds the store {where} until {until}; stop it, then restore"),
+                             code="daemon_running", holder=lease[0], where=where,
+                             until=lease[1].isoformat(timespec="seconds"))
+    pids = storefile.holders(path)
+    if pids:
+        raise StoreError(N_("the store {where} is open in another process (pid {pid}); stop it, then restore"),
+                         code="store_in_use", where=where, pid=pids[0])
+
+
+def _alive(holder: str) -> bool:
+    """Whether the lease's holder ("host:pid", ``delivery.holder_name``) may still run: a process of this
+    host that no longer exists (a daemon killed -9) holds nothing; another host's, we cannot know."""
+    import socket
+
+    host, _, pid = holder.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def _keep(path: Path) -> Path:
+    """A 0600 copy of the store about to be replaced, ``STORE.before-restore-<UTC time>``: a consistent
+    snapshot, or the file's bytes as they are when SQLite cannot read it (damaged)."""
+    from workflow.delivery import wall
+
+    stamp = wall().strftime("%Y%m%dT%H%M%SZ")
+    with _temporary(path) as tmp:
+        try:
+            _snapshot(path, tmp)
+        except sqlite3.Error:
+            with open(path, "rb") as f, open(tmp, "wb") as out:
+                shutil.copyfileobj(f, out)
+                out.flush()
+                os.fsync(out.fileno())
+        for n in range(100):
+            kept = path.with_name(f"{path.name}.before-restore-{stamp}" + (f".{n}" if n else ""))
+            try:
+                _publish(tmp, kept, force=False)
+                return kept
+            except Invalid:
+                continue
+    raise _exists(kept)
+
+
+def _install(tmp: Path, path: Path) -> None:
+    """Write the checked copy ``tmp`` into the store at ``path`` in one backup step: one write transaction
+    of the store (atomic, WAL-correct), then checkpointed so the file alone holds it."""
+    dst = _connect(path, "rw")
+    try:
+        mode = dst.execute("PRAGMA journal_mode").fetchone()[0]
+        if mode == "wal":
+            _settle(tmp, dst.execute("PRAGMA page_size").fetchone()[0])
+        src = _connect(tmp, "ro")
+        try:
+            src.backup(dst)
+        finally:
+            src.close()
+        if mode == "wal":
+            dst.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    except sqlite3.Error as exc:
+        raise dbmod.translate(exc, f"sqlite:///{path}") or _damaged(path, exc) from None
+    finally:
+        dst.close()
