@@ -44,6 +44,7 @@ ERROR_HINTS = {
     "audit_broken": N_("compare with a backup: preincub --db NEW.db import-all BACKUP.json"),
     "audit_head_missing": N_("preincub audit verify"),
     "backup_audit_broken": N_("nothing was restored; restore an earlier backup, one that was not edited"),
+    "backup_not_signed": N_("use a backup this instance made, or leave out --require-signature"),
     "no_funding": N_("preincub funding set"),
     "payment_before_statement": N_("preincub funding statement"),
     "store_damaged": N_("preincub restore COPY.db, a copy made by 'preincub backup'"),

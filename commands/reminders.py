@@ -248,8 +248,9 @@ def daemon_status(as_json) -> None:
             last += tr("; next due {at}", at=t.next_tick)
         say(labelled(_("Daemon's last tick"), last))
         if h.holder:  # from the first tick on: a tick in progress shows here
-            say(labelled(_("Lease holder"), tr("{holder}, last heartbeat {at}", holder=h.holder, at=h.heartbeat_at)
-                         if h.heartbeat_at else h.holder))
+            held = tr("{holder}, last heartbeat {at}", holder=h.holder, at=h.heartbeat_at) if h.heartbeat_at \
+                else h.holder
+            say(labelled(_("Lease holder"), held if h.lease_held else tr("{held} (not held now)", held=held)))
         say(labelled(_("Outbox"), tr("{pending!n} pending ({retrying!n} retrying, {over!n} for over an hour), "
                                      "{failed!n} failed", pending=h.pending, retrying=h.retrying,
                                      over=h.retrying_over_an_hour, failed=h.failed)))

@@ -149,6 +149,7 @@ def append(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> int | None:
 
 # ---- the figures: what the chain holds the tables to ------------------------------------------------
 
+ROLES = "roles"
 # table: (columns recorded as they are, texts recorded as a digest salted with the recording event's salt:
 # once an erasure or a purge forgets that salt, the digest says nothing of the text any more).
 FIGURES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -159,10 +160,12 @@ FIGURES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "statement": (("funding_id", "issued_on", "expenses_cents", "due_cents"), ()),
     "payment": (("funding_id", "on", "amount_cents"), ()),
     "notice": (("programme_id", "partner_id", "on", "answered_on"), ("breach", "answer")),
+    ROLES: (("roles",), ()),  # a person's roles (person_role rows), keyed by the person's id: who may do what
 }
 # What an error calls each table (catalog words).
 FIGURE_LABELS = {"checkin": N_("check-in"), "funding": N_("funding"), "expense": N_("expense"),
-                 "statement": N_("statement"), "payment": N_("payment"), "notice": N_("formal notice")}
+                 "statement": N_("statement"), "payment": N_("payment"), "notice": N_("formal notice"),
+                 ROLES: N_("person (roles)"), "team": N_("team")}
 SEAL_BATCH = 1000  # rows an ``audit.seal`` event records (the rows a store held before the figures were chained)
 
 
@@ -174,6 +177,25 @@ def _figure_query(name: str) -> sa.Select:
     table = figure_table(name)
     plain, texts = FIGURES[name]
     return sa.select(table.c.id, *(table.c[c] for c in plain + texts))
+
+
+def grouped_roles(rows: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
+    """(person id, role) rows as the ``roles`` figure rows: each person's id and sorted roles."""
+    by_person: dict[int, list[str]] = {}
+    for person, role in rows:
+        by_person.setdefault(person, []).append(role)
+    return [{"id": p, ROLES: sorted(r)} for p, r in sorted(by_person.items())]
+
+
+def _current(conn: Any, name: str, ids: list[int] | None = None) -> list[Mapping[str, Any]]:
+    """The rows of figure table ``name`` as stored (only ``ids`` when given)."""
+    if name == ROLES:
+        table = figure_table("person_role")
+        q = sa.select(table.c.person_id, table.c.role)
+        return grouped_roles(conn.execute(q if ids is None else q.where(table.c.person_id.in_(ids))).all())
+    table = figure_table(name)
+    q = _figure_query(name)
+    return list(conn.execute(q if ids is None else q.where(table.c.id.in_(ids))).mappings())
 
 
 def _plain(value: Any) -> Any:
@@ -204,8 +226,7 @@ def _seal(conn: Any, sealed: Mapping[str, Iterable[int]], salt: str) -> str:
         ids = sorted(set(ids))
         if not ids:
             continue
-        table = figure_table(name)
-        rows = {r["id"]: r for r in conn.execute(_figure_query(name).where(table.c.id.in_(ids))).mappings()}
+        rows = {r["id"]: r for r in _current(conn, name, ids)}
         out[name] = {str(i): (figures_of(name, rows[i], salt) if i in rows else None) for i in ids}
     return json.dumps(out, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
@@ -217,8 +238,7 @@ def seal_existing(conn: sa.Connection, actor: str = "preincub (schema 0008)") ->
     at = datetime.now(timezone.utc)
     events = []
     for name in FIGURES:
-        table = figure_table(name)
-        ids = list(conn.execute(sa.select(table.c.id).order_by(table.c.id)).scalars())
+        ids = [r["id"] for r in _current(conn, name)]
         for i in range(0, len(ids), SEAL_BATCH):
             events.append({"at": at, "actor": actor, "actor_id": None, "team_id": None, "action": "audit.seal",
                            "trigger": None, "from_phase": None, "to_phase": None, "reason": None, "forced": False,
@@ -435,12 +455,23 @@ def check_tables(recorded: Recorded, tables: Mapping[str, Iterable[Mapping[str, 
                 raise _broken(N_("the audit trail does not match the store: {table!t} #{row}, recorded by event "
                                  "#{event}, was deleted outside preincub"), "deleted", event, verified,
                               table=label, row=row_id)
+    present = set()
     for team_id, phase in teams:
+        present.add(team_id)
         found = recorded.phases.get(team_id)
-        if found is not None and found[1] != phase:
+        if found is None:
+            raise _broken(N_("the audit trail does not match the store: {table!t} #{row} was written outside "
+                             "preincub (no event records it)"), "unrecorded", None, verified,
+                          table=FIGURE_LABELS["team"], row=team_id)
+        if found[1] != phase:
             raise _broken(N_("the audit trail does not match the store: team #{team} is in the phase {phase}, but "
                              "its last move (event #{event}) took it to {recorded}"), "phase", found[0], verified,
                           team=team_id, phase=phase, recorded=found[1])
+    for team_id, (event, _phase) in recorded.phases.items():
+        if team_id not in present:
+            raise _broken(N_("the audit trail does not match the store: {table!t} #{row}, recorded by event "
+                             "#{event}, was deleted outside preincub"), "deleted", event, verified,
+                          table=FIGURE_LABELS["team"], row=team_id)
 
 
 def verify_backup(data: Mapping[str, list[dict[str, Any]]], schema: str) -> AuditRecord | None:
@@ -457,7 +488,9 @@ def verify_backup(data: Mapping[str, list[dict[str, Any]]], schema: str) -> Audi
     record = walk(([r.get(c) for c in _WALK_COLUMNS] for r in events),
                   (head[0]["count"], head[0]["hash"]) if head else None, len(events), released, recorded)
     if recorded is not None:
-        check_tables(recorded, {name: data.get(name, []) for name in FIGURES},
+        tables = {name: data.get(name, []) for name in FIGURES}
+        tables[ROLES] = grouped_roles((r["person_id"], r["role"]) for r in data.get("person_role", []))
+        check_tables(recorded, tables,
                      [(t["id"], t.get("phase")) for t in data.get("team", [])], record.events)
     return record
 
@@ -489,6 +522,6 @@ class Audit:
             with closing(store.stored_rows(conn, sa.select(*cols).order_by(_EVENT.c.id))) as rows:
                 record = walk(rows, tuple(head) if head is not None else None, total, released, recorded)
             team = figure_table("team")
-            check_tables(recorded, {name: conn.execute(_figure_query(name)).mappings() for name in FIGURES},
+            check_tables(recorded, {name: _current(conn, name) for name in FIGURES},
                          conn.execute(sa.select(team.c.id, team.c.phase)), record.events)
             return record

@@ -26,7 +26,7 @@ from workflow import audit, storefile
 from workflow import db as dbmod
 from workflow.context import Context
 from workflow.errors import N_, Invalid, PreincubError, StoreError
-from workflow.models import SQLModel, UTCDateTime
+from workflow.models import DaemonLease, SQLModel, UTCDateTime
 
 FORMAT = "preincub-backup"
 VERSION = 1
@@ -285,8 +285,10 @@ def _mac(doc: dict[str, Any], key: bytes) -> str:
     import hashlib
     import hmac
 
+    # NaN allowed: a file that holds one was not written by preincub (its signature will not match, and
+    # its rows are refused), but saying so is the checks' job, not a crash's.
     body = json.dumps({k: v for k, v in doc.items() if k != SIGNATURE}, ensure_ascii=False, sort_keys=True,
-                      separators=(",", ":"), allow_nan=False).encode("utf-8", "surrogatepass")
+                      separators=(",", ":")).encode("utf-8", "surrogatepass")
     return hmac.new(key, body, hashlib.sha256).hexdigest()
 
 
@@ -342,6 +344,8 @@ class _Target:
         self.path = dbmod.sqlite_path(self.url)
         self.temp: Path | None = None
         self.created = False
+        if self.path is not None and sa.engine.make_url(self.url).query.get("mode") == "ro":
+            raise dbmod._read_only_error(self.where, storefile.read_only_reason(self.path, True))
         try:
             self.store = dbmod.open_store(db)
             return
@@ -452,6 +456,9 @@ def import_all(db: str | None, source: bytes | str | dict, *, batch: int = 1000,
                                       code="bad_backup", detail=dbmod._first_line(exc)) from None
             if doc["schema"] < "0008":  # as migration 0008: the figures already there, sealed
                 audit.seal_existing(conn)
+            # A lease held where the backup was made holds nothing here: released, so a daemon ticks at once.
+            lease, now = DaemonLease.__table__, datetime.now(timezone.utc)
+            conn.execute(sa.update(lease).where(lease.c.until > now).values(until=now))
             if store.dialect == "postgresql":
                 _reset_sequences(conn)
     except BaseException as exc:

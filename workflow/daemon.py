@@ -227,7 +227,8 @@ def health(wf) -> HealthRecord:
     elif idle and last.next_tick and delivery.wall() > datetime.fromisoformat(last.next_tick) + LATE:
         problems.insert(0, "late")
     return HealthRecord(not problems, tuple(problems), last, h.pending, h.retrying, h.retrying_over_an_hour, h.failed,
-                        h.failing_since, lease.holder if lease else None, lease.heartbeat_at if lease else None)
+                        h.failing_since, lease.holder if lease else None, lease.heartbeat_at if lease else None,
+                        not idle)
 
 
 def serve(wf, *, once: bool = False, console: bool = False) -> TickResult | None:

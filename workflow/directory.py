@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 import states
 from notifications.i18n import DEFAULT_LANG, LANGS
-from workflow import permissions, validate
+from workflow import audit, permissions, validate
 from workflow.clock import paris
 from workflow.context import SYSTEM, Context, find
 from workflow.deadlines import days_left, deadline
@@ -47,7 +47,8 @@ class Directory:
             s.add(person)
             s.flush()
             s.add(PersonRole(person_id=person.id, role="coordinator"))
-            ctx.event(s, "person.add", data={"email": person.email, "roles": ["coordinator"], "first": True})
+            ctx.event(s, "person.add", data={"email": person.email, "roles": ["coordinator"], "first": True},
+                      sealed={audit.ROLES: [person.id]})
 
     def add_programme(self, name: str, signed_on: date | Sequence[date], *, kind: str = "preincubation",
                       months: int | None = None, capacity: int | None = None,
@@ -171,7 +172,7 @@ class Directory:
         s.add(person)
         s.flush()
         s.add_all(PersonRole(person_id=person.id, role=r) for r in roles)
-        self.ctx.event(s, "person.add", data={"email": email, "roles": list(roles), **prefs})
+        self.ctx.event(s, "person.add", data={"email": email, "roles": list(roles), **prefs}, sealed={audit.ROLES: [person.id]})
         return person
 
     def insert_people(self, s: Session, people: Sequence[tuple[str, str, Sequence[str]]]) -> dict[str, int]:
@@ -193,8 +194,9 @@ class Directory:
         ids = [by_email[e] for _n, e, _r in people]
         conn.execute(sa.insert(PersonRole.__table__),
                      [{"person_id": i, "role": r} for i, (_n, _e, roles) in zip(ids, people) for r in roles])
-        self.ctx.log_rows(conn, [self.ctx.event_row("person.add", data={"email": e, "roles": list(r), **prefs})
-                                 for _n, e, r in people])
+        events = [self.ctx.event_row("person.add", data={"email": e, "roles": list(r), **prefs}) for _n, e, r in people]
+        events[-1]["sealed"] = {audit.ROLES: ids}  # the batch's last event records every new person's roles: one read
+        self.ctx.log_rows(conn, events)
         return {e: i for i, (_n, e, _r) in zip(ids, people)}
 
     @staticmethod
@@ -243,7 +245,8 @@ class Directory:
                 s.delete(s.get(PersonRole, (p.id, r)))
             s.add(p)
             self.ctx.forget_me()
-            self.ctx.event(s, "person.edit", data={"email": p.email, "name": name, "roles": sorted(new_roles), **prefs})
+            self.ctx.event(s, "person.edit", data={"email": p.email, "name": name, "roles": sorted(new_roles), **prefs},
+                           sealed={audit.ROLES: [p.id]})
             return self._person_record(p, new_roles)
 
     def people(self, role: str | None = None) -> list[PersonRecord]:

@@ -216,7 +216,7 @@ class Privacy:
                              .values(actor=new[0], reason=new[1], data=new[2], salt=None))
                 rewritten.append(r.id)
         rows = 0
-        sealed = {"checkin": list(mine)}
+        sealed = {"checkin": list(mine), audit.ROLES: [pid]}  # their roles are gone with them
         for name, found in mentions(conn, sc).items():
             if name in ("event", "person"):
                 continue

@@ -331,6 +331,7 @@ class HealthRecord:
     failing_since: str | None
     holder: str | None = None
     heartbeat_at: str | None = None
+    lease_held: bool = False  # the holder's lease is live now (it ticks); else it was released or lapsed
 
 
 _KEYS: dict[type, tuple[tuple[str, str], ...]] = {}

@@ -163,7 +163,8 @@ def test_status_and_daemon_status_say_when_the_outbox_is_unhealthy(demo_db):
     assert r.exit_code == 1, r.stderr
     h = json.loads(r.stdout)
     assert h == {"healthy": False, "problems": ["never_ticked"], "last_tick": None, "pending": 0, "retrying": 0,
-                 "retrying_over_an_hour": 0, "failed": 0, "failing_since": None, "holder": None, "heartbeat_at": None}
+                 "retrying_over_an_hour": 0, "failed": 0, "failing_since": None, "holder": None, "heartbeat_at": None,
+                 "lease_held": False}
     once = ok(invoke("daemon", "--once", "--console", db=demo_db, now="2020-11-30T10:00"))
     assert once.stdout.endswith("0 à réessayer, 0 en échec\n")
     h = data(invoke("daemon", "status", "--json", db=demo_db))
@@ -173,7 +174,8 @@ def test_status_and_daemon_status_say_when_the_outbox_is_unhealthy(demo_db):
     assert text[0].startswith("Daemon's last tick: ") and "; next due " in text[0]
     holder = f"{socket.gethostname()}:{os.getpid()}"  # `daemon --once` ran in this process
     assert (h["holder"], h["heartbeat_at"]) == (holder, h["last_tick"]["wall"])
-    assert text[1:] == [f"Lease holder: {holder}, last heartbeat {h['heartbeat_at']}",
+    # `daemon --once` gave its lease back on leaving: who held it last, and that no one holds it now.
+    assert text[1:] == [f"Lease holder: {holder}, last heartbeat {h['heartbeat_at']} (not held now)",
                         "Outbox: 0 pending (0 retrying, 0 for over an hour), 0 failed", "health: healthy"]
     assert "outbox" not in ok(invoke("status", db=demo_db, lang="en")).stdout
 
@@ -204,8 +206,9 @@ def test_daemon_status_shows_the_lease_holder_and_its_heartbeat_from_the_first_t
     finally:
         w.close()
     h = data(invoke("daemon", "status", "--json", db=demo_db))  # exit 0: healthy
-    assert {k: h[k] for k in ("healthy", "problems", "last_tick", "holder", "heartbeat_at")} == {
-        "healthy": True, "problems": [], "last_tick": None, "holder": "daemon-host:4242", "heartbeat_at": beat}
+    assert {k: h[k] for k in ("healthy", "problems", "last_tick", "holder", "heartbeat_at", "lease_held")} == {
+        "healthy": True, "problems": [], "last_tick": None, "holder": "daemon-host:4242", "heartbeat_at": beat,
+        "lease_held": True}
     assert ok(invoke("daemon", "status", db=demo_db, lang="en")).stdout.splitlines() == [
         "Daemon's last tick: —", f"Lease holder: daemon-host:4242, last heartbeat {beat}",
         "Outbox: 0 pending (0 retrying, 0 for over an hour), 0 failed", "health: healthy"]
@@ -220,7 +223,14 @@ def test_daemon_status_shows_the_lease_holder_and_its_heartbeat_from_the_first_t
         w.close()
     r = invoke("daemon", "status", "--json", db=demo_db)
     assert r.exit_code == 1 and json.loads(r.stdout)["problems"] == ["never_ticked"]
-    assert json.loads(r.stdout)["holder"] == "daemon-host:4242"
+    assert (json.loads(r.stdout)["holder"], json.loads(r.stdout)["lease_held"]) == ("daemon-host:4242", False)
+    assert ok_or_1(invoke("daemon", "status", db=demo_db, lang="en"))[1].endswith("(not held now)")
+
+
+def ok_or_1(r) -> list[str]:
+    """The lines of a ``daemon status`` that may exit 1 (unhealthy), with no traceback."""
+    assert r.exit_code in (0, 1) and "Traceback" not in r.stderr, r.stderr
+    return r.stdout.splitlines()
 
 
 def test_a_delivery_batch_shows_a_progress_bar_on_a_terminal_only(demo_db, monkeypatch):

@@ -304,11 +304,13 @@ def test_the_migration_chains_existing_events_in_their_order(db_url, monkeypatch
     w = Workflow.open(db_url, create=True, actor="camille@example.org", clock=FixedClock(paris(2020, 7, 1, 10)))
     try:
         rows = events(w)
-        assert [r.id for r in rows] == [1, 2, 3, 5]
-        assert [r.actor_id for r in rows] == [1, 2, 2, None]  # the system user is the person of that login
-        assert w.audit.verify().events == 4 == head(w)[0]
+        assert [r.id for r in rows] == [1, 2, 3, 5, 6]  # and 0008's record of the roles already there
+        assert [r.actor_id for r in rows] == [1, 2, 2, None, None]  # the system user is the person of that login
+        assert rows[-1].action == "audit.seal" and json.loads(rows[-1].figures) == {
+            "roles": {"1": {"roles": ["coordinator"]}, "2": {"roles": ["coordinator"]}}}
+        assert w.audit.verify().events == 5 == head(w)[0]
         w.add_programme("Q", date(2020, 6, 23))
-        assert w.audit.verify().events == 5
+        assert w.audit.verify().events == 6
     finally:
         w.close()
 
@@ -345,10 +347,11 @@ def test_a_backup_from_before_the_chain_is_chained_on_restore(wf, tmp_path):
     import_all(target, json.dumps(doc))
     restored = Workflow.open(target, actor=COORD, clock=wf.clock)
     try:
-        # Its events chained, then one ``audit.seal`` for the figures it held (the check-ins), as migration 0008.
-        assert restored.audit.verify().events == len(part["rows"]) + 1
-        assert [r.actor_id for r in events(restored)][:-1] == [r.actor_id for r in events(wf)]
-        assert events(restored)[-1].action == "audit.seal"
+        # Its events chained, then ``audit.seal`` events for the figures it held (the check-ins, the people's
+        # roles), as migration 0008.
+        assert restored.audit.verify().events == len(part["rows"]) + 2
+        assert [r.actor_id for r in events(restored)][:-2] == [r.actor_id for r in events(wf)]
+        assert [r.action for r in events(restored)][-2:] == ["audit.seal"] * 2
         programme = restored.programme("Pré-incubation 2020")  # as migration 0007: one signature each
         assert programme.signatures == (programme.signed_on,)
     finally:

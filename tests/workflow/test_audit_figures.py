@@ -128,7 +128,7 @@ def test_migration_0008_seals_the_rows_already_there(tmp_path):
     try:
         with w.store.read() as s:
             assert s.execute(sa.text("SELECT action FROM event ORDER BY id DESC LIMIT 1")).scalar() == "audit.seal"
-        assert w.audit.verify().events == 1
+        assert w.audit.verify().events == 2  # one for the expenses, one for the roles
         as_attacker(w, "UPDATE expense SET amount_cents = 1200000")
         assert broken(w)["problem"] == "figures"
     finally:
@@ -262,3 +262,68 @@ def test_a_restore_into_an_existing_empty_file_replaces_it_whole(rich, tmp_path)
         assert w.audit.verify() == rich.audit.verify()
     finally:
         w.close()
+
+
+# ---- who may do what, and the teams themselves ---------------------------------------------------------
+
+
+def test_a_role_granted_outside_preincub_breaks_the_trail(rich):
+    as_attacker(rich, "INSERT INTO person_role (person_id, role) SELECT id, 'coordinator' FROM person "
+                      "WHERE email = 'coach@example.org'")
+    params = broken(rich)
+    assert params["problem"] == "figures" and params["table"] == audit.FIGURE_LABELS[audit.ROLES]
+
+
+def test_roles_changed_through_preincub_keep_the_trail_valid(rich):
+    rich.edit_person("coach@example.org", add_roles=["coordinator"])
+    rich.edit_person("coach@example.org", remove_roles=["coordinator"])
+    rich.add_person("Nouvelle", "nouvelle@example.org", ["committee"])
+    assert rich.audit.verify().events > 0
+    as_attacker(rich, "DELETE FROM person_role WHERE role = 'committee'")
+    assert broken(rich)["problem"] == "deleted"
+
+
+def test_a_team_written_outside_preincub_breaks_the_trail(rich, tmp_path):
+    doc = json.loads(dumps(rich.export_all()))
+    part = doc["tables"]["team"]
+    ghost = list(part["rows"][0])
+    ghost[part["columns"].index("id")] = 999
+    ghost[part["columns"].index("name")] = "Fantôme"
+    ghost[part["columns"].index("phase")] = "incubated"
+    part["rows"].append(ghost)
+    with pytest.raises(StoreError) as caught:
+        import_all(str(tmp_path / "x.db"), json.dumps(doc))
+    assert caught.value.params["problem"] == "unrecorded" and caught.value.params["row"] == 999
+    as_attacker(rich, "INSERT INTO team (name, programme_id, phase, phase_since, version, created_at) "
+                      "SELECT 'Fantôme', programme_id, 'incubated', phase_since, 1, created_at FROM team LIMIT 1")
+    params = broken(rich)
+    assert params["problem"] == "unrecorded" and params["table"] == "team"
+
+
+def test_a_restored_backup_holds_no_live_lease(rich, tmp_path):
+    doc = json.loads(dumps(rich.export_all()))
+    doc["tables"]["daemon_lease"] = {"columns": ["name", "holder", "until"],
+                                     "rows": [["daemon", "elsewhere:1", "2099-01-01T00:00:00+00:00"]]}
+    import_all(str(tmp_path / "r.db"), json.dumps(doc))
+    w = Workflow.open(str(tmp_path / "r.db"), actor=COORD)
+    try:
+        assert w.acquire_lease("here:2") is True  # the copied lease was released
+    finally:
+        w.close()
+
+
+def test_import_all_refuses_a_read_only_target(rich, tmp_path):
+    target = tmp_path / "ro.db"
+    with pytest.raises(StoreError) as caught:
+        import_all(f"sqlite:///{target}?mode=ro", dumps(rich.export_all()))
+    assert caught.value.code == "read_only" and not target.exists()
+
+
+def test_a_backup_with_nan_is_refused_in_words_not_a_crash(rich, tmp_path):
+    doc = json.loads(dumps(rich.export_all()))
+    doc["exported_by"] = float("inf")
+    part = doc["tables"]["checkin"]
+    part["rows"][0][part["columns"].index("hours")] = float("nan")
+    with pytest.raises(Invalid) as caught:
+        import_all(str(tmp_path / "n.db"), json.dumps(doc))
+    assert caught.value.code == "bad_backup" and not (tmp_path / "n.db").exists()

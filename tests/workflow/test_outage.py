@@ -128,7 +128,7 @@ def test_three_days_without_smtp_lose_nothing_current_and_send_each_message_once
         sim.at(t)
         assert run_tick(wf, "sim", cron=cron).sent == len(gone_stale)
         assert {r.status for r in rows(wf)} == {"sent"}
-        assert replace(health(wf), last_tick=None, holder=None, heartbeat_at=None) == HealthRecord(
+        assert replace(health(wf), last_tick=None, holder=None, heartbeat_at=None, lease_held=False) == HealthRecord(
             healthy=True, problems=(), last_tick=None, pending=0, retrying=0, retrying_over_an_hour=0, failed=0,
             failing_since=None)
         received = Counter(r.msg["Message-ID"] for r in box.received)
