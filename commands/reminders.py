@@ -219,10 +219,15 @@ def daemon(ctx: click.Context, once, to_console) -> None:
         if r is None:
             raise click.ClickException(_("the tick failed (see the log above)"))
         if r.skipped:  # a live daemon holds the lease: that is the answer to "is it alive?"
-            t = wf.last_tick()
-            say(tr("daemon {holder} is alive: it holds the lease until {until}; its last tick: {tick}",
-                   holder=t.lease_holder, until=t.lease_until, tick=t.wall) if t
-                else _("another daemon holds the lease"))
+            t, lease = wf.last_tick(), wf.lease.current()
+            if t:
+                say(tr("daemon {holder} is alive: it holds the lease until {until}; its last tick: {tick}",
+                       holder=t.lease_holder, until=t.lease_until, tick=t.wall))
+            elif lease:  # in its first tick: no last tick yet, but its heartbeat
+                say(tr("daemon {holder} is alive: it holds the lease until {until}; its first tick is running "
+                       "(last heartbeat {at})", holder=lease.holder, until=lease.until, at=lease.heartbeat_at))
+            else:
+                say(_("another daemon holds the lease"))
             return
         click.echo(tick_line(r, current_lang()))
 

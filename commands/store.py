@@ -74,24 +74,30 @@ def backup_cmd(file: str, force: bool, as_json: bool) -> None:
 @click.argument("file", metavar="FILE", type=click.Path(dir_okay=False))
 @click.option("--no-keep", "no_keep", is_flag=True,
               help="Do not keep a copy of the store being replaced (kept by default: STORE.before-restore-TIME).")
+@click.option("--require-signature", is_flag=True,
+              help="Refuse a copy that is not signed by this instance (its secret key).")
 @json_option
-def restore_cmd(file: str, no_keep: bool, as_json: bool) -> None:
+def restore_cmd(file: str, no_keep: bool, require_signature: bool, as_json: bool) -> None:
     """Put a copy made by 'preincub backup' back as the SQLite store, once checked (coordinators).
 
-    The copy's integrity, schema and audit trail are checked first; the store is replaced in one step,
-    never while the daemon or another process has it open, and the replaced store is kept beside it.
+    The copy's integrity, schema and audit trail are checked first, and its signature tells whether it
+    comes from this instance; the store is replaced in one step, never while the daemon or another
+    process has it open, and the replaced store is kept beside it.
     Example: preincub restore ~/sauvegardes/preincub-2020-11-16.db
     """
+    from workflow.backup import ORIGIN_TEXT
     from workflow.clock import FixedClock
     from workflow.storecopy import restore
 
     c = current_ctx()
-    rec = restore(c.db, file, actor=c.actor, clock=FixedClock(c.now) if c.now else None, keep=not no_keep)
+    rec = restore(c.db, file, actor=c.actor, clock=FixedClock(c.now) if c.now else None, keep=not no_keep,
+                  require_signature=require_signature)
     if as_json:
         return emit_json(rec)
     say(tr(Np_("{path!q} restored into {where} (schema {schema}, {n!n} audit event verified)",
                "{path!q} restored into {where} (schema {schema}, {n!n} audit events verified)"),
            path=rec.source, where=rec.where, schema=rec.schema, n=rec.events))
+    say(tr("the copy is {origin!t}", origin=ORIGIN_TEXT[rec.origin]))
     if rec.upgraded_from:
         say(tr("its schema was upgraded from {revision}", revision=rec.upgraded_from))
     if rec.kept:

@@ -20,10 +20,27 @@ writing into a deleted file. A rename would need every connection closed and the
 and removed first, with a window where a process opening the store meets the old -wal and the new
 file: the very damage this replaces.
 
+A damaged store (what a restore is for) may not even be readable enough to be written into: then,
+the checks having found no process that has it open, the checked copy is renamed over it instead
+(its -wal and -shm, nobody's, removed first), with the damaged file's mode.
+
+Copies are signed as JSON backups are (``workflow.backup``): with this instance's key, the MAC of
+the copy's content (its ``Backup.dump``, the export's time and author left out) is stored in the
+copy, in a table of its own (``preincub_copy_signature``; not a model table, so nothing else reads
+it). ``restore`` computes it again over the checked copy and says where the copy comes from
+(``backup.Origin``); ``require_signature`` refuses anything but this instance's. The table is
+dropped before the copy is installed, and a daemon lease the copy holds (taken while a daemon ran)
+is released, so a daemon started after the restore ticks at once.
+
+A read-only store (``?mode=ro``, or a file this process may not write) is refused by ``restore``
+before anything is written, and read by ``backup`` as the store's read-only readers read it:
+nothing is written beside it.
+
 The restored store's audit trail is the copy's, unchanged: ``audit verify`` gives the head it had.
 No event is appended for the restore (the store's history is the copy's; the kept file is the record
 of what was replaced). On any failure nothing new is left: no temporary file, no kept copy, the
-store as it was.
+store as it was. A store restored into a missing or empty file is private (0600); one that held a
+store keeps its mode.
 """
 
 from __future__ import annotations
@@ -31,12 +48,14 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from urllib.parse import quote as url_quote
 
 from notifications.i18n import colon
@@ -51,6 +70,8 @@ from workflow.settings import Settings
 SIDE_FILES = ("-wal", "-shm", "-journal")
 # The live store's states a restore may replace: missing, empty, older, or damaged (what a restore is for).
 REPLACEABLE = ("no_store", "store_empty", "store_outdated", "store_damaged")
+SIGNATURE_TABLE = "preincub_copy_signature"  # (alg, mac): the copy's signature, in the copy (not a model table)
+SIGNED = ("format", "version", "schema", "tables")  # what of Backup.dump a copy's MAC covers
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +95,7 @@ class StoreRestoreRecord:
     upgraded_from: str | None
     events: int
     kept: str | None
+    origin: str = "unsigned"  # backup.Origin: whether the copy's signature says it comes from this instance
 
 
 class CopyRefused(StoreError):
@@ -82,7 +104,7 @@ class CopyRefused(StoreError):
 
     def __init__(self, path: Path, cause: PreincubError, *, code: str) -> None:
         self.cause = cause
-        super().__init__(N_("{path!q} cannot be restored, nothing was changed"), code=code,
+        super().__init__(N_("{path!q} cannot be restored"), code=code,
                          **{**cause.params, "path": str(path)})
 
     def text(self, lang: str = "fr") -> str:
@@ -119,32 +141,61 @@ class StoreCopy:
         store.check_file()
         out = Path(target).expanduser()
         _not_the_store(out, store.path)
-        if out.exists() and not out.is_file():
+        # 'x.db/' or 'x.db/.' names a directory (Path would quietly make it 'x.db'): never a file to write
+        if (out.exists() and not out.is_file()) or os.path.basename(os.fspath(target)) in ("", ".", ".."):
             raise Invalid(N_("{path!q} is not a regular file; give a file name"), code="copy_not_a_file",
-                          path=str(out))
+                          path=os.fspath(target))
         if not force and out.exists():
             raise _exists(out)
         with _temporary(out) as tmp:
-            try:
-                _snapshot(store.path, tmp)
+            try:  # a read-only store read as its own readers read it: nothing written beside it
+                _snapshot(store.path, tmp, reader="store" if store.read_only else "plain")
             except sqlite3.Error as exc:
                 raise dbmod.translate(exc, store.url) or _damaged(store.path, exc) from None
             schema = _revision(tmp)
+            self._sign(tmp)
             _publish(tmp, out, force)
         return StoreCopyRecord(str(out), out.stat().st_size, schema or "")
 
+    def _sign(self, tmp: Path) -> None:
+        """Store in the copy ``tmp`` the MAC of its content with this instance's key (when it has one)."""
+        from workflow import backup
+
+        key = backup.instance_key(self.ctx.settings)
+        if key is None:
+            return
+        mac = _content_mac(Context(_open_ro(tmp), self.ctx.clock, self.ctx.actor, self.ctx.settings), key)
+        con = _connect(tmp, "rw")
+        try:
+            con.execute("BEGIN IMMEDIATE")
+            con.execute(f"CREATE TABLE {SIGNATURE_TABLE} (alg TEXT, mac TEXT)")
+            con.execute(f"INSERT INTO {SIGNATURE_TABLE} (alg, mac) VALUES ('hmac-sha256', ?)", (mac,))
+            con.execute("COMMIT")
+        finally:
+            con.close()
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+
 
 def restore(db: str | None, source: str | os.PathLike, *, actor: str | None = None, clock: Clock | None = None,
-            keep: bool = True) -> StoreRestoreRecord:
+            keep: bool = True, require_signature: bool = False) -> StoreRestoreRecord:
     """Put the copy ``source`` (``backup``'s file) back as the SQLite store at ``db``, checked first;
     the store being replaced is kept beside it unless ``keep`` is False. The acting person must be a
-    coordinator in the copy, and in the current store when it can be read."""
+    coordinator in the copy, and in the current store when it can be read. ``require_signature``:
+    refuse a copy that is not signed by this instance (its origin is in the record either way)."""
+    import sqlalchemy as sa
+
     settings = Settings.from_env()
     url = dbmod.resolve_url(db or settings.store.db)
     where, path = dbmod.describe(url), dbmod.sqlite_path(url)
     if path is None:
         raise StoreError(N_("the store {where} is a PostgreSQL database: a file copy is restored into an SQLite "
                             "store only"), code="restore_not_sqlite", where=where)
+    explicit_ro = sa.engine.make_url(url).query.get("mode") == "ro"
+    if explicit_ro or path.exists():  # refused as the store refuses a write, before anything is written
+        why = storefile.read_only_reason(path, explicit_ro)
+        if why is not None:
+            raise dbmod._read_only_error(where, why)
     src = Path(source).expanduser()
     _not_the_store(src, path)
     if not src.is_file():
@@ -152,21 +203,30 @@ def restore(db: str | None, source: str | os.PathLike, *, actor: str | None = No
     who = _Who(clock or Clock(), actor or default_actor(), settings)
     storefile.private_dirs(path.parent)  # as init: a new machine's data directory (0700)
     with _temporary(path) as tmp:
-        schema, upgraded, events = _checked(src, tmp, who)
+        schema, upgraded, events, came_from = _checked(src, tmp, who, require_signature)
         _live_checks(url, who)
         existed = path.exists()
-        kept = _keep(path) if keep and existed and path.stat().st_size else None
+        size = path.stat().st_size if existed else 0
+        kept = _keep(path) if keep and size else None
+        mode = stat.S_IMODE(path.stat().st_mode) if existed and not size else None
         try:
             if not existed:
                 storefile.private_file(path)
+            elif mode is not None and mode != storefile.PRIVATE_FILE:
+                os.chmod(path, storefile.PRIVATE_FILE)  # an empty file is about to hold the whole store
             _install(tmp, path)
         except BaseException:
             if kept is not None:
                 kept.unlink(missing_ok=True)
             if not existed:
                 _remove_with_side_files(path)
+            elif mode is not None and mode != storefile.PRIVATE_FILE:
+                try:
+                    os.chmod(path, mode)
+                except OSError:
+                    pass
             raise
-    return StoreRestoreRecord(where, str(src), schema, upgraded, events, str(kept) if kept else None)
+    return StoreRestoreRecord(where, str(src), schema, upgraded, events, str(kept) if kept else None, came_from)
 
 
 # ---- the steps -----------------------------------------------------------------------------------
@@ -216,17 +276,40 @@ def _remove_with_side_files(path: Path) -> None:
         f.unlink(missing_ok=True)
 
 
+def _url(path: Path) -> str:
+    """The SQLite URL of the file ``path``, whatever characters its name holds ('?', '#', '%')."""
+    return "sqlite:///" + url_quote(os.fsencode(path), safe="/")
+
+
+def _open_ro(path: Path) -> dbmod.Store:
+    """The store in the file ``path``, read-only: nothing written in it or beside it."""
+    return dbmod.open_store(_url(path) + "?mode=ro")
+
+
+def _content_mac(ctx: Context, key: bytes) -> str:
+    """The MAC of the content of ``ctx``'s store (closed afterwards), as a JSON backup's signature covers it:
+    every row of every table, not when or by whom it was exported."""
+    from workflow import backup
+
+    try:
+        doc = backup.Backup(ctx).dump()
+    finally:
+        ctx.store.close()
+    return backup._mac({k: doc[k] for k in SIGNED}, key)
+
+
 def _connect(path: Path, mode: str) -> sqlite3.Connection:
     """A plain connection (``ro`` or ``rw``), waiting for writers as the store's own do."""
     uri = f"file:{url_quote(os.fsencode(path))}?mode={mode}"
     return sqlite3.connect(uri, uri=True, timeout=storefile.SQLITE_BUSY_TIMEOUT_S, isolation_level=None)
 
 
-def _snapshot(source: Path, tmp: Path, *, live: bool = True) -> None:
+def _snapshot(source: Path, tmp: Path, *, reader: str = "plain") -> None:
     """Copy the database ``source`` (read-only, with its committed WAL) into the file ``tmp``, left as one
-    self-contained file in rollback-journal mode, flushed to disk. A copy to restore (not ``live``) is
-    read as the store's read-only readers read it: nothing written beside it while it has no -wal."""
-    src = _connect(source, "ro") if live else storefile.sqlite_connect(source, "ro")
+    self-contained file in rollback-journal mode, flushed to disk. ``reader="store"`` (a copy to restore,
+    a read-only store): read as the store's read-only readers read it, nothing written beside it while
+    it has no -wal."""
+    src = _connect(source, "ro") if reader == "plain" else storefile.sqlite_connect(source, "ro")
     try:
         dst = _connect(tmp, "rw")
         try:
@@ -282,15 +365,19 @@ def _publish(tmp: Path, target: Path, force: bool) -> None:
         os.close(dfd)
 
 
-def _checked(src: Path, tmp: Path, who: _Who) -> tuple[str, str | None, int]:
+def _checked(src: Path, tmp: Path, who: _Who, require_signature: bool = False) -> tuple[str, str | None, int, str]:
     """Copy ``src`` into ``tmp`` and check it there: (schema as found, the revision it was upgraded
-    from or None, audit events verified). Refused in one line with nothing changed."""
+    from or None, audit events verified, its origin: backup.Origin). Refused in one line with nothing
+    changed. Then ``tmp`` is made ready to install: its signature dropped, its lease released."""
     with open(src, "rb") as f:
-        head = f.read(len(storefile.SQLITE_HEADER))
-    if head != storefile.SQLITE_HEADER:
+        head = f.read(4096)
+    if not head.startswith(storefile.SQLITE_HEADER):
+        if head.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n").startswith(b"{"):
+            raise Invalid(N_("{path!q} is a JSON backup, not a copy of the store: restore it with "
+                             "preincub --db NEW.db import-all {path!q}"), code="copy_is_json", path=str(src))
         raise storefile.not_sqlite(str(src))
     try:
-        _snapshot(src, tmp, live=False)
+        _snapshot(src, tmp, reader="store")
         con = _connect(tmp, "ro")
         try:
             result = [r[0] for r in con.execute("PRAGMA integrity_check").fetchall()]
@@ -308,26 +395,79 @@ def _checked(src: Path, tmp: Path, who: _Who) -> tuple[str, str | None, int]:
         raise Invalid(N_("{path!q} holds no preincub store (an empty database); choose another copy"),
                       code="copy_empty", path=str(src))
     dbmod._check_state(str(src), state, rev, create=True)  # another application's, or a newer preincub's
+    from workflow.backup import Origin
+
     upgraded = None
     if rev != dbmod.HEAD_REVISION:
-        engine = dbmod.make_engine(dbmod.resolve_url(str(tmp)), "rw")
+        engine = dbmod.make_engine(_url(tmp), "rw")
         try:
             dbmod.upgrade(engine)
         finally:
             engine.dispose()
         upgraded = rev
-    copy = dbmod.open_store(str(tmp))
+    copy = dbmod.open_store(_url(tmp))
     try:
         from workflow.audit import Audit
 
         events = Audit(who.on(copy)).verify().events
+        came_from = _origin(who.on(copy))
     except PreincubError as exc:
-        code = "copy_audit_broken" if exc.code == "audit_broken" else "copy_not_allowed"
+        # the chain's broken link; a signature table that is none of ours; who may not read the copy
+        code = {"audit_broken": "copy_audit_broken", "not_a_backup": "not_a_backup"}.get(exc.code, "copy_not_allowed")
         raise CopyRefused(src, exc, code=code) from None
     finally:
         copy.close()
+    if require_signature and came_from != Origin.THIS_INSTANCE:
+        from workflow.backup import ORIGIN_TEXT
+
+        raise Invalid(N_("this backup is not signed by this instance ({origin!t}); nothing was restored"),
+                      code="backup_not_signed", origin=ORIGIN_TEXT[came_from])
+    _ready(tmp)
     _settle(tmp)
-    return rev or "", upgraded, events
+    return rev or "", upgraded, events, came_from
+
+
+def _origin(ctx: Context) -> str:
+    """Where the copy in ``ctx``'s store comes from (``backup.Origin``), as ``backup.origin`` tells a JSON
+    backup's: its signature table against the MAC of its content with this instance's key."""
+    from workflow import backup
+
+    with ctx.store.read() as s:
+        conn = s.connection()
+        signed = conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                                      (SIGNATURE_TABLE,)).first() is not None
+        rows = conn.exec_driver_sql(f"SELECT alg, mac FROM {SIGNATURE_TABLE}").all() if signed else []
+    if not signed:
+        return backup.origin({}, None)  # unsigned
+    sig: Any = {"alg": rows[0][0], "mac": rows[0][1]} if len(rows) == 1 else None  # None: unknown
+    key = backup.instance_key(ctx.settings)
+    if key is None or not isinstance(sig, dict) or sig["alg"] != "hmac-sha256" or not isinstance(sig["mac"], str):
+        return backup.origin({backup.SIGNATURE: sig or "?"}, key)  # unchecked, or an unknown signature (refused)
+    doc = backup.Backup(ctx).dump()
+    return backup.origin({**{k: doc[k] for k in SIGNED}, backup.SIGNATURE: sig}, key)
+
+
+def _ready(tmp: Path) -> None:
+    """The checked copy ``tmp`` as it is installed: without its signature (the store's content is not a
+    copy's), and holding no live daemon lease (the copy may have been taken while a daemon ran: a
+    daemon started after the restore ticks at once)."""
+    import sqlalchemy as sa
+
+    from workflow.daemon import LEASE
+    from workflow.delivery import wall
+    from workflow.models import DaemonLease
+
+    released = wall() - timedelta(seconds=1)
+    copy = dbmod.open_store(_url(tmp))
+    try:
+        with copy.write() as s:
+            conn = s.connection()
+            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {SIGNATURE_TABLE}")
+            lease = DaemonLease.__table__
+            conn.execute(sa.update(lease).where(lease.c.name == LEASE, lease.c.until > released)
+                         .values(until=released))
+    finally:
+        copy.close()
 
 
 
@@ -414,7 +554,42 @@ def _keep(path: Path) -> Path:
 
 def _install(tmp: Path, path: Path) -> None:
     """Write the checked copy ``tmp`` into the store at ``path`` in one backup step: one write transaction
-    of the store (atomic, WAL-correct), then checkpointed so the file alone holds it."""
+    of the store (atomic, WAL-correct), then checkpointed so the file alone holds it. A store too damaged
+    to be written into (SQLite finds it corrupt, or not a database) is replaced by ``tmp`` renamed over
+    it: the checks found no process that has it open."""
+    try:
+        _write_into(tmp, path)
+    except sqlite3.Error as exc:
+        if not _is_damage(exc):
+            raise dbmod.translate(exc, _url(path)) or _damaged(path, exc) from None
+        _rename_over(tmp, path)
+
+
+def _is_damage(exc: sqlite3.Error) -> bool:
+    name = getattr(exc, "sqlite_errorname", None) or ""
+    if name:
+        return name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB"))
+    return "malformed" in str(exc) or "not a database" in str(exc)
+
+
+def _rename_over(tmp: Path, path: Path) -> None:
+    """``tmp`` (settled: one self-contained file) renamed over the damaged store ``path``, with its mode
+    (and owner, when this process may give it); the damaged file's -wal, -shm and -journal, which
+    nobody holds, removed first so that none of them ever meets the new file."""
+    st = path.stat()
+    os.chmod(tmp, stat.S_IMODE(st.st_mode))
+    if (st.st_uid, st.st_gid) != (os.geteuid(), os.getegid()):
+        try:
+            os.chown(tmp, st.st_uid, st.st_gid)
+        except OSError:
+            pass
+    for suffix in SIDE_FILES:
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    _publish(tmp, path, force=True)
+
+
+def _write_into(tmp: Path, path: Path) -> None:
+    """The backup step of :func:`_install`; SQLite's errors as they are."""
     dst = _connect(path, "rw")
     try:
         mode = dst.execute("PRAGMA journal_mode").fetchone()[0]
@@ -427,7 +602,5 @@ def _install(tmp: Path, path: Path) -> None:
             src.close()
         if mode == "wal":
             dst.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    except sqlite3.Error as exc:
-        raise dbmod.translate(exc, f"sqlite:///{path}") or _damaged(path, exc) from None
     finally:
         dst.close()

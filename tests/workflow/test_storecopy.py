@@ -23,7 +23,7 @@ from tests.conftest import COORD
 from workflow import FixedClock, StoreError, Workflow
 from workflow import storecopy
 from workflow.clock import PARIS
-from workflow.errors import Forbidden, Invalid
+from workflow.errors import Forbidden, Invalid, StoreWarning
 
 ROOT = Path(__file__).resolve().parents[2]
 PREINCUB = str(Path(sys.executable).with_name("preincub"))
@@ -46,6 +46,14 @@ def dump(path: Path) -> str:
         return "\n".join(con.iterdump())
     finally:
         con.close()
+
+
+def content(path: Path, *without: str) -> str:
+    """The store's SQL text without the copy's signature (a copy's own table, dropped by restore) and
+    without the tables ``without``."""
+    skip = (storecopy.SIGNATURE_TABLE, *without)
+    return "\n".join(line for line in dump(path).splitlines()
+                     if not any(f'TABLE {t} ' in line or f'INTO "{t}"' in line for t in skip))
 
 
 def integrity(path: Path) -> list[str]:
@@ -322,7 +330,8 @@ def test_restore_puts_the_copy_back_and_keeps_the_replaced_store(pair):
     store, copy = pair
     before = dump(store)
     rec = storecopy.restore(str(store), copy, actor=COORD)
-    assert programmes(store) == ["Then"] and dump(store) == dump(copy)
+    assert programmes(store) == ["Then"] and dump(store) == content(copy)
+    assert storecopy.SIGNATURE_TABLE in dump(copy) and storecopy.SIGNATURE_TABLE not in dump(store)
     kept = Path(rec.kept)
     assert kept.name.startswith("r.db.before-restore-") and stat.S_IMODE(kept.stat().st_mode) == 0o600
     assert dump(kept) == before
@@ -359,7 +368,8 @@ def test_restore_round_trips_a_backup_taken_while_the_daemon_runs(demo_file, tmp
     p.send_signal(signal.SIGTERM)
     assert p.wait(30) == 0
     rec = storecopy.restore(str(store), tmp_path / "copy.db", actor=DEMO_COORD)
-    assert dump(store) == dump(tmp_path / "copy.db") and integrity(store) == ["ok"]
+    assert content(store, "daemon_lease") == content(tmp_path / "copy.db", "daemon_lease")
+    assert integrity(store) == ["ok"]
     assert Path(rec.kept).exists()
     r = preincub(store, "audit", "verify")
     assert r.returncode == 0, r.stderr
@@ -494,7 +504,7 @@ def test_restore_refuses_the_store_itself_a_missing_file_and_a_person_who_is_not
     with pytest.raises(Invalid, match="there is no file") as err:
         storecopy.restore(str(store), tmp_path / "none.db", actor=COORD)
     assert err.value.code == "no_copy_file"
-    with pytest.raises(StoreError, match=r"cannot be restored, nothing was changed: .*unknown acting person"):
+    with pytest.raises(StoreError, match=r"cannot be restored: .*unknown acting person"):
         storecopy.restore(str(store), copy, actor="stranger@example.org")
     assert siblings(store) == ["copy.db", "r.db"] and programmes(store) == ["Now", "Then"]
 
@@ -529,3 +539,308 @@ def test_a_damaged_store_can_be_restored(pair):
     rec = storecopy.restore(str(store), copy, actor=COORD)
     assert integrity(store) == ["ok"] and programmes(store) == ["Then"]
     assert Path(rec.kept).stat().st_size == len(data)  # what was there, kept
+
+
+# ---- read-only stores ------------------------------------------------------------------------------------
+
+def test_restore_refuses_a_store_opened_with_mode_ro_before_writing_anything(pair):
+    store, copy = pair
+    before = sha(store)
+    with pytest.raises(StoreError, match=r"is read-only \(opened with \?mode=ro\)") as err:
+        storecopy.restore(f"sqlite:///{store}?mode=ro", copy, actor=COORD)
+    assert err.value.code == "read_only" and "\n" not in err.value.text("fr")
+    assert sha(store) == before and siblings(store) == ["copy.db", "r.db"]
+
+
+def test_restore_refuses_a_store_this_process_may_not_write(pair, monkeypatch):
+    store, copy = pair
+    before = sha(store)
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda p, m, **kw: False if (Path(p) == store and m == os.W_OK)
+                        else real(p, m, **kw))
+    with pytest.raises(StoreError, match=r"is read-only \(no write permission on the file\)") as err:
+        storecopy.restore(str(store), copy, actor=COORD)
+    assert err.value.code == "read_only"
+    assert sha(store) == before and siblings(store) == ["copy.db", "r.db"]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write any file")
+def test_restore_refuses_a_store_file_without_write_permission(pair):
+    store, copy = pair
+    store.chmod(0o400)
+    before = sha(store)
+    with pytest.raises(StoreError) as err:
+        storecopy.restore(str(store), copy, actor=COORD)
+    assert err.value.code == "read_only" and sha(store) == before and siblings(store) == ["copy.db", "r.db"]
+
+
+def test_a_backup_of_a_read_only_store_writes_nothing_beside_it(tmp_path):
+    store = make_store(tmp_path / "r.db", "P")  # closed, in WAL mode, no -wal beside it
+    before = sha(store)
+    w = Workflow.open(f"sqlite:///{store}?mode=ro", actor=COORD)
+    try:
+        w.backup_file(tmp_path / "copy.db")
+    finally:
+        w.close()
+    assert siblings(store) == ["copy.db", "r.db"] and sha(store) == before
+    assert programmes(tmp_path / "copy.db") == ["P"] and integrity(tmp_path / "copy.db") == ["ok"]
+
+
+# ---- damaged and empty stores, the restored store's mode ---------------------------------------------------
+
+def test_a_truncated_store_is_restored_by_renaming_the_checked_copy_over_it(demo_file, tmp_path):
+    """`head -c 200000 good.db > d.db`: SQLite cannot even switch its journal; status says to restore."""
+    copy = tmp_path / "good-copy.db"
+    w = Workflow.open(str(demo_file), actor=DEMO_COORD)
+    try:
+        w.backup_file(copy)
+    finally:
+        w.close()
+    store = tmp_path / "d.db"
+    store.write_bytes(demo_file.read_bytes()[:200000])
+    store.chmod(0o640)
+    Path(f"{store}-shm").write_bytes(b"\0" * 32768)  # left by a process long gone: nobody holds them
+    Path(f"{store}-wal").write_bytes(b"")
+    damaged = store.read_bytes()
+    rec = storecopy.restore(str(store), copy, actor=DEMO_COORD)
+    assert integrity(store) == ["ok"] and content(store) == content(copy)
+    assert Path(rec.kept).read_bytes() == damaged and stat.S_IMODE(Path(rec.kept).stat().st_mode) == 0o600
+    assert stat.S_IMODE(store.stat().st_mode) == 0o640  # the store keeps its mode
+    assert siblings(store) == sorted(["d.db", "good-copy.db", Path(rec.kept).name])  # no -wal, -shm, temporary
+    r = preincub(store, "audit", "verify")
+    assert r.returncode == 0 and "audit trail intact" in r.stdout, r.stderr
+
+
+def test_restore_into_an_empty_file_leaves_it_private_and_a_store_keeps_its_mode(pair, tmp_path):
+    store, copy = pair
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    empty.chmod(0o644)
+    rec = storecopy.restore(str(empty), copy, actor=COORD)
+    assert rec.kept is None and programmes(empty) == ["Then"]
+    assert stat.S_IMODE(empty.stat().st_mode) == 0o600  # it holds the whole store now
+    store.chmod(0o640)
+    with pytest.warns(StoreWarning, match="open to other users"):  # the live store, read for its checks
+        storecopy.restore(str(store), copy, actor=COORD, keep=False)
+    assert stat.S_IMODE(store.stat().st_mode) == 0o640 and programmes(store) == ["Then"]
+
+
+def test_a_failed_restore_into_an_empty_file_gives_it_its_mode_back(pair, tmp_path, monkeypatch):
+    _, copy = pair
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    empty.chmod(0o644)
+
+    def failing(tmp: Path, path: Path) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(storecopy, "_install", failing)
+    with pytest.raises(sqlite3.OperationalError):
+        storecopy.restore(str(empty), copy, actor=COORD)
+    assert stat.S_IMODE(empty.stat().st_mode) == 0o644 and empty.read_bytes() == b""
+
+
+# ---- the daemon lease in a copy ------------------------------------------------------------------------------
+
+def lease_until(path: Path) -> datetime:
+    con = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
+    try:
+        (until,) = con.execute("SELECT until FROM daemon_lease WHERE name = 'daemon'").fetchone()
+    finally:
+        con.close()
+    return datetime.fromisoformat(until).replace(tzinfo=timezone.utc)
+
+
+def test_a_restored_store_holds_no_live_lease(tmp_path):
+    """A copy taken while a daemon ran holds its lease: once restored, a daemon started then ticks at once."""
+    from workflow.delivery import wall
+
+    live = make_store(tmp_path / "live.db", "P")
+    w = Workflow.open(str(live), actor=COORD)
+    try:
+        assert w.acquire_lease("elsewhere:42")
+        w.backup_file(tmp_path / "copy.db")
+    finally:
+        w.close()
+    copy_before = sha(tmp_path / "copy.db")
+    assert lease_until(tmp_path / "copy.db") > wall() + timedelta(seconds=10)
+    started = wall()
+    store = tmp_path / "restored.db"
+    storecopy.restore(str(store), tmp_path / "copy.db", actor=COORD)
+    assert started - timedelta(seconds=2) < lease_until(store) < wall()
+    assert sha(tmp_path / "copy.db") == copy_before  # the copy itself is left as it was
+    w = Workflow.open(str(store), actor=COORD)
+    try:
+        assert w.acquire_lease("here:1")  # another daemon may tick at once
+        assert w.audit.verify().events > 0
+    finally:
+        w.close()
+
+
+# ---- signed copies -------------------------------------------------------------------------------------------
+
+KEY, OTHER_KEY = "k" * 48, "another instance's key, long enough"
+
+
+def signature_of(path: Path) -> list[tuple[str, str]]:
+    con = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
+    try:
+        return con.execute(f"SELECT alg, mac FROM {storecopy.SIGNATURE_TABLE}").fetchall()
+    finally:
+        con.close()
+
+
+@pytest.fixture
+def signed(tmp_path, monkeypatch) -> tuple[Path, Path]:
+    """A store with money in it and a copy of it signed with KEY (this instance's key)."""
+    from tests.conftest import seed
+    from tests.workflow.test_audit_figures import money_and_notices
+
+    monkeypatch.setenv("PREINCUB_SECRET_KEY", KEY)
+    store = tmp_path / "r.db"
+    w = Workflow.open(str(store), create=True, actor=COORD, clock=FixedClock(DEMO_NOW))
+    try:
+        seed(w)
+        money_and_notices(w)
+        w.backup_file(tmp_path / "copy.db")
+    finally:
+        w.close()
+    return store, tmp_path / "copy.db"
+
+
+def test_a_copy_is_signed_and_restore_says_whether_it_comes_from_this_instance(signed, tmp_path, monkeypatch):
+    _, copy = signed
+    [(alg, mac)] = signature_of(copy)
+    assert alg == "hmac-sha256" and len(mac) == 64
+    rec = storecopy.restore(str(tmp_path / "a.db"), copy, actor=COORD, require_signature=True)
+    assert rec.origin == "this_instance"
+    assert storecopy.SIGNATURE_TABLE not in dump(tmp_path / "a.db")  # the store's content, not a copy's
+    assert content(tmp_path / "a.db") == content(copy)
+
+    monkeypatch.setenv("PREINCUB_SECRET_KEY", OTHER_KEY)
+    assert storecopy.restore(str(tmp_path / "b.db"), copy, actor=COORD).origin == "other"
+    with pytest.raises(Invalid, match=r"not signed by this instance \(signed, but not by this instance") as err:
+        storecopy.restore(str(tmp_path / "c.db"), copy, actor=COORD, require_signature=True)
+    assert err.value.code == "backup_not_signed"
+    assert not (tmp_path / "c.db").exists() and siblings(copy) == ["a.db", "b.db", "copy.db", "r.db"]
+
+
+def test_an_unsigned_copy_is_said_so_and_refused_when_a_signature_is_required(signed, tmp_path):
+    _, copy = signed
+    con = sqlite3.connect(copy)
+    con.execute(f"DROP TABLE {storecopy.SIGNATURE_TABLE}")
+    con.commit()
+    con.close()
+    assert storecopy.restore(str(tmp_path / "a.db"), copy, actor=COORD).origin == "unsigned"
+    with pytest.raises(Invalid, match=r"\(not signed\); nothing was restored"):
+        storecopy.restore(str(tmp_path / "b.db"), copy, actor=COORD, require_signature=True)
+    assert not (tmp_path / "b.db").exists()
+
+
+def forged(copy: Path) -> Path:
+    """What the review did: a payment's amount edited in the copy, and the audit chain recomputed after it
+    (the recording event's figures, every hash after it, the head): ``audit verify`` cannot tell."""
+    import json
+
+    from workflow import audit
+
+    con = sqlite3.connect(copy)
+    triggers = con.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger'").fetchall()
+    con.execute("DROP TRIGGER event_append_only_update")
+    con.execute("DROP TRIGGER event_append_only_delete")
+    (pid,) = con.execute("SELECT id FROM payment").fetchone()
+    con.execute("UPDATE payment SET amount_cents = amount_cents * 10 WHERE id = ?", (pid,))
+    (amount,) = con.execute("SELECT amount_cents FROM payment WHERE id = ?", (pid,)).fetchone()
+    prev, count = "", 0
+    rows = con.execute("SELECT id, at, actor_id, team_id, action, \"trigger\", from_phase, to_phase, forced, "
+                       "digest, figures FROM event ORDER BY id").fetchall()
+    recorded = 0
+    for (eid, at, actor_id, team_id, action, trigger, from_phase, to_phase, forced, digest, figures) in rows:
+        if figures is not None:
+            f = json.loads(figures)
+            if (f.get("payment") or {}).get(str(pid)):
+                f["payment"][str(pid)]["amount_cents"] = amount
+                figures = json.dumps(f, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+                recorded += 1
+        prev = audit.link(prev, {"at": at, "actor_id": actor_id, "team_id": team_id, "action": action,
+                                 "trigger": trigger, "from_phase": from_phase, "to_phase": to_phase,
+                                 "forced": forced, "digest": digest, "figures": figures})
+        con.execute("UPDATE event SET figures = ?, hash = ? WHERE id = ?", (figures, prev, eid))
+        count += 1
+    assert recorded >= 1
+    con.execute("UPDATE audit_head SET count = ?, hash = ? WHERE id = 1", (count, prev))
+    for (sql,) in triggers:
+        con.execute(sql)
+    con.commit()
+    con.close()
+    return copy
+
+
+def test_a_copy_edited_and_its_chain_recomputed_is_not_this_instances(signed, tmp_path):
+    copy = forged(signed[1])
+    check = tmp_path / "check.db"
+    shutil.copy(copy, check)
+    w = Workflow.open(str(check), actor=COORD)
+    try:
+        assert w.audit.verify().events > 0  # the chain holds: only the signature tells
+    finally:
+        w.close()
+    rec = storecopy.restore(str(tmp_path / "a.db"), copy, actor=COORD)
+    assert rec.origin == "other"
+    with pytest.raises(Invalid) as err:
+        storecopy.restore(str(tmp_path / "b.db"), copy, actor=COORD, require_signature=True)
+    assert err.value.code == "backup_not_signed" and not (tmp_path / "b.db").exists()
+
+
+def test_a_signature_table_that_is_none_of_ours_is_refused(signed, tmp_path):
+    _, copy = signed
+    con = sqlite3.connect(copy)
+    con.execute(f"UPDATE {storecopy.SIGNATURE_TABLE} SET alg = 'md5'")
+    con.commit()
+    con.close()
+    with pytest.raises(StoreError, match=r"cannot be restored: .*unknown signature"):
+        storecopy.restore(str(tmp_path / "a.db"), copy, actor=COORD)
+    assert not (tmp_path / "a.db").exists()
+
+
+# ---- small ones ------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["x.db/", "x.db/."])
+def test_backup_refuses_a_name_that_ends_in_a_separator(tmp_path, name):
+    store = make_store(tmp_path / "r.db", "P")
+    w = Workflow.open(str(store), actor=COORD)
+    try:
+        with pytest.raises(Invalid, match="give a file name") as err:
+            w.backup_file(f"{tmp_path}/{name}")
+    finally:
+        w.close()
+    assert err.value.code == "copy_not_a_file" and siblings(store) == ["r.db"]
+
+
+@pytest.mark.parametrize("text", ['{"format": "preincub-backup"}', '\ufeff \n {"format": "preincub-backup"}'])
+def test_restore_of_a_json_backup_says_to_use_import_all(pair, tmp_path, text):
+    store, _ = pair
+    backup = tmp_path / "b.json"
+    backup.write_text(text, encoding="utf-8")
+    before = sha(store)
+    with pytest.raises(Invalid) as err:
+        storecopy.restore(str(store), backup, actor=COORD)
+    assert err.value.code == "copy_is_json"
+    assert err.value.text("en") == (f"'{backup}' is a JSON backup, not a copy of the store: restore it with "
+                                    f"preincub --db NEW.db import-all '{backup}'")
+    assert sha(store) == before and siblings(store) == ["b.json", "copy.db", "r.db"]
+
+
+def test_without_a_key_a_copy_is_not_signed_and_a_signed_one_is_unchecked(signed, tmp_path, monkeypatch):
+    store, copy = signed
+    monkeypatch.delenv("PREINCUB_SECRET_KEY")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "no-key-here"))  # no key file either
+    assert storecopy.restore(str(tmp_path / "a.db"), copy, actor=COORD).origin == "unchecked"
+    w = Workflow.open(str(store), actor=COORD)
+    try:
+        w.backup_file(tmp_path / "unsigned.db")
+    finally:
+        w.close()
+    assert storecopy.SIGNATURE_TABLE not in dump(tmp_path / "unsigned.db")
+    assert storecopy.restore(str(tmp_path / "b.db"), tmp_path / "unsigned.db", actor=COORD).origin == "unsigned"
+    assert not (tmp_path / "no-key-here").exists()  # nothing created for a copy
