@@ -1,32 +1,25 @@
 """preincub's command line: parse, call ``workflow``, render with rich. No SQL and no rules here.
 
-This module is the click application (the root group, its global options, the mapping of errors to
-one line and an exit code); the commands live in the ``commands`` package, one module per concern.
-It stays light to import: `--help`, `--version` and a usage error load no library module that a
-command body needs (tests/cli/test_cli_startup.py), and the library's errors only when one is raised."""
+This module is the click application: the root group, its global options, the mapping of errors to
+one line and an exit code. The commands live in the ``commands`` package, one module per concern,
+and :data:`COMMANDS` says where: the root is the CLI's one lazy group, which imports a command's
+module when that command runs. So `--help`, `--version` and an unknown command import no command
+module and no library module (tests/cli/test_cli_startup.py)."""
 
 from __future__ import annotations
 
 import os
 import sys
-import warnings
 
 import click
 
 from notifications import i18n
 
-from commands import checkins, directory, moves, reminders, store, teams, web
-from commands.context import Ctx, current_ctx
-from commands.errors import (
-    ERROR_HINTS, LONG_WORD, MAX_ERROR, UNMET_HINTS, chosen_lang, error_hint, exit_code, fail, refusal,
-    show_warning, undecodable, unmet_text,
-)
-from commands.params import DATETIME
-from commands.output import colon
-from commands.text import _, current_lang, set_lang, tr, translate_command
+from commands.lazy import LazyGroup
+from commands.start import LONG_WORD, chosen_lang, fail, undecodable
+from commands.text import _, colon, current_lang, set_lang, tr, translate_command
 
-__all__ = ["App", "Ctx", "ERROR_HINTS", "MAX_ERROR", "UNMET_HINTS", "app", "current_ctx", "error_hint", "exit_code",
-           "main", "unmet_text"]
+__all__ = ["App", "COMMANDS", "app", "main"]
 
 # pyproject.toml's version, given to click so `--version` never reads the installed metadata (importlib.metadata
 # costs more than the rest of the start-up); a test checks that the two agree.
@@ -63,6 +56,72 @@ def terminal_columns() -> int:
         return 80
 
 
+# Each command: where it lives ("module:attribute", imported when it runs) and its help, the one its
+# module gives it (a test checks they agree), from which `preincub --help` writes its line.
+COMMANDS = {
+    "advance": ("commands.moves:advance",
+        "Fire TRIGGER on a team: submit, select, reject, present, hear, incubate, decline, abandon."),
+    "audit": ("commands.audit:audit", "The audit trail: every change, hash-chained; verify that none was rewritten."),
+    "backup": ("commands.store:backup_cmd",
+        "Copy the SQLite store to FILE (0600), consistent even while the daemon or serve runs (coordinators).\n"
+        "\n"
+        "The copy is one self-contained file; 'preincub restore FILE' puts it back. An existing FILE is\n"
+        "refused unless --force. Example: preincub backup ~/sauvegardes/preincub-$(date +%F).db"),
+    "check": ("commands.moves:check", "Which triggers are possible now; for each blocked one, every unmet condition."),
+    "checkin": ("commands.checkins:checkin",
+        "Coaches' weekly check-ins (points hebdomadaires) with teams in investigation."),
+    "daemon": ("commands.reminders:daemon",
+        "Tick on a cron schedule in Europe/Paris (PREINCUB_TICK_CRON); stops cleanly on SIGTERM/SIGINT.\n"
+        "\n"
+        "'preincub daemon status' says whether it ticks and the outbox is healthy."),
+    "demo": ("commands.store:demo_cmd", "Fill a fresh store with the 2020 programme of seed 1, then show its status."),
+    "diagram": ("commands.moves:diagram", "The workflow as a Mermaid state diagram."),
+    "expense": ("commands.money:expense", "The operator's expenses really incurred for a programme."),
+    "export": ("commands.exports:export",
+        "Export a programme: rows for spreadsheets (CSV, JSON), its calendar (ICS), or the whole store (JSON)."),
+    "funding": ("commands.money:funding",
+        "Funding per partner: cap, share of the expenses, statement, the one payment."),
+    "history": ("commands.moves:history", "The team's audit trail: when, who, trigger, from, to, reason, forced."),
+    "import-all": ("commands.exports:import_all",
+        "Restore a backup (export json, without --programme) into an EMPTY store: a new file or database.\n"
+        "\n"
+        "Its audit trail is verified first: a backup edited outside preincub is refused. A store that holds\n"
+        "anything, a backup from a newer preincub, or another file is refused, and nothing is written.\n"
+        "Example: preincub --db postgresql+psycopg://preincub@localhost/preincub import-all sauvegarde.json"),
+    "init": ("commands.store:init", "Create the store, or upgrade it to this version's schema."),
+    "notice": ("commands.notices:notice",
+        "Formal notices (mises en demeure): left unanswered one month, the agreement is terminable."),
+    "outbox": ("commands.reminders:outbox", "The outbox: every reminder message, its status and its attempts."),
+    "partner": ("commands.directory:partner", "Partner bodies (collectivités) of a programme."),
+    "person": ("commands.directory:person",
+        "People: coordinators, coaches, intrapreneurs, sponsors, committee members."),
+    "programme": ("commands.directory:programme", "Programmes: one agreement, its kind, its deadline and its places."),
+    "purge": ("commands.privacy:purge",
+        "Retention: remove the free text of programmes ended before a day (check-in text, assessment notes,\n"
+        "event reasons, formal notices' text, expense labels); counts, amounts, phases and dates stay\n"
+        "(coordinators).\n"
+        "\n"
+        "Example: preincub purge --before 2021-06-23 --dry-run"),
+    "remind": ("commands.reminders:remind", "Reminders: weekly coaching, missed coaching, deadline, committee."),
+    "report": ("commands.reports:report", "Documents for people: the strategic committee pack, the programme report."),
+    "restore": ("commands.store:restore_cmd",
+        "Put a copy made by 'preincub backup' back as the SQLite store, once checked (coordinators).\n"
+        "\n"
+        "The copy's integrity, schema and audit trail are checked first, and its signature tells whether it\n"
+        "comes from this instance; the store is replaced in one step, never while the daemon or another\n"
+        "process has it open, and the replaced store is kept beside it.\n"
+        "Example: preincub restore ~/sauvegardes/preincub-2020-11-16.db"),
+    "serve": ("commands.web:serve",
+        "Serve the web forms and board (waitress), on the same store as the CLI.\n"
+        "\n"
+        "Put it behind a reverse proxy for HTTPS; PREINCUB_BASE_URL is its public address."),
+    "status": ("commands.moves:status", "One row per team: partner, phase, since, coach, days to the deadline."),
+    "team": ("commands.teams:team",
+        "Teams: their record (problem, people, criteria, agreements, proof of concept, committee)."),
+    "web": ("commands.web:web", "Links to the web service."),
+}
+
+
 class Context(click.Context):
     """Every command's context: its help in this invocation's language, formatted by HelpFormatter."""
 
@@ -74,19 +133,31 @@ class Context(click.Context):
 
 
 def _use_context(cmd: click.Command) -> None:
-    """Every command of the tree formats its help with :class:`HelpFormatter`."""
+    """Every command added to the tree formats its help with :class:`HelpFormatter` (those the lazy
+    group loads take its context class as they load)."""
     cmd.context_class = Context
     for sub in getattr(cmd, "commands", {}).values():
         _use_context(sub)
 
 
-class App(click.Group):
-    """Errors become one line on stderr with DESIGN.md's exit codes; never a traceback."""
+class Moment(click.ParamType):
+    """``--now``: a date, or a date and time, in Europe/Paris, as the commands' DATETIME reads it."""
+
+    name = "DATETIME"
+
+    def convert(self, value, param, ctx):
+        # The library's parser, loaded with the first value: `--help` and `--version` load no library module.
+        from commands.params import DATETIME
+
+        return DATETIME.convert(value, param, ctx)
+
+
+class App(LazyGroup):
+    """Errors become one line on stderr with their exit codes; never a traceback."""
 
     context_class = Context
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
-        warnings.showwarning = show_warning
         args = list(sys.argv[1:] if args is None else args)
         set_lang(chosen_lang(args))  # first: even the refusal of undecodable arguments is in that language
         bad = undecodable(args)
@@ -119,23 +190,13 @@ class App(click.Group):
             fail(exc.format_message(), exc.exit_code)
         except click.Abort:
             fail(_("aborted"), 130)
-        except Exception as exc:  # noqa: BLE001 - checked in this order; a bug: one line, the traceback on request
-            from workflow.errors import PreincubError, Refused  # the library's errors: loaded when one may be
+        except Exception as exc:  # noqa: BLE001 - a known error: one line; a bug: one line, the traceback on request
+            # The library's errors, loaded once a command raised (so `--help` never loads the library).
+            from commands.errors import explain
 
-            if isinstance(exc, Refused):
-                fail(refusal(exc, current_lang()), exit_code(exc))
-            if isinstance(exc, PreincubError):
-                fail(exc.text(current_lang()), exit_code(exc), error_hint(exc, current_lang()))
-            if isinstance(exc, UnicodeError):
-                fail(_("some text is not valid UTF-8 (standard input, a file or the terminal); check its encoding"), 1)
-            if isinstance(exc, OverflowError):
-                fail(_("a number is out of range; give a smaller one"), 1)
-            if isinstance(exc, OSError):
-                fail(f"{exc.strerror or exc}{colon()}{exc.filename}" if exc.filename else str(exc.strerror or exc), 1)
-            sa_errors = sys.modules.get("sqlalchemy.exc")  # imported only by commands that opened a store
-            if sa_errors is not None and isinstance(exc, sa_errors.SQLAlchemyError):
-                first = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__])[0]
-                fail(tr("database error: {detail}", detail=first), 1)
+            known = explain(exc)
+            if known is not None:
+                fail(*known)
             if os.environ.get("PREINCUB_DEBUG"):
                 raise
             fail(tr("internal error ({name}); please report it, with PREINCUB_DEBUG=1 for details",
@@ -143,45 +204,23 @@ class App(click.Group):
         sys.exit(rv if isinstance(rv, int) else 0)
 
 
-@click.group(cls=App, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=App, lazy=COMMANDS,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--db", metavar="PATH|URL",
               help="Store: an SQLite file or a postgresql+psycopg:// URL [env PREINCUB_DB; default: user data dir].")
 @click.option("--as", "actor", envvar="PREINCUB_USER", metavar="EMAIL",
               help="The person acting, recorded on every change [env PREINCUB_USER; default: system user].")
-@click.option("--now", type=DATETIME, envvar="PREINCUB_NOW",
+@click.option("--now", type=Moment(), envvar="PREINCUB_NOW",
               help="Pretend it is this date/time, Europe/Paris [env PREINCUB_NOW; default: the real time].")
 @click.option("--lang", type=click.Choice(["fr", "en"]), envvar="PREINCUB_LANG", default="fr", show_default=True,
               help="Language of labels and messages [env PREINCUB_LANG].")
 @click.version_option(__version__, package_name="preincub", prog_name="preincub")
-@click.pass_context
-def app(ctx: click.Context, db, actor, now, lang) -> None:
+def app(db, actor, now, lang) -> None:
     """Pre-incubation programmes, Startup d'État method: teams, phases, deadlines.
 
     Example: preincub team show "Insertion RSA"
     """
-    set_lang(lang)
-    ctx.obj = Ctx(db, actor, now, lang)
-    ctx.call_on_close(ctx.obj.close)
-
-
-for command in (store.init, store.demo_cmd, store.backup_cmd, store.restore_cmd, directory.programme,
-                directory.partner, directory.person, teams.team, checkins.checkin, moves.advance, moves.check,
-                moves.status, moves.history, moves.diagram, reminders.remind, reminders.outbox, reminders.daemon,
-                web.serve, web.web):
-    app.add_command(command)
-directory.person.add_command(web.revoke_links)
-from commands import exports  # noqa: E402
-app.add_command(exports.export)
-app.add_command(exports.import_all)
-from commands import reports  # noqa: E402
-app.add_command(reports.report)
-# Step 8: agreements and money, formal notices, personal data, the audit trail.
-from commands import audit, money, notices, privacy  # noqa: E402
-for command in (money.funding, money.expense, notices.notice, privacy.purge, audit.audit):
-    app.add_command(command)
-directory.person.add_command(privacy.person_export)
-directory.person.add_command(privacy.person_erase)
-_use_context(app)
+    set_lang(lang)  # the commands read the options from this context (commands.context.current_ctx)
 
 
 def main() -> None:

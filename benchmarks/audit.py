@@ -6,7 +6,7 @@ Run it as a script (never a test):
 
 It builds a store (a new SQLite file, or ``--db``: an EMPTY PostgreSQL database or schema) through
 the real migrations, adds ten teams through the library, then ``--events`` events in batches of
-10,000 through ``workflow.audit.append`` (the chain's own write path: salt, digest and hash computed
+10,000 through ``workflow.store.events.append`` (the chain's own write path: salt, digest and hash computed
 in Python, one executemany a batch): a realistic mix of moves with and without a reason, edits and
 check-ins carrying JSON data, every tenth by the system user. It then measures:
 
@@ -34,7 +34,8 @@ from common import ROOT, fmt_s, print_table, scratch  # benchmarks/common.py: it
 import sqlalchemy as sa  # noqa: E402
 
 from workflow import PARIS, FixedClock, Workflow  # noqa: E402
-from workflow import audit  # noqa: E402
+from workflow.store import events as audit  # noqa: E402
+from workflow.store.people import SYSTEM  # noqa: E402
 
 COORD = "coord@example.org"
 START = datetime(2020, 6, 23, 9, 0, tzinfo=PARIS)
@@ -45,17 +46,17 @@ BATCH = 10_000
 def build(url: str, n: int) -> Workflow:
     """A store with ``n`` chained events (and the few the library wrote while setting it up)."""
     wf = Workflow.open(url, create=True, clock=FixedClock(START), actor=COORD)
-    wf.add_programme("Pré-incubation 2020", date(2020, 6, 23))
-    wf.add_partner("Pas-de-Calais", "Pré-incubation 2020")
-    wf.add_person("Coach Un", "coach@example.org", ["coach"])
+    wf.directory.add_programme("Pré-incubation 2020", date(2020, 6, 23))
+    wf.directory.add_partner("Pas-de-Calais", "Pré-incubation 2020")
+    wf.directory.add_person("Coach Un", "coach@example.org", ["coach"])
     for i in range(10):
-        wf.add_person(f"Agent {i}", f"agent{i}@example.org", ["intrapreneur"])
-        wf.add_team(f"Équipe {i}", "Pré-incubation 2020", "Pas-de-Calais", problem="Un problème réel.",
+        wf.directory.add_person(f"Agent {i}", f"agent{i}@example.org", ["intrapreneur"])
+        wf.teams.add_team(f"Équipe {i}", "Pré-incubation 2020", "Pas-de-Calais", problem="Un problème réel.",
                     intrapreneurs=[f"agent{i}@example.org"], coach="coach@example.org")
     with wf.store.read() as s:
         me = wf.ctx.me(s).id
         teams, phases = zip(*s.execute(sa.text("SELECT id, phase FROM team ORDER BY id")).all())
-    system = f"{os.environ.get('USER', 'bench')}{audit.SYSTEM}"
+    system = f"{os.environ.get('USER', 'bench')}{SYSTEM}"
     done = 0
     while done < n:
         rows = []

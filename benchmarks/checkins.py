@@ -1,4 +1,4 @@
-"""Benchmark ``checkin gaps``: the set-based Workflow.gaps() against a naive per-team loop.
+"""Benchmark ``checkin gaps``: the set-based Workflow.checkins.gaps() against a naive per-team loop.
 
 Run it as a script (never a test):
 
@@ -13,7 +13,7 @@ it. Its coach logged about one check-in a week, with gaps drawn at random per te
 of the weeks have nothing, ~4 % are recorded as missed (``missed`` with a reason), ~6 % have two
 check-ins; the week in progress has one for ~40 % of the teams. It then measures, at both sizes:
 
-* ``Workflow.gaps()`` over all teams, acting as the coordinator: the median of ``--repeat`` runs on
+* ``Workflow.checkins.gaps()`` over all teams, acting as the coordinator: the median of ``--repeat`` runs on
   an open Workflow (target: under 1 s at ``--teams``), the first call on a freshly opened one, and
   the SQL statements that first call issues (``before_cursor_execute`` on ``wf.store.engine``:
   the same count at both sizes, i.e. not one query per team), with the full-table scans of their
@@ -22,7 +22,7 @@ check-ins; the week in progress has one for ~40 % of the teams. It then measures
   --json`` as a subprocess (wall time, start-up included; its output is checked to be exactly
   the library's);
 * a naive loop: the teams in investigation, then one query per team for its check-in weeks, then
-  the same pure ``workflow.coaching.coaching()``; its result is checked to equal the set-based one
+  the same pure ``workflow.rules.coaching.coaching()``; its result is checked to equal the set-based one
   (same teams, same missing weeks, same weeks recorded as missed), and both against the gaps the
   generator drew. It prints the ratio naive / set-based.
 
@@ -61,8 +61,8 @@ from common import (  # benchmarks/common.py, shared with engine.py; it puts the
 
 from workflow import PARIS, FixedClock, Workflow  # noqa: E402  (after common: it makes the checkout importable)
 from workflow.clock import paris  # noqa: E402
-from workflow.coaching import coaching, iso_week  # noqa: E402
-from workflow.models import CheckIn, Team  # noqa: E402
+from workflow.rules.coaching import coaching, iso_week  # noqa: E402
+from workflow.store.models import CheckIn, Team  # noqa: E402
 from workflow.records import plain  # noqa: E402
 
 CLOCK = datetime(2021, 1, 6, 10, 0, tzinfo=PARIS)  # a Wednesday, in 2021-W01
@@ -149,7 +149,7 @@ def open_store(path: Path) -> Workflow:
 
 
 def set_based(wf: Workflow) -> Truth:
-    return {r.team: (list(r.weeks_missing), list(r.missed_recorded)) for r in wf.gaps()}
+    return {r.team: (list(r.weeks_missing), list(r.missed_recorded)) for r in wf.checkins.gaps()}
 
 
 def naive(wf: Workflow) -> Truth:
@@ -184,7 +184,7 @@ def measure(path: Path, n: int, truth: Truth, repeat: int) -> dict:
     try:
         with SqlTrace(wf.store.engine) as trace:
             t0 = time.perf_counter()
-            rows = wf.gaps()
+            rows = wf.checkins.gaps()
             r["first"] = time.perf_counter() - t0
         r["statements"], r["scans"] = len(trace.statements), trace.scans()
         r["gaps"], fast = median_time(lambda: set_based(wf), repeat)
@@ -204,7 +204,7 @@ def measure(path: Path, n: int, truth: Truth, repeat: int) -> dict:
     expected = json.loads(json.dumps(plain(rows), ensure_ascii=False))
 
     def check(out):  # the CLI prints exactly what the library returns
-        assert out == expected, "preincub checkin gaps --json differs from Workflow.gaps()"
+        assert out == expected, "preincub checkin gaps --json differs from Workflow.checkins.gaps()"
 
     r["cli"] = time_cli(["--db", str(path), "--now", NOW_ARG, "--as", ACTOR, "checkin", "gaps", "--json"],
                         ACTOR, repeat, check)

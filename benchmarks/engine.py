@@ -9,14 +9,14 @@ Alembic migration, via ``Workflow.open(path, create=True)``; the rows are bulk-i
 SQLAlchemy core executemany, not through ``add_team``; the building code is in
 ``benchmarks/common.py``, shared with ``benchmarks/checkins.py``), then measures:
 
-* advancing one team (``Workflow.advance(name, "submit" | "select")``, a real transaction on the
+* advancing one team (``Workflow.transitions.advance(name, "submit" | "select")``, a real transaction on the
   store), median over many different teams, interleaved between the stores so drift hits both;
   target: median at the largest size / median at the smallest <= 1.3;
-* ``Workflow.status()`` and the real CLI ``preincub --db FILE --now 2020-07-01 status --json``
+* ``Workflow.teams.status()`` and the real CLI ``preincub --db FILE --now 2020-07-01 status --json``
   (a subprocess, wall time with start-up, stdout to /dev/null); targets at the largest size: the
   library under 0.5 s, the CLI under 1 s;
 * a raw ``sqlite3`` transaction doing the writes of one advance (the event chained as
-  ``workflow.audit`` chains it), with the store's PRAGMAs; target: advance <= 4 x it;
+  ``workflow.services.audit`` chains it), with the store's PRAGMAs; target: advance <= 4 x it;
 * the naive way: load every team, build one ``transitions.Machine`` per team, fire one trigger
   (time per Machine, tracemalloc memory per Machine, total); above ``--naive-limit`` teams the
   Machines are built for a sample and the total is extrapolated linearly (said in the output).
@@ -57,7 +57,7 @@ from common import (  # benchmarks/common.py, shared with checkins.py; it puts t
 import states  # noqa: E402  (after common: it makes the checkout importable)
 from states.machine import TRIGGERS  # noqa: E402
 from workflow import PARIS, FixedClock, Workflow  # noqa: E402
-from workflow.models import Event, Team  # noqa: E402
+from workflow.store.models import Event, Team  # noqa: E402
 
 NOW = datetime(2020, 7, 1, 10, 0, tzinfo=PARIS)
 NOW_ARG = "2020-07-01"
@@ -103,10 +103,10 @@ def measure_advances(stores: dict[int, Path], eligible: dict[int, dict[str, list
         traces: dict[int, dict[str, SqlTrace]] = {n: {} for n in wfs}
         for n, wf in wfs.items():
             for name, trig in plans[n][:warmup]:
-                wf.advance(name, trig)
+                wf.transitions.advance(name, trig)
             for name, trig in (plans[n][warmup], plans[n][-1]):
                 with SqlTrace(wf.store.engine) as tr:
-                    wf.advance(name, trig)
+                    wf.transitions.advance(name, trig)
                 traces[n][trig] = tr
         times: dict[int, list[float]] = {n: [] for n in wfs}
         for n in wfs:  # the raw side's warm-up
@@ -120,7 +120,7 @@ def measure_advances(stores: dict[int, Path], eligible: dict[int, dict[str, list
             for n, wf in wfs.items():  # interleaved: any drift of the machine hits every size alike
                 name, trig = timed[n][k]
                 t0 = time.perf_counter()
-                wf.advance(name, trig)
+                wf.transitions.advance(name, trig)
                 dt = time.perf_counter() - t0
                 times[n].append(dt)
                 by_trigger[n][trig].append(dt)
@@ -156,17 +156,17 @@ def measure_advances(stores: dict[int, Path], eligible: dict[int, dict[str, list
 class RawAdvance:
     """A raw ``sqlite3`` transaction doing the writes of one advance on the same store: read the team,
     compare-and-swap its phase, close one phase period and open the next, and append the event to the
-    audit chain as ``workflow.audit`` does (read the chain's head, insert the event with its salt,
-    digest and hash computed by ``workflow.audit``'s own functions, move the head on). What
+    audit chain as ``workflow.services.audit`` does (read the chain's head, insert the event with its salt,
+    digest and hash computed by ``workflow.services.audit``'s own functions, move the head on). What
     ``advance`` adds on top (permissions, guards, SQLAlchemy) is the ratio printed. The connection
-    gets the store's own PRAGMAs (``workflow/db.py``): WAL, ``synchronous = NORMAL`` (no fsync per
+    gets the store's own PRAGMAs (``workflow/store/engine.py``): WAL, ``synchronous = NORMAL`` (no fsync per
     commit; SQLite's default ``FULL`` would put one in the raw side only and flatter the ratio),
     foreign keys on, the same busy timeout."""
 
     def __init__(self, path: Path) -> None:
         import sqlite3
 
-        from workflow.db import SQLITE_BUSY_TIMEOUT_S
+        from workflow.store.engine import SQLITE_BUSY_TIMEOUT_S
 
         self.stamp = NOW.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
         self.con = con = sqlite3.connect(str(path), isolation_level=None)
@@ -179,7 +179,7 @@ class RawAdvance:
 
     def run(self, name: str) -> float:
         """One transaction on the team ``name`` (submitted when it can be); its wall time."""
-        from workflow import audit
+        from workflow.store import events as audit
 
         con, stamp, actor = self.con, self.stamp, self.actor
         t0 = time.perf_counter()
@@ -214,7 +214,7 @@ def measure_status_library(path: Path, n: int, repeat: int) -> float:
         gc.collect()
         t0 = time.perf_counter()
         wf = Workflow.open(str(path), clock=FixedClock(NOW), actor=ACTOR)
-        rows = wf.status()
+        rows = wf.teams.status()
         times.append(time.perf_counter() - t0)
         wf.close()
         assert len(rows) == n, (len(rows), n)
@@ -321,7 +321,7 @@ def print_table(sizes: list[int], r: dict, total_runtime: float) -> None:
     raw_ratio = {n: r["advance"][n]["median"] / r["raw"][n] for n in sizes}
     row("advance / raw transaction", [f"{raw_ratio[n]:.1f} x" for n in sizes], f"<= {RAW_TARGET:g} x",
         "yes" if raw_ratio[big] <= RAW_TARGET else "NO")
-    row("status, library Workflow.status()", [fmt_s(r["status_lib"][n]) for n in sizes],
+    row("status, library Workflow.teams.status()", [fmt_s(r["status_lib"][n]) for n in sizes],
         f"< {STATUS_LIB_TARGET_S:g} s at {big:,}", "yes" if r["status_lib"][big] < STATUS_LIB_TARGET_S else "NO")
     row("status --json, CLI subprocess (wall)", [fmt_s(r["status_cli"][n]) for n in sizes],
         f"< {STATUS_TARGET_S:g} s at {big:,}", "yes" if cli_big < STATUS_TARGET_S else "NO")

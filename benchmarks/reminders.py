@@ -16,9 +16,9 @@ A local SMTP server (aiosmtpd ``Controller`` on 127.0.0.1, a free port, in a chi
 it does not share the benchmark's GIL; its handler records each message's ``X-Preincub-Key`` and
 answers "250 OK") receives everything. Each of ``--repeat`` rounds (medians are reported):
 
-* empties the outbox, then times ``Workflow.enqueue_due()`` (target: under 2 s), checks it enqueued
+* empties the outbox, then times ``Workflow.reminders.enqueue()`` (target: under 2 s), checks it enqueued
   exactly one e-mail per team without this week's check-in, and times it again (must enqueue 0);
-* times ``Workflow.deliver()`` of those rows to the server and checks every key arrived exactly
+* times ``Workflow.delivery.deliver()`` of those rows to the server and checks every key arrived exactly
   once and every outbox row is 'sent';
 * times raw ``smtplib`` sending the same messages (EmailMessage objects built beforehand from the
   outbox rows with ``notifications.channels.build_email``) over ONE connection to the same server,
@@ -61,9 +61,11 @@ from common import scratch, timed_build
 
 from notifications import Message  # noqa: E402  (after common: it makes the checkout importable)
 from notifications.channels import build_email  # noqa: E402
-from workflow import PARIS, FixedClock, Workflow, reminders  # noqa: E402
-from workflow.coaching import iso_week  # noqa: E402
-from workflow.models import CheckIn, Outbox  # noqa: E402
+from workflow import PARIS, FixedClock, Workflow  # noqa: E402
+from workflow.rules import due  # noqa: E402
+from workflow.store import reminders as reminder_rows  # noqa: E402
+from workflow.rules.coaching import iso_week  # noqa: E402
+from workflow.store.models import CheckIn, Outbox  # noqa: E402
 
 CLOCK = datetime(2020, 10, 5, 10, 0, tzinfo=PARIS)  # a Monday, 2020-W41; the weekly reminder is due at 09:00
 SELECTED = datetime(2020, 7, 6, 9, 0, tzinfo=PARIS)  # every team entered investigation then (13 weeks before)
@@ -211,15 +213,15 @@ def statuses(wf: Workflow) -> Counter:
 
 
 def enqueue_parts(wf: Workflow) -> dict[str, float]:
-    """enqueue_due()'s steps before it writes, timed one by one on an EMPTY outbox (as the timed
-    enqueue_due() finds it), in one read transaction; the outbox is left empty. The insert and the
-    commit are what the timed enqueue_due() takes beyond these (by difference, in the table)."""
+    """reminders.enqueue()'s steps before it writes, timed one by one on an EMPTY outbox (as the timed
+    reminders.enqueue() finds it), in one read transaction; the outbox is left empty. The insert and the
+    commit are what the timed reminders.enqueue() takes beyond these (by difference, in the table)."""
     clear_outbox(wf)
     now = wf.clock.now()
     with wf.store.read() as s:
         t_snap, snap = timed(lambda: wf.reminders._snapshot(s, now))
-        t_due, dues = timed(lambda: reminders.due_now(snap, now, wf.settings))
-        t_people, _ = timed(lambda: reminders.people(s, {pid for d in dues for pid in d.recipients}))
+        t_due, dues = timed(lambda: due.due_now(snap, now, wf.settings))
+        t_people, _ = timed(lambda: reminder_rows.people(s, {pid for d in dues for pid in d.recipients}))
         t_messages, rows = timed(lambda: wf.reminders._messages(s, dues))
     assert len(rows) == len(dues), "the outbox was not empty: the parts would not be enqueue's"
     return {"snapshot": t_snap, "due_now": t_due, "messages": t_messages, "people": t_people}
@@ -277,19 +279,19 @@ def profile(fn: Callable[[], Any], parts: dict[str, str | None], top: int = 12) 
 
 
 # label -> where (an indented label is part of the one above it; None: what the top-level ones leave)
-ENQUEUE_PARTS = {"snapshot (set-based queries)": "workflow/reminders.py:snapshot",
-                 "due_now (pure)": "workflow/reminders.py:due_now",
-                 "_messages (the outbox rows)": "workflow/remind.py:_messages",
+ENQUEUE_PARTS = {"snapshot (set-based queries)": "workflow/store/reminders.py:snapshot",
+                 "due_now (pure)": "workflow/rules/due.py:due_now",
+                 "_messages (the outbox rows)": "workflow/services/reminders.py:_messages",
                  "  render (jinja: subject, text, HTML)": "notifications/render.py:render",
-                 "  people (recipients' rows)": "workflow/reminders.py:people",
-                 "_queued (keys already queued)": "workflow/remind.py:_queued",
+                 "  people (recipients' rows)": "workflow/store/reminders.py:people",
+                 "_queued (keys already queued)": "workflow/services/reminders.py:_queued",
                  "rest: insert, commit, ...": None}
 DELIVER_PARTS = {"build_email (EmailMessage, policy.default)": "notifications/channels.py:build_email",
                  "  HeaderRegistry.__getitem__ (new class)": "email/headerregistry.py:__getitem__",
                  "smtplib send_message (flatten + SMTP)": "smtplib.py:send_message",
                  "  its SMTP exchange (send + getreply)": "smtplib.py:send|smtplib.py:getreply",
-                 "_claim (batches of 200)": "workflow/delivery.py:_claim",
-                 "_settle (one transaction per message)": "workflow/delivery.py:_settle",
+                 "_claim (batches of 200)": "workflow/services/delivery.py:_claim",
+                 "_settle (one transaction per message)": "workflow/services/delivery.py:_settle",
                  "  sqlite3 execute + commit (all)": "~:<method 'execute' of 'sqlite3.Cursor' objects>"
                                                      "|~:<method 'commit' of 'sqlite3.Connection' objects>",
                  "rest: Message objects, the loop, ...": None}
@@ -314,18 +316,18 @@ def measure(path: Path, n: int, done: set[int], repeat: int, force_profile: bool
         with wf.store.read() as s:
             r["checkins"] = s.execute(select(sa.func.count()).select_from(CheckIn)).scalar_one()
         with SmtpServer(server_in) as server:
-            wf.settings = wf.settings.replace(smtp_url=f"smtp://127.0.0.1:{server.port}")
+            wf = wf.with_settings(wf.settings.replace(smtp_url=f"smtp://127.0.0.1:{server.port}"))
             mails = None
             enqueue_parts(wf)  # a warm-up, not kept: templates compiled, holidays loaded, as in a daemon
             for k in range(repeat):
                 r["parts"].append(enqueue_parts(wf))  # leaves the outbox empty
                 clear_outbox(wf)
-                t, got = timed(wf.enqueue_due)
+                t, got = timed(wf.reminders.enqueue)
                 r["enqueue"].append(t)
-                assert got == expected, f"enqueue_due() enqueued {got:,} rows, expected {expected:,}"
-                t, again = timed(wf.enqueue_due)
+                assert got == expected, f"reminders.enqueue() enqueued {got:,} rows, expected {expected:,}"
+                t, again = timed(wf.reminders.enqueue)
                 r["again"].append(t)
-                assert again == 0, f"the second enqueue_due() enqueued {again:,} rows"
+                assert again == 0, f"the second reminders.enqueue() enqueued {again:,} rows"
                 rows = outbox_rows(wf)
                 kinds = Counter((x.kind, x.channel) for x in rows)
                 assert kinds == {("coaching", "email"): expected}, kinds
@@ -339,7 +341,7 @@ def measure(path: Path, n: int, done: set[int], repeat: int, force_profile: bool
                 r["build_email"].append(timed(lambda: [build_email(m, wf.settings.smtp_from) and None
                                                        for m in msgs])[0])
                 server.take()
-                t, counts = timed(lambda: wf.deliver(HOLDER))
+                t, counts = timed(lambda: wf.delivery.deliver(HOLDER))
                 r["deliver"].append(t)
                 assert counts == {"sent": expected, "retry": 0, "failed": 0, "waiting": 0}, counts
                 arrived = server.take()
@@ -366,12 +368,12 @@ def measure(path: Path, n: int, done: set[int], repeat: int, force_profile: bool
             r["ratio_ok"] = r["ratio"] >= RATIO_TARGET
             if force_profile or not r["enqueue_ok"]:
                 clear_outbox(wf)
-                r["profile_enqueue"] = profile(wf.enqueue_due, ENQUEUE_PARTS)
+                r["profile_enqueue"] = profile(wf.reminders.enqueue, ENQUEUE_PARTS)
             if force_profile or not r["ratio_ok"]:
                 with wf.store.write() as s:  # the same rows, pending again
                     s.execute(sa.update(Outbox).values(status="pending", attempts=0, sent_at=None))
                 server.take()
-                r["profile_deliver"] = profile(lambda: wf.deliver(HOLDER), DELIVER_PARTS)
+                r["profile_deliver"] = profile(lambda: wf.delivery.deliver(HOLDER), DELIVER_PARTS)
                 assert len(server.take()) == expected
     finally:
         wf.close()
@@ -395,7 +397,7 @@ def report(n: int, built: float, r: dict, repeat: int, server_in: str, total_run
     per = {k: med[k] / exp * 1e6 for k in ("deliver", "raw", "build_email", "settle")}
     row("build store (migrations + bulk insert)", fmt_s(built))
     row("  teams in investigation / coaches / check-ins", f"{n:,} / {n:,} / {r['checkins']:,}")
-    row(f"enqueue_due(), median of {repeat}", fmt_s(med["enqueue"]), f"< {ENQUEUE_TARGET_S:g} s",
+    row(f"reminders.enqueue(), median of {repeat}", fmt_s(med["enqueue"]), f"< {ENQUEUE_TARGET_S:g} s",
         yes(r["enqueue_ok"]))
     row("  rows enqueued (coaching e-mails)", f"{exp:,}", "one per team not done", "yes")
     row("  snapshot (set-based queries)", fmt_s(parts["snapshot"]))
@@ -403,7 +405,7 @@ def report(n: int, built: float, r: dict, repeat: int, server_in: str, total_run
     row("  outbox rows: people, render (text + HTML)", fmt_s(parts["messages"]))
     row("    of which people (recipients' rows)", fmt_s(parts["people"]))
     row("  rest: insert + commit (by difference)", fmt_s(rest))
-    row("enqueue_due() again: rows / time", f"0 / {fmt_s(med['again'])}", "0 rows", "yes")
+    row("reminders.enqueue() again: rows / time", f"0 / {fmt_s(med['again'])}", "0 rows", "yes")
     row(f"deliver() to SMTP, median of {repeat}", fmt_s(med["deliver"]))
     row("  messages/s", f"{exp / med['deliver']:,.0f}")
     row("  sent / arrived / outbox rows 'sent'", f"{r['sent']:,} / {r['arrived']:,} / {r['rows_sent']:,}",
@@ -422,7 +424,7 @@ def report(n: int, built: float, r: dict, repeat: int, server_in: str, total_run
     print_footer({}, CLOCK, total_runtime, f"in investigation since {SELECTED.isoformat()}; SMTP server: "
                  f"aiosmtpd in a {'thread of this' if server_in == 'thread' else 'child'} process; ",
                  teams_per_coach=1)
-    for key, title in (("profile_enqueue", "enqueue_due()"), ("profile_deliver", "deliver()")):
+    for key, title in (("profile_enqueue", "reminders.enqueue()"), ("profile_deliver", "deliver()")):
         if key in r:
             print_profile(title, r[key])
 

@@ -48,7 +48,7 @@ if str(ROOT) not in sys.path:
 
 from workflow import FixedClock, Workflow  # noqa: E402
 from workflow.clock import PARIS  # noqa: E402
-from workflow.links import checkin_path, sign  # noqa: E402
+from workflow.services.links import checkin_path, sign  # noqa: E402
 from workflow.settings import Settings  # noqa: E402
 
 NOW = datetime(2020, 11, 16, 18, 0, tzinfo=PARIS)
@@ -66,24 +66,24 @@ def build(url: str, teams: int) -> list[tuple[int, int, str]]:
     prog = "Benchmark"
     early = Workflow.open(url, clock=FixedClock(datetime(2020, 6, 24, 9, 0, tzinfo=PARIS)), actor=COORD,
                           create=True, settings=Settings(secret_key=KEY))
-    early.add_programme(prog, date(2020, 6, 23), capacity=teams)
-    early.add_partner("Nord", prog)
+    early.directory.add_programme(prog, date(2020, 6, 23), capacity=teams)
+    early.directory.add_partner("Nord", prog)
     out = []
     for i in range(teams):
         coach, agent = f"coach{i}@bench.example", f"agent{i}@bench.example"
-        early.add_person(f"Coach {i}", coach, ["coach"])
-        early.add_person(f"Agent {i}", agent, ["intrapreneur"])
+        early.directory.add_person(f"Coach {i}", coach, ["coach"])
+        early.directory.add_person(f"Agent {i}", agent, ["intrapreneur"])
         name = f"Équipe {i:04d}"
-        early.add_team(name, prog, "Nord", problem="Un problème réel.", intrapreneurs=[agent], coach=coach,
+        early.teams.add_team(name, prog, "Nord", problem="Un problème réel.", intrapreneurs=[agent], coach=coach,
                        days_per_week=1)
-        early.advance(name, "submit")
-        early.assess(name, real=True, major=True, actionable=True)
-        early.agree(name, "partner")
-        early.agree(name, "operator")
-        early.advance(name, "select")
+        early.transitions.advance(name, "submit")
+        early.teams.assess(name, real=True, major=True, actionable=True)
+        early.teams.agree(name, "partner")
+        early.teams.agree(name, "operator")
+        early.transitions.advance(name, "select")
     from sqlmodel import select
 
-    from workflow.models import Person, Team, TeamMember
+    from workflow.store.models import Person, Team, TeamMember
 
     with early.store.read() as s:
         rows = s.exec(select(Team.id, Person.id, Person.email).join(TeamMember, TeamMember.team_id == Team.id)

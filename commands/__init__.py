@@ -1,1 +1,2 @@
-"""The commands of the preincub CLI, one module per concern; cli.py assembles them into the app."""
+"""The commands of the preincub CLI, one module per concern; cli.COMMANDS says which command lives where,
+and cli.py's lazy group imports a module when one of its commands runs."""

@@ -5,11 +5,12 @@ from __future__ import annotations
 import click
 
 from notifications.i18n import Np_
+from workflow.errors import PreincubError
 
 from commands.context import current_ctx
-from commands.output import emit_json, labelled, say
+from commands.output import emit_json, say
 from commands.params import json_option
-from commands.text import _, tr
+from commands.text import _, labelled, tr
 
 
 @click.group()
@@ -21,8 +22,6 @@ def audit() -> None:
 @json_option
 def verify(as_json) -> None:
     """Walk the audit trail's hash chain and report its first broken link (coordinators only)."""
-    from workflow.errors import PreincubError
-
     try:
         r = current_ctx().wf().audit.verify()
     except PreincubError as exc:

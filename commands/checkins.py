@@ -7,11 +7,12 @@ import sys
 import click
 
 from notifications.i18n import N_
+from workflow.errors import Invalid
 
-from commands.context import current_ctx
-from commands.output import console, emit_json, labelled, say, styled, table
-from commands.params import DATE, ID, WEEK, complete, json_option
-from commands.text import _, number, tr
+from commands.context import complete, current_ctx
+from commands.output import console, emit_json, say, styled, table
+from commands.params import DATE, ID, WEEK, json_option
+from commands.text import _, labelled, number, tr
 
 
 @click.group()
@@ -31,8 +32,6 @@ def _notes(notes: str | None, missed: bool) -> str | None:
             text.encode("utf-8")  # a C locale hands undecodable bytes over as surrogates
             return text
         except UnicodeError:
-            from workflow.errors import Invalid
-
             raise Invalid(N_("--notes -: standard input is not valid UTF-8; convert it first (e.g. iconv -f latin1)"),
                           code="notes_not_utf8") from None
     if notes is None and not missed and _interactive():
@@ -69,7 +68,7 @@ def _checkin_options(editing: bool):
 @click.option("--missed", is_flag=True, help="Record that this week's check-in did not take place.")
 def checkin_log(team_name, on, notes, blockers, next_steps, hours, mood, reason, missed) -> None:
     """Log a check-in. Example: preincub checkin log "Insertion RSA" --notes "Entretiens usagers" --hours 7"""
-    c = current_ctx().wf().log_checkin(team_name, on=on, notes=_notes(notes, missed), blockers=blockers,
+    c = current_ctx().wf().checkins.log(team_name, on=on, notes=_notes(notes, missed), blockers=blockers,
                                 next_steps=next_steps, hours=hours, mood=mood, missed=missed, reason=reason)
     if c.missed:
         say(tr("missed check-in #{id} recorded for {team!q}, week {week}", id=c.id, team=c.team, week=c.week))
@@ -82,7 +81,7 @@ def checkin_log(team_name, on, notes, blockers, next_steps, hours, mood, reason,
 @_checkin_options(editing=True)
 def checkin_edit(checkin_id, on, notes, blockers, next_steps, hours, mood, reason) -> None:
     """Correct a check-in (its author or a coordinator, within 7 days); the change is audited."""
-    c = current_ctx().wf().edit_checkin(checkin_id, on=on, notes=_notes(notes, True), blockers=blockers,
+    c = current_ctx().wf().checkins.edit(checkin_id, on=on, notes=_notes(notes, True), blockers=blockers,
                                  next_steps=next_steps, hours=hours, mood=mood, reason=reason)
     say(tr("check-in #{id} corrected", id=c.id))
 
@@ -112,7 +111,7 @@ def checkin_list(team, coach, week, since, as_json) -> None:
 @json_option
 def checkin_gaps(programme, weeks, as_json) -> None:
     """Teams in investigation with weeks that have no check-in, oldest gap first."""
-    rows = current_ctx().wf().gaps(programme, weeks)
+    rows = current_ctx().wf().checkins.gaps(programme, weeks)
     if as_json:
         return emit_json(rows)
     t = table(_("Team"), _("Coach"), _("Weekly check-ins"), _("Weeks without check-in"), _("Last check-in"))

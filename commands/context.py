@@ -1,20 +1,22 @@
-"""The per-invocation context: the global options and the Workflow, opened on first use."""
+"""The per-invocation context: the global options and the Workflow, opened on first use; and the
+shell completion of names, read from the store the command line names."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import warnings
+from collections.abc import Callable
+from datetime import datetime
 
 import click
 
-if TYPE_CHECKING:
-    from datetime import datetime
+from workflow.api import Workflow
+from workflow.clock import FixedClock, clock_from
 
-    from workflow import Workflow
+from commands.errors import show_warning
 
 
 class Ctx:
-    """The global options of this invocation (a plain class: dataclasses is one more module for
-    `--help` to load) and its Workflow, opened by the first command that needs it."""
+    """The global options of this invocation and its Workflow, opened by the first command that needs it."""
 
     def __init__(self, db: str | None, actor: str | None, now: datetime | None, lang: str,
                  _wf: Workflow | None = None) -> None:
@@ -25,12 +27,8 @@ class Ctx:
 
     def wf(self, create: bool = False) -> Workflow:
         if self._wf is None:
-            from workflow.clock import FixedClock, clock_from  # zoneinfo: only for a command that reads the store
-
             clock = FixedClock(self.now) if self.now else clock_from(None)
-            from workflow import Workflow
-
-            self._wf = Workflow.open(self.db, clock=clock, actor=self.actor, create=create)
+            self._wf = _open(self.db, clock=clock, actor=self.actor, create=create)
         return self._wf
 
     def close(self) -> None:
@@ -38,6 +36,35 @@ class Ctx:
             self._wf.close()
 
 
+def _open(db: str | None, **kwargs) -> Workflow:
+    """The store, its warnings (a store open to other users) shown as one line, like an error."""
+    warnings.showwarning = show_warning
+    return Workflow.open(db, **kwargs)
+
+
 def current_ctx() -> Ctx:
-    """The context of the command being run (set by the root group, cli.app)."""
-    return click.get_current_context().find_object(Ctx)
+    """The context of the command being run, made from the root's options (cli.app) on first use
+    and closed with the root."""
+    root = click.get_current_context().find_root()
+    ctx = root.meta.get("preincub.ctx")
+    if ctx is None:
+        p = root.params
+        ctx = root.meta["preincub.ctx"] = Ctx(p.get("db"), p.get("actor"), p.get("now"), p.get("lang"))
+        root.call_on_close(ctx.close)
+    return ctx
+
+
+def complete(kind: str) -> Callable[[click.Context, click.Parameter, str], list[str]]:
+    """Shell completion of team and programme names and e-mails, read from the store the command
+    line names (--db, --as), with what the acting person may read; nothing when it cannot be read."""
+    def names(ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[str]:
+        root = ctx.find_root().params
+        try:
+            wf = _open(root.get("db"), actor=root.get("actor"))
+            try:
+                return wf.directory.complete(kind, incomplete)
+            finally:
+                wf.close()
+        except Exception:  # noqa: BLE001 - a completion never breaks the shell
+            return []
+    return names

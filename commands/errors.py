@@ -1,27 +1,21 @@
-"""Errors as the user sees them: one line on stderr, the command to run next, DESIGN.md's exit codes;
-arguments checked for UTF-8 and --lang read before click parses."""
+"""The library's errors as the user sees them: one line on stderr (commands.start.fail), the command
+to run next, the exit code: 1 refused, not found or invalid; 3 changed concurrently (retry)."""
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 import warnings
-from typing import TYPE_CHECKING
 
 import click
 
 import states
 from notifications import i18n
-from notifications.i18n import N_, Np_, QUOTE_LIMIT
-from commands.output import labelled, shown
-from commands.text import _, current_lang, tr
+from notifications.i18n import N_, Np_
+from workflow.errors import ChangedMeanwhile, PreincubError, Refused, StoreWarning
 
-if TYPE_CHECKING:
-    from workflow.errors import PreincubError, Refused
-
-
-MAX_ERROR = 300  # one readable line, whatever the user typed
+from commands.start import MAX_ERROR
+from commands.text import _, colon, current_lang, labelled, tr
 
 
 # What to run next, keyed by the library error's code (catalog msgids; {name}: the error's params).
@@ -63,22 +57,8 @@ def error_hint(exc: PreincubError, lang: str) -> str:
 
 
 def exit_code(exc: PreincubError) -> int:
-    """DESIGN.md's exit codes: 3 changed concurrently (retry), 1 refused, not found or invalid."""
-    from workflow.errors import ChangedMeanwhile
-
+    """3 changed concurrently (retry), 1 refused, not found or invalid."""
     return 3 if isinstance(exc, ChangedMeanwhile) else 1
-
-
-def fail(message: str, code: int, hint: str = "") -> None:
-    """One line on stderr, controls made visible, cut to MAX_ERROR characters (the hint kept whole)."""
-    line, room = shown(message), MAX_ERROR - len("preincub: ") - len(hint)
-    if len(line) > room:
-        line = line[: room - 1] + "…"
-    click.echo(f"preincub: {line}{hint}", err=True)
-    sys.exit(code)
-
-
-LONG_WORD = re.compile(r"(\S{%d})\S+" % QUOTE_LIMIT)
 
 
 _HINT = re.compile(r" \([^()]*\)$")
@@ -121,58 +101,29 @@ def refusal(exc: Refused, lang: str) -> str:
     return exc.text(lang)
 
 
-def undecodable(args: list[str]) -> str | None:
-    """What was typed that is not valid UTF-8 (Python hands it over as lone surrogates), in this
-    invocation's language."""
-    for i, a in enumerate(args, 1):
-        if not _is_utf8(a):
-            return tr("argument {i} ({value}) is not valid UTF-8; check the terminal's or the file's encoding",
-                      i=i, value=_bytes_shown(a)[:80])
-    for k, v in os.environ.items():
-        if k.startswith("PREINCUB_") and not _is_utf8(v):
-            return tr("the environment variable {name} is not valid UTF-8; check the terminal's or the file's "
-                      "encoding", name=k)
-    return None
-
-
-def _bytes_shown(text: str) -> str:
-    """Undecodable bytes as \\xNN, the rest as typed."""
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-
-
-_VALUED = {"--db", "--as", "--now", "--lang"}  # the global options that take a value
-
-
-def chosen_lang(args: list[str]) -> str:
-    """--lang (or PREINCUB_LANG) read before click parses, so its own errors are in that language
-    too; only the global options count (``person add --lang`` is that person's language)."""
-    lang = os.environ.get("PREINCUB_LANG")
-    it = iter(args)
-    for a in it:
-        if a == "--lang":
-            lang = next(it, lang)
-        elif a.startswith("--lang="):
-            lang = a.split("=", 1)[1]
-        elif a in _VALUED:
-            next(it, None)
-        elif not a.startswith("-") or a == "--":
-            break
-    return lang if lang in i18n.LANGS else i18n.DEFAULT_LANG
-
-
-def _is_utf8(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-        return True
-    except UnicodeEncodeError:
-        return False
-
-
 def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     """A library's warning (a store open to other users) is one line on stderr, like an error."""
-    from workflow.errors import StoreWarning
-
     if isinstance(message, StoreWarning):
         click.echo("preincub: " + labelled(_("warning"), message.text(current_lang())), err=True)
     else:
         sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+
+def explain(exc: Exception) -> tuple[str, int, str] | None:
+    """What a command raised, as (line, exit code, hint) for :func:`fail`; None for a bug."""
+    lang = current_lang()
+    if isinstance(exc, Refused):
+        return refusal(exc, lang), exit_code(exc), ""
+    if isinstance(exc, PreincubError):
+        return exc.text(lang), exit_code(exc), error_hint(exc, lang)
+    if isinstance(exc, UnicodeError):
+        return _("some text is not valid UTF-8 (standard input, a file or the terminal); check its encoding"), 1, ""
+    if isinstance(exc, OverflowError):
+        return _("a number is out of range; give a smaller one"), 1, ""
+    if isinstance(exc, OSError):
+        return (f"{exc.strerror or exc}{colon()}{exc.filename}" if exc.filename else str(exc.strerror or exc)), 1, ""
+    sa_errors = sys.modules.get("sqlalchemy.exc")  # the store's driver errors (only the store imports it)
+    if sa_errors is not None and isinstance(exc, sa_errors.SQLAlchemyError):
+        first = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__])[0]
+        return tr("database error: {detail}", detail=first), 1, ""
+    return None

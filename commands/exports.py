@@ -6,10 +6,13 @@ from __future__ import annotations
 import click
 
 from notifications.i18n import Np_
+from workflow.formats import dump
+from workflow.formats.exports import to_csv
+from workflow.store.files import write_private
 
-from commands.context import current_ctx
+from commands.context import complete, current_ctx
 from commands.output import _json_text, emit_json, say
-from commands.params import complete
+from commands.reports import check_output
 from commands.text import current_lang, tr
 
 WHATS = ("teams", "checkins", "events")
@@ -31,10 +34,6 @@ def _write(data: bytes, output: str | None) -> None:
         stream.write(data)
         stream.flush()
         return
-    from workflow.storefile import write_private
-
-    from commands.reports import check_output
-
     write_private(check_output(output), data)
 
 
@@ -56,9 +55,7 @@ def export_csv(programme, what, sep, output) -> None:
 
     Example: preincub export csv --programme "Pré-incubation 2020" --sep ';' -o equipes.csv
     """
-    from workflow.exports import to_csv
-
-    rows = current_ctx().wf().export_rows(programme, what or "teams")
+    rows = current_ctx().wf().exports.rows(programme, what or "teams")
     data = to_csv(rows, current_lang(), sep, bom=output is not None).encode("utf-8")
     _write(data, output)
     if output is not None:
@@ -80,14 +77,12 @@ def export_json(programme, what, output) -> None:
     if programme is None:
         if what is not None:
             raise click.UsageError(tr("--what needs --programme (without it, the whole store is exported)"))
-        from workflow.backup import dumps
-
-        doc = wf.export_all()
-        _write(dumps(doc), output)
+        doc = wf.backup.dump()
+        _write(dump.dumps(doc), output)
         if output is not None:
             _done(sum(len(t["rows"]) for t in doc["tables"].values()), output)
         return
-    rows = wf.export_rows(programme, what or "teams")
+    rows = wf.exports.rows(programme, what or "teams")
     if output is None:
         return emit_json(rows.records())
     _write((_json_text(rows.records(), 2) + "\n").encode("utf-8"), output)
@@ -104,7 +99,7 @@ def export_ics(programme, output) -> None:
 
     Example: preincub export ics --programme "Pré-incubation 2020" -o programme.ics
     """
-    data = current_ctx().wf().export_ics(programme, current_lang())
+    data = current_ctx().wf().calendars.ics(programme, current_lang())
     _write(data, output)
     if output is not None:
         say(tr("calendar written to {path!q}", path=output))
@@ -125,11 +120,8 @@ def import_all(file, require_signature) -> None:
     anything, a backup from a newer preincub, or another file is refused, and nothing is written.
     Example: preincub --db postgresql+psycopg://preincub@localhost/preincub import-all sauvegarde.json
     """
-    from workflow.backup import ORIGIN_TEXT
-    from workflow.backup import import_all as restore
-
     data = file.read()
-    rec = restore(current_ctx().db, data, require_signature=require_signature)
+    rec = dump.import_all(current_ctx().db, data, require_signature=require_signature)
     say(tr(Np_("{n} row restored into {where} (schema {schema}); the backup is {origin!t}",
                "{n} rows restored into {where} (schema {schema}); the backup is {origin!t}"),
-           n=sum(rec.rows.values()), where=rec.where, schema=rec.schema, origin=ORIGIN_TEXT[rec.origin]))
+           n=sum(rec.rows.values()), where=rec.where, schema=rec.schema, origin=dump.ORIGIN_TEXT[rec.origin]))

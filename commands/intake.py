@@ -7,12 +7,15 @@ from contextlib import nullcontext
 import click
 
 from notifications.i18n import Np_
+from notifications.visible import shown
+from workflow.formats import sheets
+from workflow.formats.intake import BadRows
 
-from commands.context import current_ctx
-from commands.errors import MAX_ERROR
-from commands.output import console, emit_json, labelled, progress, say, shown, table
-from commands.params import complete, json_option
-from commands.text import _, current_lang, tr
+from commands.context import complete, current_ctx
+from commands.output import console, emit_json, progress, say, table
+from commands.params import json_option
+from commands.start import MAX_ERROR
+from commands.text import _, current_lang, labelled, tr
 
 BAR_FROM = 200  # rows: a smaller file is done before a bar would show
 LISTED = 100  # created items listed one by one; --json gives them all
@@ -38,9 +41,6 @@ def team_import(file, programme, map_file, dry_run, as_json) -> None:
 
     Example: preincub team import candidatures.csv --programme "Pré-incubation 2021" --dry-run
     """
-    from workflow import sheets
-    from workflow.intake import BadRows
-
     wf = current_ctx().wf()
     mapping = sheets.load_map(map_file) if map_file else None
     sheet = sheets.read(file)

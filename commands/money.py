@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
+from babel.numbers import format_percent
 
-from notifications import i18n
+from notifications import documents, i18n
 from notifications.i18n import N_
+from workflow.rules.money import PAYMENT_LABELS, PAYMENTS
 
-from commands.context import current_ctx
-from commands.output import console, emit_json, labelled, say, table
-from commands.params import AMOUNT, DATE, PERCENT, LazyChoice, complete, json_option
-from commands.text import _, current_lang, ngettext, tr
-
-if TYPE_CHECKING:
-    from decimal import Decimal
+from commands.context import complete, current_ctx
+from commands.output import console, emit_json, say, table
+from commands.params import AMOUNT, DATE, PERCENT, json_option
+from commands.reports import check_output, staged_document
+from commands.text import _, current_lang, labelled, ngettext, tr
 
 _PROGRAMME = click.option("--programme", required=True, shell_complete=complete("programme"))
 _PARTNER = click.option("--partner", required=True, help="The partner body (collectivité), by name.")
@@ -30,8 +31,6 @@ def money(value: Decimal | None) -> str:
 
 def percent(share: Decimal) -> str:
     """A share in percent as the language writes it: "50 %", "50%"."""
-    from babel.numbers import format_percent
-
     return format_percent(share / 100, locale=current_lang(), decimal_quantization=False)
 
 
@@ -46,7 +45,7 @@ def funding() -> None:
 @click.option("--cap", type=AMOUNT, required=True, help="The most the partner contributes, in euros (9000, 9 000, "
                                                         "9000,00).")
 @click.option("--share", type=PERCENT, help="Its share of the expenses really incurred, in percent [100].")
-@click.option("--payment", type=LazyChoice("workflow.money:PAYMENTS"), required=True,
+@click.option("--payment", type=click.Choice(PAYMENTS), required=True,
               help="after-statement: one payment on a statement of the expenses (seed 1); on-signature: one payment "
                    "of the cap on signature, unused funds given back (seed 2).")
 def funding_set(programme, partner, cap, share, payment) -> None:
@@ -54,11 +53,7 @@ def funding_set(programme, partner, cap, share, payment) -> None:
 
     Example: preincub funding set --programme "Pré-incubation 2020" --partner "Pas-de-Calais" --cap 9000
     --payment after-statement"""
-    from decimal import Decimal
-
-    from workflow.money import PAYMENT_LABELS
-
-    f = current_ctx().wf().set_funding(programme, partner, cap=cap, payment=payment,
+    f = current_ctx().wf().funding.set(programme, partner, cap=cap, payment=payment,
                                        share=Decimal(100) if share is None else share)
     say(tr("funding of {partner!q} in {programme!q} set: cap {cap!m}, {share} of the expenses, paid {how!t}",
            partner=f.partner, programme=f.programme, cap=f.cap, share=percent(f.share),
@@ -78,12 +73,6 @@ def funding_statement(programme, partner, fmt, output) -> None:
 
     Example: preincub funding statement --programme "Pré-incubation 2020" --partner "Pas-de-Calais"
     --format html -o etat.html"""
-    from notifications import documents
-
-    from contextlib import ExitStack
-
-    from commands.reports import check_output, staged_document
-
     if output is not None:
         check_output(output)  # before issuing: a refusal in its own words, nothing done
     render = documents.statement_html if fmt == "html" else documents.statement_markdown
@@ -92,7 +81,7 @@ def funding_statement(programme, partner, fmt, output) -> None:
     # place (or printed) after: a document that cannot be written records no statement, a statement
     # that cannot be committed leaves no document.
     with ExitStack() as staged:
-        current_ctx().wf().issue_statement(
+        current_ctx().wf().funding.issue_statement(
             programme, partner, deliver=lambda st: staged.enter_context(staged_document(render(st, lang), output)))
 
 
@@ -108,7 +97,7 @@ def funding_payment(programme, partner, on, amount) -> None:
 
     Example: preincub funding payment --programme "Pré-incubation 2020" --partner "Pas-de-Calais"
     --on 2020-11-16 --amount "4 500,00\""""
-    f = current_ctx().wf().record_payment(programme, partner, on, amount)
+    f = current_ctx().wf().funding.pay(programme, partner, on, amount)
     say(tr("payment of {amount!m} by {partner!q} on {on!d} recorded", amount=f.paid, partner=f.partner, on=on))
 
 
@@ -119,9 +108,7 @@ def funding_show(programme, as_json) -> None:
     """A programme's money: the expenses, and for each partner its cap and share, what its share of the
     expenses covers, what it owes, what it paid, and the unused funds (to give back once it ended);
     agreements made terminable by a formal notice left unanswered for one month are flagged."""
-    from workflow.money import PAYMENT_LABELS
-
-    sheet = current_ctx().wf().funding_sheet(programme)
+    sheet = current_ctx().wf().funding.show(programme)
     if as_json:
         return emit_json(sheet)
     start, end = date.fromisoformat(sheet.takes_effect), date.fromisoformat(sheet.deadline)
@@ -166,7 +153,7 @@ def expense_add(programme, amount, on, label) -> None:
 
     Example: preincub expense add --programme "Pré-incubation 2020" --amount "2 400" --on 2020-07-07
     --label "Séminaire de lancement\""""
-    e = current_ctx().wf().add_expense(programme, amount, on, label)
+    e = current_ctx().wf().funding.add_expense(programme, amount, on, label)
     say(tr("expense of {amount!m} on {on!d} recorded for {programme!q}: {label}", amount=e.amount, on=on,
            programme=e.programme, label=e.label))
 
@@ -185,7 +172,5 @@ def expense_list(programme, as_json) -> None:
     t.columns[2].justify = "right"
     for e in rows:
         t.add_row(e.on, e.label, money(e.amount))
-    from decimal import Decimal
-
     t.add_row("", _("Total"), money(sum((e.amount for e in rows), Decimal(0))))
     console().print(t)

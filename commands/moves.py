@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import click
 
-from commands.context import current_ctx
+from states.machine import mermaid
+
+from commands.context import complete, current_ctx
 from commands.errors import unmet_text
 from commands.notices import flag_terminable
-from commands.output import console, emit_json, emit_json_rows, labelled, phase_label, say, table, when_cell
-from commands.params import complete, json_option
+from commands.output import console, emit_json, emit_json_rows, phase_label, say, table, when_cell
+from commands.params import json_option
 from commands.reminders import warn_outbox
 from commands.teams import status_table
-from commands.text import _, current_lang, tr
+from commands.text import _, current_lang, labelled, tr
 
 
 @click.command()
@@ -21,7 +25,7 @@ from commands.text import _, current_lang, tr
 @click.option("--force", is_flag=True, help="Override unmet conditions (recorded as forced; needs --reason).")
 def advance(name, trigger, reason, force) -> None:
     """Fire TRIGGER on a team: submit, select, reject, present, hear, incubate, decline, abandon."""
-    ev = current_ctx().wf().advance(name, trigger, reason=reason, force=force)
+    ev = current_ctx().wf().transitions.advance(name, trigger, reason=reason, force=force)
     move = f"{phase_label(ev.from_)} → {phase_label(ev.to)}"
     say(tr("{team}: {move} (forced)", team=name, move=move) if ev.forced else labelled(name, move))
 
@@ -31,12 +35,10 @@ def advance(name, trigger, reason, force) -> None:
 @json_option
 def check(name, as_json) -> None:
     """Which triggers are possible now; for each blocked one, every unmet condition."""
-    r = current_ctx().wf().check(name)
+    r = current_ctx().wf().transitions.check(name)
     lang = current_lang()
     blocked = {trig: [unmet_text(u, lang) for u in us] for trig, us in r.blocked.items()}
     if as_json:
-        from dataclasses import replace
-
         return emit_json(replace(r, blocked=blocked))  # each unmet condition as its sentence
     say(labelled(r.team, phase_label(r.phase)))
     needs = _("needs --reason")
@@ -56,10 +58,10 @@ def status(programme, as_json) -> None:
     wf = current_ctx().wf()
     if as_json:
         return emit_json_rows(wf.teams.rows(programme))
-    status_table(wf.status(programme))
+    status_table(wf.teams.status(programme))
     flag_terminable(wf, programme)  # agreements an unanswered formal notice made terminable
-    tick = wf.last_tick()
-    say(labelled(_("Daemon's last tick"), f"{tick.wall} ({tick.holder})" if tick else "—"))
+    tick = wf.lease.last_tick()
+    say(labelled(_("Daemon's last tick"), f"{when_cell(tick.wall)} ({tick.holder})" if tick else "—"))
     warn_outbox(wf)
 
 
@@ -68,7 +70,7 @@ def status(programme, as_json) -> None:
 @json_option
 def history(name, as_json) -> None:
     """The team's audit trail: when, who, trigger, from, to, reason, forced."""
-    rows = current_ctx().wf().history(name)
+    rows = current_ctx().wf().transitions.history(name)
     if as_json:
         return emit_json(rows)
     t = table(_("When"), _("Who"), _("Action"), _("From"), _("To"), _("Reason"), _("Forced"))
@@ -83,6 +85,4 @@ def history(name, as_json) -> None:
 @click.option("--format", "fmt", type=click.Choice(["mermaid"]), default="mermaid", show_default=True)
 def diagram(fmt) -> None:
     """The workflow as a Mermaid state diagram."""
-    from states.machine import mermaid
-
     click.echo(mermaid(_))

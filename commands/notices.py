@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
 
 import click
 
 from notifications.i18n import N_
+from workflow.api import Workflow
+from workflow.services.notices import TERMINABLE_FLAG, NoticeRecord
 
-from commands.context import current_ctx
+from commands.context import complete, current_ctx
 from commands.output import console, emit_json, say, styled, table
-from commands.params import DATE, ID, complete, json_option
+from commands.params import DATE, ID, json_option
 from commands.text import _, tr
 
-if TYPE_CHECKING:
-    from workflow import Workflow
-    from workflow.notices import NoticeRecord
-
-# How each state reads (workflow.notices.STATES), and its colour.
+# How each state reads (workflow.services.notices.STATES), and its colour.
 STATE_LABELS = {"pending": (N_("clock running"), "yellow"), "answered": (N_("answered in time"), ""),
                 "terminable": (N_("terminable"), "red"), "answered_late": (N_("answered late"), "")}
 
@@ -40,7 +37,7 @@ def notice_add(programme, partner, on, breach) -> None:
     Example: preincub notice add --programme "Pré-incubation 2020" --partner Somme --on 2020-11-02
     --breach "Intrapreneur not freed one day a week"
     """
-    n = current_ctx().wf().add_notice(programme, partner, on, breach)
+    n = current_ctx().wf().notices.add(programme, partner, on, breach)
     say(tr("formal notice #{id} to {partner!q} recorded; unanswered, the agreement is terminable from {day!d}",
            id=n.id, partner=n.partner, day=date.fromisoformat(n.terminable_on)))
 
@@ -55,7 +52,7 @@ def notice_answer(notice_id, on, note) -> None:
 
     Example: preincub notice answer 1 --on 2020-11-16 --note "Intrapreneur freed from 23 November"
     """
-    n = current_ctx().wf().answer_notice(notice_id, on, note)
+    n = current_ctx().wf().notices.answer(notice_id, on, note)
     day = date.fromisoformat(n.terminable_on)
     if n.state == "answered_late":
         say(tr("formal notice #{id} answered on {on!d}, late: the agreement has been terminable since {day!d}",
@@ -90,6 +87,4 @@ def flag_terminable(wf: Workflow, programme: str | None) -> None:
 
 def flag_line(n: NoticeRecord) -> str:
     """One terminable notice, as ``status`` and ``funding show`` flag it."""
-    from workflow.notices import TERMINABLE_FLAG
-
     return tr(TERMINABLE_FLAG, **n.flag_params())

@@ -1,39 +1,31 @@
-"""What the commands print: labels in the chosen language, lines, JSON and rich tables (rich, json
-and the library's text checks loaded on first use, so `preincub --help` never imports them)."""
+"""What the commands print: phases in the chosen language, lines, JSON and rich tables."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from itertools import islice
+from dataclasses import fields
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from itertools import islice
+from json.encoder import encode_basestring as _encode_str  # what json.dumps(ensure_ascii=False) writes for a str
+from operator import attrgetter
+from typing import Any
 
 import click
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+from rich.text import Text
 
 import states
-from notifications import i18n
+from notifications.visible import shown
+from workflow.records import json_keys, plain, row_plain
 
-from commands.text import _, current_lang, number, tr
-
-if TYPE_CHECKING:
-    from rich.console import Console
-    from rich.text import Text
-
-
-def shown(value: str, *, multiline: bool = False) -> str:
-    """``workflow.validate.shown``: controls, bidi overrides and lone surrogates made visible. None of
-    what it escapes is printable (``str.isprintable``; tests/cli/test_cli_startup.py checks every code
-    point), so printable text, most of it, is returned as is: a usage error never loads the library's
-    patterns, and a large table's cells skip a regex."""
-    if value.isprintable():
-        return value
-    from workflow.validate import shown as escaped
-
-    return escaped(value, multiline=multiline)
+from commands.text import _, number, tr
 
 
 def phase_label(pid: str) -> str:
@@ -45,25 +37,6 @@ def say(message: str) -> None:
     click.echo(shown(message, multiline=True))
 
 
-def colon() -> str:
-    """": " between a label and its value, " : " (no-break space) in French: the one way the CLI
-    writes "label: value" (the label is a msgid without the colon: ``labelled(_("Partners"), x)``)."""
-    return i18n.colon(current_lang())
-
-
-def semicolon() -> str:
-    """"; " between the parts of one line, " ; " (no-break space) in French."""
-    return colon().replace(":", ";")
-
-
-def labelled(label: str, value: str) -> str:
-    """``label: value`` in this invocation's language (``label`` already translated)."""
-    return label + colon() + value
-
-
-
-
-
 _JSON_UNSAFE = "[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff]"
 
 
@@ -73,19 +46,8 @@ def _json_unsafe() -> re.Pattern[str]:
     return re.compile(_JSON_UNSAFE)
 
 
-def _encode_str(s: str) -> str:
-    """What json.dumps(ensure_ascii=False) writes for a str (json's C encoder), json imported on the
-    first call, which binds this module's name to the encoder itself."""
-    global _encode_str
-    from json.encoder import encode_basestring as _encode_str
-
-    return _encode_str(s)
-
-
 def _json_text(data: Any, indent: int | None) -> str:
     # json escapes C0 controls itself; C1 controls and bidi overrides become \uXXXX too (same data).
-    import json
-
     return _json_unsafe().sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(data, ensure_ascii=False, indent=indent))
 
 
@@ -141,11 +103,6 @@ def _rows_encoder(cls: type) -> Callable[[list[Any]], list[str]]:
     values are mapped through its memo (a status repeats its programmes, partners, phases, dates
     and coaches thousands of times), and the rows are written through one ``%`` template holding
     the keys. The bytes are :func:`_json_text`'s."""
-    from dataclasses import fields
-    from operator import attrgetter
-
-    from workflow.records import json_keys
-
     keys = json_keys(cls)
     template = "{" + ", ".join(_escaped(k).replace("%", "%%") + ": %s" for _, k in keys) + "}"
     types = {f.name: {p.strip() for p in str(f.type).split("|")} for f in fields(cls)}
@@ -170,8 +127,6 @@ def _rows_encoder(cls: type) -> Callable[[list[Any]], list[str]]:
 def emit_json(data: Any) -> None:
     """Print records (or plain data) as JSON: indented for a person at a terminal; compact for pipes
     and files (a fifth of the bytes at scale). Records go through the one serializer, ``plain``."""
-    from workflow.records import plain
-
     click.echo(_json_text(plain(data), 2 if sys.stdout.isatty() else None))
 
 
@@ -179,8 +134,6 @@ def emit_json_rows(rows: Iterable[Any], batch: int = 2000) -> None:
     """Print a JSON list of flat records as they come, in the same bytes :func:`emit_json` gives for
     the whole list: compact, each batch of rows encoded from their values (:func:`_rows_encoder`);
     indented, each batch is dumped as a list and its brackets are dropped."""
-    from workflow.records import row_plain
-
     it = iter(rows)
     first = next(it, None)  # errors (unknown programme, permission) come before any output
     if first is None:
@@ -212,8 +165,6 @@ def emit_json_rows(rows: Iterable[Any], batch: int = 2000) -> None:
 
 def console() -> Console:
     """The console tables print on."""
-    from rich.console import Console
-
     # Off a terminal (pipes, files, tests) rich would assume 80 columns; tables read better wider.
     # NO_COLOR: no escape sequence at all, not even bold.
     # Never markup nor emoji codes: stored text ("[/]", "[link=…]", ":x:") is shown as typed.
@@ -227,14 +178,10 @@ def console() -> Console:
 @contextmanager
 def progress(description: str, total: int | None = None) -> Iterator[Callable[..., None]]:
     """A transient progress bar on stderr, only on a terminal (never in pipes, logs or JSON)."""
-    from rich.console import Console
-
     err = Console(stderr=True, highlight=False, markup=False, emoji=False)
     if not err.is_terminal:
         yield lambda advance=1: None
         return
-    from rich.progress import Progress
-
     with Progress(console=err, transient=True) as bar:
         task = bar.add_task(shown(description), total=total)
         yield lambda advance=1: bar.advance(task, advance)
@@ -242,8 +189,6 @@ def progress(description: str, total: int | None = None) -> Iterator[Callable[..
 
 def styled(*parts: str | Text | tuple[str, str]) -> Text:
     """Text from pieces: strings shown as typed (controls made visible), ``(text, style)`` pairs styled."""
-    from rich.text import Text
-
     out = Text()
     for part in parts:
         if isinstance(part, Text):
@@ -255,29 +200,22 @@ def styled(*parts: str | Text | tuple[str, str]) -> Text:
     return out
 
 
-@cache
-def _safe_table() -> type:
-    """A rich table whose cells are text, never markup, whoever typed them (rich loaded on first use)."""
-    from rich.table import Table
+class SafeTable(Table):
+    """A rich table whose cells are text, never markup, whoever typed them."""
 
-    class SafeTable(Table):
-        def add_row(self, *cells, **kwargs) -> None:
-            super().add_row(*(styled(c) if isinstance(c, str) else c for c in cells), **kwargs)
-
-    return SafeTable
+    def add_row(self, *cells, **kwargs) -> None:
+        super().add_row(*(styled(c) if isinstance(c, str) else c for c in cells), **kwargs)
 
 
-def table(*headers: str, **kwargs: Any):
-    return _safe_table()(*headers, **kwargs)
+def table(*headers: str, **kwargs: Any) -> SafeTable:
+    return SafeTable(*headers, **kwargs)
 
 
-def grid(**kwargs: Any):
-    return _safe_table().grid(**kwargs)
+def grid(**kwargs: Any) -> SafeTable:
+    return SafeTable.grid(**kwargs)
 
 
 def days_cell(v: int | None) -> Text:
-    from rich.text import Text
-
     if v is None:
         return Text("—")
     if v < 0:

@@ -1,21 +1,19 @@
-"""Personal data: person export (right of access), person erase (right to erasure), purge (retention).
-
-cli.py registers them: ``app.add_command(privacy.purge)``, and ``directory.person.add_command(...)`` for
-``privacy.person_export`` and ``privacy.person_erase``.
-"""
+"""Personal data: person export (right of access), person erase (right to erasure), purge (retention)
+(cli.COMMANDS names purge, the ``person`` group of commands/directory.py the other two)."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
 import click
 
-from commands.context import current_ctx
-from commands.output import emit_json, labelled, say
-from commands.params import DATE, complete, json_option
+from commands.context import complete, current_ctx
+from commands.output import emit_json, say
+from commands.params import DATE, json_option
 from commands.reports import write_document
-from commands.text import _, number, tr
+from commands.text import _, labelled, number, tr
 
 
 @click.command(name="export")
@@ -28,11 +26,9 @@ def person_export(email: str, output: Path | None) -> None:
 
     Example: preincub person export ines.haddad@somme.example -o ines.json"""
     wf = current_ctx().wf()
-    doc = wf.export_person(email)
+    doc = wf.privacy.export(email)
     if output is None:
         return emit_json(doc)
-    import json
-
     write_document(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", output)
 
 
@@ -46,7 +42,7 @@ def person_erase(email: str, reason: str, as_json: bool) -> None:
 
     Example: preincub person erase ines.haddad@somme.example --reason "Request of 2 November 2020\""""
     wf = current_ctx().wf()
-    r = wf.erase_person(email, reason)
+    r = wf.privacy.erase(email, reason)
     if as_json:
         return emit_json(r)
     say(tr("{email} is erased: they are now {pseudonym}", email=email.strip().lower(), pseudonym=r.pseudonym))
@@ -80,7 +76,7 @@ def purge(before: date, dry_run: bool, as_json: bool) -> None:
     (coordinators).
 
     Example: preincub purge --before 2021-06-23 --dry-run"""
-    r = current_ctx().wf().purge(before, dry_run=dry_run)
+    r = current_ctx().wf().privacy.purge(before, dry_run=dry_run)
     if as_json:
         return emit_json(r)
     if not r.programmes:

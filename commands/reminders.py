@@ -2,28 +2,33 @@
 
 from __future__ import annotations
 
+import logging
 import sys
+import time
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from notifications.i18n import N_, Np_
+from notifications.message import OutboxStatus
+from notifications.visible import shown
+from workflow.api import Workflow
+from workflow.clock import until_datetime
+from workflow.errors import Forbidden
+from workflow.services.daemon import health, serve
+from workflow.services.outbox import tick_line
 
 from commands.context import current_ctx
-from commands.errors import fail
-from commands.output import console, emit_json, labelled, progress, say, shown, styled, table
+from commands.output import console, emit_json, progress, say, styled, table, when_cell
 from commands.params import DATE, ID, LazyChoice, json_option
-from commands.text import _, current_lang, tr
-
-if TYPE_CHECKING:
-    from workflow import Workflow
+from commands.start import fail
+from commands.text import _, current_lang, labelled, tr
 
 
 def _statuses() -> tuple[str, ...]:
     """The outbox's statuses (notifications.message: loaded when `outbox list --status` needs them)."""
-    from notifications.message import OutboxStatus
-
     return tuple(s.value for s in OutboxStatus)
 
 
@@ -39,17 +44,12 @@ class _DeliveryProgress:
     batch has taken PROGRESS_AFTER seconds; the library just calls ``update(done, total)``."""
 
     def __init__(self) -> None:
-        import time
-
         self.clock, self.start, self.bar, self.task = time.monotonic, time.monotonic(), None, None
 
     def update(self, done: int, total: int) -> None:
         if self.bar is None:
             if self.clock() - self.start < PROGRESS_AFTER:
                 return
-            from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
             self.bar = Progress(TextColumn(_("Delivering")), BarColumn(), MofNCompleteColumn(),
                                 TimeRemainingColumn(), console=Console(file=sys.stderr, force_terminal=True),
                                 transient=True)
@@ -67,10 +67,8 @@ class _DeliveryProgress:
 
 def _outbox_warning(wf: Workflow) -> str | None:
     """One line while messages failed or have been retrying for over an hour (for those who may see the outbox)."""
-    from workflow.errors import Forbidden
-
     try:
-        h = wf.outbox_health()
+        h = wf.outbox.health()
     except Forbidden:
         return None
     if h.healthy:
@@ -102,12 +100,10 @@ def remind() -> None:
 @json_option
 def remind_preview(until, as_json) -> None:
     """What would be enqueued from now (the clock) up to DATE, in order; writes nothing."""
-    from workflow.clock import until_datetime
-
     wf = current_ctx().wf()
     end = until_datetime(until) if until else wf.clock.now() + timedelta(days=30)
     with progress(_("Computing the reminders")):  # a bar that pulses while a large programme is computed
-        rows = wf.remind_preview(end)
+        rows = wf.reminders.preview(end)
     if as_json:
         return emit_json(rows)
     t = table(_("Due"), _("Action"), _("To"), _("Reminders"), _("Subject"))
@@ -125,9 +121,7 @@ def remind_run(to_console) -> None:
     """
     wf = current_ctx().wf()
     with _DeliveryProgress() as progress:
-        r = wf.tick(console=to_console, progress=progress)
-    from workflow.outbox import tick_line
-
+        r = wf.reminders.tick(console=to_console, progress=progress)
     click.echo(tick_line(r, current_lang()))
     if warning := _outbox_warning(wf):
         click.echo(f"preincub: {shown(warning)}", err=True)
@@ -168,10 +162,10 @@ def outbox_retry(row_id, status, since) -> None:
         raise click.UsageError(_("give one message ID, or --status failed for every failed message"))
     wf = current_ctx().wf()
     if row_id is not None:
-        wf.outbox_retry(row_id)
+        wf.outbox.retry(row_id)
         click.echo(tr("message #{id} will be sent again at the next tick", id=row_id))
         return
-    ids = wf.outbox_retry_all(status, since)
+    ids = wf.outbox.retry_all(status, since)
     click.echo(tr(Np_("{n!n} message will be sent again at the next tick",
                       "{n!n} messages will be sent again at the next tick"), n=len(ids)))
 
@@ -180,7 +174,7 @@ def outbox_retry(row_id, status, since) -> None:
 @click.argument("row_id", metavar="ID", type=ID)
 def outbox_cancel(row_id) -> None:
     """Never send a pending or failed message."""
-    current_ctx().wf().outbox_cancel(row_id)
+    current_ctx().wf().outbox.cancel(row_id)
     click.echo(tr("message #{id} cancelled", id=row_id))
 
 
@@ -197,10 +191,6 @@ def daemon(ctx: click.Context, once, to_console) -> None:
         if once or to_console:
             raise click.UsageError(_("--once and --console go with 'preincub daemon' alone"))
         return
-    from workflow.daemon import serve
-    from workflow.outbox import tick_line
-
-    import logging
 
     class _LogFormatter(logging.Formatter):
         """Log lines carry names and errors from the store: controls and bidi overrides made visible,
@@ -219,13 +209,14 @@ def daemon(ctx: click.Context, once, to_console) -> None:
         if r is None:
             raise click.ClickException(_("the tick failed (see the log above)"))
         if r.skipped:  # a live daemon holds the lease: that is the answer to "is it alive?"
-            t, lease = wf.last_tick(), wf.lease.current()
+            t, lease = wf.lease.last_tick(), wf.lease.current()
             if t:
                 say(tr("daemon {holder} is alive: it holds the lease until {until}; its last tick: {tick}",
-                       holder=t.lease_holder, until=t.lease_until, tick=t.wall))
+                       holder=t.lease_holder, until=when_cell(t.lease_until), tick=when_cell(t.wall)))
             elif lease:  # in its first tick: no last tick yet, but its heartbeat
                 say(tr("daemon {holder} is alive: it holds the lease until {until}; its first tick is running "
-                       "(last heartbeat {at})", holder=lease.holder, until=lease.until, at=lease.heartbeat_at))
+                       "(last heartbeat {at})", holder=lease.holder, until=when_cell(lease.until),
+                       at=when_cell(lease.heartbeat_at)))
             else:
                 say(_("another daemon holds the lease"))
             return
@@ -241,20 +232,18 @@ def daemon_status(as_json) -> None:
     Exits 1 when unhealthy (for monitoring): the daemon never ticked or is late (a daemon that holds
     the lease is ticking), or messages failed or have been failing for over an hour.
     """
-    from workflow.daemon import health
-
     h = health(current_ctx().wf())
     if as_json:
         emit_json(h)
     else:
         t = h.last_tick
-        last = f"{t.wall} ({t.holder})" if t else "—"
+        last = f"{when_cell(t.wall)} ({t.holder})" if t else "—"
         if t and t.next_tick:
-            last += tr("; next due {at}", at=t.next_tick)
+            last += tr("; next due {at}", at=when_cell(t.next_tick))
         say(labelled(_("Daemon's last tick"), last))
         if h.holder:  # from the first tick on: a tick in progress shows here
-            held = tr("{holder}, last heartbeat {at}", holder=h.holder, at=h.heartbeat_at) if h.heartbeat_at \
-                else h.holder
+            held = (tr("{holder}, last heartbeat {at}", holder=h.holder, at=when_cell(h.heartbeat_at))
+                    if h.heartbeat_at else h.holder)
             say(labelled(_("Lease holder"), held if h.lease_held else tr("{held} (not held now)", held=held)))
         say(labelled(_("Outbox"), tr("{pending!n} pending ({retrying!n} retrying, {over!n} for over an hour), "
                                      "{failed!n} failed", pending=h.pending, retrying=h.retrying,
@@ -264,6 +253,6 @@ def daemon_status(as_json) -> None:
         fail(labelled(_("the daemon is unhealthy"), ", ".join(_(HEALTH_PROBLEMS[p]) for p in h.problems)), 1)
 
 
-# What makes the daemon unhealthy (workflow.daemon.health's problems), as `daemon status` says it.
+# What makes the daemon unhealthy (workflow.services.daemon.health's problems), as `daemon status` says it.
 HEALTH_PROBLEMS = {"never_ticked": N_("the daemon never ticked"), "late": N_("the daemon is late"),
                    "failed": N_("messages failed"), "retrying": N_("messages failing for over an hour")}

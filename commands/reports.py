@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
-from commands.context import current_ctx
+from notifications import documents
+from workflow.records import plain
+from workflow.store.files import staged_private
+
+from commands.context import complete, current_ctx
 from commands.output import emit_json
-from commands.params import complete, json_option
+from commands.params import json_option
 from commands.text import _, current_lang, tr
 
 
@@ -38,10 +45,6 @@ def check_output(output: Path | str) -> Path:
     of its journals (resolved, symlinks and hard links included), a directory, a directory that does not
     exist or cannot be written to (tried, not guessed: root may not write on a read-only disk). So a
     command that records something (a statement) records it only if its document can be written."""
-    import os
-    import stat
-    import tempfile
-
     target = Path(output).expanduser()
     try:
         resolved = target.resolve()
@@ -87,16 +90,12 @@ def staged_document(content: str | bytes, output: Path | str | None) -> Iterator
         stream.flush()
         return
     target = check_output(output)
-    from workflow.storefile import staged_private
-
     with staged_private(target, data):
         yield
     click.echo(tr("written to {path}", path=str(target)), err=True)
 
 
 def _pdf(html: str) -> bytes:
-    from notifications import documents
-
     try:
         return documents.pdf(html)
     except documents.PdfUnavailable as exc:
@@ -117,14 +116,10 @@ def committee(programme, teams, fmt, output, as_json) -> None:
 
     Example: preincub report committee --programme "Pré-incubation 2020" --format html -o comite.html
     """
-    pack = current_ctx().wf().committee_pack(programme, teams)
+    pack = current_ctx().wf().reports.committee(programme, teams)
     if as_json:
-        from workflow.records import plain
-
         emit_json(plain(pack))
         return
-    from notifications import documents
-
     lang = current_lang()
     if fmt == "md":
         write_document(documents.committee_markdown(pack, lang), output)
@@ -145,14 +140,10 @@ def programme_report(programme, fmt, output, as_json) -> None:
 
     Example: preincub report programme --programme "Pré-incubation 2020" --format xlsx -o programme.xlsx
     """
-    rep = current_ctx().wf().programme_report(programme)
+    rep = current_ctx().wf().reports.programme(programme)
     if as_json:
-        from workflow.records import plain
-
         emit_json(plain(rep))
         return
-    from notifications import documents
-
     lang = current_lang()
     content = {"md": documents.programme_markdown, "html": documents.programme_html,
                "xlsx": documents.programme_xlsx}[fmt](rep, lang)

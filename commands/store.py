@@ -5,6 +5,11 @@ from __future__ import annotations
 import click
 
 from notifications.i18n import Np_
+from workflow import demo
+from workflow.clock import FixedClock
+from workflow.formats.backup import restore
+from workflow.formats.dump import ORIGIN_TEXT
+from workflow.store.engine import HEAD_REVISION
 
 from commands.context import current_ctx
 from commands.output import emit_json, progress, say
@@ -17,8 +22,6 @@ from commands.text import _, tr
 def init() -> None:
     """Create the store, or upgrade it to this version's schema."""
     wf = current_ctx().wf(create=True)
-    from workflow.db import HEAD_REVISION
-
     say(tr("store ready: {where} (schema {revision})", where=wf.store.where, revision=HEAD_REVISION))
 
 
@@ -26,9 +29,6 @@ def init() -> None:
 @json_option
 def demo_cmd(as_json: bool) -> None:
     """Fill a fresh store with the 2020 programme of seed 1, then show its status."""
-    from workflow import demo
-    from workflow.clock import FixedClock
-
     c = current_ctx()
     wf = c.wf(create=True)
     fresh = not demo.exists(wf)
@@ -37,7 +37,7 @@ def demo_cmd(as_json: bool) -> None:
             demo.build(wf, advance)
     if c.now is None:
         wf = wf.at(FixedClock(demo.AS_OF))  # the demo's own date, unless --now says otherwise
-    rows = wf.status(demo.PROGRAMME)
+    rows = wf.teams.status(demo.PROGRAMME)
     if as_json:
         return emit_json(rows)
     if fresh:
@@ -62,7 +62,7 @@ def backup_cmd(file: str, force: bool, as_json: bool) -> None:
     The copy is one self-contained file; 'preincub restore FILE' puts it back. An existing FILE is
     refused unless --force. Example: preincub backup ~/sauvegardes/preincub-$(date +%F).db
     """
-    rec = current_ctx().wf().backup_file(file, force=force)
+    rec = current_ctx().wf().store_copy.backup(file, force=force)
     if as_json:
         return emit_json(rec)
     say(tr(Np_("store copied to {path!q} ({n!n} byte, schema {schema})",
@@ -85,10 +85,6 @@ def restore_cmd(file: str, no_keep: bool, require_signature: bool, as_json: bool
     process has it open, and the replaced store is kept beside it.
     Example: preincub restore ~/sauvegardes/preincub-2020-11-16.db
     """
-    from workflow.backup import ORIGIN_TEXT
-    from workflow.clock import FixedClock
-    from workflow.storecopy import restore
-
     c = current_ctx()
     rec = restore(c.db, file, actor=c.actor, clock=FixedClock(c.now) if c.now else None, keep=not no_keep,
                   require_signature=require_signature)

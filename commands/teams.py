@@ -3,26 +3,22 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
 
 import click
+from rich.text import Text
 
 import states
 from notifications.i18n import format_day
 from states.terms import CRITERIA_LABELS, PARTY_LABELS
+from workflow.records import CoachingRecord, TeamRow
 
-from commands.context import current_ctx
+from commands.context import complete, current_ctx
+from commands.intake import team_import
 from commands.output import (
-    console, days_cell, emit_json, emit_json_rows, grid, labelled, phase_label, say, semicolon, styled, table,
-    when_cell,
+    console, days_cell, emit_json, emit_json_rows, grid, phase_label, say, styled, table, when_cell,
 )
-from commands.params import DATE, YESNO, LazyChoice, complete, json_option
-from commands.text import _, current_lang, number, tr
-
-if TYPE_CHECKING:
-    from rich.text import Text
-
-    from workflow.records import CoachingRecord, TeamRow
+from commands.params import DATE, YESNO, json_option
+from commands.text import _, current_lang, labelled, number, semicolon, tr
 
 
 @click.group()
@@ -54,7 +50,7 @@ def _team_options(f):
 @_team_options
 def team_add(name, programme, partner, problem, intrapreneurs, coach, sponsor, days_per_week) -> None:
     """Add a team, in the call for projects. Example: preincub team add "Insertion RSA" --programme P --partner Nord"""
-    t = current_ctx().wf().add_team(name, programme, partner, problem=problem, intrapreneurs=intrapreneurs, coach=coach,
+    t = current_ctx().wf().teams.add_team(name, programme, partner, problem=problem, intrapreneurs=intrapreneurs, coach=coach,
                              sponsor=sponsor, days_per_week=days_per_week)
     say(tr("team {name!q} added ({phase!t})", name=t.name, phase=states.PHASES[t.phase].label))
 
@@ -67,7 +63,7 @@ def team_add(name, programme, partner, problem, intrapreneurs, coach, sponsor, d
 @click.option("--remove-intrapreneur", "remove", multiple=True, metavar="EMAIL")
 def team_edit(name, rename, partner, problem, intrapreneurs, coach, sponsor, days_per_week, remove) -> None:
     """Change a team's record. --intrapreneur adds; --coach and --sponsor replace."""
-    t = current_ctx().wf().edit_team(name, rename=rename, partner=partner, problem=problem, intrapreneurs=intrapreneurs,
+    t = current_ctx().wf().teams.edit_team(name, rename=rename, partner=partner, problem=problem, intrapreneurs=intrapreneurs,
                               remove_intrapreneurs=remove, coach=coach, sponsor=sponsor, days_per_week=days_per_week)
     say(tr("team {name!q} updated", name=t.name))
 
@@ -80,7 +76,7 @@ def team_edit(name, rename, partner, problem, intrapreneurs, coach, sponsor, day
 @click.option("--note")
 def team_assess(name, real, major, actionable, note) -> None:
     """Assess the three selection criteria. Example: preincub team assess T --real yes --major yes --actionable no"""
-    current_ctx().wf().assess(name, real=_yes(real), major=_yes(major), actionable=_yes(actionable), note=note)
+    current_ctx().wf().teams.assess(name, real=_yes(real), major=_yes(major), actionable=_yes(actionable), note=note)
     say(tr("team {name!q} assessed", name=name))
 
 
@@ -89,7 +85,7 @@ def team_assess(name, real, major, actionable, note) -> None:
 @click.option("--party", type=click.Choice(states.PARTIES), required=True)
 def team_agree(name, party) -> None:
     """Record one party's agreement to select the team (both are needed)."""
-    current_ctx().wf().agree(name, party)
+    current_ctx().wf().teams.agree(name, party)
     say(tr("agreement of {party!t} recorded for {team!q}", party=PARTY_LABELS[party], team=name))
 
 
@@ -99,7 +95,7 @@ def team_agree(name, party) -> None:
 @click.option("--link", metavar="URL")
 def team_poc(name, summary, link) -> None:
     """Record the proof of concept the team will present."""
-    current_ctx().wf().poc(name, summary, link)
+    current_ctx().wf().teams.poc(name, summary, link)
     say(tr("proof of concept recorded for {team!q}", team=name))
 
 
@@ -109,7 +105,7 @@ def team_poc(name, summary, link) -> None:
 @click.option("--opinion", help="The committee's opinion, once it has heard the team.")
 def team_committee(name, on, opinion) -> None:
     """Record the committee date, then its opinion."""
-    current_ctx().wf().committee(name, on=on, opinion=opinion)
+    current_ctx().wf().teams.committee(name, on=on, opinion=opinion)
     say(tr("committee recorded for {team!q}", team=name))
 
 
@@ -127,14 +123,14 @@ def status_table(rows: list[TeamRow], title: str | None = None) -> None:
 
 @team.command(name="list")
 @click.option("--programme", shell_complete=complete("programme"))
-@click.option("--phase", type=LazyChoice(lambda: list(states.PHASES)))
+@click.option("--phase", type=click.Choice(tuple(states.PHASES)))
 @json_option
 def team_list(programme, phase, as_json) -> None:
     """List teams, optionally of one programme or phase."""
     wf = current_ctx().wf()
     if as_json:
         return emit_json_rows(wf.teams.rows(programme, phase))
-    status_table(wf.status(programme, phase))
+    status_table(wf.teams.status(programme, phase))
 
 
 @team.command(name="show")
@@ -142,7 +138,7 @@ def team_list(programme, phase, as_json) -> None:
 @json_option
 def team_show(name, as_json) -> None:
     """Everything about one team."""
-    t = current_ctx().wf().team(name)
+    t = current_ctx().wf().teams.team(name)
     if as_json:
         return emit_json(t)
     g = grid(padding=(0, 2))
@@ -190,6 +186,4 @@ def _coaching_line(c: CoachingRecord) -> Text:
     return line
 
 
-from commands.intake import team_import  # noqa: E402 - `team import`, in its own module
-
-team.add_command(team_import)
+team.add_command(team_import)  # `team import`, in its own module

@@ -4,21 +4,22 @@ through the one catalog (notifications/locale), in the language of this invocati
 Help texts (command docstrings, ``help=`` of options) stay plain English in the code, as click
 expects; :func:`translate_command` swaps them for their translation before click formats anything, and
 :func:`help_texts` hands them to the catalog's extractor.
+
+Light (click and the catalog): `preincub --help` imports it.
 """
 
 from __future__ import annotations
 
 import inspect
 import re
+import textwrap
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from datetime import date
+from typing import Any
 
 import click
 
 from notifications import i18n
-
-if TYPE_CHECKING:
-    from datetime import date
 
 _lang = {"value": i18n.DEFAULT_LANG}  # this invocation's language, set by App.main before parsing
 
@@ -65,12 +66,15 @@ def _sources(obj: Any, fields: tuple[str, ...]) -> Iterator[tuple[str, str]]:
 
 
 def _walk(cmd: click.Command) -> Iterator[tuple[Any, tuple[str, ...]]]:
+    """Every command of the tree, lazy groups' too (their modules imported: maintenance only)."""
     yield cmd, _HELP_FIELDS
     for p in cmd.params:
         if isinstance(p, click.Option):
             yield p, ("help",)
-    for sub in getattr(cmd, "commands", {}).values():
-        yield from _walk(sub)
+    if isinstance(cmd, click.Group):
+        ctx = click.Context(cmd)
+        for name in cmd.list_commands(ctx):
+            yield from _walk(cmd.get_command(ctx, name))
 
 
 def _translate(obj: Any, fields: tuple[str, ...], gettext: Callable[[str], str]) -> None:
@@ -98,8 +102,6 @@ def short_help(text: str, limit: int = 45) -> str:
     """A command's one line in the list of commands: its first sentence, cut at ``limit`` with "...",
     as click makes it, but a no-break space stays one (click splits on it, and French loses the space
     it puts before ":" and ";")."""
-    import textwrap
-
     words = re.split(r"[ \t\n]+", text.partition("\n\n")[0].strip())
     for i, word in enumerate(words):
         if word.endswith(".") and (i == len(words) - 1 or not words[i + 1][:1].islower()):
@@ -117,3 +119,20 @@ def help_texts(root: click.Command) -> Iterator[str]:
     for obj, fields in _walk(root):
         for _f, source in _sources(obj, fields):
             yield source
+
+
+def colon() -> str:
+    """": " between a label and its value, " : " (no-break space) in French: the one way the CLI
+    writes "label: value" (the label is a msgid without the colon: ``labelled(_("Partners"), x)``)."""
+    return i18n.colon(current_lang())
+
+
+def semicolon() -> str:
+    """"; " between the parts of one line, " ; " (no-break space) in French."""
+    return colon().replace(":", ";")
+
+
+def labelled(label: str, value: str) -> str:
+    """``label: value`` in this invocation's language (``label`` already translated)."""
+    return label + colon() + value
+

@@ -1,14 +1,16 @@
-"""The web service's commands: serve, web link, person revoke-links.
-
-cli.py registers them: ``app.add_command(web.serve)``, ``app.add_command(web.web)`` and
-``directory.person.add_command(web.revoke_links)``.
-"""
+"""The web service's commands: serve, web link, person revoke-links (cli.COMMANDS names the first two,
+the ``person`` group of commands/directory.py the last)."""
 
 from __future__ import annotations
 
+import logging
+
 import click
+import waitress
 
 from notifications.i18n import N_
+from web import create_app
+from workflow.errors import Invalid
 
 from commands.context import current_ctx
 from commands.output import say
@@ -23,17 +25,11 @@ def serve(host: str, port: int, threads: int) -> None:
     """Serve the web forms and board (waitress), on the same store as the CLI.
 
     Put it behind a reverse proxy for HTTPS; PREINCUB_BASE_URL is its public address."""
-    import waitress
-
-    from web import create_app
-
     wf = current_ctx().wf()
     app = create_app(wf)
     say(tr("serving {where} on http://{host}:{port} (Ctrl+C stops)", where=wf.store.where, host=host, port=port))
     # No access log: link tokens are in the paths. waitress logs only its own errors, without a path; its
     # "task queue depth" notes under load are not errors.
-    import logging
-
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     waitress.serve(app, host=host, port=port, threads=threads, ident="preincub", clear_untrusted_proxy_headers=True,
                    max_request_body_size=1024 * 1024, _quiet=True)
@@ -54,10 +50,8 @@ def web_link(email: str, send: bool) -> None:
         channels = wf.links.send_signin(email)
         say(tr("sign-in link sent to {email} ({channels})", email=email.lower(), channels=", ".join(channels)))
         return
-    url, _grant = wf.signin_url(email)
+    url, _grant = wf.links.signin_url(email)
     if not url.startswith("http"):
-        from workflow.errors import Invalid
-
         raise Invalid(N_("set PREINCUB_BASE_URL (e.g. https://preincub.example.org) to make links"),
                       code="no_base_url")
     click.echo(url)
@@ -68,6 +62,6 @@ def web_link(email: str, send: bool) -> None:
 def revoke_links(email: str) -> None:
     """End every web link and session of EMAIL (coordinators). Example: preincub person revoke-links a@b.example"""
     wf = current_ctx().wf()
-    gen = wf.revoke_links(email)
+    gen = wf.links.revoke(email)
     say(tr("every earlier link of {email} is revoked (link generation {generation})", email=email.lower(),
            generation=gen))

@@ -2,7 +2,7 @@
 (one self-contained file: inline CSS and SVG, no script, no external resource), PDF (WeasyPrint)
 and XLSX (openpyxl), in a reader's language.
 
-The records come from workflow/reports.py; the words from templates under notifications/templates/
+The records come from workflow/formats/reports.py; the words from templates under notifications/templates/
 (``report_*.md.txt`` and ``report_*.html``, English, translated through the catalog). Stored text is
 escaped in every format: HTML by jinja's autoescape, Markdown by :func:`md`, spreadsheet cells are
 written as strings (never formulas), and control characters become visible escapes everywhere.
@@ -16,27 +16,18 @@ from functools import cache
 from io import BytesIO
 from typing import Any
 
+from babel.numbers import format_percent
 from markupsafe import Markup, escape
 
+import states
 from notifications import i18n
 from notifications.i18n import N_
+from notifications.render import new_environment
 from notifications.timeline import timeline
+from notifications.visible import visible
+from states.terms import CRITERIA_LABELS, PARTY_LABELS
 
 FORMATS = {"committee": ("md", "html", "pdf"), "programme": ("md", "html", "xlsx")}
-
-# Stored text may hold what no reader should receive raw: C0/C1 controls, bidi overrides, lone
-# surrogates (the same set as workflow.validate.shown, which this layer may not import).
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
-                     "\u2028\u2029\ud800-\udfff]")
-
-
-def visible(value: Any) -> str:
-    """Text as a document shows it: controls and bidi overrides written as visible escapes."""
-    if value is None:
-        return ""
-    return _UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}",
-                       str(value))
-
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#|!~&$])")
 _MD_LINE_START = re.compile(r"^(\s*)(\d*)([-+=>.)])")
@@ -75,19 +66,13 @@ def _as_date(value: str | date) -> date:
 @cache
 def environment(lang: str) -> Any:
     """One jinja environment per language for documents: HTML autoescaped, the catalog installed."""
-    from notifications.render import new_environment
-
     env = new_environment(lang)
     t = i18n.translations(lang).gettext
 
     def pct(v: float | None) -> str:
         if v is None:
             return "—"
-        from babel.numbers import format_percent
-
         return format_percent(v, locale=lang, decimal_quantization=False)
-
-    import states
 
     env.filters.update(
         day=lambda v: "—" if not v else i18n.format_day(_as_date(v), lang),
@@ -98,20 +83,8 @@ def environment(lang: str) -> Any:
         phase=lambda p: t(states.PHASES[p].label) if p in states.PHASES else p,
     )
     env.globals.update(colon=i18n.colon(lang), lang=lang, CRITERIA=states.CRITERIA,
-                       CRITERIA_LABELS=_criteria_labels(), PARTIES=states.PARTIES, PARTY_LABELS=_party_labels())
+                       CRITERIA_LABELS=CRITERIA_LABELS, PARTIES=states.PARTIES, PARTY_LABELS=PARTY_LABELS)
     return env
-
-
-def _criteria_labels() -> dict[str, str]:
-    from states.guards import CRITERIA_LABELS
-
-    return CRITERIA_LABELS
-
-
-def _party_labels() -> dict[str, str]:
-    from states.guards import PARTY_LABELS
-
-    return PARTY_LABELS
 
 
 def _lang(lang: str) -> str:
@@ -153,8 +126,6 @@ def programme_html(report: Any, lang: str) -> str:
 
 def funnel_chart(report: Any, lang: str) -> Markup:
     """Teams per phase as horizontal bars: an inline SVG (no script), its numbers written on it."""
-    import states
-
     gettext = i18n.translations(lang).gettext
     rows = list(report.funnel)
     width, row, left = 640, 24, 210
@@ -179,6 +150,7 @@ def funnel_chart(report: Any, lang: str) -> Markup:
 
 def programme_xlsx(report: Any, lang: str) -> bytes:
     """The programme report as a workbook: one sheet per table, for the hierarchy's spreadsheets."""
+    # openpyxl: optional and heavy, loaded by the one format that needs it.
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -227,7 +199,7 @@ def programme_xlsx(report: Any, lang: str) -> bytes:
     return out.getvalue()
 
 
-# ---- the statement of expenses (workflow/funding.py) ----------------------------------------------
+# ---- the statement of expenses (workflow/services/funding.py) ----------------------------------------------
 
 
 def statement_markdown(statement: Any, lang: str) -> str:
@@ -249,7 +221,7 @@ class PdfUnavailable(RuntimeError):
 
 def pdf(html: str) -> bytes:
     """An HTML document as PDF through WeasyPrint, which fetches nothing: no network, no file."""
-    try:
+    try:  # WeasyPrint: optional (system libraries), loaded by the one format that needs it
         from weasyprint import HTML
     except Exception as exc:  # noqa: BLE001 - ImportError, or OSError from missing pango/harfbuzz
         raise PdfUnavailable(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None

@@ -14,7 +14,7 @@ A placeholder may say how its value is shown: ``{x!q}`` a user's value, quoted a
 ``{x!t}`` a word that is itself translated (a phase, a role); ``{x!d}`` a date, ``{x!n}`` a number,
 both as the language writes them (Babel); ``{x!m}`` an amount in euros (:func:`format_money`).
 
-To refresh the catalog after changing a sentence: ``python -m notifications.catalog``.
+To refresh the catalog after changing a sentence: ``python -m tools.catalog``.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import os
 import string
 from collections.abc import Mapping
 from datetime import date
+from decimal import Decimal
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
@@ -114,7 +115,7 @@ def colon(lang: str) -> str:
 def format_day(day: date, lang: str) -> str:
     """A date as people read it: "23 décembre 2020", "December 23, 2020" (cached: a tick writes the
     same few dates into thousands of messages, and Babel parses its locale data on every call)."""
-    from babel.dates import format_date
+    from babel.dates import format_date  # Babel: loaded by the first date written (`--help` writes none)
 
     text = format_date(day, format="long", locale=lang)
     # French writes the first of the month as an ordinal: "1er octobre 2020" (CLDR gives "1 octobre").
@@ -129,7 +130,7 @@ def format_number(value: float | int, lang: str) -> str:
     shows only such days left, and Babel's import and locale data cost it ~20 ms at start-up."""
     if type(value) is int and -1000 < value < 1000:
         return str(value)
-    from babel.numbers import format_decimal
+    from babel.numbers import format_decimal  # Babel: loaded by the first such number (see above)
 
     return format_decimal(value, locale=lang, decimal_quantization=False)
 
@@ -138,9 +139,7 @@ def format_number(value: float | int, lang: str) -> str:
 def format_money(amount: Any, lang: str) -> str:
     """An amount in euros (a ``Decimal`` or its exact text, "9000.00"): "9 000,00 €" in French,
     "€9,000.00" in English (Babel's currency format; never through a float)."""
-    from decimal import Decimal
-
-    from babel.numbers import format_currency
+    from babel.numbers import format_currency  # Babel: loaded by the first amount written
 
     return format_currency(Decimal(str(amount)), "EUR", locale=lang)
 

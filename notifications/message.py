@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -21,8 +22,6 @@ class Message:
     @property
     def message_id(self) -> str:
         """A Message-ID derived from the key: the same reminder always has the same one."""
-        import hashlib
-
         return f"<{hashlib.sha256(self.key.encode()).hexdigest()[:40]}@preincub>"
 
 

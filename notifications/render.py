@@ -6,8 +6,8 @@ from __future__ import annotations
 import shlex
 from datetime import date
 from functools import cache
+from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
 from notifications import i18n
@@ -26,9 +26,13 @@ def shell_quote(value: str) -> str:
     return f'"{escaped}"'
 
 
-def new_environment(lang: str) -> Environment:
+def new_environment(lang: str) -> Any:
     """A jinja environment over notifications/templates in ``lang``: HTML autoescaped, the catalog
     installed. Messages (below) and documents (documents.py) each add their own filters."""
+    # jinja2: loaded by the first message or document rendered, not by every command that imports
+    # the library (`status` renders none).
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
     env = Environment(loader=PackageLoader("notifications", "templates"), undefined=StrictUndefined,
                       autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True,
                       keep_trailing_newline=True, auto_reload=False, extensions=["jinja2.ext.i18n"])
@@ -37,7 +41,7 @@ def new_environment(lang: str) -> Environment:
 
 
 @cache
-def environment(lang: str) -> Environment:
+def environment(lang: str) -> Any:
     """One environment per language for messages (built once, templates cached)."""
     env = new_environment(lang)
     env.filters["sh"] = shell_quote

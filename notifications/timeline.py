@@ -12,7 +12,9 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+import states
 from notifications import i18n
+from notifications.visible import visible
 
 WIDTH, ROW, LEFT = 640, 22, 190
 COLOURS = ("#1f4e8c", "#2e7d32", "#8e5a00", "#6a1b9a", "#00695c", "#37474f")
@@ -28,7 +30,6 @@ def timeline(team: Any, today: date, deadline: date, lang: str, ident: str = "tl
     """One bar per phase period, from the first start to the later of today and the deadline.
 
     ``ident`` is the id of the SVG's title: give each chart of one page its own."""
-    import states
 
     spans = [(p.phase, _day(p.start, today), _day(p.end, today)) for p in team.phases]
     if not spans:
@@ -40,8 +41,6 @@ def timeline(team: Any, today: date, deadline: date, lang: str, ident: str = "tl
 
     def x(d: date) -> float:
         return LEFT + usable * (d - first).days / total
-
-    from notifications.documents import visible  # controls and bidi overrides of a stored name made visible
 
     gettext = i18n.translations(lang).gettext
     ident = escape(ident)

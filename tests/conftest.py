@@ -30,6 +30,8 @@ def _isolated_environment(monkeypatch, tmp_path_factory):
         if name.startswith("PREINCUB_") and name != "PREINCUB_TEST_DATABASE_URL":
             monkeypatch.delenv(name)
     monkeypatch.delenv("NO_COLOR", raising=False)
+    # Tables are as wide as off a terminal, whoever runs the suite (pytest-xdist workers inherit a COLUMNS).
+    monkeypatch.delenv("COLUMNS", raising=False)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.getbasetemp() / "xdg-data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.getbasetemp() / "xdg-config"))  # no preincub.env
 
@@ -73,21 +75,21 @@ def wf(db_url, clock):
 
 def seed(w: Workflow, *, capacity: int | None = None, kind: str = "preincubation") -> str:
     """A programme signed 23 June 2020 with one partner and the people a team needs."""
-    w.add_programme("Pré-incubation 2020", date(2020, 6, 23), kind=kind, capacity=capacity)
-    w.add_partner("Pas-de-Calais", "Pré-incubation 2020")
-    w.add_person("Coach Un", "coach@example.org", ["coach"])
-    w.add_person("Sponsor Un", "sponsor@example.org", ["sponsor"])
+    w.directory.add_programme("Pré-incubation 2020", date(2020, 6, 23), kind=kind, capacity=capacity)
+    w.directory.add_partner("Pas-de-Calais", "Pré-incubation 2020")
+    w.directory.add_person("Coach Un", "coach@example.org", ["coach"])
+    w.directory.add_person("Sponsor Un", "sponsor@example.org", ["sponsor"])
     for i in range(12):
-        w.add_person(f"Agent {i}", f"agent{i}@example.org", ["intrapreneur"])
+        w.directory.add_person(f"Agent {i}", f"agent{i}@example.org", ["intrapreneur"])
     return "Pré-incubation 2020"
 
 
 def ready_team(w: Workflow, name: str, i: int = 0, *, days: float = 1) -> str:
     """A team in selection that meets every guard of `select`."""
-    w.add_team(name, "Pré-incubation 2020", "Pas-de-Calais", problem="Un problème réel.",
+    w.teams.add_team(name, "Pré-incubation 2020", "Pas-de-Calais", problem="Un problème réel.",
                intrapreneurs=[f"agent{i}@example.org"], coach="coach@example.org", days_per_week=days)
-    w.advance(name, "submit")
-    w.assess(name, real=True, major=True, actionable=True)
-    w.agree(name, "partner")
-    w.agree(name, "operator")
+    w.transitions.advance(name, "submit")
+    w.teams.assess(name, real=True, major=True, actionable=True)
+    w.teams.agree(name, "partner")
+    w.teams.agree(name, "operator")
     return name

@@ -1,7 +1,8 @@
 """The web service: a Flask application served by waitress (``preincub serve``).
 
-Routes are as thin as the CLI's commands: they check a signed link or the session, call ``workflow``
-acting as that person, and render a template. See :func:`web.app.create_app`.
+Routes are as thin as the CLI's commands: they parse the request, call ``workflow`` once (a signed
+link's use, or the library acting as the session's person), and render a template. See
+:func:`web.app.create_app`; what every page shares is in ``web.pages``.
 """
 
 from web.app import create_app

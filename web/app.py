@@ -13,15 +13,19 @@ import logging
 from datetime import date, timedelta
 from typing import Any
 
-from flask import Flask, g, render_template, request
+from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from notifications import i18n
 from workflow import Workflow
-from workflow.errors import ChangedMeanwhile, Forbidden, NotFound, PreincubError, StoreError
-from workflow.links import SESSION_IDLE, LinkGone, base_url, cached_key
+from workflow.errors import PreincubError
+from workflow.services.links import SESSION_IDLE, base_url, cached_key
+
+from web.board import bp as board_bp
+from web.forms import bp as forms_bp
+from web.pages import _, current_wf, lang, refusal, status_of, store_gone
 
 MAX_BODY = 64 * 1024  # a check-in is a few KB of text; anything bigger is refused (413)
 log = logging.getLogger("preincub.web")
@@ -33,43 +37,6 @@ class WebApp(Flask):
     def log_exception(self, exc_info: Any) -> None:
         self.logger.error("Exception on %s request (path withheld: it may hold a link)", request.method,
                           exc_info=exc_info)
-
-
-def status_of(exc: PreincubError) -> int:
-    """The HTTP status of a library error."""
-    if isinstance(exc, LinkGone):
-        return 410
-    if isinstance(exc, NotFound):
-        return 404
-    if isinstance(exc, Forbidden):
-        return 403
-    if isinstance(exc, ChangedMeanwhile):
-        return 409
-    if _gone(exc):
-        return 503
-    return 400  # Invalid, Refused: the request cannot be served as it is
-
-
-def _gone(exc: PreincubError) -> bool:
-    return isinstance(exc, StoreError) and exc.code == "store_replaced"
-
-
-def lang() -> str:
-    """The language of the page: the person's when known, else the browser's (fr by default)."""
-    chosen = getattr(g, "lang", None)
-    if chosen in i18n.LANGS:
-        return chosen
-    return request.accept_languages.best_match(i18n.LANGS, default=i18n.DEFAULT_LANG) if request else "fr"
-
-
-def _(message: str, **params: Any) -> str:
-    """A sentence of the catalog in the page's language, its ``{placeholders}`` filled."""
-    return i18n.text(lang(), message, params)
-
-
-def refusal(status: int, message: str, **params: Any):
-    """A short page saying why, with ``status``: no data of anyone, nothing written."""
-    return render_template("error.html", status=status, message=i18n.text(lang(), message, params)), status
 
 
 def create_app(wf: Workflow, *, testing: bool = False) -> Flask:
@@ -116,18 +83,14 @@ def create_app(wf: Workflow, *, testing: bool = False) -> Flask:
     env.filters["number"] = lambda v: i18n.format_number(v, lang()) if v is not None else "—"
     env.filters["lines"] = lambda text: Markup("<br>").join((text or "").split("\n"))
 
-    from web import board, forms
-
-    app.register_blueprint(forms.bp)
-    app.register_blueprint(board.bp)
+    app.register_blueprint(forms_bp)
+    app.register_blueprint(board_bp)
 
     @app.get("/healthz")
     def healthz():
         """Whether the store answers: 200 ``ok``, else 503 (for monitoring; no data)."""
         try:
-            current_wf().store.check_file()  # an SQLite file deleted or replaced under the server
-            with current_wf().store.read() as s:
-                s.connection().exec_driver_sql("SELECT 1")
+            current_wf().links.store_answers()
         except Exception:  # noqa: BLE001 - any failure is "not healthy"
             log.warning("healthz: the store does not answer")
             return {"status": "unavailable"}, 503
@@ -135,7 +98,7 @@ def create_app(wf: Workflow, *, testing: bool = False) -> Flask:
 
     @app.errorhandler(PreincubError)
     def library_error(exc: PreincubError):
-        if _gone(exc):  # the file's path is the server's business, not the visitor's: it goes to the log
+        if store_gone(exc):  # the file's path is the server's business, not the visitor's: it goes to the log
             log.error("%s", exc)
             return refusal(503, i18n.N_("this service is unavailable for now; try again later"))
         return render_template("error.html", status=status_of(exc), message=exc.text(lang())), status_of(exc)
@@ -165,9 +128,3 @@ def create_app(wf: Workflow, *, testing: bool = False) -> Flask:
         return resp
 
     return app
-
-
-def current_wf() -> Workflow:
-    from flask import current_app
-
-    return current_app.extensions["preincub"]

@@ -1,23 +1,23 @@
 """Signing in with a one-hour link, and the read-only board: programmes, the status table, a team.
 
 The board reads through the library acting as the signed-in person: each sees what the permission
-table (workflow/permissions.py) lets them read, and nothing more, from the same code as the CLI.
+table (workflow/rules/permissions.py) lets them read, and nothing more, from the same code as the CLI.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, g, redirect, render_template, session, url_for
+from flask import Blueprint, redirect, render_template, session, url_for
 
 import states
 from notifications.i18n import N_
 from workflow import Workflow
 from workflow.errors import Forbidden
-from workflow.links import Grant, LinkGone, Links
-from workflow.notices import TERMINABLE_FLAG
+from workflow.services.links import Grant, LinkGone
+from workflow.services.notices import TERMINABLE_FLAG
 
-from web.app import _, current_wf, refusal
+from web.pages import _, current_wf, links, refusal, speak
 from web.timeline import timeline
 
 bp = Blueprint("board", __name__)
@@ -26,8 +26,8 @@ bp = Blueprint("board", __name__)
 @bp.get("/signin/<token>")
 def signin(token: str):
     """A valid sign-in link opens a session (8 idle hours) and leads to the board."""
-    grant, _rest = Links(current_wf().ctx).check("signin", token)
-    g.lang = grant.lang
+    grant = links().signin(token)
+    speak(grant)
     session.clear()
     session.permanent = True
     session.update(p=grant.person_id, g=grant.generation)
@@ -50,11 +50,11 @@ def signed_in() -> tuple[Grant, Workflow] | None:
     if "p" not in session:
         return None
     try:
-        grant = Links(current_wf().ctx).person_grant("session", int(session["p"]), int(session["g"]))
+        grant = current_wf().links.session(int(session["p"]), int(session["g"]))
     except LinkGone:
         session.clear()
         raise
-    g.lang = grant.lang
+    speak(grant)
     return grant, current_wf().acting_as(grant.email).through("web")
 
 
@@ -68,8 +68,8 @@ def index():
     if who is None:
         return _need_session()
     grant, wf = who
-    programmes = wf.programmes()
-    rows = wf.status()
+    programmes = wf.directory.programmes()
+    rows = wf.teams.status()
     # Agreements an unanswered formal notice made terminable, as `status` flags them (for those who
     # read every team; nothing for a coach).
     flags = [_(TERMINABLE_FLAG, **n.flag_params()) for n in wf.notices.flags()]
@@ -83,7 +83,7 @@ def team(name: str):
     if who is None:
         return _need_session()
     grant, wf = who
-    rec = wf.team(name)  # NotFound 404, Forbidden 403 (not one of their teams)
+    rec = wf.teams.team(name)  # NotFound 404, Forbidden 403 (not one of their teams)
     checkins = wf.checkins(team=rec.name)
     today = wf.clock.today()
     svg = timeline(rec, today, date.fromisoformat(rec.deadline))

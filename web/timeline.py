@@ -10,9 +10,9 @@ from markupsafe import Markup
 from notifications import timeline as _shared
 from workflow.records import TeamRecord
 
+from web.pages import lang
+
 
 def timeline(team: TeamRecord, today: date, deadline: date) -> Markup:
     """One bar per phase period, from the first start to the later of today and the deadline."""
-    from web.app import lang
-
     return _shared.timeline(team, today, deadline, lang())

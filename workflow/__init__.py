@@ -1,25 +1,15 @@
 """The library API and the store. ``Workflow.open(db)`` is where a Python caller starts.
 
-Names are imported on first use (PEP 562): ``import workflow.errors`` or ``workflow.clock`` alone
-loads no SQLAlchemy, so the CLI answers ``--help`` and usage errors at once.
+Importing any module of the package imports the whole facade (the store's libraries included): the
+CLI's `--help`, `--version` and usage errors import none of it.
 """
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from workflow.api import Workflow
+from workflow.clock import PARIS, Clock, FixedClock
+from workflow.context import Context
+from workflow.errors import ChangedMeanwhile, Forbidden, Invalid, NotFound, PreincubError, Refused, StoreError
 
-_WHERE = {
-    "Workflow": "api", "Context": "context", "PARIS": "clock", "Clock": "clock", "FixedClock": "clock",
-    "ChangedMeanwhile": "errors", "Forbidden": "errors", "Invalid": "errors", "NotFound": "errors",
-    "PreincubError": "errors", "Refused": "errors", "StoreError": "errors",
-}
-__all__ = sorted(_WHERE)
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _WHERE:
-        raise AttributeError(f"module 'workflow' has no attribute {name!r}")
-    value = getattr(import_module(f"workflow.{_WHERE[name]}"), name)
-    globals()[name] = value
-    return value
+__all__ = ["PARIS", "ChangedMeanwhile", "Clock", "Context", "FixedClock", "Forbidden", "Invalid", "NotFound",
+           "PreincubError", "Refused", "StoreError", "Workflow"]

@@ -1,9 +1,16 @@
-"""The injectable clock. Every 'now' goes through a Clock, so any date can be tested (``--now``)."""
+"""The injectable clock. Every 'now' goes through a Clock, so any date can be tested (``--now``).
+
+A clock gives two readings: business time (:meth:`Clock.now`, in Paris: what is due, phases, events)
+and wall time (:meth:`Clock.wall`, in UTC: what the outbox and the daemon's lease stamp, retry
+delays, claims). The real clock reads the real time for both; a fixed clock (``--now``) gives its
+instant for both, so everything a tick writes follows ``--now``. Only the daemon's real waiting
+(its schedule, its heartbeat's pace) reads real time of its own.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time, timezone
 from zoneinfo import ZoneInfo
 
 from workflow.errors import N_, Invalid
@@ -17,6 +24,10 @@ class Clock:
     def now(self) -> datetime:
         return datetime.now(PARIS)
 
+    def wall(self) -> datetime:
+        """The instant stamped on outbox rows and the daemon's lease, in UTC."""
+        return datetime.now(UTC)
+
     def today(self) -> date:
         return self.now().date()
 
@@ -29,6 +40,9 @@ class FixedClock(Clock):
 
     def now(self) -> datetime:
         return self.at.astimezone(PARIS)
+
+    def wall(self) -> datetime:
+        return self.at.astimezone(UTC)
 
 
 YEARS = (2000, 2100)  # programmes outside these years are typing mistakes
@@ -78,7 +92,7 @@ def as_aware(dt: datetime) -> datetime:
 
 def stored_utc(value: str | datetime) -> datetime:
     """A stored datetime, aware: SQLite's text when read without per-row type processing
-    (:meth:`workflow.db.Store.as_stored`), or the driver's datetime."""
+    (:meth:`workflow.store.engine.Store.as_stored`), or the driver's datetime."""
     return as_aware(datetime.fromisoformat(value) if isinstance(value, str) else value)
 
 

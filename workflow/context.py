@@ -2,7 +2,9 @@
 
 A :class:`Context` is frozen: acting as someone else or at another time is a new context
 (:meth:`Context.acting_as`, :meth:`Context.at`), never a swap in place. It remembers, for its own
-actor only, who they are and their roles (one query per context, not one per call).
+actor only, who they are and their roles (one query per context, not one per call); a context made
+from it reads them afresh. It runs no query itself: the statements are the store's
+(``workflow.store.people`` for who acts and the lookups, ``workflow.store.events`` for the chain).
 """
 
 from __future__ import annotations
@@ -12,25 +14,15 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import sqlalchemy as sa
-from sqlmodel import Session, select
-
-from workflow import audit, permissions, validate
 from workflow.clock import Clock
-from workflow.db import Store
 from workflow.errors import N_, Forbidden, Invalid, Np_, NotFound
-from workflow.models import (
-    Event,
-    Partner,
-    Person,
-    PersonRole,
-    Programme,
-    Team,
-    TeamMember,
-)
+from workflow.rules import permissions, validate
 from workflow.settings import Settings
-
-SYSTEM = " (system user)"
+from workflow.store import events, people
+from workflow.store.engine import Connection, Session, Store, flushed
+from workflow.store.events import ROLES
+from workflow.store.models import Event, Person, Programme, Team
+from workflow.store.people import SYSTEM
 
 
 def default_actor() -> str:
@@ -61,6 +53,15 @@ class TeamRef:
     programme_id: int
 
 
+class _Known:
+    """The actor as one context last read them: its own, never handed to a context derived from it."""
+
+    __slots__ = ("me",)
+
+    def __init__(self) -> None:
+        self.me: Me | None = None
+
+
 @dataclass(frozen=True)
 class Context:
     """One store, one clock, one acting person, one set of settings."""
@@ -70,16 +71,18 @@ class Context:
     actor: str = field(default_factory=default_actor)  # an e-mail (--as), or "<login> (system user)"
     settings: Settings = field(default_factory=Settings.from_env)
     via: str | None = None  # the client a change came through when it is not the CLI ("web"): in each event's data
-    # The actor's id and roles, looked up once per context (a role change through this context forgets it).
-    _me: list[Me] = field(default_factory=list, repr=False, compare=False)
+    # The actor's id and roles, read once per context rather than once per check; a new context
+    # (``replace``) starts without them, and a change of the actor's roles recorded through this
+    # context drops them (:meth:`_recorded`).
+    _known: _Known = field(default_factory=_Known, init=False, repr=False, compare=False)
 
     def acting_as(self, actor: str) -> Context:
         """The same store, clock and settings, another acting person."""
-        return replace(self, actor=actor, _me=[])
+        return replace(self, actor=actor)
 
     def at(self, clock: Clock) -> Context:
         """The same store, person and settings, another clock."""
-        return replace(self, clock=clock, _me=self._me)
+        return replace(self, clock=clock)
 
     def through(self, via: str) -> Context:
         """The same context, its changes recorded as coming through ``via`` (the web service: "web")."""
@@ -87,39 +90,32 @@ class Context:
 
     def with_settings(self, settings: Settings) -> Context:
         """The same store, person and clock, other settings."""
-        return replace(self, settings=settings, _me=self._me)
-
-    def forget_me(self) -> None:
-        """After a change of people or roles: the next check reads the actor again."""
-        self._me.clear()
+        return replace(self, settings=settings)
 
     # ---- who is acting -------------------------------------------------------------------
 
     def me(self, s: Session) -> Me:
         """The acting person's id and roles; an actor who is not in the store is refused."""
-        if self._me:
-            return self._me[0]
-        if self.actor.endswith(SYSTEM):
-            login = self.actor[: -len(SYSTEM)]
-            p = _core(s).execute(_ME_BY_LOGIN, {"who": login}).first()
-            if p is None:
+        me = self._known.me
+        if me is not None:
+            return me
+        conn = flushed(s)
+        pid = people.actor_id(conn, self.actor)
+        if pid is None:
+            login = people.login_of(self.actor)
+            if login is not None:
                 raise Forbidden(N_("you are acting as the system user {login!q}, who is not a person in this store; "
                                    "act as a person of the store, by their e-mail"),
                                 code="unknown_system_user", login=login)
-        else:
-            p = _core(s).execute(_ME_BY_EMAIL, {"who": self.actor}).first()
-            if p is None:
-                raise Forbidden(N_("unknown acting person {actor}; ask a coordinator to add you"),
-                                code="unknown_actor", actor=self.actor)
-        roles = frozenset(_core(s).execute(_ROLES, {"person": p.id}).scalars().all())
-        me = Me(p.id, roles)
-        self._me[:] = [me]
+            raise Forbidden(N_("unknown acting person {actor}; ask a coordinator to add you"),
+                            code="unknown_actor", actor=self.actor)
+        me = self._known.me = Me(pid, people.roles(conn, pid))
         return me
 
     def ties(self, s: Session, team_id: int) -> frozenset[str]:
         """The roles tying the actor to a team (coach, intrapreneur, sponsor)."""
         me = self.me(s)
-        return frozenset(_core(s).execute(_TIES, {"team": team_id, "person": me.id}).scalars().all())
+        return people.ties(flushed(s), team_id, me.id)
 
     def require(self, s: Session, action: str, team: Team | TeamRef | None = None) -> None:
         """Refuse, with who is acting and what role is needed, unless the table allows ``action``."""
@@ -160,7 +156,7 @@ class Context:
         own = [r for r in me.roles if permissions.TABLE["read"].get(r) == permissions.OWN]
         if sc is None or not own:
             self.require(s, "read")
-        return select(TeamMember.team_id).where(TeamMember.person_id == me.id, TeamMember.role.in_(own))
+        return people.team_ids(me.id, own)
 
     # ---- the audit trail -----------------------------------------------------------------
 
@@ -168,18 +164,21 @@ class Context:
               from_phase: str | None = None, to_phase: str | None = None, reason: str | None = None,
               forced: bool = False, data: dict[str, Any] | None = None,
               sealed: dict[str, list[int]] | None = None) -> Event:
-        """Append one event (who, when, what) to the chain, in the caller's transaction (``audit.append``:
-        after what the session holds is flushed, so the event's id comes after theirs). ``sealed`` names
-        the figure rows the change wrote ({table: [ids]}): the event records their figures (``audit verify``
-        holds the tables to them). The Event returned is not in the session: the row is written already."""
+        """Append one event (who, when, what) to the chain, in the caller's transaction
+        (``workflow.store.events.append``: after what the session holds is flushed, so the event's id
+        comes after theirs). ``sealed`` names the figure rows the change wrote ({table: [ids]}): the
+        event records their figures (``audit verify`` holds the tables to them). The Event returned is
+        not in the session: the row is written already."""
         row = self._event_row(action, team.id if team else None, trigger, from_phase, to_phase, reason, forced, data)
-        conn = _core(s)
+        conn = flushed(s)
         row["actor_id"] = self._actor_id(conn)
         if sealed:
             row["sealed"] = sealed
-        return Event(id=audit.append(conn, [row]), **row)
+        event = Event(id=events.append(conn, [row]), **row)
+        self._recorded([sealed])
+        return event
 
-    def log(self, conn: sa.Connection, action: str, team: Team | TeamRef, *, trigger: str | None = None,
+    def log(self, conn: Connection, action: str, team: Team | TeamRef, *, trigger: str | None = None,
             from_phase: str | None = None, to_phase: str | None = None, reason: str | None = None,
             forced: bool = False, data: dict[str, Any] | None = None,
             sealed: dict[str, list[int]] | None = None) -> dict[str, Any]:
@@ -189,7 +188,8 @@ class Context:
         row["actor_id"] = self._actor_id(conn)
         if sealed:
             row["sealed"] = sealed
-        audit.append(conn, [row])
+        events.append(conn, [row])
+        self._recorded([sealed])
         return row
 
     def event_row(self, action: str, team_id: int | None = None, *, to_phase: str | None = None,
@@ -200,23 +200,29 @@ class Context:
             row["sealed"] = sealed
         return row
 
-    def log_rows(self, conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
+    def log_rows(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
         """Events made by :meth:`event_row`, chained and inserted in one executemany (a batch of changes:
         an import)."""
         if rows:
             actor_id = self._actor_id(conn)
             for row in rows:
                 row["actor_id"] = actor_id
-            audit.append(conn, rows)
+            sealed = [row.get("sealed") for row in rows]  # the append takes them out of the rows
+            events.append(conn, rows)
+            self._recorded(sealed)
 
-    def _actor_id(self, conn: sa.Connection) -> int | None:
+    def _recorded(self, sealed: list[dict[str, list[int]] | None]) -> None:
+        """After events that recorded people's roles (``sealed``): if the actor's are among them, the
+        next check reads them again, so a context never answers with roles it changed itself."""
+        me = self._known.me
+        if me is not None and any(me.id in (x or {}).get(ROLES, ()) for x in sealed):
+            self._known.me = None
+
+    def _actor_id(self, conn: Any) -> int | None:
         """The acting person's id, as the chain records who acted (the system user: the person whose
         login it is): :meth:`me`'s when known, else looked up (without the roles)."""
-        if self._me:
-            return self._me[0].id
-        if self.actor.endswith(SYSTEM):
-            return conn.execute(_ME_BY_LOGIN, {"who": self.actor[: -len(SYSTEM)]}).scalar()
-        return conn.execute(_ME_BY_EMAIL, {"who": self.actor}).scalar()
+        me = self._known.me
+        return me.id if me is not None else people.actor_id(conn, self.actor)
 
     def _event_row(self, action: str, team_id: int | None, trigger: str | None, from_phase: str | None,
                    to_phase: str | None, reason: str | None, forced: bool, data: dict[str, Any] | None) -> dict[str, Any]:
@@ -227,31 +233,14 @@ class Context:
                 "data": json.dumps(data, ensure_ascii=False, sort_keys=True) if data else None}
 
 
-# Statements every request runs, built once (building one costs more than running it on SQLite).
-# No one acts as an erased person (``person erase``): they are not found.
-_ME_BY_EMAIL = select(Person.id).where(Person.email == sa.bindparam("who"), Person.erased_at.is_(None))
-_ME_BY_LOGIN = select(Person.id).where(Person.login == sa.bindparam("who"), Person.erased_at.is_(None))
-_ROLES = select(PersonRole.role).where(PersonRole.person_id == sa.bindparam("person"))
-_TIES = select(TeamMember.role).where(TeamMember.team_id == sa.bindparam("team"),
-                                      TeamMember.person_id == sa.bindparam("person"))
-
-
-def _core(s: Session) -> sa.Connection:
-    """The session's connection for a Core statement, after the flush an ORM query would have made (a
-    person or membership added earlier in the same transaction is seen)."""
-    if s.autoflush:
-        s.flush()
-    return s.connection()
-
-
 # ---- lookups: one way to find an entity by the name a person typed ------------------------------
 
-# kind: (model, column, message); the error's code is unknown_<kind>, its param <kind> the key looked
-# up (the CLI adds where to look: ERROR_HINTS). A person is named by a validated e-mail: not quoted.
-_KINDS: dict[str, tuple[type, Any, str]] = {
-    "programme": (Programme, Programme.name, N_("unknown programme {programme!q}")),
-    "team": (Team, Team.name, N_("unknown team {team!q}")),
-    "person": (Person, Person.email, N_("unknown person {person}")),
+# kind: (the store's lookup, message); the error's code is unknown_<kind>, its param <kind> the key
+# looked up (the CLI adds where to look: ERROR_HINTS). A person is named by a validated e-mail: not quoted.
+_KINDS: dict[str, tuple[Any, str]] = {
+    "programme": (people.programme_by_name, N_("unknown programme {programme!q}")),
+    "team": (people.team_by_name, N_("unknown team {team!q}")),
+    "person": (people.person_by_email, N_("unknown person {person}")),
 }
 
 
@@ -259,15 +248,14 @@ def find(s: Session, kind: str, name: str, *, programme: Programme | None = None
     """The programme, team, person (by e-mail) or partner (of ``programme``) named so, or NotFound."""
     if kind == "partner":
         assert programme is not None
-        row = s.exec(select(Partner).where(Partner.programme_id == programme.id,
-                                           Partner.name == validate.lookup(name))).first()
+        row = people.partner_by_name(s, programme.id, validate.lookup(name))
         if row is None:
             raise NotFound(N_("unknown partner {partner!q} in programme {programme!q}"), code="unknown_partner",
                            partner=name, programme=programme.name)
         return row
-    model, column, message = _KINDS[kind]
+    lookup, message = _KINDS[kind]
     key = validate.email(name, local=True) if kind == "person" else validate.lookup(name)
-    row = s.exec(select(model).where(column == key)).first()
+    row = lookup(s, key)
     if row is None:
         raise NotFound(message, code=f"unknown_{kind}", **{kind: key})
     return row
@@ -276,6 +264,6 @@ def find(s: Session, kind: str, name: str, *, programme: Programme | None = None
 def person_with_role(s: Session, email: str, role: str) -> Person:
     """A person who holds ``role`` (to be named coach, sponsor or intrapreneur of a team)."""
     p = find(s, "person", email)
-    if s.get(PersonRole, (p.id, role)) is None:
+    if not people.has_role(s, p.id, role):
         raise Invalid(N_("{email} does not have the role {role}"), code="missing_role", email=p.email, role=role)
     return p

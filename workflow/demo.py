@@ -5,11 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
-from sqlmodel import select
-
 from workflow.api import Workflow
 from workflow.clock import PARIS, FixedClock
-from workflow.models import Person, Programme
+from workflow.store import reads
 
 PROGRAMME = "Pré-incubation 2020"
 SIGNED_ON = date(2020, 6, 23)
@@ -55,14 +53,14 @@ def _coaching(wf: Workflow, first: date, last: date, only: tuple[str, ...] | Non
         for name, _, _, coach, _, _ in TEAMS:
             if coach is None or (only and name not in only):
                 continue
-            if wf.team(name).phase != "investigation":
+            if wf.teams.team(name).phase != "investigation":
                 continue
             coach_wf = wf.at(FixedClock(datetime.combine(day, time(17, 30), tzinfo=PARIS))).acting_as(COACHES[coach][1])
             if name == "Insertion RSA" and day == date(2020, 8, 13):
-                coach_wf.log_checkin(name, missed=True, reason="Congés d'été de l'intrapreneure.")
+                coach_wf.checkins.log(name, missed=True, reason="Congés d'été de l'intrapreneure.")
             else:
                 week = day.isocalendar()[1]
-                coach_wf.log_checkin(name, notes=f"Semaine {week} : entretiens usagers et analyse des parcours.",
+                coach_wf.checkins.log(name, notes=f"Semaine {week} : entretiens usagers et analyse des parcours.",
                                      next_steps="Tester le prototype auprès de trois usagers.",
                                      hours=7 if name != "Dossiers MDPH" else 4, mood=3 + week % 3)
         day += timedelta(days=7)
@@ -70,18 +68,18 @@ def _coaching(wf: Workflow, first: date, last: date, only: tuple[str, ...] | Non
 
 def exists(wf: Workflow) -> bool:
     with wf.store.read() as s:
-        return s.exec(select(Programme.id).where(Programme.name == PROGRAMME)).first() is not None
+        return reads.programme_exists(s, PROGRAMME)
 
 
 def _person(wf: Workflow, name: str, email: str, role: str) -> None:
     """Add one of the demo's people; whoever runs the demo may already be one of them (the first
     coordinator, made by ``init``), and then only gets the role and the demo's name."""
     with wf.store.read() as s:
-        known = s.exec(select(Person.id).where(Person.email == email)).first() is not None
+        known = reads.person_exists(s, email)
     if known:
-        wf.edit_person(email, name=name, add_roles=[role])
+        wf.directory.edit_person(email, name=name, add_roles=[role])
     else:
-        wf.add_person(name, email, [role])
+        wf.directory.add_person(name, email, [role])
 
 
 STEPS = 8  # calls of ``progress`` during build, for a progress bar
@@ -98,9 +96,9 @@ def build(wf: Workflow, progress: Callable[[], None] | None = None) -> str:
     wf = _at(wf, 2020, 6, 23)
     _person(wf, *COORDINATOR, "coordinator")  # as whoever runs the demo; then Camille runs it
     wf = wf.acting_as(COORDINATOR[1])
-    wf.add_programme(PROGRAMME, SIGNED_ON, kind="preincubation")
+    wf.directory.add_programme(PROGRAMME, SIGNED_ON, kind="preincubation")
     for p in PARTNERS:
-        wf.add_partner(p, PROGRAMME, kind="departement")
+        wf.directory.add_partner(p, PROGRAMME, kind="departement")
     for c in COACHES:
         _person(wf, *c, "coach")
     _person(wf, *COMMITTEE, "committee")
@@ -111,48 +109,48 @@ def build(wf: Workflow, progress: Callable[[], None] | None = None) -> str:
     # Phase 1: the call for projects (late June).
     wf = _at(wf, 2020, 6, 26)
     for name, partner, person, coach, problem, _ in TEAMS:
-        wf.add_team(name, PROGRAMME, partner, problem=problem, intrapreneurs=[person[1]],
+        wf.teams.add_team(name, PROGRAMME, partner, problem=problem, intrapreneurs=[person[1]],
                     days_per_week=1 if coach is not None else None,
                     coach=COACHES[coach][1] if coach is not None else None)
     wf = _at(wf, 2020, 7, 1)
     for name, *_, end in TEAMS:
         if end != "call_for_projects":
-            wf.advance(name, "submit")
+            wf.transitions.advance(name, "submit")
 
     step()
     # Phase 2: selection by both parties, on the three criteria.
     wf = _at(wf, 2020, 7, 3)
     for name, *_, end in TEAMS:
         if end == "selection":
-            wf.assess(name, real=True, major=True, actionable=True, note="Problème documenté par le service.")
-            wf.agree(name, "partner")
+            wf.teams.assess(name, real=True, major=True, actionable=True, note="Problème documenté par le service.")
+            wf.teams.agree(name, "partner")
         elif end == "not_selected":
-            wf.assess(name, real=True, major=False, actionable=True, note="Ampleur limitée.")
+            wf.teams.assess(name, real=True, major=False, actionable=True, note="Ampleur limitée.")
         elif end != "call_for_projects":
-            wf.assess(name, real=True, major=True, actionable=True)
-            wf.agree(name, "partner")
-            wf.agree(name, "operator")
+            wf.teams.assess(name, real=True, major=True, actionable=True)
+            wf.teams.agree(name, "partner")
+            wf.teams.agree(name, "operator")
     wf = _at(wf, 2020, 7, 6, 9)  # the launch seminar
     for name, *_, end in TEAMS:
         if end == "not_selected":
-            wf.advance(name, "reject", reason="Problème jugé non majeur par les deux parties.")
+            wf.transitions.advance(name, "reject", reason="Problème jugé non majeur par les deux parties.")
         elif end not in ("call_for_projects", "selection"):
-            wf.advance(name, "select")
+            wf.transitions.advance(name, "select")
 
     step()
     # Phase 3: investigation, with a check-in every Thursday until 2 October.
     _coaching(wf, date(2020, 7, 9), date(2020, 9, 10))
     wf = _at(wf, 2020, 9, 14)
     step()
-    wf.advance("Cantines des collèges", "abandon", reason="L'intrapreneure a changé de poste.")
+    wf.transitions.advance("Cantines des collèges", "abandon", reason="L'intrapreneure a changé de poste.")
     _coaching(wf, date(2020, 9, 17), date(2020, 10, 1))
     wf = _at(wf, 2020, 10, 5)
     step()
     for name, *_, end in TEAMS:
         if end in ("poc_committee", "incubation_decision", "incubated", "not_incubated"):
-            wf.poc(name, f"Prototype testé auprès d'usagers ({name}).", "https://beta.gouv.fr/")
-            wf.committee(name, on=date(2020, 11, 5) if end != "poc_committee" else date(2020, 12, 10))
-            wf.advance(name, "present")
+            wf.teams.poc(name, f"Prototype testé auprès d'usagers ({name}).", "https://beta.gouv.fr/")
+            wf.teams.committee(name, on=date(2020, 11, 5) if end != "poc_committee" else date(2020, 12, 10))
+            wf.transitions.advance(name, "present")
 
     step()
     # Phases 4 and 5: the strategic committee hears them, then decides.
@@ -160,14 +158,14 @@ def build(wf: Workflow, progress: Callable[[], None] | None = None) -> str:
     committee = wf.acting_as(COMMITTEE[1])
     for name, *_, end in TEAMS:
         if end in ("incubation_decision", "incubated", "not_incubated"):
-            committee.committee(name, opinion="Impact mesuré prometteur." if end != "not_incubated"
+            committee.teams.committee(name, opinion="Impact mesuré prometteur." if end != "not_incubated"
                          else "Problème réel mais déjà traité par l'État.")
     for name, *_, end in TEAMS:
         if end in ("incubation_decision", "incubated", "not_incubated"):
-            wf.advance(name, "hear")
+            wf.transitions.advance(name, "hear")
     wf = _at(wf, 2020, 11, 12)
-    wf.advance("Informations préoccupantes", "incubate", reason="Convention d'incubation signée avec le Département.")
-    wf.advance("Signalements voirie", "decline", reason="Un service national existe déjà.")
+    wf.transitions.advance("Informations préoccupantes", "incubate", reason="Convention d'incubation signée avec le Département.")
+    wf.transitions.advance("Signalements voirie", "decline", reason="Un service national existe déjà.")
     step()
     # The two teams still investigating: Insertion RSA keeps its weekly point; Dossiers MDPH drifts.
     _coaching(wf, date(2020, 10, 8), date(2020, 11, 12), only=("Insertion RSA",))

@@ -42,7 +42,7 @@ class Section(BaseSettings):
 
 
 class StoreSettings(Section):
-    db: str | None = None  # a file path or a URL (workflow.storefile.resolve_url); default: user data dir
+    db: str | None = None  # a file path or a URL (workflow.store.files.resolve_url); default: user data dir
 
 
 class CoachingSettings(Section):
@@ -98,7 +98,7 @@ class DaemonSettings(Section):
 
 class WebSettings(Section):
     base_url: str | None = None  # e.g. https://preincub.example.org: builds the links in messages
-    secret_key: SecretStr | None = None  # signs the links; else a 0600 file in the data dir (workflow.links)
+    secret_key: SecretStr | None = None  # signs the links; else a 0600 file in the data dir (workflow.services.links)
 
 
 SECTIONS: dict[str, type[Section]] = {"store": StoreSettings, "coaching": CoachingSettings,

@@ -199,7 +199,7 @@ def test_sqlite_json_sqlite_round_trip(busy_demo, tmp_path):
     assert _mode(one) == 0o600
     doc = json.loads(one.read_text("utf-8"))
     assert doc["format"] == "preincub-backup" and doc["tables"]["outbox"]["rows"]
-    from workflow.db import HEAD_REVISION
+    from workflow.store.engine import HEAD_REVISION
 
     assert doc["schema"] == HEAD_REVISION
     r = ok(invoke("import-all", str(one), db=restored))

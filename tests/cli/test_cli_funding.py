@@ -225,7 +225,7 @@ def test_a_statement_whose_write_fails_after_the_checks_is_not_recorded(funded, 
     and no statement recorded that no partner received."""
     import errno
 
-    from workflow import storefile
+    from workflow.store import files as storefile
 
     def full(fd):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
@@ -246,7 +246,7 @@ def test_a_statement_that_cannot_be_committed_leaves_no_document(funded, tmp_pat
     """The document is written, then the commit fails (a full disk at COMMIT): no file in place, nothing
     printed, no statement recorded."""
     from workflow.errors import StoreError
-    from workflow.funding import Funding
+    from workflow.services.funding import Funding
 
     issue = Funding.issue_statement
 

@@ -13,7 +13,7 @@ from cli_helpers import PROG, dump_hash, fails, invoke, ok
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from workflow.validate import shown
+from workflow.rules.validate import shown
 
 RSA = "Insertion RSA"
 WIDE = {"COLUMNS": "100000"}  # no wrapping: a cell is one line of the output
@@ -163,7 +163,8 @@ def test_a_huge_value_is_quoted_short(demo_db):
 
 
 def test_library_errors_quote_at_most_80_characters():
-    from workflow import Invalid, validate
+    from workflow import Invalid
+    from workflow.rules import validate
 
     with pytest.raises(Invalid) as e:
         validate.email("y" * 5000)

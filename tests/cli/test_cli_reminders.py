@@ -6,16 +6,22 @@ import json
 import os
 import socket
 import sqlite3
-from datetime import datetime, timedelta
 
 import pytest
-from cli_helpers import data, dump_hash, fails, invoke, ok
+from cli_helpers import NOW, data, dump_hash, fails, invoke, ok
 
 from commands import reminders as reminder_commands
+from workflow import Workflow
+from workflow.clock import clock_from
 
 JULIEN = "julien.moreau@beta.example"
 NOT_CONFIGURED = "e-mail is not configured here (PREINCUB_SMTP_URL)"
 SMTP = {"PREINCUB_SMTP_URL": "smtp://127.0.0.1:2525"}  # a valid setting; nothing is sent in these tests
+
+
+def shown_at(iso: str) -> str:
+    """An ISO time as the CLI's text shows it to people (JSON keeps the ISO string)."""
+    return iso[:16].replace("T", " ")
 
 
 def rows_of(db) -> list[dict]:
@@ -168,25 +174,27 @@ def test_status_and_daemon_status_say_when_the_outbox_is_unhealthy(demo_db):
                  "lease_held": False}
     once = ok(invoke("daemon", "--once", "--console", db=demo_db, now="2020-11-30T10:00"))
     assert once.stdout.endswith("0 à réessayer, 0 en échec\n")
-    h = data(invoke("daemon", "status", "--json", db=demo_db))
+    tick = "2020-11-30T10:00:00+01:00"
+    h = data(invoke("daemon", "status", "--json", db=demo_db, now=tick))
     assert (h["healthy"], h["problems"], h["failed"]) == (True, [], 0)
-    assert h["last_tick"]["at"] == "2020-11-30T10:00:00+01:00" and h["last_tick"]["next_tick"]
-    text = ok(invoke("daemon", "status", db=demo_db, lang="en")).stdout.splitlines()
-    assert text[0].startswith("Daemon's last tick: ") and "; next due " in text[0]
+    # Every time of a tick under --now is that clock's: when it ran, its next one, the lease's heartbeat.
+    assert (h["last_tick"]["at"], h["last_tick"]["wall"], h["heartbeat_at"]) == (tick, tick, tick)
+    assert h["last_tick"]["next_tick"] == "2020-11-30T10:05:00+01:00"
+    text = ok(invoke("daemon", "status", db=demo_db, lang="en", now=tick)).stdout.splitlines()
     holder = f"{socket.gethostname()}:{os.getpid()}"  # `daemon --once` ran in this process
-    assert h["holder"] == holder  # its heartbeat: when it took the lease, at most a few seconds before the tick ended
-    beat, wall = datetime.fromisoformat(h["heartbeat_at"]), datetime.fromisoformat(h["last_tick"]["wall"])
-    assert timedelta(0) <= wall - beat < timedelta(seconds=30)
+    assert text[0] == f"Daemon's last tick: 2020-11-30 10:00 ({holder}); next due 2020-11-30 10:05"
+    assert h["holder"] == holder
     # `daemon --once` gave its lease back on leaving: who held it last, and that no one holds it now.
-    assert text[1:] == [f"Lease holder: {holder}, last heartbeat {h['heartbeat_at']} (not held now)",
+    assert text[1:] == [f"Lease holder: {holder}, last heartbeat 2020-11-30 10:00 (not held now)",
                         "Outbox: 0 pending (0 retrying, 0 for over an hour), 0 failed", "health: healthy"]
     assert "outbox" not in ok(invoke("status", db=demo_db, lang="en")).stdout
 
     failed = _failed_email(demo_db, "2020-12-07T10:00", "2020-12-14T08:00")
-    r = invoke("daemon", "status", "--json", db=demo_db)
+    ok(invoke("daemon", "--once", db=demo_db, now="2020-12-14T08:00"))  # the daemon ticks on: not late
+    r = invoke("daemon", "status", "--json", db=demo_db, now="2020-12-14T08:00")
     assert r.exit_code == 1 and json.loads(r.stdout)["problems"] == ["failed"]
     assert json.loads(r.stdout)["failed"] == len(failed)
-    r = invoke("daemon", "status", db=demo_db, lang="en")
+    r = invoke("daemon", "status", db=demo_db, lang="en", now="2020-12-14T08:00")
     assert r.exit_code == 1 and r.stdout.splitlines()[-1] == "health: messages failed"
     assert r.stderr == "preincub: the daemon is unhealthy: messages failed\n"  # the contract's one line, for the log
     status = ok(invoke("status", db=demo_db, lang="en")).stdout.splitlines()
@@ -200,11 +208,9 @@ def test_status_and_daemon_status_say_when_the_outbox_is_unhealthy(demo_db):
 def test_daemon_status_shows_the_lease_holder_and_its_heartbeat_from_the_first_tick_on(demo_db):
     """A first tick on a big outbox takes minutes: the daemon holds the lease, renewing it, and has no last
     tick yet. It is ticking, not unhealthy; status says who, and when it last renewed its lease."""
-    from workflow import Workflow
-
-    w = Workflow.open(str(demo_db))
+    w = Workflow.open(str(demo_db), clock=clock_from(NOW))  # the clock of the commands below
     try:
-        assert w.acquire_lease("daemon-host:4242")  # as a daemon does when its first tick starts
+        assert w.lease.acquire("daemon-host:4242")  # as a daemon does when its first tick starts
         beat = w.lease.current().heartbeat_at
     finally:
         w.close()
@@ -213,15 +219,15 @@ def test_daemon_status_shows_the_lease_holder_and_its_heartbeat_from_the_first_t
         "healthy": True, "problems": [], "last_tick": None, "holder": "daemon-host:4242", "heartbeat_at": beat,
         "lease_held": True}
     assert ok(invoke("daemon", "status", db=demo_db, lang="en")).stdout.splitlines() == [
-        "Daemon's last tick: —", f"Lease holder: daemon-host:4242, last heartbeat {beat}",
+        "Daemon's last tick: —", f"Lease holder: daemon-host:4242, last heartbeat {shown_at(beat)}",
         "Outbox: 0 pending (0 retrying, 0 for over an hour), 0 failed", "health: healthy"]
     fr = ok(invoke("daemon", "status", db=demo_db)).stdout.splitlines()
     assert fr[0] == "Dernier passage du démon\u00a0: —" and fr[-1] == "état\u00a0: bon"
-    assert "\u00a0: daemon-host:4242" in fr[1] and fr[1].endswith(beat)
+    assert "\u00a0: daemon-host:4242" in fr[1] and fr[1].endswith(shown_at(beat))
     # The daemon stopped before its first tick ended: its lease given back, it never ticked.
-    w = Workflow.open(str(demo_db))
+    w = Workflow.open(str(demo_db), clock=clock_from(NOW))
     try:
-        w.release_lease("daemon-host:4242")
+        w.lease.release("daemon-host:4242")
     finally:
         w.close()
     r = invoke("daemon", "status", "--json", db=demo_db)
@@ -232,17 +238,15 @@ def test_daemon_status_shows_the_lease_holder_and_its_heartbeat_from_the_first_t
 
 def test_daemon_once_names_a_daemon_in_its_first_tick(demo_db):
     """No last tick yet, but a live lease: --once names that daemon and its heartbeat, not just "another"."""
-    from workflow import Workflow
-
-    w = Workflow.open(str(demo_db))
+    w = Workflow.open(str(demo_db), clock=clock_from("2020-11-30T10:00"))
     try:
-        assert w.acquire_lease("daemon-host:4242")
+        assert w.lease.acquire("daemon-host:4242")
         lease = w.lease.current()
     finally:
         w.close()
     r = ok(invoke("daemon", "--once", "--console", db=demo_db, lang="en", now="2020-11-30T10:00"))
-    assert r.stdout == (f"daemon daemon-host:4242 is alive: it holds the lease until {lease.until}; its first tick "
-                        f"is running (last heartbeat {lease.heartbeat_at})\n")
+    assert r.stdout == (f"daemon daemon-host:4242 is alive: it holds the lease until {shown_at(lease.until)}; its "
+                        f"first tick is running (last heartbeat {shown_at(lease.heartbeat_at)})\n")
 
 
 def ok_or_1(r) -> list[str]:

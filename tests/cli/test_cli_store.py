@@ -20,7 +20,7 @@ import pytest
 from cli_helpers import PROG, dump_hash, fails, foreign_sqlite, invoke, ok
 
 import cli
-from workflow import storefile
+from workflow.store import files as storefile
 
 T = "Insertion RSA"  # in investigation, coached by julien.moreau@beta.example
 COACH = "julien.moreau@beta.example"
@@ -183,7 +183,7 @@ def test_the_daemon_stops_with_a_clear_error_when_its_store_is_deleted(demo_db, 
     """Today it keeps ticking into the unlinked file: "enqueued 0, sent 0"."""
     from apscheduler.triggers.interval import IntervalTrigger
 
-    from workflow import daemon
+    from workflow.services import daemon
 
     monkeypatch.setattr(daemon, "trigger", lambda cron: IntervalTrigger(seconds=1))
 
@@ -228,7 +228,7 @@ def test_init_makes_a_private_store_and_data_directory(tmp_path, umask):
     assert stat.S_IMODE(data.stat().st_mode) == 0o700 and stat.S_IMODE(data.parent.stat().st_mode) == 0o700
 
 
-@pytest.mark.filterwarnings("always::workflow.db.StoreWarning")  # one process per command in real life
+@pytest.mark.filterwarnings("always::workflow.store.engine.StoreWarning")  # one process per command in real life
 def test_a_store_open_to_others_gets_a_one_line_warning_and_json_stays_json(demo_db):
     ok(invoke("status", db=demo_db))
     assert invoke("status", db=demo_db).stderr == ""  # 0600: no warning

@@ -7,7 +7,7 @@ import getpass
 import pytest
 from cli_helpers import PROG, data, dump_hash, fails, invoke, ok
 
-from workflow.db import HEAD_REVISION
+from workflow.store.engine import HEAD_REVISION
 
 PARTNER = "Val d'Oise"
 TEAM = "Équipe à l'essai"

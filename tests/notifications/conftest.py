@@ -6,7 +6,7 @@
 - ``webhook``: a ThreadingHTTPServer that records every POST and answers 200, or what ``status`` says.
 - ``reset_server``: a raw TCP server that greets like SMTP then resets the connection.
 - ``closed_port``: a port nobody listens on.
-- ``wall``: the real-time clock used by the outbox for retry delays, frozen and moved by hand.
+- ``wall``: a clock moved by hand (business and wall time together: retry delays, staleness).
 """
 
 from __future__ import annotations
@@ -25,12 +25,12 @@ import pytest
 from click.testing import Result
 from sqlmodel import select
 
-import workflow.delivery
 from tests.cli.cli_helpers import invoke
 from tests.conftest import COORD, paris
 from tests.smtp import SmtpServer, free_port, start_smtp
 from workflow import FixedClock, Workflow
-from workflow.models import Person, Team
+from workflow.clock import PARIS, Clock
+from workflow.store.models import Person, Team
 from workflow.records import OutboxMessage
 
 PROG = "Pré-incubation 2020"
@@ -154,49 +154,55 @@ def webhook():
     t.join(2)
 
 
-# ---- the outbox's wall clock -------------------------------------------------------------------
+# ---- a clock moved by hand ---------------------------------------------------------------------
 
-class Wall:
+class Wall(Clock):
+    """Business and wall time at ``at``, moved by the test (``wf.at(wall)`` follows it)."""
+
     def __init__(self, start: datetime) -> None:
-        self.now = start
+        self.at = start
+
+    def now(self) -> datetime:
+        return self.at.astimezone(PARIS)
+
+    def wall(self) -> datetime:
+        return self.at.astimezone(timezone.utc)
 
     def __call__(self) -> datetime:
-        return self.now
+        return self.wall()
 
     def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
+        self.at += timedelta(seconds=seconds)
 
 
 @pytest.fixture
-def wall(monkeypatch) -> Wall:
-    """Retry delays are measured on real time (not the business clock): freeze it at 2020-07-13 08:00 UTC."""
-    w = Wall(datetime(2020, 7, 13, 8, 0, tzinfo=timezone.utc))
-    monkeypatch.setattr(workflow.delivery, "wall", w)
-    return w
+def wall() -> Wall:
+    """A clock at TICK (2020-07-13 08:00 UTC), moved by hand: retry delays pass as the test says."""
+    return Wall(TICK)
 
 
 # ---- stores ------------------------------------------------------------------------------------
 
-def investigation(wf: Workflow, teams: list[tuple[str, str]], *, programme: str = PROG) -> dict[str, int]:
-    """Teams (name, coach e-mail; the coaches must exist) selected on Monday 2020-07-06, clock then set to
-    Monday 2020-07-13 10:00: one weekly coaching reminder (2020-W29) is due per team, to its coach.
-    Returns the team ids by name."""
-    wf.add_programme(programme, date(2020, 6, 23))
-    wf.add_partner(PARTNER, programme)
+def investigation(wf: Workflow, teams: list[tuple[str, str]], *,
+                  programme: str = PROG) -> tuple[Workflow, dict[str, int]]:
+    """Teams (name, coach e-mail; the coaches must exist) selected on Monday 2020-07-06: at Monday
+    2020-07-13 10:00, one weekly coaching reminder (2020-W29) is due per team, to its coach.
+    Returns the facade at that time, and the team ids by name."""
+    wf.directory.add_programme(programme, date(2020, 6, 23))
+    wf.directory.add_partner(PARTNER, programme)
     for i, (name, coach) in enumerate(teams):
-        wf.add_person(f"Agent {i}", f"agent{i}@example.org", ["intrapreneur"])
-        wf.add_team(name, programme, PARTNER, problem="Un problème réel.", intrapreneurs=[f"agent{i}@example.org"],
+        wf.directory.add_person(f"Agent {i}", f"agent{i}@example.org", ["intrapreneur"])
+        wf.teams.add_team(name, programme, PARTNER, problem="Un problème réel.", intrapreneurs=[f"agent{i}@example.org"],
                     coach=coach, days_per_week=1)
-        wf.advance(name, "submit")
-        wf.assess(name, real=True, major=True, actionable=True)
-        wf.agree(name, "partner")
-        wf.agree(name, "operator")
-    wf.clock = FixedClock(SELECTED)
+        wf.transitions.advance(name, "submit")
+        wf.teams.assess(name, real=True, major=True, actionable=True)
+        wf.teams.agree(name, "partner")
+        wf.teams.agree(name, "operator")
+    selected = wf.at(FixedClock(SELECTED))
     for name, _ in teams:
-        wf.advance(name, "select")
-    wf.clock = FixedClock(TICK)
+        selected.transitions.advance(name, "select")
     with wf.store.read() as s:
-        return {n: i for i, n in s.execute(select(Team.id, Team.name))}
+        return wf.at(FixedClock(TICK)), {n: i for i, n in s.execute(select(Team.id, Team.name))}
 
 
 def person_id(wf: Workflow, addr: str) -> int:
@@ -209,8 +215,8 @@ def coaching_key(wf: Workflow, team_id: int, addr: str, channel: str) -> str:
 
 
 def configure(wf: Workflow, **values) -> Workflow:
-    wf.settings = wf.settings.replace(**values)
-    return wf
+    """The facade with these settings changed."""
+    return wf.with_settings(wf.settings.replace(**values))
 
 
 def row(wf: Workflow, key: str) -> OutboxMessage:

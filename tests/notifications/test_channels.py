@@ -12,11 +12,13 @@ from datetime import date, timedelta
 
 import pytest
 
-from notifications import ConsoleChannel, DeliveryError, EmailChannel, Message, backoff
+from notifications.channels import ConsoleChannel, EmailChannel
+from notifications.message import DeliveryError, Message, backoff
 from notifications.render import render
 from tests.conftest import paris
 from tests.notifications.conftest import investigation, run_cli
-from workflow import reminders
+from workflow.rules import due as reminders
+from workflow.store import reminders as reminder_rows
 
 TEAM = 'L\'équipe "Zéro papier"'
 PROG = 'Pré-incubation d\'été "2020"'
@@ -48,12 +50,12 @@ COMMANDS = {
 @pytest.fixture
 def dues(wf):
     """The first reminder of each kind the store really produces over the six months (real contexts)."""
-    wf.add_person("Coach Un", "coach@example.org", ["coach"])
-    investigation(wf, [(TEAM, "coach@example.org")], programme=PROG)
-    wf.committee(TEAM, on=date(2020, 12, 1))
+    wf.directory.add_person("Coach Un", "coach@example.org", ["coach"])
+    wf, _ = investigation(wf, [(TEAM, "coach@example.org")], programme=PROG)
+    wf.teams.committee(TEAM, on=date(2020, 12, 1))
     with wf.store.read() as s:
-        planned = reminders.planned(reminders.snapshot(s, NOW - timedelta(days=60)), NOW, paris(2021, 1, 10, 23, 0),
-                                    wf.settings)
+        planned = reminders.planned(reminder_rows.snapshot(s, NOW - timedelta(days=60)), NOW,
+                                    paris(2021, 1, 10, 23, 0), wf.settings)
     first = {}
     for d in planned:
         first.setdefault(d.kind, d)

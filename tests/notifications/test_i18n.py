@@ -6,7 +6,8 @@ import gettext
 
 from babel.messages.pofile import read_po
 
-from notifications import catalog, i18n
+from notifications import i18n
+from tools import catalog
 
 PO = i18n.LOCALE_DIR / "fr" / "LC_MESSAGES" / f"{i18n.DOMAIN}.po"
 
@@ -27,8 +28,8 @@ def test_the_catalog_is_fresh():
     """Every sentence marked in the code (and click's own) is in the catalog, and nothing stale is."""
     extracted = {m.id for m in catalog.extract() if m.id}
     in_po = {m.id for m in _catalog() if m.id}
-    assert extracted - in_po == set(), "run: python -m notifications.catalog"
-    assert in_po - extracted == set(), "stale entries: run python -m notifications.catalog"
+    assert extracted - in_po == set(), "run: python -m tools.catalog"
+    assert in_po - extracted == set(), "stale entries: run python -m tools.catalog"
 
 
 def test_the_compiled_catalog_matches_its_source():

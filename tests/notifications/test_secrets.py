@@ -57,8 +57,8 @@ def echoing_smtp():
 def test_no_secret_anywhere_with_a_failing_smtp_server_and_webhook(wf, db_url, echoing_smtp, webhook, caplog):
     caplog.set_level(logging.DEBUG)
     webhook.status[""] = 500  # every post refused
-    ids = investigation(wf, [("Alpha", coach(wf)), ("Beta", coach(wf, "Coach Deux", "coach2@example.org",
-                                                                     channels=["chat"]))])
+    wf, ids = investigation(wf, [("Alpha", coach(wf)), ("Beta", coach(wf, "Coach Deux", "coach2@example.org",
+                                                                         channels=["chat"]))])
     mail_key = coaching_key(wf, ids["Alpha"], "coach@example.org", "email")
     wf.close()
     env = {"PREINCUB_SMTP_URL": f"smtp://bot@127.0.0.1:{echoing_smtp}", "PREINCUB_SMTP_PASSWORD": PASSWORD,

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from workflow import Workflow
 from workflow.clock import PARIS
-from workflow.links import checkin_path, committee_path, sign
+from workflow.services.links import checkin_path, committee_path, sign
 from workflow.settings import Settings
 
 NOW = datetime(2020, 11, 16, 18, 0, tzinfo=PARIS)  # the demo's day: a Monday, week 2020-W47
@@ -30,7 +30,7 @@ def settings(**extra) -> Settings:
 def ids(wf: Workflow, email: str, team: str | None = None) -> tuple[int, int | None]:
     from sqlmodel import select
 
-    from workflow.models import Person, Team
+    from workflow.store.models import Person, Team
 
     with wf.store.read() as s:
         pid = s.exec(select(Person.id).where(Person.email == email)).one()
@@ -51,7 +51,7 @@ def committee_url(wf: Workflow, email: str = HELENE, team: str = "Transport scol
 
 
 def signin(client, wf: Workflow, email: str) -> None:
-    url, _ = wf.acting_as(COORD).signin_url(email)
+    url, _ = wf.acting_as(COORD).links.signin_url(email)
     r = client.get(url.removeprefix(BASE))
     assert r.status_code == 303, r.text
 

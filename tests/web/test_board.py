@@ -28,7 +28,7 @@ def test_board_needs_a_session(client):
 
 
 def test_signin_sets_a_safe_cookie_and_shows_the_board(client, wf):
-    url, _ = wf.signin_url(COORD)
+    url, _ = wf.links.signin_url(COORD)
     assert url.startswith(BASE + "/signin/")
     r = client.get(url.removeprefix(BASE))
     assert r.status_code == 303
@@ -61,7 +61,7 @@ def test_each_role_sees_what_the_table_allows(client, wf, email, teams):
 
 
 def test_a_coach_of_no_team_sees_no_team(client, wf):
-    wf.add_person("Nouveau coach", "new.coach@example.org", ["coach"])
+    wf.directory.add_person("Nouveau coach", "new.coach@example.org", ["coach"])
     signin(client, wf, "new.coach@example.org")
     r = client.get("/")
     assert r.status_code == 200 and team_links(r.text) == set() and "Aucune équipe" in r.text
@@ -80,7 +80,7 @@ def test_team_page_has_timeline_people_checkins_poc_and_committee(client, wf):
 
 
 def test_signin_link_expires_after_an_hour(client, wf):
-    url, _ = wf.signin_url(JULIEN)
+    url, _ = wf.links.signin_url(JULIEN)
     later = create(wf, FixedClock(NOW + timedelta(hours=1, minutes=1)))
     r = later.test_client().get(url.removeprefix(BASE))
     assert r.status_code == 410
@@ -95,7 +95,7 @@ def create(wf, clock):
 def test_revoking_ends_the_session(client, wf):
     signin(client, wf, JULIEN)
     assert client.get("/").status_code == 200
-    wf.revoke_links(JULIEN)
+    wf.links.revoke(JULIEN)
     assert client.get("/").status_code == 410
     assert client.get("/").status_code == 403  # the session is gone
 
@@ -114,11 +114,11 @@ def test_only_coordinators_make_signin_links(wf):
     from workflow.errors import Forbidden
 
     with pytest.raises(Forbidden):
-        wf.acting_as(JULIEN).signin_url(SARAH)
+        wf.acting_as(JULIEN).links.signin_url(SARAH)
 
 
 def test_board_in_english_for_an_english_person(client, wf):
-    wf.edit_person(AURELIE, lang="en")
+    wf.directory.edit_person(AURELIE, lang="en")
     signin(client, wf, AURELIE)
     page = client.get("/").text
     assert 'lang="en"' in page and "Days left" in page and RSA in page
@@ -126,7 +126,7 @@ def test_board_in_english_for_an_english_person(client, wf):
 
 def test_hostile_names_are_escaped_on_the_board(client, wf):
     evil = '<script>alert(1)</script>[/]'
-    wf.add_team(evil, "Pré-incubation 2020", "Nord", problem=evil)
+    wf.teams.add_team(evil, "Pré-incubation 2020", "Nord", problem=evil)
     signin(client, wf, COORD)
     page = client.get("/").text
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;[/]" in page
@@ -141,7 +141,7 @@ def test_the_board_flags_a_terminable_agreement_to_those_who_read_every_team(cli
     coordinator; a coach, who does not read the agreements, sees no flag."""
     from datetime import date
 
-    wf.add_notice("Pré-incubation 2020", "Pas-de-Calais", date(2020, 9, 1), "Aucune salle <b>fournie</b>.")
+    wf.notices.add("Pré-incubation 2020", "Pas-de-Calais", date(2020, 9, 1), "Aucune salle <b>fournie</b>.")
     signin(client, wf, COORD)
     import html
 

@@ -8,7 +8,7 @@ from tests.web.helpers import JULIEN, RSA, SARAH, WEEK, checkin_url, csrf
 
 from sqlmodel import select
 
-from workflow.models import Event
+from workflow.store.models import Event
 
 
 def test_form_shows_team_partner_week_and_last_checkin(client, wf):
@@ -62,7 +62,7 @@ def test_missed_week_needs_a_reason_shown_on_the_form_in_french(client, wf):
 
 
 def test_errors_are_in_the_persons_language(client, wf):
-    wf.edit_person(JULIEN, lang="en")
+    wf.directory.edit_person(JULIEN, lang="en")
     url = checkin_url(wf)
     token = csrf(client, url)
     r = client.post(url, data={"csrf_token": token, "hours": "lots"})
@@ -82,12 +82,12 @@ def test_a_day_outside_the_week_is_refused(client, wf):
 def test_double_submit_logs_once(client, wf):
     url = checkin_url(wf)
     token = csrf(client, url)
-    wf.acting_as(JULIEN).log_checkin(RSA, notes="from the CLI meanwhile")
+    wf.acting_as(JULIEN).checkins.log(RSA, notes="from the CLI meanwhile")
     from workflow.errors import ChangedMeanwhile
     import pytest
 
     with pytest.raises(ChangedMeanwhile):
-        wf.acting_as(JULIEN).log_checkin(RSA, notes="again", once=True)
+        wf.acting_as(JULIEN).checkins.log(RSA, notes="again", once=True)
     assert len(wf.checkins(team=RSA, week=WEEK)) == 1
 
 
@@ -95,7 +95,7 @@ def test_hostile_text_is_escaped(client, wf):
     url = checkin_url(wf)
     token = csrf(client, url)
     evil = '<script>alert(1)</script> [/] [bold]x[/bold] "\' &amp;'
-    wf.edit_person(JULIEN, name=evil)  # shown in the page's header
+    wf.directory.edit_person(JULIEN, name=evil)  # shown in the page's header
     r = client.post(url, data={"csrf_token": token, "notes": evil, "blockers": evil, "next_steps": evil})
     assert r.status_code == 303
     page = client.get(url).text

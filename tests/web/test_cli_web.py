@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from workflow import FixedClock, Workflow
 from workflow.clock import PARIS
-from workflow.models import Outbox
+from workflow.store.models import Outbox
 
 
 @pytest.fixture
@@ -49,7 +49,7 @@ def test_web_link_is_for_coordinators(cli_app, store):
 def test_web_link_send_goes_through_the_persons_channels(cli_app, store, wf):
     r = run(cli_app, store, "web", "link", JULIEN, "--send")  # e-mail is not configured here
     assert r.exit_code == 1 and "PREINCUB_SMTP_URL" in r.output
-    wf.edit_person(JULIEN, channels=["console"])
+    wf.directory.edit_person(JULIEN, channels=["console"])
     r = run(cli_app, store, "web", "link", JULIEN, "--send")
     assert r.exit_code == 0, r.output
     assert BASE + "/signin/" in r.output and "console" in r.output.splitlines()[-1]
@@ -70,7 +70,7 @@ def test_revoke_links_kills_earlier_links(cli_app, store, wf, client):
 def test_secret_key_file_is_created_0600(tmp_path, monkeypatch):
     import os
 
-    from workflow.links import secret_key, secret_path
+    from workflow.services.links import secret_key, secret_path
     from workflow.settings import Settings
 
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
@@ -87,7 +87,7 @@ def _bodies(wf: Workflow, kind: str) -> dict[str, Outbox]:
 
 
 def test_the_weekly_reminder_carries_the_checkin_link(wf, client):
-    assert wf.enqueue_due() > 0
+    assert wf.reminders.enqueue() > 0
     msg = _bodies(wf, "coaching")[JULIEN]
     line = next(ln for ln in msg.body_text.splitlines() if ln.startswith(BASE))
     assert f"/{WEEK}/" in line and "checkin log" in msg.body_text
@@ -101,14 +101,14 @@ def test_no_link_without_a_base_url(store):
 
     w = Workflow.open(str(store), clock=FixedClock(datetime(2020, 11, 16, 18, 0, tzinfo=PARIS)), actor=COORD,
                       settings=Settings(secret_key=KEY))
-    w.enqueue_due()
+    w.reminders.enqueue()
     assert "http" not in _bodies(w, "coaching")[JULIEN].body_text
     w.close()
 
 
 def test_the_committee_reminder_carries_the_opinion_link_for_those_who_may_give_it(wf):
     w = wf.at(FixedClock(datetime(2020, 12, 3, 10, 0, tzinfo=PARIS)))
-    w.enqueue_due()
+    w.reminders.enqueue()
     msgs = _bodies(w, "committee_soon")
     assert "/committee/" in msgs[COORD].body_text
     assert "/committee/" not in msgs[JULIEN].body_text  # a coach may not record the opinion

@@ -9,8 +9,8 @@ import pytest
 from tests.web.helpers import JULIEN, KEY, NOW, RSA, SARAH, WEEK, checkin_url, csrf, ids, settings
 
 from workflow import FixedClock, Workflow
-from workflow.links import checkin_path, sign
-from workflow.models import CheckIn, Event
+from workflow.services.links import checkin_path, sign
+from workflow.store.models import CheckIn, Event
 
 NOTES = {"notes": "Une note"}
 
@@ -65,7 +65,7 @@ def test_fresh_enough_link_of_13_days_works(client, wf):
 def test_revoked_link_is_410(client, wf):
     url = checkin_url(wf)
     token = csrf(client, url)
-    assert wf.revoke_links(JULIEN) == 1
+    assert wf.links.revoke(JULIEN) == 1
     before = counts(wf)
     refused(client.get(url), 410, "révoqué")
     refused(client.post(url, data={**NOTES, "csrf_token": token}), 410)
@@ -82,7 +82,7 @@ def test_link_used_for_another_team_or_week_is_403(client, wf):
 
 def test_person_no_longer_the_coach_is_403(client, wf):
     url = checkin_url(wf)
-    wf.edit_team(RSA, coach=SARAH)
+    wf.teams.edit_team(RSA, coach=SARAH)
     before = counts(wf)
     r = client.get(url)
     assert r.status_code == 403

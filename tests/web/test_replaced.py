@@ -28,7 +28,7 @@ PREINCUB = str(Path(sys.executable).with_name("preincub"))
 
 def other_store(path: Path) -> Path:
     w = Workflow.open(str(path), create=True, actor=COORD, clock=FixedClock(NOW))
-    w.add_programme("Autre programme", date(2020, 6, 23))
+    w.directory.add_programme("Autre programme", date(2020, 6, 23))
     w.close()
     return path
 
@@ -74,7 +74,7 @@ def test_a_running_serve_stops_showing_a_replaced_store(store, wf, tmp_path):
     """A real `preincub serve`: a signed-in board, the file replaced (`cp` then `mv`), then 503 for
     every page, never the deleted file's data; the new store opens intact."""
     other = other_store(tmp_path / "other.db")
-    url, _grant = wf.signin_url(COORD)
+    url, _grant = wf.links.signin_url(COORD)
     wf.close()
     port = free_port()
     base = f"http://127.0.0.1:{port}"

@@ -10,7 +10,7 @@ from tests.conftest import ready_team, seed
 from tests.web.helpers import CSRF, KEY, settings
 from workflow import FixedClock, Workflow
 from workflow.clock import PARIS
-from workflow.links import checkin_path, sign
+from workflow.services.links import checkin_path, sign
 
 COORD = "coord@example.org"
 COACH = "coach@example.org"
@@ -21,12 +21,12 @@ def world(db_url: str) -> tuple[Workflow, str]:
                           create=True, settings=settings())
     seed(early)
     ready_team(early, "Équipe A")
-    early.advance("Équipe A", "select")
+    early.transitions.advance("Équipe A", "select")
     wf = early.at(FixedClock(datetime(2020, 7, 9, 18, 0, tzinfo=PARIS)))  # Thursday of 2020-W28
     with wf.store.read() as s:
         from sqlmodel import select
 
-        from workflow.models import Person, Team
+        from workflow.store.models import Person, Team
 
         pid = s.exec(select(Person.id).where(Person.email == COACH)).one()
         tid = s.exec(select(Team.id).where(Team.name == "Équipe A")).one()

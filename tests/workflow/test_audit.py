@@ -13,12 +13,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.conftest import COORD, paris, ready_team, seed
-from workflow import FixedClock, Workflow, audit
-from workflow.backup import dumps, import_all
-from workflow.db import make_engine, resolve_url, upgrade
+from workflow import FixedClock, Workflow
+from workflow.services import audit
+from workflow.store.events import digest, link
+from workflow.formats.dump import dumps, import_all
+from workflow.store.engine import make_engine, resolve_url, upgrade
 from workflow.errors import ChangedMeanwhile, Forbidden, StoreError
-from workflow.models import Event
-from workflow.sheets import Sheet
+from workflow.store.models import Event
+from workflow.formats.sheets import Sheet
 
 
 def events(w: Workflow) -> list:
@@ -56,15 +58,15 @@ def session(w: Workflow) -> None:
     seed(w)
     ready_team(w, "Insertion RSA", 0)
     ready_team(w, "Dossiers MDPH", 1)
-    w.advance("Insertion RSA", "select")
-    w.edit_team("Dossiers MDPH", problem="Un autre problème, réel.")
-    w.advance("Dossiers MDPH", "reject", reason="Hors champ : déjà traité <script>.")
-    w.clock = FixedClock(paris(2020, 7, 8, 10, 0))
-    c = w.acting_as("coach@example.org").log_checkin("Insertion RSA", notes="Entretiens [/] usagers", hours=7)
-    w.acting_as("coach@example.org").edit_checkin(c.id, hours=8)
-    w.poc("Insertion RSA", "Un prototype testé.")
-    w.committee("Insertion RSA", on=date(2020, 11, 15))
-    w.advance("Insertion RSA", "present")
+    w.transitions.advance("Insertion RSA", "select")
+    w.teams.edit_team("Dossiers MDPH", problem="Un autre problème, réel.")
+    w.transitions.advance("Dossiers MDPH", "reject", reason="Hors champ : déjà traité <script>.")
+    w = w.at(FixedClock(paris(2020, 7, 8, 10, 0)))
+    c = w.acting_as("coach@example.org").checkins.log("Insertion RSA", notes="Entretiens [/] usagers", hours=7)
+    w.acting_as("coach@example.org").checkins.edit(c.id, hours=8)
+    w.teams.poc("Insertion RSA", "Un prototype testé.")
+    w.teams.committee("Insertion RSA", on=date(2020, 11, 15))
+    w.transitions.advance("Insertion RSA", "present")
 
 
 # ---- positive --------------------------------------------------------------------------------------
@@ -96,8 +98,8 @@ def test_each_write_path_chains_its_events(wf):
     assert wf.audit.verify().events == len(rows) == head(wf)[0]
     prev = ""
     for r in rows:  # the contract others rely on: link() over the stored row, digest() of its personal part
-        assert r.digest == audit.digest(r.salt, r.actor, r.reason, r.data)
-        assert r.hash == audit.link(prev, r._mapping)
+        assert r.digest == digest(r.salt, r.actor, r.reason, r.data)
+        assert r.hash == link(prev, r._mapping)
         prev = r.hash
 
 
@@ -120,7 +122,7 @@ def test_advance_reads_and_moves_the_head_once(wf):
     listener = lambda *a: seen.append(a[2])  # noqa: E731 - (conn, cursor, statement, ...)
     sa.event.listen(wf.store.engine, "before_cursor_execute", listener)
     try:
-        wf.advance("A", "select")
+        wf.transitions.advance("A", "select")
     finally:
         sa.event.remove(wf.store.engine, "before_cursor_execute", listener)
     on_head = [s.split()[0] for s in seen if "audit_head" in s]
@@ -192,8 +194,8 @@ def test_an_event_added_outside_preincub_is_caught(wf):
     forged = {"at": datetime(2020, 7, 9, 8, tzinfo=timezone.utc), "actor": "x", "actor_id": None, "team_id": None,
               "action": "y", "trigger": None, "from_phase": None, "to_phase": None, "reason": None, "forced": False,
               "data": None, "salt": "s"}
-    forged["digest"] = audit.digest("s", "x", None, None)
-    forged["hash"] = audit.link(rows[-2].hash, forged)
+    forged["digest"] = digest("s", "x", None, None)
+    forged["hash"] = link(rows[-2].hash, forged)
     with wf.store.write() as s:
         s.execute(sa.insert(Event.__table__), forged)
     assert broken(wf)["problem"] == "head"
@@ -205,7 +207,7 @@ def test_a_deleted_head_is_caught_and_refuses_writes(wf):
         s.execute(sa.text("DELETE FROM audit_head"))
     assert broken(wf)["problem"] == "head"
     with pytest.raises(StoreError) as caught:
-        wf.add_person("Nouveau", "nouveau@example.org", ["coach"])
+        wf.directory.add_person("Nouveau", "nouveau@example.org", ["coach"])
     assert caught.value.code == "audit_head_missing"
 
 
@@ -225,7 +227,7 @@ def test_an_erasure_keeps_the_chain_valid(wf):
     coach = [r for r in rows if r.actor == "coach@example.org"]
     assert len(coach) == 2
     # The erasure rewrites their personal part and forgets its salt; hashed columns untouched.
-    erased = wf.erase_person("coach@example.org", "Demande reçue le 2 novembre")
+    erased = wf.privacy.erase("coach@example.org", "Demande reçue le 2 novembre")
     after = events(wf)
     assert [r.hash for r in after[:-1]] == [r.hash for r in rows]
     record = wf.audit.verify()
@@ -235,7 +237,7 @@ def test_an_erasure_keeps_the_chain_valid(wf):
     assert {r.actor_id for r in after if r.actor == mail} == {coach[0].actor_id}
     released = json.loads(after[-1].data)["released"]
     assert {r.id for r in after if r.salt is None} == {i for a, b in released for i in range(a, b + 1)}
-    wf.committee("Insertion RSA", opinion="Favorable.")
+    wf.teams.committee("Insertion RSA", opinion="Favorable.")
     assert wf.audit.verify().events == len(rows) + 2
 
 
@@ -250,7 +252,7 @@ def test_a_forgotten_salt_no_erasure_recorded_is_caught(wf):
 
 def test_a_forgotten_salt_outside_what_an_erasure_lists_is_caught(wf):
     session(wf)
-    wf.erase_person("coach@example.org", "Demande reçue le 2 novembre")
+    wf.privacy.erase("coach@example.org", "Demande reçue le 2 novembre")
     rows = events(wf)
     target = next(r for r in rows if r.salt is not None and r.action == "advance")
     as_attacker(wf, f"UPDATE event SET reason = 'Réécrit', salt = NULL WHERE id = {target.id}")
@@ -259,7 +261,7 @@ def test_a_forgotten_salt_outside_what_an_erasure_lists_is_caught(wf):
 
 def test_an_erasure_event_without_its_salt_or_with_its_list_edited_is_caught(wf):
     session(wf)
-    wf.erase_person("coach@example.org", "Demande reçue le 2 novembre")
+    wf.privacy.erase("coach@example.org", "Demande reçue le 2 novembre")
     last = events(wf)[-1]
     as_attacker(wf, f"UPDATE event SET salt = NULL WHERE id = {last.id}")
     assert broken(wf)["problem"] == "unreleased"
@@ -272,7 +274,7 @@ def test_an_erasure_event_without_its_salt_or_with_its_list_edited_is_caught(wf)
 def test_released_counts_only_checked_erasures_and_only_earlier_events():
     def row(id_: int, released: list, salt: str | None = "s", forged: bool = False) -> tuple:
         data = json.dumps({"released": released})
-        return (id_, "person 1", None, data, salt, audit.digest("s", "person 1", None, "x" if forged else data))
+        return (id_, "person 1", None, data, salt, digest("s", "person 1", None, "x" if forged else data))
 
     r = audit.Released.of([row(10, [[1, 3], [5, 20]]), row(30, [[4, 4], [25, 40]]), row(50, [[41, 45]], forged=True),
                            row(60, [[46, 47]], salt=None)])
@@ -309,7 +311,7 @@ def test_the_migration_chains_existing_events_in_their_order(db_url, monkeypatch
         assert rows[-1].action == "audit.seal" and json.loads(rows[-1].figures) == {
             "roles": {"1": {"roles": ["coordinator"]}, "2": {"roles": ["coordinator"]}}}
         assert w.audit.verify().events == 5 == head(w)[0]
-        w.add_programme("Q", date(2020, 6, 23))
+        w.directory.add_programme("Q", date(2020, 6, 23))
         assert w.audit.verify().events == 6
     finally:
         w.close()
@@ -319,11 +321,11 @@ def test_a_backup_round_trip_keeps_the_chain(wf, tmp_path):
     session(wf)
     before = wf.audit.verify()
     target = f"sqlite:///{tmp_path / 'restored.db'}"
-    import_all(target, dumps(wf.export_all()))
+    import_all(target, dumps(wf.backup.dump()))
     restored = Workflow.open(target, actor=COORD, clock=wf.clock)
     try:
         assert restored.audit.verify() == before
-        restored.committee("Insertion RSA", opinion="Bien.")
+        restored.teams.committee("Insertion RSA", opinion="Bien.")
         assert restored.audit.verify().events == before.events + 1
     finally:
         restored.close()
@@ -331,7 +333,7 @@ def test_a_backup_round_trip_keeps_the_chain(wf, tmp_path):
 
 def test_a_backup_from_before_the_chain_is_chained_on_restore(wf, tmp_path):
     session(wf)
-    doc = json.loads(dumps(wf.export_all()))
+    doc = json.loads(dumps(wf.backup.dump()))
     doc["schema"] = "0006"
     for table in ("audit_head", "signature", "funding", "expense", "statement", "payment", "notice"):
         del doc["tables"][table]  # the tables of 0007
@@ -352,7 +354,7 @@ def test_a_backup_from_before_the_chain_is_chained_on_restore(wf, tmp_path):
         assert restored.audit.verify().events == len(part["rows"]) + 2
         assert [r.actor_id for r in events(restored)][:-2] == [r.actor_id for r in events(wf)]
         assert [r.action for r in events(restored)][-2:] == ["audit.seal"] * 2
-        programme = restored.programme("Pré-incubation 2020")  # as migration 0007: one signature each
+        programme = restored.directory.programme("Pré-incubation 2020")  # as migration 0007: one signature each
         assert programme.signatures == (programme.signed_on,)
     finally:
         restored.close()
@@ -377,11 +379,11 @@ def test_concurrent_writers_make_one_valid_chain(wf, db_url):
                 for attempt in range(50):
                     try:
                         if k % 2:
-                            w.edit_team(f"Équipe {i}", problem=f"Problème n°{k}, précisé.")
+                            w.teams.edit_team(f"Équipe {i}", problem=f"Problème n°{k}, précisé.")
                         elif k == 0:
-                            w.advance(f"Équipe {i}", "select")
+                            w.transitions.advance(f"Équipe {i}", "select")
                         else:
-                            w.acting_as("coach@example.org").log_checkin(f"Équipe {i}", notes=f"Point {k}",
+                            w.acting_as("coach@example.org").checkins.log(f"Équipe {i}", notes=f"Point {k}",
                                                                           on=date(2020, 7, 2))
                         break
                     except ChangedMeanwhile:
@@ -418,7 +420,7 @@ texts = st.none() | st.text()
 def test_the_hashed_text_is_compact_json(salt, actor, reason, data):
     expected = json.dumps([salt, actor, reason, data], ensure_ascii=False, separators=(",", ":"))
     expected_hash = audit._SHA256(expected.encode("utf-8", "surrogatepass")).hexdigest()
-    assert audit.digest(salt, actor, reason, data) == expected_hash
+    assert digest(salt, actor, reason, data) == expected_hash
 
 
 @given(st.text(), st.none() | st.integers(0, 2**31), texts, st.booleans())
@@ -428,5 +430,5 @@ def test_the_link_is_compact_json_of_the_hashed_columns(prev, team_id, trigger, 
            "digest": "d"}
     content = [prev, "2020-07-01T08:00:00.000005Z", 4, team_id, "advance", trigger, None, "selection", forced, "d"]
     text = json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
-    assert audit.link(prev, row) == audit._SHA256(text).hexdigest()
-    assert audit.link(prev, {**row, "at": "2020-07-01 08:00:00.000005"}) == audit.link(prev, row)  # SQLite's text
+    assert link(prev, row) == audit._SHA256(text).hexdigest()
+    assert link(prev, {**row, "at": "2020-07-01 08:00:00.000005"}) == link(prev, row)  # SQLite's text

@@ -13,9 +13,11 @@ import sqlalchemy as sa
 
 from tests.conftest import COORD, paris
 from tests.workflow.test_audit import as_attacker, broken, session
-from workflow import FixedClock, Workflow, audit, storefile
-from workflow.backup import Origin, dumps, import_all
-from workflow.db import make_engine, resolve_url, upgrade
+from workflow import FixedClock, Workflow
+from workflow.services import audit
+from workflow.store import files as storefile
+from workflow.formats.dump import Origin, dumps, import_all
+from workflow.store.engine import make_engine, resolve_url, upgrade
 from workflow.errors import Invalid, StoreError
 
 PROG, PARTNER = "Pré-incubation 2020", "Pas-de-Calais"
@@ -23,13 +25,13 @@ PROG, PARTNER = "Pré-incubation 2020", "Pas-de-Calais"
 
 def money_and_notices(w: Workflow) -> None:
     """Every figure table gets rows: funding, an expense, a statement, the payment, a notice and its answer."""
-    w.set_funding(PROG, PARTNER, cap="9 000", payment="after-statement")
-    w.clock = FixedClock(paris(2020, 9, 1, 10, 0))
-    w.add_expense(PROG, "1 200", date(2020, 8, 3), "Ateliers usagers")
+    w.funding.set(PROG, PARTNER, cap="9 000", payment="after-statement")
+    w = w.at(FixedClock(paris(2020, 9, 1, 10, 0)))
+    w.funding.add_expense(PROG, "1 200", date(2020, 8, 3), "Ateliers usagers")
     w.funding.issue_statement(PROG, PARTNER)
-    w.record_payment(PROG, PARTNER, date(2020, 9, 1), "1 200")
-    n = w.add_notice(PROG, PARTNER, date(2020, 8, 20), "Agent non libéré")
-    w.answer_notice(n.id, date(2020, 8, 25), "Agent libéré depuis.")
+    w.funding.pay(PROG, PARTNER, date(2020, 9, 1), "1 200")
+    n = w.notices.add(PROG, PARTNER, date(2020, 8, 20), "Agent non libéré")
+    w.notices.answer(n.id, date(2020, 8, 25), "Agent libéré depuis.")
 
 
 @pytest.fixture
@@ -82,10 +84,10 @@ def test_an_edited_phase_breaks_the_trail(rich):
 
 
 def test_erasure_and_purge_keep_the_trail_valid(rich):
-    rich.add_person("Autre Coordinatrice", "autre@example.org", ["coordinator"])
-    rich.erase_person("coach@example.org", reason="Demande de la personne")
+    rich.directory.add_person("Autre Coordinatrice", "autre@example.org", ["coordinator"])
+    rich.privacy.erase("coach@example.org", reason="Demande de la personne")
     assert rich.audit.verify().erased > 0
-    rich.clock = FixedClock(paris(2022, 1, 10, 10, 0))
+    rich = rich.at(FixedClock(paris(2022, 1, 10, 10, 0)))
     rich.privacy.purge(date(2022, 1, 1))
     record = rich.audit.verify()
     with rich.store.read() as s:
@@ -175,7 +177,7 @@ TAMPERED = {
 @pytest.mark.parametrize("case", sorted(TAMPERED))
 def test_import_all_refuses_a_tampered_backup_and_writes_nothing(rich, tmp_path, case):
     tamper, problem = TAMPERED[case]
-    doc = json.loads(dumps(rich.export_all()))
+    doc = json.loads(dumps(rich.backup.dump()))
     tamper(doc)
     before = sorted(os.listdir(tmp_path))
     with pytest.raises(StoreError) as caught:
@@ -186,7 +188,7 @@ def test_import_all_refuses_a_tampered_backup_and_writes_nothing(rich, tmp_path,
 
 def test_an_untouched_backup_restores_and_verifies(rich, tmp_path):
     target = tmp_path / "restored.db"
-    record = import_all(str(target), dumps(rich.export_all()))
+    record = import_all(str(target), dumps(rich.backup.dump()))
     assert record.origin == Origin.THIS_INSTANCE  # the key file the store's creation made
     w = Workflow.open(str(target), actor=COORD)
     try:
@@ -203,7 +205,7 @@ def test_a_backup_is_signed_with_the_instance_key(rich, tmp_path, monkeypatch):
 
     monkeypatch.setenv("PREINCUB_SECRET_KEY", "k" * 40)
     here = Settings.from_env()
-    signed = Workflow.open(rich.store.url, actor=COORD, settings=here).export_all()
+    signed = Workflow.open(rich.store.url, actor=COORD, settings=here).backup.dump()
     assert signed["signature"]["alg"] == "hmac-sha256"
     assert import_all(str(tmp_path / "a.db"), dumps(signed), settings=here).origin == Origin.THIS_INSTANCE
 
@@ -228,7 +230,7 @@ def test_a_backup_is_signed_with_the_instance_key(rich, tmp_path, monkeypatch):
 
 
 def test_a_full_disk_during_a_restore_leaves_nothing_behind(rich, tmp_path, monkeypatch):
-    backup = dumps(rich.export_all())
+    backup = dumps(rich.backup.dump())
     folder = tmp_path / "restore"
     folder.mkdir()
     real = storefile.sqlite_connect
@@ -255,7 +257,7 @@ def test_a_restore_into_an_existing_empty_file_replaces_it_whole(rich, tmp_path)
     folder.mkdir()
     target = folder / "given.db"
     target.touch()
-    import_all(str(target), dumps(rich.export_all()))
+    import_all(str(target), dumps(rich.backup.dump()))
     assert os.listdir(folder) == ["given.db"]  # no temporary file, no -wal or -shm left
     w = Workflow.open(str(target), actor=COORD)
     try:
@@ -275,16 +277,16 @@ def test_a_role_granted_outside_preincub_breaks_the_trail(rich):
 
 
 def test_roles_changed_through_preincub_keep_the_trail_valid(rich):
-    rich.edit_person("coach@example.org", add_roles=["coordinator"])
-    rich.edit_person("coach@example.org", remove_roles=["coordinator"])
-    rich.add_person("Nouvelle", "nouvelle@example.org", ["committee"])
+    rich.directory.edit_person("coach@example.org", add_roles=["coordinator"])
+    rich.directory.edit_person("coach@example.org", remove_roles=["coordinator"])
+    rich.directory.add_person("Nouvelle", "nouvelle@example.org", ["committee"])
     assert rich.audit.verify().events > 0
     as_attacker(rich, "DELETE FROM person_role WHERE role = 'committee'")
     assert broken(rich)["problem"] == "deleted"
 
 
 def test_a_team_written_outside_preincub_breaks_the_trail(rich, tmp_path):
-    doc = json.loads(dumps(rich.export_all()))
+    doc = json.loads(dumps(rich.backup.dump()))
     part = doc["tables"]["team"]
     ghost = list(part["rows"][0])
     ghost[part["columns"].index("id")] = 999
@@ -301,13 +303,13 @@ def test_a_team_written_outside_preincub_breaks_the_trail(rich, tmp_path):
 
 
 def test_a_restored_backup_holds_no_live_lease(rich, tmp_path):
-    doc = json.loads(dumps(rich.export_all()))
+    doc = json.loads(dumps(rich.backup.dump()))
     doc["tables"]["daemon_lease"] = {"columns": ["name", "holder", "until"],
                                      "rows": [["daemon", "elsewhere:1", "2099-01-01T00:00:00+00:00"]]}
     import_all(str(tmp_path / "r.db"), json.dumps(doc))
     w = Workflow.open(str(tmp_path / "r.db"), actor=COORD)
     try:
-        assert w.acquire_lease("here:2") is True  # the copied lease was released
+        assert w.lease.acquire("here:2") is True  # the copied lease was released
     finally:
         w.close()
 
@@ -315,12 +317,12 @@ def test_a_restored_backup_holds_no_live_lease(rich, tmp_path):
 def test_import_all_refuses_a_read_only_target(rich, tmp_path):
     target = tmp_path / "ro.db"
     with pytest.raises(StoreError) as caught:
-        import_all(f"sqlite:///{target}?mode=ro", dumps(rich.export_all()))
+        import_all(f"sqlite:///{target}?mode=ro", dumps(rich.backup.dump()))
     assert caught.value.code == "read_only" and not target.exists()
 
 
 def test_a_backup_with_nan_is_refused_in_words_not_a_crash(rich, tmp_path):
-    doc = json.loads(dumps(rich.export_all()))
+    doc = json.loads(dumps(rich.backup.dump()))
     doc["exported_by"] = float("inf")
     part = doc["tables"]["checkin"]
     part["rows"][0][part["columns"].index("hours")] = float("nan")

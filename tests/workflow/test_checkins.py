@@ -13,32 +13,31 @@ from hypothesis import strategies as st
 from tests.conftest import paris, ready_team, seed
 from workflow import FixedClock, Forbidden, Invalid, NotFound, Workflow
 from workflow.clock import PARIS
-from workflow.coaching import iso_week
-from workflow.models import CheckIn
+from workflow.rules.coaching import iso_week
+from workflow.store.models import CheckIn
 
 
 def at(w: Workflow, *args: int) -> Workflow:
-    w.clock = FixedClock(paris(*args))
-    return w
+    return w.at(FixedClock(paris(*args)))
 
 
 @pytest.fixture
 def team(wf):
     seed(wf)
     ready_team(wf, "Insertion RSA")
-    at(wf, 2020, 7, 6, 9, 0)
-    wf.advance("Insertion RSA", "select")
+    wf = at(wf, 2020, 7, 6, 9, 0)
+    wf.transitions.advance("Insertion RSA", "select")
     return wf
 
 
 def test_log_defaults_to_today_and_its_iso_week(team):
-    at(team, 2020, 7, 23, 18, 0)
-    c = team.log_checkin("Insertion RSA", notes="Entretiens", blockers="Accès aux données", next_steps="Prototype",
+    team = at(team, 2020, 7, 23, 18, 0)
+    c = team.checkins.log("Insertion RSA", notes="Entretiens", blockers="Accès aux données", next_steps="Prototype",
                          hours=6.5, mood=4)
     assert {k: getattr(c, k) for k in ("team", "author", "on", "week", "hours", "mood", "missed")} == {
         "team": "Insertion RSA", "author": "coord@example.org", "on": "2020-07-23", "week": "2020-W30",
         "hours": 6.5, "mood": 4, "missed": False}
-    assert team.history("Insertion RSA")[-1].action == "checkin.log"
+    assert team.transitions.history("Insertion RSA")[-1].action == "checkin.log"
 
 
 @pytest.mark.parametrize("on,message", [
@@ -46,80 +45,80 @@ def test_log_defaults_to_today_and_its_iso_week(team):
     (date(2020, 7, 5), "July 5, 2020 is before 'Insertion RSA' entered investigation (July 6, 2020)"),
 ])
 def test_dates_outside_the_investigation_are_refused(team, on, message):
-    at(team, 2020, 7, 23, 18, 0)
+    team = at(team, 2020, 7, 23, 18, 0)
     with pytest.raises(Invalid, match=message.replace("(", r"\(").replace(")", r"\)")):
-        team.log_checkin("Insertion RSA", on=on, notes="x")
+        team.checkins.log("Insertion RSA", on=on, notes="x")
     assert team.checkins() == []
 
 
 def test_after_leaving_investigation_only_earlier_dates(team):
-    team.poc("Insertion RSA", "s")
-    team.committee("Insertion RSA", on=date(2020, 12, 1))
-    at(team, 2020, 9, 1, 10, 0)
-    team.advance("Insertion RSA", "present")
-    at(team, 2020, 9, 10, 10, 0)
+    team.teams.poc("Insertion RSA", "s")
+    team.teams.committee("Insertion RSA", on=date(2020, 12, 1))
+    team = at(team, 2020, 9, 1, 10, 0)
+    team.transitions.advance("Insertion RSA", "present")
+    team = at(team, 2020, 9, 10, 10, 0)
     with pytest.raises(Invalid, match=r"after 'Insertion RSA' left investigation \(September 1, 2020\)"):
-        team.log_checkin("Insertion RSA", on=date(2020, 9, 2), notes="x")
-    assert team.log_checkin("Insertion RSA", on=date(2020, 9, 1), notes="late entry").week == "2020-W36"
+        team.checkins.log("Insertion RSA", on=date(2020, 9, 2), notes="x")
+    assert team.checkins.log("Insertion RSA", on=date(2020, 9, 1), notes="late entry").week == "2020-W36"
 
 
 def test_a_team_never_in_investigation(wf):
     seed(wf)
-    wf.add_team("T", "Pré-incubation 2020", "Pas-de-Calais")
+    wf.teams.add_team("T", "Pré-incubation 2020", "Pas-de-Calais")
     with pytest.raises(Invalid, match="has not entered investigation"):
-        wf.log_checkin("T", notes="x")
+        wf.checkins.log("T", notes="x")
 
 
 def test_missed_needs_a_reason_and_held_needs_notes(team):
-    at(team, 2020, 7, 10, 10, 0)
+    team = at(team, 2020, 7, 10, 10, 0)
     with pytest.raises(Invalid, match="a missed check-in needs a reason"):
-        team.log_checkin("Insertion RSA", missed=True)
+        team.checkins.log("Insertion RSA", missed=True)
     with pytest.raises(Invalid, match="a check-in needs notes"):
-        team.log_checkin("Insertion RSA")
+        team.checkins.log("Insertion RSA")
     with pytest.raises(Invalid, match="the mood must be between 1 and 5"):
-        team.log_checkin("Insertion RSA", notes="x", mood=6)
+        team.checkins.log("Insertion RSA", notes="x", mood=6)
     with pytest.raises(Invalid, match="the hours must be between 0 and 60"):
-        team.log_checkin("Insertion RSA", notes="x", hours=-1)
-    c = team.log_checkin("Insertion RSA", missed=True, reason="Coach malade")
+        team.checkins.log("Insertion RSA", notes="x", hours=-1)
+    c = team.checkins.log("Insertion RSA", missed=True, reason="Coach malade")
     assert c.missed and c.reason == "Coach malade"
 
 
 def test_corrections_within_seven_days_are_audited(team):
-    at(team, 2020, 7, 9, 17, 0)
-    cid = team.log_checkin("Insertion RSA", notes="Premier point", hours=5).id
-    at(team, 2020, 7, 16, 16, 59)
-    c = team.edit_checkin(cid, notes="Premier point, corrigé", hours=7, on=date(2020, 7, 8))
+    team = at(team, 2020, 7, 9, 17, 0)
+    cid = team.checkins.log("Insertion RSA", notes="Premier point", hours=5).id
+    team = at(team, 2020, 7, 16, 16, 59)
+    c = team.checkins.edit(cid, notes="Premier point, corrigé", hours=7, on=date(2020, 7, 8))
     assert (c.notes, c.hours, c.on, c.week) == ("Premier point, corrigé", 7, "2020-07-08", "2020-W28")
-    edit = team.history("Insertion RSA")[-1]
+    edit = team.transitions.history("Insertion RSA")[-1]
     assert edit.action == "checkin.edit"
     assert edit.data == {"checkin": cid, "changes": {"notes": ["Premier point", "Premier point, corrigé"],
                                                        "hours": [5.0, 7.0], "on": ["2020-07-09", "2020-07-08"]}}
-    at(team, 2020, 7, 16, 17, 1)
+    team = at(team, 2020, 7, 16, 17, 1)
     with pytest.raises(Invalid, match="allowed for 7 days only"):
-        team.edit_checkin(cid, notes="trop tard")
+        team.checkins.edit(cid, notes="trop tard")
     with pytest.raises(NotFound):
-        team.edit_checkin(999, notes="x")
+        team.checkins.edit(999, notes="x")
     with pytest.raises(Invalid, match="nothing to change"):
-        team.edit_checkin(cid)
+        team.checkins.edit(cid)
 
 
 def test_only_the_author_or_a_coordinator_corrects(team):
-    team.add_person("Coach Deux", "coach2@example.org", ["coach"])
-    team.edit_team("Insertion RSA", coach="coach2@example.org")
-    at(team, 2020, 7, 9, 17, 0)
-    cid = team.log_checkin("Insertion RSA", notes="par le coordinateur").id
+    team.directory.add_person("Coach Deux", "coach2@example.org", ["coach"])
+    team.teams.edit_team("Insertion RSA", coach="coach2@example.org")
+    team = at(team, 2020, 7, 9, 17, 0)
+    cid = team.checkins.log("Insertion RSA", notes="par le coordinateur").id
     coach2 = Workflow(team.store, team.clock, "coach2@example.org")
     with pytest.raises(Forbidden, match="only its author or a coordinator"):
-        coach2.edit_checkin(cid, notes="x")
-    own = coach2.log_checkin("Insertion RSA", notes="par le coach").id
-    assert coach2.edit_checkin(own, mood=2).mood == 2
+        coach2.checkins.edit(cid, notes="x")
+    own = coach2.checkins.log("Insertion RSA", notes="par le coach").id
+    assert coach2.checkins.edit(own, mood=2).mood == 2
 
 
 def test_list_filters(team):
     for day in (9, 16, 23):
-        at(team, 2020, 7, day, 17, 0)
-        team.log_checkin("Insertion RSA", notes=f"point du {day}")
-    at(team, 2020, 7, 24, 9, 0)
+        team = at(team, 2020, 7, day, 17, 0)
+        team.checkins.log("Insertion RSA", notes=f"point du {day}")
+    team = at(team, 2020, 7, 24, 9, 0)
     assert [c.on for c in team.checkins(week="2020-W29")] == ["2020-07-16"]
     assert [c.on for c in team.checkins(since=date(2020, 7, 16))] == ["2020-07-16", "2020-07-23"]
     assert len(team.checkins(coach="coord@example.org")) == 3 and team.checkins(coach="coach@example.org") == []
@@ -129,30 +128,30 @@ def test_list_filters(team):
 
 def test_gaps_across_the_year_end_oldest_first(wf):
     seed(wf)
-    wf.add_programme("Hiver", date(2020, 11, 2))
-    wf.add_partner("Somme", "Hiver")
+    wf.directory.add_programme("Hiver", date(2020, 11, 2))
+    wf.directory.add_partner("Somme", "Hiver")
     for name, i in (("Hiver A", 0), ("Hiver B", 1)):
-        wf.add_team(name, "Hiver", "Somme", problem="p", intrapreneurs=[f"agent{i}@example.org"],
+        wf.teams.add_team(name, "Hiver", "Somme", problem="p", intrapreneurs=[f"agent{i}@example.org"],
                     coach="coach@example.org", days_per_week=1)
-        wf.advance(name, "submit")
-        wf.assess(name, real=True, major=True, actionable=True)
-        wf.agree(name, "partner")
-        wf.agree(name, "operator")
-    at(wf, 2020, 12, 14, 9, 0)  # W51
-    wf.advance("Hiver A", "select")
-    at(wf, 2020, 12, 21, 9, 0)  # W52
-    wf.advance("Hiver B", "select")
+        wf.transitions.advance(name, "submit")
+        wf.teams.assess(name, real=True, major=True, actionable=True)
+        wf.teams.agree(name, "partner")
+        wf.teams.agree(name, "operator")
+    wf = at(wf, 2020, 12, 14, 9, 0)  # W51
+    wf.transitions.advance("Hiver A", "select")
+    wf = at(wf, 2020, 12, 21, 9, 0)  # W52
+    wf.transitions.advance("Hiver B", "select")
     for d in (date(2020, 12, 17), date(2021, 1, 7)):
-        wf.clock = FixedClock(datetime.combine(d, datetime.min.time(), tzinfo=PARIS).replace(hour=18))
-        wf.log_checkin("Hiver A", notes="x")
-    at(wf, 2021, 1, 13, 9, 0)  # W02, in progress
-    gaps = wf.gaps("Hiver")
+        wf = wf.at(FixedClock(datetime.combine(d, datetime.min.time(), tzinfo=PARIS).replace(hour=18)))
+        wf.checkins.log("Hiver A", notes="x")
+    wf = at(wf, 2021, 1, 13, 9, 0)  # W02, in progress
+    gaps = wf.checkins.gaps("Hiver")
     assert [(g.team, g.weeks_held, g.weeks_expected, g.weeks_missing) for g in gaps] == [
         ("Hiver B", 0, 3, ("2020-W52", "2020-W53", "2021-W01")),
         ("Hiver A", 2, 4, ("2020-W52", "2020-W53")),
     ]
-    assert [g.team for g in wf.gaps("Hiver", weeks=1)] == ["Hiver B"]
-    rows = {r.name: r for r in wf.status("Hiver")}
+    assert [g.team for g in wf.checkins.gaps("Hiver", weeks=1)] == ["Hiver B"]
+    rows = {r.name: r for r in wf.teams.status("Hiver")}
     assert (rows["Hiver A"].last_checkin, rows["Hiver A"].weeks_missing, rows["Hiver A"].drifting) == \
         ("2021-01-07", 2, True)
     assert rows["Hiver B"].drifting is True
@@ -160,10 +159,10 @@ def test_gaps_across_the_year_end_oldest_first(wf):
 
 def test_team_show_compares_hours_with_the_commitment(team):
     for day, hours in ((9, 7), (16, 3), (16, 1)):
-        at(team, 2020, 7, day, 17, 0)
-        team.log_checkin("Insertion RSA", notes="x", hours=hours)
-    at(team, 2020, 7, 28, 9, 0)  # W31: W30 had nothing
-    c = team.team("Insertion RSA").coaching
+        team = at(team, 2020, 7, day, 17, 0)
+        team.checkins.log("Insertion RSA", notes="x", hours=hours)
+    team = at(team, 2020, 7, 28, 9, 0)  # W31: W30 had nothing
+    c = team.teams.team("Insertion RSA").coaching
     assert asdict(c) == {"weeks_expected": 3, "weeks_held": 2, "weeks_missing": ("2020-W30",), "last_checkin": "2020-07-16",
                  "hours_per_week": 5.5, "hours_committed": 7.0, "hours_shortfall": True}
 
@@ -172,11 +171,11 @@ def test_weeks_follow_paris_dates_across_the_autumn_dst_change(team):
     # Sunday 25 October 2020 at 23:30 in Paris is still week 43 there (22:30 UTC); Monday is week 44.
     for day, hour in ((25, 23), (26, 0)):
         wf = at(team, 2020, 10, day, hour, 30)
-        wf.log_checkin("Insertion RSA", notes=f"{day} {hour}h30")
+        wf.checkins.log("Insertion RSA", notes=f"{day} {hour}h30")
     assert [(c.on, c.week) for c in team.checkins(since=date(2020, 10, 1))] == [
         ("2020-10-25", "2020-W43"), ("2020-10-26", "2020-W44")]
-    at(team, 2020, 11, 2, 9, 0)  # W45 in progress
-    (gap,) = team.gaps()
+    team = at(team, 2020, 11, 2, 9, 0)  # W45 in progress
+    (gap,) = team.checkins.gaps()
     assert "2020-W43" not in gap.weeks_missing and "2020-W44" not in gap.weeks_missing
     assert gap.weeks_missing[-1] == "2020-W42" and gap.weeks_expected == 17
 
@@ -191,13 +190,13 @@ def test_random_check_in_days_through_the_api(team, offsets, today):
     now = start + timedelta(days=today)
     days = sorted({start + timedelta(days=o) for o in offsets if o <= today})
     for d in days:
-        team.clock = FixedClock(datetime.combine(d, time(18, 0), tzinfo=PARIS))
-        team.log_checkin("Insertion RSA", notes="x")
-    team.clock = FixedClock(datetime.combine(now, time(12, 0), tzinfo=PARIS))
-    coaching = team.team("Insertion RSA").coaching
+        team = team.at(FixedClock(datetime.combine(d, time(18, 0), tzinfo=PARIS)))
+        team.checkins.log("Insertion RSA", notes="x")
+    team = team.at(FixedClock(datetime.combine(now, time(12, 0), tzinfo=PARIS)))
+    coaching = team.teams.team("Insertion RSA").coaching
     held = {iso_week(d) for d in days}
     assert coaching.weeks_held == len(held)
     assert coaching.weeks_held + len(coaching.weeks_missing) == coaching.weeks_expected
     assert not held & set(coaching.weeks_missing)
-    gaps = team.gaps()
+    gaps = team.checkins.gaps()
     assert [g.weeks_missing for g in gaps] == ([coaching.weeks_missing] if coaching.weeks_missing else [])

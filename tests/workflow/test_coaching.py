@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workflow.coaching import coaching, iso_week, parse_week, weeks
+from workflow.rules.coaching import coaching, iso_week, parse_week, weeks
 
 
 def test_iso_weeks_across_the_year_end():

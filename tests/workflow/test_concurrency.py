@@ -17,7 +17,7 @@ from tests.conftest import ready_team, seed
 RACER = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    import workflow.db as db
+    import workflow.store.engine as db
     sync = Path(sys.argv[1]); me = sys.argv[2]
     def paused(real):
         def write(self):
@@ -70,10 +70,10 @@ def test_same_team_same_time_exactly_one_wins(wf, db_url, tmp_path):
     loser = next(r for r in results if r.returncode == 3)
     assert loser.stderr == "preincub: team 'Insertion RSA' changed meanwhile, retry\n"
     winner = results[0] if results[0].returncode == 0 else results[1]
-    moves = [h for h in wf.history("Insertion RSA") if h.action == "advance"]
+    moves = [h for h in wf.transitions.history("Insertion RSA") if h.action == "advance"]
     assert [m.trigger for m in moves] == ["submit", "select" if winner is results[0] else "reject"]
-    assert moves[-1].to == wf.team("Insertion RSA").phase
-    assert [p.end is None for p in wf.team("Insertion RSA").phases].count(True) == 1
+    assert moves[-1].to == wf.teams.team("Insertion RSA").phase
+    assert [p.end is None for p in wf.teams.team("Insertion RSA").phases].count(True) == 1
 
 
 @pytest.mark.slow
@@ -86,4 +86,4 @@ def test_last_place_taken_once(wf, db_url, tmp_path):
     assert sorted(r.returncode for r in results) == [0, 1], [(r.returncode, r.stderr) for r in results]
     loser = next(r for r in results if r.returncode == 1)
     assert "programme full: 1 of 1 places taken" in loser.stderr
-    assert wf.programme("Pré-incubation 2020").places_taken == 1
+    assert wf.directory.programme("Pré-incubation 2020").places_taken == 1

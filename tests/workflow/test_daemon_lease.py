@@ -2,7 +2,8 @@
 stops once its lease is lost, and ``daemon status`` while a tick is in progress.
 
 Delivery goes to a real SMTP server (aiosmtpd on 127.0.0.1) slowed down so that a tick outlasts the
-lease; the tick runs in a thread of the test, as the daemon's scheduler runs it.
+lease; the tick runs in a thread of the test, as the daemon's scheduler runs it. The lease's times
+follow the clock, here one the test moves by hand as it watches the tick.
 """
 
 from __future__ import annotations
@@ -17,13 +18,13 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import paris
+from tests.notifications.conftest import Wall
 from tests.smtp import SmtpServer, smtp_server
 from tests.workflow.test_daemon import NEVER, crowd, outbox_rows
 from workflow import FixedClock, Workflow
-from workflow.daemon import health, run_tick, trigger
-from workflow.delivery import wall
 from workflow.errors import ChangedMeanwhile
-from workflow.models import DaemonLease
+from workflow.services.daemon import health, run_tick, trigger
+from workflow.store.models import DaemonLease
 from workflow.records import TickResult
 
 LEASE_SECONDS = 1  # the shortest allowed: a heartbeat every third of a second
@@ -36,11 +37,17 @@ def slow_smtp() -> Iterator[SmtpServer]:
 
 
 @pytest.fixture
-def crowded(wf: Workflow, slow_smtp: SmtpServer) -> tuple[Workflow, int]:
+def hands() -> Wall:
+    """A clock at 2020-12-16 10:00, moved by the test."""
+    return Wall(paris(2020, 12, 16, 10, 0))
+
+
+@pytest.fixture
+def crowded(wf: Workflow, hands: Wall, slow_smtp: SmtpServer) -> tuple[Workflow, int]:
     """35 e-mails due on 2020-12-16 10:00: about three seconds to deliver, three times the lease."""
-    total = crowd(wf, teams=3, per_team=10)
-    wf.clock = FixedClock(paris(2020, 12, 16, 10, 0))
-    wf.settings = wf.settings.replace(smtp_url=slow_smtp.url, lease_seconds=LEASE_SECONDS, tick_cron=NEVER)
+    _, total = crowd(wf, teams=3, per_team=10)
+    wf = wf.at(hands).with_settings(wf.settings.replace(smtp_url=slow_smtp.url, lease_seconds=LEASE_SECONDS,
+                                                        tick_cron=NEVER))
     return wf, total
 
 
@@ -78,7 +85,7 @@ def wait_until(condition: Callable[[], bool], timeout: float = 30) -> None:
         time.sleep(0.01)
 
 
-def test_the_holder_renews_its_lease_all_through_a_tick_longer_than_the_lease(crowded, slow_smtp):
+def test_the_holder_renews_its_lease_all_through_a_tick_longer_than_the_lease(crowded, hands, slow_smtp):
     wf, total = crowded
     assert health(wf).problems == ("never_ticked",)
     t0 = time.monotonic()
@@ -87,7 +94,7 @@ def test_the_holder_renews_its_lease_all_through_a_tick_longer_than_the_lease(cr
     heartbeats, refused = set(), 0
     while tick.running():
         # Another daemon tries to take the lease all along: the holder's heartbeat keeps it.
-        if not wf.acquire_lease("d2"):
+        if not wf.lease.acquire("d2"):
             refused += 1
         else:
             assert not tick.running(), "another daemon took the lease in the middle of the tick"
@@ -95,7 +102,9 @@ def test_the_holder_renews_its_lease_all_through_a_tick_longer_than_the_lease(cr
         if tick.running():
             assert (h.holder, h.problems, h.healthy) == ("d1", (), True)
             heartbeats.add(h.heartbeat_at)
+        # The clock moves with the tick: 0.1 s a round, as the heartbeat renews every third of a second.
         time.sleep(0.1)
+        hands.advance(0.1)
     result = tick.join()
     assert time.monotonic() - t0 > 2 * LEASE_SECONDS  # the tick did outlast its lease
     assert (result.sent, result.retry, result.failed) == (total, 0, 0)
@@ -108,7 +117,7 @@ def test_the_holder_renews_its_lease_all_through_a_tick_longer_than_the_lease(cr
 def take_lease(wf: Workflow, holder: str) -> None:
     """What another daemon does once it found the lease lapsed (acquire), done behind the holder's back."""
     with wf.store.write() as s:
-        s.execute(sa.update(DaemonLease).values(holder=holder, until=wall() + timedelta(minutes=1)))
+        s.execute(sa.update(DaemonLease).values(holder=holder, until=wf.clock.wall() + timedelta(minutes=1)))
 
 
 def test_a_holder_whose_lease_was_taken_stops_between_two_messages_and_gives_back_the_rest(
@@ -128,7 +137,7 @@ def test_a_holder_whose_lease_was_taken_stops_between_two_messages_and_gives_bac
     assert "tick stopping: another daemon took the lease" in caplog.messages
     assert wf.lease.current().holder == "d2"  # the new holder's lease is left alone
     # The new holder sends the rest at once, each once.
-    assert wf.deliver("d2")["sent"] == total - result.sent
+    assert wf.delivery.deliver("d2")["sent"] == total - result.sent
     assert slow_smtp.count() == total
     assert len({m["Message-ID"] for m in slow_smtp.messages()}) == total
 
@@ -149,16 +158,16 @@ def test_a_holder_that_cannot_renew_stops_once_its_lease_ran_out(crowded, slow_s
 
 
 def test_renewal_is_the_holder_s_alone(wf):
-    assert wf.acquire_lease("d1") is True
+    assert wf.lease.acquire("d1") is True
     first = wf.lease.current()
     assert (first.holder, first.live) == ("d1", True) and first.heartbeat_at is not None
     assert wf.lease.renew("d2") is False  # not its lease
     assert wf.lease.renew("d1") is True
-    wf.release_lease("d1")
+    wf.lease.release("d1")
     assert wf.lease.current().live is False
     assert wf.lease.renew("d1") is True  # lapsed, but nobody took it: still d1's
-    wf.release_lease("d1")
-    assert wf.acquire_lease("d2") is True  # lapsed: another daemon takes it...
+    wf.lease.release("d1")
+    assert wf.lease.acquire("d2") is True  # lapsed: another daemon takes it...
     assert wf.lease.renew("d1") is False  # ...and the former holder cannot renew it any more
     assert wf.lease.current().holder == "d2"
 
@@ -166,16 +175,18 @@ def test_renewal_is_the_holder_s_alone(wf):
 def test_status_while_a_daemon_holds_the_lease_it_is_ticking_neither_never_ticked_nor_late(wf):
     h = health(wf)
     assert (h.problems, h.holder, h.heartbeat_at) == (("never_ticked",), None, None)
-    assert wf.acquire_lease("d1")  # its first tick starts
+    assert wf.lease.acquire("d1")  # its first tick starts
     lease = wf.lease.current()
     h = health(wf)
     assert (h.healthy, h.problems, h.last_tick, h.holder, h.heartbeat_at) == (True, (), None, "d1",
                                                                               lease.heartbeat_at)
-    assert datetime.fromisoformat(lease.heartbeat_at) <= wall() < datetime.fromisoformat(lease.until)
-    wf.release_lease("d1")  # it stopped before its first tick ended
+    assert datetime.fromisoformat(lease.heartbeat_at) <= wf.clock.wall() < datetime.fromisoformat(lease.until)
+    wf.lease.release("d1")  # it stopped before its first tick ended
     assert (health(wf).problems, health(wf).holder) == (("never_ticked",), "d1")
     # A last tick whose next one is long overdue: late, unless the daemon is ticking now (a long tick).
     wf.lease.record(TickResult("2020-12-16T10:00:00+01:00", "d1", next_tick="2020-12-16T10:05:00+01:00"), "d1")
+    assert health(wf).problems == ()  # on the clock, 2020-07-01: not due yet
+    wf = wf.at(FixedClock(paris(2020, 12, 16, 10, 16)))
     assert health(wf).problems == ("late",)
-    assert wf.acquire_lease("d1")
+    assert wf.lease.acquire("d1")
     assert health(wf).problems == ()

@@ -12,7 +12,7 @@ from tests.conftest import COORD, paris, ready_team, seed
 from workflow import ChangedMeanwhile, FixedClock, Invalid, NotFound, Refused
 from workflow.api import Workflow
 from workflow.context import Context
-from workflow.models import Event, PhasePeriod, Team
+from workflow.store.models import Event, PhasePeriod, Team
 
 
 def rows(w: Workflow, sql: str) -> list[tuple]:
@@ -28,57 +28,57 @@ def snapshot(w: Workflow) -> dict:
 def test_a_transition_writes_phase_history_and_event(wf):
     seed(wf)
     ready_team(wf, "Insertion RSA")
-    wf.clock = FixedClock(paris(2020, 7, 6, 9, 0))
-    ev = wf.advance("Insertion RSA", "select")
+    wf = wf.at(FixedClock(paris(2020, 7, 6, 9, 0)))
+    ev = wf.transitions.advance("Insertion RSA", "select")
     assert (ev.trigger, ev.from_, ev.to, ev.actor, ev.forced) == \
         ("select", "selection", "investigation", COORD, False)
     assert ev.at == "2020-07-06T09:00:00+02:00"
-    t = wf.team("Insertion RSA")
+    t = wf.teams.team("Insertion RSA")
     assert (t.phase, t.phase_since) == ("investigation", "2020-07-06T09:00:00+02:00")
     assert [(p.phase, p.start, p.end) for p in t.phases] == [
         ("call_for_projects", "2020-07-01T10:00:00+02:00", "2020-07-01T10:00:00+02:00"),
         ("selection", "2020-07-01T10:00:00+02:00", "2020-07-06T09:00:00+02:00"),
         ("investigation", "2020-07-06T09:00:00+02:00", None),
     ]
-    moves = [(h.trigger, h.from_, h.to) for h in wf.history("Insertion RSA") if h.action == "advance"]
+    moves = [(h.trigger, h.from_, h.to) for h in wf.transitions.history("Insertion RSA") if h.action == "advance"]
     assert moves == [("submit", "call_for_projects", "selection"), ("select", "selection", "investigation")]
 
 
 def test_the_whole_way_to_incubation(wf):
     seed(wf)
     ready_team(wf, "T")
-    wf.advance("T", "select")
+    wf.transitions.advance("T", "select")
     with pytest.raises(Refused) as exc:
-        wf.advance("T", "present")
+        wf.transitions.advance("T", "present")
     assert [u.code for u in exc.value.reasons] == ["poc", "committee_date"]
-    wf.poc("T", "Un prototype testé.", "https://example.org/poc")
-    wf.committee("T", on=date(2020, 12, 24))
+    wf.teams.poc("T", "Un prototype testé.", "https://example.org/poc")
+    wf.teams.committee("T", on=date(2020, 12, 24))
     with pytest.raises(Refused, match="after the deadline December 23, 2020"):
-        wf.advance("T", "present")
-    wf.committee("T", on=date(2020, 12, 10))
-    wf.advance("T", "present")
+        wf.transitions.advance("T", "present")
+    wf.teams.committee("T", on=date(2020, 12, 10))
+    wf.transitions.advance("T", "present")
     with pytest.raises(Refused, match="opinion"):
-        wf.advance("T", "hear")
-    wf.committee("T", opinion="Impact prometteur.")
-    wf.advance("T", "hear")
+        wf.transitions.advance("T", "hear")
+    wf.teams.committee("T", opinion="Impact prometteur.")
+    wf.transitions.advance("T", "hear")
     with pytest.raises(Refused, match="reason"):
-        wf.advance("T", "incubate")
-    wf.advance("T", "incubate", reason="Convention signée.")
-    t = wf.team("T")
+        wf.transitions.advance("T", "incubate")
+    wf.transitions.advance("T", "incubate", reason="Convention signée.")
+    t = wf.teams.team("T")
     assert t.phase == "incubated" and t.days_left is None
     with pytest.raises(Invalid, match="final"):
-        wf.advance("T", "abandon", reason="x")
+        wf.transitions.advance("T", "abandon", reason="x")
     with pytest.raises(Invalid, match="cannot edit"):
-        wf.edit_team("T", problem="autre")
+        wf.teams.edit_team("T", problem="autre")
 
 
 def test_refusal_names_every_unmet_condition_and_writes_nothing(wf):
     seed(wf)
-    wf.add_team("T", "Pré-incubation 2020", "Pas-de-Calais", problem="p", intrapreneurs=["agent0@example.org"])
-    wf.advance("T", "submit")
+    wf.teams.add_team("T", "Pré-incubation 2020", "Pas-de-Calais", problem="p", intrapreneurs=["agent0@example.org"])
+    wf.transitions.advance("T", "submit")
     before = snapshot(wf)
     with pytest.raises(Refused) as exc:
-        wf.advance("T", "select")
+        wf.transitions.advance("T", "select")
     assert [u.code for u in exc.value.reasons] == [
         "criterion_real", "criterion_major", "criterion_actionable", "agreement_partner", "agreement_operator",
         "coach", "time"]
@@ -87,47 +87,47 @@ def test_refusal_names_every_unmet_condition_and_writes_nothing(wf):
 
 def test_force_needs_a_reason_and_is_recorded(wf):
     seed(wf)
-    wf.add_team("T", "Pré-incubation 2020", "Pas-de-Calais", problem="p", intrapreneurs=["agent0@example.org"])
-    wf.advance("T", "submit")
+    wf.teams.add_team("T", "Pré-incubation 2020", "Pas-de-Calais", problem="p", intrapreneurs=["agent0@example.org"])
+    wf.transitions.advance("T", "submit")
     with pytest.raises(Invalid, match="forcing a move needs a reason"):
-        wf.advance("T", "select", force=True)
-    ev = wf.advance("T", "select", force=True, reason="Accord oral des deux parties.")
+        wf.transitions.advance("T", "select", force=True)
+    ev = wf.transitions.advance("T", "select", force=True, reason="Accord oral des deux parties.")
     assert ev.forced is True and ev.reason == "Accord oral des deux parties."
     assert "no coach" in ev.data["overridden"]  # the audit names no command: the CLI adds hints
     # Forcing never makes a move outside the table.
     with pytest.raises(Invalid, match="possible: present, abandon"):
-        wf.advance("T", "incubate", force=True, reason="x")
+        wf.transitions.advance("T", "incubate", force=True, reason="x")
     # A --force whose guards were all met is not an override.
-    wf.poc("T", "s")
-    wf.committee("T", on=date(2020, 12, 1))
-    assert wf.advance("T", "present", force=True, reason="r").forced is False
+    wf.teams.poc("T", "s")
+    wf.teams.committee("T", on=date(2020, 12, 1))
+    assert wf.transitions.advance("T", "present", force=True, reason="r").forced is False
 
 
 def test_capacity_counts_selected_teams_not_dropped_ones(wf):
     seed(wf, capacity=2)
     for i, name in enumerate(("A", "B", "C")):
         ready_team(wf, name, i)
-    wf.advance("A", "select")
-    wf.advance("B", "select")
+    wf.transitions.advance("A", "select")
+    wf.transitions.advance("B", "select")
     with pytest.raises(Refused, match="programme full: 2 of 2"):
-        wf.advance("C", "select")
-    wf.advance("B", "abandon", reason="Mutation.")
-    wf.advance("C", "select")
-    assert wf.programme("Pré-incubation 2020").places_taken == 2
+        wf.transitions.advance("C", "select")
+    wf.transitions.advance("B", "abandon", reason="Mutation.")
+    wf.transitions.advance("C", "select")
+    assert wf.directory.programme("Pré-incubation 2020").places_taken == 2
 
 
 def test_deadline_and_time_commitment_come_from_the_programme(wf):
     seed(wf, kind="fast")
     ready_team(wf, "Trait d'union", days=2)
     with pytest.raises(Refused) as exc:
-        wf.advance("Trait d'union", "select")
+        wf.transitions.advance("Trait d'union", "select")
     assert [u.code for u in exc.value.reasons] == ["sponsor", "time"]
-    wf.edit_team("Trait d'union", sponsor="sponsor@example.org", days_per_week=2.5)
-    wf.clock = FixedClock(paris(2020, 12, 24, 9, 0))
+    wf.teams.edit_team("Trait d'union", sponsor="sponsor@example.org", days_per_week=2.5)
+    wf = wf.at(FixedClock(paris(2020, 12, 24, 9, 0)))
     with pytest.raises(Refused, match="past its deadline"):
-        wf.advance("Trait d'union", "select")
-    wf.clock = FixedClock(paris(2020, 12, 23, 23, 59))
-    assert wf.advance("Trait d'union", "select").to == "investigation"
+        wf.transitions.advance("Trait d'union", "select")
+    wf = wf.at(FixedClock(paris(2020, 12, 23, 23, 59)))
+    assert wf.transitions.advance("Trait d'union", "select").to == "investigation"
 
 
 def test_a_failure_midway_leaves_nothing_half_done(wf, monkeypatch):
@@ -140,10 +140,10 @@ def test_a_failure_midway_leaves_nothing_half_done(wf, monkeypatch):
 
     monkeypatch.setattr(Context, "log", crash)  # the event: after the phase update and the periods, before commit
     with pytest.raises(RuntimeError):
-        wf.advance("T", "select")
+        wf.transitions.advance("T", "select")
     monkeypatch.undo()
     assert snapshot(wf) == before
-    assert wf.advance("T", "select").to == "investigation"
+    assert wf.transitions.advance("T", "select").to == "investigation"
 
 
 def test_compare_and_swap_refuses_a_stale_version(wf, monkeypatch):
@@ -155,59 +155,59 @@ def test_compare_and_swap_refuses_a_stale_version(wf, monkeypatch):
         # Another coordinator edits the team between our read and our write.
         monkeypatch.setattr(type(wf.store), "direct_write", real_write)
         other = Workflow(wf.store, wf.clock, COORD)
-        other.edit_team("T", problem="Énoncé corrigé.")
+        other.teams.edit_team("T", problem="Énoncé corrigé.")
         return real_write(store)
 
     monkeypatch.setattr(type(wf.store), "direct_write", write_after_someone_else)
-    before_version = wf.team("T").version
+    before_version = wf.teams.team("T").version
     with pytest.raises(ChangedMeanwhile, match="changed meanwhile, retry"):
-        wf.advance("T", "select")
-    t = wf.team("T")
+        wf.transitions.advance("T", "select")
+    t = wf.teams.team("T")
     assert t.phase == "selection" and t.version == before_version + 1
-    assert wf.advance("T", "select").to == "investigation"
+    assert wf.transitions.advance("T", "select").to == "investigation"
 
 
 def test_every_change_is_audited_with_its_actor(wf):
     seed(wf)
     ready_team(wf, "T")
-    actions = [(h.action, h.actor) for h in wf.history("T")]
+    actions = [(h.action, h.actor) for h in wf.transitions.history("T")]
     assert actions == [("team.add", COORD), ("advance", COORD), ("assess", COORD), ("agree", COORD),
                        ("agree", COORD)]
     with pytest.raises(Invalid, match="already agreed"):
-        wf.agree("T", "partner")
+        wf.teams.agree("T", "partner")
 
 
 def test_lookups_and_duplicates(wf):
     seed(wf)
-    wf.add_team("Équipe à l'essai", "Pré-incubation 2020", "Pas-de-Calais")
+    wf.teams.add_team("Équipe à l'essai", "Pré-incubation 2020", "Pas-de-Calais")
     with pytest.raises(NotFound, match="unknown team"):
-        wf.team("Nope")
+        wf.teams.team("Nope")
     with pytest.raises(NotFound, match="unknown programme"):
-        wf.add_team("X", "Nope", "Pas-de-Calais")
+        wf.teams.add_team("X", "Nope", "Pas-de-Calais")
     with pytest.raises(NotFound, match="unknown partner"):
-        wf.add_team("X", "Pré-incubation 2020", "Nord")
+        wf.teams.add_team("X", "Pré-incubation 2020", "Nord")
     with pytest.raises(NotFound, match="unknown person"):
-        wf.add_team("X", "Pré-incubation 2020", "Pas-de-Calais", coach="who@example.org")
+        wf.teams.add_team("X", "Pré-incubation 2020", "Pas-de-Calais", coach="who@example.org")
     with pytest.raises(Invalid, match="does not have the role coach"):
-        wf.add_team("X", "Pré-incubation 2020", "Pas-de-Calais", coach="agent1@example.org")
+        wf.teams.add_team("X", "Pré-incubation 2020", "Pas-de-Calais", coach="agent1@example.org")
     with pytest.raises(Invalid, match="already exists"):
-        wf.add_team(" Équipe à l'essai ", "Pré-incubation 2020", "Pas-de-Calais")
+        wf.teams.add_team(" Équipe à l'essai ", "Pré-incubation 2020", "Pas-de-Calais")
     with pytest.raises(Invalid, match="already exists"):
-        wf.add_person("Autre", "AGENT1@example.org", ["coach"])
+        wf.directory.add_person("Autre", "AGENT1@example.org", ["coach"])
     with pytest.raises(Invalid, match="the capacity must be between 1 and 1,000"):
-        wf.add_programme("Q", date(2021, 1, 1), capacity=0)
+        wf.directory.add_programme("Q", date(2021, 1, 1), capacity=0)
     with pytest.raises(Invalid, match="between 0.5 and 5"):
-        wf.add_team("X", "Pré-incubation 2020", "Pas-de-Calais", intrapreneurs=["agent1@example.org"],
+        wf.teams.add_team("X", "Pré-incubation 2020", "Pas-de-Calais", intrapreneurs=["agent1@example.org"],
                     days_per_week=7)
-    assert [t.name for t in wf.status()] == ["Équipe à l'essai"]
+    assert [t.name for t in wf.teams.status()] == ["Équipe à l'essai"]
 
 
 def test_status_is_one_row_per_team_with_deadline(wf):
     seed(wf)
     ready_team(wf, "B")
-    wf.add_team("A", "Pré-incubation 2020", "Pas-de-Calais")
-    wf.clock = FixedClock(paris(2020, 11, 16, 12, 0))
-    assert [asdict(r) for r in wf.status()] == [
+    wf.teams.add_team("A", "Pré-incubation 2020", "Pas-de-Calais")
+    wf = wf.at(FixedClock(paris(2020, 11, 16, 12, 0)))
+    assert [asdict(r) for r in wf.teams.status()] == [
         {"name": "A", "programme": "Pré-incubation 2020", "partner": "Pas-de-Calais", "phase": "call_for_projects",
          "phase_since": "2020-07-01T10:00:00+02:00", "coach": None, "deadline": "2020-12-23", "days_left": 37,
          "last_checkin": None, "weeks_missing": None, "drifting": False},
@@ -215,12 +215,12 @@ def test_status_is_one_row_per_team_with_deadline(wf):
          "phase_since": "2020-07-01T10:00:00+02:00", "coach": "coach@example.org", "deadline": "2020-12-23",
          "days_left": 37, "last_checkin": None, "weeks_missing": None, "drifting": False},
     ]
-    assert [t.name for t in wf.status(phase="selection")] == ["B"]
+    assert [t.name for t in wf.teams.status(phase="selection")] == ["B"]
 
 
 def test_the_stored_times_are_utc(wf):
     seed(wf)
-    wf.add_team("T", "Pré-incubation 2020", "Pas-de-Calais")
+    wf.teams.add_team("T", "Pré-incubation 2020", "Pas-de-Calais")
     with wf.store.read() as s:
         since = s.get(Team, 1).phase_since
         ev = s.execute(sa.select(Event.at)).scalars().first()

@@ -11,8 +11,8 @@ import pytest
 
 from tests.conftest import PG_URL, ready_team, seed
 from workflow import Forbidden, Invalid, StoreError
-from workflow.backup import dumps, import_all, parse
-from workflow.exports import neutralised, to_csv
+from workflow.formats.dump import dumps, import_all, parse
+from workflow.formats.exports import neutralised, to_csv
 
 
 def test_neutralised_only_formula_starts():
@@ -24,30 +24,30 @@ def test_neutralised_only_formula_starts():
 def test_rows_csv_and_calendar(wf):
     prog = seed(wf)
     ready_team(wf, "=cmd|' /C calc'!A0")
-    wf.advance("=cmd|' /C calc'!A0", "select")
-    rows = wf.export_rows(prog, "teams")
+    wf.transitions.advance("=cmd|' /C calc'!A0", "select")
+    rows = wf.exports.rows(prog, "teams")
     assert [r["team"] for r in rows.records()] == ["=cmd|' /C calc'!A0"]
     text = to_csv(rows, "fr", ";", bom=True)
     assert text.startswith("\ufeffÉquipe;")
     body = list(csv.reader(io.StringIO(text[1:]), delimiter=";"))[1]
     assert body[0] == "'=cmd|' /C calc'!A0"
     with pytest.raises(Invalid):
-        wf.export_rows(prog, "nothing")
+        wf.exports.rows(prog, "nothing")
     with pytest.raises(Invalid):
         to_csv(rows, "fr", "|")
     from icalendar import Calendar
 
-    cal = Calendar.from_ical(wf.export_ics(prog, "en"))
+    cal = Calendar.from_ical(wf.calendars.ics(prog, "en"))
     uids = sorted(str(e["UID"]) for e in cal.walk("VEVENT"))
     assert any(u.startswith("coaching-") for u in uids) and any(u.startswith("deadline-") for u in uids)
-    assert uids == sorted(str(e["UID"]) for e in Calendar.from_ical(wf.export_ics(prog, "fr")).walk("VEVENT"))
+    assert uids == sorted(str(e["UID"]) for e in Calendar.from_ical(wf.calendars.ics(prog, "fr")).walk("VEVENT"))
 
 
 def test_backup_round_trip_and_refusals(wf, db_url, tmp_path):
     prog = seed(wf)
     ready_team(wf, "Équipe « un »")
-    wf.advance("Équipe « un »", "select")
-    doc = wf.export_all()
+    wf.transitions.advance("Équipe « un »", "select")
+    doc = wf.backup.dump()
     again = dumps(doc)
     assert parse(again)["tables"] == parse(dumps(doc))["tables"]
     # Into a second empty database of the same kind.
@@ -70,9 +70,9 @@ def test_backup_round_trip_and_refusals(wf, db_url, tmp_path):
 
         copy = Workflow.open(target, clock=wf.clock, actor=wf.actor)
         try:
-            assert copy.status(prog) == wf.status(prog)
-            assert copy.history("Équipe « un »") == wf.history("Équipe « un »")
-            assert dumps(copy.export_all()) == dumps(wf.export_all())
+            assert copy.teams.status(prog) == wf.teams.status(prog)
+            assert copy.transitions.history("Équipe « un »") == wf.transitions.history("Équipe « un »")
+            assert dumps(copy.backup.dump()) == dumps(wf.backup.dump())
         finally:
             copy.close()
         with pytest.raises(StoreError) as exc:
@@ -88,7 +88,7 @@ def test_backup_round_trip_and_refusals(wf, db_url, tmp_path):
 def test_backup_needs_a_coordinator(wf):
     seed(wf)
     with pytest.raises(Forbidden):
-        wf.acting_as("coach@example.org").export_all()
+        wf.acting_as("coach@example.org").backup.dump()
 
 
 @pytest.mark.parametrize("source, code", [

@@ -9,12 +9,12 @@ import pytest
 from notifications.i18n import text
 from tests.conftest import COORD, paris, ready_team, seed
 from workflow import Context, FixedClock, Forbidden, Invalid, NotFound, Refused
-from workflow.checkins import CheckIns
-from workflow.directory import Directory
-from workflow.outbox import Outbox
-from workflow.remind import Reminders
-from workflow.teams import Teams
-from workflow.transitions import Transitions
+from workflow.services.checkins import CheckIns
+from workflow.services.directory import Directory
+from workflow.services.outbox import Outbox
+from workflow.services.reminders import Reminders
+from workflow.services.teams import Teams
+from workflow.services.transitions import Transitions
 
 
 def test_the_services_share_one_frozen_context(wf):
@@ -34,43 +34,43 @@ def test_acting_as_and_at_are_new_facades_and_leave_wf_as_it_was(wf):
     assert (wf.actor, coach.actor, later.actor) == (COORD, "coach@example.org", COORD)
     assert later.clock.now() == paris(2020, 7, 6, 9, 0) and wf.clock.now() == paris(2020, 7, 1, 10, 0)
     with pytest.raises(Forbidden):
-        coach.advance("T", "select")
-    ev = later.advance("T", "select")  # a write returns the event it recorded
+        coach.transitions.advance("T", "select")
+    ev = later.transitions.advance("T", "select")  # a write returns the event it recorded
     assert (ev.trigger, ev.from_, ev.to, ev.actor) == ("select", "selection", "investigation", COORD)
     assert ev.at == "2020-07-06T09:00:00+02:00"
 
 
 def test_a_role_change_is_seen_at_once_by_the_facade_that_made_it(wf):
     seed(wf)
-    wf.add_person("Deux", "coord2@example.org", ["coordinator"])
-    wf.edit_person(COORD, remove_roles=["coordinator"], add_roles=["coach"])
+    wf.directory.add_person("Deux", "coord2@example.org", ["coordinator"])
+    wf.directory.edit_person(COORD, remove_roles=["coordinator"], add_roles=["coach"])
     with pytest.raises(Forbidden):
-        wf.add_partner("Nord", "Pré-incubation 2020")
+        wf.directory.add_partner("Nord", "Pré-incubation 2020")
 
 
 def test_errors_carry_a_stable_code_and_params_and_no_command(wf):
     seed(wf)
     with pytest.raises(NotFound) as nf:
-        wf.team("Nope")
+        wf.teams.team("Nope")
     assert (nf.value.code, nf.value.params) == ("unknown_team", {"team": "Nope"})
     assert "preincub" not in nf.value.text("en") and "preincub" not in nf.value.text("fr")
     assert not hasattr(nf.value, "exit_code")
-    wf.add_team("T", "Pré-incubation 2020", "Pas-de-Calais")
+    wf.teams.add_team("T", "Pré-incubation 2020", "Pas-de-Calais")
     with pytest.raises(Refused) as refused:
-        wf.advance("T", "submit")
+        wf.transitions.advance("T", "submit")
     assert refused.value.code == "refused"
     assert refused.value.params == {"team": "T", "trigger": "submit", "unmet": ["problem", "intrapreneur"]}
     assert all(u.missing and "(" not in text("en", u.message, u.params) for u in refused.value.reasons)
     with pytest.raises(Invalid) as nothing:
-        wf.edit_team("T")
+        wf.teams.edit_team("T")
     assert (nothing.value.code, nothing.value.params) == ("nothing_to_change", {"command": "team edit"})
 
 
 def test_writes_on_a_team_return_their_event(wf):
     seed(wf)
-    wf.add_team("T", "Pré-incubation 2020", "Pas-de-Calais", problem="p", intrapreneurs=["agent0@example.org"])
-    wf.advance("T", "submit")
-    ev = wf.assess("T", real=True, major=True, actionable=False, note="n")
+    wf.teams.add_team("T", "Pré-incubation 2020", "Pas-de-Calais", problem="p", intrapreneurs=["agent0@example.org"])
+    wf.transitions.advance("T", "submit")
+    ev = wf.teams.assess("T", real=True, major=True, actionable=False, note="n")
     assert (ev.action, ev.reason, ev.data) == ("assess", "n", {"real": True, "major": True,
                                                                        "actionable": False})
-    assert wf.agree("T", "partner").data == {"party": "partner"}
+    assert wf.teams.agree("T", "partner").data == {"party": "partner"}

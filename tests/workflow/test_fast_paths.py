@@ -12,18 +12,19 @@ import sqlalchemy as sa
 from tests.conftest import paris, ready_team, seed
 from workflow import ChangedMeanwhile, FixedClock
 from workflow.api import Workflow
-from workflow.direct import direct, direct_read
-from workflow.listing import collected, gc_paused
-from workflow.models import PhasePeriod, Team
-from workflow.transitions import Transitions, _view_query
+from workflow.store.driver import direct, direct_read
+from workflow.services.listing import collected, gc_paused
+from workflow.store.models import PhasePeriod, Team
+from workflow.services.transitions import Transitions
+from workflow.store.teams import _view_query
 
 
 def test_a_stale_version_is_refused_and_nothing_is_written(wf, monkeypatch):
     """The compare-and-swap: a move over a version that changed since it was read writes nothing."""
     seed(wf)
     ready_team(wf, "T")
-    before = wf.team("T")
-    events = len(wf.history("T"))
+    before = wf.teams.team("T")
+    events = len(wf.transitions.history("T"))
     real_read = Transitions.read
 
     def stale_read(self, *a, **k):
@@ -32,12 +33,12 @@ def test_a_stale_version_is_refused_and_nothing_is_written(wf, monkeypatch):
 
     monkeypatch.setattr(Transitions, "read", stale_read)
     with pytest.raises(ChangedMeanwhile, match="changed meanwhile, retry"):
-        wf.advance("T", "select")
+        wf.transitions.advance("T", "select")
     monkeypatch.undo()
-    after = wf.team("T")
+    after = wf.teams.team("T")
     assert (after.phase, after.version, after.phases) == (before.phase, before.version, before.phases)
-    assert len(wf.history("T")) == events
-    assert wf.advance("T", "select").to == "investigation"
+    assert len(wf.transitions.history("T")) == events
+    assert wf.transitions.advance("T", "select").to == "investigation"
 
 
 def test_the_guards_view_is_read_as_sqlalchemy_reads_it(wf):
@@ -64,7 +65,7 @@ def test_the_guards_view_is_read_as_sqlalchemy_reads_it(wf):
 
 def test_direct_statements_give_rowcount_ids_and_errors(wf):
     seed(wf)
-    wf.add_team("T", "Pré-incubation 2020", "Pas-de-Calais")
+    wf.teams.add_team("T", "Pré-incubation 2020", "Pas-de-Calais")
     now = paris(2020, 7, 2, 9, 0)
     period = PhasePeriod.__table__
     with wf.store.write() as s:
@@ -93,7 +94,7 @@ def test_advance_is_unchanged_when_its_statements_are_traced(wf):
 
     sa.event.listen(wf.store.engine, "before_cursor_execute", trace)
     try:
-        assert wf.advance("T", "select").to == "investigation"
+        assert wf.transitions.advance("T", "select").to == "investigation"
     finally:
         sa.event.remove(wf.store.engine, "before_cursor_execute", trace)
     assert seen.count("UPDATE") >= 3 and seen.count("INSERT") >= 2
@@ -101,15 +102,15 @@ def test_advance_is_unchanged_when_its_statements_are_traced(wf):
 
 def test_status_coach_is_the_first_by_email_and_the_collector_is_resumed(wf):
     seed(wf)
-    wf.add_person("Coach Deux", "another.coach@example.org", ["coach"])
-    wf.add_team("T", "Pré-incubation 2020", "Pas-de-Calais", coach="coach@example.org")
-    wf.add_team("U", "Pré-incubation 2020", "Pas-de-Calais")
+    wf.directory.add_person("Coach Deux", "another.coach@example.org", ["coach"])
+    wf.teams.add_team("T", "Pré-incubation 2020", "Pas-de-Calais", coach="coach@example.org")
+    wf.teams.add_team("U", "Pré-incubation 2020", "Pas-de-Calais")
     with wf.store.write() as s:  # a second coach on T (the CLI names one; an import may name more)
         s.connection().execute(sa.text("INSERT INTO team_member (team_id, person_id, role) "
                                        "SELECT t.id, p.id, 'coach' FROM team t, person p "
                                        "WHERE t.name = 'T' AND p.email = 'another.coach@example.org'"))
     assert gc.isenabled()
-    assert [(r.name, r.coach) for r in wf.status()] == [("T", "another.coach@example.org"), ("U", None)]
+    assert [(r.name, r.coach) for r in wf.teams.status()] == [("T", "another.coach@example.org"), ("U", None)]
     assert gc.isenabled()
     with gc_paused():
         assert not gc.isenabled()
@@ -121,11 +122,11 @@ def test_status_coach_is_the_first_by_email_and_the_collector_is_resumed(wf):
 def test_status_filters_coaches_to_the_teams_shown(wf):
     """A coach sees only their teams, each with its coach; the programme filter keeps the coach map in step."""
     seed(wf)
-    wf.add_team("T", "Pré-incubation 2020", "Pas-de-Calais", coach="coach@example.org")
-    wf.add_team("U", "Pré-incubation 2020", "Pas-de-Calais")
+    wf.teams.add_team("T", "Pré-incubation 2020", "Pas-de-Calais", coach="coach@example.org")
+    wf.teams.add_team("U", "Pré-incubation 2020", "Pas-de-Calais")
     coach = Workflow(wf.store, FixedClock(paris(2020, 7, 2, 9, 0)), "coach@example.org")
-    assert [(r.name, r.coach) for r in coach.status()] == [("T", "coach@example.org")]
-    assert [(r.name, r.coach) for r in wf.status("Pré-incubation 2020")] == [("T", "coach@example.org"), ("U", None)]
+    assert [(r.name, r.coach) for r in coach.teams.status()] == [("T", "coach@example.org")]
+    assert [(r.name, r.coach) for r in wf.teams.status("Pré-incubation 2020")] == [("T", "coach@example.org"), ("U", None)]
 
 
 def test_status_json_rows_are_the_bytes_of_one_dump(capsys):
@@ -154,7 +155,7 @@ def test_direct_write_commits_whole_or_not_at_all(wf):
     COMMIT, no session; a failure halfway leaves nothing, and a statement it cannot prepare there is
     refused before it runs."""
     seed(wf)
-    wf.add_team("T", "Pré-incubation 2020", "Pas-de-Calais")
+    wf.teams.add_team("T", "Pré-incubation 2020", "Pas-de-Calais")
     period = PhasePeriod.__table__
     now = paris(2020, 7, 2, 9, 0)
     count = sa.select(sa.func.count()).select_from(period)
@@ -199,12 +200,12 @@ def test_direct_write_on_a_store_locked_by_another_process_says_retry(wf, monkey
             dbapi_conn.execute("PRAGMA busy_timeout = 50")
 
         with pytest.raises(ChangedMeanwhile, match="busy"):
-            wf.advance("T", "select")
+            wf.transitions.advance("T", "select")
         sa.event.remove(wf.store.engine, "checkout", short_wait)
     finally:
         other.rollback()
         other.close()
-    assert wf.team("T").phase == "selection"
+    assert wf.teams.team("T").phase == "selection"
 
 
 def test_the_driver_paths_say_why_a_connection_cannot_be_opened(wf, monkeypatch):
@@ -214,7 +215,9 @@ def test_the_driver_paths_say_why_a_connection_cannot_be_opened(wf, monkeypatch)
         pytest.skip("SQLite's driver paths")
     import sqlite3
 
-    from workflow import StoreError, storefile
+    from workflow import StoreError
+
+    from workflow.store import files as storefile
 
     seed(wf)
     ready_team(wf, "T")
@@ -227,4 +230,4 @@ def test_the_driver_paths_say_why_a_connection_cannot_be_opened(wf, monkeypatch)
         with wf.store.read():  # as advance reads: the store's read maps the driver's errors
             direct_read(wf.store).execute(_view_query(False), {"name": "T", "taken": 0})
     monkeypatch.undo()
-    assert wf.advance("T", "select").to == "investigation"
+    assert wf.transitions.advance("T", "select").to == "investigation"

@@ -9,8 +9,8 @@ import pytest
 from tests.conftest import seed
 
 from workflow.errors import Forbidden
-from workflow.intake import Application, BadRows, IntakeResult, applications, columns
-from workflow.sheets import Sheet, key, load_map, read
+from workflow.formats.intake import Application, BadRows, IntakeResult, applications, columns
+from workflow.formats.sheets import Sheet, key, load_map, read
 
 PROG = "Pré-incubation 2020"
 
@@ -63,18 +63,18 @@ def test_import_creates_partners_and_people_in_one_go(wf):
     assert (teams, people, partners) == (before[0] + 3, before[1] + 2, before[2] + 1)
     # events: one per partner, person and team, and the import itself
     assert events == before[3] + 1 + 2 + 3 + 1
-    b = wf.team("Beta")
+    b = wf.teams.team("Beta")
     assert b.partner == "Pas-de-Calais" and b.sponsors[0].email == "sp2@x.example"
     assert b.intrapreneurs[0].days_per_week == 1.5 and b.phase == "call_for_projects"
     assert [p.phase for p in b.phases] == ["call_for_projects"]
-    h = wf.history("Alpha")
+    h = wf.transitions.history("Alpha")
     assert h[0].action == "team.add" and h[0].data == {
         "programme": PROG, "partner": "Pas-de-Calais", "intrapreneurs": ["zoe@x.example"], "days_per_week": 1.0,
         "coach": "coach@example.org"}
     # the same as a team added one by one
-    wf.add_team("Delta", PROG, "Pas-de-Calais", intrapreneurs=["zoe@x.example"], coach="coach@example.org",
+    wf.teams.add_team("Delta", PROG, "Pas-de-Calais", intrapreneurs=["zoe@x.example"], coach="coach@example.org",
                 days_per_week=1)
-    assert wf.history("Delta")[0].data == {**h[0].data}
+    assert wf.transitions.history("Delta")[0].data == {**h[0].data}
     # again: nothing changes
     after = counts(wf)
     r2 = wf.intake.import_sheet(sh, PROG)
@@ -107,9 +107,9 @@ def test_team_of_another_programme_is_a_problem(wf):
     seed(wf)
     from datetime import date
 
-    wf.add_programme("Autre", date(2020, 9, 1))
-    wf.add_partner("Nord", "Autre")
-    wf.add_team("Alpha", "Autre", "Nord")
+    wf.directory.add_programme("Autre", date(2020, 9, 1))
+    wf.directory.add_partner("Nord", "Autre")
+    wf.teams.add_team("Alpha", "Autre", "Nord")
     with pytest.raises(BadRows) as e:
         wf.intake.import_sheet(sheet(["Alpha", "Pas-de-Calais", "", "", "", "", ""]), PROG)
     assert e.value.problems[0].code == "team_exists" and "'Autre'" in e.value.problems[0].text("en")
@@ -132,7 +132,7 @@ def test_files_and_map(tmp_path, wf):
     m = tmp_path / "m.toml"
     m.write_text('"Nom du projet" = "team"\n"Territoire" = "collectivité"\n', encoding="utf-8")
     assert load_map(m) == {"Nom du projet": "team", "Territoire": "collectivité"}
-    r = wf.import_teams(f, PROG, mapping=load_map(m))
+    r = wf.intake.import_file(f, PROG, mapping=load_map(m))
     assert r.teams == ("Alpha",) and r.partners == ("Somme",)
     sh = read(f)
     assert sh.header == ("Nom du projet", "Territoire") and sh.rows == ((2, ("Alpha", "Somme")),)

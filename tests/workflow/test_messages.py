@@ -12,9 +12,9 @@ from notifications.i18n import translations
 from tests.conftest import paris, ready_team, seed
 from workflow import FixedClock, Forbidden, Invalid, NotFound, Workflow
 from workflow.errors import ChangedMeanwhile
-from workflow.outbox import tick_line
+from workflow.services.outbox import tick_line
 from workflow.records import TickResult
-from workflow.teams import changed
+from workflow.store.teams import changed
 
 NBSP = "\u00a0"
 
@@ -25,16 +25,16 @@ def as_(w: Workflow, who: str) -> Workflow:
 
 def test_a_duplicate_and_an_unknown_name_in_both_languages(wf):
     seed(wf)
-    wf.add_team("Insertion RSA", "Pré-incubation 2020", "Pas-de-Calais")
+    wf.teams.add_team("Insertion RSA", "Pré-incubation 2020", "Pas-de-Calais")
     with pytest.raises(Invalid) as dup:
-        wf.add_team("Insertion RSA", "Pré-incubation 2020", "Pas-de-Calais")
+        wf.teams.add_team("Insertion RSA", "Pré-incubation 2020", "Pas-de-Calais")
     assert dup.value.text("en") == str(dup.value) == "a team named 'Insertion RSA' already exists"
     assert dup.value.text("fr") == "une équipe nommée 'Insertion RSA' existe déjà"
     with pytest.raises(NotFound) as nf:
-        wf.team("Nope")
+        wf.teams.team("Nope")
     assert (nf.value.text("en"), nf.value.text("fr")) == ("unknown team 'Nope'", "équipe inconnue 'Nope'")
     with pytest.raises(NotFound) as partner:
-        wf.add_team("T", "Pré-incubation 2020", "Nord")
+        wf.teams.add_team("T", "Pré-incubation 2020", "Nord")
     assert partner.value.text("fr") == "collectivité inconnue 'Nord' dans le programme 'Pré-incubation 2020'"
     assert partner.value.params == {"partner": "Nord", "programme": "Pré-incubation 2020"}
 
@@ -42,19 +42,19 @@ def test_a_duplicate_and_an_unknown_name_in_both_languages(wf):
 def test_a_wrong_phase_names_the_phases_in_the_language(wf):
     seed(wf)
     ready_team(wf, "T")
-    wf.clock = FixedClock(paris(2020, 7, 6, 9, 0))
-    wf.advance("T", "select")
+    wf = wf.at(FixedClock(paris(2020, 7, 6, 9, 0)))
+    wf.transitions.advance("T", "select")
     with pytest.raises(Invalid) as wrong:
-        wf.assess("T", real=True, major=True, actionable=True)
+        wf.teams.assess("T", real=True, major=True, actionable=True)
     assert wrong.value.code == "wrong_phase"
     assert wrong.value.text("en") == ("cannot assess 'T' in the phase “Investigation”; "
                                       "only in “Call for projects” or “Selection”")
     inv, cfp, sel = (translations("fr").gettext(p) for p in ("Investigation", "Call for projects", "Selection"))
     assert wrong.value.text("fr") == (f"évaluer 'T' est impossible en phase «\u00a0{inv}\u00a0»\u00a0; "
                                       f"seulement en «\u00a0{cfp}\u00a0» ou «\u00a0{sel}\u00a0»")
-    wf.advance("T", "abandon", reason="Plus d'intrapreneur.")
+    wf.transitions.advance("T", "abandon", reason="Plus d'intrapreneur.")
     with pytest.raises(Invalid) as final:
-        wf.edit_team("T", problem="p")
+        wf.teams.edit_team("T", problem="p")
     assert final.value.text("en") == "cannot edit 'T': it is in a final phase, “Abandoned”"
     assert final.value.text("fr").startswith("modifier 'T' est impossible\u00a0: l'équipe est dans une phase finale")
 
@@ -62,18 +62,18 @@ def test_a_wrong_phase_names_the_phases_in_the_language(wf):
 def test_dates_and_counts_read_as_each_language_writes_them(wf):
     seed(wf)
     ready_team(wf, "T")
-    wf.clock = FixedClock(paris(2020, 7, 6, 9, 0))
-    wf.advance("T", "select")
+    wf = wf.at(FixedClock(paris(2020, 7, 6, 9, 0)))
+    wf.transitions.advance("T", "select")
     with pytest.raises(Invalid) as future:
-        wf.log_checkin("T", on=date(2020, 7, 24), notes="x")
+        wf.checkins.log("T", on=date(2020, 7, 24), notes="x")
     assert future.value.code == "checkin_in_future"
     assert future.value.text("en") == "the check-in date, July 24, 2020, is in the future (today is July 6, 2020)"
     assert future.value.text("fr") == ("la date du point, le 24 juillet 2020, est dans le futur "
                                        "(nous sommes le 6 juillet 2020)")
-    c = wf.log_checkin("T", notes="x")
-    wf.clock = FixedClock(paris(2020, 8, 6, 9, 0))
+    c = wf.checkins.log("T", notes="x")
+    wf = wf.at(FixedClock(paris(2020, 8, 6, 9, 0)))
     with pytest.raises(Invalid) as late:
-        wf.edit_checkin(c.id, notes="y")
+        wf.checkins.edit(c.id, notes="y")
     assert late.value.text("en").endswith("corrections are allowed for 7 days only")
     assert late.value.text("fr") == (f"le point n°\u00a0{c.id} a été saisi le 6 juillet 2020\u00a0; "
                                      "les corrections ne sont possibles que pendant 7 jours")
@@ -84,7 +84,7 @@ def test_refusals_say_what_may_not_be_done_in_the_language(wf):
     ready_team(wf, "T")
     agent = as_(wf, "agent0@example.org")
     with pytest.raises(Forbidden) as one:
-        agent.add_partner("Nord", "Pré-incubation 2020")
+        agent.directory.add_partner("Nord", "Pré-incubation 2020")
     assert one.value.code == "role_needed"
     assert one.value.params["needed"] == ["coordinator"] and one.value.params["action"] == "manage"
     assert one.value.text("en") == ("acting as agent0@example.org (intrapreneur), you may not add or edit programmes, "
@@ -93,11 +93,11 @@ def test_refusals_say_what_may_not_be_done_in_the_language(wf):
                                     "modifier programmes, collectivités, personnes et équipes\u00a0: "
                                     "il faut le rôle coordinator")
     with pytest.raises(Forbidden) as two:
-        agent.log_checkin("T", notes="x")
+        agent.checkins.log("T", notes="x")
     assert two.value.text("en").endswith("it needs the role coordinator or coach")
     assert two.value.text("fr").endswith("il faut le rôle coordinator ou coach")
     with pytest.raises(Forbidden) as unknown:
-        as_(wf, "nobody@example.org").status()
+        as_(wf, "nobody@example.org").teams.status()
     assert unknown.value.text("fr") == ("personne inconnue nobody@example.org\u00a0; "
                                         "demandez à un coordinateur de vous ajouter")
 
@@ -122,12 +122,12 @@ def test_the_tick_line_counts_in_the_language():
 def test_a_message_without_params_and_one_naming_a_party(wf):
     seed(wf)
     with pytest.raises(Invalid) as both:
-        wf.committee("T", on=None, opinion=None)
+        wf.teams.committee("T", on=None, opinion=None)
     assert both.value.text("en") == "give the committee's date, its opinion, or both"
     assert both.value.text("fr") == "donnez la date du comité, son avis, ou les deux"
     ready_team(wf, "T")
     with pytest.raises(Invalid) as again:
-        wf.agree("T", "operator")
+        wf.teams.agree("T", "operator")
     assert again.value.params["party"] == "operator"
     assert again.value.text("en") == "the operator already agreed to 'T'"
     assert again.value.text("fr").endswith("a déjà donné son accord pour 'T'")

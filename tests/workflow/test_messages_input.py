@@ -9,13 +9,13 @@ import pytest
 import sqlalchemy as sa
 
 from notifications import i18n, wiring
-from workflow import validate
+from workflow.rules import validate
 from workflow.clock import parse_date, parse_datetime
-from workflow.coaching import parse_week
-from workflow.db import translate
+from workflow.rules.coaching import parse_week
+from workflow.store.engine import translate
 from workflow.errors import Invalid, StoreError, StoreWarning
 from workflow.settings import Settings
-from workflow.storefile import resolve_url
+from workflow.store.files import resolve_url
 
 NB, NNB = "\u00a0", "\u202f"  # French: before ":" and ";"; between thousands
 

@@ -15,9 +15,9 @@ from sqlmodel import select
 from tests.conftest import COORD, paris
 from tests.smtp import smtp_server
 from workflow import FixedClock, Workflow
-from workflow.deadlines import answer_by, terminable_on
+from workflow.rules.deadlines import answer_by, terminable_on
 from workflow.errors import Forbidden, Invalid, NotFound
-from workflow.models import Event, Notice, Outbox, Person
+from workflow.store.models import Event, Notice, Outbox, Person
 
 PROG = "Trait d'union"  # seed 2: signed on 23 and 31 October 2019, it takes effect on the 31st
 PARTNER = "Grand Est"
@@ -27,25 +27,24 @@ NB = "\u00a0"
 
 
 def at(w: Workflow, *when: int) -> Workflow:
-    w.clock = FixedClock(paris(*when))
-    return w
+    return w.at(FixedClock(paris(*when)))
 
 
 @pytest.fixture
 def prog(wf):
     """Seed 2's agreement with Grand Est; two coordinators (one reads English) and a coach."""
-    wf.add_programme(PROG, [date(2019, 10, 23), date(2019, 10, 31)], kind="fast", months=24)
-    wf.add_partner(PARTNER, PROG, kind="region")
-    wf.add_partner("Moselle", PROG)
-    wf.add_person("Coord Deux", COORD2, ["coordinator"], lang="en")
-    wf.add_person("Coach Un", COACH, ["coach"])
+    wf.directory.add_programme(PROG, [date(2019, 10, 23), date(2019, 10, 31)], kind="fast", months=24)
+    wf.directory.add_partner(PARTNER, PROG, kind="region")
+    wf.directory.add_partner("Moselle", PROG)
+    wf.directory.add_person("Coord Deux", COORD2, ["coordinator"], lang="en")
+    wf.directory.add_person("Coach Un", COACH, ["coach"])
     return wf
 
 
 def notice(w: Workflow, on: date, breach: str = "Agent non libéré à 50 %", partner: str = PARTNER):
     """A notice sent on ``on``, recorded that day at noon."""
-    at(w, on.year, on.month, on.day, 12, 0)
-    return w.add_notice(PROG, partner, on, breach)
+    w = at(w, on.year, on.month, on.day, 12, 0)
+    return w.notices.add(PROG, partner, on, breach)
 
 
 def notice_rows(w: Workflow) -> dict[str, list[Outbox]]:
@@ -85,9 +84,9 @@ def test_a_notice_left_unanswered_a_month_makes_the_agreement_terminable_the_day
     assert (answer_by(on), terminable_on(on)) == (last, day)
     n = notice(wf, on)
     assert (n.on, n.terminable_on, n.state, n.answered_on) == (on.isoformat(), day.isoformat(), "pending", None)
-    at(wf, last.year, last.month, last.day, 23, 59)  # the last day to answer: still running
+    wf = at(wf, last.year, last.month, last.day, 23, 59)  # the last day to answer: still running
     assert wf.notices.terminable(PROG) == [] and [r.state for r in wf.notices.listing(PROG)] == ["pending"]
-    at(wf, day.year, day.month, day.day, 0, 0)
+    wf = at(wf, day.year, day.month, day.day, 0, 0)
     (flag,) = wf.notices.terminable(PROG)
     assert (flag.id, flag.partner, flag.terminable_on, flag.state) == (n.id, PARTNER, day.isoformat(), "terminable")
     assert wf.notices.terminable() == [flag]  # every programme's
@@ -100,15 +99,15 @@ def test_one_rule_on_the_last_day_in_time_everywhere(prog):
     wf = prog
     n = notice(wf, date(2020, 10, 2))
     key = f"notice:{n.id}:terminable"
-    at(wf, 2020, 11, 2, 23, 59)
-    assert wf.notices.terminable(PROG) == [] and wf.enqueue_due() == 0
+    wf = at(wf, 2020, 11, 2, 23, 59)
+    assert wf.notices.terminable(PROG) == [] and wf.reminders.enqueue() == 0
     assert [r.state for r in wf.notices.listing(PROG)] == ["pending"]
-    (planned,) = [p for p in wf.remind_preview(paris(2020, 11, 5, 0, 0)) if p.reminder == key][:1]
+    (planned,) = [p for p in wf.reminders.preview(paris(2020, 11, 5, 0, 0)) if p.reminder == key][:1]
     assert planned.at == "2020-11-03T00:00+01:00"
-    at(wf, 2020, 11, 3, 0, 0)
+    wf = at(wf, 2020, 11, 3, 0, 0)
     (flag,) = wf.notices.terminable(PROG)
     assert flag.terminable_on == "2020-11-03"
-    assert wf.answer_notice(n.id, date(2020, 11, 2), "Réponse reçue le 2 novembre.").state == "answered"
+    assert wf.notices.answer(n.id, date(2020, 11, 2), "Réponse reçue le 2 novembre.").state == "answered"
     assert wf.notices.terminable(PROG) == []
 
 
@@ -118,8 +117,8 @@ def test_an_answer_on_or_before_the_last_day_stops_the_clock(prog, answered, sta
     wf = prog
     n = notice(wf, date(2021, 1, 31))  # to be answered by 28 February 2021, terminable from 1 March
     on = date(2021, 2, 28) + timedelta(days=answered)
-    at(wf, 2021, 3, 10, 9, 0)
-    rec = wf.answer_notice(n.id, on, "Agent libéré à 50 % depuis le 15 février.")
+    wf = at(wf, 2021, 3, 10, 9, 0)
+    rec = wf.notices.answer(n.id, on, "Agent libéré à 50 % depuis le 15 février.")
     assert (rec.state, rec.answered_on, rec.answer) == (state, on.isoformat(), "Agent libéré à 50 % depuis le 15 février.")
     assert wf.notices.terminable(PROG) == []  # answered, even late: nothing left to flag
     assert [r.state for r in wf.notices.listing(PROG)] == [state]
@@ -130,8 +129,8 @@ def test_records_are_frozen_and_every_change_is_audited(prog):
     n = notice(wf, date(2020, 11, 2), "Bilan non transmis")
     with pytest.raises(dataclasses.FrozenInstanceError):
         n.state = "answered"  # type: ignore[misc]
-    at(wf, 2020, 11, 20, 9, 0)
-    wf.answer_notice(n.id, date(2020, 11, 20), "Bilan transmis.")
+    wf = at(wf, 2020, 11, 20, 9, 0)
+    wf.notices.answer(n.id, date(2020, 11, 20), "Bilan transmis.")
     with wf.store.read() as s:
         events = s.exec(select(Event).where(Event.action.like("notice.%")).order_by(Event.id)).all()
     assert [(e.action, e.actor, e.reason, json.loads(e.data)) for e in events] == [
@@ -146,31 +145,31 @@ def test_records_are_frozen_and_every_change_is_audited(prog):
 def test_refusals_write_nothing(prog):
     wf = prog
     n = notice(wf, date(2020, 11, 2), "Bilan non transmis")
-    at(wf, 2020, 11, 16, 10, 0)
+    wf = at(wf, 2020, 11, 16, 10, 0)
     before = counts(wf)
     cases = [
-        (lambda: wf.add_notice(PROG, PARTNER, date(2020, 11, 17), "x"), Invalid, "notice_in_future"),
-        (lambda: wf.add_notice(PROG, PARTNER, date(2019, 10, 30), "x"), Invalid, "notice_before_agreement"),
-        (lambda: wf.add_notice(PROG, PARTNER, date(2020, 11, 2), "Bilan non transmis"), Invalid, "notice_exists"),
-        (lambda: wf.add_notice(PROG, "Nord", date(2020, 11, 2), "x"), NotFound, "unknown_partner"),
-        (lambda: wf.add_notice("Inconnu", PARTNER, date(2020, 11, 2), "x"), NotFound, "unknown_programme"),
-        (lambda: wf.add_notice(PROG, PARTNER, date(2020, 11, 2), "  "), Invalid, "invalid"),
-        (lambda: wf.add_notice(PROG, PARTNER, date(1999, 11, 2), "x"), Invalid, "invalid"),
-        (lambda: wf.answer_notice(n.id, date(2020, 11, 1), "x"), Invalid, "answer_before_notice"),
-        (lambda: wf.answer_notice(n.id, date(2020, 11, 17), "x"), Invalid, "answer_in_future"),
-        (lambda: wf.answer_notice(n.id, date(2020, 11, 10), "\x1b[31m"), Invalid, "invalid"),
-        (lambda: wf.answer_notice(n.id + 1, date(2020, 11, 10), "x"), NotFound, "unknown_notice"),
-        (lambda: wf.acting_as(COACH).add_notice(PROG, PARTNER, date(2020, 11, 3), "x"), Forbidden, "role_needed"),
-        (lambda: wf.acting_as(COACH).answer_notice(n.id, date(2020, 11, 10), "x"), Forbidden, "role_needed"),
+        (lambda: wf.notices.add(PROG, PARTNER, date(2020, 11, 17), "x"), Invalid, "notice_in_future"),
+        (lambda: wf.notices.add(PROG, PARTNER, date(2019, 10, 30), "x"), Invalid, "notice_before_agreement"),
+        (lambda: wf.notices.add(PROG, PARTNER, date(2020, 11, 2), "Bilan non transmis"), Invalid, "notice_exists"),
+        (lambda: wf.notices.add(PROG, "Nord", date(2020, 11, 2), "x"), NotFound, "unknown_partner"),
+        (lambda: wf.notices.add("Inconnu", PARTNER, date(2020, 11, 2), "x"), NotFound, "unknown_programme"),
+        (lambda: wf.notices.add(PROG, PARTNER, date(2020, 11, 2), "  "), Invalid, "invalid"),
+        (lambda: wf.notices.add(PROG, PARTNER, date(1999, 11, 2), "x"), Invalid, "invalid"),
+        (lambda: wf.notices.answer(n.id, date(2020, 11, 1), "x"), Invalid, "answer_before_notice"),
+        (lambda: wf.notices.answer(n.id, date(2020, 11, 17), "x"), Invalid, "answer_in_future"),
+        (lambda: wf.notices.answer(n.id, date(2020, 11, 10), "\x1b[31m"), Invalid, "invalid"),
+        (lambda: wf.notices.answer(n.id + 1, date(2020, 11, 10), "x"), NotFound, "unknown_notice"),
+        (lambda: wf.acting_as(COACH).notices.add(PROG, PARTNER, date(2020, 11, 3), "x"), Forbidden, "role_needed"),
+        (lambda: wf.acting_as(COACH).notices.answer(n.id, date(2020, 11, 10), "x"), Forbidden, "role_needed"),
     ]
     for call, cls, code in cases:
         with pytest.raises(cls) as caught:
             call()
         assert caught.value.code == code, (code, caught.value)
     assert counts(wf) == before
-    wf.answer_notice(n.id, date(2020, 11, 10), "Bilan transmis.")
+    wf.notices.answer(n.id, date(2020, 11, 10), "Bilan transmis.")
     with pytest.raises(Invalid) as twice:
-        wf.answer_notice(n.id, date(2020, 11, 12), "Encore.")
+        wf.notices.answer(n.id, date(2020, 11, 12), "Encore.")
     assert twice.value.code == "notice_answered"
     assert twice.value.text("en") == "formal notice #1 was already answered, on November 10, 2020"
     assert twice.value.text("fr") == "la mise en demeure n°\u00a01 a déjà reçu une réponse, le 10 novembre 2020"
@@ -180,14 +179,14 @@ def test_refusals_write_nothing(prog):
 def test_only_those_who_read_every_team_see_notices(prog):
     wf = prog
     notice(wf, date(2020, 10, 1))
-    at(wf, 2020, 11, 16, 10, 0)
+    wf = at(wf, 2020, 11, 16, 10, 0)
     coach = wf.acting_as(COACH)
     for read in (coach.notices.listing, coach.notices.terminable):
         with pytest.raises(Forbidden):
             read(PROG)
     assert coach.notices.flags(PROG) == []  # status, read by a coach: no flag, no refusal
     assert [r.state for r in wf.notices.flags(PROG)] == ["terminable"]
-    wf.add_person("Comité", "comite@example.org", ["committee"])
+    wf.directory.add_person("Comité", "comite@example.org", ["committee"])
     assert [r.state for r in wf.acting_as("comite@example.org").notices.flags()] == ["terminable"]
 
 
@@ -213,28 +212,28 @@ def test_the_reminder_fires_at_midnight_paris_on_its_day_across_dst(prog, on, da
     midnight = datetime(day.year, day.month, day.day, tzinfo=timezone.utc) - timedelta(hours=offset)
     eve = midnight - timedelta(minutes=1)
     # A minute before midnight in Paris, nothing is due; the preview plans it at midnight, Paris time.
-    wf.clock = FixedClock(eve)
-    assert wf.enqueue_due() == 0 and notice_rows(wf) == {}
-    (planned,) = [p for p in wf.remind_preview(eve + timedelta(days=2)) if p.reminder == key][:1]
+    wf = wf.at(FixedClock(eve))
+    assert wf.reminders.enqueue() == 0 and notice_rows(wf) == {}
+    (planned,) = [p for p in wf.reminders.preview(eve + timedelta(days=2)) if p.reminder == key][:1]
     assert planned.at == f"{day.isoformat()}T00:00+0{offset}:00" and planned.kind == "notice_terminable"
     # Just after midnight in Paris (still the day before in UTC): due, to each coordinator, once.
-    wf.clock = FixedClock(midnight + timedelta(minutes=1))
-    assert wf.enqueue_due() == 2
+    wf = wf.at(FixedClock(midnight + timedelta(minutes=1)))
+    assert wf.reminders.enqueue() == 2
     rows = notice_rows(wf)[key]
     assert sorted(r.recipient for r in rows) == sorted([COORD, COORD2])
     assert {r.due_at for r in rows} == {midnight}
     stale = terminable_on(day)  # a month later, midnight in Paris
     assert {r.stale_at for r in rows} == {paris(stale.year, stale.month, stale.day)}
-    wf.clock = FixedClock(midnight + timedelta(hours=9))
-    assert wf.enqueue_due() == 0  # enqueuing twice is a no-op
+    wf = wf.at(FixedClock(midnight + timedelta(hours=9)))
+    assert wf.reminders.enqueue() == 0  # enqueuing twice is a no-op
     assert len(notice_rows(wf)[key]) == 2
 
 
 def test_the_message_in_each_reader_language(prog):
     wf = prog
     n = notice(wf, date(2021, 1, 27), "Bilan <script>alert(1)</script> [/] non transmis")  # terminable on 28 Feb
-    at(wf, 2021, 2, 28, 0, 5)
-    wf.enqueue_due()
+    wf = at(wf, 2021, 2, 28, 0, 5)
+    wf.reminders.enqueue()
     rows = {r.recipient: r for r in notice_rows(wf)[f"notice:{n.id}:terminable"]}
     fr, en = rows[COORD], rows[COORD2]
     assert fr.subject == f"Mise en demeure n°{NB}{n.id} sans réponse{NB}: la convention avec Grand Est est résiliable"
@@ -250,42 +249,42 @@ def test_an_answered_notice_sends_nothing(prog):
     wf = prog
     answered = notice(wf, date(2021, 1, 31))
     late = notice(wf, date(2021, 2, 1), "Autre manquement")  # to be answered by 1 March
-    at(wf, 2021, 2, 27, 10, 0)
-    wf.answer_notice(answered.id, date(2021, 2, 27), "Réglé.")
-    at(wf, 2021, 3, 1, 0, 1)
-    wf.answer_notice(late.id, date(2021, 3, 1), "Réglé le jour même.")  # on its day: in time
+    wf = at(wf, 2021, 2, 27, 10, 0)
+    wf.notices.answer(answered.id, date(2021, 2, 27), "Réglé.")
+    wf = at(wf, 2021, 3, 1, 0, 1)
+    wf.notices.answer(late.id, date(2021, 3, 1), "Réglé le jour même.")  # on its day: in time
     for when in ((2021, 2, 28, 0, 1), (2021, 3, 1, 9, 0), (2021, 3, 20, 9, 0)):
-        at(wf, *when)
-        assert wf.enqueue_due() == 0
-    assert notice_rows(wf) == {} and wf.remind_preview(paris(2021, 4, 30, 23, 0)) == []
+        wf = at(wf, *when)
+        assert wf.reminders.enqueue() == 0
+    assert notice_rows(wf) == {} and wf.reminders.preview(paris(2021, 4, 30, 23, 0)) == []
 
 
 def test_a_daemon_down_on_the_day_sends_it_once_when_back(prog):
     wf = prog
-    wf.settings = wf.settings.replace(deadline_days="1", committee_days="1")  # a short horizon: 9 days
+    wf = wf.with_settings(wf.settings.replace(deadline_days="1", committee_days="1"))  # a short horizon: 9 days
     n = notice(wf, date(2021, 1, 31))  # terminable from 1 March
     key = f"notice:{n.id}:terminable"
-    at(wf, 2021, 3, 20, 9, 0)  # back 20 days later, past the horizon
-    assert wf.enqueue_due() == 2
-    at(wf, 2021, 3, 21, 9, 0)
-    assert wf.enqueue_due() == 0 and len(notice_rows(wf)[key]) == 2
+    wf = at(wf, 2021, 3, 20, 9, 0)  # back 20 days later, past the horizon
+    assert wf.reminders.enqueue() == 2
+    wf = at(wf, 2021, 3, 21, 9, 0)
+    assert wf.reminders.enqueue() == 0 and len(notice_rows(wf)[key]) == 2
     # Down for more than a month after its day: stale, not sent; status still flags it.
     late = notice(wf, date(2021, 4, 1), "Autre manquement")  # terminable from 2 May, stale from 3 June
-    at(wf, 2021, 6, 3, 0, 1)
-    assert wf.enqueue_due() == 0 and f"notice:{late.id}:terminable" not in notice_rows(wf)
+    wf = at(wf, 2021, 6, 3, 0, 1)
+    assert wf.reminders.enqueue() == 0 and f"notice:{late.id}:terminable" not in notice_rows(wf)
     assert [r.id for r in wf.notices.terminable(PROG)] == [n.id, late.id]
 
 
 def test_the_tick_delivers_it_by_email(prog):
     wf = prog
     n = notice(wf, date(2021, 1, 31))
-    at(wf, 2021, 3, 1, 9, 0)  # terminable from 1 March
+    wf = at(wf, 2021, 3, 1, 9, 0)  # terminable from 1 March
     with smtp_server() as (url, box):
-        wf.settings = wf.settings.replace(smtp_url=url)
-        first = wf.tick("h1")
+        wf = wf.with_settings(wf.settings.replace(smtp_url=url))
+        first = wf.reminders.tick("h1")
         assert (first.enqueued, first.sent, first.failed) == (2, 2, 0)
         assert box.wait_for(2, timeout=10) == 2
-        again = wf.tick("h1")
+        again = wf.reminders.tick("h1")
         assert (again.enqueued, again.sent) == (0, 0)
     subjects = {m["To"].addresses[0].addr_spec: m["Subject"] for m in box.messages()}
     assert subjects == {

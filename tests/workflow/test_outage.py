@@ -1,7 +1,7 @@
 """A real outage: SMTP down for three days, then back. Nothing current is dropped, each message goes once.
 
-The daemon's ticks are simulated every 15 minutes with the wall clock (retry delays, leases) and the
-business clock moving together; SMTP is a closed port, then a real server (aiosmtpd) on that port.
+The daemon's ticks are simulated every 15 minutes by a clock moved by hand (business time, and the
+wall time of retry delays and leases); SMTP is a closed port, then a real server (aiosmtpd) on that port.
 """
 
 from __future__ import annotations
@@ -12,38 +12,24 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 from sqlmodel import select
 
-import workflow.delivery
 from notifications import Message
 from tests.conftest import COORD, paris, ready_team, seed
-from tests.notifications.conftest import configure
+from tests.notifications.conftest import Wall, configure
 from tests.smtp import SmtpServer, free_port, start_smtp
 from workflow import FixedClock, Workflow
-from workflow.daemon import health, run_tick, trigger
-from workflow.delivery import STALE_NOTE
-from workflow.models import Team
+from workflow.services.daemon import health, run_tick, trigger
+from workflow.services.delivery import STALE_NOTE
+from workflow.store.engine import make_engine, upgrade
+from workflow.store.models import Team
 from workflow.records import HealthRecord
 
 PROG = "Pré-incubation 2020"  # deadline 2020-12-23: J-14 on 12-09 (current until J-7 on 12-16 09:00)
 DOWN = paris(2020, 12, 14, 8, 0)  # a Monday, before the weekly reminders of 2020-W51
 UP = DOWN + timedelta(days=3)  # Thursday 08:00
 STEP = timedelta(minutes=15)
-
-
-class Sim:
-    """The wall clock of the outbox, moved by the test with the business clock."""
-
-    def __init__(self, wf: Workflow, start: datetime) -> None:
-        self.wf, self.now = wf, start
-        wf.clock = FixedClock(start)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def at(self, when: datetime) -> None:
-        self.now = when
-        self.wf.clock = FixedClock(when)
 
 
 def rows(wf: Workflow) -> list[dict]:
@@ -57,30 +43,29 @@ def crowd(wf):
     seed(wf)
     for name, i in (("A", 0), ("B", 1)):
         ready_team(wf, name, i)
-    wf.clock = FixedClock(paris(2020, 7, 6, 9, 0))
+    wf = wf.at(FixedClock(paris(2020, 7, 6, 9, 0)))
     for name in "AB":
-        wf.advance(name, "select")
+        wf.transitions.advance(name, "select")
     for t in range(3):
         emails = []
         for i in range(5):
             emails.append(f"i{t}-{i}@example.org")
-            wf.add_person(f"Intra {t}-{i}", emails[-1], ["intrapreneur"])
-        wf.add_team(f"Team {t}", PROG, "Pas-de-Calais", intrapreneurs=emails)
+            wf.directory.add_person(f"Intra {t}-{i}", emails[-1], ["intrapreneur"])
+        wf.teams.add_team(f"Team {t}", PROG, "Pas-de-Calais", intrapreneurs=emails)
     return wf
 
 
-def test_three_days_without_smtp_lose_nothing_current_and_send_each_message_once(crowd, monkeypatch, caplog):
-    wf = crowd
-    sim = Sim(wf, DOWN)
-    monkeypatch.setattr(workflow.delivery, "wall", sim)
+def test_three_days_without_smtp_lose_nothing_current_and_send_each_message_once(crowd, caplog):
+    clock = Wall(DOWN)
     port = free_port()  # nobody listens: connection refused, as when the relay is down
-    configure(wf, smtp_url=f"smtp://127.0.0.1:{port}")  # the defaults otherwise: RETRY_MAX 5, first retry 60 s
+    # The defaults otherwise: RETRY_MAX 5, first retry 60 s.
+    wf = configure(crowd, smtp_url=f"smtp://127.0.0.1:{port}").at(clock)
     cron = trigger(wf.settings.tick_cron)
     caplog.set_level(logging.INFO, logger="preincub")
 
     t = DOWN
     while t < UP:
-        sim.at(t)
+        clock.at = t
         assert run_tick(wf, "sim", cron=cron) is not None
         for r in rows(wf):
             stale = datetime.fromisoformat(r.stale_at)
@@ -114,7 +99,7 @@ def test_three_days_without_smtp_lose_nothing_current_and_send_each_message_once
     try:
         t = UP
         while t <= UP + timedelta(hours=1):
-            sim.at(t)
+            clock.at = t
             run_tick(wf, "sim", cron=cron)
             t += STEP
         after = {r.id: r for r in rows(wf)}
@@ -124,8 +109,8 @@ def test_three_days_without_smtp_lose_nothing_current_and_send_each_message_once
         assert health(wf).problems == ("failed",)
 
         # The stale ones, retried in bulk by a coordinator who wants them out anyway.
-        assert sorted(wf.outbox_retry_all("failed")) == sorted(gone_stale)
-        sim.at(t)
+        assert sorted(wf.outbox.retry_all("failed")) == sorted(gone_stale)
+        clock.at = t
         assert run_tick(wf, "sim", cron=cron).sent == len(gone_stale)
         assert {r.status for r in rows(wf)} == {"sent"}
         assert replace(health(wf), last_tick=None, holder=None, heartbeat_at=None, lease_held=False) == HealthRecord(
@@ -145,10 +130,6 @@ def _team(wf: Workflow, name: str) -> int:
 
 def test_an_upgraded_store_gets_staleness_for_its_queued_messages(db_url):
     """Rows queued before migration 0004 are backfilled: weekly ones until the end of their ISO week."""
-    import sqlalchemy as sa
-
-    from workflow.db import make_engine, upgrade
-
     engine = make_engine(db_url)
     try:
         upgrade(engine, "0003")

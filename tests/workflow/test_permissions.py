@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import COORD, ready_team, seed
 from workflow import Workflow
 from workflow.errors import Forbidden
-from workflow.permissions import ACTIONS, ROLES, allowed
+from workflow.rules.permissions import ACTIONS, ROLES, allowed
 from workflow.records import PersonRecord
 
 # The table: action -> role -> "yes" | "own" | "no".
@@ -45,13 +45,13 @@ def test_roles_combine():
 @pytest.fixture
 def people(wf):
     seed(wf)
-    wf.add_person("Coach Deux", "coach2@example.org", ["coach"])
-    wf.add_person("Comité", "committee@example.org", ["committee"])
+    wf.directory.add_person("Coach Deux", "coach2@example.org", ["coach"])
+    wf.directory.add_person("Comité", "committee@example.org", ["committee"])
     ready_team(wf, "A", 0)
     ready_team(wf, "B", 1)
-    wf.edit_team("B", coach="coach2@example.org")
-    wf.advance("A", "select")
-    wf.advance("B", "select")
+    wf.teams.edit_team("B", coach="coach2@example.org")
+    wf.transitions.advance("A", "select")
+    wf.transitions.advance("B", "select")
     return wf
 
 
@@ -61,71 +61,71 @@ def as_(w: Workflow, who: str) -> Workflow:
 
 def test_a_coach_logs_for_their_team_only(people):
     coach = as_(people, "coach@example.org")
-    coach.log_checkin("A", notes="ok")
+    coach.checkins.log("A", notes="ok")
     with pytest.raises(Forbidden, match=r"acting as coach@example.org \(coach\).*'B': it is not one of your teams"):
-        coach.log_checkin("B", notes="not mine")
+        coach.checkins.log("B", notes="not mine")
     assert [c.team for c in people.checkins()] == ["A"]
 
 
 def test_a_coach_reads_their_teams_only(people):
     coach = as_(people, "coach2@example.org")
-    assert [t.name for t in coach.status()] == ["B"]
-    assert coach.team("B").name == "B"
+    assert [t.name for t in coach.teams.status()] == ["B"]
+    assert coach.teams.team("B").name == "B"
     with pytest.raises(Forbidden):
-        coach.team("A")
+        coach.teams.team("A")
     with pytest.raises(Forbidden):
-        coach.history("A")
+        coach.transitions.history("A")
 
 
 def test_an_intrapreneur_reads_their_team_and_changes_nothing(people):
     me = as_(people, "agent0@example.org")
-    assert [t.name for t in me.status()] == ["A"]
+    assert [t.name for t in me.teams.status()] == ["A"]
     with pytest.raises(Forbidden, match="needs the role coordinator"):
-        me.advance("A", "abandon", reason="x")
+        me.transitions.advance("A", "abandon", reason="x")
     with pytest.raises(Forbidden, match="needs the role coordinator or coach"):
-        me.log_checkin("A", notes="x")
+        me.checkins.log("A", notes="x")
 
 
 def test_the_committee_records_its_opinion_but_not_the_date(people):
-    people.poc("A", "s")
-    people.committee("A", on=date(2020, 12, 1))
-    people.advance("A", "present")
+    people.teams.poc("A", "s")
+    people.teams.committee("A", on=date(2020, 12, 1))
+    people.transitions.advance("A", "present")
     committee = as_(people, "committee@example.org")
     with pytest.raises(Forbidden, match="needs the role coordinator"):
-        committee.committee("A", on=date(2020, 12, 2))
-    committee.committee("A", opinion="Avis favorable.")
-    assert asdict(people.team("A").committee) == {"on": "2020-12-01", "opinion": "Avis favorable."}
-    assert len(committee.status()) == 2  # the committee reads every team
+        committee.teams.committee("A", on=date(2020, 12, 2))
+    committee.teams.committee("A", opinion="Avis favorable.")
+    assert asdict(people.teams.team("A").committee) == {"on": "2020-12-01", "opinion": "Avis favorable."}
+    assert len(committee.teams.status()) == 2  # the committee reads every team
 
 
 def test_refusals_write_nothing(people):
-    before = people.history("A")
+    before = people.transitions.history("A")
     for who in ("coach@example.org", "agent0@example.org", "committee@example.org"):
         w = as_(people, who)
         with pytest.raises(Forbidden):
-            w.advance("A", "abandon", reason="x")
+            w.transitions.advance("A", "abandon", reason="x")
         with pytest.raises(Forbidden):
-            w.add_programme("Autre", date(2021, 1, 4))
-    assert people.history("A") == before
-    assert [p.name for p in people.programmes()] == ["Pré-incubation 2020"]
+            w.directory.add_programme("Autre", date(2021, 1, 4))
+    assert people.transitions.history("A") == before
+    assert [p.name for p in people.directory.programmes()] == ["Pré-incubation 2020"]
 
 
 def test_unknown_actors_are_refused(people):
     with pytest.raises(Forbidden, match="unknown acting person nobody@example.org"):
-        as_(people, "nobody@example.org").status()
+        as_(people, "nobody@example.org").teams.status()
     with pytest.raises(Forbidden, match="system user 'ghost'"):
-        as_(people, "ghost (system user)").status()
+        as_(people, "ghost (system user)").teams.status()
 
 
 def test_the_first_init_makes_the_acting_person_coordinator(tmp_path):
     w = Workflow.open(str(tmp_path / "s.db"), create=True)  # no --as: the system user
     assert w.actor.endswith("(system user)")
     login = w.actor.split(" ")[0]
-    assert w.people() == [PersonRecord(login, f"{login}@localhost", ("coordinator",), ("email",), "fr")]
-    w.add_programme("P", date(2021, 1, 4))
+    assert w.directory.people() == [PersonRecord(login, f"{login}@localhost", ("coordinator",), ("email",), "fr")]
+    w.directory.add_programme("P", date(2021, 1, 4))
     w.close()
     # A second init by someone else does not make them coordinator.
     other = Workflow.open(str(tmp_path / "s.db"), create=True, actor=COORD)
     with pytest.raises(Forbidden):
-        other.add_programme("Q", date(2021, 1, 4))
+        other.directory.add_programme("Q", date(2021, 1, 4))
     other.close()

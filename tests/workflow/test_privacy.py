@@ -15,9 +15,9 @@ import sqlalchemy as sa
 from tests.conftest import COORD, paris, ready_team, seed
 from workflow import FixedClock, Workflow
 from workflow.errors import Forbidden, Invalid, NotFound
-from workflow.links import LinkGone
-from workflow.models import CheckIn, Event, Outbox, Person, PhasePeriod, SQLModel, TeamMember
-from workflow.privacy import BY_ID, BY_TEXT
+from workflow.services.links import LinkGone
+from workflow.store.models import CheckIn, Event, Outbox, Person, PhasePeriod, SQLModel, TeamMember
+from workflow.store.privacy import BY_ID, BY_TEXT
 
 PROG = "Pré-incubation 2020"  # signed 2020-06-23: deadline 2020-12-23
 NAME = "Zoé O'Brien-Kowal"
@@ -35,31 +35,31 @@ def rich(wf):
     """Zoé, coordinator and coach: she logs check-ins, assesses, agrees, advances (also as the system
     user), gets reminders; others name her in their notes, a problem statement, reasons and messages."""
     seed(wf)
-    wf.add_person(NAME, EMAIL, ["coach", "coordinator"])
+    wf.directory.add_person(NAME, EMAIL, ["coach", "coordinator"])
     with wf.store.write() as s:
         s.execute(sa.update(Person).where(Person.email == EMAIL).values(login=LOGIN))
     zoe = wf.acting_as(EMAIL)
-    wf.add_team("A", PROG, "Pas-de-Calais", problem=f"Signalé par {NAME} ({EMAIL}).",
+    wf.teams.add_team("A", PROG, "Pas-de-Calais", problem=f"Signalé par {NAME} ({EMAIL}).",
                 intrapreneurs=["agent0@example.org"], coach=EMAIL, days_per_week=1)
-    zoe.advance("A", "submit")
-    zoe.assess("A", real=True, major=True, actionable=True, note="Vu avec le service, très clair.")
-    zoe.agree("A", "partner")
-    wf.agree("A", "operator")
-    Workflow(wf.store, wf.clock, f"{LOGIN} (system user)").advance("A", "select")
+    zoe.transitions.advance("A", "submit")
+    zoe.teams.assess("A", real=True, major=True, actionable=True, note="Vu avec le service, très clair.")
+    zoe.teams.agree("A", "partner")
+    wf.teams.agree("A", "operator")
+    Workflow(wf.store, wf.clock, f"{LOGIN} (system user)").transitions.advance("A", "select")
     ready_team(wf, "B", 1)
-    wf.advance("B", "select")
+    wf.transitions.advance("B", "select")
     ready_team(wf, "C", 2)
-    zoe.advance("C", "abandon", reason="Intrapreneur parti : décision de Zoé.")
-    first = at(zoe, 2020, 7, 9, 17).log_checkin("A", notes="Entretiens usagers, secret de Zoé.", blockers="Accès aux "
+    zoe.transitions.advance("C", "abandon", reason="Intrapreneur parti : décision de Zoé.")
+    first = at(zoe, 2020, 7, 9, 17).checkins.log("A", notes="Entretiens usagers, secret de Zoé.", blockers="Accès aux "
                                                 "données bloqué", next_steps="Prototype papier", hours=7, mood=4)
-    at(zoe, 2020, 7, 10, 9).edit_checkin(first.id, notes="Entretiens usagers corrigés par Zoé.")
-    missed = at(zoe, 2020, 7, 16, 17).log_checkin("A", missed=True, reason="Zoé en congé maladie.")
-    at(wf, 2020, 7, 17, 9).edit_checkin(missed.id, reason="Zoé en congé maladie, certificat reçu.")  # by COORD
-    at(wf, 2020, 7, 9, 18).acting_as("coach@example.org").log_checkin("B", notes=f"Point avec {NAME} <{EMAIL}>.")
-    wf.advance("B", "abandon", reason=f"Après échange avec {EMAIL.upper()}.")
+    at(zoe, 2020, 7, 10, 9).checkins.edit(first.id, notes="Entretiens usagers corrigés par Zoé.")
+    missed = at(zoe, 2020, 7, 16, 17).checkins.log("A", missed=True, reason="Zoé en congé maladie.")
+    at(wf, 2020, 7, 17, 9).checkins.edit(missed.id, reason="Zoé en congé maladie, certificat reçu.")  # by COORD
+    at(wf, 2020, 7, 9, 18).acting_as("coach@example.org").checkins.log("B", notes=f"Point avec {NAME} <{EMAIL}>.")
+    wf.transitions.advance("B", "abandon", reason=f"Après échange avec {EMAIL.upper()}.")
     day = date(2020, 7, 20)
     while day <= date(2020, 8, 14):  # a reminder tick each working morning: coaching and missed-coaching messages
-        at(wf, day.year, day.month, day.day, 10).enqueue_due()
+        at(wf, day.year, day.month, day.day, 10).reminders.enqueue()
         day += timedelta(days=1)
     with wf.store.read() as s:
         me = s.execute(sa.select(Person.id).where(Person.email == EMAIL)).scalar_one()
@@ -99,7 +99,7 @@ def shape(w: Workflow) -> dict:
     """What erasure must keep: phases and dates, memberships, check-ins' numbers, events' hashed content."""
     with w.store.read() as s:
         q = lambda *cols: s.execute(sa.select(*cols).order_by(*cols)).all()  # noqa: E731
-        return {"status": [(t.name, t.phase, t.phase_since, t.deadline, t.last_checkin) for t in w.status()],
+        return {"status": [(t.name, t.phase, t.phase_since, t.deadline, t.last_checkin) for t in w.teams.status()],
                 "members": q(TeamMember.team_id, TeamMember.person_id, TeamMember.role),
                 "periods": q(PhasePeriod.team_id, PhasePeriod.phase, PhasePeriod.start, PhasePeriod.end),
                 "checkins": q(CheckIn.id, CheckIn.team_id, CheckIn.author_id, CheckIn.on, CheckIn.week,
@@ -113,7 +113,7 @@ def shape(w: Workflow) -> dict:
 def test_erasure_leaves_no_byte_of_them_and_keeps_the_numbers(rich, db_url):
     assert text_hits(rich, TRACES)  # they are everywhere before
     pid, before = person_id(rich, EMAIL), shape(rich)
-    r = rich.erase_person(EMAIL, "Demande d'effacement reçue le 1er septembre 2020")
+    r = rich.privacy.erase(EMAIL, "Demande d'effacement reçue le 1er septembre 2020")
     assert r.pseudonym == f"erased-{pid}@erased.invalid"
     assert r.checkins == 2 and r.messages > 0 and r.events >= 8
     assert r.rows == 2  # A's problem statement and B's check-in named her
@@ -133,7 +133,7 @@ def test_erasure_leaves_no_byte_of_them_and_keeps_the_numbers(rich, db_url):
 
 def test_what_goes_and_what_stays(rich):
     pid = person_id(rich, EMAIL)
-    erased = rich.erase_person(EMAIL, "Demande de la personne").events
+    erased = rich.privacy.erase(EMAIL, "Demande de la personne").events
     alias, mail = f"erased-{pid}", f"erased-{pid}@erased.invalid"
     with rich.store.read() as s:
         p = s.get(Person, pid)
@@ -152,32 +152,32 @@ def test_what_goes_and_what_stays(rich):
         fixed = s.execute(sa.select(Event).where(Event.action == "checkin.edit", Event.actor == COORD)).scalar_one()
         assert json.loads(fixed.data)["changes"]["reason"] == [None, None] and fixed.salt is None
         last = s.execute(sa.select(Event).order_by(Event.id.desc()).limit(1)).scalar_one()
-    assert rich.team("A").problem == f"Signalé par {alias} ({mail})."
-    assert [e.reason for e in rich.history("C") if e.trigger == "abandon"] == [None]  # hers: removed
-    assert [e.reason for e in rich.history("B") if e.trigger == "abandon"] == [f"Après échange avec {mail}."]
+    assert rich.teams.team("A").problem == f"Signalé par {alias} ({mail})."
+    assert [e.reason for e in rich.transitions.history("C") if e.trigger == "abandon"] == [None]  # hers: removed
+    assert [e.reason for e in rich.transitions.history("B") if e.trigger == "abandon"] == [f"Après échange avec {mail}."]
     # Audited: who erased (pseudonymously: their id), when, why, which events it rewrote; not whose data.
     released = json.loads(last.data)["released"]
     assert (last.action, last.actor, last.actor_id, last.reason, last.team_id) == (
         "person.erase", f"person {person_id(rich, COORD)}", person_id(rich, COORD), "Demande de la personne", None)
     assert sum(b - a + 1 for a, b in released) == erased and last.salt is not None
-    assert rich.people("coach") and EMAIL not in [p.email for p in rich.people()] + [mail]
+    assert rich.directory.people("coach") and EMAIL not in [p.email for p in rich.directory.people()] + [mail]
 
 
 def test_no_one_acts_as_them_and_no_message_goes_to_them(rich):
     pid = person_id(rich, EMAIL)
     assert rich.links.person_grant("signin", pid, 0).email == EMAIL  # a link made before
-    rich.erase_person(EMAIL, "Demande")
+    rich.privacy.erase(EMAIL, "Demande")
     with pytest.raises(LinkGone):
         rich.links.person_grant("signin", pid, 0)
     with pytest.raises(Forbidden, match="unknown acting person"):
-        rich.acting_as(f"erased-{pid}@erased.invalid").status()
+        rich.acting_as(f"erased-{pid}@erased.invalid").teams.status()
     with pytest.raises(Forbidden, match="system user 'zoe'"):
-        Workflow(rich.store, rich.clock, f"{LOGIN} (system user)").status()
+        Workflow(rich.store, rich.clock, f"{LOGIN} (system user)").teams.status()
     with pytest.raises(Forbidden):
-        rich.acting_as(f"erased-{pid}@erased.invalid").export_person(f"erased-{pid}@erased.invalid")
+        rich.acting_as(f"erased-{pid}@erased.invalid").privacy.export(f"erased-{pid}@erased.invalid")
     day = date(2020, 8, 17)
     while day <= date(2020, 8, 28):  # A still in investigation, still "coached" by the pseudonym
-        at(rich, day.year, day.month, day.day, 10).enqueue_due()
+        at(rich, day.year, day.month, day.day, 10).reminders.enqueue()
         day += timedelta(days=1)
     with rich.store.read() as s:
         keys = s.execute(sa.select(Outbox.key, Outbox.recipient)).all()
@@ -185,25 +185,25 @@ def test_no_one_acts_as_them_and_no_message_goes_to_them(rich):
 
 
 def test_refusals_change_nothing(rich):
-    before = rich.export_all()["tables"]
+    before = rich.backup.dump()["tables"]
     with pytest.raises(NotFound, match="no person with the e-mail nobody@example.org"):
-        rich.erase_person("nobody@example.org", "x")
+        rich.privacy.erase("nobody@example.org", "x")
     with pytest.raises(Invalid, match="not an e-mail"):
-        rich.erase_person("<script>[/]", "x")
+        rich.privacy.erase("<script>[/]", "x")
     with pytest.raises(Invalid, match="the reason names the person"):
-        rich.erase_person(EMAIL, f"Demande de {NAME.upper()}")
+        rich.privacy.erase(EMAIL, f"Demande de {NAME.upper()}")
     with pytest.raises(Invalid, match="you may not erase yourself"):
-        rich.acting_as(EMAIL).erase_person(EMAIL, "Je pars")
+        rich.acting_as(EMAIL).privacy.erase(EMAIL, "Je pars")
     with pytest.raises(Forbidden, match="needs the role coordinator"):
-        rich.acting_as("coach@example.org").erase_person(EMAIL, "x")
+        rich.acting_as("coach@example.org").privacy.erase(EMAIL, "x")
     with pytest.raises(Invalid, match="the reason is empty"):
-        rich.erase_person(EMAIL, "  ")
-    assert rich.export_all()["tables"] == before
-    rich.erase_person("agent5@example.org", "Demande")
+        rich.privacy.erase(EMAIL, "  ")
+    assert rich.backup.dump()["tables"] == before
+    rich.privacy.erase("agent5@example.org", "Demande")
     with pytest.raises(Invalid, match="is already erased"):
-        rich.erase_person(_pseudonym_of_agent5(rich), "encore")
+        rich.privacy.erase(_pseudonym_of_agent5(rich), "encore")
     with pytest.raises(NotFound):
-        rich.erase_person("agent5@example.org", "encore")
+        rich.privacy.erase("agent5@example.org", "encore")
 
 
 def _pseudonym_of_agent5(w: Workflow) -> str:
@@ -213,14 +213,14 @@ def _pseudonym_of_agent5(w: Workflow) -> str:
 
 def test_the_last_coordinator_cannot_erase_themselves(wf):
     with pytest.raises(Invalid, match="you may not erase yourself"):
-        wf.erase_person(COORD, "Je pars")
+        wf.privacy.erase(COORD, "Je pars")
 
 
 # ---- access -------------------------------------------------------------------------------------
 
 def _refers(table: sa.Table, row: dict, pid: int, actors: set[str]) -> bool:
     """Does this row refer to the person: a foreign key to them, them as actor or recipient, or their
-    name or e-mail in any text (independent of workflow.privacy)."""
+    name or e-mail in any text (independent of workflow.services.privacy)."""
     if any(fk.column.table.name == "person" and row[fk.parent.name] == pid for fk in table.foreign_keys):
         return True
     if table.name == "person" and row["id"] == pid:
@@ -232,7 +232,7 @@ def _refers(table: sa.Table, row: dict, pid: int, actors: set[str]) -> bool:
 
 
 def test_the_export_holds_every_row_about_them_in_every_table(rich):
-    doc = rich.export_person(EMAIL)
+    doc = rich.privacy.export(EMAIL)
     json.dumps(doc)  # plain JSON values
     pid = doc["person"]["id"]
     assert (doc["format"], doc["person"]["email"], doc["person"]["name"]) == ("preincub-personal-data", EMAIL, NAME)
@@ -261,11 +261,11 @@ def test_the_export_holds_every_row_about_them_in_every_table(rich):
 
 
 def test_a_person_exports_their_own_data_and_no_one_elses(rich):
-    assert rich.acting_as("coach@example.org").export_person("coach@example.org")["person"]["name"] == "Coach Un"
+    assert rich.acting_as("coach@example.org").privacy.export("coach@example.org")["person"]["name"] == "Coach Un"
     with pytest.raises(Forbidden, match="needs the role coordinator"):
-        rich.acting_as("coach@example.org").export_person(EMAIL)
+        rich.acting_as("coach@example.org").privacy.export(EMAIL)
     with pytest.raises(NotFound):
-        rich.export_person("nobody@example.org")
+        rich.privacy.export("nobody@example.org")
 
 
 # ---- retention ----------------------------------------------------------------------------------
@@ -275,66 +275,66 @@ def two_programmes(wf):
     """2020 (deadline 2020-12-23) with notes, and 2021 (deadline 2021-07-04) with notes."""
     seed(wf)
     ready_team(wf, "A", 0)
-    wf.assess("A", real=True, major=True, actionable=True, note="Note 2020")
-    wf.advance("A", "select")
-    at(wf, 2020, 7, 9, 17).acting_as("coach@example.org").log_checkin("A", notes="Notes 2020", blockers="B",
+    wf.teams.assess("A", real=True, major=True, actionable=True, note="Note 2020")
+    wf.transitions.advance("A", "select")
+    at(wf, 2020, 7, 9, 17).acting_as("coach@example.org").checkins.log("A", notes="Notes 2020", blockers="B",
                                                                         next_steps="N", hours=5)
-    wf.advance("A", "abandon", reason="Raison 2020")
+    wf.transitions.advance("A", "abandon", reason="Raison 2020")
     w21 = at(wf, 2021, 1, 5)
-    w21.add_programme("Pré-incubation 2021", date(2021, 1, 4))
-    w21.add_partner("Somme", "Pré-incubation 2021")
-    w21.add_team("Z", "Pré-incubation 2021", "Somme", problem="P", intrapreneurs=["agent3@example.org"],
+    w21.directory.add_programme("Pré-incubation 2021", date(2021, 1, 4))
+    w21.directory.add_partner("Somme", "Pré-incubation 2021")
+    w21.teams.add_team("Z", "Pré-incubation 2021", "Somme", problem="P", intrapreneurs=["agent3@example.org"],
                  coach="coach@example.org", days_per_week=1)
-    w21.advance("Z", "submit")
-    w21.assess("Z", real=True, major=True, actionable=True, note="Note 2021")
-    w21.agree("Z", "partner")
-    w21.agree("Z", "operator")
-    w21.advance("Z", "select")
-    at(wf, 2021, 1, 7, 17).acting_as("coach@example.org").log_checkin("Z", notes="Notes 2021", hours=3)
+    w21.transitions.advance("Z", "submit")
+    w21.teams.assess("Z", real=True, major=True, actionable=True, note="Note 2021")
+    w21.teams.agree("Z", "partner")
+    w21.teams.agree("Z", "operator")
+    w21.transitions.advance("Z", "select")
+    at(wf, 2021, 1, 7, 17).acting_as("coach@example.org").checkins.log("Z", notes="Notes 2021", hours=3)
     return at(wf, 2021, 6, 1)
 
 
 def test_purge_dry_run_then_purge(two_programmes):
     w = two_programmes
-    before = w.export_all()["tables"]
-    dry = w.purge(date(2021, 1, 1), dry_run=True)
+    before = w.backup.dump()["tables"]
+    dry = w.privacy.purge(date(2021, 1, 1), dry_run=True)
     assert (dry.programmes, dry.checkins, dry.assessments, dry.events, dry.dry_run) == ((PROG,), 1, 1, 2, True)
-    assert w.export_all()["tables"] == before
-    done = w.purge(date(2021, 1, 1))
+    assert w.backup.dump()["tables"] == before
+    done = w.privacy.purge(date(2021, 1, 1))
     assert (done.programmes, done.checkins, done.assessments, done.events, done.dry_run) == ((PROG,), 1, 1, 2, False)
     with w.store.read() as s:
         rows = {c.notes or c.team_id: (c.notes, c.blockers, c.next_steps, c.hours)
                 for c in s.execute(sa.select(CheckIn)).scalars()}
         last = s.execute(sa.select(Event).order_by(Event.id.desc()).limit(1)).scalar_one()
     assert sorted(rows.values(), key=str) == sorted([(None, None, None, 5), ("Notes 2021", None, None, 3)], key=str)
-    assert w.team("A").phase == "abandoned" and [e.reason for e in w.history("A") if e.trigger] == [None, None, None]
-    assert [e.reason for e in w.history("Z") if e.action == "assess"] == ["Note 2021"]
+    assert w.teams.team("A").phase == "abandoned" and [e.reason for e in w.transitions.history("A") if e.trigger] == [None, None, None]
+    assert [e.reason for e in w.transitions.history("Z") if e.action == "assess"] == ["Note 2021"]
     data = json.loads(last.data)
     assert (last.action, data) == ("purge", {"before": "2021-01-01", "programmes": [PROG], "checkins": 1,
                                              "assessments": 1, "events": 2, "notices": 0, "expenses": 0,
                                              "released": data["released"]})
     assert sum(b - a + 1 for a, b in data["released"]) == 2 and last.actor.startswith("person ")
     assert w.audit.verify().erased == 2
-    again = w.purge(date(2021, 1, 1))
+    again = w.privacy.purge(date(2021, 1, 1))
     assert (again.checkins, again.assessments, again.events) == (0, 0, 0)
-    assert w.audit.verify().events == len(w.export_all()["tables"]["event"]["rows"])  # no second purge event
+    assert w.audit.verify().events == len(w.backup.dump()["tables"]["event"]["rows"])  # no second purge event
 
 
 def test_purge_refuses_a_future_day_and_non_coordinators(two_programmes):
     with pytest.raises(Invalid, match="after today"):
-        two_programmes.purge(date(2021, 6, 2))
+        two_programmes.privacy.purge(date(2021, 6, 2))
     with pytest.raises(Forbidden):
-        two_programmes.acting_as("coach@example.org").purge(date(2021, 1, 1), dry_run=True)
-    assert two_programmes.purge(date(2020, 6, 1)).programmes == ()
+        two_programmes.acting_as("coach@example.org").privacy.purge(date(2021, 1, 1), dry_run=True)
+    assert two_programmes.privacy.purge(date(2020, 6, 1)).programmes == ()
 
 
 def test_an_erased_person_cannot_be_edited_back_into_a_role(wf):
     from workflow.errors import Invalid
 
-    wf.add_person("Léa Part", "lea.part@example.org", ["coach"])
-    erased = wf.erase_person("lea.part@example.org", reason="Demande écrite").pseudonym
+    wf.directory.add_person("Léa Part", "lea.part@example.org", ["coach"])
+    erased = wf.privacy.erase("lea.part@example.org", reason="Demande écrite").pseudonym
     with pytest.raises(Invalid) as exc:
-        wf.edit_person(erased, add_roles=["coordinator"])
+        wf.directory.edit_person(erased, add_roles=["coordinator"])
     assert exc.value.code == "person_erased"
 
 
@@ -342,18 +342,18 @@ def test_erasure_finds_their_name_in_any_case_and_spacing_and_nothing_else(wf):
     """Unicode case (SQLite's own LIKE folds only ASCII), any spacing, HTML; never inside another
     e-mail, a compound name, a partner's or a programme's name; a one-word name only by its e-mail."""
     seed(wf)
-    wf.add_person("Aurélie Dupont", "aurelie.dupont@example.org", ["intrapreneur"])
-    wf.add_person("Nord", "nord@example.org", ["intrapreneur"])
-    wf.add_partner("Nord", PROG)
-    wf.add_person("Aurélie Dupont-Morel", "ad.morel@example.org", ["intrapreneur"])
-    wf.add_team("A", PROG, "Nord", problem="Vu avec AURÉLIE   DUPONT ; voir Aurélie Dupont-Morel, "
+    wf.directory.add_person("Aurélie Dupont", "aurelie.dupont@example.org", ["intrapreneur"])
+    wf.directory.add_person("Nord", "nord@example.org", ["intrapreneur"])
+    wf.directory.add_partner("Nord", PROG)
+    wf.directory.add_person("Aurélie Dupont-Morel", "ad.morel@example.org", ["intrapreneur"])
+    wf.teams.add_team("A", PROG, "Nord", problem="Vu avec AURÉLIE   DUPONT ; voir Aurélie Dupont-Morel, "
                 "x.aurelie.dupont@example.org.uk, Nord et l'agence du Nord.",
                 intrapreneurs=["agent0@example.org"], coach="coach@example.org", days_per_week=1)
-    wf.add_expense(PROG, "50", date(2020, 6, 30), "Taxi AURÉLIE DUPONT")
+    wf.funding.add_expense(PROG, "50", date(2020, 6, 30), "Taxi AURÉLIE DUPONT")
     pid = person_id(wf, "aurelie.dupont@example.org")
-    wf.erase_person("aurelie.dupont@example.org", "Demande reçue")
-    wf.erase_person("nord@example.org", "Demande reçue")
-    assert wf.team("A").problem == (f"Vu avec erased-{pid} ; voir Aurélie Dupont-Morel, "
+    wf.privacy.erase("aurelie.dupont@example.org", "Demande reçue")
+    wf.privacy.erase("nord@example.org", "Demande reçue")
+    assert wf.teams.team("A").problem == (f"Vu avec erased-{pid} ; voir Aurélie Dupont-Morel, "
                                     "x.aurelie.dupont@example.org.uk, Nord et l'agence du Nord.")
     with wf.store.read() as s:
         assert s.execute(sa.text("SELECT label FROM expense")).scalar_one() == f"Taxi erased-{pid}"
@@ -366,23 +366,23 @@ def test_erasure_finds_their_name_in_any_case_and_spacing_and_nothing_else(wf):
                                     "Sarah Benali", "SARAH.B@EXAMPLE.ORG"])
 def test_a_reason_with_any_word_of_their_name_or_their_e_mail_is_refused(wf, reason):
     seed(wf)
-    wf.add_person("Sarah Benali", "sarah.b@example.org", ["intrapreneur"])
+    wf.directory.add_person("Sarah Benali", "sarah.b@example.org", ["intrapreneur"])
     with pytest.raises(Invalid) as caught:
-        wf.erase_person("sarah.b@example.org", reason)
+        wf.privacy.erase("sarah.b@example.org", reason)
     assert caught.value.code == "reason_names_person"
     assert name_of(wf, "sarah.b@example.org") == "Sarah Benali"
-    assert wf.erase_person("sarah.b@example.org", "Demande d'un agent, 2 novembre (Al)").events >= 0
+    assert wf.privacy.erase("sarah.b@example.org", "Demande d'un agent, 2 novembre (Al)").events >= 0
 
 
 def test_an_erasure_never_rewrites_an_earlier_erasure_or_purge_event(wf):
     """The events of erasures and purges are pseudonymous ("person <id>") and keep their salt, also
     when the coordinator who made them is erased later: the chain checks forgotten salts by them."""
     seed(wf)
-    wf.add_person("Léa Part", "lea.part@example.org", ["coordinator"])
-    wf.add_person("Paul Ancien", "paul.ancien@example.org", ["coach"])
+    wf.directory.add_person("Léa Part", "lea.part@example.org", ["coordinator"])
+    wf.directory.add_person("Paul Ancien", "paul.ancien@example.org", ["coach"])
     lea = wf.acting_as("lea.part@example.org")
-    lea.erase_person("paul.ancien@example.org", "Demande écrite")
-    wf.erase_person("lea.part@example.org", "Départ")
+    lea.privacy.erase("paul.ancien@example.org", "Demande écrite")
+    wf.privacy.erase("lea.part@example.org", "Départ")
     with wf.store.read() as s:
         rows = s.execute(sa.select(Event).where(Event.action == "person.erase").order_by(Event.id)).scalars().all()
     assert [(e.actor, e.reason, e.salt is not None) for e in rows] == [
@@ -395,7 +395,7 @@ def test_the_export_withholds_the_text_of_messages_to_others(rich):
     with rich.store.write() as s:
         first = s.execute(sa.select(sa.func.min(Outbox.id)).where(Outbox.recipient != EMAIL)).scalar_one()
         s.execute(sa.update(Outbox).where(Outbox.id == first).values(body_text=f"Votre coach : {NAME}."))
-    doc = rich.export_person(EMAIL)
+    doc = rich.privacy.export(EMAIL)
     mine = [m for m in doc["tables"]["outbox"] if "withheld" not in m]
     others = [m for m in doc["tables"]["outbox"] if "withheld" in m]
     assert mine and {m["recipient"] for m in mine} == {EMAIL}
@@ -408,11 +408,11 @@ def test_the_export_withholds_the_text_of_messages_to_others(rich):
 
 def test_purge_removes_the_programmes_notices_and_expense_labels(two_programmes):
     w = two_programmes
-    notice = w.add_notice(PROG, "Pas-de-Calais", date(2020, 11, 2), "Agent non libéré, dit Zéphyrin")
-    w.answer_notice(notice.id, date(2020, 11, 10), "Réponse de Zéphyrin")
-    w.add_expense(PROG, "50", date(2020, 7, 7), "Taxi Zéphyrin")
-    w.add_expense("Pré-incubation 2021", "60", date(2021, 1, 7), "Taxi 2021")
-    done = w.purge(date(2021, 1, 1))
+    notice = w.notices.add(PROG, "Pas-de-Calais", date(2020, 11, 2), "Agent non libéré, dit Zéphyrin")
+    w.notices.answer(notice.id, date(2020, 11, 10), "Réponse de Zéphyrin")
+    w.funding.add_expense(PROG, "50", date(2020, 7, 7), "Taxi Zéphyrin")
+    w.funding.add_expense("Pré-incubation 2021", "60", date(2021, 1, 7), "Taxi 2021")
+    done = w.privacy.purge(date(2021, 1, 1))
     assert (done.notices, done.expenses, done.events) == (1, 1, 5)
     with w.store.read() as s:
         text = [str(v) for t in ("notice", "expense", "event")

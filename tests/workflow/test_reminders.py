@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -13,8 +12,9 @@ from sqlmodel import select
 from tests.conftest import COORD, paris, ready_team, seed
 from workflow import FixedClock, Invalid, Workflow, demo
 from workflow.clock import PARIS
-from workflow.models import DaemonLease, Event, Outbox, Team
-from workflow.remind import Reminders
+from workflow.services.daemon import run_tick, trigger
+from workflow.services.reminders import Reminders
+from workflow.store.models import DaemonLease, Event, Outbox, Team
 
 PROG = "Pré-incubation 2020"  # signed 2020-06-23: deadline 2020-12-23 (J-30 11-23, J-14 12-09, J-7 12-16, J-1 12-22)
 COORD2 = "coord2@example.org"
@@ -42,8 +42,13 @@ def together(*calls) -> list[object]:
 
 
 def at(w: Workflow, *args: int) -> Workflow:
-    w.clock = FixedClock(paris(*args))
-    return w
+    """The facade at that time (Paris)."""
+    return w.at(FixedClock(paris(*args)))
+
+
+def at_seconds(w: Workflow, seconds: float) -> Workflow:
+    """The facade ``seconds`` later than its clock."""
+    return w.at(FixedClock(w.clock.now() + timedelta(seconds=seconds)))
 
 
 def tid(w: Workflow, name: str) -> int:
@@ -64,8 +69,7 @@ def queued(w: Workflow) -> dict[str, list[str]]:
 def enqueue_at(w: Workflow, *when: int) -> dict[str, list[str]]:
     """Enqueue what is due at ``when``; return the reminders that were new, with their recipients."""
     before = queued(w)
-    at(w, *when)
-    n = w.enqueue_due()
+    n = at(w, *when).reminders.enqueue()
     after = queued(w)
     assert all(after[k] == v for k, v in before.items())  # nothing already queued is touched or duplicated
     new = {k: v for k, v in after.items() if k not in before}
@@ -75,11 +79,8 @@ def enqueue_at(w: Workflow, *when: int) -> dict[str, list[str]]:
 
 def investigating(w: Workflow, name: str, i: int, *, since: tuple[int, ...] = (2020, 7, 6, 9, 0)) -> str:
     """A team with coach@ and agent<i>, selected (in investigation) at ``since``."""
-    saved = w.clock
     ready_team(w, name, i)
-    at(w, *since)
-    w.advance(name, "select")
-    w.clock = saved
+    at(w, *since).transitions.advance(name, "select")
     return name
 
 
@@ -108,24 +109,24 @@ def world(wf):
     E: still in the call for projects (undecided), no coach, agent4.
     """
     seed(wf)
-    wf.add_person("Coord Deux", COORD2, ["coordinator"])
-    wf.add_person("Coach Deux", COACH2, ["coach"])
+    wf.directory.add_person("Coord Deux", COORD2, ["coordinator"])
+    wf.directory.add_person("Coach Deux", COACH2, ["coach"])
     for name, i in (("A", 0), ("B", 1), ("C", 2), ("D", 3)):
         ready_team(wf, name, i)
-    wf.edit_team("B", coach=COACH2)
-    wf.add_team("E", PROG, "Pas-de-Calais", intrapreneurs=["agent4@example.org"])
-    at(wf, 2020, 7, 6, 9, 0)
+    wf.teams.edit_team("B", coach=COACH2)
+    wf.teams.add_team("E", PROG, "Pas-de-Calais", intrapreneurs=["agent4@example.org"])
+    wf = at(wf, 2020, 7, 6, 9, 0)
     for name in "ABCD":
-        wf.advance(name, "select")
-    at(wf, 2020, 9, 14, 10, 0)
-    wf.advance("D", "abandon", reason="L'intrapreneur a changé de poste.")
-    at(wf, 2020, 10, 5, 10, 0)
-    wf.poc("C", "Prototype testé.", "https://example.org/")
-    wf.committee("C", on=date(2020, 12, 10))
-    wf.advance("C", "present")
-    at(wf, 2020, 12, 16, 10, 0)
-    wf.log_checkin("A", on=date(2020, 12, 3), notes="Semaine 49.")
-    wf.log_checkin("A", on=date(2020, 12, 10), notes="Semaine 50.")
+        wf.transitions.advance(name, "select")
+    wf = at(wf, 2020, 9, 14, 10, 0)
+    wf.transitions.advance("D", "abandon", reason="L'intrapreneur a changé de poste.")
+    wf = at(wf, 2020, 10, 5, 10, 0)
+    wf.teams.poc("C", "Prototype testé.", "https://example.org/")
+    wf.teams.committee("C", on=date(2020, 12, 10))
+    wf.transitions.advance("C", "present")
+    wf = at(wf, 2020, 12, 16, 10, 0)
+    wf.checkins.log("A", on=date(2020, 12, 3), notes="Semaine 49.")
+    wf.checkins.log("A", on=date(2020, 12, 10), notes="Semaine 50.")
     return wf
 
 
@@ -133,8 +134,8 @@ def world(wf):
 
 def test_a_second_tick_at_the_same_moment_enqueues_nothing(one_team, capsys):
     wf = one_team
-    at(wf, 2020, 12, 16, 10, 0)
-    first = wf.tick("h1", console=True)
+    wf = at(wf, 2020, 12, 16, 10, 0)
+    first = wf.reminders.tick("h1", console=True)
     assert {k: getattr(first, k) for k in ("enqueued", "sent", "retry", "failed")} == {
         "enqueued": 5, "sent": 5, "retry": 0, "failed": 0}
     a = tid(wf, "A")
@@ -143,7 +144,7 @@ def test_a_second_tick_at_the_same_moment_enqueues_nothing(one_team, capsys):
     assert queued(wf) == expected
     out = capsys.readouterr().out  # --console: the console prints each message once
     assert out.count("--- to ") == 5
-    second = wf.tick("h1", console=True)
+    second = wf.reminders.tick("h1", console=True)
     assert {k: getattr(second, k) for k in ("enqueued", "sent", "retry", "failed")} == {
         "enqueued": 0, "sent": 0, "retry": 0, "failed": 0}
     assert queued(wf) == expected
@@ -152,13 +153,13 @@ def test_a_second_tick_at_the_same_moment_enqueues_nothing(one_team, capsys):
 
 
 def test_a_restarted_workflow_enqueues_nothing_new(one_team, db_url):
-    at(one_team, 2020, 12, 16, 10, 0)
-    assert one_team.tick().enqueued == 5
+    one_team = at(one_team, 2020, 12, 16, 10, 0)
+    assert one_team.reminders.tick().enqueued == 5
     one_team.close()
     for hour, minute in ((10, 0), (10, 5), (18, 0)):  # the restarted daemon ticks again, the same day
         again = Workflow.open(db_url, clock=FixedClock(paris(2020, 12, 16, hour, minute)), actor=COORD)
         try:
-            r = again.tick()
+            r = again.reminders.tick()
             assert (r.enqueued, r.sent) == (0, 0)
             assert len(again.outbox()) == 5
         finally:
@@ -168,7 +169,7 @@ def test_a_restarted_workflow_enqueues_nothing_new(one_team, db_url):
 def test_two_ticks_at_once_report_what_they_enqueued(one_team, db_url, monkeypatch):
     if not db_url.startswith("postgresql"):
         pytest.skip("SQLite serialises writers (BEGIN IMMEDIATE): the two enqueues cannot overlap")
-    at(one_team, 2020, 12, 16, 10, 0)
+    one_team = at(one_team, 2020, 12, 16, 10, 0)
     others = [Workflow.open(db_url, clock=one_team.clock, actor=COORD) for _ in range(2)]
     barrier = threading.Barrier(2)
     real = Reminders._queued
@@ -183,12 +184,50 @@ def test_two_ticks_at_once_report_what_they_enqueued(one_team, db_url, monkeypat
 
     monkeypatch.setattr(Reminders, "_queued", staticmethod(existing_then_wait))
     try:
-        results = together(*(w.enqueue_due for w in others))
+        results = together(*(w.reminders.enqueue for w in others))
     finally:
         for o in others:
             o.close()
     assert len(one_team.outbox()) == 5  # the unique key did its job: each message once
     assert sorted(results, key=repr) == [0, 5], results
+
+
+# ---- one clock -------------------------------------------------------------------------------------
+
+def stamps(w: Workflow) -> dict[str, list[tuple[str, datetime | None]]]:
+    """Every time the outbox's rows and the lease row hold, by key (aware, UTC)."""
+    def aware(dt: datetime | None) -> datetime | None:
+        return dt.replace(tzinfo=timezone.utc) if dt is not None and dt.tzinfo is None else dt
+
+    with w.store.read() as s:
+        rows = [(r.key, r) for r in s.exec(select(Outbox))] + [("lease", r) for r in s.exec(select(DaemonLease))]
+        return {key: [(c.name, aware(getattr(r, c.name))) for c in type(r).__table__.columns
+                      if c.name.endswith(("_at", "_since", "until"))] for key, r in rows}
+
+
+def test_a_tick_under_a_fixed_clock_writes_only_that_clock_s_times(one_team):
+    """A fixed clock (--now) gives every time a tick writes: the outbox's rows (created, next attempt,
+    sent, failing since, claims) and the daemon's lease (until, heartbeat, last tick); none is real time."""
+    wf = at(one_team, 2020, 12, 16, 10, 0)
+    t1 = wf.clock.wall()
+    sent = run_tick(wf, "h1", cron=trigger(wf.settings.tick_cron), console=True)  # sent by the console
+    assert sent.sent == sent.enqueued == 5
+    later = at(wf, 2020, 12, 21, 10, 0)  # J-2 and week 52's pings: e-mail, not configured here: they wait
+    t2 = later.clock.wall()
+    assert later.reminders.tick("h2").waiting > 0
+    assert later.delivery._claim("h3", 0)  # what a deliverer with e-mail would claim
+    lease = timedelta(seconds=wf.settings.lease_seconds)
+    times = stamps(wf)
+    real = datetime.now(timezone.utc)
+    assert all(abs(real - t) > timedelta(days=365) for row in times.values() for _, t in row if t), times
+    first, waiting = ({k: dict(v) for k, v in times.items() if k != "lease" and dict(v)["created_at"] == t}
+                      for t in (t1, t2))
+    assert len(first) == 5 and len(waiting) + 5 + 1 == len(times)
+    assert {(r["next_attempt_at"], r["sent_at"], r["failing_since"], r["claimed_until"]) for r in first.values()} == {
+        (t1, t1, None, None)}
+    assert {(r["next_attempt_at"], r["sent_at"], r["failing_since"], r["claimed_until"])
+            for r in waiting.values()} == {(t2, None, t2, t2 + lease)}
+    assert dict(times["lease"]) == {"until": t1 + lease, "last_tick_at": t1, "heartbeat_at": t1}
 
 
 # ---- catch-up after downtime ---------------------------------------------------------------------
@@ -235,8 +274,8 @@ def test_catch_up_sends_nothing_about_a_team_decided_during_the_downtime(one_tea
     assert enqueue_at(wf, 2020, 12, 16, 8, 0) == {
         f"coaching:{a}:2020-W51": [COACH], f"missed:{a}:2020-W50": [COORD],
         "deadline:1:J-14": sorted([COORD, COACH, "agent0@example.org"])}
-    at(wf, 2020, 12, 16, 12, 0)
-    wf.advance("A", "abandon", reason="Projet arrêté.")  # the only team is decided; the daemon is down
+    wf = at(wf, 2020, 12, 16, 12, 0)
+    wf.transitions.advance("A", "abandon", reason="Projet arrêté.")  # the only team is decided; the daemon is down
     # Back the next day: J-7 (due 12-16 09:00) would tell everyone that team A is still undecided.
     assert enqueue_at(wf, 2020, 12, 17, 10, 0) == {}
 
@@ -247,25 +286,25 @@ def test_catch_up_sends_nothing_about_a_team_decided_during_the_downtime(one_tea
 def team_2021(wf):
     """A team in investigation from Monday 2021-01-11 in a programme signed 2021-01-04 (deadline 2021-07-04)."""
     seed(wf)
-    at(wf, 2021, 1, 4, 10, 0)
-    wf.add_programme("Pré-incubation 2021", date(2021, 1, 4))
-    wf.add_partner("Somme", "Pré-incubation 2021")
-    wf.add_team("T", "Pré-incubation 2021", "Somme", problem="Un problème réel.",
+    wf = at(wf, 2021, 1, 4, 10, 0)
+    wf.directory.add_programme("Pré-incubation 2021", date(2021, 1, 4))
+    wf.directory.add_partner("Somme", "Pré-incubation 2021")
+    wf.teams.add_team("T", "Pré-incubation 2021", "Somme", problem="Un problème réel.",
                 intrapreneurs=["agent5@example.org"], coach=COACH, days_per_week=1)
-    wf.advance("T", "submit")
-    wf.assess("T", real=True, major=True, actionable=True)
-    wf.agree("T", "partner")
-    wf.agree("T", "operator")
-    at(wf, 2021, 1, 11, 8, 0)
-    wf.advance("T", "select")
+    wf.transitions.advance("T", "submit")
+    wf.teams.assess("T", real=True, major=True, actionable=True)
+    wf.teams.agree("T", "partner")
+    wf.teams.agree("T", "operator")
+    wf = at(wf, 2021, 1, 11, 8, 0)
+    wf.transitions.advance("T", "select")
     return wf
 
 
 def test_weekly_ping_is_monday_9_paris_moved_by_holidays_and_kept_across_dst(team_2021):
     wf = team_2021
     t = tid(wf, "T")
-    at(wf, 2021, 3, 15, 8, 0)
-    rows = wf.remind_preview(paris(2021, 6, 1, 23, 59))
+    wf = at(wf, 2021, 3, 15, 8, 0)
+    rows = wf.reminders.preview(paris(2021, 6, 1, 23, 59))
     coaching = [(r.reminder, r.at) for r in rows if r.kind == "coaching"]
     assert coaching == [
         (f"coaching:{t}:2021-W11", "2021-03-15T09:00+01:00"),
@@ -286,8 +325,8 @@ def test_weekly_ping_is_monday_9_paris_moved_by_holidays_and_kept_across_dst(tea
 
 def test_autumn_dst_keeps_9_local(one_team):
     a = tid(one_team, "A")
-    at(one_team, 2020, 10, 19, 8, 0)
-    rows = one_team.remind_preview(paris(2020, 11, 2, 12, 0))
+    one_team = at(one_team, 2020, 10, 19, 8, 0)
+    rows = one_team.reminders.preview(paris(2020, 11, 2, 12, 0))
     assert [(r.reminder, r.at) for r in rows if r.kind == "coaching"] == [
         (f"coaching:{a}:2020-W43", "2020-10-19T09:00+02:00"),
         (f"coaching:{a}:2020-W44", "2020-10-26T09:00+01:00"),  # winter time since Sunday 25 October
@@ -312,9 +351,9 @@ def test_a_holiday_monday_sends_nothing_and_tuesday_9_does(team_2021, holiday, t
     week = f"{week[0]}-W{week[1]:02d}"
     # Check-ins held the two previous weeks, so only the weekly ping is in question.
     monday = date(*holiday)
-    at(wf, *holiday, 8, 0)
-    wf.log_checkin("T", on=monday - timedelta(days=4), notes="x")
-    wf.log_checkin("T", on=monday - timedelta(days=11), notes="x")
+    wf = at(wf, *holiday, 8, 0)
+    wf.checkins.log("T", on=monday - timedelta(days=4), notes="x")
+    wf.checkins.log("T", on=monday - timedelta(days=11), notes="x")
     enqueue_at(wf, *holiday, 8, 0)
     assert enqueue_at(wf, *holiday, 9, 0) == {}
     assert enqueue_at(wf, *holiday, 23, 0) == {}
@@ -324,9 +363,9 @@ def test_a_holiday_monday_sends_nothing_and_tuesday_9_does(team_2021, holiday, t
 
 def test_a_check_in_this_week_cancels_the_weekly_ping(one_team):
     a = tid(one_team, "A")
-    at(one_team, 2020, 12, 15, 8, 0)
-    one_team.log_checkin("A", on=date(2020, 12, 10), notes="Semaine 50.")
-    one_team.log_checkin("A", on=date(2020, 12, 14), notes="Semaine 51.")
+    one_team = at(one_team, 2020, 12, 15, 8, 0)
+    one_team.checkins.log("A", on=date(2020, 12, 10), notes="Semaine 50.")
+    one_team.checkins.log("A", on=date(2020, 12, 14), notes="Semaine 51.")
     j14 = sorted([COORD, COACH, "agent0@example.org"])
     assert enqueue_at(one_team, 2020, 12, 15, 8, 30) == {"deadline:1:J-14": j14}
     assert not any(k.startswith(f"coaching:{a}") or k.startswith(f"missed:{a}") for k in queued(one_team))
@@ -372,10 +411,10 @@ def test_recipients_of_each_kind(world):
 def test_missed_coaching_needs_two_consecutive_weeks_without_check_in(one_team):
     wf = one_team
     a = tid(wf, "A")
-    at(wf, 2020, 8, 20, 18, 0)
+    wf = at(wf, 2020, 8, 20, 18, 0)
     for day in (9, 16, 30):  # weeks 28, 29 and 31 held; week 30 missed
-        wf.log_checkin("A", on=date(2020, 7, day), notes="x")
-    wf.log_checkin("A", on=date(2020, 8, 6), missed=True, reason="Congés.")  # week 32: a missed point is no point
+        wf.checkins.log("A", on=date(2020, 7, day), notes="x")
+    wf.checkins.log("A", on=date(2020, 8, 6), missed=True, reason="Congés.")  # week 32: a missed point is no point
     assert enqueue_at(wf, 2020, 8, 3, 10, 0) == {f"coaching:{a}:2020-W32": [COACH]}  # one gap week: no alert
     assert enqueue_at(wf, 2020, 8, 10, 10, 0) == {f"coaching:{a}:2020-W33": [COACH]}  # W32 missed, W31 held
     assert enqueue_at(wf, 2020, 8, 17, 10, 0) == {f"coaching:{a}:2020-W34": [COACH],
@@ -387,15 +426,15 @@ def test_nothing_about_decided_teams(wf):
     investigating(wf, "A", 0)
     investigating(wf, "B", 1)
     ready_team(wf, "C", 2)
-    at(wf, 2020, 7, 3, 10, 0)
-    wf.advance("C", "reject", reason="Hors champ.")
-    at(wf, 2020, 9, 1, 10, 0)
-    wf.advance("A", "abandon", reason="Arrêt.")
-    wf.advance("B", "abandon", reason="Arrêt.")
+    wf = at(wf, 2020, 7, 3, 10, 0)
+    wf.transitions.advance("C", "reject", reason="Hors champ.")
+    wf = at(wf, 2020, 9, 1, 10, 0)
+    wf.transitions.advance("A", "abandon", reason="Arrêt.")
+    wf.transitions.advance("B", "abandon", reason="Arrêt.")
     for when in ((2020, 9, 7, 10, 0), (2020, 11, 23, 10, 0), (2020, 12, 16, 10, 0), (2020, 12, 24, 10, 0)):
         assert enqueue_at(wf, *when) == {}
-    at(wf, 2020, 9, 7, 11, 0)
-    assert wf.remind_preview(paris(2021, 1, 31, 0, 0)) == []  # nor planned: nothing at all
+    wf = at(wf, 2020, 9, 7, 11, 0)
+    assert wf.reminders.preview(paris(2021, 1, 31, 0, 0)) == []  # nor planned: nothing at all
     assert queued(wf) == {}
 
 
@@ -403,9 +442,9 @@ def test_nothing_about_decided_teams(wf):
 
 def test_preview_writes_nothing_lists_in_time_order_and_skips_what_is_queued(world):
     wf = world
-    at(wf, 2020, 11, 30, 8, 0)
+    wf = at(wf, 2020, 11, 30, 8, 0)
     before = counts(wf)
-    rows = wf.remind_preview(paris(2021, 1, 15, 0, 0))
+    rows = wf.reminders.preview(paris(2021, 1, 15, 0, 0))
     assert counts(wf) == before
     moments = [datetime.fromisoformat(r.at) for r in rows]
     assert moments == sorted(moments)
@@ -431,9 +470,9 @@ def test_preview_writes_nothing_lists_in_time_order_and_skips_what_is_queued(wor
         [COORD, COORD2, COACH, COACH2, "agent0@example.org", "agent1@example.org", "agent2@example.org",
          "agent4@example.org"])
     # Once reminders are queued, the preview no longer lists them.
-    at(wf, 2020, 11, 30, 9, 0)
-    assert wf.enqueue_due() == 8 + 1 + 2 + 2  # J-30, coaching B W49, missed A and B W48 (two coordinators each)
-    rows = wf.remind_preview(paris(2021, 1, 15, 0, 0))
+    wf = at(wf, 2020, 11, 30, 9, 0)
+    assert wf.reminders.enqueue() == 8 + 1 + 2 + 2  # J-30, coaching B W49, missed A and B W48 (two coordinators each)
+    rows = wf.reminders.preview(paris(2021, 1, 15, 0, 0))
     assert list(dict.fromkeys(r.reminder for r in rows)) == reminders[4:]
 
 
@@ -441,9 +480,9 @@ def test_preview_of_the_demo_shows_the_six_months(db_url):
     wf = Workflow.open(db_url, clock=FixedClock(paris(2020, 6, 23, 10, 0)), actor=COORD, create=True)
     try:
         demo.build(wf)
-        at(wf, 2020, 6, 23, 0, 0)
+        wf = at(wf, 2020, 6, 23, 0, 0)
         before = counts(wf)
-        rows = wf.remind_preview(paris(2020, 12, 31, 23, 59, 59))
+        rows = wf.reminders.preview(paris(2020, 12, 31, 23, 59, 59))
         assert counts(wf) == before
         moments = [datetime.fromisoformat(r.at) for r in rows]
         assert moments == sorted(moments)
@@ -483,31 +522,31 @@ def test_preview_of_the_demo_shows_the_six_months(db_url):
 
 
 def test_preview_refuses_a_date_in_the_past(one_team):
-    at(one_team, 2020, 12, 16, 10, 0)
+    one_team = at(one_team, 2020, 12, 16, 10, 0)
     with pytest.raises(Invalid, match=r"the end of the preview, December 15, 2020, is before now \(December 16, 2020\)"):
-        one_team.remind_preview(paris(2020, 12, 15, 23, 0))
+        one_team.reminders.preview(paris(2020, 12, 15, 23, 0))
 
 
 # ---- the daemon's lease, two Workflow objects ------------------------------------------------------
 
 def test_one_lease_holder_at_a_time(db_url, one_team):
     w1 = one_team
-    w1.settings = w1.settings.replace(lease_seconds=1)
+    w1 = w1.with_settings(w1.settings.replace(lease_seconds=1))
     w2 = Workflow.open(db_url, clock=w1.clock, actor=COORD)
-    w2.settings = w2.settings.replace(lease_seconds=1)
+    w2 = w2.with_settings(w2.settings.replace(lease_seconds=1))
     try:
-        assert w1.acquire_lease("a") is True
-        assert w2.acquire_lease("b") is False
-        assert w1.acquire_lease("a") is True  # renewing
-        assert w2.acquire_lease("b") is False
-        w1.release_lease("a")
-        assert w2.acquire_lease("b") is True
-        assert w1.acquire_lease("a") is False
-        w2.release_lease("a")  # releasing someone else's lease does nothing
-        assert w1.acquire_lease("a") is False
-        time.sleep(1.2)  # b's lease (1 s) expires without being renewed
-        assert w1.acquire_lease("a") is True
-        assert w2.acquire_lease("b") is False
+        assert w1.lease.acquire("a") is True
+        assert w2.lease.acquire("b") is False
+        assert w1.lease.acquire("a") is True  # renewing
+        assert w2.lease.acquire("b") is False
+        w1.lease.release("a")
+        assert w2.lease.acquire("b") is True
+        assert w1.lease.acquire("a") is False
+        w2.lease.release("a")  # releasing someone else's lease does nothing
+        assert w1.lease.acquire("a") is False
+        w1 = at_seconds(w1, 1.2)  # 1.2 s later, b's lease (1 s) has run out unrenewed
+        assert w1.lease.acquire("a") is True
+        assert w2.lease.acquire("b") is False
     finally:
         w2.close()
 
@@ -533,7 +572,7 @@ def test_first_lease_race_has_one_winner_and_one_plain_refusal(db_url, one_team)
 
     sa.event.listen(sa.orm.Session, "do_orm_execute", hold_after_lease_select)
     try:
-        results = together(lambda: others[0].acquire_lease("w0"), lambda: others[1].acquire_lease("w1"))
+        results = together(lambda: others[0].lease.acquire("w0"), lambda: others[1].lease.acquire("w1"))
     finally:
         sa.event.remove(sa.orm.Session, "do_orm_execute", hold_after_lease_select)
         for o in others:

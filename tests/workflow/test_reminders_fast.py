@@ -3,7 +3,8 @@
 * ``due_now`` skips the weeks already stale (``occurrences(..., fresh_at=now)``) and computes each
   week's slot, staleness and past weeks once per call (``_Weeks``): the same reminders as filtering
   every occurrence, across DST changes, holiday Mondays, week and year boundaries;
-* ``snapshot`` reads each team's held weeks and last check-in in one aggregated row;
+* ``snapshot`` (workflow.store.reminders) reads each team's held weeks and last check-in in one
+  aggregated row;
 * ``people`` reads rows, not Person objects, and ``channels_for`` caches per stored text;
 """
 
@@ -16,11 +17,13 @@ from jinja2 import UndefinedError
 
 from notifications.render import render
 from tests.conftest import COORD, paris, ready_team, seed
-from workflow import FixedClock, reminders
-from workflow.coaching import iso_week
-from workflow.outbox import channels_for
-from workflow.reminders import ProgrammeFacts, Snapshot, TeamFacts
+from workflow import FixedClock
+from workflow.rules import due
+from workflow.rules.coaching import iso_week
+from workflow.rules.due import ProgrammeFacts, Snapshot, TeamFacts
+from workflow.services.outbox import channels_for
 from workflow.settings import Settings
+from workflow.store import reminders as reminder_rows
 
 STORED_START = datetime(2020, 7, 6, 7, 0)  # naive UTC, as SQLite gives a period back: 09:00 Paris
 
@@ -57,12 +60,12 @@ def snap() -> Snapshot:
 
 def _plain(snap: Snapshot, now: datetime, cfg: Settings) -> list[tuple]:
     """due_now the plain way: every occurrence in the horizon, then those not yet stale."""
-    dues = sorted((d for d in reminders.occurrences(snap, now - reminders.horizon(cfg), now, now, cfg)
+    dues = sorted((d for d in due.occurrences(snap, now - due.horizon(cfg), now, now, cfg)
                    if now < d.stale), key=lambda d: (d.at, d.key))
     return [_full(d) for d in dues]
 
 
-def _full(d: reminders.Due) -> tuple:
+def _full(d: due.Due) -> tuple:
     return (d.key, d.kind, d.at, d.at.utcoffset(), d.stale, d.stale.utcoffset(), d.recipients, d.team_id,
             d.programme_id, d.context)
 
@@ -82,7 +85,7 @@ def test_due_now_is_every_occurrence_not_yet_stale(snap, values):
     cfg = Settings(**values)
     kinds = set()
     for now in CLOCKS:
-        got = [_full(d) for d in reminders.due_now(snap, now, cfg)]
+        got = [_full(d) for d in due.due_now(snap, now, cfg)]
         assert got == _plain(snap, now, cfg), now
         kinds |= {g[1] for g in got}
     assert {"coaching", "missed_coaching"} <= kinds  # both were put to the test
@@ -94,7 +97,7 @@ def test_one_call_across_dst_and_a_new_year_gets_each_week_right(snap):
     cfg = Settings()
     t = next(t for t in snap.teams if t.id == 99)
     one = Snapshot(snap.programmes, [t], snap.coordinators)
-    dues = {d.key: d for d in reminders.occurrences(one, paris(2020, 10, 12), paris(2021, 1, 12), paris(2021, 2, 1),
+    dues = {d.key: d for d in due.occurrences(one, paris(2020, 10, 12), paris(2021, 1, 12), paris(2021, 2, 1),
                                                      cfg)}
     w42, w44 = dues["coaching:99:2020-W42"], dues["coaching:99:2020-W44"]
     assert (w42.at.isoformat(), w42.stale.isoformat()) == ("2020-10-12T09:00:00+02:00", "2020-10-19T00:00:00+02:00")
@@ -111,9 +114,9 @@ def test_one_call_across_dst_and_a_new_year_gets_each_week_right(snap):
 
 def test_fresh_at_only_leaves_out_stale_weeks(snap):
     cfg, now = Settings(), paris(2020, 11, 4, 10, 0)
-    lo = now - reminders.horizon(cfg)
-    every = [_full(d) for d in reminders.occurrences(snap, lo, now, now, cfg)]
-    fresh = [_full(d) for d in reminders.occurrences(snap, lo, now, now, cfg, fresh_at=now)]
+    lo = now - due.horizon(cfg)
+    every = [_full(d) for d in due.occurrences(snap, lo, now, now, cfg)]
+    fresh = [_full(d) for d in due.occurrences(snap, lo, now, now, cfg, fresh_at=now)]
     assert fresh == [d for d in every if now < d[4]]  # in the same order
     assert len(fresh) < len(every)
 
@@ -124,17 +127,17 @@ def test_snapshot_held_weeks_and_last_check_in(wf):
     seed(wf)
     for name, i in (("A", 0), ("B", 1), ("C", 2)):
         ready_team(wf, name, i)
-    wf.clock = FixedClock(paris(2020, 7, 6, 9, 0))
+    selected = wf.at(FixedClock(paris(2020, 7, 6, 9, 0)))
     for name in "ABC":
-        wf.advance(name, "select")
-    wf.clock = FixedClock(paris(2020, 7, 31, 10, 0))
-    wf.log_checkin("A", on=date(2020, 7, 7), notes="W28")
-    wf.log_checkin("A", on=date(2020, 7, 9), notes="W28 again")
-    wf.log_checkin("A", on=date(2020, 7, 21), notes="W30")
-    wf.log_checkin("A", on=date(2020, 7, 28), missed=True, reason="Congés.")  # later, but missed
-    wf.log_checkin("B", on=date(2020, 7, 14), missed=True, reason="Malade.")
+        selected.transitions.advance(name, "select")
+    wf = wf.at(FixedClock(paris(2020, 7, 31, 10, 0)))
+    wf.checkins.log("A", on=date(2020, 7, 7), notes="W28")
+    wf.checkins.log("A", on=date(2020, 7, 9), notes="W28 again")
+    wf.checkins.log("A", on=date(2020, 7, 21), notes="W30")
+    wf.checkins.log("A", on=date(2020, 7, 28), missed=True, reason="Congés.")  # later, but missed
+    wf.checkins.log("B", on=date(2020, 7, 14), missed=True, reason="Malade.")
     with wf.store.read() as s:
-        facts = {t.name: t for t in reminders.snapshot(s, paris(2020, 7, 1)).teams}
+        facts = {t.name: t for t in reminder_rows.snapshot(s, paris(2020, 7, 1)).teams}
     assert facts["A"].held == frozenset({"2020-W28", "2020-W30"})
     assert facts["A"].last_checkin == date(2020, 7, 21)
     assert (facts["B"].held, facts["B"].last_checkin) == (frozenset(), None)
@@ -144,8 +147,8 @@ def test_snapshot_held_weeks_and_last_check_in(wf):
 def test_people_are_rows_with_what_messages_need(wf):
     seed(wf)
     with wf.store.read() as s:
-        everyone = reminders.people(s, set(range(1, 40)))
-        assert reminders.people(s, set()) == {}
+        everyone = reminder_rows.people(s, set(range(1, 40)))
+        assert reminder_rows.people(s, set()) == {}
     coach = next(p for p in everyone.values() if p.email == "coach@example.org")
     assert (coach.name, coach.lang, coach.erased_at) == ("Coach Un", "fr", None)
     assert channels_for(coach) == ["email"]
@@ -182,7 +185,7 @@ CONTEXTS = {
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
-@pytest.mark.parametrize("kind", reminders.KINDS)
+@pytest.mark.parametrize("kind", due.KINDS)
 def test_every_kind_renders_with_the_values_escaped_in_html(kind, lang):
     ctx = {**CONTEXTS[kind], "name": "Inès <Haddad>", "email": "ines@example.org"}
     subject, text, html = render(kind, lang, ctx)

@@ -1,4 +1,4 @@
-"""The reports' records (workflow/reports.py): the committee pack and the programme report, on the
+"""The reports' records (workflow/formats/reports.py): the committee pack and the programme report, on the
 demo programme, on SQLite and PostgreSQL, with the permission ``read`` and few queries."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from workflow import FixedClock, Workflow, demo
 from workflow.clock import PARIS
 from workflow.errors import Forbidden, Invalid, NotFound
-from workflow.reports import CommitteePack, ProgrammeReport
+from workflow.formats.reports import CommitteePack, ProgrammeReport
 
 PROG = demo.PROGRAMME
 COORD = demo.COORDINATOR[1]
@@ -26,7 +26,7 @@ def built(wf: Workflow) -> Workflow:
 
 
 def test_the_committee_pack_holds_the_teams_in_the_committee_phase(built):
-    pack = built.committee_pack(PROG)
+    pack = built.reports.committee(PROG)
     assert isinstance(pack, CommitteePack)
     assert (pack.programme, pack.deadline, pack.days_left, pack.today) == (PROG, "2020-12-23", 37, "2020-11-16")
     assert [s.team.name for s in pack.teams] == ["Transport scolaire adapté"]
@@ -46,7 +46,7 @@ def test_the_committee_pack_holds_the_teams_in_the_committee_phase(built):
 
 
 def test_named_teams_come_in_the_order_given_once_each(built):
-    pack = built.committee_pack(PROG, ["Insertion RSA", "Transport scolaire adapté", "Insertion RSA"])
+    pack = built.reports.committee(PROG, ["Insertion RSA", "Transport scolaire adapté", "Insertion RSA"])
     assert [s.team.name for s in pack.teams] == ["Insertion RSA", "Transport scolaire adapté"]
     rsa = pack.teams[0]
     assert len(rsa.recent) == 3 and rsa.committee_days_left is None
@@ -54,21 +54,21 @@ def test_named_teams_come_in_the_order_given_once_each(built):
 
 
 def test_a_team_of_another_programme_or_an_empty_committee_is_refused(built):
-    built.add_programme("Autre", date(2020, 9, 1))
+    built.directory.add_programme("Autre", date(2020, 9, 1))
     with pytest.raises(Invalid) as e:
-        built.committee_pack("Autre", ["Insertion RSA"])
+        built.reports.committee("Autre", ["Insertion RSA"])
     assert e.value.code == "team_not_in_programme"
     with pytest.raises(Invalid) as e:
-        built.committee_pack("Autre")
+        built.reports.committee("Autre")
     assert e.value.code == "no_committee_teams"
     with pytest.raises(NotFound):
-        built.committee_pack("Nulle part")
+        built.reports.committee("Nulle part")
     with pytest.raises(NotFound):
-        built.committee_pack(PROG, ["Nulle équipe"])
+        built.reports.committee(PROG, ["Nulle équipe"])
 
 
 def test_the_programme_report_counts_the_funnel_durations_and_coaching(built):
-    r = built.programme_report(PROG)
+    r = built.reports.programme(PROG)
     assert isinstance(r, ProgrammeReport)
     assert r.teams == 10 and r.days_left == 37
     assert {p.phase: p.teams for p in r.funnel} == {
@@ -86,27 +86,27 @@ def test_the_programme_report_counts_the_funnel_durations_and_coaching(built):
 
 
 def test_an_empty_programme_has_no_rates(built):
-    built.add_programme("Vide", date(2020, 9, 1))
-    r = built.programme_report("Vide")
+    built.directory.add_programme("Vide", date(2020, 9, 1))
+    r = built.reports.programme("Vide")
     assert r.teams == 0 and r.selection_rate is None and r.incubation_rate is None and r.abandon_rate is None
     assert all(d.median_days is None for d in r.durations) and r.coaching == ()
 
 
 def test_reports_need_read_and_show_a_coach_only_their_teams(built):
     julien = built.acting_as(JULIEN)
-    r = julien.programme_report(PROG)
+    r = julien.reports.programme(PROG)
     assert r.teams == 5  # the teams Julien coaches
     with pytest.raises(Forbidden):
-        julien.committee_pack(PROG, ["Dossiers MDPH"])  # Sarah's
-    assert [s.team.name for s in julien.committee_pack(PROG).teams] == ["Transport scolaire adapté"]
+        julien.reports.committee(PROG, ["Dossiers MDPH"])  # Sarah's
+    assert [s.team.name for s in julien.reports.committee(PROG).teams] == ["Transport scolaire adapté"]
     sarah = built.acting_as(SARAH)
     with pytest.raises(Invalid) as e:
-        sarah.committee_pack(PROG)  # none of her teams is in the committee phase
+        sarah.reports.committee(PROG)  # none of her teams is in the committee phase
     assert e.value.code == "no_committee_teams"
-    built.add_person("Un Intrapreneur", "solo@example.org", ["intrapreneur"])  # of no team: reads none
-    assert built.acting_as("solo@example.org").programme_report(PROG).teams == 0
+    built.directory.add_person("Un Intrapreneur", "solo@example.org", ["intrapreneur"])  # of no team: reads none
+    assert built.acting_as("solo@example.org").reports.programme(PROG).teams == 0
     with pytest.raises(Forbidden):
-        built.acting_as("unknown@example.org").programme_report(PROG)
+        built.acting_as("unknown@example.org").reports.programme(PROG)
 
 
 def test_the_programme_report_takes_the_same_queries_whatever_the_teams(built):
@@ -119,7 +119,7 @@ def test_the_programme_report_takes_the_same_queries_whatever_the_teams(built):
 
         sa.event.listen(engine, "before_cursor_execute", count)
         try:
-            w.programme_report(PROG)
+            w.reports.programme(PROG)
         finally:
             sa.event.remove(engine, "before_cursor_execute", count)
         return len(seen)
@@ -127,5 +127,5 @@ def test_the_programme_report_takes_the_same_queries_whatever_the_teams(built):
     statements(built)  # the first looks the actor up
     before = statements(built)
     for i in range(5):
-        built.add_team(f"Équipe {i}", PROG, "Nord", problem="p")
+        built.teams.add_team(f"Équipe {i}", PROG, "Nord", problem="p")
     assert statements(built) == before

@@ -11,8 +11,8 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from workflow import StoreError, Workflow
-from workflow.db import HEAD_REVISION, KNOWN_REVISIONS, alembic_config, open_store, resolve_url
-from workflow.models import SQLModel
+from workflow.store.engine import HEAD_REVISION, KNOWN_REVISIONS, alembic_config, open_store, resolve_url
+from workflow.store.models import SQLModel
 from workflow.records import PersonRecord
 from workflow.settings import Settings
 
@@ -35,10 +35,10 @@ def test_migrations_from_empty_match_the_models(db_url):
 
 def test_init_is_idempotent_and_keeps_data(db_url, clock):
     w = Workflow.open(db_url, clock=clock, create=True)
-    w.add_programme("P", date(2020, 6, 23))
+    w.directory.add_programme("P", date(2020, 6, 23))
     w.close()
     w = Workflow.open(db_url, clock=clock, create=True)
-    assert [p.name for p in w.programmes()] == ["P"]
+    assert [p.name for p in w.directory.programmes()] == ["P"]
     w.close()
 
 
@@ -97,7 +97,7 @@ def test_sqlite_runs_in_wal_with_foreign_keys(tmp_path):
 
 
 def test_the_audit_trail_refuses_update_of_a_hashed_column_and_delete(wf):
-    wf.add_programme("P", date(2020, 6, 23))
+    wf.directory.add_programme("P", date(2020, 6, 23))
     with wf.store.read() as s:
         before = s.execute(sa.text("SELECT * FROM event ORDER BY id")).all()
     assert [e.action for e in before] == ["person.add", "programme.add"]
@@ -129,7 +129,7 @@ def test_default_location_is_the_user_data_dir(monkeypatch, tmp_path):
 
 
 def test_an_older_store_is_refused_then_upgraded_by_init_keeping_its_data(db_url):
-    from workflow.db import make_engine, upgrade
+    from workflow.store.engine import make_engine, upgrade
 
     engine = make_engine(resolve_url(db_url))
     upgrade(engine, "0001")  # a store as the first release left it
@@ -141,7 +141,7 @@ def test_an_older_store_is_refused_then_upgraded_by_init_keeping_its_data(db_url
     with pytest.raises(StoreError, match=r"older schema \(0001\); upgrade it first"):
         open_store(db_url)
     w = Workflow.open(db_url, create=True, actor="camille@example.org")
-    assert w.people() == [PersonRecord("Camille", "camille@example.org", ("coordinator",), ("email",), "fr")]
+    assert w.directory.people() == [PersonRecord("Camille", "camille@example.org", ("coordinator",), ("email",), "fr")]
     with w.store.read() as s:
         assert s.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == HEAD_REVISION
     w.close()

@@ -18,9 +18,10 @@ import sqlalchemy as sa
 
 from tests.conftest import COORD
 from workflow import StoreError, Workflow
-from workflow import db as store_db
-from workflow import storefile
-from workflow.db import StoreWarning, open_store, resolve_url, translate
+from workflow.services.reminders import Reminders
+from workflow.store import engine as store_db
+from workflow.store import files as storefile
+from workflow.store.engine import StoreWarning, open_store, resolve_url, translate
 
 
 def sha(path: Path) -> str:
@@ -40,7 +41,7 @@ def store_file(tmp_path) -> Path:
     """A preincub store with one programme, closed (no -wal or -shm beside it)."""
     path = tmp_path / "store.db"
     w = Workflow.open(str(path), create=True, actor=COORD)
-    w.add_programme("P", date(2020, 6, 23))
+    w.directory.add_programme("P", date(2020, 6, 23))
     w.close()
     return path
 
@@ -96,7 +97,7 @@ def test_another_applications_alembic_database_is_foreign(tmp_path):
         open_store(str(path), create=True)
 
 
-@pytest.mark.filterwarnings("ignore::workflow.db.StoreWarning")  # touch made it 0644
+@pytest.mark.filterwarnings("ignore::workflow.store.engine.StoreWarning")  # touch made it 0644
 def test_an_empty_file_is_empty_and_stays_empty_until_init(tmp_path):
     path = tmp_path / "empty.db"
     path.touch()
@@ -123,10 +124,10 @@ def test_a_file_with_an_sqlite_header_but_garbage_after_it(tmp_path):
 def test_a_store_opened_read_only_serves_reads_and_refuses_writes(store_file):
     before = sha(store_file)
     w = Workflow.open(f"sqlite:///{store_file}?mode=ro", actor=COORD)
-    assert [p.name for p in w.programmes()] == ["P"]
+    assert [p.name for p in w.directory.programmes()] == ["P"]
     assert w.store.read_only
     with pytest.raises(StoreError, match=r"is read-only \(opened with \?mode=ro\)") as err:
-        w.add_programme("Q", date(2021, 1, 4))
+        w.directory.add_programme("Q", date(2021, 1, 4))
     assert err.value.text("fr").endswith("est en lecture seule (ouverte avec\u00a0?mode=ro)\u00a0: on peut la lire, "
                                           "pas la modifier")
     assert err.value.code == "read_only" and err.value.params["why"] == "opened with ?mode=ro"
@@ -142,9 +143,9 @@ def test_a_store_this_process_cannot_write_is_opened_read_only(store_file, monke
     real = os.access
     monkeypatch.setattr(os, "access", lambda p, m: False if m == os.W_OK else real(p, m))
     w = Workflow.open(str(store_file), actor=COORD)
-    assert [p.name for p in w.programmes()] == ["P"]
+    assert [p.name for p in w.directory.programmes()] == ["P"]
     with pytest.raises(StoreError, match="read-only .no write permission on the file"):
-        w.add_programme("Q", date(2021, 1, 4))
+        w.directory.add_programme("Q", date(2021, 1, 4))
     w.close()
 
 
@@ -194,7 +195,7 @@ def test_a_full_disk_is_called_a_full_disk(store_file, capped):
             s.execute(sa.text("CREATE TABLE filler (x BLOB)"))
             s.execute(sa.text("INSERT INTO filler VALUES (randomblob(200000))"))
     assert "disque" in err.value.text("fr") and "plein" in err.value.text("fr") and err.value.code == "disk_full"
-    assert [p.name for p in w.programmes()] == ["P"]  # nothing half-written
+    assert [p.name for p in w.directory.programmes()] == ["P"]  # nothing half-written
     w.close()
 
 
@@ -225,7 +226,7 @@ def test_check_file_notices_a_deleted_or_replaced_file(store_file, tmp_path, how
     with pytest.raises(StoreError, match="was deleted or replaced while preincub was running; restart"):
         w.store.check_file()
     with pytest.raises(StoreError, match="deleted or replaced"):  # and nothing is written into the old inode
-        w.add_programme("Q", date(2021, 1, 4))
+        w.directory.add_programme("Q", date(2021, 1, 4))
     w.close()
     if how == "deleted":
         assert not store_file.exists()  # not recreated empty by a new connection
@@ -235,18 +236,18 @@ def test_the_daemon_stops_when_its_store_file_is_deleted(store_file, monkeypatch
     """A real scheduled tick (every second here) finds the file gone: serve() raises, the CLI exits 1."""
     from apscheduler.triggers.interval import IntervalTrigger
 
-    from workflow import daemon
+    from workflow.services import daemon
 
     monkeypatch.setattr(daemon, "trigger", lambda cron: IntervalTrigger(seconds=1))
     w = Workflow.open(str(store_file), actor=COORD)
     first = threading.Event()
-    real_tick = w.tick
+    real_tick = Reminders.tick
 
-    def tick(*args, **kwargs):
+    def tick(self, *args, **kwargs):
         first.set()
-        return real_tick(*args, **kwargs)
+        return real_tick(self, *args, **kwargs)
 
-    monkeypatch.setattr(w, "tick", tick)
+    monkeypatch.setattr(Reminders, "tick", tick)
     threading.Thread(target=lambda: first.wait(30) and store_file.unlink(), daemon=True).start()
     guard = threading.Timer(30, lambda: os.kill(os.getpid(), 15))  # never hang the suite: SIGTERM stops serve
     guard.start()
@@ -266,14 +267,14 @@ def test_store_files_and_data_dir_are_private_whatever_the_umask(tmp_path, monke
     old = os.umask(umask)
     try:
         w = Workflow.open(None, actor=COORD, create=True)
-        w.add_programme("P", date(2020, 6, 23))
+        w.directory.add_programme("P", date(2020, 6, 23))
         path = w.store.path
         assert path == tmp_path / "xdg" / "preincub" / "preincub.db"
         files = {p.name: mode(p) for p in path.parent.iterdir()}
         w.close()
     finally:
         os.umask(old)
-    # the store and the web links' secret key (workflow/links.py), all private
+    # the store and the web links' secret key (workflow/services/links.py), all private
     assert files == {"preincub.db": 0o600, "preincub.db-wal": 0o600, "preincub.db-shm": 0o600, "secret_key": 0o600}
     assert mode(path.parent) == 0o700 and mode(path.parent.parent) == 0o700  # every directory it created
     assert mode(path) == 0o600
@@ -317,7 +318,7 @@ def test_a_private_file_written_to_a_fifo_or_device_writes_through_it_never_repl
     import stat
     import threading
 
-    from workflow.storefile import write_private
+    from workflow.store.files import write_private
 
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)

@@ -21,7 +21,8 @@ import pytest
 
 from tests.conftest import COORD
 from workflow import FixedClock, StoreError, Workflow
-from workflow import storecopy
+from workflow.formats import backup as storecopy
+from workflow.store.snapshot import SIGNATURE_TABLE
 from workflow.clock import PARIS
 from workflow.errors import Forbidden, Invalid, StoreWarning
 
@@ -51,7 +52,7 @@ def dump(path: Path) -> str:
 def content(path: Path, *without: str) -> str:
     """The store's SQL text without the copy's signature (a copy's own table, dropped by restore) and
     without the tables ``without``."""
-    skip = (storecopy.SIGNATURE_TABLE, *without)
+    skip = (SIGNATURE_TABLE, *without)
     return "\n".join(line for line in dump(path).splitlines()
                      if not any(f'TABLE {t} ' in line or f'INTO "{t}"' in line for t in skip))
 
@@ -76,7 +77,7 @@ def make_store(path: Path, *names: str) -> Path:
     """A closed store (no -wal or -shm beside it) with these programmes, COORD its coordinator."""
     w = Workflow.open(str(path), create=True, actor=COORD, clock=FixedClock(DEMO_NOW))
     for n in names:
-        w.add_programme(n, date(2020, 6, 23))
+        w.directory.add_programme(n, date(2020, 6, 23))
     w.close()
     assert siblings(path).count(path.name) == 1 and not Path(f"{path}-wal").exists()
     return path
@@ -104,11 +105,14 @@ def preincub(db: Path, *args: str, actor: str = DEMO_COORD, timeout: float = 60)
                            *args], env=env(), capture_output=True, text=True, timeout=timeout, cwd=db.parent)
 
 
+DAEMON_NOW = datetime(2020, 11, 16, 9, 30, tzinfo=PARIS)  # the daemons' clock: its lease is stamped on it
+
+
 def start_daemon(db: Path, tmp_path: Path, name: str = "daemon") -> tuple[subprocess.Popen, Path]:
     err = tmp_path / f"{name}.err"
     with open(err, "w") as f:
         p = subprocess.Popen([PREINCUB, "--db", str(db), "--as", DEMO_COORD, "--lang", "en", "--now",
-                              "2020-11-16T09:30", "daemon", "--console"],
+                              DAEMON_NOW.isoformat(timespec="minutes")[:16], "daemon", "--console"],
                              env=env(PREINCUB_TICK_CRON="* * * * *"), stdout=subprocess.DEVNULL, stderr=f,
                              cwd=tmp_path)
     end = time.monotonic() + 60
@@ -156,7 +160,7 @@ def test_replacing_the_file_under_a_running_daemon_leaves_the_new_store_intact(d
 
 def test_the_daemon_watch_stops_it_between_ticks(tmp_path, monkeypatch):
     """No tick due for a year: the watch job alone notices the replaced file, within seconds."""
-    from workflow import daemon
+    from workflow.services import daemon
 
     store = make_store(tmp_path / "r.db", "P")
     other = make_store(tmp_path / "other.db", "Q")
@@ -186,7 +190,7 @@ def test_a_process_lets_go_of_a_replaced_file_even_with_a_connection_in_use(tmp_
     other = make_store(tmp_path / "other.db", "Q")
     w = Workflow.open(str(store), actor=COORD)
     for i in range(20):
-        w.add_programme(f"P{i}", date(2020, 6, 23))
+        w.directory.add_programme(f"P{i}", date(2020, 6, 23))
     assert Path(f"{store}-wal").stat().st_size > 0
     in_use, go, done = threading.Event(), threading.Event(), threading.Event()
 
@@ -209,7 +213,7 @@ def test_a_process_lets_go_of_a_replaced_file_even_with_a_connection_in_use(tmp_
     go.set()
     assert done.wait(10)
     assert w.store.engine.pool.checkedout() == 0
-    for use in (w.programmes, lambda: w.add_programme("Z", date(2020, 6, 23)), w.store.check_file):
+    for use in (w.directory.programmes, lambda: w.directory.add_programme("Z", date(2020, 6, 23)), w.store.check_file):
         with pytest.raises(StoreError, match="deleted or replaced"):
             use()
     w.close()
@@ -232,7 +236,7 @@ def test_a_backup_of_a_store_being_written_is_a_consistent_private_self_containe
     def write() -> None:
         i = 0
         while not stop.is_set():
-            writer.add_programme(f"W{i}", date(2020, 6, 23))
+            writer.directory.add_programme(f"W{i}", date(2020, 6, 23))
             i += 1
             written.append(i)
 
@@ -242,7 +246,7 @@ def test_a_backup_of_a_store_being_written_is_a_consistent_private_self_containe
         t.start()
         while len(written) < 5:
             time.sleep(0.01)
-        rec = w.backup_file(tmp_path / "copy.db")
+        rec = w.store_copy.backup(tmp_path / "copy.db")
     finally:
         os.umask(old)
         stop.set()
@@ -267,19 +271,19 @@ def test_backup_refuses_the_store_itself_an_existing_file_and_a_missing_director
     try:
         for target in (store, f"{store}-wal", f"{store}-shm", f"{store}-journal", tmp_path / "." / "r.db"):
             with pytest.raises(Invalid, match="is the store itself") as err:
-                w.backup_file(target)
+                w.store_copy.backup(target)
             assert err.value.code == "copy_is_the_store"
         (tmp_path / "there.db").write_bytes(b"keep me")
         with pytest.raises(Invalid, match="already exists"):
-            w.backup_file(tmp_path / "there.db")
+            w.store_copy.backup(tmp_path / "there.db")
         assert (tmp_path / "there.db").read_bytes() == b"keep me"
-        w.backup_file(tmp_path / "there.db", force=True)
+        w.store_copy.backup(tmp_path / "there.db", force=True)
         assert programmes(tmp_path / "there.db") == ["P"]
         with pytest.raises(OSError) as os_err:
-            w.backup_file(tmp_path / "missing" / "copy.db")
+            w.store_copy.backup(tmp_path / "missing" / "copy.db")
         assert os_err.value.filename == str(tmp_path / "missing" / "copy.db")
         with pytest.raises(Invalid, match="not a regular file"):
-            w.backup_file(tmp_path)
+            w.store_copy.backup(tmp_path)
     finally:
         w.close()
     assert siblings(store) == ["r.db", "there.db"]
@@ -288,10 +292,10 @@ def test_backup_refuses_the_store_itself_an_existing_file_and_a_missing_director
 def test_backup_is_for_coordinators(tmp_path):
     store = make_store(tmp_path / "r.db", "P")
     w = Workflow.open(str(store), actor=COORD)
-    w.add_person("Coach", "coach@example.org", ["coach"])
+    w.directory.add_person("Coach", "coach@example.org", ["coach"])
     try:
         with pytest.raises(Forbidden, match="coordinator"):
-            w.acting_as("coach@example.org").backup_file(tmp_path / "copy.db")
+            w.acting_as("coach@example.org").store_copy.backup(tmp_path / "copy.db")
     finally:
         w.close()
     assert not (tmp_path / "copy.db").exists()
@@ -303,7 +307,7 @@ def test_backup_and_restore_refuse_postgresql(db_url, tmp_path):
     w = Workflow.open(db_url, actor=COORD, create=True)
     try:
         with pytest.raises(StoreError) as err:
-            w.backup_file(tmp_path / "copy.db")
+            w.store_copy.backup(tmp_path / "copy.db")
         assert err.value.code == "backup_not_sqlite"
     finally:
         w.close()
@@ -320,8 +324,8 @@ def pair(tmp_path) -> tuple[Path, Path]:
     """The store (programme "Now") and a backup of an earlier day (programme "Then"), both closed."""
     store = make_store(tmp_path / "r.db", "Then")
     w = Workflow.open(str(store), actor=COORD)
-    w.backup_file(tmp_path / "copy.db")
-    w.add_programme("Now", date(2020, 9, 1))
+    w.store_copy.backup(tmp_path / "copy.db")
+    w.directory.add_programme("Now", date(2020, 9, 1))
     w.close()
     return store, tmp_path / "copy.db"
 
@@ -331,7 +335,7 @@ def test_restore_puts_the_copy_back_and_keeps_the_replaced_store(pair):
     before = dump(store)
     rec = storecopy.restore(str(store), copy, actor=COORD)
     assert programmes(store) == ["Then"] and dump(store) == content(copy)
-    assert storecopy.SIGNATURE_TABLE in dump(copy) and storecopy.SIGNATURE_TABLE not in dump(store)
+    assert SIGNATURE_TABLE in dump(copy) and SIGNATURE_TABLE not in dump(store)
     kept = Path(rec.kept)
     assert kept.name.startswith("r.db.before-restore-") and stat.S_IMODE(kept.stat().st_mode) == 0o600
     assert dump(kept) == before
@@ -358,12 +362,12 @@ def test_restore_round_trips_a_backup_taken_while_the_daemon_runs(demo_file, tmp
     procs.append(p)
     w = Workflow.open(str(store), actor=DEMO_COORD)
     try:
-        w.backup_file(tmp_path / "copy.db")
+        w.store_copy.backup(tmp_path / "copy.db")
     finally:
         w.close()
     assert p.poll() is None  # the daemon kept running
     with pytest.raises(StoreError, match=r"the daemon .* holds the store") as refused:
-        storecopy.restore(str(store), tmp_path / "copy.db", actor=DEMO_COORD)
+        storecopy.restore(str(store), tmp_path / "copy.db", actor=DEMO_COORD, clock=FixedClock(DAEMON_NOW))
     assert refused.value.code == "daemon_running"
     p.send_signal(signal.SIGTERM)
     assert p.wait(30) == 0
@@ -378,7 +382,7 @@ def test_restore_round_trips_a_backup_taken_while_the_daemon_runs(demo_file, tmp
 def test_restore_is_refused_while_a_daemon_holds_the_lease(pair):
     store, copy = pair
     w = Workflow.open(str(store), actor=COORD)
-    assert w.acquire_lease("elsewhere:42")
+    assert w.lease.acquire("elsewhere:42")
     w.close()
     before = sha(store)
     with pytest.raises(StoreError, match=r"the daemon elsewhere:42 holds the store .*stop it") as err:
@@ -395,7 +399,7 @@ def test_a_lease_left_by_a_daemon_of_this_host_that_is_gone_does_not_block_a_res
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait(30)
     w = Workflow.open(str(store), actor=COORD)
-    assert w.acquire_lease(f"{socket.gethostname()}:{gone.pid}")
+    assert w.lease.acquire(f"{socket.gethostname()}:{gone.pid}")
     w.close()
     storecopy.restore(str(store), copy, actor=COORD)
     assert programmes(store) == ["Then"]
@@ -579,7 +583,7 @@ def test_a_backup_of_a_read_only_store_writes_nothing_beside_it(tmp_path):
     before = sha(store)
     w = Workflow.open(f"sqlite:///{store}?mode=ro", actor=COORD)
     try:
-        w.backup_file(tmp_path / "copy.db")
+        w.store_copy.backup(tmp_path / "copy.db")
     finally:
         w.close()
     assert siblings(store) == ["copy.db", "r.db"] and sha(store) == before
@@ -593,7 +597,7 @@ def test_a_truncated_store_is_restored_by_renaming_the_checked_copy_over_it(demo
     copy = tmp_path / "good-copy.db"
     w = Workflow.open(str(demo_file), actor=DEMO_COORD)
     try:
-        w.backup_file(copy)
+        w.store_copy.backup(copy)
     finally:
         w.close()
     store = tmp_path / "d.db"
@@ -653,13 +657,14 @@ def lease_until(path: Path) -> datetime:
 
 def test_a_restored_store_holds_no_live_lease(tmp_path):
     """A copy taken while a daemon ran holds its lease: once restored, a daemon started then ticks at once."""
-    from workflow.delivery import wall
+    from workflow.clock import Clock
 
+    wall = Clock().wall
     live = make_store(tmp_path / "live.db", "P")
     w = Workflow.open(str(live), actor=COORD)
     try:
-        assert w.acquire_lease("elsewhere:42")
-        w.backup_file(tmp_path / "copy.db")
+        assert w.lease.acquire("elsewhere:42")
+        w.store_copy.backup(tmp_path / "copy.db")
     finally:
         w.close()
     copy_before = sha(tmp_path / "copy.db")
@@ -671,7 +676,7 @@ def test_a_restored_store_holds_no_live_lease(tmp_path):
     assert sha(tmp_path / "copy.db") == copy_before  # the copy itself is left as it was
     w = Workflow.open(str(store), actor=COORD)
     try:
-        assert w.acquire_lease("here:1")  # another daemon may tick at once
+        assert w.lease.acquire("here:1")  # another daemon may tick at once
         assert w.audit.verify().events > 0
     finally:
         w.close()
@@ -685,7 +690,7 @@ KEY, OTHER_KEY = "k" * 48, "another instance's key, long enough"
 def signature_of(path: Path) -> list[tuple[str, str]]:
     con = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
     try:
-        return con.execute(f"SELECT alg, mac FROM {storecopy.SIGNATURE_TABLE}").fetchall()
+        return con.execute(f"SELECT alg, mac FROM {SIGNATURE_TABLE}").fetchall()
     finally:
         con.close()
 
@@ -702,7 +707,7 @@ def signed(tmp_path, monkeypatch) -> tuple[Path, Path]:
     try:
         seed(w)
         money_and_notices(w)
-        w.backup_file(tmp_path / "copy.db")
+        w.store_copy.backup(tmp_path / "copy.db")
     finally:
         w.close()
     return store, tmp_path / "copy.db"
@@ -714,7 +719,7 @@ def test_a_copy_is_signed_and_restore_says_whether_it_comes_from_this_instance(s
     assert alg == "hmac-sha256" and len(mac) == 64
     rec = storecopy.restore(str(tmp_path / "a.db"), copy, actor=COORD, require_signature=True)
     assert rec.origin == "this_instance"
-    assert storecopy.SIGNATURE_TABLE not in dump(tmp_path / "a.db")  # the store's content, not a copy's
+    assert SIGNATURE_TABLE not in dump(tmp_path / "a.db")  # the store's content, not a copy's
     assert content(tmp_path / "a.db") == content(copy)
 
     monkeypatch.setenv("PREINCUB_SECRET_KEY", OTHER_KEY)
@@ -728,7 +733,7 @@ def test_a_copy_is_signed_and_restore_says_whether_it_comes_from_this_instance(s
 def test_an_unsigned_copy_is_said_so_and_refused_when_a_signature_is_required(signed, tmp_path):
     _, copy = signed
     con = sqlite3.connect(copy)
-    con.execute(f"DROP TABLE {storecopy.SIGNATURE_TABLE}")
+    con.execute(f"DROP TABLE {SIGNATURE_TABLE}")
     con.commit()
     con.close()
     assert storecopy.restore(str(tmp_path / "a.db"), copy, actor=COORD).origin == "unsigned"
@@ -742,7 +747,7 @@ def forged(copy: Path) -> Path:
     (the recording event's figures, every hash after it, the head): ``audit verify`` cannot tell."""
     import json
 
-    from workflow import audit
+    from workflow.store.events import link
 
     con = sqlite3.connect(copy)
     triggers = con.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger'").fetchall()
@@ -762,9 +767,9 @@ def forged(copy: Path) -> Path:
                 f["payment"][str(pid)]["amount_cents"] = amount
                 figures = json.dumps(f, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
                 recorded += 1
-        prev = audit.link(prev, {"at": at, "actor_id": actor_id, "team_id": team_id, "action": action,
-                                 "trigger": trigger, "from_phase": from_phase, "to_phase": to_phase,
-                                 "forced": forced, "digest": digest, "figures": figures})
+        prev = link(prev, {"at": at, "actor_id": actor_id, "team_id": team_id, "action": action,
+                           "trigger": trigger, "from_phase": from_phase, "to_phase": to_phase,
+                           "forced": forced, "digest": digest, "figures": figures})
         con.execute("UPDATE event SET figures = ?, hash = ? WHERE id = ?", (figures, prev, eid))
         count += 1
     assert recorded >= 1
@@ -795,7 +800,7 @@ def test_a_copy_edited_and_its_chain_recomputed_is_not_this_instances(signed, tm
 def test_a_signature_table_that_is_none_of_ours_is_refused(signed, tmp_path):
     _, copy = signed
     con = sqlite3.connect(copy)
-    con.execute(f"UPDATE {storecopy.SIGNATURE_TABLE} SET alg = 'md5'")
+    con.execute(f"UPDATE {SIGNATURE_TABLE} SET alg = 'md5'")
     con.commit()
     con.close()
     with pytest.raises(StoreError, match=r"cannot be restored: .*unknown signature"):
@@ -811,7 +816,7 @@ def test_backup_refuses_a_name_that_ends_in_a_separator(tmp_path, name):
     w = Workflow.open(str(store), actor=COORD)
     try:
         with pytest.raises(Invalid, match="give a file name") as err:
-            w.backup_file(f"{tmp_path}/{name}")
+            w.store_copy.backup(f"{tmp_path}/{name}")
     finally:
         w.close()
     assert err.value.code == "copy_not_a_file" and siblings(store) == ["r.db"]
@@ -838,9 +843,9 @@ def test_without_a_key_a_copy_is_not_signed_and_a_signed_one_is_unchecked(signed
     assert storecopy.restore(str(tmp_path / "a.db"), copy, actor=COORD).origin == "unchecked"
     w = Workflow.open(str(store), actor=COORD)
     try:
-        w.backup_file(tmp_path / "unsigned.db")
+        w.store_copy.backup(tmp_path / "unsigned.db")
     finally:
         w.close()
-    assert storecopy.SIGNATURE_TABLE not in dump(tmp_path / "unsigned.db")
+    assert SIGNATURE_TABLE not in dump(tmp_path / "unsigned.db")
     assert storecopy.restore(str(tmp_path / "b.db"), tmp_path / "unsigned.db", actor=COORD).origin == "unsigned"
     assert not (tmp_path / "no-key-here").exists()  # nothing created for a copy

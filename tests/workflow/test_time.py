@@ -7,7 +7,7 @@ from datetime import date, datetime, timezone
 import pytest
 
 from workflow.clock import PARIS, FixedClock, parse_date, parse_datetime
-from workflow.deadlines import days_left, deadline
+from workflow.rules.deadlines import days_left, deadline
 
 
 @pytest.mark.parametrize("signed,months,due", [

@@ -1,0 +1,64 @@
+"""The one lazy group of the CLI (click's documented pattern): a subcommand's module is imported when
+that subcommand runs, so `preincub --help` and an unknown command load none of them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from gettext import gettext as click_gettext  # what click's own sentences go through ("Commands")
+from importlib import import_module
+
+import click
+
+from commands.text import _, short_help, translate_command
+
+
+def _adopt(cmd: click.Command, context_class: type[click.Context]) -> None:
+    """``cmd`` and its subcommands make their contexts as the group that loaded it does."""
+    cmd.context_class = context_class
+    for sub in getattr(cmd, "commands", {}).values():
+        _adopt(sub, context_class)
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands ``lazy`` names: ``{name: ("module:attribute", help)}``. The module
+    is imported by :meth:`get_command`, when the subcommand runs (or its completion or help is
+    asked for). ``help``, when given, is that command's own help text (a test checks it): the
+    group's list of commands shows its first sentence, translated, without importing the module."""
+
+    def __init__(self, *args, lazy: Mapping[str, tuple[str, str | None]] | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = dict(lazy or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.commands or cmd_name not in self.lazy:
+            return super().get_command(ctx, cmd_name)
+        module, _sep, attr = self.lazy[cmd_name][0].partition(":")
+        cmd = getattr(import_module(module), attr)
+        _adopt(cmd, self.context_class)
+        translate_command(cmd)  # its line in this group's list, when read from the command itself
+        return cmd
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        try:
+            return super().resolve_command(ctx, args)
+        except click.exceptions.NoSuchCommand as exc:  # click suggests from the commands loaded: from all here
+            raise click.exceptions.NoSuchCommand(exc.command_name, possibilities=self.list_commands(ctx),
+                                                 ctx=exc.ctx) from None
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """click's list of commands, each line from the table where it has the help."""
+        rows = []
+        for name in self.list_commands(ctx):
+            help_text = None if name in self.commands else self.lazy[name][1]  # an added command wins
+            if help_text is not None:
+                rows.append((name, short_help(_(help_text))))
+                continue
+            cmd = self.get_command(ctx, name)
+            if cmd is not None and not cmd.hidden:
+                rows.append((name, cmd.get_short_help_str(formatter.width - 6 - len(name))))
+        if rows:
+            with formatter.section(click_gettext("Commands")):
+                formatter.write_dl(rows)

@@ -1,0 +1,232 @@
+"""Reading the rows of an application file (:mod:`workflow.formats.sheets`) as preincub's columns: each row
+becomes a frozen :class:`Application`, or the problems of its cells (:class:`RowProblem`: line,
+column, what is wrong). No store here: :mod:`workflow.formats.intake` checks the applications against it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from notifications.i18n import Message, text
+from workflow.rules import validate
+from workflow.errors import N_, Invalid, Np_, PreincubError
+from workflow.formats.sheets import Cell, Sheet, key
+
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "team": ("team", "équipe", "nom de l'équipe", "team name"),
+    "partner": ("partner", "collectivité", "partenaire", "collectivité partenaire"),
+    "partner_kind": ("partner kind", "type de collectivité"),
+    "problem": ("problem", "problème", "problème public", "public problem"),
+    "intrapreneur": ("intrapreneur", "intrapreneurs", "intrapreneur·e", "intrapreneur·es"),
+    "intrapreneur_name": ("intrapreneur name", "nom de l'intrapreneur", "intrapreneur nom", "name", "nom",
+                          "full name", "nom prénom", "nom et prénom", "prénom nom"),
+    "intrapreneur_first_name": ("intrapreneur first name", "prénom de l'intrapreneur", "intrapreneur prénom",
+                                "first name", "prénom"),
+    "intrapreneur_email": ("intrapreneur e-mail", "e-mail de l'intrapreneur", "intrapreneur email", "e-mail",
+                           "email", "courriel", "mail", "adresse e-mail", "email address"),
+    "days_per_week": ("days per week", "jours par semaine", "jours/semaine"),
+    "coach": ("coach",),
+    "sponsor": ("sponsor",),
+}
+_BY_KEY = {key(h): col for col, headers in COLUMNS.items() for h in (col, *headers)}
+REQUIRED = ("team", "partner")
+KINDS = {"departement": "departement", "département": "departement", "region": "region", "région": "region",
+         "other": "other", "autre": "other"}
+_NUMBER = re.compile(r"^\s*(\d{1,6}(?:[.,]\d{1,6})?)\s*(?:j|jours?|d|days?)?\s*$", re.IGNORECASE)
+_NAMED = re.compile(r"\s*([^<>]*?)\s*<([^<>]*)>\s*")
+_BETWEEN = re.compile(r"[,;\n](?![^<]*>)")  # a separator, not inside <...>
+
+@dataclass(frozen=True, slots=True)
+class Applicant:
+    """A person a row names: by e-mail, with their name when the row gives it."""
+
+    name: str | None
+    email: str
+
+
+@dataclass(frozen=True, slots=True)
+class Application:
+    """One row, read and checked: what a team needs (partner, problem, people, time)."""
+
+    line: int
+    team: str
+    partner: str
+    partner_kind: str | None
+    problem: str | None
+    intrapreneurs: tuple[Applicant, ...]
+    days_per_week: float | None
+    coach: Applicant | None
+    sponsor: Applicant | None
+
+
+@dataclass(frozen=True, slots=True)
+class RowProblem:
+    """What is wrong in one cell (``column``: the header as in the file) or one row (None)."""
+
+    line: int
+    column: str | None
+    code: str
+    message: Message
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def text(self, lang: str = "fr") -> str:
+        what = text(lang, self.message, self.params)
+        if self.column is None:
+            return text(lang, N_("line {line}: {problem}"), {"line": self.line, "problem": what})
+        return text(lang, N_("line {line}, column {column!q}: {problem}"),
+                    {"line": self.line, "column": self.column, "problem": what})
+
+# ---- the columns of a file ----------------------------------------------------------------------
+
+def columns(sheet: Sheet, mapping: Mapping[str, str] | None = None) -> dict[str, int]:
+    """preincub's column → its index in the file: the map's headers first, then the known headers."""
+    targets: dict[str, str] = {}
+    for header, column in (mapping or {}).items():
+        col = _BY_KEY.get(key(column))
+        if col is None:
+            raise Invalid(N_("the map names {column!q}, which is not a column preincub reads; choose one of: "
+                             "{allowed}"), code="unknown_column", column=column, allowed=", ".join(COLUMNS))
+        targets[key(header)] = col
+    found: dict[str, int] = {}
+    for i, header in enumerate(sheet.header):
+        k = key(header)
+        col = targets.get(k) or (None if k in targets else _BY_KEY.get(k))
+        if col is None:
+            continue
+        if col in found:
+            raise Invalid(N_("the columns {first!q} and {second!q} of {file!q} both give {column}; keep one"),
+                          code="duplicate_column", first=sheet.header[found[col]], second=header, file=sheet.name,
+                          column=col)
+        found[col] = i
+    missing = [c for c in REQUIRED if c not in found]
+    if missing:
+        raise Invalid(Np_("{file!q} has no column {missing} (its headers: {headers}); name it so, or map a header "
+                          "to it in a map file",
+                          "{file!q} has no columns {missing} (its headers: {headers}); name them so, or map "
+                          "headers to them in a map file"),
+                      code="missing_columns", file=sheet.name, n=len(missing), missing=", ".join(missing),
+                      headers=", ".join(validate.shown(h)[:40] for h in sheet.header if h)[:160] or "—")
+    return found
+
+
+class _Row:
+    """One row's cells by preincub's column, and the problems found in them."""
+
+    def __init__(self, sheet: Sheet, cols: dict[str, int], line: int, cells: tuple[Cell, ...]) -> None:
+        self.sheet, self.cols, self.line, self.cells = sheet, cols, line, cells
+        self.problems: list[RowProblem] = []
+
+    def raw(self, col: str) -> Cell:
+        i = self.cols.get(col)
+        return self.cells[i] if i is not None and i < len(self.cells) else None
+
+    def get(self, col: str) -> str | None:
+        v = self.raw(col)
+        if isinstance(v, float) and v.is_integer():
+            v = int(v)
+        v = "" if v is None else str(v).replace("\r\n", "\n").replace("\r", "\n").strip()
+        return v or None
+
+    def problem(self, col: str | None, exc: PreincubError) -> None:
+        column = self.sheet.header[self.cols[col]] if col in self.cols else None
+        self.problems.append(RowProblem(self.line, column, exc.code, exc.message, dict(exc.params)))
+
+    def check(self, col: str | None, fn: Callable[[], Any]) -> Any:
+        try:
+            return fn()
+        except Invalid as exc:
+            self.problem(col, exc)
+            return None
+
+
+def _applicant(name: str | None, email: str) -> Applicant:
+    return Applicant(validate.name(name, "person") if name else None, validate.email(email))
+
+
+def _people(cell: str | None) -> list[Applicant]:
+    """``Nom Prénom <email>`` entries, or bare e-mails, separated by commas, semicolons or new lines."""
+    out = []
+    for part in _BETWEEN.split(cell or ""):
+        if not part.strip():
+            continue
+        m = _NAMED.fullmatch(part)
+        if m is not None:
+            out.append(_applicant(m.group(1).strip(" \t\"'"), m.group(2)))
+        elif "<" in part or ">" in part:
+            raise Invalid(N_("{value!q} is not read as people: write Nom Prénom <email>, several separated by "
+                             "commas"), code="bad_people", value=cell)
+        else:
+            out.append(_applicant(None, part))
+    return out
+
+
+def _days(value: Cell) -> float:
+    if isinstance(value, (int, float)):
+        number = float(value)
+    else:
+        m = _NUMBER.match(str(value))
+        if m is None:
+            raise Invalid(N_("{value!q} is not a number of days (write 1 or 2,5)"), code="not_a_number", value=value)
+        number = float(m.group(1).replace(",", "."))
+    return validate.number(number, "--days-per-week", 0.5, 5)
+
+
+def _kind(value: str) -> str:
+    kind = KINDS.get(value.strip().lower())
+    if kind is None:
+        raise Invalid(N_("{value!q} is not {what!t}; choose one of: {allowed}"), value=value,
+                      what=validate.label("partner kind", validate.CHOICES), allowed="departement, region, other")
+    return kind
+
+
+def applications(sheet: Sheet, cols: dict[str, int]) -> tuple[list[Application], list[RowProblem]]:
+    """Every row read and checked on its own (no store): the applications, and the problems of the rest."""
+    apps: list[Application] = []
+    problems: list[RowProblem] = []
+    for line, cells in sheet.rows:
+        r = _Row(sheet, cols, line, cells)
+        extra = [c for c in cells[len(sheet.header):] if c is not None and str(c).strip()]
+        if extra:
+            r.problem(None, Invalid(N_("this row has {cells} cells, the header {header}: a separator inside a cell "
+                                       "that is not in quotes?"), code="extra_cells",
+                                    cells=len(sheet.header) + len(extra), header=len(sheet.header)))
+        team = r.check("team", lambda: validate.name(r.get("team") or "", "team"))
+        partner = r.check("partner", lambda: validate.name(r.get("partner") or "", "partner"))
+        kind = r.check("partner_kind", lambda: _kind(r.get("partner_kind"))) if r.get("partner_kind") else None
+        problem = r.check("problem", lambda: validate.text(r.get("problem"), "problem"))
+        people = r.check("intrapreneur", lambda: _people(r.get("intrapreneur"))) or []
+        email = r.get("intrapreneur_email")
+        name = " ".join(filter(None, (r.get("intrapreneur_first_name"), r.get("intrapreneur_name")))) or None
+        if email:
+            one = r.check("intrapreneur_email", lambda: _applicant(name, email))
+            if one is not None:
+                same = [p for p in people if p.email == one.email]
+                people = [p for p in people if p.email != one.email] + [
+                    Applicant(one.name or (same[0].name if same else None), one.email)]
+        elif name and not people:
+            r.problem("intrapreneur_name", Invalid(N_("the intrapreneur {name!q} has no e-mail address"),
+                                                   code="needs_email", name=name))
+        days = None
+        if r.get("days_per_week") is not None:
+            unread = len(r.problems)  # problems so far: an intrapreneur given but misspelt is not "none"
+            days = r.check("days_per_week", lambda: _days(r.raw("days_per_week")))
+            if days is not None and not people and not unread:
+                r.problem("days_per_week", Invalid(N_("a commitment in days per week needs an intrapreneur: name one"),
+                                                   code="needs_intrapreneur"))
+        people = list({p.email: p for p in people}.values())  # one person named twice counts once
+        coach = r.check("coach", lambda: _one(r.get("coach")))
+        sponsor = r.check("sponsor", lambda: _one(r.get("sponsor")))
+        if r.problems:
+            problems += r.problems
+        else:
+            apps.append(Application(line, team, partner, kind, problem, tuple(people), days, coach, sponsor))
+    return apps, problems
+
+
+def _one(cell: str | None) -> Applicant | None:
+    people = _people(cell)
+    if len(people) > 1:
+        raise Invalid(N_("{value!q} names several people; give one"), code="several_people", value=cell)
+    return people[0] if people else None

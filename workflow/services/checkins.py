@@ -1,0 +1,234 @@
+"""Coaches' weekly check-ins (points hebdomadaires): logging, correcting, listing, and the gaps."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from types import SimpleNamespace
+from datetime import date, timedelta
+from typing import Any
+
+from workflow.clock import paris, stored_utc
+from workflow.context import Context, TeamRef, find
+from workflow.errors import N_, ChangedMeanwhile, Forbidden, Invalid, Np_, NotFound
+from workflow.records import CheckInRecord, GapRecord
+from workflow.rules import validate
+from workflow.rules.coaching import Coaching, coaching, iso_week, parse_week
+from workflow.store import checkins as checkin_rows
+from workflow.store.checkins import FIELDS
+from workflow.store.engine import Session
+from workflow.store.models import CheckIn, Team
+
+
+@dataclass(frozen=True)
+class CheckIns:
+    """Logging, correcting and reading check-ins, and the coaching figures of teams and status."""
+
+    ctx: Context
+
+    # ---- writing -------------------------------------------------------------------------
+
+    def _investigation(self, s: Session, team: Team | TeamRef) -> tuple[date, date | None]:
+        """The days the team was in investigation (the last time it was)."""
+        p = checkin_rows.investigation(s.connection(), team.id)
+        if p is None:
+            raise Invalid(N_("team {team!q} has not entered investigation; weekly check-ins start with it"),
+                          team=team.name)
+        return paris(p.start).date(), paris(p.end).date() if p.end else None
+
+    def _checked(self, s: Session, team: Team | TeamRef, values: dict[str, Any]) -> dict[str, Any]:
+        """Validate a check-in's fields against the team's investigation period and the clock."""
+        on = values["on"]
+        start, end = self._investigation(s, team)
+        today = self.ctx.clock.today()
+        validate.past_date(on, today, "--on", "checkin_in_future")
+        if on < start:
+            raise Invalid(N_("{on!d} is before {team!q} entered investigation ({start!d})"), on=on, team=team.name,
+                          start=start)
+        if end is not None and on > end:
+            raise Invalid(N_("{on!d} is after {team!q} left investigation ({end!d})"), on=on, team=team.name, end=end)
+        for key in ("notes", "blockers", "next_steps", "reason"):
+            values[key] = validate.text(values.get(key), key.replace("_", " "))
+        if values.get("hours") is not None:
+            values["hours"] = validate.number(values["hours"], "--hours", 0, 60)
+        if values.get("mood") is not None:
+            values["mood"] = int(validate.number(values["mood"], "--mood", 1, 5, integer=True))
+        if values["missed"]:
+            if values["reason"] is None:
+                raise Invalid(N_("a missed check-in needs a reason"), code="missed_needs_reason")
+        elif values["reason"] is not None:
+            raise Invalid(N_("a reason is only for a missed check-in (one that did not take place)"),
+                          code="reason_only_when_missed")
+        elif values["notes"] is None:
+            raise Invalid(N_("a check-in needs notes (or, if it was missed, a reason)"), code="needs_notes")
+        return values
+
+    def log(self, team: str, *, on: date | None = None, notes: str | None = None, blockers: str | None = None,
+                    next_steps: str | None = None, hours: float | None = None, mood: int | None = None,
+                    missed: bool = False, reason: str | None = None, once: bool = False) -> CheckInRecord:
+        """Log this week's check-in (or a missed one, with its reason) for a team in investigation.
+
+        ``once`` (the web form): refuse with ChangedMeanwhile when the actor already logged one for
+        that team and week, checked in the writing transaction (the team row locked on PostgreSQL), so
+        two racing submissions never create two check-ins."""
+        with self.ctx.store.write() as s:
+            t = find(s, "team", team)
+            self.ctx.require(s, "checkin", t)
+            me = self.ctx.me(s).id
+            v = self._checked(s, t, {"on": on or self.ctx.clock.today(), "notes": notes, "blockers": blockers,
+                                     "next_steps": next_steps, "hours": hours, "mood": mood, "missed": missed,
+                                     "reason": reason})
+            if once:
+                checkin_rows.lock_team(s, t.id)
+                if checkin_rows.logged_in_week(s, t.id, me, iso_week(v["on"])):
+                    raise ChangedMeanwhile(N_("a check-in of week {week} is already logged for {team!q}"),
+                                           code="checkin_exists", week=iso_week(v["on"]), team=t.name)
+            now = self.ctx.clock.now()
+            c = checkin_rows.add(s, team_id=t.id, author_id=me, week=iso_week(v["on"]), created_at=now,
+                                 updated_at=now, **v)
+            self.ctx.event(s, "checkin.log", t, reason=c.reason,
+                        data={"checkin": c.id, "on": c.on.isoformat(), "week": c.week, "missed": c.missed},
+                        sealed={"checkin": [c.id]})
+            return self._checkin_record(s, c)
+
+    def edit(self, checkin_id: int, **changes: Any) -> CheckInRecord:
+        """Correct a check-in: its author (or a coordinator), within the edit window; audited."""
+        changes = {k: v for k, v in changes.items() if v is not None}
+        unknown = set(changes) - set(FIELDS)
+        if unknown:
+            raise Invalid(N_("cannot change {fields}"), fields=", ".join(sorted(unknown)))
+        if not changes:
+            raise Invalid(N_("nothing to change: give at least one change"), code="nothing_to_change",
+                          command="checkin edit")
+        # Core rows, no ORM object: the write lock is held for a few short statements only.
+        with self.ctx.store.write() as s:
+            conn = s.connection()
+            c = checkin_rows.to_edit(conn, checkin_id)
+            if c is None:
+                raise NotFound(N_("no check-in #{checkin}"), code="unknown_checkin", checkin=checkin_id)
+            t = TeamRef(c.team_id, c.team_name, c.phase, c.version, c.programme_id)
+            self.ctx.require(s, "checkin", t)
+            me = self.ctx.me(s)
+            if c.author_id != me.id and "coordinator" not in me.roles:
+                raise Forbidden(N_("acting as {actor}, you may not correct check-in #{checkin}: only its author "
+                                   "or a coordinator may"), actor=self.ctx.actor, checkin=c.id)
+            window = timedelta(days=self.ctx.settings.checkin_edit_days)
+            if self.ctx.clock.now() - c.created_at > window:
+                raise Invalid(Np_("check-in #{checkin} was logged on {logged!d}; corrections are allowed for {n} day "
+                                  "only", "check-in #{checkin} was logged on {logged!d}; corrections are allowed for "
+                                  "{n} days only"), checkin=c.id, logged=paris(c.created_at).date(), n=window.days)
+            before = {k: getattr(c, k) for k in FIELDS}
+            v = self._checked(s, t, {**before, "missed": c.missed, **changes})
+            diff = {k: [_plain(before[k]), _plain(v[k])] for k in FIELDS if v[k] != before[k]}
+            new = {**{k: v[k] for k in FIELDS}, "week": iso_week(v["on"]), "updated_at": self.ctx.clock.now()}
+            checkin_rows.update(conn, c.id, new)
+            self.ctx.log(conn, "checkin.edit", t, data={"checkin": c.id, "changes": diff}, sealed={"checkin": [c.id]})
+            return self._checkin_record(s, SimpleNamespace(**{**c._asdict(), **new}), t.name, c.author)
+
+    # ---- reading -------------------------------------------------------------------------
+
+    @staticmethod
+    def _checkin_record(s: Session, c: CheckIn | SimpleNamespace, team: str | None = None,
+                        author: str | None = None) -> CheckInRecord:
+        if team is None:
+            team, author = checkin_rows.names(s, c.team_id, c.author_id)
+        return CheckInRecord(c.id, team, author, c.on.isoformat(), c.week, c.notes, c.blockers, c.next_steps,
+                             c.hours, c.mood, c.missed, c.reason, paris(c.created_at).isoformat(timespec="seconds"),
+                             paris(c.updated_at).isoformat(timespec="seconds"))
+
+    def __call__(self, **filters: Any) -> list[CheckInRecord]:
+        """``wf.checkins(...)`` lists them, as ``wf.checkins.entries(...)``."""
+        return self.entries(**filters)
+
+    def entries(self, *, team: str | None = None, coach: str | None = None, week: str | None = None,
+                 since: date | None = None) -> list[CheckInRecord]:
+        """Check-ins the actor may read, filtered by team, coach, ISO week or first day."""
+        with self.ctx.store.read() as s:
+            team_id = mine = None
+            if team is not None:
+                t = find(s, "team", team)
+                self.ctx.require(s, "read", t)
+                team_id = t.id
+            else:
+                mine = self.ctx.visible_teams(s)
+            author_id = find(s, "person", coach).id if coach is not None else None
+            week = parse_week(week) if week is not None else None  # Invalid when it is not a week
+            rows = checkin_rows.entries(s, team_id=team_id, teams=mine, author_id=author_id, week=week, since=since)
+            return [self._checkin_record(s, c, n, e) for c, n, e in rows]
+
+    def _held_weeks(self, s: Session, teams) -> tuple[dict[int, set[str]], dict[int, set[str]], dict[int, date]]:
+        """Held weeks, weeks recorded as missed, and last check-in day of the teams in ``teams`` (a subquery)."""
+        held: dict[int, set[str]] = {}
+        excused: dict[int, set[str]] = {}
+        last: dict[int, date] = {}
+        for team_id, missed, weeks, day in checkin_rows.held_weeks(s.connection(), teams):
+            (excused if missed else held)[team_id] = set(weeks.split(","))
+            if not missed:
+                last[team_id] = day if isinstance(day, date) else date.fromisoformat(day)
+        return held, excused, last
+
+    def gaps(self, programme: str | None = None, weeks: int | None = None) -> list[GapRecord]:
+        """Teams in investigation with weeks that have no check-in, oldest gap first (set-based)."""
+        if weeks is not None:
+            weeks = int(validate.number(weeks, "--weeks", 1, 104, integer=True))
+        today = self.ctx.clock.today()
+        with self.ctx.store.read() as s:
+            programme_id = find(s, "programme", programme).id if programme is not None else None
+            teams = checkin_rows.investigating(programme_id, self.ctx.visible_teams(s))
+            rows = checkin_rows.gap_rows(s.connection(), teams)
+            held, excused, last = self._held_weeks(s, teams)
+        out = []
+        for tid, name, prog, partner, since, coach, in rows:
+            start = paris(since).date()
+            c = coaching(start, None, today, held.get(tid, set()), last=weeks)
+            if c.missing:
+                out.append(GapRecord(name, prog, partner, coach, start.isoformat(), len(c.expected), len(c.held),
+                                     tuple(c.missing), tuple(w for w in c.missing if w in excused.get(tid, ())),
+                                     _plain(last.get(tid))))
+        out.sort(key=lambda r: (r.weeks_missing[0], -len(r.weeks_missing), r.team))
+        return out
+
+    def coaching_of(self, s: Session, team: Team, commitment: float | None) -> dict:
+        """Coaching weeks held / expected, last check-in, hours a week against the commitment."""
+        try:
+            start, end = self._investigation(s, team)
+        except Invalid:
+            return {"weeks_expected": 0, "weeks_held": 0, "weeks_missing": [], "last_checkin": None,
+                    "hours_per_week": None, "hours_committed": None, "hours_shortfall": False}
+        entries = checkin_rows.held(s, team.id)
+        c: Coaching = coaching(start, end, self.ctx.clock.today(), {e.week for e in entries})
+        per_week: dict[str, float] = defaultdict(float)
+        for e in entries:
+            if e.hours is not None:
+                per_week[e.week] += e.hours
+        avg = round(sum(per_week.values()) / len(per_week), 1) if per_week else None
+        committed = None if commitment is None else commitment * self.ctx.settings.hours_per_day
+        return {**c.as_dict(), "last_checkin": _plain(max((e.on for e in entries), default=None)),
+                "hours_per_week": avg, "hours_committed": committed,
+                "hours_shortfall": avg is not None and committed is not None and avg < committed}
+
+    def coaching_marks(self, s: Session, teams) -> dict[int, tuple[date | None, int | None]]:
+        """For status: last check-in of each team, and missing weeks of those in investigation."""
+        held, _, last = self._held_weeks(s, teams)
+        today = self.ctx.clock.today()
+        marks: dict[int, tuple[date | None, int | None]] = {tid: (day, None) for tid, day in last.items()}
+        # Thousands of teams share a start: its day, and its count when no week was held, once each.
+        days: dict[Any, date] = {}
+        unheld: dict[date, int] = {}
+        for tid, since in checkin_rows.investigation_starts(s.connection(), self.ctx.store, teams):
+            start = days.get(since)
+            if start is None:
+                start = days[since] = paris(stored_utc(since)).date()
+            weeks = held.get(tid)
+            if weeks:
+                missing = len(coaching(start, None, today, weeks).missing)
+            else:
+                if start not in unheld:
+                    unheld[start] = len(coaching(start, None, today, ()).missing)
+                missing = unheld[start]
+            marks[tid] = (last.get(tid), missing)
+        return marks
+
+
+def _plain(v: Any) -> Any:
+    return v.isoformat() if isinstance(v, date) else v

@@ -1,0 +1,284 @@
+"""The reminders daemon: APScheduler only ticks; what is due always comes from the database.
+
+Several daemons may run on one store: a lease row lets one tick at a time (:class:`Lease`), renewed
+by its holder's :class:`Heartbeat` all through a tick, and records the last tick, which ``daemon
+status`` reads. APScheduler is imported only to serve.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from workflow.clock import PARIS, paris
+from workflow.context import Context
+from workflow.errors import N_, ChangedMeanwhile, Invalid, PreincubError, StoreError
+from workflow.records import HealthRecord, TickRecord, TickResult, plain
+from workflow.services.delivery import holder_name
+from workflow.services.outbox import health_warning, tick_line
+from workflow.store import lease as lease_rows
+
+log = logging.getLogger("preincub.daemon")
+LATE = timedelta(minutes=10)  # past its next scheduled tick by more, the daemon is not ticking
+LEASE = lease_rows.NAME
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseRecord:
+    """The daemon lease as it stands: who holds it, until when, when its holder last renewed it while
+    ticking (``heartbeat_at``); ``live``: a daemon is ticking or ticked within the lease."""
+
+    holder: str
+    until: str
+    heartbeat_at: str | None
+    live: bool
+
+
+
+@dataclass(frozen=True)
+class Lease:
+    """The one lease row: which daemon ticks (until when), and what its last tick did."""
+
+    ctx: Context
+
+    def acquire(self, holder: str) -> bool:
+        """Take or renew the daemon lease (a heartbeat: ``daemon status`` shows it); False while another
+        live daemon holds it."""
+        at = self.ctx.clock.wall()
+        until = at + timedelta(seconds=self.ctx.settings.lease_seconds)
+        try:
+            with self.ctx.store.write() as s:
+                self.ctx.require(s, "remind")  # before the lease row is written
+                return lease_rows.take(s, self.ctx.store.dialect, holder, at, until)
+        except ChangedMeanwhile:  # another daemon created the very first lease row at the same moment
+            return False
+
+    def renew(self, holder: str) -> bool:
+        """Extend the lease ``holder`` holds, during its tick; False once another daemon took it (after
+        it lapsed), so that ``holder`` stops ticking."""
+        at = self.ctx.clock.wall()
+        with self.ctx.store.write() as s:
+            return lease_rows.extend(s, holder, at, at + timedelta(seconds=self.ctx.settings.lease_seconds))
+
+    def current(self) -> LeaseRecord | None:
+        """Who holds the lease, until when, and their last heartbeat; None before any daemon ran."""
+        with self.ctx.store.read() as s:
+            lease = lease_rows.get(s)
+        if lease is None:
+            return None
+        return LeaseRecord(lease.holder, paris(lease.until).isoformat(timespec="seconds"),
+                           paris(lease.heartbeat_at).isoformat(timespec="seconds") if lease.heartbeat_at else None,
+                           lease.until > self.ctx.clock.wall())
+
+    def release(self, holder: str) -> None:
+        """Give the lease up (on stop), so another daemon may tick at once."""
+        with self.ctx.store.write() as s:
+            lease_rows.end(s, holder, self.ctx.clock.wall() - timedelta(seconds=1))
+
+    def last_tick(self) -> TickRecord | None:
+        """What the last recorded tick did, when, and who holds the lease (``daemon status``)."""
+        with self.ctx.store.read() as s:
+            lease = lease_rows.get(s)
+        if lease is None or lease.last_tick_at is None:
+            return None
+        t = json.loads(lease.last_tick or "{}")
+        return TickRecord(t.get("at"), t.get("holder"), *(t.get(k, 0) for k in ("enqueued", "sent", "retry", "failed",
+                                                                                 "waiting")),
+                          t.get("next_tick"), paris(lease.last_tick_at).isoformat(timespec="seconds"),
+                          lease.holder, paris(lease.until).isoformat(timespec="seconds"))
+
+    def record(self, summary: TickResult, holder: str) -> None:
+        """Record ``summary`` as the last tick (``daemon status`` reads it)."""
+        stored = json.dumps({k: v for k, v in plain(summary).items() if k != "skipped"})
+        with self.ctx.store.write() as s:
+            lease_rows.record_tick(s, holder, self.ctx.clock.wall(), stored)
+
+
+class Heartbeat:
+    """The lease renewed every third of its length while a tick runs, from a thread of its own: one SMTP
+    send may block longer than the lease. The tick's delivery stops between two messages once it
+    ``is_set``: on SIGTERM (``stop``), or once the lease is lost to another daemon, or has run out
+    unrenewed (the store unreachable: another daemon may take it). Made just before the lease is
+    taken, so the lease it counts on never outlasts the real one. Its pace and the lease's end it
+    counts on are real elapsed time (monotonic): the lease's stamps follow the clock, which
+    ``--now`` stops."""
+
+    def __init__(self, lease: Lease, holder: str, stop: threading.Event | None = None) -> None:
+        self.lease, self.holder, self.stop = lease, holder, stop
+        self.seconds = lease.ctx.settings.lease_seconds
+        self.lost = threading.Event()
+        self._until = time.monotonic() + self.seconds
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"heartbeat {holder}", daemon=True)
+
+    def is_set(self) -> bool:
+        """True once the tick must stop (delivery's ``stop``)."""
+        return self.lost.is_set() or (self.stop is not None and self.stop.is_set())
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _beat(self) -> None:
+        while not self._done.wait(self.seconds / 3):
+            at = time.monotonic()
+            try:
+                renewed = self.lease.renew(self.holder)
+            except Exception as exc:  # noqa: BLE001 - a beat missed is retried; only the lease's end counts
+                log.warning("lease not renewed: %s", self.lease.ctx.settings.redact(str(exc)))
+                if time.monotonic() < self._until:
+                    continue
+                log.warning("tick stopping: the lease ran out unrenewed")
+                self.lost.set()
+                return
+            if not renewed:
+                log.warning("tick stopping: another daemon took the lease")
+                self.lost.set()
+                return
+            self._until = at + self.seconds
+
+
+def trigger(cron: str) -> Any:
+    """The daemon's schedule (an APScheduler ``CronTrigger``), in Europe/Paris."""
+    from apscheduler.triggers.cron import CronTrigger  # APScheduler: loaded to serve, not by `daemon status`
+
+    try:
+        return CronTrigger.from_crontab(cron, timezone=PARIS)
+    except ValueError as exc:
+        raise Invalid(N_("PREINCUB_TICK_CRON={cron!q} is not a crontab expression: {detail}"), cron=cron,
+                      detail=str(exc)) from None
+
+
+def run_tick(wf, holder: str, stop: threading.Event | None = None, cron: Any = None,
+             console: bool = False) -> TickResult | None:
+    """Tick if this daemon holds the lease (another live daemon may); log what happened, and warn
+    while messages failed or have been retrying for over an hour."""
+    if stop is not None and stop.is_set():
+        return None
+    wf.store.check_writable()  # a read-only store, or its file deleted or replaced: raised, the daemon stops
+    cron = cron or trigger(wf.settings.tick_cron)
+    try:
+        beat = Heartbeat(wf.lease, holder, stop)
+        if not wf.lease.acquire(holder):
+            log.info("tick skipped: another daemon holds the lease")
+            return TickResult(wf.clock.now().isoformat(timespec="seconds"), holder, skipped=True)
+        log.info("tick started")
+        # Recorded with the tick, so `daemon status` knows when the next one is late, whatever its own settings;
+        # the next one after this tick's instant (a --now on the minute is not itself the next).
+        following = cron.get_next_fire_time(None, wf.clock.wall().astimezone(PARIS) + timedelta(microseconds=1))
+        with beat:
+            summary = wf.reminders.tick(holder, beat, record=True, console=console,
+                              next_tick=following.isoformat(timespec="seconds") if following else None)
+        log.info("tick: %s", tick_line(summary, "en"))  # the log is English
+        warning = health_warning(wf.outbox.health())
+    except PreincubError as exc:
+        log.error("tick failed: %s", wf.settings.redact(str(exc)))
+        return None
+    if warning:
+        log.warning("%s", warning)
+    return summary
+
+
+def health(wf) -> HealthRecord:
+    """``daemon status``: the daemon's last tick, the lease's holder and last heartbeat, and the outbox's
+    counts; unhealthy (for monitoring) when the daemon never ticked or is late, or messages failed or
+    have been retrying for over an hour. A daemon whose lease is live is ticking (its first tick, or a
+    long one): neither never ticked nor late."""
+    h = wf.outbox.health()
+    last = wf.lease.last_tick()
+    lease = wf.lease.current()
+    idle = lease is None or not lease.live
+    problems = [p for p, bad in (("failed", h.failed), ("retrying", h.retrying_over_an_hour)) if bad]
+    if idle and last is None:
+        problems.insert(0, "never_ticked")
+    elif idle and last.next_tick and wf.clock.wall() > datetime.fromisoformat(last.next_tick) + LATE:
+        problems.insert(0, "late")
+    return HealthRecord(not problems, tuple(problems), last, h.pending, h.retrying, h.retrying_over_an_hour, h.failed,
+                        h.failing_since, lease.holder if lease else None, lease.heartbeat_at if lease else None,
+                        not idle)
+
+
+def serve(wf, *, once: bool = False, console: bool = False) -> TickResult | None:
+    """Tick now (catching up whatever is due), then on the cron schedule until SIGTERM or SIGINT.
+
+    Settings, schedule and the actor's right are checked before anything is written (the lease).
+    """
+    from apscheduler.events import EVENT_SCHEDULER_STARTED  # APScheduler: loaded to serve only
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    wf.settings.check_delivery()
+    cron = trigger(wf.settings.tick_cron)
+    wf.delivery.may_remind()
+    holder = holder_name()
+    stop = threading.Event()
+    scheduler = BlockingScheduler(timezone=PARIS)
+    fatal: list[StoreError] = []
+
+    def _fatal(exc: StoreError) -> None:
+        log.error("stopping: %s", exc)
+        fatal.append(exc)
+        stop.set()
+        if scheduler.running:  # the tick and the watch may both find the file gone
+            scheduler.shutdown(wait=False)  # from the job's own thread: do not wait for itself
+
+    def _scheduled() -> None:
+        try:
+            run_tick(wf, holder, stop, cron, console)
+        except StoreError as exc:  # the store's file is gone: stop, rather than tick into the void
+            _fatal(exc)
+
+    def _watch() -> None:
+        # Between ticks: a store file deleted or replaced stops the daemon within seconds, its connections
+        # to the old file closed (Store.check_file) before its stale -wal can meet the new file.
+        try:
+            wf.store.check_file()
+        except StoreError as exc:
+            _fatal(exc)
+
+    def _stop(signum, _frame) -> None:
+        # The running tick stops between two messages and gives back what it had not sent.
+        log.info("received %s: stopping", signal.Signals(signum).name)
+        stop.set()
+        if scheduler.running:
+            scheduler.shutdown(wait=True)  # returns once a tick in progress reached its stop point
+
+    def _started(_event: object) -> None:
+        # A signal that landed after the check below but before start() found no running scheduler
+        # to shut down: honour it now, or start() would block until the next signal.
+        if stop.is_set():
+            scheduler.shutdown(wait=False)
+
+    scheduler.add_listener(_started, EVENT_SCHEDULER_STARTED)
+    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        if once:
+            return run_tick(wf, holder, stop, cron, console)
+        log.info("daemon %s started; schedule %r (Europe/Paris)", holder, wf.settings.tick_cron)
+        try:
+            run_tick(wf, holder, stop, cron, console)  # catch up at once
+            if not stop.is_set():
+                # coalesce: missed runs collapse into one; a generous grace keeps a late tick, not drops it.
+                scheduler.add_job(_scheduled, cron, id="tick", coalesce=True, max_instances=1,
+                                  misfire_grace_time=3600)
+                if wf.store.path is not None:  # an SQLite file: watched every few seconds (a stat)
+                    scheduler.add_job(_watch, "interval", seconds=5, id="watch", coalesce=True, max_instances=1)
+                scheduler.start()  # until a signal shuts it down
+                if fatal:
+                    raise fatal[0]
+        finally:
+            log.info("daemon %s stopped", holder)
+        return None
+    finally:
+        wf.lease.release(holder)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -1,0 +1,126 @@
+"""Reminders into the outbox: what is due (derived by :mod:`workflow.rules.due`), a preview of it,
+enqueuing it, and one tick (enqueue, then deliver).
+
+Enqueue is one transaction, under a unique key per message: computing twice, restarting, or two
+daemons at once never enqueue a message twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from notifications.message import OutboxStatus
+from notifications.render import render
+from workflow.clock import paris
+from workflow.context import Context
+from workflow.errors import N_, Invalid
+from workflow.records import PlannedMessage, TickResult
+from workflow.rules import due, validate
+from workflow.services.daemon import Lease
+from workflow.services.delivery import Delivery, Progress, Stop, holder_name
+from workflow.services.links import Links
+from workflow.services.outbox import channels_for
+from workflow.store import outbox as outbox_rows
+from workflow.store import reminders as reminder_rows
+from workflow.store.engine import Session
+
+
+@dataclass(frozen=True)
+class Reminders:
+    """What is due and its way into the outbox; ``tick`` also delivers (through :class:`Delivery`)."""
+
+    ctx: Context
+    delivery: Delivery
+
+    # ---- what is due ---------------------------------------------------------------------
+
+    def _snapshot(self, s: Session, now: datetime) -> due.Snapshot:
+        return reminder_rows.snapshot(s, now - due.horizon(self.ctx.settings))
+
+    def _messages(self, s: Session, dues: list[due.Due]) -> list[dict[str, Any]]:
+        """One outbox row per reminder, recipient and chosen channel, in the recipient's language.
+
+        A reminder is queued for a person once: on the channels they chose when it fell due. A
+        reminder already queued for them (on any channel) is skipped, so changing one's channels
+        never re-sends it. Queued ones are dropped before rendering: a tick that finds nothing
+        new costs a key lookup, not a rendering of every message.
+        """
+        people = {pid: p for pid, p in reminder_rows.people(s, {pid for d in dues for pid in d.recipients}).items()
+                  if p.erased_at is None}  # an erased person gets nothing
+        links = Links(self.ctx)  # the web links a message carries when PREINCUB_BASE_URL is set
+        queued = self._queued(s, min((d.at for d in dues), default=None))
+        wanted = [(d, pid, channel) for d in dues for pid in d.recipients
+                  if pid in people and f"{d.key}:p{pid}" not in queued
+                  for channel in channels_for(people[pid])]
+        rows, rendered = [], {}
+        for d, pid, channel in wanted:
+            key = f"{d.key}:p{pid}:{channel}"
+            person = people[pid]
+            if (d.key, pid) not in rendered:
+                rendered[(d.key, pid)] = render(d.kind, person.lang,
+                                                {**d.context, "name": person.name, "email": person.email,
+                                                 **links.for_message(s, d.kind, person, d.context, d.team_id)})
+            subject, text, html = rendered[(d.key, pid)]
+            rows.append({"key": key, "reminder": d.key, "kind": d.kind, "channel": channel,
+                         "recipient": person.email, "recipient_name": person.name, "lang": person.lang,
+                         "subject": subject, "body_text": text, "body_html": html, "team_id": d.team_id,
+                         "programme_id": d.programme_id, "due_at": d.at, "stale_at": d.stale})
+        return rows
+
+    def preview(self, until: datetime) -> list[PlannedMessage]:
+        """What would be enqueued from now up to ``until``, in order; writes nothing."""
+        now = self.ctx.clock.now()
+        validate.plausible_date(until.date(), "--until")
+        if until < now:
+            raise Invalid(N_("the end of the preview, {until!d}, is before now ({now!d})"), code="until_before_now",
+                          until=until.date(), now=now.date())
+        with self.ctx.store.read() as s:
+            self.ctx.require(s, "remind")
+            rows = self._messages(s, due.planned(self._snapshot(s, now), now, until, self.ctx.settings))
+        return [PlannedMessage(paris(r["due_at"]).isoformat(timespec="minutes"), r["kind"], r["reminder"],
+                               r["recipient"], r["channel"], r["subject"], r["key"]) for r in rows]
+
+    @staticmethod
+    def _queued(s: Session, since: datetime | None) -> set[str]:
+        """``<reminder>:p<person>`` of every message queued for reminders due from ``since`` on: the key
+        without its channel."""
+        if since is None:
+            return set()
+        return {k.rsplit(":", 1)[0] for k in outbox_rows.queued_keys(s, since)}
+
+    def enqueue(self) -> int:
+        """Enqueue what is due now and not yet stale, in one transaction; return how many were new."""
+        now = self.ctx.clock.now()
+        with self.ctx.store.write() as s:
+            self.ctx.require(s, "remind")
+            fresh = self._messages(s, due.due_now(self._snapshot(s, now), now, self.ctx.settings))
+            if not fresh:
+                return 0
+            at = self.ctx.clock.wall()
+            for r in fresh:
+                r.update(status=OutboxStatus.PENDING.value, attempts=0, next_attempt_at=at, created_at=now)
+            # A concurrent tick may insert the same keys first: count only the rows this one inserted.
+            return outbox_rows.insert_new(s, self.ctx.store.dialect, fresh)
+
+    def tick(self, holder: str | None = None, stop: Stop | None = None, record: bool = False, *,
+             console: bool = False, progress: Progress | None = None,
+             next_tick: str | None = None) -> TickResult:
+        """One tick: enqueue what is due now, then deliver what is pending (see :meth:`deliver`).
+
+        Delivery settings and the actor's right are checked before anything is written. The daemon
+        ``record``s it as its last tick, with ``next_tick`` (its next scheduled one); ``remind run``
+        does not, so a manual run never passes for a live daemon.
+        """
+        self.ctx.settings.check_delivery()
+        self.delivery.may_remind()
+        holder = holder or holder_name()
+        enqueued = self.enqueue()
+        counts = self.delivery.deliver(holder, stop, console=console, progress=progress)
+        summary = TickResult(self.ctx.clock.now().isoformat(timespec="seconds"), holder, enqueued, counts["sent"],
+                             counts["retry"], counts["failed"], counts["waiting"], next_tick)
+        if record:
+            Lease(self.ctx).record(summary, holder)
+        return summary
+

@@ -1,0 +1,154 @@
+"""The outbox in the store: claiming, settling and listing its rows, and enqueuing new ones.
+
+Every instant these functions compare or write comes from the caller (its clock's wall time, or its
+business time for staleness), never from the real time: ``--now`` reaches the whole outbox.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, select
+
+from notifications.message import OutboxStatus
+from workflow.store.models import Outbox
+
+PENDING, SENDING, SENT, FAILED = (s.value for s in (OutboxStatus.PENDING, OutboxStatus.SENDING,
+                                                       OutboxStatus.SENT, OutboxStatus.FAILED))
+_T = Outbox.__table__
+# Once per message sent: prebuilt.
+_SETTLE = sa.update(_T).where(_T.c.id == sa.bindparam("row_id"), _T.c.claimed_by == sa.bindparam("holder"))
+
+
+def _ready(at: datetime, usable: set[str] | None) -> sa.ColumnElement[bool]:
+    """Rows to deliver at ``at``: pending and due for an attempt, or claimed by a deliverer whose claim
+    lapsed (it died)."""
+    cond = sa.or_(sa.and_(Outbox.status == PENDING, Outbox.next_attempt_at <= at),
+                  sa.and_(Outbox.status == SENDING, Outbox.claimed_until < at))
+    return cond if usable is None else sa.and_(cond, Outbox.channel.in_(sorted(usable)))
+
+
+# ---- delivery --------------------------------------------------------------------------------------
+
+def count_ready(s: Session, at: datetime, usable: set[str] | None) -> int:
+    """How many rows a delivery at ``at`` would send (through the channels ``usable``; None: all)."""
+    return s.exec(select(sa.func.count()).select_from(Outbox).where(_ready(at, usable))).one()
+
+
+def claim(s: Session, dialect: str, holder: str, after: int, at: datetime, until: datetime,
+          usable: set[str] | None, batch: int) -> list[Outbox]:
+    """Claim for ``holder``, until ``until``, the next ``batch`` rows ready at ``at`` after id ``after``
+    (rows another deliverer locked are skipped on PostgreSQL)."""
+    q = select(Outbox).where(Outbox.id > after, _ready(at, usable)).order_by(Outbox.id).limit(batch)
+    if dialect == "postgresql":
+        q = q.with_for_update(skip_locked=True)
+    rows = list(s.exec(q))
+    if rows:
+        s.execute(sa.update(Outbox).where(Outbox.id.in_([r.id for r in rows]))
+                  .values(status=SENDING, claimed_by=holder, claimed_until=until)
+                  .execution_options(synchronize_session=False))
+    return rows
+
+
+def renew(s: Session, holder: str, ids: list[int], until: datetime) -> set[int]:
+    """Extend to ``until`` ``holder``'s claim on the rows ``ids`` not sent yet; the ids still its own."""
+    res = s.execute(sa.update(Outbox).where(Outbox.id.in_(ids), Outbox.claimed_by == holder,
+                                            Outbox.status == SENDING)
+                    .values(claimed_until=until).returning(Outbox.id).execution_options(synchronize_session=False))
+    return set(res.scalars())
+
+
+def unclaim(s: Session, holder: str, ids: list[int]) -> None:
+    """Give back the rows ``ids`` that ``holder`` claimed, pending again."""
+    s.execute(sa.update(Outbox).where(Outbox.id.in_(ids), Outbox.claimed_by == holder)
+              .values(status=PENDING, claimed_by=None, claimed_until=None)
+              .execution_options(synchronize_session=False))
+
+
+def settle(conn: sa.Connection, row_id: int, holder: str, values: dict[str, Any]) -> None:
+    """Record the outcome ``values`` of one attempt on a row ``holder`` still claims, its claim ended."""
+    conn.execute(_SETTLE.values(claimed_by=None, claimed_until=None, **values), {"row_id": row_id, "holder": holder})
+
+
+def expire(conn: sa.Connection, now: datetime, note: str) -> int:
+    """Fail the pending rows stale at ``now`` (business time), ``note`` before their last error."""
+    reason = sa.func.coalesce(sa.literal(note + "; last error: ") + _T.c.last_error, sa.literal(note))
+    return conn.execute(sa.update(_T).where(_T.c.status == PENDING, _T.c.stale_at <= now)
+                        .values(status=FAILED, last_error=reason)).rowcount
+
+
+def _waiting(channel: str, at: datetime) -> sa.ColumnElement[bool]:
+    return sa.and_(_T.c.channel == channel, sa.or_(_T.c.status == PENDING,
+                                                    sa.and_(_T.c.status == SENDING, _T.c.claimed_until < at)))
+
+
+def count_waiting(s: Session, channel: str, at: datetime) -> int:
+    """How many rows on ``channel`` wait at ``at``: pending, or claimed by a deliverer that died."""
+    return s.connection().execute(select(sa.func.count()).select_from(_T).where(_waiting(channel, at))).scalar_one()
+
+
+def mark_waiting(conn: sa.Connection, channel: str, at: datetime, reason: str) -> None:
+    """The rows waiting on ``channel`` pending, unclaimed, with ``reason`` unless a deliverer recorded
+    one, failing since ``at`` unless they already were."""
+    conn.execute(sa.update(_T).where(_waiting(channel, at), sa.or_(_T.c.last_error.is_(None),
+                                                                  _T.c.status == SENDING)).values(
+        status=PENDING, claimed_by=None, claimed_until=None, last_error=sa.func.coalesce(_T.c.last_error, reason),
+        failing_since=sa.func.coalesce(_T.c.failing_since, at)))
+
+
+# ---- the outbox for people -------------------------------------------------------------------------
+
+def listed(s: Session, status: str | None = None, limit: int | None = None) -> list[Outbox]:
+    """The rows, oldest first (optionally one status, at most ``limit``)."""
+    q = select(Outbox).order_by(Outbox.id)
+    if status is not None:
+        q = q.where(Outbox.status == status)
+    if limit:
+        q = q.limit(limit)
+    return list(s.exec(q))
+
+
+def health(s: Session, long_ago: datetime) -> tuple[dict[str, int], int, int, datetime | None]:
+    """The rows by status; of those pending or being sent, how many are failing, how many have been
+    failing since ``long_ago`` or before, and since when the oldest has."""
+    waiting = (_T.c.status == PENDING) | (_T.c.status == SENDING)
+    c = s.connection()
+    by = dict(c.execute(select(_T.c.status, sa.func.count()).group_by(_T.c.status)).all())
+    retrying, too_long, oldest = c.execute(
+        select(sa.func.count(_T.c.failing_since), sa.func.count(sa.case((_T.c.failing_since <= long_ago, 1))),
+               sa.func.min(_T.c.failing_since)).where(waiting)).one()
+    return by, retrying, too_long, oldest
+
+
+def get(s: Session, row_id: int) -> Outbox | None:
+    return s.get(Outbox, row_id)
+
+
+def with_status(s: Session, status: str, due_from: datetime | None = None) -> list[Outbox]:
+    """The ``status`` rows (due at ``due_from`` or later), oldest first."""
+    q = select(Outbox).where(Outbox.status == status).order_by(Outbox.id)
+    if due_from is not None:
+        q = q.where(Outbox.due_at >= due_from)
+    return list(s.exec(q))
+
+
+# ---- enqueuing -------------------------------------------------------------------------------------
+
+def queued_keys(s: Session, since: datetime) -> Iterable[str]:
+    """The key of every row due from ``since`` on (one range scan, whatever the number of keys)."""
+    return s.connection().execute(select(Outbox.key).where(Outbox.due_at >= since)).scalars()
+
+
+def insert_new(s: Session, dialect: str, rows: list[dict[str, Any]]) -> int:
+    """Insert ``rows``, skipping a key already queued (a concurrent tick may insert the same keys
+    first); return how many this call inserted."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert  # ~16 ms: loaded only on PostgreSQL, off `status`'s path
+    else:
+        insert = sqlite_insert
+    ins = insert(Outbox).on_conflict_do_nothing(index_elements=["key"]).returning(Outbox.id)
+    return len(s.connection().execute(ins, rows).all())

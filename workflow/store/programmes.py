@@ -1,0 +1,59 @@
+"""Programmes in the store: their signatures, their teams by phase, their partner bodies, and what was
+done under their agreement (``workflow.services.directory``)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from workflow.store.models import Expense, Funding, Notice, Partner, Payment, Programme, Signature, Team
+
+
+def name_taken(s: Session, name: str) -> bool:
+    return s.exec(select(Programme.id).where(Programme.name == name)).first() is not None
+
+
+def partner_taken(s: Session, programme_id: int, name: str) -> bool:
+    return s.exec(select(Partner.id).where(Partner.programme_id == programme_id, Partner.name == name)).first() \
+        is not None
+
+
+def signed(s: Session, programme_id: int, day: date) -> bool:
+    """Whether a signature of the programme on ``day`` is recorded."""
+    return s.exec(select(Signature.id).where(Signature.programme_id == programme_id,
+                                             Signature.signed_on == day)).first() is not None
+
+
+def signatures(s: Session, programme_id: int) -> list[date]:
+    """The days the programme's agreement was signed, in order."""
+    return list(s.exec(select(Signature.signed_on).where(Signature.programme_id == programme_id)
+                       .order_by(Signature.signed_on)))
+
+
+def teams_by_phase(s: Session, programme_id: int) -> dict[str, int]:
+    """How many of the programme's teams are in each phase (phases with none left out)."""
+    return dict(s.execute(select(Team.phase, sa.func.count()).where(Team.programme_id == programme_id)
+                          .group_by(Team.phase)).all())
+
+
+def partners(s: Session, programme_id: int) -> list[Partner]:
+    """The programme's partner bodies, by name."""
+    return list(s.exec(select(Partner).where(Partner.programme_id == programme_id).order_by(Partner.name)))
+
+
+def every(s: Session) -> list[Programme]:
+    """Every programme, by signature then name."""
+    return list(s.exec(select(Programme).order_by(Programme.signed_on, Programme.name)))
+
+
+def first_acts(s: Session, programme_id: int) -> dict[str, date | None]:
+    """The day of the first expense, payment and formal notice recorded under the programme's
+    agreement (None: none)."""
+    return {
+        "expense": s.exec(select(sa.func.min(Expense.on)).where(Expense.programme_id == programme_id)).one(),
+        "payment": s.exec(select(sa.func.min(Payment.on)).join(Funding, Funding.id == Payment.funding_id)
+                          .where(Funding.programme_id == programme_id)).one(),
+        "notice": s.exec(select(sa.func.min(Notice.on)).where(Notice.programme_id == programme_id)).one(),
+    }
