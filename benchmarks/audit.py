@@ -33,7 +33,9 @@ from common import ROOT, fmt_s, print_table, scratch  # benchmarks/common.py: it
 
 import sqlalchemy as sa  # noqa: E402
 
-from workflow import PARIS, FixedClock, Workflow  # noqa: E402
+from workflow.api import Workflow  # noqa: E402
+
+from workflow.clock import FixedClock, PARIS
 from workflow.store import events as audit  # noqa: E402
 from workflow.store.people import SYSTEM  # noqa: E402
 
@@ -51,7 +53,7 @@ def build(url: str, n: int) -> Workflow:
     wf.directory.add_person("Coach Un", "coach@example.org", ["coach"])
     for i in range(10):
         wf.directory.add_person(f"Agent {i}", f"agent{i}@example.org", ["intrapreneur"])
-        wf.teams.add_team(f"Équipe {i}", "Pré-incubation 2020", "Pas-de-Calais", problem="Un problème réel.",
+        wf.teams.add(f"Équipe {i}", "Pré-incubation 2020", "Pas-de-Calais", problem="Un problème réel.",
                     intrapreneurs=[f"agent{i}@example.org"], coach="coach@example.org")
     with wf.store.read() as s:
         me = wf.ctx.me(s).id

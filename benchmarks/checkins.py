@@ -59,7 +59,9 @@ from common import (  # benchmarks/common.py, shared with engine.py; it puts the
     timed_build,
 )
 
-from workflow import PARIS, FixedClock, Workflow  # noqa: E402  (after common: it makes the checkout importable)
+from workflow.api import Workflow  # noqa: E402  (after common: it makes the checkout importable)
+
+from workflow.clock import FixedClock, PARIS
 from workflow.clock import paris  # noqa: E402
 from workflow.rules.coaching import coaching, iso_week  # noqa: E402
 from workflow.store.models import CheckIn, Team  # noqa: E402

@@ -33,7 +33,8 @@ from sqlmodel import select  # noqa: E402
 
 import states  # noqa: E402
 from states.machine import TRIGGERS  # noqa: E402
-from workflow import PARIS, FixedClock, Workflow  # noqa: E402
+from workflow.api import Workflow  # noqa: E402
+from workflow.clock import FixedClock, PARIS
 from workflow.store import events as audit  # noqa: E402
 from workflow.store.models import (Agreement, Assessment, AuditHead, Event, Partner, Person, PersonRole,  # noqa: E402
                              PhasePeriod, Programme, Signature, Team, TeamMember)

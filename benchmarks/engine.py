@@ -6,7 +6,7 @@ Run it as a script (never a test):
 
 It builds SQLite stores of each size in a temporary directory (the schema comes from the real
 Alembic migration, via ``Workflow.open(path, create=True)``; the rows are bulk-inserted with
-SQLAlchemy core executemany, not through ``add_team``; the building code is in
+SQLAlchemy core executemany, not through ``Teams.add``; the building code is in
 ``benchmarks/common.py``, shared with ``benchmarks/checkins.py``), then measures:
 
 * advancing one team (``Workflow.transitions.advance(name, "submit" | "select")``, a real transaction on the
@@ -56,7 +56,8 @@ from common import (  # benchmarks/common.py, shared with checkins.py; it puts t
 
 import states  # noqa: E402  (after common: it makes the checkout importable)
 from states.machine import TRIGGERS  # noqa: E402
-from workflow import PARIS, FixedClock, Workflow  # noqa: E402
+from workflow.api import Workflow  # noqa: E402
+from workflow.clock import FixedClock, PARIS
 from workflow.store.models import Event, Team  # noqa: E402
 
 NOW = datetime(2020, 7, 1, 10, 0, tzinfo=PARIS)

@@ -61,7 +61,8 @@ from common import scratch, timed_build
 
 from notifications import Message  # noqa: E402  (after common: it makes the checkout importable)
 from notifications.channels import build_email  # noqa: E402
-from workflow import PARIS, FixedClock, Workflow  # noqa: E402
+from workflow.api import Workflow  # noqa: E402
+from workflow.clock import FixedClock, PARIS
 from workflow.rules import due  # noqa: E402
 from workflow.store import reminders as reminder_rows  # noqa: E402
 from workflow.rules.coaching import iso_week  # noqa: E402

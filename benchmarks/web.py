@@ -46,7 +46,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from workflow import FixedClock, Workflow  # noqa: E402
+from workflow.api import Workflow  # noqa: E402
+
+from workflow.clock import FixedClock
 from workflow.clock import PARIS  # noqa: E402
 from workflow.services.links import checkin_path, sign  # noqa: E402
 from workflow.settings import Settings  # noqa: E402
@@ -74,7 +76,7 @@ def build(url: str, teams: int) -> list[tuple[int, int, str]]:
         early.directory.add_person(f"Coach {i}", coach, ["coach"])
         early.directory.add_person(f"Agent {i}", agent, ["intrapreneur"])
         name = f"Équipe {i:04d}"
-        early.teams.add_team(name, prog, "Nord", problem="Un problème réel.", intrapreneurs=[agent], coach=coach,
+        early.teams.add(name, prog, "Nord", problem="Un problème réel.", intrapreneurs=[agent], coach=coach,
                        days_per_week=1)
         early.transitions.advance(name, "submit")
         early.teams.assess(name, real=True, major=True, actionable=True)

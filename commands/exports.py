@@ -77,7 +77,7 @@ def export_json(programme, what, output) -> None:
     if programme is None:
         if what is not None:
             raise click.UsageError(tr("--what needs --programme (without it, the whole store is exported)"))
-        doc = wf.backup.dump()
+        doc = wf.dump.export()
         _write(dump.dumps(doc), output)
         if output is not None:
             _done(sum(len(t["rows"]) for t in doc["tables"].values()), output)

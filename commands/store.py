@@ -62,7 +62,7 @@ def backup_cmd(file: str, force: bool, as_json: bool) -> None:
     The copy is one self-contained file; 'preincub restore FILE' puts it back. An existing FILE is
     refused unless --force. Example: preincub backup ~/sauvegardes/preincub-$(date +%F).db
     """
-    rec = current_ctx().wf().store_copy.backup(file, force=force)
+    rec = current_ctx().wf().backup.copy(file, force=force)
     if as_json:
         return emit_json(rec)
     say(tr(Np_("store copied to {path!q} ({n!n} byte, schema {schema})",

@@ -50,7 +50,7 @@ def _team_options(f):
 @_team_options
 def team_add(name, programme, partner, problem, intrapreneurs, coach, sponsor, days_per_week) -> None:
     """Add a team, in the call for projects. Example: preincub team add "Insertion RSA" --programme P --partner Nord"""
-    t = current_ctx().wf().teams.add_team(name, programme, partner, problem=problem, intrapreneurs=intrapreneurs, coach=coach,
+    t = current_ctx().wf().teams.add(name, programme, partner, problem=problem, intrapreneurs=intrapreneurs, coach=coach,
                              sponsor=sponsor, days_per_week=days_per_week)
     say(tr("team {name!q} added ({phase!t})", name=t.name, phase=states.PHASES[t.phase].label))
 
@@ -63,7 +63,7 @@ def team_add(name, programme, partner, problem, intrapreneurs, coach, sponsor, d
 @click.option("--remove-intrapreneur", "remove", multiple=True, metavar="EMAIL")
 def team_edit(name, rename, partner, problem, intrapreneurs, coach, sponsor, days_per_week, remove) -> None:
     """Change a team's record. --intrapreneur adds; --coach and --sponsor replace."""
-    t = current_ctx().wf().teams.edit_team(name, rename=rename, partner=partner, problem=problem, intrapreneurs=intrapreneurs,
+    t = current_ctx().wf().teams.edit(name, rename=rename, partner=partner, problem=problem, intrapreneurs=intrapreneurs,
                               remove_intrapreneurs=remove, coach=coach, sponsor=sponsor, days_per_week=days_per_week)
     say(tr("team {name!q} updated", name=t.name))
 
@@ -138,7 +138,7 @@ def team_list(programme, phase, as_json) -> None:
 @json_option
 def team_show(name, as_json) -> None:
     """Everything about one team."""
-    t = current_ctx().wf().teams.team(name)
+    t = current_ctx().wf().teams.show(name)
     if as_json:
         return emit_json(t)
     g = grid(padding=(0, 2))

@@ -12,7 +12,9 @@ from urllib.parse import quote
 import pytest
 import sqlalchemy as sa
 
-from workflow import FixedClock, Workflow
+from workflow.api import Workflow
+
+from workflow.clock import FixedClock
 from workflow.clock import PARIS
 
 PG_URL = os.environ.get("PREINCUB_TEST_DATABASE_URL")
@@ -86,7 +88,7 @@ def seed(w: Workflow, *, capacity: int | None = None, kind: str = "preincubation
 
 def ready_team(w: Workflow, name: str, i: int = 0, *, days: float = 1) -> str:
     """A team in selection that meets every guard of `select`."""
-    w.teams.add_team(name, "Pré-incubation 2020", "Pas-de-Calais", problem="Un problème réel.",
+    w.teams.add(name, "Pré-incubation 2020", "Pas-de-Calais", problem="Un problème réel.",
                intrapreneurs=[f"agent{i}@example.org"], coach="coach@example.org", days_per_week=days)
     w.transitions.advance(name, "submit")
     w.teams.assess(name, real=True, major=True, actionable=True)

@@ -19,7 +19,7 @@ from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from notifications import i18n
-from workflow import Workflow
+from workflow.api import Workflow
 from workflow.errors import PreincubError
 from workflow.services.links import SESSION_IDLE, base_url, cached_key
 

@@ -12,7 +12,7 @@ from flask import Blueprint, redirect, render_template, session, url_for
 
 import states
 from notifications.i18n import N_
-from workflow import Workflow
+from workflow.api import Workflow
 from workflow.errors import Forbidden
 from workflow.services.links import Grant, LinkGone
 from workflow.services.notices import TERMINABLE_FLAG
@@ -83,7 +83,7 @@ def team(name: str):
     if who is None:
         return _need_session()
     grant, wf = who
-    rec = wf.teams.team(name)  # NotFound 404, Forbidden 403 (not one of their teams)
+    rec = wf.teams.show(name)  # NotFound 404, Forbidden 403 (not one of their teams)
     checkins = wf.checkins(team=rec.name)
     today = wf.clock.today()
     svg = timeline(rec, today, date.fromisoformat(rec.deadline))

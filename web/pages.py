@@ -9,7 +9,7 @@ from typing import Any
 from flask import current_app, g, render_template, request
 
 from notifications import i18n
-from workflow import Workflow
+from workflow.api import Workflow
 from workflow.errors import ChangedMeanwhile, Forbidden, NotFound, PreincubError, StoreError
 from workflow.services.links import Grant, LinkGone, Links
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from workflow.clock import Clock
 from workflow.context import SYSTEM, Context, default_actor
-from workflow.formats.backup import StoreCopy
-from workflow.formats.dump import Backup
+from workflow.formats.backup import Backup
+from workflow.formats.dump import Dump
 from workflow.formats.exports import Exports
 from workflow.formats.ics import Calendars
 from workflow.formats.intake import Intake
@@ -83,8 +83,8 @@ class Workflow:
         self.links = Links(ctx)
         self.exports = Exports(ctx, self.teams)
         self.calendars = Calendars(ctx)
-        self.backup = Backup(ctx)
-        self.store_copy = StoreCopy(ctx)
+        self.dump = Dump(ctx)  # the whole store as JSON (export-all); import-all is formats.dump.import_all
+        self.backup = Backup(ctx)  # the SQLite file copied while in use; restore is formats.backup.restore
         self.intake = Intake(ctx, self.directory, self.teams)
         self.reports = Reports(ctx)
         self.privacy = Privacy(ctx)

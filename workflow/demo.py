@@ -53,7 +53,7 @@ def _coaching(wf: Workflow, first: date, last: date, only: tuple[str, ...] | Non
         for name, _, _, coach, _, _ in TEAMS:
             if coach is None or (only and name not in only):
                 continue
-            if wf.teams.team(name).phase != "investigation":
+            if wf.teams.show(name).phase != "investigation":
                 continue
             coach_wf = wf.at(FixedClock(datetime.combine(day, time(17, 30), tzinfo=PARIS))).acting_as(COACHES[coach][1])
             if name == "Insertion RSA" and day == date(2020, 8, 13):
@@ -109,7 +109,7 @@ def build(wf: Workflow, progress: Callable[[], None] | None = None) -> str:
     # Phase 1: the call for projects (late June).
     wf = _at(wf, 2020, 6, 26)
     for name, partner, person, coach, problem, _ in TEAMS:
-        wf.teams.add_team(name, PROGRAMME, partner, problem=problem, intrapreneurs=[person[1]],
+        wf.teams.add(name, PROGRAMME, partner, problem=problem, intrapreneurs=[person[1]],
                     days_per_week=1 if coach is not None else None,
                     coach=COACHES[coach][1] if coach is not None else None)
     wf = _at(wf, 2020, 7, 1)

@@ -163,7 +163,7 @@ def test_a_huge_value_is_quoted_short(demo_db):
 
 
 def test_library_errors_quote_at_most_80_characters():
-    from workflow import Invalid
+    from workflow.errors import Invalid
     from workflow.rules import validate
 
     with pytest.raises(Invalid) as e:

@@ -11,7 +11,7 @@ import pytest
 from cli_helpers import NOW, data, dump_hash, fails, invoke, ok
 
 from commands import reminders as reminder_commands
-from workflow import Workflow
+from workflow.api import Workflow
 from workflow.clock import clock_from
 
 JULIEN = "julien.moreau@beta.example"

@@ -28,7 +28,8 @@ from sqlmodel import select
 from tests.cli.cli_helpers import invoke
 from tests.conftest import COORD, paris
 from tests.smtp import SmtpServer, free_port, start_smtp
-from workflow import FixedClock, Workflow
+from workflow.api import Workflow
+from workflow.clock import FixedClock
 from workflow.clock import PARIS, Clock
 from workflow.store.models import Person, Team
 from workflow.records import OutboxMessage
@@ -192,7 +193,7 @@ def investigation(wf: Workflow, teams: list[tuple[str, str]], *,
     wf.directory.add_partner(PARTNER, programme)
     for i, (name, coach) in enumerate(teams):
         wf.directory.add_person(f"Agent {i}", f"agent{i}@example.org", ["intrapreneur"])
-        wf.teams.add_team(name, programme, PARTNER, problem="Un problème réel.", intrapreneurs=[f"agent{i}@example.org"],
+        wf.teams.add(name, programme, PARTNER, problem="Un problème réel.", intrapreneurs=[f"agent{i}@example.org"],
                     coach=coach, days_per_week=1)
         wf.transitions.advance(name, "submit")
         wf.teams.assess(name, real=True, major=True, actionable=True)

@@ -26,7 +26,9 @@ from tests.notifications.conftest import (
     row,
     run_cli,
 )
-from workflow import FixedClock, Invalid, Workflow
+from workflow.api import Workflow
+from workflow.clock import FixedClock
+from workflow.errors import Invalid
 from workflow.services.delivery import STALE_NOTE
 from workflow.records import TickResult
 from workflow.settings import Settings
@@ -131,7 +133,7 @@ def test_a_unicode_line_separator_cannot_inject_nor_block(wf, smtpd):
     wf, ids = investigation(wf, [("Beta", coach(wf, "Coach Deux", "coach2@example.org"))])
     # Names are one line: a line or paragraph separator is refused where it is typed...
     with pytest.raises(Invalid, match="control characters"):
-        wf.teams.edit_team("Beta", rename=bad)
+        wf.teams.edit("Beta", rename=bad)
     # ...the channel encodes it where it gets through (an encoded word cannot break a line)...
     mail = build_email(Message("k:1", "coach2@example.org", bad, bad, "texte", "<p>texte</p>"),
                        "preincub <preincub@localhost>")

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from tests.web.helpers import COORD, NOW, settings
-from workflow import FixedClock, Workflow
+from workflow.api import Workflow
+from workflow.clock import FixedClock
 
 
 @pytest.fixture(scope="session")

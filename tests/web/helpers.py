@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from workflow import Workflow
+from workflow.api import Workflow
 from workflow.clock import PARIS
 from workflow.services.links import checkin_path, committee_path, sign
 from workflow.settings import Settings

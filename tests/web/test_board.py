@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from tests.web.helpers import AURELIE, BASE, COORD, HELENE, JULIEN, NOW, RSA, SARAH, signin
 
-from workflow import FixedClock
+from workflow.clock import FixedClock
 
 ALL_TEAMS = 10
 JULIEN_TEAMS = {"Insertion RSA", "Transport scolaire adapté", "Informations préoccupantes", "Cantines des collèges",
@@ -126,7 +126,7 @@ def test_board_in_english_for_an_english_person(client, wf):
 
 def test_hostile_names_are_escaped_on_the_board(client, wf):
     evil = '<script>alert(1)</script>[/]'
-    wf.teams.add_team(evil, "Pré-incubation 2020", "Nord", problem=evil)
+    wf.teams.add(evil, "Pré-incubation 2020", "Nord", problem=evil)
     signin(client, wf, COORD)
     page = client.get("/").text
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;[/]" in page

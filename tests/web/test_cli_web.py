@@ -9,7 +9,9 @@ from click.testing import CliRunner
 from tests.web.helpers import BASE, COORD, HELENE, JULIEN, KEY, RSA, WEEK
 from sqlmodel import select
 
-from workflow import FixedClock, Workflow
+from workflow.api import Workflow
+
+from workflow.clock import FixedClock
 from workflow.clock import PARIS
 from workflow.store.models import Outbox
 

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from tests.web.helpers import HELENE, JULIEN, NOW, committee_url, csrf
 
-from workflow import FixedClock
+from workflow.clock import FixedClock
 from workflow.clock import PARIS
 
 TEAM = "Transport scolaire adapté"  # in poc_committee; its committee sits on 2020-12-10
@@ -23,7 +23,7 @@ def test_before_the_date_the_page_says_when_it_opens(client, wf):
     assert r.status_code == 200 and "10 décembre 2020" in r.text and "<textarea" not in r.text
     client.application.config["WTF_CSRF_ENABLED"] = False
     assert client.post(committee_url(wf), data={"opinion": "trop tôt"}).status_code == 409
-    assert wf.teams.team(TEAM).committee.opinion is None
+    assert wf.teams.show(TEAM).committee.opinion is None
 
 
 def test_after_the_date_the_opinion_is_recorded_as_the_member(wf):
@@ -32,7 +32,7 @@ def test_after_the_date_the_opinion_is_recorded_as_the_member(wf):
     token = csrf(client, url)
     r = client.post(url, data={"csrf_token": token, "opinion": "Avis favorable <b>unanime</b>"})
     assert r.status_code == 303
-    assert wf.teams.team(TEAM).committee.opinion == "Avis favorable <b>unanime</b>"
+    assert wf.teams.show(TEAM).committee.opinion == "Avis favorable <b>unanime</b>"
     [ev] = [e for e in wf.transitions.history(TEAM) if e.action == "committee"][-1:]
     assert ev.actor == HELENE and ev.data["via"] == "web"
     page = client.get(url).text
@@ -45,7 +45,7 @@ def test_a_coach_may_not_record_it(wf):
     token = csrf(client, url)
     r = client.post(url, data={"csrf_token": token, "opinion": "moi"})
     assert r.status_code == 403
-    assert wf.teams.team(TEAM).committee.opinion is None
+    assert wf.teams.show(TEAM).committee.opinion is None
 
 
 def test_empty_opinion_is_shown_on_the_form(wf):

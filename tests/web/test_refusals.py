@@ -8,7 +8,9 @@ from datetime import timedelta
 import pytest
 from tests.web.helpers import JULIEN, KEY, NOW, RSA, SARAH, WEEK, checkin_url, csrf, ids, settings
 
-from workflow import FixedClock, Workflow
+from workflow.api import Workflow
+
+from workflow.clock import FixedClock
 from workflow.services.links import checkin_path, sign
 from workflow.store.models import CheckIn, Event
 
@@ -82,7 +84,7 @@ def test_link_used_for_another_team_or_week_is_403(client, wf):
 
 def test_person_no_longer_the_coach_is_403(client, wf):
     url = checkin_url(wf)
-    wf.teams.edit_team(RSA, coach=SARAH)
+    wf.teams.edit(RSA, coach=SARAH)
     before = counts(wf)
     r = client.get(url)
     assert r.status_code == 403

@@ -20,7 +20,8 @@ import pytest
 from tests.smtp import free_port
 from tests.web.helpers import COORD, KEY, NOW, signin
 from tests.web.test_e2e import wait_port
-from workflow import FixedClock, Workflow
+from workflow.api import Workflow
+from workflow.clock import FixedClock
 
 ROOT = Path(__file__).resolve().parents[2]
 PREINCUB = str(Path(sys.executable).with_name("preincub"))

@@ -8,7 +8,8 @@ from datetime import datetime
 
 from tests.conftest import ready_team, seed
 from tests.web.helpers import CSRF, KEY, settings
-from workflow import FixedClock, Workflow
+from workflow.api import Workflow
+from workflow.clock import FixedClock
 from workflow.clock import PARIS
 from workflow.services.links import checkin_path, sign
 

@@ -13,7 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.conftest import COORD, paris, ready_team, seed
-from workflow import FixedClock, Workflow
+from workflow.api import Workflow
+from workflow.clock import FixedClock
 from workflow.services import audit
 from workflow.store.events import digest, link
 from workflow.formats.dump import dumps, import_all
@@ -59,7 +60,7 @@ def session(w: Workflow) -> None:
     ready_team(w, "Insertion RSA", 0)
     ready_team(w, "Dossiers MDPH", 1)
     w.transitions.advance("Insertion RSA", "select")
-    w.teams.edit_team("Dossiers MDPH", problem="Un autre problème, réel.")
+    w.teams.edit("Dossiers MDPH", problem="Un autre problème, réel.")
     w.transitions.advance("Dossiers MDPH", "reject", reason="Hors champ : déjà traité <script>.")
     w = w.at(FixedClock(paris(2020, 7, 8, 10, 0)))
     c = w.acting_as("coach@example.org").checkins.log("Insertion RSA", notes="Entretiens [/] usagers", hours=7)
@@ -321,7 +322,7 @@ def test_a_backup_round_trip_keeps_the_chain(wf, tmp_path):
     session(wf)
     before = wf.audit.verify()
     target = f"sqlite:///{tmp_path / 'restored.db'}"
-    import_all(target, dumps(wf.backup.dump()))
+    import_all(target, dumps(wf.dump.export()))
     restored = Workflow.open(target, actor=COORD, clock=wf.clock)
     try:
         assert restored.audit.verify() == before
@@ -333,7 +334,7 @@ def test_a_backup_round_trip_keeps_the_chain(wf, tmp_path):
 
 def test_a_backup_from_before_the_chain_is_chained_on_restore(wf, tmp_path):
     session(wf)
-    doc = json.loads(dumps(wf.backup.dump()))
+    doc = json.loads(dumps(wf.dump.export()))
     doc["schema"] = "0006"
     for table in ("audit_head", "signature", "funding", "expense", "statement", "payment", "notice"):
         del doc["tables"][table]  # the tables of 0007
@@ -379,7 +380,7 @@ def test_concurrent_writers_make_one_valid_chain(wf, db_url):
                 for attempt in range(50):
                     try:
                         if k % 2:
-                            w.teams.edit_team(f"Équipe {i}", problem=f"Problème n°{k}, précisé.")
+                            w.teams.edit(f"Équipe {i}", problem=f"Problème n°{k}, précisé.")
                         elif k == 0:
                             w.transitions.advance(f"Équipe {i}", "select")
                         else:

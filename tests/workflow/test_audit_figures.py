@@ -13,7 +13,8 @@ import sqlalchemy as sa
 
 from tests.conftest import COORD, paris
 from tests.workflow.test_audit import as_attacker, broken, session
-from workflow import FixedClock, Workflow
+from workflow.api import Workflow
+from workflow.clock import FixedClock
 from workflow.services import audit
 from workflow.store import files as storefile
 from workflow.formats.dump import Origin, dumps, import_all
@@ -177,7 +178,7 @@ TAMPERED = {
 @pytest.mark.parametrize("case", sorted(TAMPERED))
 def test_import_all_refuses_a_tampered_backup_and_writes_nothing(rich, tmp_path, case):
     tamper, problem = TAMPERED[case]
-    doc = json.loads(dumps(rich.backup.dump()))
+    doc = json.loads(dumps(rich.dump.export()))
     tamper(doc)
     before = sorted(os.listdir(tmp_path))
     with pytest.raises(StoreError) as caught:
@@ -188,7 +189,7 @@ def test_import_all_refuses_a_tampered_backup_and_writes_nothing(rich, tmp_path,
 
 def test_an_untouched_backup_restores_and_verifies(rich, tmp_path):
     target = tmp_path / "restored.db"
-    record = import_all(str(target), dumps(rich.backup.dump()))
+    record = import_all(str(target), dumps(rich.dump.export()))
     assert record.origin == Origin.THIS_INSTANCE  # the key file the store's creation made
     w = Workflow.open(str(target), actor=COORD)
     try:
@@ -205,7 +206,7 @@ def test_a_backup_is_signed_with_the_instance_key(rich, tmp_path, monkeypatch):
 
     monkeypatch.setenv("PREINCUB_SECRET_KEY", "k" * 40)
     here = Settings.from_env()
-    signed = Workflow.open(rich.store.url, actor=COORD, settings=here).backup.dump()
+    signed = Workflow.open(rich.store.url, actor=COORD, settings=here).dump.export()
     assert signed["signature"]["alg"] == "hmac-sha256"
     assert import_all(str(tmp_path / "a.db"), dumps(signed), settings=here).origin == Origin.THIS_INSTANCE
 
@@ -230,7 +231,7 @@ def test_a_backup_is_signed_with_the_instance_key(rich, tmp_path, monkeypatch):
 
 
 def test_a_full_disk_during_a_restore_leaves_nothing_behind(rich, tmp_path, monkeypatch):
-    backup = dumps(rich.backup.dump())
+    backup = dumps(rich.dump.export())
     folder = tmp_path / "restore"
     folder.mkdir()
     real = storefile.sqlite_connect
@@ -257,7 +258,7 @@ def test_a_restore_into_an_existing_empty_file_replaces_it_whole(rich, tmp_path)
     folder.mkdir()
     target = folder / "given.db"
     target.touch()
-    import_all(str(target), dumps(rich.backup.dump()))
+    import_all(str(target), dumps(rich.dump.export()))
     assert os.listdir(folder) == ["given.db"]  # no temporary file, no -wal or -shm left
     w = Workflow.open(str(target), actor=COORD)
     try:
@@ -286,7 +287,7 @@ def test_roles_changed_through_preincub_keep_the_trail_valid(rich):
 
 
 def test_a_team_written_outside_preincub_breaks_the_trail(rich, tmp_path):
-    doc = json.loads(dumps(rich.backup.dump()))
+    doc = json.loads(dumps(rich.dump.export()))
     part = doc["tables"]["team"]
     ghost = list(part["rows"][0])
     ghost[part["columns"].index("id")] = 999
@@ -303,7 +304,7 @@ def test_a_team_written_outside_preincub_breaks_the_trail(rich, tmp_path):
 
 
 def test_a_restored_backup_holds_no_live_lease(rich, tmp_path):
-    doc = json.loads(dumps(rich.backup.dump()))
+    doc = json.loads(dumps(rich.dump.export()))
     doc["tables"]["daemon_lease"] = {"columns": ["name", "holder", "until"],
                                      "rows": [["daemon", "elsewhere:1", "2099-01-01T00:00:00+00:00"]]}
     import_all(str(tmp_path / "r.db"), json.dumps(doc))
@@ -317,12 +318,12 @@ def test_a_restored_backup_holds_no_live_lease(rich, tmp_path):
 def test_import_all_refuses_a_read_only_target(rich, tmp_path):
     target = tmp_path / "ro.db"
     with pytest.raises(StoreError) as caught:
-        import_all(f"sqlite:///{target}?mode=ro", dumps(rich.backup.dump()))
+        import_all(f"sqlite:///{target}?mode=ro", dumps(rich.dump.export()))
     assert caught.value.code == "read_only" and not target.exists()
 
 
 def test_a_backup_with_nan_is_refused_in_words_not_a_crash(rich, tmp_path):
-    doc = json.loads(dumps(rich.backup.dump()))
+    doc = json.loads(dumps(rich.dump.export()))
     doc["exported_by"] = float("inf")
     part = doc["tables"]["checkin"]
     part["rows"][0][part["columns"].index("hours")] = float("nan")

@@ -11,7 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import paris, ready_team, seed
-from workflow import FixedClock, Forbidden, Invalid, NotFound, Workflow
+from workflow.api import Workflow
+from workflow.clock import FixedClock
+from workflow.errors import Forbidden, Invalid, NotFound
 from workflow.clock import PARIS
 from workflow.rules.coaching import iso_week
 from workflow.store.models import CheckIn
@@ -64,7 +66,7 @@ def test_after_leaving_investigation_only_earlier_dates(team):
 
 def test_a_team_never_in_investigation(wf):
     seed(wf)
-    wf.teams.add_team("T", "Pré-incubation 2020", "Pas-de-Calais")
+    wf.teams.add("T", "Pré-incubation 2020", "Pas-de-Calais")
     with pytest.raises(Invalid, match="has not entered investigation"):
         wf.checkins.log("T", notes="x")
 
@@ -104,7 +106,7 @@ def test_corrections_within_seven_days_are_audited(team):
 
 def test_only_the_author_or_a_coordinator_corrects(team):
     team.directory.add_person("Coach Deux", "coach2@example.org", ["coach"])
-    team.teams.edit_team("Insertion RSA", coach="coach2@example.org")
+    team.teams.edit("Insertion RSA", coach="coach2@example.org")
     team = at(team, 2020, 7, 9, 17, 0)
     cid = team.checkins.log("Insertion RSA", notes="par le coordinateur").id
     coach2 = Workflow(team.store, team.clock, "coach2@example.org")
@@ -131,7 +133,7 @@ def test_gaps_across_the_year_end_oldest_first(wf):
     wf.directory.add_programme("Hiver", date(2020, 11, 2))
     wf.directory.add_partner("Somme", "Hiver")
     for name, i in (("Hiver A", 0), ("Hiver B", 1)):
-        wf.teams.add_team(name, "Hiver", "Somme", problem="p", intrapreneurs=[f"agent{i}@example.org"],
+        wf.teams.add(name, "Hiver", "Somme", problem="p", intrapreneurs=[f"agent{i}@example.org"],
                     coach="coach@example.org", days_per_week=1)
         wf.transitions.advance(name, "submit")
         wf.teams.assess(name, real=True, major=True, actionable=True)
@@ -162,7 +164,7 @@ def test_team_show_compares_hours_with_the_commitment(team):
         team = at(team, 2020, 7, day, 17, 0)
         team.checkins.log("Insertion RSA", notes="x", hours=hours)
     team = at(team, 2020, 7, 28, 9, 0)  # W31: W30 had nothing
-    c = team.teams.team("Insertion RSA").coaching
+    c = team.teams.show("Insertion RSA").coaching
     assert asdict(c) == {"weeks_expected": 3, "weeks_held": 2, "weeks_missing": ("2020-W30",), "last_checkin": "2020-07-16",
                  "hours_per_week": 5.5, "hours_committed": 7.0, "hours_shortfall": True}
 
@@ -193,7 +195,7 @@ def test_random_check_in_days_through_the_api(team, offsets, today):
         team = team.at(FixedClock(datetime.combine(d, time(18, 0), tzinfo=PARIS)))
         team.checkins.log("Insertion RSA", notes="x")
     team = team.at(FixedClock(datetime.combine(now, time(12, 0), tzinfo=PARIS)))
-    coaching = team.teams.team("Insertion RSA").coaching
+    coaching = team.teams.show("Insertion RSA").coaching
     held = {iso_week(d) for d in days}
     assert coaching.weeks_held == len(held)
     assert coaching.weeks_held + len(coaching.weeks_missing) == coaching.weeks_expected

@@ -72,8 +72,8 @@ def test_same_team_same_time_exactly_one_wins(wf, db_url, tmp_path):
     winner = results[0] if results[0].returncode == 0 else results[1]
     moves = [h for h in wf.transitions.history("Insertion RSA") if h.action == "advance"]
     assert [m.trigger for m in moves] == ["submit", "select" if winner is results[0] else "reject"]
-    assert moves[-1].to == wf.teams.team("Insertion RSA").phase
-    assert [p.end is None for p in wf.teams.team("Insertion RSA").phases].count(True) == 1
+    assert moves[-1].to == wf.teams.show("Insertion RSA").phase
+    assert [p.end is None for p in wf.teams.show("Insertion RSA").phases].count(True) == 1
 
 
 @pytest.mark.slow

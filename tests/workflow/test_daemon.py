@@ -24,7 +24,8 @@ from sqlmodel import select
 from notifications import Message
 from tests.conftest import COORD, ready_team, seed
 from tests.smtp import smtp_server
-from workflow import FixedClock, Workflow
+from workflow.api import Workflow
+from workflow.clock import FixedClock
 from workflow.clock import PARIS
 from workflow.services.daemon import serve
 from workflow.store.models import Outbox
@@ -76,7 +77,7 @@ def crowd(wf: Workflow, teams: int, per_team: int) -> tuple[Workflow, int]:
         for i in range(per_team):
             emails.append(f"i{t}-{i}@example.org")
             wf.directory.add_person(f"Intra {t}-{i}", emails[-1], ["intrapreneur"])
-        wf.teams.add_team(f"Team {t}", PROG, "Pas-de-Calais", intrapreneurs=emails)
+        wf.teams.add(f"Team {t}", PROG, "Pas-de-Calais", intrapreneurs=emails)
     return wf.at(AT_NOW), 1 + 1 + (1 + 1 + 1 + teams * per_team)
 
 

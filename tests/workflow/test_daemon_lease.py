@@ -21,7 +21,8 @@ from tests.conftest import paris
 from tests.notifications.conftest import Wall
 from tests.smtp import SmtpServer, smtp_server
 from tests.workflow.test_daemon import NEVER, crowd, outbox_rows
-from workflow import FixedClock, Workflow
+from workflow.api import Workflow
+from workflow.clock import FixedClock
 from workflow.errors import ChangedMeanwhile
 from workflow.services.daemon import health, run_tick, trigger
 from workflow.store.models import DaemonLease

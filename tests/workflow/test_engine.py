@@ -9,7 +9,8 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import COORD, paris, ready_team, seed
-from workflow import ChangedMeanwhile, FixedClock, Invalid, NotFound, Refused
+from workflow.clock import FixedClock
+from workflow.errors import ChangedMeanwhile, Invalid, NotFound, Refused
 from workflow.api import Workflow
 from workflow.context import Context
 from workflow.store.models import Event, PhasePeriod, Team
@@ -33,7 +34,7 @@ def test_a_transition_writes_phase_history_and_event(wf):
     assert (ev.trigger, ev.from_, ev.to, ev.actor, ev.forced) == \
         ("select", "selection", "investigation", COORD, False)
     assert ev.at == "2020-07-06T09:00:00+02:00"
-    t = wf.teams.team("Insertion RSA")
+    t = wf.teams.show("Insertion RSA")
     assert (t.phase, t.phase_since) == ("investigation", "2020-07-06T09:00:00+02:00")
     assert [(p.phase, p.start, p.end) for p in t.phases] == [
         ("call_for_projects", "2020-07-01T10:00:00+02:00", "2020-07-01T10:00:00+02:00"),
@@ -64,17 +65,17 @@ def test_the_whole_way_to_incubation(wf):
     with pytest.raises(Refused, match="reason"):
         wf.transitions.advance("T", "incubate")
     wf.transitions.advance("T", "incubate", reason="Convention signée.")
-    t = wf.teams.team("T")
+    t = wf.teams.show("T")
     assert t.phase == "incubated" and t.days_left is None
     with pytest.raises(Invalid, match="final"):
         wf.transitions.advance("T", "abandon", reason="x")
     with pytest.raises(Invalid, match="cannot edit"):
-        wf.teams.edit_team("T", problem="autre")
+        wf.teams.edit("T", problem="autre")
 
 
 def test_refusal_names_every_unmet_condition_and_writes_nothing(wf):
     seed(wf)
-    wf.teams.add_team("T", "Pré-incubation 2020", "Pas-de-Calais", problem="p", intrapreneurs=["agent0@example.org"])
+    wf.teams.add("T", "Pré-incubation 2020", "Pas-de-Calais", problem="p", intrapreneurs=["agent0@example.org"])
     wf.transitions.advance("T", "submit")
     before = snapshot(wf)
     with pytest.raises(Refused) as exc:
@@ -87,7 +88,7 @@ def test_refusal_names_every_unmet_condition_and_writes_nothing(wf):
 
 def test_force_needs_a_reason_and_is_recorded(wf):
     seed(wf)
-    wf.teams.add_team("T", "Pré-incubation 2020", "Pas-de-Calais", problem="p", intrapreneurs=["agent0@example.org"])
+    wf.teams.add("T", "Pré-incubation 2020", "Pas-de-Calais", problem="p", intrapreneurs=["agent0@example.org"])
     wf.transitions.advance("T", "submit")
     with pytest.raises(Invalid, match="forcing a move needs a reason"):
         wf.transitions.advance("T", "select", force=True)
@@ -122,7 +123,7 @@ def test_deadline_and_time_commitment_come_from_the_programme(wf):
     with pytest.raises(Refused) as exc:
         wf.transitions.advance("Trait d'union", "select")
     assert [u.code for u in exc.value.reasons] == ["sponsor", "time"]
-    wf.teams.edit_team("Trait d'union", sponsor="sponsor@example.org", days_per_week=2.5)
+    wf.teams.edit("Trait d'union", sponsor="sponsor@example.org", days_per_week=2.5)
     wf = wf.at(FixedClock(paris(2020, 12, 24, 9, 0)))
     with pytest.raises(Refused, match="past its deadline"):
         wf.transitions.advance("Trait d'union", "select")
@@ -155,14 +156,14 @@ def test_compare_and_swap_refuses_a_stale_version(wf, monkeypatch):
         # Another coordinator edits the team between our read and our write.
         monkeypatch.setattr(type(wf.store), "direct_write", real_write)
         other = Workflow(wf.store, wf.clock, COORD)
-        other.teams.edit_team("T", problem="Énoncé corrigé.")
+        other.teams.edit("T", problem="Énoncé corrigé.")
         return real_write(store)
 
     monkeypatch.setattr(type(wf.store), "direct_write", write_after_someone_else)
-    before_version = wf.teams.team("T").version
+    before_version = wf.teams.show("T").version
     with pytest.raises(ChangedMeanwhile, match="changed meanwhile, retry"):
         wf.transitions.advance("T", "select")
-    t = wf.teams.team("T")
+    t = wf.teams.show("T")
     assert t.phase == "selection" and t.version == before_version + 1
     assert wf.transitions.advance("T", "select").to == "investigation"
 
@@ -179,25 +180,25 @@ def test_every_change_is_audited_with_its_actor(wf):
 
 def test_lookups_and_duplicates(wf):
     seed(wf)
-    wf.teams.add_team("Équipe à l'essai", "Pré-incubation 2020", "Pas-de-Calais")
+    wf.teams.add("Équipe à l'essai", "Pré-incubation 2020", "Pas-de-Calais")
     with pytest.raises(NotFound, match="unknown team"):
-        wf.teams.team("Nope")
+        wf.teams.show("Nope")
     with pytest.raises(NotFound, match="unknown programme"):
-        wf.teams.add_team("X", "Nope", "Pas-de-Calais")
+        wf.teams.add("X", "Nope", "Pas-de-Calais")
     with pytest.raises(NotFound, match="unknown partner"):
-        wf.teams.add_team("X", "Pré-incubation 2020", "Nord")
+        wf.teams.add("X", "Pré-incubation 2020", "Nord")
     with pytest.raises(NotFound, match="unknown person"):
-        wf.teams.add_team("X", "Pré-incubation 2020", "Pas-de-Calais", coach="who@example.org")
+        wf.teams.add("X", "Pré-incubation 2020", "Pas-de-Calais", coach="who@example.org")
     with pytest.raises(Invalid, match="does not have the role coach"):
-        wf.teams.add_team("X", "Pré-incubation 2020", "Pas-de-Calais", coach="agent1@example.org")
+        wf.teams.add("X", "Pré-incubation 2020", "Pas-de-Calais", coach="agent1@example.org")
     with pytest.raises(Invalid, match="already exists"):
-        wf.teams.add_team(" Équipe à l'essai ", "Pré-incubation 2020", "Pas-de-Calais")
+        wf.teams.add(" Équipe à l'essai ", "Pré-incubation 2020", "Pas-de-Calais")
     with pytest.raises(Invalid, match="already exists"):
         wf.directory.add_person("Autre", "AGENT1@example.org", ["coach"])
     with pytest.raises(Invalid, match="the capacity must be between 1 and 1,000"):
         wf.directory.add_programme("Q", date(2021, 1, 1), capacity=0)
     with pytest.raises(Invalid, match="between 0.5 and 5"):
-        wf.teams.add_team("X", "Pré-incubation 2020", "Pas-de-Calais", intrapreneurs=["agent1@example.org"],
+        wf.teams.add("X", "Pré-incubation 2020", "Pas-de-Calais", intrapreneurs=["agent1@example.org"],
                     days_per_week=7)
     assert [t.name for t in wf.teams.status()] == ["Équipe à l'essai"]
 
@@ -205,7 +206,7 @@ def test_lookups_and_duplicates(wf):
 def test_status_is_one_row_per_team_with_deadline(wf):
     seed(wf)
     ready_team(wf, "B")
-    wf.teams.add_team("A", "Pré-incubation 2020", "Pas-de-Calais")
+    wf.teams.add("A", "Pré-incubation 2020", "Pas-de-Calais")
     wf = wf.at(FixedClock(paris(2020, 11, 16, 12, 0)))
     assert [asdict(r) for r in wf.teams.status()] == [
         {"name": "A", "programme": "Pré-incubation 2020", "partner": "Pas-de-Calais", "phase": "call_for_projects",
@@ -220,7 +221,7 @@ def test_status_is_one_row_per_team_with_deadline(wf):
 
 def test_the_stored_times_are_utc(wf):
     seed(wf)
-    wf.teams.add_team("T", "Pré-incubation 2020", "Pas-de-Calais")
+    wf.teams.add("T", "Pré-incubation 2020", "Pas-de-Calais")
     with wf.store.read() as s:
         since = s.get(Team, 1).phase_since
         ev = s.execute(sa.select(Event.at)).scalars().first()

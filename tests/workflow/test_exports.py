@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 from tests.conftest import PG_URL, ready_team, seed
-from workflow import Forbidden, Invalid, StoreError
+from workflow.errors import Forbidden, Invalid, StoreError
 from workflow.formats.dump import dumps, import_all, parse
 from workflow.formats.exports import neutralised, to_csv
 
@@ -47,7 +47,7 @@ def test_backup_round_trip_and_refusals(wf, db_url, tmp_path):
     prog = seed(wf)
     ready_team(wf, "Équipe « un »")
     wf.transitions.advance("Équipe « un »", "select")
-    doc = wf.backup.dump()
+    doc = wf.dump.export()
     again = dumps(doc)
     assert parse(again)["tables"] == parse(dumps(doc))["tables"]
     # Into a second empty database of the same kind.
@@ -66,13 +66,13 @@ def test_backup_round_trip_and_refusals(wf, db_url, tmp_path):
     try:
         rec = import_all(target, again)
         assert rec.created and rec.rows["team"] == 1
-        from workflow import Workflow
+        from workflow.api import Workflow
 
         copy = Workflow.open(target, clock=wf.clock, actor=wf.actor)
         try:
             assert copy.teams.status(prog) == wf.teams.status(prog)
             assert copy.transitions.history("Équipe « un »") == wf.transitions.history("Équipe « un »")
-            assert dumps(copy.backup.dump()) == dumps(wf.backup.dump())
+            assert dumps(copy.dump.export()) == dumps(wf.dump.export())
         finally:
             copy.close()
         with pytest.raises(StoreError) as exc:
@@ -88,7 +88,7 @@ def test_backup_round_trip_and_refusals(wf, db_url, tmp_path):
 def test_backup_needs_a_coordinator(wf):
     seed(wf)
     with pytest.raises(Forbidden):
-        wf.acting_as("coach@example.org").backup.dump()
+        wf.acting_as("coach@example.org").dump.export()
 
 
 @pytest.mark.parametrize("source, code", [

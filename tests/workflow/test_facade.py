@@ -8,7 +8,9 @@ import pytest
 
 from notifications.i18n import text
 from tests.conftest import COORD, paris, ready_team, seed
-from workflow import Context, FixedClock, Forbidden, Invalid, NotFound, Refused
+from workflow.clock import FixedClock
+from workflow.context import Context
+from workflow.errors import Forbidden, Invalid, NotFound, Refused
 from workflow.services.checkins import CheckIns
 from workflow.services.directory import Directory
 from workflow.services.outbox import Outbox
@@ -51,24 +53,24 @@ def test_a_role_change_is_seen_at_once_by_the_facade_that_made_it(wf):
 def test_errors_carry_a_stable_code_and_params_and_no_command(wf):
     seed(wf)
     with pytest.raises(NotFound) as nf:
-        wf.teams.team("Nope")
+        wf.teams.show("Nope")
     assert (nf.value.code, nf.value.params) == ("unknown_team", {"team": "Nope"})
     assert "preincub" not in nf.value.text("en") and "preincub" not in nf.value.text("fr")
     assert not hasattr(nf.value, "exit_code")
-    wf.teams.add_team("T", "Pré-incubation 2020", "Pas-de-Calais")
+    wf.teams.add("T", "Pré-incubation 2020", "Pas-de-Calais")
     with pytest.raises(Refused) as refused:
         wf.transitions.advance("T", "submit")
     assert refused.value.code == "refused"
     assert refused.value.params == {"team": "T", "trigger": "submit", "unmet": ["problem", "intrapreneur"]}
     assert all(u.missing and "(" not in text("en", u.message, u.params) for u in refused.value.reasons)
     with pytest.raises(Invalid) as nothing:
-        wf.teams.edit_team("T")
+        wf.teams.edit("T")
     assert (nothing.value.code, nothing.value.params) == ("nothing_to_change", {"command": "team edit"})
 
 
 def test_writes_on_a_team_return_their_event(wf):
     seed(wf)
-    wf.teams.add_team("T", "Pré-incubation 2020", "Pas-de-Calais", problem="p", intrapreneurs=["agent0@example.org"])
+    wf.teams.add("T", "Pré-incubation 2020", "Pas-de-Calais", problem="p", intrapreneurs=["agent0@example.org"])
     wf.transitions.advance("T", "submit")
     ev = wf.teams.assess("T", real=True, major=True, actionable=False, note="n")
     assert (ev.action, ev.reason, ev.data) == ("assess", "n", {"real": True, "major": True,

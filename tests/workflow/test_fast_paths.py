@@ -10,7 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import paris, ready_team, seed
-from workflow import ChangedMeanwhile, FixedClock
+from workflow.clock import FixedClock
+from workflow.errors import ChangedMeanwhile
 from workflow.api import Workflow
 from workflow.store.driver import direct, direct_read
 from workflow.services.listing import collected, gc_paused
@@ -23,7 +24,7 @@ def test_a_stale_version_is_refused_and_nothing_is_written(wf, monkeypatch):
     """The compare-and-swap: a move over a version that changed since it was read writes nothing."""
     seed(wf)
     ready_team(wf, "T")
-    before = wf.teams.team("T")
+    before = wf.teams.show("T")
     events = len(wf.transitions.history("T"))
     real_read = Transitions.read
 
@@ -35,7 +36,7 @@ def test_a_stale_version_is_refused_and_nothing_is_written(wf, monkeypatch):
     with pytest.raises(ChangedMeanwhile, match="changed meanwhile, retry"):
         wf.transitions.advance("T", "select")
     monkeypatch.undo()
-    after = wf.teams.team("T")
+    after = wf.teams.show("T")
     assert (after.phase, after.version, after.phases) == (before.phase, before.version, before.phases)
     assert len(wf.transitions.history("T")) == events
     assert wf.transitions.advance("T", "select").to == "investigation"
@@ -65,7 +66,7 @@ def test_the_guards_view_is_read_as_sqlalchemy_reads_it(wf):
 
 def test_direct_statements_give_rowcount_ids_and_errors(wf):
     seed(wf)
-    wf.teams.add_team("T", "Pré-incubation 2020", "Pas-de-Calais")
+    wf.teams.add("T", "Pré-incubation 2020", "Pas-de-Calais")
     now = paris(2020, 7, 2, 9, 0)
     period = PhasePeriod.__table__
     with wf.store.write() as s:
@@ -103,8 +104,8 @@ def test_advance_is_unchanged_when_its_statements_are_traced(wf):
 def test_status_coach_is_the_first_by_email_and_the_collector_is_resumed(wf):
     seed(wf)
     wf.directory.add_person("Coach Deux", "another.coach@example.org", ["coach"])
-    wf.teams.add_team("T", "Pré-incubation 2020", "Pas-de-Calais", coach="coach@example.org")
-    wf.teams.add_team("U", "Pré-incubation 2020", "Pas-de-Calais")
+    wf.teams.add("T", "Pré-incubation 2020", "Pas-de-Calais", coach="coach@example.org")
+    wf.teams.add("U", "Pré-incubation 2020", "Pas-de-Calais")
     with wf.store.write() as s:  # a second coach on T (the CLI names one; an import may name more)
         s.connection().execute(sa.text("INSERT INTO team_member (team_id, person_id, role) "
                                        "SELECT t.id, p.id, 'coach' FROM team t, person p "
@@ -122,8 +123,8 @@ def test_status_coach_is_the_first_by_email_and_the_collector_is_resumed(wf):
 def test_status_filters_coaches_to_the_teams_shown(wf):
     """A coach sees only their teams, each with its coach; the programme filter keeps the coach map in step."""
     seed(wf)
-    wf.teams.add_team("T", "Pré-incubation 2020", "Pas-de-Calais", coach="coach@example.org")
-    wf.teams.add_team("U", "Pré-incubation 2020", "Pas-de-Calais")
+    wf.teams.add("T", "Pré-incubation 2020", "Pas-de-Calais", coach="coach@example.org")
+    wf.teams.add("U", "Pré-incubation 2020", "Pas-de-Calais")
     coach = Workflow(wf.store, FixedClock(paris(2020, 7, 2, 9, 0)), "coach@example.org")
     assert [(r.name, r.coach) for r in coach.teams.status()] == [("T", "coach@example.org")]
     assert [(r.name, r.coach) for r in wf.teams.status("Pré-incubation 2020")] == [("T", "coach@example.org"), ("U", None)]
@@ -155,7 +156,7 @@ def test_direct_write_commits_whole_or_not_at_all(wf):
     COMMIT, no session; a failure halfway leaves nothing, and a statement it cannot prepare there is
     refused before it runs."""
     seed(wf)
-    wf.teams.add_team("T", "Pré-incubation 2020", "Pas-de-Calais")
+    wf.teams.add("T", "Pré-incubation 2020", "Pas-de-Calais")
     period = PhasePeriod.__table__
     now = paris(2020, 7, 2, 9, 0)
     count = sa.select(sa.func.count()).select_from(period)
@@ -205,7 +206,7 @@ def test_direct_write_on_a_store_locked_by_another_process_says_retry(wf, monkey
     finally:
         other.rollback()
         other.close()
-    assert wf.teams.team("T").phase == "selection"
+    assert wf.teams.show("T").phase == "selection"
 
 
 def test_the_driver_paths_say_why_a_connection_cannot_be_opened(wf, monkeypatch):
@@ -215,7 +216,7 @@ def test_the_driver_paths_say_why_a_connection_cannot_be_opened(wf, monkeypatch)
         pytest.skip("SQLite's driver paths")
     import sqlite3
 
-    from workflow import StoreError
+    from workflow.errors import StoreError
 
     from workflow.store import files as storefile
 

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from sqlmodel import select
 
 from tests.conftest import COORD, paris, pg_schema
-from workflow import FixedClock, Workflow
+from workflow.api import Workflow
+from workflow.clock import FixedClock
 from workflow.rules import money
 from workflow.errors import Forbidden, Invalid, NotFound
 from workflow.store.models import Event
@@ -107,12 +108,12 @@ def test_one_single_payment_of_exactly_what_is_due_never_a_part(seed1):
     w = at(seed1, 2020, 12, 1)
     w.funding.add_expense(SEED1, "100", date(2020, 7, 7), "Lancement")
     w.funding.issue_statement(SEED1, PDC)
-    before = w.backup.dump()["tables"]
+    before = w.dump.export()["tables"]
     e = refusal(lambda: w.funding.pay(SEED1, PDC, date(2020, 12, 1), "50"), "payment_not_due")
     assert (e.params["due"], e.params["paid"], e.params["requested"]) == ("100.00", "0.00", "50.00")
     assert "due €100.00, already paid €0.00, requested €50.00" in e.text("en")
     assert "dû 100,00 €, déjà versé 0,00 €, demandé 50,00 €" in e.text("fr")
-    assert w.backup.dump()["tables"] == before
+    assert w.dump.export()["tables"] == before
     (f,) = w.funding.show(SEED1).partners
     assert (f.due, f.paid, f.paid_on) == (Decimal("100.00"), Decimal(0), None)
     f = w.funding.pay(SEED1, PDC, date(2020, 12, 1), "100")
@@ -284,7 +285,7 @@ def test_only_coordinators_change_money_and_those_who_read_every_team_read_it(se
 
 def test_refusals_write_nothing(seed1):
     w = at(seed1, 2020, 12, 1)
-    before = w.backup.dump()["tables"]
+    before = w.dump.export()["tables"]
     for call in (lambda: w.funding.add_expense(SEED1, "-1", date(2020, 7, 1), "x"),
                  lambda: w.funding.add_expense(SEED1, "1", date(2020, 7, 1), " "),
                  lambda: w.funding.add_expense("Nope", "1", date(2020, 7, 1), "x"),
@@ -295,7 +296,7 @@ def test_refusals_write_nothing(seed1):
                  lambda: w.funding.pay(SEED1, PDC, date(2020, 12, 1), "1")):
         with pytest.raises((Invalid, NotFound)):
             call()
-    assert w.backup.dump()["tables"] == before
+    assert w.dump.export()["tables"] == before
 
 
 def test_funding_set_again_corrects_it_until_paid(seed1):
@@ -341,7 +342,7 @@ def test_a_backup_round_trip_keeps_the_money(seed1, db_url, tmp_path):
     w.funding.add_expense(SEED1, "123 456 789,01", date(2020, 7, 7), "Beaucoup")
     w.funding.issue_statement(SEED1, PDC)
     w.funding.pay(SEED1, "Nord", date(2020, 7, 1), "100000000")
-    doc = dumps(w.backup.dump())
+    doc = dumps(w.dump.export())
     if db_url.startswith("sqlite"):
         target, cleanup = "sqlite:///" + str(tmp_path / "copy.db"), None
     else:

@@ -63,7 +63,7 @@ def test_import_creates_partners_and_people_in_one_go(wf):
     assert (teams, people, partners) == (before[0] + 3, before[1] + 2, before[2] + 1)
     # events: one per partner, person and team, and the import itself
     assert events == before[3] + 1 + 2 + 3 + 1
-    b = wf.teams.team("Beta")
+    b = wf.teams.show("Beta")
     assert b.partner == "Pas-de-Calais" and b.sponsors[0].email == "sp2@x.example"
     assert b.intrapreneurs[0].days_per_week == 1.5 and b.phase == "call_for_projects"
     assert [p.phase for p in b.phases] == ["call_for_projects"]
@@ -72,7 +72,7 @@ def test_import_creates_partners_and_people_in_one_go(wf):
         "programme": PROG, "partner": "Pas-de-Calais", "intrapreneurs": ["zoe@x.example"], "days_per_week": 1.0,
         "coach": "coach@example.org"}
     # the same as a team added one by one
-    wf.teams.add_team("Delta", PROG, "Pas-de-Calais", intrapreneurs=["zoe@x.example"], coach="coach@example.org",
+    wf.teams.add("Delta", PROG, "Pas-de-Calais", intrapreneurs=["zoe@x.example"], coach="coach@example.org",
                 days_per_week=1)
     assert wf.transitions.history("Delta")[0].data == {**h[0].data}
     # again: nothing changes
@@ -109,7 +109,7 @@ def test_team_of_another_programme_is_a_problem(wf):
 
     wf.directory.add_programme("Autre", date(2020, 9, 1))
     wf.directory.add_partner("Nord", "Autre")
-    wf.teams.add_team("Alpha", "Autre", "Nord")
+    wf.teams.add("Alpha", "Autre", "Nord")
     with pytest.raises(BadRows) as e:
         wf.intake.import_sheet(sheet(["Alpha", "Pas-de-Calais", "", "", "", "", ""]), PROG)
     assert e.value.problems[0].code == "team_exists" and "'Autre'" in e.value.problems[0].text("en")

@@ -10,7 +10,9 @@ import pytest
 from sqlmodel import select
 
 from tests.conftest import paris, ready_team, seed
-from workflow import FixedClock, Forbidden, Invalid, NotFound, Workflow
+from workflow.api import Workflow
+from workflow.clock import FixedClock
+from workflow.errors import Forbidden, Invalid, NotFound
 from workflow.errors import ChangedMeanwhile
 from workflow.services.links import CheckInText, LinkGone, sign
 from workflow.settings import Settings
@@ -155,13 +157,13 @@ def test_the_committee_opinion_from_its_day_on(w):
     form = w.links.committee_form(token, tid)
     assert form.opens == date(2020, 9, 10) and not form.open and form.grant.email == MEMBER
     assert w.links.committee(token, tid, "trop tôt") is None
-    assert w.teams.team(TEAM).committee.opinion is None
+    assert w.teams.show(TEAM).committee.opinion is None
     w = at(w, 2020, 9, 10, 17, 0).through("web")
     with pytest.raises(Invalid):
         w.links.committee(token, tid, "  ")
     ev = w.links.committee(token, tid, " Avis favorable\r\n ")
     assert ev.actor == MEMBER and ev.data["via"] == "web"
-    assert w.teams.team(TEAM).committee.opinion == "Avis favorable"
+    assert w.teams.show(TEAM).committee.opinion == "Avis favorable"
     coach, _ = committee_token(w, COACH)  # a coach may read the team, not record its opinion
     with pytest.raises(Forbidden):
         w.links.committee(coach, tid, "moi")

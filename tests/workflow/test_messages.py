@@ -10,7 +10,9 @@ import pytest
 
 from notifications.i18n import translations
 from tests.conftest import paris, ready_team, seed
-from workflow import FixedClock, Forbidden, Invalid, NotFound, Workflow
+from workflow.api import Workflow
+from workflow.clock import FixedClock
+from workflow.errors import Forbidden, Invalid, NotFound
 from workflow.errors import ChangedMeanwhile
 from workflow.services.outbox import tick_line
 from workflow.records import TickResult
@@ -25,16 +27,16 @@ def as_(w: Workflow, who: str) -> Workflow:
 
 def test_a_duplicate_and_an_unknown_name_in_both_languages(wf):
     seed(wf)
-    wf.teams.add_team("Insertion RSA", "Pré-incubation 2020", "Pas-de-Calais")
+    wf.teams.add("Insertion RSA", "Pré-incubation 2020", "Pas-de-Calais")
     with pytest.raises(Invalid) as dup:
-        wf.teams.add_team("Insertion RSA", "Pré-incubation 2020", "Pas-de-Calais")
+        wf.teams.add("Insertion RSA", "Pré-incubation 2020", "Pas-de-Calais")
     assert dup.value.text("en") == str(dup.value) == "a team named 'Insertion RSA' already exists"
     assert dup.value.text("fr") == "une équipe nommée 'Insertion RSA' existe déjà"
     with pytest.raises(NotFound) as nf:
-        wf.teams.team("Nope")
+        wf.teams.show("Nope")
     assert (nf.value.text("en"), nf.value.text("fr")) == ("unknown team 'Nope'", "équipe inconnue 'Nope'")
     with pytest.raises(NotFound) as partner:
-        wf.teams.add_team("T", "Pré-incubation 2020", "Nord")
+        wf.teams.add("T", "Pré-incubation 2020", "Nord")
     assert partner.value.text("fr") == "collectivité inconnue 'Nord' dans le programme 'Pré-incubation 2020'"
     assert partner.value.params == {"partner": "Nord", "programme": "Pré-incubation 2020"}
 
@@ -54,7 +56,7 @@ def test_a_wrong_phase_names_the_phases_in_the_language(wf):
                                       f"seulement en «\u00a0{cfp}\u00a0» ou «\u00a0{sel}\u00a0»")
     wf.transitions.advance("T", "abandon", reason="Plus d'intrapreneur.")
     with pytest.raises(Invalid) as final:
-        wf.teams.edit_team("T", problem="p")
+        wf.teams.edit("T", problem="p")
     assert final.value.text("en") == "cannot edit 'T': it is in a final phase, “Abandoned”"
     assert final.value.text("fr").startswith("modifier 'T' est impossible\u00a0: l'équipe est dans une phase finale")
 

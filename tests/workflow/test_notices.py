@@ -14,7 +14,8 @@ from sqlmodel import select
 
 from tests.conftest import COORD, paris
 from tests.smtp import smtp_server
-from workflow import FixedClock, Workflow
+from workflow.api import Workflow
+from workflow.clock import FixedClock
 from workflow.rules.deadlines import answer_by, terminable_on
 from workflow.errors import Forbidden, Invalid, NotFound
 from workflow.store.models import Event, Notice, Outbox, Person

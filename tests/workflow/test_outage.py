@@ -19,7 +19,8 @@ from notifications import Message
 from tests.conftest import COORD, paris, ready_team, seed
 from tests.notifications.conftest import Wall, configure
 from tests.smtp import SmtpServer, free_port, start_smtp
-from workflow import FixedClock, Workflow
+from workflow.api import Workflow
+from workflow.clock import FixedClock
 from workflow.services.daemon import health, run_tick, trigger
 from workflow.services.delivery import STALE_NOTE
 from workflow.store.engine import make_engine, upgrade
@@ -51,7 +52,7 @@ def crowd(wf):
         for i in range(5):
             emails.append(f"i{t}-{i}@example.org")
             wf.directory.add_person(f"Intra {t}-{i}", emails[-1], ["intrapreneur"])
-        wf.teams.add_team(f"Team {t}", PROG, "Pas-de-Calais", intrapreneurs=emails)
+        wf.teams.add(f"Team {t}", PROG, "Pas-de-Calais", intrapreneurs=emails)
     return wf
 
 

@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 
 from tests.conftest import COORD, ready_team, seed
-from workflow import Workflow
+from workflow.api import Workflow
 from workflow.errors import Forbidden
 from workflow.rules.permissions import ACTIONS, ROLES, allowed
 from workflow.records import PersonRecord
@@ -49,7 +49,7 @@ def people(wf):
     wf.directory.add_person("Comité", "committee@example.org", ["committee"])
     ready_team(wf, "A", 0)
     ready_team(wf, "B", 1)
-    wf.teams.edit_team("B", coach="coach2@example.org")
+    wf.teams.edit("B", coach="coach2@example.org")
     wf.transitions.advance("A", "select")
     wf.transitions.advance("B", "select")
     return wf
@@ -70,9 +70,9 @@ def test_a_coach_logs_for_their_team_only(people):
 def test_a_coach_reads_their_teams_only(people):
     coach = as_(people, "coach2@example.org")
     assert [t.name for t in coach.teams.status()] == ["B"]
-    assert coach.teams.team("B").name == "B"
+    assert coach.teams.show("B").name == "B"
     with pytest.raises(Forbidden):
-        coach.teams.team("A")
+        coach.teams.show("A")
     with pytest.raises(Forbidden):
         coach.transitions.history("A")
 
@@ -94,7 +94,7 @@ def test_the_committee_records_its_opinion_but_not_the_date(people):
     with pytest.raises(Forbidden, match="needs the role coordinator"):
         committee.teams.committee("A", on=date(2020, 12, 2))
     committee.teams.committee("A", opinion="Avis favorable.")
-    assert asdict(people.teams.team("A").committee) == {"on": "2020-12-01", "opinion": "Avis favorable."}
+    assert asdict(people.teams.show("A").committee) == {"on": "2020-12-01", "opinion": "Avis favorable."}
     assert len(committee.teams.status()) == 2  # the committee reads every team
 
 

@@ -13,7 +13,8 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import COORD, paris, ready_team, seed
-from workflow import FixedClock, Workflow
+from workflow.api import Workflow
+from workflow.clock import FixedClock
 from workflow.errors import Forbidden, Invalid, NotFound
 from workflow.services.links import LinkGone
 from workflow.store.models import CheckIn, Event, Outbox, Person, PhasePeriod, SQLModel, TeamMember
@@ -39,7 +40,7 @@ def rich(wf):
     with wf.store.write() as s:
         s.execute(sa.update(Person).where(Person.email == EMAIL).values(login=LOGIN))
     zoe = wf.acting_as(EMAIL)
-    wf.teams.add_team("A", PROG, "Pas-de-Calais", problem=f"Signalé par {NAME} ({EMAIL}).",
+    wf.teams.add("A", PROG, "Pas-de-Calais", problem=f"Signalé par {NAME} ({EMAIL}).",
                 intrapreneurs=["agent0@example.org"], coach=EMAIL, days_per_week=1)
     zoe.transitions.advance("A", "submit")
     zoe.teams.assess("A", real=True, major=True, actionable=True, note="Vu avec le service, très clair.")
@@ -152,7 +153,7 @@ def test_what_goes_and_what_stays(rich):
         fixed = s.execute(sa.select(Event).where(Event.action == "checkin.edit", Event.actor == COORD)).scalar_one()
         assert json.loads(fixed.data)["changes"]["reason"] == [None, None] and fixed.salt is None
         last = s.execute(sa.select(Event).order_by(Event.id.desc()).limit(1)).scalar_one()
-    assert rich.teams.team("A").problem == f"Signalé par {alias} ({mail})."
+    assert rich.teams.show("A").problem == f"Signalé par {alias} ({mail})."
     assert [e.reason for e in rich.transitions.history("C") if e.trigger == "abandon"] == [None]  # hers: removed
     assert [e.reason for e in rich.transitions.history("B") if e.trigger == "abandon"] == [f"Après échange avec {mail}."]
     # Audited: who erased (pseudonymously: their id), when, why, which events it rewrote; not whose data.
@@ -185,7 +186,7 @@ def test_no_one_acts_as_them_and_no_message_goes_to_them(rich):
 
 
 def test_refusals_change_nothing(rich):
-    before = rich.backup.dump()["tables"]
+    before = rich.dump.export()["tables"]
     with pytest.raises(NotFound, match="no person with the e-mail nobody@example.org"):
         rich.privacy.erase("nobody@example.org", "x")
     with pytest.raises(Invalid, match="not an e-mail"):
@@ -198,7 +199,7 @@ def test_refusals_change_nothing(rich):
         rich.acting_as("coach@example.org").privacy.erase(EMAIL, "x")
     with pytest.raises(Invalid, match="the reason is empty"):
         rich.privacy.erase(EMAIL, "  ")
-    assert rich.backup.dump()["tables"] == before
+    assert rich.dump.export()["tables"] == before
     rich.privacy.erase("agent5@example.org", "Demande")
     with pytest.raises(Invalid, match="is already erased"):
         rich.privacy.erase(_pseudonym_of_agent5(rich), "encore")
@@ -283,7 +284,7 @@ def two_programmes(wf):
     w21 = at(wf, 2021, 1, 5)
     w21.directory.add_programme("Pré-incubation 2021", date(2021, 1, 4))
     w21.directory.add_partner("Somme", "Pré-incubation 2021")
-    w21.teams.add_team("Z", "Pré-incubation 2021", "Somme", problem="P", intrapreneurs=["agent3@example.org"],
+    w21.teams.add("Z", "Pré-incubation 2021", "Somme", problem="P", intrapreneurs=["agent3@example.org"],
                  coach="coach@example.org", days_per_week=1)
     w21.transitions.advance("Z", "submit")
     w21.teams.assess("Z", real=True, major=True, actionable=True, note="Note 2021")
@@ -296,10 +297,10 @@ def two_programmes(wf):
 
 def test_purge_dry_run_then_purge(two_programmes):
     w = two_programmes
-    before = w.backup.dump()["tables"]
+    before = w.dump.export()["tables"]
     dry = w.privacy.purge(date(2021, 1, 1), dry_run=True)
     assert (dry.programmes, dry.checkins, dry.assessments, dry.events, dry.dry_run) == ((PROG,), 1, 1, 2, True)
-    assert w.backup.dump()["tables"] == before
+    assert w.dump.export()["tables"] == before
     done = w.privacy.purge(date(2021, 1, 1))
     assert (done.programmes, done.checkins, done.assessments, done.events, done.dry_run) == ((PROG,), 1, 1, 2, False)
     with w.store.read() as s:
@@ -307,7 +308,7 @@ def test_purge_dry_run_then_purge(two_programmes):
                 for c in s.execute(sa.select(CheckIn)).scalars()}
         last = s.execute(sa.select(Event).order_by(Event.id.desc()).limit(1)).scalar_one()
     assert sorted(rows.values(), key=str) == sorted([(None, None, None, 5), ("Notes 2021", None, None, 3)], key=str)
-    assert w.teams.team("A").phase == "abandoned" and [e.reason for e in w.transitions.history("A") if e.trigger] == [None, None, None]
+    assert w.teams.show("A").phase == "abandoned" and [e.reason for e in w.transitions.history("A") if e.trigger] == [None, None, None]
     assert [e.reason for e in w.transitions.history("Z") if e.action == "assess"] == ["Note 2021"]
     data = json.loads(last.data)
     assert (last.action, data) == ("purge", {"before": "2021-01-01", "programmes": [PROG], "checkins": 1,
@@ -317,7 +318,7 @@ def test_purge_dry_run_then_purge(two_programmes):
     assert w.audit.verify().erased == 2
     again = w.privacy.purge(date(2021, 1, 1))
     assert (again.checkins, again.assessments, again.events) == (0, 0, 0)
-    assert w.audit.verify().events == len(w.backup.dump()["tables"]["event"]["rows"])  # no second purge event
+    assert w.audit.verify().events == len(w.dump.export()["tables"]["event"]["rows"])  # no second purge event
 
 
 def test_purge_refuses_a_future_day_and_non_coordinators(two_programmes):
@@ -346,14 +347,14 @@ def test_erasure_finds_their_name_in_any_case_and_spacing_and_nothing_else(wf):
     wf.directory.add_person("Nord", "nord@example.org", ["intrapreneur"])
     wf.directory.add_partner("Nord", PROG)
     wf.directory.add_person("Aurélie Dupont-Morel", "ad.morel@example.org", ["intrapreneur"])
-    wf.teams.add_team("A", PROG, "Nord", problem="Vu avec AURÉLIE   DUPONT ; voir Aurélie Dupont-Morel, "
+    wf.teams.add("A", PROG, "Nord", problem="Vu avec AURÉLIE   DUPONT ; voir Aurélie Dupont-Morel, "
                 "x.aurelie.dupont@example.org.uk, Nord et l'agence du Nord.",
                 intrapreneurs=["agent0@example.org"], coach="coach@example.org", days_per_week=1)
     wf.funding.add_expense(PROG, "50", date(2020, 6, 30), "Taxi AURÉLIE DUPONT")
     pid = person_id(wf, "aurelie.dupont@example.org")
     wf.privacy.erase("aurelie.dupont@example.org", "Demande reçue")
     wf.privacy.erase("nord@example.org", "Demande reçue")
-    assert wf.teams.team("A").problem == (f"Vu avec erased-{pid} ; voir Aurélie Dupont-Morel, "
+    assert wf.teams.show("A").problem == (f"Vu avec erased-{pid} ; voir Aurélie Dupont-Morel, "
                                     "x.aurelie.dupont@example.org.uk, Nord et l'agence du Nord.")
     with wf.store.read() as s:
         assert s.execute(sa.text("SELECT label FROM expense")).scalar_one() == f"Taxi erased-{pid}"

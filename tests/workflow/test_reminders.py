@@ -10,7 +10,10 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from tests.conftest import COORD, paris, ready_team, seed
-from workflow import FixedClock, Invalid, Workflow, demo
+from workflow import demo
+from workflow.api import Workflow
+from workflow.clock import FixedClock
+from workflow.errors import Invalid
 from workflow.clock import PARIS
 from workflow.services.daemon import run_tick, trigger
 from workflow.services.reminders import Reminders
@@ -113,8 +116,8 @@ def world(wf):
     wf.directory.add_person("Coach Deux", COACH2, ["coach"])
     for name, i in (("A", 0), ("B", 1), ("C", 2), ("D", 3)):
         ready_team(wf, name, i)
-    wf.teams.edit_team("B", coach=COACH2)
-    wf.teams.add_team("E", PROG, "Pas-de-Calais", intrapreneurs=["agent4@example.org"])
+    wf.teams.edit("B", coach=COACH2)
+    wf.teams.add("E", PROG, "Pas-de-Calais", intrapreneurs=["agent4@example.org"])
     wf = at(wf, 2020, 7, 6, 9, 0)
     for name in "ABCD":
         wf.transitions.advance(name, "select")
@@ -289,7 +292,7 @@ def team_2021(wf):
     wf = at(wf, 2021, 1, 4, 10, 0)
     wf.directory.add_programme("Pré-incubation 2021", date(2021, 1, 4))
     wf.directory.add_partner("Somme", "Pré-incubation 2021")
-    wf.teams.add_team("T", "Pré-incubation 2021", "Somme", problem="Un problème réel.",
+    wf.teams.add("T", "Pré-incubation 2021", "Somme", problem="Un problème réel.",
                 intrapreneurs=["agent5@example.org"], coach=COACH, days_per_week=1)
     wf.transitions.advance("T", "submit")
     wf.teams.assess("T", real=True, major=True, actionable=True)

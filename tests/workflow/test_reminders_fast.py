@@ -17,7 +17,7 @@ from jinja2 import UndefinedError
 
 from notifications.render import render
 from tests.conftest import COORD, paris, ready_team, seed
-from workflow import FixedClock
+from workflow.clock import FixedClock
 from workflow.rules import due
 from workflow.rules.coaching import iso_week
 from workflow.rules.due import ProgrammeFacts, Snapshot, TeamFacts

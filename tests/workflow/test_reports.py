@@ -9,7 +9,11 @@ from datetime import date, datetime
 import pytest
 import sqlalchemy as sa
 
-from workflow import FixedClock, Workflow, demo
+from workflow import demo
+
+from workflow.api import Workflow
+
+from workflow.clock import FixedClock
 from workflow.clock import PARIS
 from workflow.errors import Forbidden, Invalid, NotFound
 from workflow.formats.reports import CommitteePack, ProgrammeReport
@@ -127,5 +131,5 @@ def test_the_programme_report_takes_the_same_queries_whatever_the_teams(built):
     statements(built)  # the first looks the actor up
     before = statements(built)
     for i in range(5):
-        built.teams.add_team(f"Équipe {i}", PROG, "Nord", problem="p")
+        built.teams.add(f"Équipe {i}", PROG, "Nord", problem="p")
     assert statements(built) == before

@@ -10,7 +10,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from workflow import StoreError, Workflow
+from workflow.api import Workflow
+
+from workflow.errors import StoreError
 from workflow.store.engine import HEAD_REVISION, KNOWN_REVISIONS, alembic_config, open_store, resolve_url
 from workflow.store.models import SQLModel
 from workflow.records import PersonRecord

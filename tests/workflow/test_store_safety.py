@@ -17,7 +17,8 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import COORD
-from workflow import StoreError, Workflow
+from workflow.api import Workflow
+from workflow.errors import StoreError
 from workflow.services.reminders import Reminders
 from workflow.store import engine as store_db
 from workflow.store import files as storefile

@@ -20,7 +20,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import COORD
-from workflow import FixedClock, StoreError, Workflow
+from workflow.api import Workflow
+from workflow.clock import FixedClock
+from workflow.errors import StoreError
 from workflow.formats import backup as storecopy
 from workflow.store.snapshot import SIGNATURE_TABLE
 from workflow.clock import PARIS
@@ -246,7 +248,7 @@ def test_a_backup_of_a_store_being_written_is_a_consistent_private_self_containe
         t.start()
         while len(written) < 5:
             time.sleep(0.01)
-        rec = w.store_copy.backup(tmp_path / "copy.db")
+        rec = w.backup.copy(tmp_path / "copy.db")
     finally:
         os.umask(old)
         stop.set()
@@ -271,19 +273,19 @@ def test_backup_refuses_the_store_itself_an_existing_file_and_a_missing_director
     try:
         for target in (store, f"{store}-wal", f"{store}-shm", f"{store}-journal", tmp_path / "." / "r.db"):
             with pytest.raises(Invalid, match="is the store itself") as err:
-                w.store_copy.backup(target)
+                w.backup.copy(target)
             assert err.value.code == "copy_is_the_store"
         (tmp_path / "there.db").write_bytes(b"keep me")
         with pytest.raises(Invalid, match="already exists"):
-            w.store_copy.backup(tmp_path / "there.db")
+            w.backup.copy(tmp_path / "there.db")
         assert (tmp_path / "there.db").read_bytes() == b"keep me"
-        w.store_copy.backup(tmp_path / "there.db", force=True)
+        w.backup.copy(tmp_path / "there.db", force=True)
         assert programmes(tmp_path / "there.db") == ["P"]
         with pytest.raises(OSError) as os_err:
-            w.store_copy.backup(tmp_path / "missing" / "copy.db")
+            w.backup.copy(tmp_path / "missing" / "copy.db")
         assert os_err.value.filename == str(tmp_path / "missing" / "copy.db")
         with pytest.raises(Invalid, match="not a regular file"):
-            w.store_copy.backup(tmp_path)
+            w.backup.copy(tmp_path)
     finally:
         w.close()
     assert siblings(store) == ["r.db", "there.db"]
@@ -295,7 +297,7 @@ def test_backup_is_for_coordinators(tmp_path):
     w.directory.add_person("Coach", "coach@example.org", ["coach"])
     try:
         with pytest.raises(Forbidden, match="coordinator"):
-            w.acting_as("coach@example.org").store_copy.backup(tmp_path / "copy.db")
+            w.acting_as("coach@example.org").backup.copy(tmp_path / "copy.db")
     finally:
         w.close()
     assert not (tmp_path / "copy.db").exists()
@@ -307,7 +309,7 @@ def test_backup_and_restore_refuse_postgresql(db_url, tmp_path):
     w = Workflow.open(db_url, actor=COORD, create=True)
     try:
         with pytest.raises(StoreError) as err:
-            w.store_copy.backup(tmp_path / "copy.db")
+            w.backup.copy(tmp_path / "copy.db")
         assert err.value.code == "backup_not_sqlite"
     finally:
         w.close()
@@ -324,7 +326,7 @@ def pair(tmp_path) -> tuple[Path, Path]:
     """The store (programme "Now") and a backup of an earlier day (programme "Then"), both closed."""
     store = make_store(tmp_path / "r.db", "Then")
     w = Workflow.open(str(store), actor=COORD)
-    w.store_copy.backup(tmp_path / "copy.db")
+    w.backup.copy(tmp_path / "copy.db")
     w.directory.add_programme("Now", date(2020, 9, 1))
     w.close()
     return store, tmp_path / "copy.db"
@@ -362,7 +364,7 @@ def test_restore_round_trips_a_backup_taken_while_the_daemon_runs(demo_file, tmp
     procs.append(p)
     w = Workflow.open(str(store), actor=DEMO_COORD)
     try:
-        w.store_copy.backup(tmp_path / "copy.db")
+        w.backup.copy(tmp_path / "copy.db")
     finally:
         w.close()
     assert p.poll() is None  # the daemon kept running
@@ -583,7 +585,7 @@ def test_a_backup_of_a_read_only_store_writes_nothing_beside_it(tmp_path):
     before = sha(store)
     w = Workflow.open(f"sqlite:///{store}?mode=ro", actor=COORD)
     try:
-        w.store_copy.backup(tmp_path / "copy.db")
+        w.backup.copy(tmp_path / "copy.db")
     finally:
         w.close()
     assert siblings(store) == ["copy.db", "r.db"] and sha(store) == before
@@ -597,7 +599,7 @@ def test_a_truncated_store_is_restored_by_renaming_the_checked_copy_over_it(demo
     copy = tmp_path / "good-copy.db"
     w = Workflow.open(str(demo_file), actor=DEMO_COORD)
     try:
-        w.store_copy.backup(copy)
+        w.backup.copy(copy)
     finally:
         w.close()
     store = tmp_path / "d.db"
@@ -664,7 +666,7 @@ def test_a_restored_store_holds_no_live_lease(tmp_path):
     w = Workflow.open(str(live), actor=COORD)
     try:
         assert w.lease.acquire("elsewhere:42")
-        w.store_copy.backup(tmp_path / "copy.db")
+        w.backup.copy(tmp_path / "copy.db")
     finally:
         w.close()
     copy_before = sha(tmp_path / "copy.db")
@@ -707,7 +709,7 @@ def signed(tmp_path, monkeypatch) -> tuple[Path, Path]:
     try:
         seed(w)
         money_and_notices(w)
-        w.store_copy.backup(tmp_path / "copy.db")
+        w.backup.copy(tmp_path / "copy.db")
     finally:
         w.close()
     return store, tmp_path / "copy.db"
@@ -816,7 +818,7 @@ def test_backup_refuses_a_name_that_ends_in_a_separator(tmp_path, name):
     w = Workflow.open(str(store), actor=COORD)
     try:
         with pytest.raises(Invalid, match="give a file name") as err:
-            w.store_copy.backup(f"{tmp_path}/{name}")
+            w.backup.copy(f"{tmp_path}/{name}")
     finally:
         w.close()
     assert err.value.code == "copy_not_a_file" and siblings(store) == ["r.db"]
@@ -843,7 +845,7 @@ def test_without_a_key_a_copy_is_not_signed_and_a_signed_one_is_unchecked(signed
     assert storecopy.restore(str(tmp_path / "a.db"), copy, actor=COORD).origin == "unchecked"
     w = Workflow.open(str(store), actor=COORD)
     try:
-        w.store_copy.backup(tmp_path / "unsigned.db")
+        w.backup.copy(tmp_path / "unsigned.db")
     finally:
         w.close()
     assert SIGNATURE_TABLE not in dump(tmp_path / "unsigned.db")

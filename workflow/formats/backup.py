@@ -25,7 +25,7 @@ the checks having found no process that has it open, the checked copy is renamed
 (its -wal and -shm, nobody's, removed first), with the damaged file's mode.
 
 Copies are signed as JSON backups are (``workflow.formats.dump``): with this instance's key, the MAC of
-the copy's content (its ``Backup.dump``, the export's time and author left out) is stored in the
+the copy's content (its ``Dump.export``, the export's time and author left out) is stored in the
 copy, in a table of its own (``preincub_copy_signature``; not a model table, so nothing else reads
 it). ``restore`` computes it again over the checked copy and says where the copy comes from
 (``dump.Origin``); ``require_signature`` refuses anything but this instance's. The table is
@@ -75,7 +75,7 @@ from workflow.store.snapshot import SIDE_FILES, url_of
 
 # The live store's states a restore may replace: missing, empty, older, or damaged (what a restore is for).
 REPLACEABLE = ("no_store", "store_empty", "store_outdated", "store_damaged")
-SIGNED = ("format", "version", "schema", "tables")  # what of Backup.dump a copy's MAC covers
+SIGNED = ("format", "version", "schema", "tables")  # what of Dump.export a copy's MAC covers
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,12 +127,12 @@ class _Who(NamedTuple):
 
 
 @dataclass(frozen=True)
-class StoreCopy:
+class Backup:
     """Copies of the live SQLite store (coordinators only, as the JSON backup)."""
 
     ctx: Context
 
-    def backup(self, target: str | os.PathLike, *, force: bool = False) -> StoreCopyRecord:
+    def copy(self, target: str | os.PathLike, *, force: bool = False) -> StoreCopyRecord:
         """Write a consistent copy of the store to ``target`` (0600, one self-contained file), while
         other processes go on using the store. An existing ``target`` is replaced only with ``force``;
         the store itself (or its -wal, -shm, -journal) never."""
@@ -276,7 +276,7 @@ def _content_mac(ctx: Context, key: bytes) -> str:
     """The MAC of the content of ``ctx``'s store (closed afterwards), as a JSON backup's signature covers it:
     every row of every table, not when or by whom it was exported."""
     try:
-        doc = dump.Backup(ctx).dump()
+        doc = dump.Dump(ctx).export()
     finally:
         ctx.store.close()
     return dump._mac({k: doc[k] for k in SIGNED}, key)
@@ -359,7 +359,7 @@ def _origin(ctx: Context) -> str:
     key = dump.instance_key(ctx.settings)
     if key is None or not isinstance(sig, dict) or sig["alg"] != "hmac-sha256" or not isinstance(sig["mac"], str):
         return dump.origin({dump.SIGNATURE: sig or "?"}, key)  # unchecked, or an unknown signature (refused)
-    doc = dump.Backup(ctx).dump()
+    doc = dump.Dump(ctx).export()
     return dump.origin({**{k: doc[k] for k in SIGNED}, dump.SIGNATURE: sig}, key)
 
 

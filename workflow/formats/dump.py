@@ -1,6 +1,6 @@
-"""Backup and restore: the whole store as one JSON document, and that document back into an EMPTY store.
+"""The whole store as one JSON document (export-all), and that document back into an EMPTY store (import-all).
 
-``Backup.dump`` reads every table of the schema, in dependency order, each row with its id, and tags the
+``Dump.export`` reads every table of the schema, in dependency order, each row with its id, and tags the
 document with the schema revision (``workflow.store.engine.HEAD_REVISION``). :func:`import_all` checks the whole
 document first (its format, its schema, every value against its column's type, ids unique, references
 resolved, unique keys free), then writes it into an empty store in ONE transaction, ids preserved (on
@@ -83,12 +83,12 @@ def dumps(doc: dict[str, Any]) -> bytes:
 
 
 @dataclass(frozen=True)
-class Backup:
+class Dump:
     """The whole store as one JSON-ready document (coordinators only)."""
 
     ctx: Context
 
-    def dump(self) -> dict[str, Any]:
+    def export(self) -> dict[str, Any]:
         """Every row of every table, ids included, tagged with the schema revision."""
         out: dict[str, Any] = {}
         with self.ctx.store.read() as s:
@@ -361,7 +361,7 @@ class _Target:
 
 def import_all(db: str | None, source: bytes | str | dict, *, batch: int = 1000, settings: Any = None,
                require_signature: bool = False) -> RestoreRecord:
-    """Restore a backup (``Backup.dump``) into the EMPTY store at ``db``, in one transaction.
+    """Restore a backup (``Dump.export``) into the EMPTY store at ``db``, in one transaction.
 
     Everything is checked before anything is written: the document, every value, and its audit trail
     (the chain, and the figures and phases it records against the rows: a backup edited outside

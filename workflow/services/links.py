@@ -372,7 +372,7 @@ class Links:
         """What a committee link shows (the link's errors as :meth:`committee`'s)."""
         with self.ctx.store.read() as s:
             grant, target = self._link(s, "committee", token, seen, team_id)
-        team = self._teams(grant).team(target.name)  # Forbidden when the person may no longer read it
+        team = self._teams(grant).show(target.name)  # Forbidden when the person may no longer read it
         _open_team(team.name, team.phase)
         opens = date.fromisoformat(team.committee.on) if team.committee.on else None
         return CommitteeForm(grant, team, opens, opens is not None and self.ctx.clock.today() >= opens)

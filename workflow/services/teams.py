@@ -79,7 +79,7 @@ class Teams:
     ctx: Context
     checkins: CheckIns
 
-    def add_team(self, name: str, programme: str, partner: str, *, problem: str | None = None,
+    def add(self, name: str, programme: str, partner: str, *, problem: str | None = None,
                  intrapreneurs: Iterable[str] = (), coach: str | None = None, sponsor: str | None = None,
                  days_per_week: float | None = None) -> TeamRecord:
         """A team, in the call for projects, with its members."""
@@ -97,8 +97,8 @@ class Teams:
     def new_team(self, s: Session, prog: Programme, name: str, partner: Partner, *, problem: str | None = None,
                  intrapreneurs: Iterable[str] = (), coach: str | None = None, sponsor: str | None = None,
                  days_per_week: float | None = None, partner_as_typed: str | None = None) -> Team:
-        """In the caller's transaction (``add_team``, an import): a team whose name is validated and
-        free, in the call for projects, with its members (checked as ``add_team`` checks them) and its event."""
+        """In the caller's transaction (``add``, an import): a team whose name is validated and
+        free, in the call for projects, with its members (checked as ``add`` checks them) and its event."""
         now = self.ctx.clock.now()
         team = Team(name=name, programme_id=prog.id, partner_id=partner.id, problem=validate.text(problem, "problem"),
                     phase=states.INITIAL, phase_since=now, created_at=now)
@@ -205,7 +205,7 @@ class Teams:
                           code="wrong_phase", **params, n=len(labels), first=labels[0], last=labels[-1])
         return team
 
-    def edit_team(self, name: str, *, rename: str | None = None, partner: str | None = None,
+    def edit(self, name: str, *, rename: str | None = None, partner: str | None = None,
                   problem: str | None = None, intrapreneurs: Iterable[str] = (), remove_intrapreneurs: Iterable[str] = (),
                   coach: str | None = None, sponsor: str | None = None, days_per_week: float | None = None) -> TeamRecord:
         """Change a team's record (not its phase); a concurrent move sees the bumped version."""
@@ -330,7 +330,7 @@ class Teams:
             version=t.version,
         )
 
-    def team(self, name: str) -> TeamRecord:
+    def show(self, name: str) -> TeamRecord:
         """One team's full record: members, criteria, agreements, phases, coaching."""
         with self.ctx.store.read() as s:
             t = find(s, "team", name)
