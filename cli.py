@@ -4,7 +4,7 @@ This module is the click application: the root group, its global options, the ma
 one line and an exit code. The commands live in the ``commands`` package, one module per concern,
 and :data:`COMMANDS` says where: the root is the CLI's one lazy group, which imports a command's
 module when that command runs. So `--help`, `--version` and an unknown command import no command
-module and no library module (tests/cli/test_cli_startup.py)."""
+module and no library module (tests/test_cli.py)."""
 
 from __future__ import annotations
 

@@ -36,7 +36,7 @@ import sqlalchemy as sa  # noqa: E402
 from workflow.api import Workflow  # noqa: E402
 
 from workflow.clock import FixedClock, PARIS
-from workflow.store import events as audit  # noqa: E402
+from workflow.store import events as event_rows  # noqa: E402
 from workflow.store.people import SYSTEM  # noqa: E402
 
 COORD = "coord@example.org"
@@ -79,7 +79,7 @@ def build(url: str, n: int) -> Workflow:
                                                             "notes": "Entretiens usagers, deux ateliers."},
                                                            ensure_ascii=False, sort_keys=True)})
         with wf.store.write() as s:
-            audit.append(s.connection(), rows)
+            event_rows.append(s.connection(), rows)
         done += len(rows)
     return wf
 

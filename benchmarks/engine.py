@@ -16,7 +16,7 @@ SQLAlchemy core executemany, not through ``Teams.add``; the building code is in
   (a subprocess, wall time with start-up, stdout to /dev/null); targets at the largest size: the
   library under 0.5 s, the CLI under 1 s;
 * a raw ``sqlite3`` transaction doing the writes of one advance (the event chained as
-  ``workflow.services.audit`` chains it), with the store's PRAGMAs; target: advance <= 4 x it;
+  ``workflow.store.events`` chains it), with the store's PRAGMAs; target: advance <= 4 x it;
 * the naive way: load every team, build one ``transitions.Machine`` per team, fire one trigger
   (time per Machine, tracemalloc memory per Machine, total); above ``--naive-limit`` teams the
   Machines are built for a sample and the total is extrapolated linearly (said in the output).
@@ -157,8 +157,8 @@ def measure_advances(stores: dict[int, Path], eligible: dict[int, dict[str, list
 class RawAdvance:
     """A raw ``sqlite3`` transaction doing the writes of one advance on the same store: read the team,
     compare-and-swap its phase, close one phase period and open the next, and append the event to the
-    audit chain as ``workflow.services.audit`` does (read the chain's head, insert the event with its salt,
-    digest and hash computed by ``workflow.services.audit``'s own functions, move the head on). What
+    audit chain as the store does (read the chain's head, insert the event with its salt, digest and hash
+    computed by ``workflow.store.events``' own functions, move the head on). What
     ``advance`` adds on top (permissions, guards, SQLAlchemy) is the ratio printed. The connection
     gets the store's own PRAGMAs (``workflow/store/engine.py``): WAL, ``synchronous = NORMAL`` (no fsync per
     commit; SQLite's default ``FULL`` would put one in the raw side only and flatter the ratio),
@@ -180,7 +180,7 @@ class RawAdvance:
 
     def run(self, name: str) -> float:
         """One transaction on the team ``name`` (submitted when it can be); its wall time."""
-        from workflow.store import events as audit
+        from workflow.store import events as event_rows
 
         con, stamp, actor = self.con, self.stamp, self.actor
         t0 = time.perf_counter()
@@ -195,9 +195,9 @@ class RawAdvance:
         count, prev = con.execute("SELECT count, hash FROM audit_head WHERE id = 1").fetchone()
         row = {"at": stamp, "actor": actor, "actor_id": self.actor_id, "team_id": tid, "action": "advance",
                "trigger": "submit", "from_phase": phase, "to_phase": dest, "reason": None, "forced": False,
-               "data": None, "salt": audit.new_salt()}
-        row["digest"] = audit.digest(row["salt"], actor, None, None)
-        row["hash"] = audit.link(prev, row)
+               "data": None, "salt": event_rows.new_salt()}
+        row["digest"] = event_rows.digest(row["salt"], actor, None, None)
+        row["hash"] = event_rows.link(prev, row)
         con.execute("INSERT INTO event (at, actor, actor_id, team_id, action, \"trigger\", from_phase, to_phase, "
                     "reason, forced, data, salt, digest, hash) VALUES (:at, :actor, :actor_id, :team_id, :action, "
                     ":trigger, :from_phase, :to_phase, :reason, :forced, :data, :salt, :digest, :hash)", row)

@@ -27,7 +27,7 @@ def programme() -> None:
 @click.argument("name")
 @click.option("--signed-on", type=DATE, required=True, multiple=True,
               help="A day the agreement was signed (YYYY-MM-DD); repeat for each signature: it takes effect at the last.")
-@click.option("--kind", type=click.Choice(tuple(states.KINDS)), default="preincubation", show_default=True)
+@click.option("--kind", type=click.Choice(tuple(states.PROGRAMME_KINDS)), default="preincubation", show_default=True)
 @click.option("--months", type=int, help="Length in months [kind's default: 6].")
 @click.option("--capacity", type=int, help="Teams the operator can coach [preincubation: 8; fast: 1].")
 @click.option("--min-days-per-week", type=float, help="Intrapreneur time minimum [preincubation: 1; fast: 2.5].")

@@ -7,19 +7,18 @@ import click
 
 from notifications.i18n import Np_
 from workflow.formats import dump
-from workflow.formats.exports import to_csv
+from workflow.formats.exports import WHATS, to_csv
 from workflow.store.files import write_private
 
 from commands.context import complete, current_ctx
 from commands.output import _json_text, emit_json, say
+from commands.params import FilePath
 from commands.reports import check_output
 from commands.text import current_lang, tr
 
-WHATS = ("teams", "checkins", "events")
-
 
 def _output_option(f):
-    return click.option("-o", "--output", type=click.Path(dir_okay=False), metavar="FILE",
+    return click.option("-o", "--output", type=FilePath(), metavar="FILE",
                         help="Write to this file (created 0600) instead of standard output.")(f)
 
 

@@ -16,7 +16,7 @@ from workflow.rules.money import PAYMENT_LABELS, PAYMENTS
 
 from commands.context import complete, current_ctx
 from commands.output import console, emit_json, say, table
-from commands.params import AMOUNT, DATE, PERCENT, json_option
+from commands.params import AMOUNT, DATE, FilePath, PERCENT, json_option
 from commands.reports import check_output, staged_document
 from commands.text import _, current_lang, labelled, ngettext, tr
 
@@ -64,7 +64,7 @@ def funding_set(programme, partner, cap, share, payment) -> None:
 @_PROGRAMME
 @_PARTNER
 @click.option("--format", "fmt", type=click.Choice(["md", "html"]), default="md", show_default=True)
-@click.option("-o", "--output", "output", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+@click.option("-o", "--output", "output", type=FilePath(writable=True, path_type=Path), metavar="FILE",
               help="Write the document to this file (created 0600) instead of standard output.")
 def funding_statement(programme, partner, fmt, output) -> None:
     """Issue a statement of the expenses really incurred to a partner: its figures are recorded as of

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import gettext
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -37,24 +38,6 @@ class Parsed(click.ParamType):
             self.fail(str(exc), param, ctx)
 
 
-class LazyChoice(click.Choice):
-    """A :class:`click.Choice` whose choices ``source`` makes when first needed (to parse a value, or
-    to show an option's help)."""
-
-    def __init__(self, source: Callable[[], Iterable[str]], case_sensitive: bool = True) -> None:
-        self._source, self._choices, self.case_sensitive = source, None, case_sensitive
-
-    @property
-    def choices(self) -> tuple[str, ...]:  # type: ignore[override]
-        if self._choices is None:
-            self._choices = tuple(self._source())
-        return self._choices
-
-    @choices.setter
-    def choices(self, value: Iterable[str]) -> None:
-        self._choices = tuple(value)
-
-
 DATE = Parsed("DATE", parse_date, date)
 DATETIME = Parsed("DATETIME", parse_datetime, datetime)
 WEEK = Parsed("YYYY-Www", parse_week)
@@ -63,6 +46,24 @@ YESNO = click.Choice(["yes", "no", "oui", "non"], case_sensitive=False)
 # Money, read by the library's parsers (workflow/rules/money.py): "9000", "9 000", "9000,00", "9000.00"; a share "50".
 AMOUNT = Parsed("EUR", parse_amount, Decimal)
 PERCENT = Parsed("PERCENT", parse_percent, Decimal)
+
+
+class FilePath(click.Path):
+    """A file (not a directory) given on the command line. click names the kind ("file") in its
+    messages, translated when the type is made; a command's module is loaded after the language is
+    chosen, and one process (the tests) may run commands in several: the name is translated when a
+    message says it, in that invocation's language."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(dir_okay=False, **kwargs)
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        return gettext.gettext("file")  # click's own msgid, from its catalog
+
+    @name.setter
+    def name(self, value: str) -> None:
+        """click's constructor sets the name once; it is read through the property instead."""
 
 
 def json_option(f):

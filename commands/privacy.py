@@ -11,14 +11,14 @@ import click
 
 from commands.context import complete, current_ctx
 from commands.output import emit_json, say
-from commands.params import DATE, json_option
+from commands.params import DATE, FilePath, json_option
 from commands.reports import write_document
 from commands.text import _, labelled, number, tr
 
 
 @click.command(name="export")
 @click.argument("email", shell_complete=complete("person"))
-@click.option("-o", "--output", "output", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+@click.option("-o", "--output", "output", type=FilePath(writable=True, path_type=Path), metavar="FILE",
               help="Write the JSON to this file (created 0600) instead of standard output.")
 def person_export(email: str, output: Path | None) -> None:
     """Everything the store holds about EMAIL, as JSON (right of access): coordinators, or the person

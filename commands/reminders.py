@@ -22,14 +22,9 @@ from workflow.services.outbox import tick_line
 
 from commands.context import current_ctx
 from commands.output import console, emit_json, progress, say, styled, table, when_cell
-from commands.params import DATE, ID, LazyChoice, json_option
+from commands.params import DATE, ID, json_option
 from commands.start import fail
 from commands.text import _, current_lang, labelled, tr
-
-
-def _statuses() -> tuple[str, ...]:
-    """The outbox's statuses (notifications.message: loaded when `outbox list --status` needs them)."""
-    return tuple(s.value for s in OutboxStatus)
 
 
 PROGRESS_AFTER = 1.5  # seconds: a delivery batch quicker than this shows no progress bar
@@ -133,7 +128,7 @@ def outbox() -> None:
 
 
 @outbox.command(name="list")
-@click.option("--status", type=LazyChoice(_statuses))
+@click.option("--status", type=click.Choice([s.value for s in OutboxStatus]))
 @json_option
 def outbox_list(status, as_json) -> None:
     """List messages; --status failed shows why each failed."""

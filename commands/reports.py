@@ -18,7 +18,7 @@ from workflow.store.files import staged_private
 
 from commands.context import complete, current_ctx
 from commands.output import emit_json
-from commands.params import json_option
+from commands.params import FilePath, json_option
 from commands.text import _, current_lang, tr
 
 
@@ -28,7 +28,7 @@ def report() -> None:
 
 
 def _output(option_name: str = "-o"):
-    return click.option("-o", "--output", "output", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    return click.option("-o", "--output", "output", type=FilePath(writable=True, path_type=Path), metavar="FILE",
                         help="Write the document to this file (created 0600) instead of standard output.")
 
 

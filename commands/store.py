@@ -13,7 +13,7 @@ from workflow.store.engine import HEAD_REVISION
 
 from commands.context import current_ctx
 from commands.output import emit_json, progress, say
-from commands.params import json_option
+from commands.params import FilePath, json_option
 from commands.teams import status_table
 from commands.text import _, tr
 
@@ -53,7 +53,7 @@ def demo_cmd(as_json: bool) -> None:
 
 
 @click.command(name="backup")
-@click.argument("file", metavar="FILE", type=click.Path(dir_okay=False))
+@click.argument("file", metavar="FILE", type=FilePath())
 @click.option("--force", is_flag=True, help="Replace FILE if it exists.")
 @json_option
 def backup_cmd(file: str, force: bool, as_json: bool) -> None:
@@ -71,7 +71,7 @@ def backup_cmd(file: str, force: bool, as_json: bool) -> None:
 
 
 @click.command(name="restore")
-@click.argument("file", metavar="FILE", type=click.Path(dir_okay=False))
+@click.argument("file", metavar="FILE", type=FilePath())
 @click.option("--no-keep", "no_keep", is_flag=True,
               help="Do not keep a copy of the store being replaced (kept by default: STORE.before-restore-TIME).")
 @click.option("--require-signature", is_flag=True,

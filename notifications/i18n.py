@@ -130,6 +130,8 @@ def format_number(value: float | int, lang: str) -> str:
     shows only such days left, and Babel's import and locale data cost it ~20 ms at start-up."""
     if type(value) is int and -1000 < value < 1000:
         return str(value)
+    if abs(value) >= 1e15:  # what someone typed by mistake (--hours 1e26): Babel's rounding overflows on it
+        return f"{value:.6g}"
     from babel.numbers import format_decimal  # Babel: loaded by the first such number (see above)
 
     return format_decimal(value, locale=lang, decimal_quantization=False)

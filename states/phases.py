@@ -1,4 +1,4 @@
-"""The phases a team goes through (DESIGN.md, "The state machine").
+"""The phases a team goes through (docs/domain.md, "The phases").
 
 Ids are stable: they are stored in the database and printed in JSON.
 """
@@ -36,7 +36,8 @@ PHASES: dict[str, Phase] = {
 INITIAL = "call_for_projects"
 NON_TERMINAL: tuple[str, ...] = tuple(p.id for p in PHASES.values() if not p.terminal)
 TERMINAL: tuple[str, ...] = tuple(p.id for p in PHASES.values() if p.terminal)
-# Teams that hold one of the programme's places: selected and not dropped (DESIGN.md, `select`).
+# Teams that hold one of the programme's places: selected and not dropped (docs/domain.md, "The two
+# programme kinds").
 HOLDS_A_PLACE: tuple[str, ...] = (
     "investigation",
     "poc_committee",

@@ -1,4 +1,5 @@
-"""The numbers each programme kind brings (DOMAIN.md): seed 1 is `preincubation`, seed 2 is `fast`."""
+"""The numbers each programme kind brings (docs/domain.md, "The two programme kinds"): seed 1 is
+`preincubation`, seed 2 is `fast`."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ class KindRules:
     requires_sponsor: bool
 
 
-KINDS: dict[str, KindRules] = {
+PROGRAMME_KINDS: dict[str, KindRules] = {
     # Seed 1: at most 8 teams, intrapreneurs freed at least one day a week, six months.
     "preincubation": KindRules("preincubation", months=6, capacity=8, min_days_per_week=1.0, requires_sponsor=False),
     # Seed 2: one Startup d'État, at least 50 % of a 5-day week, a sponsor named by the partner body.

@@ -5,17 +5,23 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import os
+import shutil
 import uuid
 from datetime import date, datetime
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 import sqlalchemy as sa
 
+from tests.cli_helpers import invoke, ok
 from workflow.api import Workflow
 
 from workflow.clock import FixedClock
 from workflow.clock import PARIS
+
+# The real SMTP and webhook servers, shared by the channel, delivery and secrets tests.
+pytest_plugins = ["tests.delivery_fixtures"]
 
 PG_URL = os.environ.get("PREINCUB_TEST_DATABASE_URL")
 COORD = "coord@example.org"
@@ -95,3 +101,37 @@ def ready_team(w: Workflow, name: str, i: int = 0, *, days: float = 1) -> str:
     w.teams.agree(name, "partner")
     w.teams.agree(name, "operator")
     return name
+
+
+# The demo store through the CLI, shared by the command and scenario tests.
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory) -> Path:
+    """The demo store, built once through the CLI; tests copy it."""
+    path = tmp_path_factory.mktemp("template") / "demo.db"
+    ok(invoke("demo", db=path))
+    assert not Path(str(path) + "-wal").exists() or Path(str(path) + "-wal").stat().st_size == 0
+    return path
+
+
+def _copy(src: Path, dest: Path) -> Path:
+    shutil.copy(src, dest)
+    return dest
+
+
+@pytest.fixture(scope="module")
+def demo_ro(demo_template, tmp_path_factory) -> Path:
+    """One copy of the demo store per module, for tests that only read."""
+    return _copy(demo_template, tmp_path_factory.mktemp("ro") / "demo.db")
+
+
+@pytest.fixture
+def demo_db(demo_template, tmp_path) -> Path:
+    """A fresh copy of the demo store for a test that writes."""
+    return _copy(demo_template, tmp_path / "demo.db")
+
+
+@pytest.fixture
+def empty_db(tmp_path) -> Path:
+    path = tmp_path / "empty.db"
+    ok(invoke("init", db=path))
+    return path

@@ -20,7 +20,7 @@ from workflow.rules import permissions, validate
 from workflow.settings import Settings
 from workflow.store import events, people
 from workflow.store.engine import Connection, Session, Store, flushed
-from workflow.store.events import ROLES
+from workflow.store.events import ROLES_FIGURE
 from workflow.store.models import Event, Person, Programme, Team
 from workflow.store.people import SYSTEM
 
@@ -215,7 +215,7 @@ class Context:
         """After events that recorded people's roles (``sealed``): if the actor's are among them, the
         next check reads them again, so a context never answers with roles it changed itself."""
         me = self._known.me
-        if me is not None and any(me.id in (x or {}).get(ROLES, ()) for x in sealed):
+        if me is not None and any(me.id in (x or {}).get(ROLES_FIGURE, ()) for x in sealed):
             self._known.me = None
 
     def _actor_id(self, conn: Any) -> int | None:
@@ -237,7 +237,7 @@ class Context:
 
 # kind: (the store's lookup, message); the error's code is unknown_<kind>, its param <kind> the key
 # looked up (the CLI adds where to look: ERROR_HINTS). A person is named by a validated e-mail: not quoted.
-_KINDS: dict[str, tuple[Any, str]] = {
+_LOOKUPS: dict[str, tuple[Any, str]] = {
     "programme": (people.programme_by_name, N_("unknown programme {programme!q}")),
     "team": (people.team_by_name, N_("unknown team {team!q}")),
     "person": (people.person_by_email, N_("unknown person {person}")),
@@ -253,7 +253,7 @@ def find(s: Session, kind: str, name: str, *, programme: Programme | None = None
             raise NotFound(N_("unknown partner {partner!q} in programme {programme!q}"), code="unknown_partner",
                            partner=name, programme=programme.name)
         return row
-    lookup, message = _KINDS[kind]
+    lookup, message = _LOOKUPS[kind]
     key = validate.email(name, local=True) if kind == "person" else validate.lookup(name)
     row = lookup(s, key)
     if row is None:

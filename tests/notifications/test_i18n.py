@@ -69,3 +69,10 @@ def test_small_integers_are_written_as_babel_writes_them():
         for value in (*range(-999, 1000, 7), -999, 999, -1000, 1000, 12345, 2.5):
             assert format_number(value, lang) == format_decimal(value, locale=lang, decimal_quantization=False)
     assert format_number(1000, "fr") == "1\u202f000" and format_number(-1000, "en") == "-1,000"
+
+
+def test_a_number_too_large_to_round_is_still_written():
+    """What someone typed by mistake (--hours 1e26) goes into the refusal, not into an internal error."""
+    assert i18n.format_number(1e26, "fr") == "1e+26"
+    assert i18n.format_number(float("inf"), "en") == "inf"
+    assert i18n.format_number(2.5, "fr") == "2,5"

@@ -25,7 +25,7 @@ GOOD = states.TeamView(
     poc_summary="s", committee_on=date(2020, 12, 1), committee_opinion="o",
 )
 
-TABLE = {  # DESIGN.md, trigger: (sources, dest)
+TABLE = {  # docs/domain.md, "What a team needs to move": trigger: (sources, dest)
     "submit": ({"call_for_projects"}, "selection"),
     "select": ({"selection"}, "investigation"),
     "reject": ({"selection"}, "not_selected"),

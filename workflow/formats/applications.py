@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from notifications.i18n import Message, text
+from notifications.visible import shown
 from workflow.rules import validate
 from workflow.errors import N_, Invalid, Np_, PreincubError
 from workflow.formats.sheets import Cell, Sheet, key
@@ -32,7 +33,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 _BY_KEY = {key(h): col for col, headers in COLUMNS.items() for h in (col, *headers)}
 REQUIRED = ("team", "partner")
-KINDS = {"departement": "departement", "département": "departement", "region": "region", "région": "region",
+PARTNER_KIND_WORDS = {"departement": "departement", "département": "departement", "region": "region", "région": "region",
          "other": "other", "autre": "other"}
 _NUMBER = re.compile(r"^\s*(\d{1,6}(?:[.,]\d{1,6})?)\s*(?:j|jours?|d|days?)?\s*$", re.IGNORECASE)
 _NAMED = re.compile(r"\s*([^<>]*?)\s*<([^<>]*)>\s*")
@@ -107,7 +108,7 @@ def columns(sheet: Sheet, mapping: Mapping[str, str] | None = None) -> dict[str,
                           "{file!q} has no columns {missing} (its headers: {headers}); name them so, or map "
                           "headers to them in a map file"),
                       code="missing_columns", file=sheet.name, n=len(missing), missing=", ".join(missing),
-                      headers=", ".join(validate.shown(h)[:40] for h in sheet.header if h)[:160] or "—")
+                      headers=", ".join(shown(h)[:40] for h in sheet.header if h)[:160] or "—")
     return found
 
 
@@ -174,7 +175,7 @@ def _days(value: Cell) -> float:
 
 
 def _kind(value: str) -> str:
-    kind = KINDS.get(value.strip().lower())
+    kind = PARTNER_KIND_WORDS.get(value.strip().lower())
     if kind is None:
         raise Invalid(N_("{value!q} is not {what!t}; choose one of: {allowed}"), value=value,
                       what=validate.label("partner kind", validate.CHOICES), allowed="departement, region, other")

@@ -43,7 +43,7 @@ store as it was. A store restored into a missing or empty file is private (0600)
 store keeps its mode.
 
 What each step asks of SQLite (the backup API, the integrity check, writing into the store) is
-:mod:`workflow.store.snapshot`'s; this module decides when, and says why it refuses.
+:mod:`workflow.store.copies`'s; this module decides when, and says why it refuses.
 """
 
 from __future__ import annotations
@@ -65,13 +65,12 @@ from workflow.context import Context, default_actor
 from workflow.errors import N_, Invalid, PreincubError, StoreError
 from workflow.formats import dump
 from workflow.services.audit import Audit
-from workflow.services.daemon import LEASE
 from workflow.settings import Settings
-from workflow.store import engine as dbmod
-from workflow.store import files as storefile
+from workflow.store import engine as store_engine
+from workflow.store import files
 from workflow.store import lease as lease_rows
-from workflow.store import snapshot
-from workflow.store.snapshot import SIDE_FILES, url_of
+from workflow.store import copies
+from workflow.store.copies import SIDE_FILES, url_of
 
 # The live store's states a restore may replace: missing, empty, older, or damaged (what a restore is for).
 REPLACEABLE = ("no_store", "store_empty", "store_outdated", "store_damaged")
@@ -122,7 +121,7 @@ class _Who(NamedTuple):
     actor: str
     settings: Settings
 
-    def on(self, store: dbmod.Store) -> Context:
+    def on(self, store: store_engine.Store) -> Context:
         return Context(store, self.clock, self.actor, self.settings)
 
 
@@ -153,10 +152,10 @@ class Backup:
             raise _exists(out)
         with _temporary(out) as tmp:
             try:  # a read-only store read as its own readers read it: nothing written beside it
-                snapshot.copy(store.path, tmp, reader="store" if store.read_only else "plain")
-            except snapshot.Failed as exc:
-                raise dbmod.translate(exc.cause, store.url) or _damaged(store.path, exc.cause) from None
-            schema = snapshot.revision(tmp)
+                copies.copy(store.path, tmp, reader="store" if store.read_only else "plain")
+            except copies.Failed as exc:
+                raise store_engine.translate(exc.cause, store.url) or _damaged(store.path, exc.cause) from None
+            schema = copies.revision(tmp)
             self._sign(tmp)
             _publish(tmp, out, force)
         return StoreCopyRecord(str(out), out.stat().st_size, schema or "")
@@ -167,7 +166,7 @@ class Backup:
         if key is None:
             return
         mac = _content_mac(Context(_open_ro(tmp), self.ctx.clock, self.ctx.actor, self.ctx.settings), key)
-        snapshot.sign(tmp, mac)
+        copies.sign(tmp, mac)
 
 
 def restore(db: str | None, source: str | os.PathLike, *, actor: str | None = None, clock: Clock | None = None,
@@ -177,22 +176,22 @@ def restore(db: str | None, source: str | os.PathLike, *, actor: str | None = No
     coordinator in the copy, and in the current store when it can be read. ``require_signature``:
     refuse a copy that is not signed by this instance (its origin is in the record either way)."""
     settings = Settings.from_env()
-    url = dbmod.resolve_url(db or settings.store.db)
-    where, path = dbmod.describe(url), dbmod.sqlite_path(url)
+    url = store_engine.resolve_url(db or settings.store.db)
+    where, path = store_engine.describe(url), store_engine.sqlite_path(url)
     if path is None:
         raise StoreError(N_("the store {where} is a PostgreSQL database: a file copy is restored into an SQLite "
                             "store only"), code="restore_not_sqlite", where=where)
-    explicit_ro = snapshot.read_only_url(url)
+    explicit_ro = copies.read_only_url(url)
     if explicit_ro or path.exists():  # refused as the store refuses a write, before anything is written
-        why = storefile.read_only_reason(path, explicit_ro)
+        why = files.read_only_reason(path, explicit_ro)
         if why is not None:
-            raise dbmod._read_only_error(where, why)
+            raise store_engine._read_only_error(where, why)
     src = Path(source).expanduser()
     _not_the_store(src, path)
     if not src.is_file():
         raise Invalid(N_("there is no file {path!q} to restore"), code="no_copy_file", path=str(src))
     who = _Who(clock or Clock(), actor or default_actor(), settings)
-    storefile.private_dirs(path.parent)  # as init: a new machine's data directory (0700)
+    files.private_dirs(path.parent)  # as init: a new machine's data directory (0700)
     with _temporary(path) as tmp:
         schema, upgraded, events, came_from = _checked(src, tmp, who, require_signature)
         _live_checks(url, who)
@@ -202,16 +201,16 @@ def restore(db: str | None, source: str | os.PathLike, *, actor: str | None = No
         mode = stat.S_IMODE(path.stat().st_mode) if existed and not size else None
         try:
             if not existed:
-                storefile.private_file(path)
-            elif mode is not None and mode != storefile.PRIVATE_FILE:
-                os.chmod(path, storefile.PRIVATE_FILE)  # an empty file is about to hold the whole store
+                files.private_file(path)
+            elif mode is not None and mode != files.PRIVATE_FILE:
+                os.chmod(path, files.PRIVATE_FILE)  # an empty file is about to hold the whole store
             _install(tmp, path)
         except BaseException:
             if kept is not None:
                 kept.unlink(missing_ok=True)
             if not existed:
                 _remove_with_side_files(path)
-            elif mode is not None and mode != storefile.PRIVATE_FILE:
+            elif mode is not None and mode != files.PRIVATE_FILE:
                 try:
                     os.chmod(path, mode)
                 except OSError:
@@ -242,7 +241,7 @@ def _exists(path: Path) -> Invalid:
 
 def _damaged(path: Path, exc: BaseException) -> StoreError:
     return StoreError(N_("{path!q} is damaged ({detail}); choose another copy"), code="copy_damaged",
-                      path=str(path), detail=dbmod._first_line(exc))
+                      path=str(path), detail=store_engine._first_line(exc))
 
 
 @contextmanager
@@ -255,7 +254,7 @@ def _temporary(beside: Path) -> Iterator[Path]:
         raise OSError(exc.errno, exc.strerror, str(beside)) from None
     tmp = Path(name)
     try:
-        os.fchmod(fd, storefile.PRIVATE_FILE)
+        os.fchmod(fd, files.PRIVATE_FILE)
         os.close(fd)
         yield tmp
     finally:
@@ -267,9 +266,9 @@ def _remove_with_side_files(path: Path) -> None:
         f.unlink(missing_ok=True)
 
 
-def _open_ro(path: Path) -> dbmod.Store:
+def _open_ro(path: Path) -> store_engine.Store:
     """The store in the file ``path``, read-only: nothing written in it or beside it."""
-    return dbmod.open_store(url_of(path) + "?mode=ro")
+    return store_engine.open_store(url_of(path) + "?mode=ro")
 
 
 def _content_mac(ctx: Context, key: bytes) -> str:
@@ -294,7 +293,7 @@ def _publish(tmp: Path, target: Path, force: bool) -> None:
         raise _exists(target) from None
     except OSError as exc:
         raise OSError(exc.errno, exc.strerror, str(target)) from None
-    snapshot.sync_dir(target.parent)
+    copies.sync_dir(target.parent)
 
 
 def _checked(src: Path, tmp: Path, who: _Who, require_signature: bool = False) -> tuple[str, str | None, int, str]:
@@ -303,34 +302,34 @@ def _checked(src: Path, tmp: Path, who: _Who, require_signature: bool = False) -
     changed. Then ``tmp`` is made ready to install: its signature dropped, its lease released."""
     with open(src, "rb") as f:
         head = f.read(4096)
-    if not head.startswith(storefile.SQLITE_HEADER):
+    if not head.startswith(files.SQLITE_HEADER):
         if head.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n").startswith(b"{"):
             raise Invalid(N_("{path!q} is a JSON backup, not a copy of the store: restore it with "
                              "preincub --db NEW.db import-all {path!q}"), code="copy_is_json", path=str(src))
-        raise storefile.not_sqlite(str(src))
+        raise files.not_sqlite(str(src))
     try:
-        result = snapshot.checked_copy(src, tmp)
-    except snapshot.Failed as exc:
+        result = copies.checked_copy(src, tmp)
+    except copies.Failed as exc:
         if "not a database" in str(exc.cause):
-            raise storefile.not_sqlite(str(src)) from None
+            raise files.not_sqlite(str(src)) from None
         raise _damaged(src, exc.cause) from None
     if result != ["ok"]:
         raise _damaged(src, Exception(result[0] if result else "integrity_check"))
-    found = storefile.sqlite_tables(tmp, str(src))
-    state, rev = dbmod._judge(*found) if found else ("empty", None)
+    found = files.sqlite_tables(tmp, str(src))
+    state, rev = store_engine._judge(*found) if found else ("empty", None)
     if state == "empty":
         raise Invalid(N_("{path!q} holds no preincub store (an empty database); choose another copy"),
                       code="copy_empty", path=str(src))
-    dbmod._check_state(str(src), state, rev, create=True)  # another application's, or a newer preincub's
+    store_engine._check_state(str(src), state, rev, create=True)  # another application's, or a newer preincub's
     upgraded = None
-    if rev != dbmod.HEAD_REVISION:
-        engine = dbmod.make_engine(url_of(tmp), "rw")
+    if rev != store_engine.HEAD_REVISION:
+        engine = store_engine.make_engine(url_of(tmp), "rw")
         try:
-            dbmod.upgrade(engine)
+            store_engine.upgrade(engine)
         finally:
             engine.dispose()
         upgraded = rev
-    copy = dbmod.open_store(url_of(tmp))
+    copy = store_engine.open_store(url_of(tmp))
     try:
         events = Audit(who.on(copy)).verify().events
         came_from = _origin(who.on(copy))
@@ -344,7 +343,7 @@ def _checked(src: Path, tmp: Path, who: _Who, require_signature: bool = False) -
         raise Invalid(N_("this backup is not signed by this instance ({origin!t}); nothing was restored"),
                       code="backup_not_signed", origin=dump.ORIGIN_TEXT[came_from])
     _ready(tmp, who.clock.wall())
-    snapshot.settle(tmp)
+    copies.settle(tmp)
     return rev or "", upgraded, events, came_from
 
 
@@ -352,7 +351,7 @@ def _origin(ctx: Context) -> str:
     """Where the copy in ``ctx``'s store comes from (``dump.Origin``), as ``dump.origin`` tells a JSON
     backup's: its signature table against the MAC of its content with this instance's key."""
     with ctx.store.read() as s:
-        rows = snapshot.signature(s)
+        rows = copies.signature(s)
     if rows is None:
         return dump.origin({}, None)  # unsigned
     sig: Any = {"alg": rows[0][0], "mac": rows[0][1]} if len(rows) == 1 else None  # None: unknown
@@ -368,11 +367,11 @@ def _ready(tmp: Path, now: datetime) -> None:
     copy's), and holding no live daemon lease (the copy may have been taken while a daemon ran: a
     daemon started after the restore ticks at once)."""
     released = now - timedelta(seconds=1)
-    copy = dbmod.open_store(url_of(tmp))
+    copy = store_engine.open_store(url_of(tmp))
     try:
         with copy.write() as s:
-            snapshot.unsign(s)
-            snapshot.release_leases(s, released, LEASE)
+            copies.unsign(s)
+            copies.release_leases(s, released, lease_rows.DAEMON_LEASE)
     finally:
         copy.close()
 
@@ -380,10 +379,10 @@ def _ready(tmp: Path, now: datetime) -> None:
 def _live_checks(url: str, who: _Who) -> None:
     """Refuse to replace the store while the daemon holds its lease or a process has it open, or when
     the acting person is not a coordinator of it (when it can be read). Leaves no connection open."""
-    path = dbmod.sqlite_path(url)
-    where = dbmod.describe(url)
+    path = store_engine.sqlite_path(url)
+    where = store_engine.describe(url)
     try:
-        live = dbmod.open_store(url)
+        live = store_engine.open_store(url)
     except StoreError as exc:
         if exc.code not in REPLACEABLE:
             raise
@@ -404,7 +403,7 @@ def _live_checks(url: str, who: _Who) -> None:
             raise StoreError(N_("the daemon {holder} holds the store {where} until {until}; stop it, then restore"),
                              code="daemon_running", holder=lease[0], where=where,
                              until=lease[1].isoformat(timespec="seconds"))
-    pids = storefile.holders(path)
+    pids = files.holders(path)
     if pids:
         raise StoreError(N_("the store {where} is open in another process (pid {pid}); stop it, then restore"),
                          code="store_in_use", where=where, pid=pids[0])
@@ -430,7 +429,7 @@ def _keep(path: Path, now: datetime) -> Path:
     snapshot, or the file's bytes as they are when SQLite cannot read it (damaged)."""
     stamp = now.strftime("%Y%m%dT%H%M%SZ")
     with _temporary(path) as tmp:
-        snapshot.keep_copy(path, tmp)
+        copies.keep_copy(path, tmp)
         for n in range(100):
             kept = path.with_name(f"{path.name}.before-restore-{stamp}" + (f".{n}" if n else ""))
             try:
@@ -442,9 +441,9 @@ def _keep(path: Path, now: datetime) -> Path:
 
 
 def _install(tmp: Path, path: Path) -> None:
-    """Write the checked copy ``tmp`` into the store at ``path`` (``snapshot.install``); SQLite's errors
+    """Write the checked copy ``tmp`` into the store at ``path`` (``copies.install``); SQLite's errors
     other than damage in the store's words."""
     try:
-        snapshot.install(tmp, path)
-    except snapshot.Failed as exc:
-        raise dbmod.translate(exc.cause, url_of(path)) or _damaged(path, exc.cause) from None
+        copies.install(tmp, path)
+    except copies.Failed as exc:
+        raise store_engine.translate(exc.cause, url_of(path)) or _damaged(path, exc.cause) from None

@@ -30,9 +30,9 @@ from workflow.store import events
 from workflow.services.links import secret_key
 from workflow.settings import Settings
 from workflow.store import dump as dump_rows
-from workflow.store import engine as dbmod
-from workflow.store import files as storefile
-from workflow.store import snapshot
+from workflow.store import engine as store_engine
+from workflow.store import files
+from workflow.store import copies
 from workflow.store.dump import tables
 
 FORMAT = "preincub-backup"
@@ -98,7 +98,7 @@ class Dump:
                 kinds = [dump_rows.kind(c) for c in cols]
                 rows = [[_plain(v, k) for v, k in zip(row, kinds)] for row in dump_rows.rows(s, table)]
                 out[table.name] = {"columns": [c.name for c in cols], "rows": rows}
-        return sign({"format": FORMAT, "version": VERSION, "schema": dbmod.HEAD_REVISION,
+        return sign({"format": FORMAT, "version": VERSION, "schema": store_engine.HEAD_REVISION,
                      "exported_at": self.ctx.clock.now().isoformat(timespec="seconds"), "exported_by": self.ctx.actor,
                      "tables": out}, instance_key(self.ctx.settings))
 
@@ -135,7 +135,7 @@ def parse(source: bytes | str | dict) -> dict[str, Any]:
     schema = doc.get("schema")
     if not isinstance(schema, str) or not re.fullmatch(r"\d{4}", schema):
         raise _foreign(N_("no schema revision"))
-    if schema not in dbmod.KNOWN_REVISIONS:
+    if schema not in store_engine.KNOWN_REVISIONS:
         raise StoreError(N_("this backup was written by a newer preincub (schema {revision}); upgrade preincub "
                             "to restore it"), code="backup_too_new", revision=schema)
     return doc
@@ -299,33 +299,33 @@ class _Target:
     that holds tables) is written in place, in the import's one transaction."""
 
     def __init__(self, db: str) -> None:
-        self.url = dbmod.resolve_url(db)
-        self.where = dbmod.describe(self.url)
-        self.path = dbmod.sqlite_path(self.url)
+        self.url = store_engine.resolve_url(db)
+        self.where = store_engine.describe(self.url)
+        self.path = store_engine.sqlite_path(self.url)
         self.temp: Path | None = None
         self.created = False
-        if self.path is not None and snapshot.read_only_url(self.url):
-            raise dbmod._read_only_error(self.where, storefile.read_only_reason(self.path, True))
+        if self.path is not None and copies.read_only_url(self.url):
+            raise store_engine._read_only_error(self.where, files.read_only_reason(self.path, True))
         try:
-            self.store = dbmod.open_store(db)
+            self.store = store_engine.open_store(db)
             return
         except StoreError as exc:
             if exc.code not in ("no_store", "store_empty"):
                 raise
         self.created = True
         if self.path is None:  # a database without tables: created in place, in the transaction's scope
-            self.store = dbmod.open_store(db, create=True)
+            self.store = store_engine.open_store(db, create=True)
             return
         try:
-            storefile.private_dirs(self.path.parent)
+            files.private_dirs(self.path.parent)
             fd, name = tempfile.mkstemp(prefix=f".{self.path.name[:50]}.", suffix=".restoring", dir=self.path.parent)
-            os.fchmod(fd, storefile.PRIVATE_FILE)
+            os.fchmod(fd, files.PRIVATE_FILE)
             os.close(fd)
         except OSError as exc:
-            raise dbmod._os_error(self.url, exc) from None
+            raise store_engine._os_error(self.url, exc) from None
         self.temp = Path(name)
         try:
-            self.store = dbmod.open_store(str(self.temp), create=True)
+            self.store = store_engine.open_store(str(self.temp), create=True)
         except BaseException as exc:
             _remove(self.temp)
             raise self._named(exc) from None
@@ -351,7 +351,7 @@ class _Target:
                 os.close(dir_fd)
         except OSError as exc:
             self.abort()
-            raise dbmod._os_error(self.url, exc) from None
+            raise store_engine._os_error(self.url, exc) from None
 
     def abort(self) -> None:
         self.store.close()
@@ -404,7 +404,7 @@ def import_all(db: str | None, source: bytes | str | dict, *, batch: int = 1000,
             if doc["schema"] < "0008":  # as migration 0008: the figures already there, sealed
                 events.seal_existing(s.connection())
             # A lease held where the backup was made holds nothing here: released, so a daemon ticks at once.
-            snapshot.release_leases(s, datetime.now(timezone.utc))
+            copies.release_leases(s, datetime.now(timezone.utc))
             dump_rows.reset_sequences(s)
     except BaseException as exc:
         target.abort()

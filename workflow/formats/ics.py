@@ -17,20 +17,20 @@ from typing import Any
 
 import states
 from notifications.i18n import N_, text
+from notifications.visible import shown
 from workflow.clock import PARIS, paris
 from workflow.context import Context, find
 from workflow.rules import permissions
 from workflow.rules.due import horizon, planned, weekly_slot
 from workflow.rules.deadlines import deadline
-from workflow.rules.validate import shown
 from workflow.store import reads
-from workflow.store.reminders import snapshot
+from workflow.store import reminders as reminder_rows
 from workflow.store.models import Team
 
 PRODID = "-//preincub//preincub calendar//FR"
 SLOT = timedelta(hours=1)  # a coaching slot's length
 REMINDER = timedelta(minutes=15)
-REMINDER_KINDS = ("deadline", "deadline_passed", "committee_soon", "missed_coaching")  # weekly ones: the slots
+CALENDAR_KINDS = ("deadline", "deadline_passed", "committee_soon", "missed_coaching")  # weekly ones: the slots
 
 _SUMMARIES = {
     "deadline": N_("Reminder: the deadline of {programme} is in {days} days"),
@@ -76,10 +76,10 @@ class Calendars:
             if permissions.scope("remind", me.roles) == permissions.ANY:
                 until = datetime.combine(max(due + timedelta(days=1), now.date() + timedelta(days=30)), time(23, 59),
                                          tzinfo=PARIS)
-                snap = snapshot(s, now - horizon(cfg))
+                snap = reminder_rows.snapshot(s, now - horizon(cfg))
                 shown_ids = {t.id for t in teams}
                 dues = [d for d in planned(snap, now, until, cfg)
-                        if d.at > now and d.programme_id == prog.id and d.kind in REMINDER_KINDS
+                        if d.at > now and d.programme_id == prog.id and d.kind in CALENDAR_KINDS
                         and (d.team_id is None or d.team_id in shown_ids)]
 
         cal = Calendar()

@@ -1,4 +1,4 @@
-"""The six-month deadline (DOMAIN.md, "Time")."""
+"""The six-month deadline (docs/domain.md, "Time")."""
 
 from __future__ import annotations
 

@@ -10,20 +10,18 @@ preview`` lists those due up to a date.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Any
 
-import holidays
 
 from workflow.clock import PARIS, paris
 from workflow.rules.coaching import iso_week
 from workflow.rules.deadlines import terminable_on
 from workflow.settings import Settings
 
-KINDS = ("coaching", "missed_coaching", "deadline", "deadline_passed", "committee_soon", "notice_terminable")
+REMINDER_KINDS = ("coaching", "missed_coaching", "deadline", "deadline_passed", "committee_soon", "notice_terminable")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +50,23 @@ class ProgrammeFacts:
     deadline: date
 
 
+@dataclass(frozen=True, slots=True)
+class NoticeFacts:
+    """An unanswered formal notice, as the reminder planning needs it."""
+
+    id: int
+    programme_id: int
+    programme: str
+    partner: str
+    on: date
+    breach: str
+
+    @property
+    def day(self) -> date:
+        """The day its reminder is due, from midnight in Paris: the first day the agreement is terminable."""
+        return terminable_on(self.on)
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """What reminders depend on, read in a few set-based queries (:func:`workflow.store.reminders.snapshot`)."""
@@ -60,9 +75,7 @@ class Snapshot:
     teams: list[TeamFacts]  # undecided, or decided after the snapshot's horizon
     coordinators: tuple[int, ...]
     committee: tuple[int, ...] = ()  # the strategic committee's members: told when a team is heard
-    # Unanswered formal notices (workflow.store.notices.facts): id, programme_id, programme, partner, on,
-    # breach, and the day their reminder is due.
-    notices: tuple[Any, ...] = ()
+    notices: tuple[NoticeFacts, ...] = ()  # unanswered formal notices (workflow.store.notices.facts)
 
 
 @dataclass(frozen=True)
@@ -78,7 +91,11 @@ class Due:
 
 
 @lru_cache(maxsize=64)
-def _french_holidays(year: int) -> holidays.HolidayBase:
+def _french_holidays(year: int) -> Container[date]:
+    # holidays (its calendars: ~8 ms) is imported by the first reminder planned, not by every command
+    # that loads the library (`status` never plans one).
+    import holidays
+
     return holidays.country_holidays("FR", years=year)
 
 
@@ -213,7 +230,7 @@ def _coaching(t: TeamFacts, p: ProgrammeFacts, lo: datetime, hi: datetime, now: 
                                     snap, weeks, fresh_at)
 
 
-_WEEK = timedelta(days=7)
+_ONE_WEEK = timedelta(days=7)
 
 
 def _coaching_period(t: TeamFacts, p: ProgrammeFacts, start: datetime, end: datetime | None, lo: datetime,
@@ -227,7 +244,7 @@ def _coaching_period(t: TeamFacts, p: ProgrammeFacts, start: datetime, end: date
     began = iso_week(start.date())
     while monday <= last:
         w = weeks[monday]
-        monday += _WEEK
+        monday += _ONE_WEEK
         if fresh_at is not None and w.stale <= fresh_at:
             continue  # stale already: the caller would drop whatever this week yields
         week = w.week

@@ -1,4 +1,4 @@
-"""Money, exactly: euros as ``Decimal`` with two places, stored as integer cents (DOMAIN.md, "Money").
+"""Money, exactly: euros as ``Decimal`` with two places, stored as integer cents (docs/domain.md, "Money").
 
 Pure functions, no I/O: reading an amount or a share as people type it (:func:`parse_amount`,
 :func:`parse_percent`), cents <-> euros, and the agreements' arithmetic (:func:`share_of`, :func:`unused`).
@@ -14,7 +14,7 @@ from workflow.errors import N_, Invalid
 
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("999999999.99")  # under a billion euros: more is a typing mistake, and cents fit any column
-MAX_TEXT = 40  # characters of a typed amount: anything longer is not an amount
+MAX_AMOUNT_TEXT = 40  # characters of a typed amount: anything longer is not an amount
 FULL_SHARE_BP = 10_000  # 100 %, in hundredths of a percent (basis points)
 
 # How a partner pays (stable: stored and printed in JSON), and how people read it.
@@ -46,7 +46,7 @@ def parse_amount(text: str) -> Decimal:
     ``9000,00``, ``9000.00``, with or without ``€``. Negative amounts, more than two decimals, absurd
     sizes and anything else are refused, each with one sentence."""
     raw = str(text)
-    if len(raw) > MAX_TEXT:
+    if len(raw) > MAX_AMOUNT_TEXT:
         raise Invalid(N_("{value!q} is not an amount in euros: too long"), code="bad_amount", value=raw)
     t = _strip_sign(raw, ("€", "EUR"))
     if t.startswith(("-", "\u2212")):
@@ -98,9 +98,10 @@ def parse_percent(text: str) -> Decimal:
     """A share of the expenses as people type it: ``50``, ``50 %``, ``12,5``; more than 0 and at most 100,
     with at most two decimals (it is stored in hundredths of a percent)."""
     raw = str(text)
-    m = _PERCENT.fullmatch(_strip_sign(raw, ("%",))) if len(raw) <= MAX_TEXT else None
+    m = _PERCENT.fullmatch(_strip_sign(raw, ("%",))) if len(raw) <= MAX_AMOUNT_TEXT else None
     if m is None:
-        raise Invalid(N_("{value!q} is not a percentage (write 50 or 50 %)"), code="bad_share", value=raw[:MAX_TEXT])
+        raise Invalid(N_("{value!q} is not a percentage (write 50 or 50 %)"), code="bad_share",
+                      value=raw[:MAX_AMOUNT_TEXT])
     if len(m["dec"] or "") > 2:
         raise Invalid(N_("{value!q}: a share has at most two decimals"), code="bad_share", value=raw)
     return check_percent(Decimal(f"{m['int']}.{m['dec'] or '0'}"), shown=raw)
@@ -117,7 +118,7 @@ def check_percent(value: Decimal | str | int, *, shown: str | None = None) -> De
         d = Decimal(value)
     except (InvalidOperation, TypeError, ValueError):
         raise Invalid(N_("{value!q} is not a percentage (write 50 or 50 %)"), code="bad_share",
-                      value=str(value)[:MAX_TEXT]) from None
+                      value=str(value)[:MAX_AMOUNT_TEXT]) from None
     shown = str(value) if shown is None else shown
     if not d.is_finite() or not Decimal(0) < d <= Decimal(100):
         raise Invalid(N_("a share must be more than 0 % and at most 100 %, got {value}"), code="bad_share",

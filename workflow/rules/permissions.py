@@ -1,4 +1,4 @@
-"""Who may do what: the one table of roles and actions (issue: "Who may do what").
+"""Who may do what: the one table of roles and actions.
 
 Pure rules; the API resolves the acting person, their roles and their ties to a team, then asks here.
 """

@@ -106,7 +106,7 @@ def scrubber(p: dict[str, Any]) -> Scrubber:
     return Scrubber.of(p["id"], p["name"], p["email"])
 
 
-def names(p: dict[str, Any], text: str) -> bool:
+def identifies(p: dict[str, Any], text: str) -> bool:
     """Whether ``text`` could say who the person is: their full name or e-mail, any word of their name
     of three letters or more, or their e-mail's local part (any case, as a whole word)."""
     folded = text.casefold()

@@ -29,25 +29,6 @@ def _control(text: str, allow_newlines: bool) -> bool:
     return (_CONTROL_MULTI if allow_newlines else _CONTROL_LINE).search(text) is not None
 
 
-# What a terminal or a log must never receive from stored text: C0/C1 controls (ANSI escapes start
-# with ESC or CSI), bidirectional overrides (which reorder what is shown), line separators, and
-# lone surrogates (undecodable input). Newline and tab are kept where several lines are expected.
-_UNSAFE_MULTI = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
-                           "\u2028\u2029\ud800-\udfff]")
-_UNSAFE_LINE = re.compile(_UNSAFE_MULTI.pattern[:-1] + "\n\t]")
-
-
-def _escape(m: re.Match) -> str:
-    o = ord(m.group())
-    return f"\\x{o:02x}" if o < 0x100 else f"\\u{o:04x}"
-
-
-def shown(value: str, *, multiline: bool = False) -> str:
-    """Text as it may be shown: verbatim, except the characters above, written as visible escapes
-    (``\\x1b``, ``\\u202e``), so stored text can neither drive the terminal nor disguise itself."""
-    return (_UNSAFE_MULTI if multiline else _UNSAFE_LINE).sub(_escape, value)
-
-
 # How the values checked here read in a sentence, by the key a caller gives (catalog msgids).
 NAMES = {"team": N_("the team name"), "programme": N_("the programme name"),
          "partner": N_("the partner body's name"), "person": N_("the person's name")}

@@ -25,16 +25,13 @@ from workflow.context import Context
 from workflow.errors import N_, Np_, StoreError
 from workflow.records import AuditRecord
 from workflow.store import events as event_rows
-from workflow.store.events import (FIGURES, RELEASING, ROLES, WALK_COLUMNS, canonical, digest, figures_of,
+from workflow.store.events import (FIGURES, RELEASING, ROLES_FIGURE, WALK_COLUMNS, canonical, digest, figures_of,
                                    grouped_roles, hashed_at)
-
-# Still reached through this module by workflow.formats.dump, workflow.services.privacy and the
-# benchmarks; they belong to the store's write path (workflow.store.events).
 
 # What an error calls each table (catalog words).
 FIGURE_LABELS = {"checkin": N_("check-in"), "funding": N_("funding"), "expense": N_("expense"),
                  "statement": N_("statement"), "payment": N_("payment"), "notice": N_("formal notice"),
-                 ROLES: N_("person (roles)"), "team": N_("team")}
+                 ROLES_FIGURE: N_("person (roles)"), "team": N_("team")}
 _SHA256 = hashlib.sha256
 
 
@@ -217,7 +214,7 @@ def verify_backup(data: Mapping[str, list[dict[str, Any]]], schema: str) -> Audi
                   (head[0]["count"], head[0]["hash"]) if head else None, len(events), released, recorded)
     if recorded is not None:
         tables = {name: data.get(name, []) for name in FIGURES}
-        tables[ROLES] = grouped_roles((r["person_id"], r["role"]) for r in data.get("person_role", []))
+        tables[ROLES_FIGURE] = grouped_roles((r["person_id"], r["role"]) for r in data.get("person_role", []))
         check_tables(recorded, tables,
                      [(t["id"], t.get("phase")) for t in data.get("team", [])], record.events)
     return record
@@ -236,7 +233,7 @@ class Audit:
         ``audit_broken``) at the first broken link, with the event's id and what differs."""
         store = self.ctx.store
         with store.read() as s:
-            conn = event_rows.snapshot(store, s)  # first: the access check reads in the same snapshot
+            conn = event_rows.repeatable_read(store, s)  # first: the access check reads in the same snapshot
             self.ctx.require(s, "audit")
             head = event_rows.head(conn)
             total = event_rows.count(conn)

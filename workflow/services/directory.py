@@ -16,13 +16,13 @@ from workflow.context import SYSTEM, Context, find
 from workflow.store import people as people_rows
 from workflow.store import programmes as programme_rows
 from workflow.store.engine import Session
-from workflow.store.events import ROLES as ROLES_FIGURE
+from workflow.store.events import ROLES_FIGURE
 from workflow.rules.deadlines import days_left, deadline
 from workflow.errors import N_, Invalid, quote
 from workflow.store.models import Partner, Person, PersonRole, Programme, Signature
 from workflow.records import PartnerRecord, PersonRecord, ProgrammePartner, ProgrammeRecord
 
-PROGRAMME_KINDS = tuple(states.KINDS)
+PROGRAMME_KINDS = tuple(states.PROGRAMME_KINDS)
 PARTNER_KINDS = states.PARTNER_KINDS
 ROLES = permissions.ROLES
 MEMBER_ROLES = ("intrapreneur", "coach", "sponsor")
@@ -55,10 +55,10 @@ class Directory:
     def add_programme(self, name: str, signed_on: date | Sequence[date], *, kind: str = "preincubation",
                       months: int | None = None, capacity: int | None = None,
                       min_days_per_week: float | None = None) -> ProgrammeRecord:
-        """A programme; its numbers default to its kind's (DOMAIN.md). ``signed_on`` is one signature or
+        """A programme; its numbers default to its kind's (docs/domain.md). ``signed_on`` is one signature or
         several (seed 2 was signed on 23 and 31 October 2019): the agreement takes effect at the last."""
         name = validate.name(name, "programme")
-        rules = states.KINDS[validate.choice(kind, PROGRAMME_KINDS, "programme kind")]
+        rules = states.PROGRAMME_KINDS[validate.choice(kind, PROGRAMME_KINDS, "programme kind")]
         signatures = _signatures(signed_on)
         months = int(validate.number(rules.months if months is None else months, "--months", 1, 24, integer=True))
         capacity = int(validate.number(rules.capacity if capacity is None else capacity, "--capacity", 1, 1000, integer=True))
@@ -251,7 +251,7 @@ class Directory:
     def complete(self, kind: str, prefix: str = "", limit: int = 100) -> list[str]:
         """Names of ``kind`` (team, programme, person: e-mails) starting with ``prefix``, for shell
         completion: what the acting person may read, in order, one indexed range query."""
-        if kind not in people_rows.NAMES:
+        if kind not in people_rows.NAME_COLUMNS:
             raise KeyError(kind)
         prefix = validate.lookup(prefix)
         with self.ctx.store.read() as s:

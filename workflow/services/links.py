@@ -52,8 +52,8 @@ from workflow.store.engine import Session
 from workflow.store.files import PRIVATE_FILE, private_dirs
 from workflow.store.models import Person
 
-KINDS: dict[str, timedelta] = {"checkin": timedelta(days=14), "committee": timedelta(days=30),
-                               "signin": timedelta(hours=1)}
+LINK_LIFETIMES: dict[str, timedelta] = {"checkin": timedelta(days=14), "committee": timedelta(days=30),
+                                        "signin": timedelta(hours=1)}
 SESSION_IDLE = timedelta(hours=8)
 SECRET_FILE = "secret_key"
 
@@ -301,7 +301,7 @@ class Links:
         """
         try:
             payload = serializer(self.key(), kind, self.ctx.clock).loads(
-                token, max_age=int(KINDS[kind].total_seconds()))
+                token, max_age=int(LINK_LIFETIMES[kind].total_seconds()))
         except SignatureExpired:
             raise LinkGone(N_("this link has expired; use the link of a more recent message, or ask a "
                               "coordinator for a new one"), code="link_expired") from None
@@ -508,5 +508,5 @@ def _typed_text(raw: str | None) -> str | None:
     return raw or None
 
 
-__all__ = ["CheckInForm", "CheckInText", "CommitteeForm", "Grant", "KINDS", "LinkGone", "Links", "SESSION_IDLE",
-           "base_url", "checkin_path", "committee_path", "secret_key", "sign", "signin_path", "week_days"]
+__all__ = ["CheckInForm", "CheckInText", "CommitteeForm", "Grant", "LINK_LIFETIMES", "LinkGone", "Links",
+           "SESSION_IDLE", "base_url", "checkin_path", "committee_path", "secret_key", "sign", "signin_path", "week_days"]

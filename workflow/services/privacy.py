@@ -24,7 +24,7 @@ from workflow.errors import N_, Invalid, NotFound
 from workflow.records import ErasureRecord, PurgeRecord
 from workflow.rules import validate
 from workflow.rules.deadlines import deadline
-from workflow.rules.scrub import Scrubber, names, scrubber
+from workflow.rules.scrub import Scrubber, identifies, scrubber
 from workflow.store import events
 from workflow.store import privacy as personal_rows
 from workflow.store.privacy import CHECKIN_EVENTS, CHECKIN_TEXT
@@ -106,7 +106,7 @@ class Privacy:
                 raise Invalid(N_("you may not erase yourself: ask another coordinator (an erasure records who "
                                  "made it)"), code="erase_yourself")
             sc = scrubber(p)
-            if names(p, reason):
+            if identifies(p, reason):
                 raise Invalid(N_("the reason names the person: the erasure is recorded without saying whose data "
                                  "it was; give a reason without any of their names or their e-mail"),
                               code="reason_names_person")
@@ -146,7 +146,7 @@ class Privacy:
                 personal_rows.rewrite_event(s, r.id, *new)
                 rewritten.append(r.id)
         rows = 0
-        sealed = {"checkin": list(mine), events.ROLES: [pid]}  # their roles are gone with them
+        sealed = {"checkin": list(mine), events.ROLES_FIGURE: [pid]}  # their roles are gone with them
         for name, found in personal_rows.mentions(s, sc).items():
             if name in ("event", "person"):
                 continue

@@ -34,8 +34,6 @@ from workflow.store.models import (Agreement, Assessment, Event, Partner, PhaseP
                                    commitment)
 from workflow.services.listing import collected, status_rows
 
-MEMBER_ROLES = ("intrapreneur", "coach", "sponsor")
-
 
 def iso(dt: datetime | None) -> str | None:
     """A stored datetime as the API shows it: Paris time, to the second."""

@@ -54,7 +54,7 @@ class Transitions:
         return t, states.TeamView(
             name=name, phase=phase, today=self.ctx.clock.today(),
             programme=states.ProgrammeView(prog, kind, deadline(signed_on, months), capacity, held, min_days,
-                                           states.KINDS[kind].requires_sponsor),
+                                           states.PROGRAMME_KINDS[kind].requires_sponsor),
             problem=problem, partner=partner, intrapreneurs=intrapreneurs, coaches=coaches, sponsors=sponsors,
             min_days_per_week=None if not intrapreneurs or unknown_days else least_days,
             criteria={} if assessed is None else {"real": real, "major": major, "actionable": actionable},

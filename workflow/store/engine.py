@@ -20,9 +20,9 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
 from sqlmodel import Session
 
-from workflow.store import driver as direct
+from workflow.store import driver
 
-from workflow.store import files as storefile
+from workflow.store import files
 from workflow.errors import N_, ChangedMeanwhile, StoreError
 from workflow.store.files import (SQLITE_BUSY_TIMEOUT_S, StoreWarning, default_path,  # noqa: F401
                                 describe, identity, not_sqlite, read_only_reason, redact, resolve_url,
@@ -55,11 +55,11 @@ def _sqlite_setup(engine: Engine, read_only: bool) -> None:
 
 
 def make_engine(url: str, mode: str = "rwc") -> Engine:
-    """An engine on ``url``; for SQLite, ``mode`` is how files are opened (see ``storefile.sqlite_connect``)."""
+    """An engine on ``url``; for SQLite, ``mode`` is how files are opened (see ``files.sqlite_connect``)."""
     path = sqlite_path(url)
     if path is not None:
         bare = sa.engine.make_url(url).set(query={})  # our options are ours: SQLAlchemy would warn about them
-        engine = sa.create_engine(bare, creator=lambda: storefile.sqlite_connect(path, mode))
+        engine = sa.create_engine(bare, creator=lambda: files.sqlite_connect(path, mode))
         _sqlite_setup(engine, read_only=mode == "ro")
         return engine
     try:
@@ -165,7 +165,7 @@ class Store:
         if self._gone:
             return
         self._gone = True  # before dispose: connections checked out now are closed when given back
-        ours = storefile.open_here([Path(f"{self.path}{suffix}") for suffix in ("-wal", "-shm")])
+        ours = files.open_here([Path(f"{self.path}{suffix}") for suffix in ("-wal", "-shm")])
         self.engine.dispose()
         for path, ident in ours.items():
             if identity(path) == ident:
@@ -206,15 +206,15 @@ class Store:
         the driver's own ``BEGIN IMMEDIATE`` ... ``COMMIT`` on a pooled connection, the statements run
         by ``workflow.store.driver`` (a session's transaction was a third of an ``advance``); elsewhere, or
         when someone listens to the engine's statements, a session's connection as :meth:`write` gives."""
-        if self.dialect != "sqlite" or direct.traced(self.engine):
+        if self.dialect != "sqlite" or driver.traced(self.engine):
             with self.write() as s:
-                yield direct.direct(self, s.connection())
+                yield driver.direct(self, s.connection())
             return
         self.check_writable()
         with self._write_errors(), self._writing():
-            pooled = direct.checkout(self.engine)
+            pooled = driver.checkout(self.engine)
             try:
-                with direct.transaction(pooled.driver_connection, self.engine.dialect) as run:
+                with driver.transaction(pooled.driver_connection, self.engine.dialect) as run:
                     yield run
             finally:
                 pooled.close()
@@ -301,7 +301,7 @@ def _disk_full(path: Path | None) -> bool:
 
 
 def _read_only_error(where: str, why: str) -> StoreError:
-    """``why``: a catalog msgid (storefile.read_only_reason)."""
+    """``why``: a catalog msgid (files.read_only_reason)."""
     return StoreError(N_("the store {where} is read-only ({why!t}): it can be read, not changed"), code="read_only",
                       where=where, why=why)
 
@@ -391,11 +391,11 @@ def _sqlite_file(url: str, path: Path, create: bool) -> tuple[str, str | None, s
             raise StoreError(N_("no store at {where}; create it first"), code="no_store", where=where)
         if explicit_ro:
             raise _read_only_error(where, read_only_reason(path, True))
-        storefile.private_dirs(path.parent)
+        files.private_dirs(path.parent)
         return "empty", None, None
     if path.is_dir():
         raise StoreError(N_("{where} is a directory, not a store file"), code="store_is_directory", where=where)
-    found = storefile.sqlite_tables(path, where)
+    found = files.sqlite_tables(path, where)
     state, rev = _judge(*found) if found else ("empty", None)
     return state, rev, read_only_reason(path, explicit_ro)
 
@@ -441,7 +441,7 @@ def open_store(db: str | None = None, *, create: bool = False) -> Store:
         engine.dispose()
         raise _os_error(url, exc) from None
     if path is not None:
-        storefile.warn_if_shared(path, where)
+        files.warn_if_shared(path, where)
     return Store(url, engine, read_only=read_only)
 
 

@@ -146,7 +146,7 @@ def append(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> int | None:
 
 # ---- the figures: what the chain holds the tables to ------------------------------------------------
 
-ROLES = "roles"
+ROLES_FIGURE = "roles"  # the figure of people's roles (person_role rows, grouped by person)
 # table: (columns recorded as they are, texts recorded as a digest salted with the recording event's salt:
 # once an erasure or a purge forgets that salt, the digest says nothing of the text any more).
 FIGURES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -157,7 +157,7 @@ FIGURES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "statement": (("funding_id", "issued_on", "expenses_cents", "due_cents"), ()),
     "payment": (("funding_id", "on", "amount_cents"), ()),
     "notice": (("programme_id", "partner_id", "on", "answered_on"), ("breach", "answer")),
-    ROLES: (("roles",), ()),  # a person's roles (person_role rows), keyed by the person's id: who may do what
+    ROLES_FIGURE: (("roles",), ()),  # a person's roles (person_role rows), keyed by the person's id: who may do what
 }
 SEAL_BATCH = 1000  # rows an ``audit.seal`` event records (the rows a store held before the figures were chained)
 
@@ -177,12 +177,12 @@ def grouped_roles(rows: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
     by_person: dict[int, list[str]] = {}
     for person, role in rows:
         by_person.setdefault(person, []).append(role)
-    return [{"id": p, ROLES: sorted(r)} for p, r in sorted(by_person.items())]
+    return [{"id": p, "roles": sorted(r)} for p, r in sorted(by_person.items())]
 
 
 def figure_rows(conn: Any, name: str, ids: list[int] | None = None) -> list[Mapping[str, Any]]:
     """The rows of figure table ``name`` as stored (only ``ids`` when given)."""
-    if name == ROLES:
+    if name == ROLES_FIGURE:
         table = figure_table("person_role")
         q = sa.select(table.c.person_id, table.c.role)
         return grouped_roles(conn.execute(q if ids is None else q.where(table.c.person_id.in_(ids))).all())
@@ -310,7 +310,7 @@ _RELEASING = sa.select(_EVENT.c.id, _EVENT.c.actor, _EVENT.c.reason, _EVENT.c.da
 _AT_TEXT = sa.func.to_char(sa.func.timezone("UTC", _EVENT.c.at), 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
 
 
-def snapshot(store: Store, s: Session) -> sa.Connection:
+def repeatable_read(store: Store, s: Session) -> sa.Connection:
     """The read session's connection, on PostgreSQL in one snapshot (REPEATABLE READ), so the head,
     the count and the walk agree (SQLite's read transaction is one already)."""
     if store.dialect == "postgresql":

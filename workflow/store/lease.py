@@ -12,19 +12,19 @@ from sqlmodel import Session, select
 
 from workflow.store.models import DaemonLease
 
-NAME = "daemon"  # the one lease row
+DAEMON_LEASE = "daemon"  # the name of the one lease row
 
 
 def take(s: Session, dialect: str, holder: str, at: datetime, until: datetime) -> bool:
     """Take the lease for ``holder`` until ``until``, or renew it, unless another holder's lease is live
     at ``at``; whether ``holder`` holds it now. Two daemons creating the very first row at once: the
     store raises ``ChangedMeanwhile`` for the second."""
-    q = select(DaemonLease).where(DaemonLease.name == NAME)
+    q = select(DaemonLease).where(DaemonLease.name == DAEMON_LEASE)
     if dialect == "postgresql":
         q = q.with_for_update()
     lease = s.exec(q).first()
     if lease is None:
-        s.add(DaemonLease(name=NAME, holder=holder, until=until, heartbeat_at=at))
+        s.add(DaemonLease(name=DAEMON_LEASE, holder=holder, until=until, heartbeat_at=at))
         return True
     if lease.holder != holder and lease.until > at:
         return False
@@ -35,26 +35,26 @@ def take(s: Session, dialect: str, holder: str, at: datetime, until: datetime) -
 
 def extend(s: Session, holder: str, at: datetime, until: datetime) -> bool:
     """Extend ``holder``'s lease to ``until`` (its heartbeat at ``at``); False once another holds it."""
-    return s.execute(sa.update(DaemonLease).where(DaemonLease.name == NAME, DaemonLease.holder == holder)
+    return s.execute(sa.update(DaemonLease).where(DaemonLease.name == DAEMON_LEASE, DaemonLease.holder == holder)
                      .values(until=until, heartbeat_at=at).execution_options(synchronize_session=False)).rowcount == 1
 
 
 def end(s: Session, holder: str, until: datetime) -> None:
     """End ``holder``'s lease at ``until`` (given up: another daemon may take it)."""
-    s.execute(sa.update(DaemonLease).where(DaemonLease.name == NAME, DaemonLease.holder == holder)
+    s.execute(sa.update(DaemonLease).where(DaemonLease.name == DAEMON_LEASE, DaemonLease.holder == holder)
               .values(until=until).execution_options(synchronize_session=False))
 
 
 def get(s: Session) -> DaemonLease | None:
     """The lease row; None before any daemon ran."""
-    return s.get(DaemonLease, NAME)
+    return s.get(DaemonLease, DAEMON_LEASE)
 
 
 def record_tick(s: Session, holder: str, at: datetime, tick: str) -> None:
     """Record ``tick`` (JSON) as the last tick, made at ``at``."""
-    lease = s.get(DaemonLease, NAME)
+    lease = s.get(DaemonLease, DAEMON_LEASE)
     if lease is None:
-        s.add(DaemonLease(name=NAME, holder=holder, until=at, last_tick_at=at, last_tick=tick))
+        s.add(DaemonLease(name=DAEMON_LEASE, holder=holder, until=at, last_tick_at=at, last_tick=tick))
     else:
         lease.last_tick_at, lease.last_tick = at, tick
         s.add(lease)

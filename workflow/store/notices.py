@@ -3,13 +3,12 @@ reminder planning reads (:func:`facts`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, select
 
-from workflow.rules.deadlines import terminable_on
+from workflow.rules.due import NoticeFacts
 from workflow.store.models import Notice, Partner, Programme
 
 # Every notice with its programme's and partner's names: the base of each listing.
@@ -54,23 +53,6 @@ def listed(s: Session, programme_id: int | None = None, *, unanswered: bool = Fa
 
 
 # ---- what the reminders read (workflow.rules.due) -------------------------------------------------
-
-@dataclass(frozen=True, slots=True)
-class NoticeFacts:
-    """An unanswered notice, as the reminder planning needs it."""
-
-    id: int
-    programme_id: int
-    programme: str
-    partner: str
-    on: date
-    breach: str
-
-    @property
-    def day(self) -> date:
-        """The day its reminder is due, from midnight in Paris: the first day the agreement is terminable."""
-        return terminable_on(self.on)
-
 
 # A terminable reminder goes stale about one month after its day (workflow.rules.due: terminable_on of
 # the day; status keeps flagging the notice): the oldest notice that can still be due was sent at most

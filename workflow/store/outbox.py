@@ -15,7 +15,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from notifications.message import OutboxStatus
-from workflow.store.models import Outbox
+from workflow.store.models import Outbox, UTCDateTime
 
 PENDING, SENDING, SENT, FAILED = (s.value for s in (OutboxStatus.PENDING, OutboxStatus.SENDING,
                                                        OutboxStatus.SENT, OutboxStatus.FAILED))
@@ -97,7 +97,7 @@ def mark_waiting(conn: sa.Connection, channel: str, at: datetime, reason: str) -
     conn.execute(sa.update(_T).where(_waiting(channel, at), sa.or_(_T.c.last_error.is_(None),
                                                                   _T.c.status == SENDING)).values(
         status=PENDING, claimed_by=None, claimed_until=None, last_error=sa.func.coalesce(_T.c.last_error, reason),
-        failing_since=sa.func.coalesce(_T.c.failing_since, at)))
+        failing_since=sa.func.coalesce(_T.c.failing_since, sa.type_coerce(at, UTCDateTime))))  # stored as UTC, whatever zone
 
 
 # ---- the outbox for people -------------------------------------------------------------------------

@@ -73,14 +73,14 @@ def partner_by_name(s: Session, programme_id: int, name: str) -> Partner | None:
     return s.exec(select(Partner).where(Partner.programme_id == programme_id, Partner.name == name)).first()
 
 
-NAMES = {"team": Team.name, "programme": Programme.name, "person": Person.email}
+NAME_COLUMNS = {"team": Team.name, "programme": Programme.name, "person": Person.email}
 
 
 def names(s: Session, kind: str, prefix: str, limit: int, teams: Any = None) -> list[str]:
     """Names of ``kind`` (team, programme, person: e-mails) starting with ``prefix``, in order, at most
     ``limit``: one range query on the unique index (no LIKE, so "%" and "_" are plain characters).
     ``teams``: for teams, a subquery of the ids to keep (None: all)."""
-    column = NAMES[kind]
+    column = NAME_COLUMNS[kind]
     q = select(column).order_by(column).limit(limit)
     if prefix:
         q = q.where(column >= prefix, column < prefix + "\U0010ffff")

@@ -32,7 +32,7 @@ SCANNED = {"team": ("problem", "poc_summary", "poc_link", "committee_opinion"), 
 
 # How each table's rows refer to a person: by id (a foreign key to person.id) or by text (their e-mail,
 # or "<login> (system user)", in an actor column; the address a message went to), matched exactly. Rows
-# that name them in free text are found in the :data:`SCANNED` columns. tests/workflow/test_privacy.py
+# that name them in free text are found in the :data:`SCANNED` columns. tests/workflow/services/test_privacy.py
 # checks that every table of the schema with a reference to a person is here.
 BY_ID = {"person": "id", "person_role": "person_id", "team_member": "person_id", "checkin": "author_id",
          "event": "actor_id"}
