@@ -9,10 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from states import Unmet
+from states.guards import Unmet
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from platformdirs import user_config_path
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -31,8 +32,6 @@ def env_file() -> Path | None:
     explicit = os.environ.get(PREFIX + "ENV_FILE")
     if explicit:
         return Path(explicit)
-    from platformdirs import user_config_path
-
     default = user_config_path("preincub", appauthor=False) / "preincub.env"
     return default if default.is_file() else None
 

@@ -55,7 +55,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -342,7 +342,7 @@ def _checked(src: Path, tmp: Path, who: _Who, require_signature: bool = False) -
     if require_signature and came_from != dump.Origin.THIS_INSTANCE:
         raise Invalid(N_("this backup is not signed by this instance ({origin!t}); nothing was restored"),
                       code="backup_not_signed", origin=dump.ORIGIN_TEXT[came_from])
-    _ready(tmp, who.clock.wall())
+    _ready(tmp)
     copies.settle(tmp)
     return rev or "", upgraded, events, came_from
 
@@ -362,16 +362,15 @@ def _origin(ctx: Context) -> str:
     return dump.origin({**{k: doc[k] for k in SIGNED}, dump.SIGNATURE: sig}, key)
 
 
-def _ready(tmp: Path, now: datetime) -> None:
+def _ready(tmp: Path) -> None:
     """The checked copy ``tmp`` as it is installed: without its signature (the store's content is not a
     copy's), and holding no live daemon lease (the copy may have been taken while a daemon ran: a
     daemon started after the restore ticks at once)."""
-    released = now - timedelta(seconds=1)
     copy = store_engine.open_store(url_of(tmp))
     try:
         with copy.write() as s:
             copies.unsign(s)
-            copies.release_leases(s, released, lease_rows.DAEMON_LEASE)
+            copies.release_leases(s, lease_rows.RELEASED, lease_rows.DAEMON_LEASE)
     finally:
         copy.close()
 

@@ -33,6 +33,7 @@ from workflow.store import dump as dump_rows
 from workflow.store import engine as store_engine
 from workflow.store import files
 from workflow.store import copies
+from workflow.store import lease as lease_rows
 from workflow.store.dump import tables
 
 FORMAT = "preincub-backup"
@@ -404,7 +405,7 @@ def import_all(db: str | None, source: bytes | str | dict, *, batch: int = 1000,
             if doc["schema"] < "0008":  # as migration 0008: the figures already there, sealed
                 events.seal_existing(s.connection())
             # A lease held where the backup was made holds nothing here: released, so a daemon ticks at once.
-            copies.release_leases(s, datetime.now(timezone.utc))
+            copies.release_leases(s, lease_rows.RELEASED)
             dump_rows.reset_sequences(s)
     except BaseException as exc:
         target.abort()

@@ -117,7 +117,6 @@ class Intake:
         the directory and the teams (``insert_people``, ``insert_teams``): the same rows and events."""
         partners = {k: p.id for k, p in plan.partner_rows.items()}
         made = [(key_partner(name), self.directory.new_partner(s, prog, name, kind)) for name, kind in plan.partners.items()]
-        s.flush()
         partners.update((k, p.id) for k, p in made)
         ids = dict(plan.known)
         ids.update(self.directory.insert_people(s, [(n, e, sorted(r)) for e, (n, r) in plan.people.items()]))

@@ -13,7 +13,7 @@ import signal
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from workflow.clock import PARIS, paris
@@ -24,10 +24,6 @@ from workflow.services.delivery import holder_name
 from workflow.services.outbox import health_warning, tick_line
 from workflow.store import lease as lease_rows
 
-# A released lease ends before any time a clock can give, --now included: another daemon may tick at
-# once, whatever its clock (ending it one second before this clock's now would keep it held for an
-# earlier --now).
-RELEASED = datetime(1970, 1, 1, tzinfo=UTC)
 
 log = logging.getLogger("preincub.daemon")
 LATE = timedelta(minutes=10)  # past its next scheduled tick by more, the daemon is not ticking
@@ -83,7 +79,7 @@ class Lease:
     def release(self, holder: str) -> None:
         """Give the lease up (on stop), so another daemon may tick at once."""
         with self.ctx.store.write() as s:
-            lease_rows.end(s, holder, RELEASED)
+            lease_rows.end(s, holder, lease_rows.RELEASED)
 
     def last_tick(self) -> TickRecord | None:
         """What the last recorded tick did, when, and who holds the lease (``daemon status``)."""

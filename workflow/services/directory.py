@@ -19,7 +19,7 @@ from workflow.store.engine import Session
 from workflow.store.events import ROLES_FIGURE
 from workflow.rules.deadlines import days_left, deadline
 from workflow.errors import N_, Invalid, quote
-from workflow.store.models import Partner, Person, PersonRole, Programme, Signature
+from workflow.store.models import Partner, Person, Programme
 from workflow.records import PartnerRecord, PersonRecord, ProgrammePartner, ProgrammeRecord
 
 PROGRAMME_KINDS = tuple(states.PROGRAMME_KINDS)
@@ -43,12 +43,10 @@ class Directory:
                 return
             if ctx.actor.endswith(SYSTEM):
                 login = ctx.actor[: -len(SYSTEM)]
-                person = Person(name=login, email=f"{login}@localhost", login=login, created_at=ctx.clock.now())
+                who = {"name": login, "email": f"{login}@localhost", "login": login}
             else:
-                person = Person(name=ctx.actor.split("@")[0], email=ctx.actor, created_at=ctx.clock.now())
-            s.add(person)
-            s.flush()
-            s.add(PersonRole(person_id=person.id, role="coordinator"))
+                who = {"name": ctx.actor.split("@")[0], "email": ctx.actor}
+            person = people_rows.insert_person(s, ["coordinator"], created_at=ctx.clock.now(), **who)
             ctx.event(s, "person.add", data={"email": person.email, "roles": ["coordinator"], "first": True},
                       sealed={ROLES_FIGURE: [person.id]})
 
@@ -68,11 +66,8 @@ class Directory:
             self.ctx.require(s, "manage")
             if programme_rows.name_taken(s, name):
                 raise Invalid(N_("a programme named {name!q} already exists"), name=name)
-            p = Programme(name=name, kind=kind, signed_on=signatures[-1], months=months, capacity=capacity,
-                          min_days_per_week=mind, created_at=self.ctx.clock.now())
-            s.add(p)
-            s.flush()
-            s.add_all(Signature(programme_id=p.id, signed_on=d) for d in signatures)
+            p = programme_rows.insert(s, signatures, name=name, kind=kind, signed_on=signatures[-1], months=months,
+                                      capacity=capacity, min_days_per_week=mind, created_at=self.ctx.clock.now())
             self.ctx.event(s, "programme.add", data={"programme": name, "kind": kind,
                                                      "signed_on": [d.isoformat() for d in signatures]})
             return self._programme_record(s, p)
@@ -91,9 +86,7 @@ class Directory:
                               name=p.name, day=day)
             if day > p.signed_on:
                 _check_nothing_before(s, p, day)
-            s.add(Signature(programme_id=p.id, signed_on=day))
-            p.signed_on = max(p.signed_on, day)
-            s.add(p)
+            programme_rows.add_signature(s, p, day)
             self.ctx.event(s, "programme.sign", data={"programme": p.name, "signed_on": day.isoformat(),
                                                       "takes_effect": p.signed_on.isoformat()})
             return self._programme_record(s, p)
@@ -142,8 +135,7 @@ class Directory:
     def new_partner(self, s: Session, programme: Programme, name: str, kind: str) -> Partner:
         """In the caller's transaction (``add_partner``, an import): a partner body already validated
         and checked absent, and its event."""
-        partner = Partner(programme_id=programme.id, name=name, kind=kind)
-        s.add(partner)
+        partner = programme_rows.insert_partner(s, programme.id, name, kind)
         self.ctx.event(s, "partner.add", data={"programme": programme.name, "partner": name, "kind": kind})
         return partner
 
@@ -168,10 +160,7 @@ class Directory:
         """In the caller's transaction (``add_person``, an import): a person already validated and
         checked absent, with their roles (sorted) and preferences (default: e-mail, French), and the event."""
         prefs = _preferences(None, None) if prefs is None else prefs
-        person = Person(name=name, email=email, created_at=self.ctx.clock.now(), **prefs)
-        s.add(person)
-        s.flush()
-        s.add_all(PersonRole(person_id=person.id, role=r) for r in roles)
+        person = people_rows.insert_person(s, roles, name=name, email=email, created_at=self.ctx.clock.now(), **prefs)
         self.ctx.event(s, "person.add", data={"email": email, "roles": list(roles), **prefs}, sealed={ROLES_FIGURE: [person.id]})
         return person
 
@@ -212,10 +201,7 @@ class Directory:
                 raise Invalid(N_("{email} was erased on {day!d}: an erased person cannot be edited; add the person "
                                  "again if they come back"), code="person_erased", email=p.email,
                               day=paris(p.erased_at).date())
-            if name is not None:
-                p.name = validate.name(name, "person")
-            for k, v in prefs.items():
-                setattr(p, k, v)
+            changes = dict(prefs) if name is None else {"name": validate.name(name, "person"), **prefs}
             roles = set(people_rows.roles(s, p.id))
             new_roles = (roles | add_roles) - remove_roles
             if not new_roles:
@@ -228,11 +214,7 @@ class Directory:
                                   names=", ".join(quote(n) for n in held))
             if "coordinator" in roles - new_roles and people_rows.holding(s, "coordinator") < 2:
                 raise Invalid(N_("the store needs at least one coordinator"))
-            for r in new_roles - roles:
-                s.add(PersonRole(person_id=p.id, role=r))
-            for r in roles - new_roles:
-                s.delete(people_rows.role_row(s, p.id, r))
-            s.add(p)
+            people_rows.update_person(s, p, changes, new_roles - roles, roles - new_roles)
             self.ctx.event(s, "person.edit", data={"email": p.email, "name": name, "roles": sorted(new_roles), **prefs},
                            sealed={ROLES_FIGURE: [p.id]})
             return self._person_record(p, new_roles)

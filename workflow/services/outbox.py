@@ -138,13 +138,6 @@ class Outbox:
                           "({var}): nothing retried; set {var}, then retry"), code="channel_not_configured",
                       n=n, total=len(rows), **params)
 
-    def _revive(self, r: Row) -> None:
-        """Pending again at once, with a fresh count of attempts. One whose reminder went stale meanwhile
-        (no longer current) is sent anyway, a person asked for it: RETRY_MAX attempts, not its staleness."""
-        stale = r.stale_at is not None and r.stale_at <= self.ctx.clock.now()
-        r.status, r.attempts, r.next_attempt_at, r.last_error = Status.PENDING.value, 0, self.ctx.clock.wall(), None
-        r.failing_since, r.sent_via, r.stale_at = None, None, None if stale else r.stale_at
-
     def _outbox_row(self, s: Session, row_id: int, allowed: tuple[str, ...]) -> Row:
         r = outbox_rows.get(s, row_id)
         if r is None:
@@ -164,10 +157,8 @@ class Outbox:
             self.ctx.require(s, "remind")
             r = self._outbox_row(s, row_id, RETRIABLE)
             self._refuse_unconfigured([r], one=row_id)
-            self._revive(r)
-            s.add(r)
+            outbox_rows.requeue(s, [r], self.ctx.clock.wall(), self.ctx.clock.now())
             self.ctx.event(s, "outbox.retry", data={"outbox": r.id, "key": r.key})
-            s.flush()
             return outbox_message(r)
 
     def retry_all(self, status: str = "failed", since: date | None = None) -> list[int]:
@@ -182,9 +173,7 @@ class Outbox:
             rows = outbox_rows.with_status(s, status, datetime.combine(since, time(0), tzinfo=PARIS)
                                            if since is not None else None)
             self._refuse_unconfigured(rows)
-            for r in rows:
-                self._revive(r)
-                s.add(r)
+            outbox_rows.requeue(s, rows, self.ctx.clock.wall(), self.ctx.clock.now())
             if rows:
                 self.ctx.event(s, "outbox.retry", data={"status": status, "since": since.isoformat() if since else None,
                                                      "count": len(rows), "outbox": [r.id for r in rows]})
@@ -195,10 +184,8 @@ class Outbox:
         with self.ctx.store.write() as s:
             self.ctx.require(s, "remind")
             r = self._outbox_row(s, row_id, (Status.PENDING.value, Status.FAILED.value))
-            r.status = Status.CANCELLED.value
-            s.add(r)
+            outbox_rows.cancel(s, r)
             self.ctx.event(s, "outbox.cancelled", data={"outbox": r.id, "key": r.key})
-            s.flush()
             return outbox_message(r)
 
 

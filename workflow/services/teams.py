@@ -30,8 +30,7 @@ from workflow.records import (
     TeamRecord,
     TeamRow,
 )
-from workflow.store.models import (Agreement, Assessment, Event, Partner, PhasePeriod, Programme, Team, TeamMember,
-                                   commitment)
+from workflow.store.models import Event, Partner, Programme, Team, commitment
 from workflow.services.listing import collected, status_rows
 
 
@@ -97,12 +96,9 @@ class Teams:
                  days_per_week: float | None = None, partner_as_typed: str | None = None) -> Team:
         """In the caller's transaction (``add``, an import): a team whose name is validated and
         free, in the call for projects, with its members (checked as ``add`` checks them) and its event."""
-        now = self.ctx.clock.now()
-        team = Team(name=name, programme_id=prog.id, partner_id=partner.id, problem=validate.text(problem, "problem"),
-                    phase=states.INITIAL, phase_since=now, created_at=now)
-        s.add(team)
-        s.flush()
-        s.add(PhasePeriod(team_id=team.id, phase=states.INITIAL, start=now))
+        team = team_rows.insert_team(s, name=name, programme_id=prog.id, partner_id=partner.id,
+                                     problem=validate.text(problem, "problem"), phase=states.INITIAL,
+                                     now=self.ctx.clock.now())
         changes = self._members(s, team, intrapreneurs=intrapreneurs, coach=coach, sponsor=sponsor,
                                 days_per_week=days_per_week)
         self.ctx.event(s, "team.add", team, to_phase=states.INITIAL,
@@ -155,36 +151,27 @@ class Teams:
             m = team_rows.membership(s, team.id, p.id, "intrapreneur")
             if m is None:
                 raise Invalid(N_("{email} is not an intrapreneur of {team!q}"), email=p.email, team=team.name)
-            s.delete(m)
+            team_rows.remove_member(s, m)
             changes.setdefault("intrapreneurs_removed", []).append(p.email)
         added = []
         for addr in intrapreneurs:
             p = person_with_role(s, addr, "intrapreneur")
             m = team_rows.membership(s, team.id, p.id, "intrapreneur")
-            if m is None:
-                m = TeamMember(team_id=team.id, person_id=p.id, role="intrapreneur")
-                s.add(m)
-            added.append(m)
+            added.append(m if m is not None else team_rows.add_member(s, team.id, p.id, "intrapreneur"))
             changes.setdefault("intrapreneurs", []).append(p.email)
         if days_per_week is not None:
             # The commitment applies to the intrapreneurs named now, or else to all of the team's.
-            s.flush()
-            targets = added or team_rows.members(s, team.id, "intrapreneur")
-            if not targets:
+            if not team_rows.set_commitment(s, team.id, added, days_per_week):
                 raise Invalid(N_("a commitment in days per week needs an intrapreneur: name one"),
                               code="needs_intrapreneur")
-            for m in targets:
-                m.days_per_week = days_per_week
-                s.add(m)
             changes["days_per_week"] = days_per_week
         for role, addr in (("coach", coach), ("sponsor", sponsor)):
             if addr is None:
                 continue
             p = person_with_role(s, addr, role)
-            team_rows.drop_role(s, team.id, role)
-            s.add(TeamMember(team_id=team.id, person_id=p.id, role=role))
+            team_rows.replace_role(s, team.id, role, p.id)
             changes[role] = p.email
-        s.flush()
+        team_rows.flush(s)
         return changes
 
     def _open_team(self, s: Session, name: str, allowed: Sequence[str] | None = None, what: str = "",
@@ -216,15 +203,14 @@ class Teams:
                 if new != team.name and team_rows.name_taken(s, new):
                     raise Invalid(N_("a team named {name!q} already exists"), name=new)
                 changes["name"] = [team.name, new]
-                team.name = new
+                team_rows.update(s, team, name=new)
             if partner is not None:
-                prog = s.get(Programme, team.programme_id)
-                team.partner_id = find(s, "partner", partner, programme=prog).id
+                prog = team_rows.programme_of(s, team)
+                team_rows.update(s, team, partner_id=find(s, "partner", partner, programme=prog).id)
                 changes["partner"] = validate.lookup(partner)
             if problem is not None:
-                team.problem = validate.text(problem, "problem")
-                changes["problem"] = team.problem
-            s.add(team)
+                changes["problem"] = validate.text(problem, "problem")
+                team_rows.update(s, team, problem=changes["problem"])
             changes.update(self._members(s, team, intrapreneurs=intrapreneurs, remove=remove_intrapreneurs,
                                          coach=coach, sponsor=sponsor, days_per_week=days_per_week))
             if not changes:
@@ -239,13 +225,10 @@ class Teams:
         note = validate.text(note, "note")
         with self.ctx.store.write() as s:
             t = self._open_team(s, team, ("call_for_projects", "selection"), N_("assess"), "decide")
-            a = s.get(Assessment, t.id) or Assessment(team_id=t.id, actor=self.ctx.actor, at=self.ctx.clock.now())
-            a.real, a.major, a.actionable, a.note = real, major, actionable, note
-            a.at, a.actor = self.ctx.clock.now(), self.ctx.actor
-            s.add(a)
+            team_rows.assess(s, t.id, self.ctx.clock.now(), self.ctx.actor, real=real, major=major,
+                             actionable=actionable, note=note)
             team_rows.bump(s, t)
             ev = self.ctx.event(s, "assess", t, reason=note, data={"real": real, "major": major, "actionable": actionable})
-            s.flush()
             return event_record(ev)
 
     def agree(self, team: str, party: str) -> EventRecord:
@@ -253,13 +236,12 @@ class Teams:
         validate.choice(party, states.PARTIES, "party")
         with self.ctx.store.write() as s:
             t = self._open_team(s, team, ("call_for_projects", "selection"), N_("record an agreement for"), "decide")
-            if s.get(Agreement, (t.id, party)) is not None:
+            if team_rows.agreed(s, t.id, party):
                 raise Invalid(N_("{party_label!t} already agreed to {team!q}"), party=party,
                               party_label=PARTY_LABELS[party], team=t.name)
-            s.add(Agreement(team_id=t.id, party=party, at=self.ctx.clock.now(), actor=self.ctx.actor))
+            team_rows.add_agreement(s, t.id, party, self.ctx.clock.now(), self.ctx.actor)
             team_rows.bump(s, t)
             ev = self.ctx.event(s, "agree", t, data={"party": party})
-            s.flush()
             return event_record(ev)
 
     def poc(self, team: str, summary: str, link: str | None = None) -> EventRecord:
@@ -268,11 +250,9 @@ class Teams:
         link = validate.url(link)
         with self.ctx.store.write() as s:
             t = self._open_team(s, team, ("investigation", "poc_committee"), N_("record a proof of concept for"))
-            t.poc_summary, t.poc_link = summary, link
-            s.add(t)
+            team_rows.update(s, t, poc_summary=summary, poc_link=link)
             team_rows.bump(s, t)
             ev = self.ctx.event(s, "poc", t, data={"summary": summary, "link": link})
-            s.flush()
             return event_record(ev)
 
     def committee(self, team: str, *, on: date | None = None, opinion: str | None = None) -> EventRecord:
@@ -286,30 +266,30 @@ class Teams:
             if on is not None and opinion is not None:
                 self.ctx.require(s, "opinion", t)
             data: dict[str, Any] = {}
+            values: dict[str, Any] = {}
             if on is not None:
-                t.committee_on = validate.plausible_date(on, "committee date")
+                values["committee_on"] = validate.plausible_date(on, "committee date")
                 data["on"] = on.isoformat()
             if opinion is not None:
                 if t.phase != "poc_committee":
                     raise Invalid(N_("the committee's opinion comes once {team!q} has presented (trigger “present”)"),
                                   team=t.name, trigger="present")
-                t.committee_opinion = opinion
+                values["committee_opinion"] = opinion
                 data["opinion"] = opinion
-            s.add(t)
+            team_rows.update(s, t, **values)
             team_rows.bump(s, t)
             ev = self.ctx.event(s, "committee", t, data=data)
-            s.flush()
             return event_record(ev)
 
     def _team_record(self, s: Session, t: Team) -> TeamRecord:
-        prog = s.get(Programme, t.programme_id)
-        partner = s.get(Partner, t.partner_id) if t.partner_id else None
+        prog = team_rows.programme_of(s, t)
+        partner = team_rows.partner_of(s, t)
         due = deadline(prog.signed_on, prog.months)
         rows = team_rows.people_of(s, t.id)
         intrapreneurs = tuple(Intrapreneur(n, e, d) for (role, n, e, d) in rows if role == "intrapreneur")
         coaches = tuple(Member(n, e) for (role, n, e, _) in rows if role == "coach")
         sponsors = tuple(Member(n, e) for (role, n, e, _) in rows if role == "sponsor")
-        a = s.get(Assessment, t.id)
+        a = team_rows.assessment(s, t.id)
         days = commitment([p.days_per_week for p in intrapreneurs])
         periods = team_rows.periods(s, t.id)
         return TeamRecord(

@@ -454,6 +454,7 @@ def _guard_errors(url: str, exc: BaseException, read_only: str | None = None) ->
 
 
 def alembic_config(engine: Engine | None = None):
+    # Alembic (~40 ms) is loaded only to create or upgrade a store: opening one reads alembic_version itself.
     from alembic.config import Config
 
     cfg = Config()
@@ -464,6 +465,7 @@ def alembic_config(engine: Engine | None = None):
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    from alembic import command
+    from alembic import command  # see alembic_config
+
 
     command.upgrade(alembic_config(engine), revision)

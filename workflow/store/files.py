@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import os
 import re
-import stat
 import sqlite3
+import stat
+import tempfile
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +16,7 @@ from pathlib import Path
 from urllib.parse import quote as url_quote
 
 import sqlalchemy as sa
+from platformdirs import user_data_path
 from sqlalchemy.exc import ArgumentError
 
 from workflow.errors import N_, StoreError, StoreWarning, quote
@@ -27,8 +29,6 @@ SUPPORTED = N_("an SQLite file path, sqlite:///PATH (?mode=ro: read-only), postg
 
 
 def default_path() -> Path:
-    from platformdirs import user_data_path
-
     return user_data_path("preincub", appauthor=False) / "preincub.db"
 
 
@@ -261,8 +261,6 @@ def staged_private(path: str | os.PathLike, data: bytes) -> Iterator[Path]:
     block, and put in place only once the block has succeeded; on any error in it, nothing is left.
     For a document whose record the block commits: neither goes without the other. A device or a
     FIFO (/dev/null, /dev/stdout) is written to after the block, never renamed over."""
-    import tempfile
-
     target = Path(path).expanduser()
     try:
         special = not stat.S_ISREG(target.stat().st_mode)

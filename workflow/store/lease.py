@@ -5,7 +5,7 @@ The instants are the caller's (its clock's wall time): under ``--now`` the lease
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -13,6 +13,10 @@ from sqlmodel import Session, select
 from workflow.store.models import DaemonLease
 
 DAEMON_LEASE = "daemon"  # the name of the one lease row
+# A released lease ends before any time a clock can give, --now included: another daemon may tick at
+# once, whatever its clock (ending it a second before this clock's now would keep it held for a
+# command run with an earlier --now).
+RELEASED = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def take(s: Session, dialect: str, holder: str, at: datetime, until: datetime) -> bool:

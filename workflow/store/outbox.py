@@ -136,6 +136,24 @@ def with_status(s: Session, status: str, due_from: datetime | None = None) -> li
     return list(s.exec(q))
 
 
+def requeue(s: Session, rows: list[Outbox], wall: datetime, now: datetime) -> None:
+    """Pending again at ``wall``, with a fresh count of attempts. One whose reminder went stale by
+    ``now`` is sent anyway, a person asked for it: the retry limit ends it, not its staleness."""
+    for r in rows:
+        stale = r.stale_at is not None and r.stale_at <= now
+        r.status, r.attempts, r.next_attempt_at, r.last_error = PENDING, 0, wall, None
+        r.failing_since, r.sent_via, r.stale_at = None, None, None if stale else r.stale_at
+    s.add_all(rows)
+    s.flush()
+
+
+def cancel(s: Session, r: Outbox) -> None:
+    """Never send this row."""
+    r.status = OutboxStatus.CANCELLED.value
+    s.add(r)
+    s.flush()
+
+
 # ---- enqueuing -------------------------------------------------------------------------------------
 
 def queued_keys(s: Session, since: datetime) -> Iterable[str]:

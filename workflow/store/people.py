@@ -141,3 +141,23 @@ def insert_people(conn: Any, rows: list[dict[str, Any]], roles: list[list[str]])
     conn.execute(sa.insert(PersonRole.__table__),
                  [{"person_id": i, "role": role} for i, held in zip(ids, roles) for role in held])
     return ids
+
+
+def insert_person(s: Session, roles: Any, **columns: Any) -> Person:
+    """A new person (their columns) with ``roles``; flushed, so they have their id."""
+    person = Person(**columns)
+    s.add(person)
+    s.flush()
+    s.add_all(PersonRole(person_id=person.id, role=r) for r in roles)
+    return person
+
+
+def update_person(s: Session, p: Person, changes: dict[str, Any], add: set[str], remove: set[str]) -> None:
+    """Change a person's columns (``changes``), give them the roles ``add`` and take ``remove`` away."""
+    for k, v in changes.items():
+        setattr(p, k, v)
+    for r in add:
+        s.add(PersonRole(person_id=p.id, role=r))
+    for r in remove:
+        s.delete(role_row(s, p.id, r))
+    s.add(p)

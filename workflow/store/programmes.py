@@ -57,3 +57,29 @@ def first_acts(s: Session, programme_id: int) -> dict[str, date | None]:
                           .where(Funding.programme_id == programme_id)).one(),
         "notice": s.exec(select(sa.func.min(Notice.on)).where(Notice.programme_id == programme_id)).one(),
     }
+
+
+# ---- writing -------------------------------------------------------------------------------------
+
+def insert(s: Session, signatures: list[date], **columns: object) -> Programme:
+    """A new programme (its columns) with its signatures; flushed, so it has its id."""
+    p = Programme(**columns)
+    s.add(p)
+    s.flush()
+    s.add_all(Signature(programme_id=p.id, signed_on=d) for d in signatures)
+    return p
+
+
+def add_signature(s: Session, p: Programme, day: date) -> None:
+    """One more signature; the agreement takes effect at the last one."""
+    s.add(Signature(programme_id=p.id, signed_on=day))
+    p.signed_on = max(p.signed_on, day)
+    s.add(p)
+
+
+def insert_partner(s: Session, programme_id: int, name: str, kind: str) -> Partner:
+    """A new partner body of a programme, flushed so it has its id (an import names it by id)."""
+    partner = Partner(programme_id=programme_id, name=name, kind=kind)
+    s.add(partner)
+    s.flush()
+    return partner

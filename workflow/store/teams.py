@@ -86,6 +86,90 @@ def agreements(s: Session, team_id: int) -> list[str]:
     return sorted(s.exec(select(Agreement.party).where(Agreement.team_id == team_id)).all())
 
 
+def agreed(s: Session, team_id: int, party: str) -> bool:
+    """Whether ``party`` agreed to select the team already."""
+    return s.get(Agreement, (team_id, party)) is not None
+
+
+def add_agreement(s: Session, team_id: int, party: str, at: datetime, actor: str) -> None:
+    s.add(Agreement(team_id=team_id, party=party, at=at, actor=actor))
+
+
+def assessment(s: Session, team_id: int) -> Assessment | None:
+    """The team's assessment against the selection criteria, if made."""
+    return s.get(Assessment, team_id)
+
+
+def assess(s: Session, team_id: int, at: datetime, actor: str, **criteria: Any) -> None:
+    """Record the team's assessment (``criteria``: real, major, actionable, note), replacing any earlier."""
+    a = s.get(Assessment, team_id) or Assessment(team_id=team_id)
+    for column, value in criteria.items():
+        setattr(a, column, value)
+    a.at, a.actor = at, actor
+    s.add(a)
+
+
+# ---- one team ----------------------------------------------------------------------------------------
+
+def insert_team(s: Session, *, name: str, programme_id: int, partner_id: int, problem: str | None, phase: str,
+                now: datetime) -> Team:
+    """A new team in ``phase`` since ``now``, with its first phase period; flushed, so it has its id."""
+    team = Team(name=name, programme_id=programme_id, partner_id=partner_id, problem=problem, phase=phase,
+                phase_since=now, created_at=now)
+    s.add(team)
+    s.flush()
+    s.add(PhasePeriod(team_id=team.id, phase=phase, start=now))
+    return team
+
+
+def update(s: Session, team: Team, **values: Any) -> None:
+    """Set columns of a team the session holds (written at the next flush; :func:`bump` moves its version)."""
+    for column, value in values.items():
+        setattr(team, column, value)
+    s.add(team)
+
+
+def programme_of(s: Session, team: Team) -> Programme:
+    return s.get(Programme, team.programme_id)
+
+
+def partner_of(s: Session, team: Team) -> Partner | None:
+    return s.get(Partner, team.partner_id) if team.partner_id else None
+
+
+def add_member(s: Session, team_id: int, person_id: int, role: str) -> TeamMember:
+    m = TeamMember(team_id=team_id, person_id=person_id, role=role)
+    s.add(m)
+    return m
+
+
+def remove_member(s: Session, m: TeamMember) -> None:
+    s.delete(m)
+
+
+def replace_role(s: Session, team_id: int, role: str, person_id: int) -> None:
+    """Make the person the team's only holder of ``role`` (its coach or sponsor)."""
+    drop_role(s, team_id, role)
+    s.add(TeamMember(team_id=team_id, person_id=person_id, role=role))
+
+
+def set_commitment(s: Session, team_id: int, named: list[TeamMember], days: float) -> list[TeamMember]:
+    """Set the days per week of the intrapreneurs ``named``, or else of all the team's (the members
+    added just now included); return those set, none when the team has no intrapreneur."""
+    s.flush()
+    targets = named or members(s, team_id, "intrapreneur")
+    for m in targets:
+        m.days_per_week = days
+        s.add(m)
+    return targets
+
+
+def flush(s: Session) -> None:
+    """Write what the session holds now, so a broken constraint fails here and the Core statements that
+    follow (:func:`bump`, the event) come after these rows."""
+    s.flush()
+
+
 # ---- many at once (an import) -----------------------------------------------------------------------
 
 _TEAM = Team.__table__

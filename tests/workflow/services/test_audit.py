@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import COORD, paris, ready_team, seed
 from workflow.api import Workflow
-from workflow.clock import FixedClock
+from workflow.clock import PARIS, FixedClock
 from workflow.services import audit
 from workflow.store.events import digest, link
 from workflow.formats.dump import Origin, dumps, import_all
@@ -731,6 +731,9 @@ def test_a_restored_backup_holds_no_live_lease(rich, tmp_path):
     w = Workflow.open(str(tmp_path / "r.db"), actor=COORD)
     try:
         assert w.lease.acquire("here:2") is True  # the copied lease was released
+        w.lease.release("here:2")
+        early = w.at(FixedClock(datetime(2020, 7, 1, 9, 0, tzinfo=PARIS)))
+        assert early.lease.acquire("here:3") is True  # released for any clock, an early --now included
     finally:
         w.close()
 

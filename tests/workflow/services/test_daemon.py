@@ -570,7 +570,9 @@ def test_a_holder_that_cannot_renew_stops_once_its_lease_ran_out(crowded, slow_s
 
     monkeypatch.setattr(type(wf.lease), "renew", busy)
     result = Ticking(wf, "d1").join()
-    assert 0 < result.sent < total  # stopped after about a lease (a second: ~12 messages)
+    # Stopped once the lease (a second) ran out: well before the last of the messages, whatever the
+    # machine's load (a loaded one may not even finish the first: sent 0 is fine).
+    assert result.sent < total
     assert "tick stopping: the lease ran out unrenewed" in caplog.messages
     assert any(m.startswith("lease not renewed: ") for m in caplog.messages)
     assert {r.claimed_by for r in outbox_rows(wf)} == {None}
