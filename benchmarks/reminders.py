@@ -337,9 +337,9 @@ def measure(path: Path, n: int, done: set[int], repeat: int, force_profile: bool
 
                 if mails is None:  # the same messages for raw smtplib, built once from the outbox rows
                     msgs = [as_message(x) for x in rows]
-                    mails = [build_email(m, wf.settings.smtp_from) for m in msgs]
+                    mails = [build_email(m, wf.settings.delivery.smtp_from) for m in msgs]
                     gc.freeze()  # kept for every round: out of the collector's way
-                r["build_email"].append(timed(lambda: [build_email(m, wf.settings.smtp_from) and None
+                r["build_email"].append(timed(lambda: [build_email(m, wf.settings.delivery.smtp_from) and None
                                                        for m in msgs])[0])
                 server.take()
                 t, counts = timed(lambda: wf.delivery.deliver(HOLDER))

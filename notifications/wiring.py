@@ -25,7 +25,7 @@ _REASONS = {"email": N_("e-mail is not configured here (PREINCUB_SMTP_URL)"),
 
 def configured(cfg: Any) -> set[str]:
     """The channels this process can deliver on."""
-    return {"console"} | ({"email"} if cfg.smtp_url else set()) | ({"chat"} if cfg.webhook_url else set())
+    return {"console"} | ({"email"} if cfg.delivery.smtp_url else set()) | ({"chat"} if cfg.webhook_url else set())
 
 
 def unconfigured_reason(channel: str) -> str:
@@ -37,12 +37,13 @@ def unconfigured_reason(channel: str) -> str:
 def open_channel(name: str, cfg: Any) -> Channel:
     """Open ``name`` with the settings ``cfg``; DeliveryError when it is not configured."""
     if name == "email":
-        if not cfg.smtp_url:
+        if not cfg.delivery.smtp_url:
             raise DeliveryError(unconfigured_reason("email"))
-        return EmailChannel(cfg.smtp_url, cfg.smtp_from, password=cfg.smtp_password, starttls=cfg.smtp_starttls,
-                            timeout=cfg.smtp_timeout)
+        d = cfg.delivery
+        return EmailChannel(d.smtp_url, d.smtp_from, password=cfg.smtp_password, starttls=d.smtp_starttls,
+                            timeout=d.smtp_timeout)
     if name == "chat":
         if not cfg.webhook_url:
             raise DeliveryError(unconfigured_reason("chat"))
-        return ChatChannel(cfg.webhook_url, timeout=cfg.smtp_timeout)
+        return ChatChannel(cfg.webhook_url, timeout=cfg.delivery.smtp_timeout)
     return ConsoleChannel()

@@ -105,7 +105,6 @@ SECTIONS: dict[str, type[Section]] = {"store": StoreSettings, "coaching": Coachi
                                       "daemon": DaemonSettings, "web": WebSettings}
 SECRET_FIELDS = frozenset({"smtp_password", "webhook_url", "secret_key"})
 _SECTION_OF = {name: section for section, cls in SECTIONS.items() for name in cls.model_fields}
-_FLAT = {"weekly_weekday": "remind_weekday"}  # the flat name that differs from its variable's
 S = TypeVar("S", bound=Section)
 
 
@@ -149,7 +148,6 @@ class Settings:
     """
 
     def __init__(self, *, env_file: Path | None = None, **values: Any) -> None:
-        values = {_FLAT.get(k, k): v for k, v in values.items()}
         unknown = set(values) - set(_SECTION_OF)
         if unknown:
             raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
@@ -160,7 +158,7 @@ class Settings:
         return cls(env_file=env_file())
 
     def replace(self, **values: Any) -> Settings:
-        return Settings(env_file=self._env_file, **{**self._values, **{_FLAT.get(k, k): v for k, v in values.items()}})
+        return Settings(env_file=self._env_file, **{**self._values, **values})
 
     def _load(self, name: str, cls: type[S]) -> S:
         given = {k: v for k, v in self._values.items() if _SECTION_OF[k] == name}
@@ -195,15 +193,6 @@ class Settings:
 
     def __repr__(self) -> str:
         return f"Settings({', '.join(f'{k}=…' for k in sorted(self._values))})"
-
-    def __getattr__(self, name: str) -> Any:
-        """Flat access, ``settings.lease_seconds``, for callers written before the sections; secrets
-        unwrapped (see the properties below). New code reads ``settings.delivery.lease_seconds``."""
-        field = _FLAT.get(name, name)
-        section = _SECTION_OF.get(field)
-        if section is None or name.startswith("_"):
-            raise AttributeError(name)
-        return getattr(getattr(self, section), field)
 
     # ---- delivery: checked before anything is sent; secrets kept out of every message -------
 

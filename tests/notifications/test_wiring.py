@@ -13,9 +13,12 @@ from notifications.wiring import UNCONFIGURED, configured, open_channel, unconfi
 
 
 def cfg(**values) -> SimpleNamespace:
+    """The settings as wiring reads them: the delivery section, and the secrets unwrapped."""
     base = {"smtp_url": None, "smtp_from": "preincub@example.org", "smtp_password": None, "smtp_starttls": False,
             "smtp_timeout": 5.0, "webhook_url": None}
-    return SimpleNamespace(**{**base, **values})
+    v = {**base, **values}
+    secrets = {k: v.pop(k) for k in ("smtp_password", "webhook_url")}
+    return SimpleNamespace(delivery=SimpleNamespace(**v), **secrets)
 
 
 def test_the_console_always_and_the_others_once_configured():

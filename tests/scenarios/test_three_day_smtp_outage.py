@@ -61,7 +61,7 @@ def test_three_days_without_smtp_lose_nothing_current_and_send_each_message_once
     port = free_port()  # nobody listens: connection refused, as when the relay is down
     # The defaults otherwise: RETRY_MAX 5, first retry 60 s.
     wf = configure(crowd, smtp_url=f"smtp://127.0.0.1:{port}").at(clock)
-    cron = trigger(wf.settings.tick_cron)
+    cron = trigger(wf.settings.daemon.tick_cron)
     caplog.set_level(logging.INFO, logger="preincub")
 
     t = DOWN

@@ -142,7 +142,8 @@ class Calendars:
         monday = start.date() - timedelta(days=start.weekday())
 
         def regular(m: date) -> datetime:
-            return datetime.combine(m + timedelta(days=cfg.weekly_weekday), cfg.remind_at, tzinfo=PARIS)
+            r = cfg.reminders
+            return datetime.combine(m + timedelta(days=r.remind_weekday), r.remind_at, tzinfo=PARIS)
 
         while regular(monday) < start:
             monday += timedelta(days=7)

@@ -117,7 +117,7 @@ def _monday(d: date) -> date:
 @lru_cache(maxsize=1024)
 def weekly_slot(week_monday: date, cfg: Settings) -> datetime:
     """When the weekly coaching reminder of that week goes out (a holiday moves it to the next working day)."""
-    return _at(working_day(week_monday + timedelta(days=cfg.weekly_weekday)), cfg.remind_at)
+    return _at(working_day(week_monday + timedelta(days=cfg.reminders.remind_weekday)), cfg.reminders.remind_at)
 
 
 def _unique(*groups: tuple[int, ...]) -> tuple[int, ...]:
@@ -144,7 +144,7 @@ def occurrences(snap: Snapshot, lo: datetime, hi: datetime, now: datetime, cfg: 
         if t.committee_on is not None:
             ctx = {"team": t.name, "programme": p.name, "committee_on": t.committee_on.isoformat()}
             for d in _countdown(f"committee:{t.id}:{t.committee_on.isoformat()}", "committee_soon", t.committee_on,
-                                cfg.committee_days, lo, hi, cfg):
+                                cfg.reminders.committee_days, lo, hi, cfg):
                 when = max(d.at, now)  # a reminder sent late speaks of the team as it is now
                 if t.open_at(when) and (t.heard_at is None or when < t.heard_at):
                     to = _unique(t.intrapreneurs, t.coaches, snap.coordinators, snap.committee)
@@ -152,9 +152,10 @@ def occurrences(snap: Snapshot, lo: datetime, hi: datetime, now: datetime, cfg: 
                               t.id, p.id, {**ctx, "days_left": d.context["days_left"]})
     for pid, teams in by_programme.items():
         p = snap.programmes[pid]
-        countdown = list(_countdown(f"deadline:{p.id}", "deadline", p.deadline, cfg.deadline_days, lo, hi, cfg))
+        countdown = list(_countdown(f"deadline:{p.id}", "deadline", p.deadline, cfg.reminders.deadline_days, lo, hi,
+                                    cfg))
         # The day after the deadline, then weekly.
-        first = _at(p.deadline + timedelta(days=1), cfg.remind_at)
+        first = _at(p.deadline + timedelta(days=1), cfg.reminders.remind_at)
         n = max(0, (lo - first).days // 7)
         late = []
         while (at := first + timedelta(days=7 * n)) <= hi:
@@ -190,7 +191,7 @@ def _notices(snap: Snapshot, lo: datetime, hi: datetime) -> Iterator[Due]:
 def _countdown(key: str, kind: str, target: date, days: tuple[int, ...], lo: datetime, hi: datetime,
                cfg: Settings) -> Iterator[Due]:
     """J-N moments before ``target``; each goes stale when the next one is due, the last after the target."""
-    slots = [(n, _at(target - timedelta(days=n), cfg.remind_at)) for n in sorted(days, reverse=True)]
+    slots = [(n, _at(target - timedelta(days=n), cfg.reminders.remind_at)) for n in sorted(days, reverse=True)]
     ends = [at for _, at in slots[1:]] + [_at(target + timedelta(days=1), time(0))]
     for (n, at), stale in zip(slots, ends):
         if lo <= at <= hi:
@@ -217,7 +218,7 @@ class _Weeks(dict[date, _Week]):
         self.cfg = cfg
 
     def __missing__(self, monday: date) -> _Week:
-        past = tuple(iso_week(monday - timedelta(days=7 * k)) for k in range(1, self.cfg.missed_weeks + 1))
+        past = tuple(iso_week(monday - timedelta(days=7 * k)) for k in range(1, self.cfg.reminders.missed_weeks + 1))
         w = _Week(iso_week(monday), weekly_slot(monday, self.cfg), _at(monday + timedelta(days=7), time(0)), past)
         self[monday] = w
         return w
@@ -263,7 +264,7 @@ def _coaching_period(t: TeamFacts, p: ProgrammeFacts, start: datetime, end: date
 
 def horizon(cfg: Settings) -> timedelta:
     """How far back a reminder can be due and still not stale (the longest countdown gap, and a week)."""
-    return timedelta(days=max((*cfg.deadline_days, *cfg.committee_days, 7)) + 8)
+    return timedelta(days=max((*cfg.reminders.deadline_days, *cfg.reminders.committee_days, 7)) + 8)
 
 
 def due_now(snap: Snapshot, now: datetime, cfg: Settings) -> list[Due]:

@@ -112,7 +112,7 @@ class CheckIns:
             if c.author_id != me.id and "coordinator" not in me.roles:
                 raise Forbidden(N_("acting as {actor}, you may not correct check-in #{checkin}: only its author "
                                    "or a coordinator may"), actor=self.ctx.actor, checkin=c.id)
-            window = timedelta(days=self.ctx.settings.checkin_edit_days)
+            window = timedelta(days=self.ctx.settings.coaching.checkin_edit_days)
             if self.ctx.clock.now() - c.created_at > window:
                 raise Invalid(Np_("check-in #{checkin} was logged on {logged!d}; corrections are allowed for {n} day "
                                   "only", "check-in #{checkin} was logged on {logged!d}; corrections are allowed for "
@@ -202,7 +202,7 @@ class CheckIns:
             if e.hours is not None:
                 per_week[e.week] += e.hours
         avg = round(sum(per_week.values()) / len(per_week), 1) if per_week else None
-        committed = None if commitment is None else commitment * self.ctx.settings.hours_per_day
+        committed = None if commitment is None else commitment * self.ctx.settings.coaching.hours_per_day
         return {**c.as_dict(), "last_checkin": _plain(max((e.on for e in entries), default=None)),
                 "hours_per_week": avg, "hours_committed": committed,
                 "hours_shortfall": avg is not None and committed is not None and avg < committed}

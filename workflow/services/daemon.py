@@ -51,7 +51,7 @@ class Lease:
         """Take or renew the daemon lease (a heartbeat: ``daemon status`` shows it); False while another
         live daemon holds it."""
         at = self.ctx.clock.wall()
-        until = at + timedelta(seconds=self.ctx.settings.lease_seconds)
+        until = at + timedelta(seconds=self.ctx.settings.delivery.lease_seconds)
         try:
             with self.ctx.store.write() as s:
                 self.ctx.require(s, "remind")  # before the lease row is written
@@ -64,7 +64,7 @@ class Lease:
         it lapsed), so that ``holder`` stops ticking."""
         at = self.ctx.clock.wall()
         with self.ctx.store.write() as s:
-            return lease_rows.extend(s, holder, at, at + timedelta(seconds=self.ctx.settings.lease_seconds))
+            return lease_rows.extend(s, holder, at, at + timedelta(seconds=self.ctx.settings.delivery.lease_seconds))
 
     def current(self) -> LeaseRecord | None:
         """Who holds the lease, until when, and their last heartbeat; None before any daemon ran."""
@@ -111,7 +111,7 @@ class Heartbeat:
 
     def __init__(self, lease: Lease, holder: str, stop: threading.Event | None = None) -> None:
         self.lease, self.holder, self.stop = lease, holder, stop
-        self.seconds = lease.ctx.settings.lease_seconds
+        self.seconds = lease.ctx.settings.delivery.lease_seconds
         self.lost = threading.Event()
         self._until = time.monotonic() + self.seconds
         self._done = threading.Event()
@@ -217,7 +217,7 @@ def serve(wf, *, once: bool = False, console: bool = False) -> TickResult | None
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     wf.settings.check_delivery()
-    cron = trigger(wf.settings.tick_cron)
+    cron = trigger(wf.settings.daemon.tick_cron)
     wf.delivery.may_remind()
     holder = holder_name()
     stop = threading.Event()
@@ -263,7 +263,7 @@ def serve(wf, *, once: bool = False, console: bool = False) -> TickResult | None
     try:
         if once:
             return run_tick(wf, holder, stop, cron, console)
-        log.info("daemon %s started; schedule %r (Europe/Paris)", holder, wf.settings.tick_cron)
+        log.info("daemon %s started; schedule %r (Europe/Paris)", holder, wf.settings.daemon.tick_cron)
         try:
             run_tick(wf, holder, stop, cron, console)  # catch up at once
             if not stop.is_set():

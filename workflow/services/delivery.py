@@ -66,11 +66,11 @@ class Delivery:
         at = self.ctx.clock.wall()
         with self.ctx.store.write() as s:
             return outbox_rows.claim(s, self.ctx.store.dialect, holder, after, at,
-                                     at + timedelta(seconds=self.ctx.settings.lease_seconds), usable, BATCH)
+                                     at + timedelta(seconds=self.ctx.settings.delivery.lease_seconds), usable, BATCH)
 
     def _renew(self, holder: str, ids: list[int]) -> set[int]:
         """Extend our claim on rows not sent yet; return those still ours (a claim that lapsed may be taken)."""
-        until = self.ctx.clock.wall() + timedelta(seconds=self.ctx.settings.lease_seconds)
+        until = self.ctx.clock.wall() + timedelta(seconds=self.ctx.settings.delivery.lease_seconds)
         with self.ctx.store.write() as s:
             return outbox_rows.renew(s, holder, ids, until)
 
@@ -93,11 +93,12 @@ class Delivery:
             values: dict[str, Any] = {"status": SENT, "sent_at": at, "last_error": None, "failing_since": None,
                                       "sent_via": via or row.channel}
         elif permanent or (row.stale_at <= self.ctx.clock.now() if row.stale_at is not None
-                           else attempts >= self.ctx.settings.retry_max):
+                           else attempts >= self.ctx.settings.delivery.retry_max):
             values = {"status": FAILED, "last_error": error, "failing_since": row.failing_since or at}
         else:
+            delay = backoff(attempts, self.ctx.settings.delivery.retry_base_seconds)
             values = {"status": PENDING, "last_error": error, "failing_since": row.failing_since or at,
-                      "next_attempt_at": at + timedelta(seconds=backoff(attempts, self.ctx.settings.retry_base_seconds))}
+                      "next_attempt_at": at + timedelta(seconds=delay)}
         with self.ctx.store.core_write() as conn:  # once per message: kept lean
             outbox_rows.settle(conn, row.id, holder, {"attempts": attempts, **values})
         return values["status"]
@@ -150,7 +151,7 @@ class Delivery:
         opened: dict[str, Any] = {}  # channel -> its open notifications.channels.Channel
         after = 0
         # When to renew the claims is real elapsed time (a send may take long whatever the clock says).
-        half = self.ctx.settings.lease_seconds / 2
+        half = self.ctx.settings.delivery.lease_seconds / 2
         try:
             while batch := self._claim(holder, after, usable):
                 renew_at = time.monotonic() + half

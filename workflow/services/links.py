@@ -430,7 +430,7 @@ class Links:
         mine = [c for c in rows if c.week == week and c.author == grant.email]
         previous = [c for c in rows if c.week < week and not c.missed]
         monday, sunday = week_days(week)
-        window = timedelta(days=ctx.settings.checkin_edit_days)
+        window = timedelta(days=ctx.settings.coaching.checkin_edit_days)
         editable = bool(mine) and ctx.clock.now() - datetime.fromisoformat(mine[-1].created_at) <= window
         return CheckInForm(grant, team, week, monday, sunday, min(ctx.clock.today(), sunday),
                            mine[-1] if mine else None, previous[-1] if previous else None, editable)

@@ -38,7 +38,7 @@ def status_rows(ctx: Context, checkins: CheckIns, programme: str | None = None,
     today = ctx.clock.today()
     shown: dict[Any, str | None] = {}
     terminal = states.TERMINAL
-    drift = ctx.settings.missed_weeks
+    drift = ctx.settings.reminders.missed_weeks
     with store.read() as s:
         programme_id = None if programme is None else find(s, "programme", programme).id
         teams = team_rows.selected(programme_id, phase, ctx.visible_teams(s))

@@ -213,13 +213,13 @@ def test_a_tick_under_a_fixed_clock_writes_only_that_clock_s_times(one_team):
     sent, failing since, claims) and the daemon's lease (until, heartbeat, last tick); none is real time."""
     wf = at(one_team, 2020, 12, 16, 10, 0)
     t1 = wf.clock.wall()
-    sent = run_tick(wf, "h1", cron=trigger(wf.settings.tick_cron), console=True)  # sent by the console
+    sent = run_tick(wf, "h1", cron=trigger(wf.settings.daemon.tick_cron), console=True)  # sent by the console
     assert sent.sent == sent.enqueued == 5
     later = at(wf, 2020, 12, 21, 10, 0)  # J-2 and week 52's pings: e-mail, not configured here: they wait
     t2 = later.clock.wall()
     assert later.reminders.tick("h2").waiting > 0
     assert later.delivery._claim("h3", 0)  # what a deliverer with e-mail would claim
-    lease = timedelta(seconds=wf.settings.lease_seconds)
+    lease = timedelta(seconds=wf.settings.delivery.lease_seconds)
     times = stamps(wf)
     real = datetime.now(timezone.utc)
     assert all(abs(real - t) > timedelta(days=365) for row in times.values() for _, t in row if t), times
