@@ -90,7 +90,7 @@ def create_app(wf: Workflow, *, testing: bool = False) -> Flask:
     def healthz():
         """Whether the store answers: 200 ``ok``, else 503 (for monitoring; no data)."""
         try:
-            current_wf().links.store_answers()
+            current_wf().store.ping()
         except Exception:  # noqa: BLE001 - any failure is "not healthy"
             log.warning("healthz: the store does not answer")
             return {"status": "unavailable"}, 503

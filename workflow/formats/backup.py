@@ -185,7 +185,7 @@ def restore(db: str | None, source: str | os.PathLike, *, actor: str | None = No
     if explicit_ro or path.exists():  # refused as the store refuses a write, before anything is written
         why = files.read_only_reason(path, explicit_ro)
         if why is not None:
-            raise store_engine._read_only_error(where, why)
+            raise store_engine.read_only_error(where, why)
     src = Path(source).expanduser()
     _not_the_store(src, path)
     if not src.is_file():
@@ -241,7 +241,7 @@ def _exists(path: Path) -> Invalid:
 
 def _damaged(path: Path, exc: BaseException) -> StoreError:
     return StoreError(N_("{path!q} is damaged ({detail}); choose another copy"), code="copy_damaged",
-                      path=str(path), detail=store_engine._first_line(exc))
+                      path=str(path), detail=store_engine.first_line(exc))
 
 
 @contextmanager
@@ -316,11 +316,11 @@ def _checked(src: Path, tmp: Path, who: _Who, require_signature: bool = False) -
     if result != ["ok"]:
         raise _damaged(src, Exception(result[0] if result else "integrity_check"))
     found = files.sqlite_tables(tmp, str(src))
-    state, rev = store_engine._judge(*found) if found else ("empty", None)
+    state, rev = store_engine.judge(*found) if found else ("empty", None)
     if state == "empty":
         raise Invalid(N_("{path!q} holds no preincub store (an empty database); choose another copy"),
                       code="copy_empty", path=str(src))
-    store_engine._check_state(str(src), state, rev, create=True)  # another application's, or a newer preincub's
+    store_engine.check_state(str(src), state, rev, create=True)  # another application's, or a newer preincub's
     upgraded = None
     if rev != store_engine.HEAD_REVISION:
         engine = store_engine.make_engine(url_of(tmp), "rw")

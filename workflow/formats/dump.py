@@ -306,7 +306,7 @@ class _Target:
         self.temp: Path | None = None
         self.created = False
         if self.path is not None and copies.read_only_url(self.url):
-            raise store_engine._read_only_error(self.where, files.read_only_reason(self.path, True))
+            raise store_engine.read_only_error(self.where, files.read_only_reason(self.path, True))
         try:
             self.store = store_engine.open_store(db)
             return
@@ -323,7 +323,7 @@ class _Target:
             os.fchmod(fd, files.PRIVATE_FILE)
             os.close(fd)
         except OSError as exc:
-            raise store_engine._os_error(self.url, exc) from None
+            raise store_engine.os_error(self.url, exc) from None
         self.temp = Path(name)
         try:
             self.store = store_engine.open_store(str(self.temp), create=True)
@@ -352,7 +352,7 @@ class _Target:
                 os.close(dir_fd)
         except OSError as exc:
             self.abort()
-            raise store_engine._os_error(self.url, exc) from None
+            raise store_engine.os_error(self.url, exc) from None
 
     def abort(self) -> None:
         self.store.close()

@@ -443,13 +443,6 @@ class Links:
         ctx = self._as(grant)
         return Teams(ctx, CheckIns(ctx))
 
-    def store_answers(self) -> None:
-        """Raises unless the store answers: its file still the one opened, one trivial query run (the
-        health check of the web service the links lead to)."""
-        self.ctx.store.check_file()  # an SQLite file deleted or replaced under the server
-        with self.ctx.store.read() as s:
-            link_rows.ping(s.connection())
-
     # ---- revoking --------------------------------------------------------------------------
 
     def revoke(self, email: str) -> int:

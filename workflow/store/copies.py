@@ -125,7 +125,7 @@ def settle(tmp: Path, page_size: int | None = None) -> None:
 def revision(path: Path) -> str | None:
     """The schema revision of the SQLite file ``path`` (None: no preincub store)."""
     found = files.sqlite_tables(path, str(path))
-    return store_engine._judge(*found)[1] if found else None
+    return store_engine.judge(*found)[1] if found else None
 
 
 # ---- the copy's signature and lease -------------------------------------------------------------

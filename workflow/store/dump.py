@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from workflow.store.engine import _first_line
+from workflow.store.engine import first_line
 from workflow.store.models import SQLModel, UTCDateTime
 
 
@@ -92,7 +92,7 @@ def insert(s: Session, table: sa.Table, values: list[dict[str, Any]], batch: int
         try:
             conn.execute(table.insert(), values[i:i + batch])
         except sa.exc.DBAPIError as exc:
-            raise InsertFailed(_first_line(exc)) from None
+            raise InsertFailed(first_line(exc)) from None
 
 
 def reset_sequences(s: Session) -> None:

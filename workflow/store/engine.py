@@ -70,7 +70,7 @@ def make_engine(url: str, mode: str = "rwc") -> Engine:
     return sa.create_engine(url, pool_pre_ping=True)
 
 
-def _judge(tables: set[str], rev: str | None) -> tuple[str, str | None]:
+def judge(tables: set[str], rev: str | None) -> tuple[str, str | None]:
     """('empty'|'foreign'|'preincub', revision) from a database's table names and Alembic revision."""
     tables = {t for t in tables if not t.startswith("sqlite_")}
     if not tables:
@@ -86,7 +86,7 @@ def _state(engine: Engine) -> tuple[str, str | None]:
         tables = set(sa.inspect(conn).get_table_names())
         rev = (conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
                if "alembic_version" in tables else None)
-        return _judge(tables, rev)
+        return judge(tables, rev)
 
 
 def flushed(s: Session) -> Connection:
@@ -152,6 +152,13 @@ class Store:
             return
         self._let_go()
         raise self._replaced()
+
+    def ping(self) -> None:
+        """Raise unless the store answers: its file still the one opened, one trivial query run (the web
+        service's health check)."""
+        self.check_file()
+        with self.read() as s:
+            s.connection().exec_driver_sql("SELECT 1")
 
     def _replaced(self) -> StoreError:
         return StoreError(N_("the store file {where} was deleted or replaced while preincub was running; "
@@ -229,7 +236,7 @@ class Store:
                 raise
             # A unique key taken by a concurrent writer after we checked: a retry gives the real answer.
             raise ChangedMeanwhile(N_("the store changed meanwhile ({detail}), retry"),
-                                   detail=_first_line(exc)) from None
+                                   detail=first_line(exc)) from None
         except DBAPIError as exc:
             if "locked" in str(exc.orig):
                 raise ChangedMeanwhile(N_("the store is busy (locked by another writer), retry")) from None
@@ -262,7 +269,7 @@ class Store:
         """Before any write (and each daemon tick): a read-only store is refused in one line, and so is
         a file deleted or replaced since it was opened."""
         if self.read_only:
-            raise _read_only_error(self.where, self.read_only)
+            raise read_only_error(self.where, self.read_only)
         self.check_file()
 
     def _translated(self, exc: DBAPIError) -> Exception:
@@ -279,7 +286,7 @@ def _unique_violation(exc: IntegrityError) -> bool:
     return getattr(exc.orig, "sqlstate", None) == "23505" or "UNIQUE constraint failed" in str(exc.orig)
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
     lines = str(getattr(exc, "orig", exc)).strip().splitlines()
     return lines[0] if lines else type(exc).__name__
 
@@ -300,7 +307,7 @@ def _disk_full(path: Path | None) -> bool:
     return st.f_bavail * st.f_frsize < DISK_FULL_BYTES
 
 
-def _read_only_error(where: str, why: str) -> StoreError:
+def read_only_error(where: str, why: str) -> StoreError:
     """``why``: a catalog msgid (files.read_only_reason)."""
     return StoreError(N_("the store {where} is read-only ({why!t}): it can be read, not changed"), code="read_only",
                       where=where, why=why)
@@ -321,15 +328,15 @@ def translate(exc: BaseException, url: str, read_only: str | None = None) -> Sto
     if name.startswith("SQLITE_FULL") or sqlstate == "53100" or (name.startswith("SQLITE_IOERR") and _disk_full(path)):
         return _disk_full_error(where)
     if name.startswith("SQLITE_READONLY") or sqlstate == "25006":
-        return _read_only_error(where, read_only or N_("the database refused to write"))
+        return read_only_error(where, read_only or N_("the database refused to write"))
     if name.startswith("SQLITE_NOTADB"):
         return not_sqlite(where)
     if name.startswith("SQLITE_CORRUPT"):
         return StoreError(N_("the store {where} is damaged ({detail}); restore it from a backup"), code="store_damaged",
-                          where=where, detail=_first_line(exc))
+                          where=where, detail=first_line(exc))
     if name.startswith("SQLITE_IOERR"):
         return StoreError(N_("the disk failed reading or writing the store {where} ({detail}); check it, then retry"),
-                          code="disk_error", where=where, detail=_first_line(exc))
+                          code="disk_error", where=where, detail=first_line(exc))
     if name.startswith("SQLITE_CANTOPEN"):
         return _cannot_open(url, exc)
     return None
@@ -349,10 +356,10 @@ def _scrubbed(text: str, url: str) -> str:
 
 def _cannot_open(url: str, exc: BaseException) -> StoreError:
     return StoreError(N_("cannot open the store {where}: {detail}"), code="cannot_open_store", where=describe(url),
-                      detail=_scrubbed(_first_line(exc), url))
+                      detail=_scrubbed(first_line(exc), url))
 
 
-def _os_error(url: str, exc: OSError) -> StoreError:
+def os_error(url: str, exc: OSError) -> StoreError:
     """An OSError met while looking at or creating the store's file or directory."""
     where = describe(url)
     if exc.errno == errno.ENOSPC:
@@ -365,7 +372,7 @@ def _os_error(url: str, exc: OSError) -> StoreError:
                       detail=detail)
 
 
-def _check_state(where: str, state: str, rev: str | None, create: bool) -> None:
+def check_state(where: str, state: str, rev: str | None, create: bool) -> None:
     """Refuse a foreign or newer store always; an empty or older one unless creating (init)."""
     if state == "foreign":
         raise StoreError(N_("{where} holds tables that are not preincub's; choose another database"),
@@ -390,13 +397,13 @@ def _sqlite_file(url: str, path: Path, create: bool) -> tuple[str, str | None, s
         if not create:
             raise StoreError(N_("no store at {where}; create it first"), code="no_store", where=where)
         if explicit_ro:
-            raise _read_only_error(where, read_only_reason(path, True))
+            raise read_only_error(where, read_only_reason(path, True))
         files.private_dirs(path.parent)
         return "empty", None, None
     if path.is_dir():
         raise StoreError(N_("{where} is a directory, not a store file"), code="store_is_directory", where=where)
     found = files.sqlite_tables(path, where)
-    state, rev = _judge(*found) if found else ("empty", None)
+    state, rev = judge(*found) if found else ("empty", None)
     return state, rev, read_only_reason(path, explicit_ro)
 
 
@@ -414,19 +421,19 @@ def open_store(db: str | None = None, *, create: bool = False) -> Store:
     try:
         if path is not None:
             state, rev, read_only = _sqlite_file(url, path, create)
-            _check_state(where, state, rev, create)
+            check_state(where, state, rev, create)
     except OSError as exc:
-        raise _os_error(url, exc) from None
+        raise os_error(url, exc) from None
     except sqlite3.Error as exc:
         raise _guard_errors(url, exc) from None
     engine = make_engine(url, "ro" if read_only else ("rwc" if create else "rw"))
     try:
         if path is None:
             state, rev = _state(engine)
-            _check_state(where, state, rev, create)
+            check_state(where, state, rev, create)
         if create and rev != HEAD_REVISION:
             if read_only:
-                raise _read_only_error(where, read_only)
+                raise read_only_error(where, read_only)
             upgrade(engine)
     except StoreError:
         engine.dispose()
@@ -439,7 +446,7 @@ def open_store(db: str | None = None, *, create: bool = False) -> Store:
         raise _cannot_open(url, exc) from None
     except OSError as exc:
         engine.dispose()
-        raise _os_error(url, exc) from None
+        raise os_error(url, exc) from None
     if path is not None:
         files.warn_if_shared(path, where)
     return Store(url, engine, read_only=read_only)
@@ -447,7 +454,7 @@ def open_store(db: str | None = None, *, create: bool = False) -> Store:
 
 def _guard_errors(url: str, exc: BaseException, read_only: str | None = None) -> StoreError:
     """An error met while opening the store, as one line without any password."""
-    msg = _first_line(exc)
+    msg = first_line(exc)
     if "not a database" in msg:
         return not_sqlite(describe(url))
     return translate(exc, url, read_only) or _cannot_open(url, exc)

@@ -54,8 +54,3 @@ def revoke(s: Session, person_id: int) -> int:
     """Bump the person's link generation (every earlier link and session dies); the new generation."""
     s.execute(_REVOKE, {"person": person_id})
     return s.execute(_GENERATION, {"person": person_id}).scalar_one()
-
-
-def ping(conn: Any) -> None:
-    """One trivial query: raises unless the database answers."""
-    conn.exec_driver_sql("SELECT 1")

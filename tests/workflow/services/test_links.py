@@ -185,6 +185,3 @@ def test_signing_in_and_a_session_ended_by_revoking(w):
     with pytest.raises(LinkGone):
         later.links.signin(url.rsplit("/", 1)[1])
 
-
-def test_the_store_answers(w):
-    w.links.store_answers()

@@ -147,3 +147,18 @@ def test_an_older_store_is_refused_then_upgraded_by_init_keeping_its_data(db_url
     with w.store.read() as s:
         assert s.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == HEAD_REVISION
     w.close()
+
+
+def test_ping_answers_until_the_file_is_replaced(tmp_path):
+    """The web service's health check: a trivial query on the file opened, refused once it is replaced."""
+    path = tmp_path / "s.db"
+    store = open_store(str(path), create=True)
+    try:
+        store.ping()
+        path.rename(tmp_path / "moved.db")
+        open_store(str(path), create=True).close()  # another store now at that path
+        with pytest.raises(StoreError) as gone:
+            store.ping()
+        assert gone.value.code == "store_replaced"
+    finally:
+        store.close()

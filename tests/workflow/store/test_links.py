@@ -57,4 +57,3 @@ def test_revoke_bumps_the_generation_of_that_person_only(world):
     with world.store.read() as s:
         assert links.person(s.connection(), coach).link_generation == 2
         assert links.person(s.connection(), agent).link_generation == 0
-        links.ping(s.connection())
