@@ -9,6 +9,7 @@ module and no library module (tests/test_cli.py)."""
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 import click
@@ -74,7 +75,9 @@ COMMANDS = {
         "Tick on a cron schedule in Europe/Paris (PREINCUB_TICK_CRON); stops cleanly on SIGTERM/SIGINT.\n"
         "\n"
         "'preincub daemon status' says whether it ticks and the outbox is healthy."),
-    "demo": ("commands.store:demo_cmd", "Fill a fresh store with the 2020 programme of seed 1, then show its status."),
+    "demo": ("commands.store:demo_cmd",
+        "Fill a fresh store with the 2020 programme of seed 1 and the 2019 FAST agreement of seed 2 beside it,\n"
+        "then show seed 1's status."),
     "diagram": ("commands.moves:diagram", "The workflow as a Mermaid state diagram."),
     "expense": ("commands.money:expense", "The operator's expenses really incurred for a programme."),
     "export": ("commands.exports:export",
@@ -94,7 +97,7 @@ COMMANDS = {
     "outbox": ("commands.reminders:outbox", "The outbox: every reminder message, its status and its attempts."),
     "partner": ("commands.directory:partner", "Partner bodies (collectivités) of a programme."),
     "person": ("commands.directory:person",
-        "People: coordinators, coaches, intrapreneurs, sponsors, committee members."),
+        "People: administrators, coordinators, committee members, partner readers, coaches, intrapreneurs, sponsors."),
     "programme": ("commands.directory:programme", "Programmes: one agreement, its kind, its deadline and its places."),
     "purge": ("commands.privacy:purge",
         "Retention: remove the free text of programmes ended before a day (check-in text, assessment notes,\n"
@@ -184,8 +187,9 @@ class App(LazyGroup):
             sys.exit(0)
         except click.UsageError as exc:
             hint = " (" + tr("see '{command} --help'", command=exc.ctx.command_path) + ")" if exc.ctx else ""
-            # click quotes what was typed whole: cut any overlong word of it as errors.quote does.
-            fail(LONG_WORD.sub(r"\1…", exc.format_message().replace("\n", " ")), 2, hint)
+            # click quotes what was typed whole: cut any overlong word of it as errors.quote does; its
+            # list of choices ("Choose from:\n\ta,\n\tb") reads on one line.
+            fail(LONG_WORD.sub(r"\1…", re.sub(r"\n\t*", " ", exc.format_message())), 2, hint)
         except click.ClickException as exc:
             fail(exc.format_message(), exc.exit_code)
         except click.Abort:

@@ -36,7 +36,7 @@ from states.machine import TRIGGERS  # noqa: E402
 from workflow.api import Workflow  # noqa: E402
 from workflow.clock import FixedClock, PARIS
 from workflow.store import events as event_rows  # noqa: E402
-from workflow.store.models import (Agreement, Assessment, AuditHead, Event, Partner, Person, PersonRole,  # noqa: E402
+from workflow.store.models import (Agreement, Assessment, AuditHead, Event, Partner, Person, PersonGrant, PersonRole,  # noqa: E402
                              PhasePeriod, Programme, Signature, Team, TeamMember)
 
 SIGNED_ON = date(2020, 6, 23)
@@ -149,7 +149,7 @@ def build_store(path: Path, n: int, *, now: datetime, actor: str,
     """A store of ``n`` teams; returns the names of the teams that can be submitted and selected.
 
     The schema comes from the real Alembic migrations (``Workflow.open(path, create=True)``), which
-    also makes ``actor`` the store's first coordinator; everything else is bulk-inserted: 100 teams
+    also makes ``actor`` the store's administrator (here: coordinator of every programme); everything else is bulk-inserted: 100 teams
     a programme, five partners each, one coach per ``teams_per_coach`` teams (10 unless told), one
     intrapreneur per team, each team's
     phase periods, events, assessment and agreements consistent with ``phase_of(i)`` and the times
@@ -230,13 +230,16 @@ def build_store(path: Path, n: int, *, now: datetime, actor: str,
 
         more = list(extra(teams, lambda tid: coach_id((tid - 1) // teams_per_coach))) if extra else []
         signatures = [dict(programme_id=p["id"], signed_on=p["signed_on"]) for p in programmes]
+        # The store's administrator (the bootstrap person) coordinates every programme: reads every team.
+        grants = [dict(person_id=first_id - 1, role="coordinator", programme_id=p["id"], partner_id=None)
+                  for p in programmes]
         # The events chained after the store's own (its first coordinator's), as the product writes them.
         with wf.store.read() as s:
             count, last = s.execute(select(AuditHead.count, AuditHead.hash)).one()
             people = [dict(r) for r in s.execute(select(Person.id, Person.email, Person.login)).mappings()]
         count, last = count + len(events), event_rows.chain(events, people + persons, last)[1]
         bulk_insert(wf, [(Programme, programmes), (Signature, signatures), (Partner, partners), (Person, persons),
-                         (PersonRole, roles), (Team, teams), (TeamMember, members), (PhasePeriod, periods),
+                         (PersonRole, roles), (PersonGrant, grants), (Team, teams), (TeamMember, members), (PhasePeriod, periods),
                          (Assessment, assessments), (Agreement, agreements), (Event, events), *more])
         with wf.store.engine.begin() as conn:
             conn.execute(sa.update(AuditHead).values(count=count, hash=last))

@@ -8,8 +8,8 @@ import click
 
 import states
 from notifications.message import CHANNELS
-from workflow.records import ProgrammeRecord
-from workflow.rules.permissions import ROLES
+from workflow.records import GrantRecord, PersonRecord, ProgrammeRecord
+from workflow.rules.permissions import INSTANCE_ROLES, PROGRAMME_ROLES, ROLES
 
 from commands.context import complete, current_ctx
 from commands.lazy import LazyGroup
@@ -31,13 +31,16 @@ def programme() -> None:
 @click.option("--months", type=int, help="Length in months [kind's default: 6].")
 @click.option("--capacity", type=int, help="Teams the operator can coach [preincubation: 8; fast: 1].")
 @click.option("--min-days-per-week", type=float, help="Intrapreneur time minimum [preincubation: 1; fast: 2.5].")
-def programme_add(name, signed_on, kind, months, capacity, min_days_per_week) -> None:
-    """Add a programme. Example: preincub programme add "Pré-incubation 2020" --signed-on 2020-06-23
+@click.option("--coordinator", metavar="EMAIL", shell_complete=complete("person"),
+              help="Its first coordinator [default: the administrator adding it].")
+def programme_add(name, signed_on, kind, months, capacity, min_days_per_week, coordinator) -> None:
+    """Add a programme (an instance administrator). Example: preincub programme add "Pré-incubation 2020"
+    --signed-on 2020-06-23
 
     Signed on several days (seed 2: 23 and 31 October 2019), it takes effect at the last:
     --signed-on 2019-10-23 --signed-on 2019-10-31"""
     p = current_ctx().wf().directory.add_programme(name, signed_on, kind=kind, months=months, capacity=capacity,
-                                  min_days_per_week=min_days_per_week)
+                                  min_days_per_week=min_days_per_week, coordinator=coordinator)
     say(tr("programme {name!q} added; deadline {deadline!d}", name=p.name, deadline=date.fromisoformat(p.deadline)))
 
 
@@ -109,7 +112,7 @@ def partner_add(name, programme, kind) -> None:
                                   "export": ("commands.privacy:person_export", None),
                                   "erase": ("commands.privacy:person_erase", None)})
 def person() -> None:
-    """People: coordinators, coaches, intrapreneurs, sponsors, committee members."""
+    """People: administrators, coordinators, committee members, partner readers, coaches, intrapreneurs, sponsors."""
 
 
 _CHANNEL = click.option("--channel", "channels", multiple=True, type=click.Choice(CHANNELS),
@@ -117,16 +120,41 @@ _CHANNEL = click.option("--channel", "channels", multiple=True, type=click.Choic
 _LANG = click.option("--lang", "person_lang", type=click.Choice(["fr", "en"]), help="Their reminders' language.")
 
 
+_PROGRAMME = click.option("--programme", shell_complete=complete("programme"),
+                          help="Where a programme role (coordinator, committee, partner) is held "
+                               "[default: the only programme].")
+_PARTNER = click.option("--partner", help="The partner body a partner reader reads (with the role partner).")
+
+
+def grant_text(g: GrantRecord) -> str:
+    """A grant as a person reads it: ``admin``, ``coordinator (Pré-incubation 2020)``,
+    ``partner (Pré-incubation 2020, Somme)``."""
+    where = [x for x in (g.programme, g.partner) if x]
+    return g.role + (f" ({', '.join(where)})" if where else "")
+
+
+def roles_text(p: PersonRecord) -> str:
+    """A person's roles: their team roles, then each grant with where it is held."""
+    granted = {g.role for g in p.grants}
+    return ", ".join([r for r in p.roles if r not in granted] + [grant_text(g) for g in p.grants])
+
+
 @person.command(name="add")
 @click.argument("name")
 @click.option("--email", required=True)
 @click.option("--role", "roles", multiple=True, type=click.Choice(ROLES), required=True, help="Repeat for several.")
+@_PROGRAMME
+@_PARTNER
 @_CHANNEL
 @_LANG
-def person_add(name, email, roles, channels, person_lang) -> None:
-    """Add a person. Example: preincub person add "Inès Haddad" --email ines@somme.example --role intrapreneur"""
-    p = current_ctx().wf().directory.add_person(name, email, roles, channels=channels or None, lang=person_lang)
-    say(tr("{name} <{email}> added as {roles}", name=p.name, email=p.email, roles=", ".join(p.roles)))
+def person_add(name, email, roles, programme, partner, channels, person_lang) -> None:
+    """Add a person. Example: preincub person add "Inès Haddad" --email ines@somme.example --role intrapreneur
+
+    A programme role is held in a programme: --role committee --programme "Pré-incubation 2020"; a
+    partner reader reads one partner body: --role partner --programme P --partner Somme."""
+    p = current_ctx().wf().directory.add_person(name, email, roles, channels=channels or None, lang=person_lang,
+                                                programme=programme, partner=partner)
+    say(tr("{name} <{email}> added as {roles}", name=p.name, email=p.email, roles=roles_text(p)))
 
 
 @person.command(name="edit")
@@ -134,25 +162,83 @@ def person_add(name, email, roles, channels, person_lang) -> None:
 @click.option("--name")
 @click.option("--add-role", "add_roles", multiple=True, type=click.Choice(ROLES))
 @click.option("--remove-role", "remove_roles", multiple=True, type=click.Choice(ROLES))
+@_PROGRAMME
+@_PARTNER
 @_CHANNEL
 @_LANG
-def person_edit(email, name, add_roles, remove_roles, channels, person_lang) -> None:
-    """Change a person's name, roles, reminder channels or language."""
+def person_edit(email, name, add_roles, remove_roles, programme, partner, channels, person_lang) -> None:
+    """Change a person's name, roles, reminder channels or language (a programme role: in --programme)."""
     p = current_ctx().wf().directory.edit_person(email, name=name, add_roles=add_roles, remove_roles=remove_roles,
-                                channels=channels or None, lang=person_lang)
+                                channels=channels or None, lang=person_lang, programme=programme,
+                                partner=partner)
     say(tr("{name} <{email}> updated: roles {roles}; reminders by {channels}, in {lang}", name=p.name, email=p.email,
-           roles=", ".join(p.roles), channels=", ".join(p.channels), lang=p.lang))
+           roles=roles_text(p), channels=", ".join(p.channels), lang=p.lang))
+
+
+_GRANTED = click.Choice(INSTANCE_ROLES + PROGRAMME_ROLES)
+
+
+@person.command(name="grant")
+@click.argument("email", shell_complete=complete("person"))
+@click.argument("role", type=_GRANTED, metavar="ROLE")
+@click.option("--programme", shell_complete=complete("programme"),
+              help="The programme it is held in (not for admin) [default: the only programme].")
+@_PARTNER
+def person_grant(email, role, programme, partner) -> None:
+    """Grant a role where it is held: admin (the instance), coordinator or committee (a programme), partner
+    (a partner body of a programme). An administrator grants administrators and coordinators; a coordinator
+    their programme's committee and partner readers.
+
+    Example: preincub person grant helene@beta.example committee --programme "Pré-incubation 2020\""""
+    p = current_ctx().wf().directory.grant(email, role, programme, partner)
+    say(tr("{name} <{email}> now holds {roles}", name=p.name, email=p.email, roles=roles_text(p)))
+
+
+@person.command(name="revoke")
+@click.argument("email", shell_complete=complete("person"))
+@click.argument("role", type=_GRANTED, metavar="ROLE")
+@click.option("--programme", shell_complete=complete("programme"),
+              help="The programme it is held in (not for admin) [default: the only programme].")
+def person_revoke(email, role, programme) -> None:
+    """Take a granted role away (a partner reader's: for every partner body of the programme).
+
+    Example: preincub person revoke helene@beta.example committee --programme "Pré-incubation 2020\""""
+    p = current_ctx().wf().directory.revoke(email, role, programme)
+    say(tr("{name} <{email}> now holds {roles}", name=p.name, email=p.email, roles=roles_text(p) or "—"))
+
+
+@person.command(name="show")
+@click.argument("email", shell_complete=complete("person"))
+@json_option
+def person_show(email, as_json) -> None:
+    """One person: their team roles, their grants and where they hold them, their reminders."""
+    p = current_ctx().wf().directory.person(email)
+    if as_json:
+        return emit_json(p)
+    say(labelled(_("Name"), p.name))
+    say(labelled(_("E-mail"), p.email))
+    team_roles = [r for r in p.roles if r not in {g.role for g in p.grants}]
+    say(labelled(_("Team roles"), ", ".join(team_roles) or "—"))
+    if not p.grants:
+        say(labelled(_("Grants"), "—"))
+    else:
+        t = table(_("Role"), _("Programme"), _("Partner"))
+        for g in p.grants:
+            t.add_row(g.role, g.programme or "—", g.partner or "—")
+        say(labelled(_("Grants"), "").rstrip())
+        console().print(t)
+    say(labelled(_("Reminders"), f"{', '.join(p.channels)} ({p.lang})"))
 
 
 @person.command(name="list")
 @click.option("--role", type=click.Choice(ROLES))
 @json_option
 def person_list(role, as_json) -> None:
-    """List people and their roles."""
+    """List people and their roles, with where they hold them."""
     rows = current_ctx().wf().directory.people(role)
     if as_json:
         return emit_json(rows)
     t = table(_("Name"), _("E-mail"), _("Roles"), _("Reminders"))
     for p in rows:
-        t.add_row(p.name, p.email, ", ".join(p.roles), f"{', '.join(p.channels)} ({p.lang})")
+        t.add_row(p.name, p.email, roles_text(p), f"{', '.join(p.channels)} ({p.lang})")
     console().print(t)

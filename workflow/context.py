@@ -21,7 +21,7 @@ from workflow.settings import Settings
 from workflow.store import events, people
 from workflow.store.engine import Connection, Session, Store, flushed
 from workflow.store.events import ROLES_FIGURE
-from workflow.store.models import Event, Person, Programme, Team
+from workflow.store.models import Event, Partner, Person, Programme, Team
 from workflow.store.people import SYSTEM
 
 
@@ -35,10 +35,18 @@ def default_actor() -> str:
 
 @dataclass(frozen=True, slots=True)
 class Me:
-    """The acting person as the store knows them."""
+    """The acting person as the store knows them: their id and everything they hold."""
 
     id: int
-    roles: frozenset[str]
+    grants: frozenset[permissions.Grant]
+
+    @property
+    def roles(self) -> frozenset[str]:
+        """Their roles, wherever held."""
+        return frozenset(g.role for g in self.grants)
+
+    def reach(self, action: str) -> permissions.Reach:
+        return permissions.reach(action, self.grants)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +59,7 @@ class TeamRef:
     phase: str
     version: int
     programme_id: int
+    partner_id: int | None
 
 
 class _Known:
@@ -109,7 +118,7 @@ class Context:
                                 code="unknown_system_user", login=login)
             raise Forbidden(N_("unknown acting person {actor}; ask a coordinator to add you"),
                             code="unknown_actor", actor=self.actor)
-        me = self._known.me = Me(pid, people.roles(conn, pid))
+        me = self._known.me = Me(pid, people.grants(conn, pid))
         return me
 
     def ties(self, s: Session, team_id: int) -> frozenset[str]:
@@ -117,21 +126,51 @@ class Context:
         me = self.me(s)
         return people.ties(flushed(s), team_id, me.id)
 
-    def require(self, s: Session, action: str, team: Team | TeamRef | None = None) -> None:
-        """Refuse, with who is acting and what role is needed, unless the table allows ``action``."""
-        roles = self.me(s).roles
-        sc = permissions.scope(action, roles)
-        if sc == permissions.ANY or (sc == permissions.OWN and team is not None
-                                     and permissions.allowed(action, roles, self.ties(s, team.id))):
-            return
-        # Without a team, only the roles that reach every team would do.
-        needed = permissions.roles_allowed(action, every_team=team is None)
+    def reach(self, s: Session, action: str) -> permissions.Reach:
+        """How far the actor reaches for ``action``."""
+        return self.me(s).reach(action)
+
+    def require(self, s: Session, action: str, team: Team | TeamRef | None = None, *,
+                programme: Programme | None = None, partner: Partner | None = None) -> permissions.Reach:
+        """Refuse, with who is acting and the grant that is missing, unless the table allows ``action``
+        on ``team``, on ``partner`` (a partner body: its teams and funding), in ``programme``, or (none of
+        them) somewhere at all: the caller then reads through :meth:`visible_teams` or
+        :meth:`visible_programmes`. Returns the actor's reach for ``action``."""
+        me = self.me(s)
+        reach = me.reach(action)
+        if team is not None:
+            ok = reach.covers(team.programme_id, getattr(team, "partner_id", None),
+                              self.ties(s, team.id) if reach.team_roles else ())
+        elif partner is not None:
+            ok = reach.covers(partner.programme_id, partner.id)
+        elif programme is not None:
+            ok = reach.covers(programme.id)
+        else:
+            ok = reach.anything
+        if ok:
+            return reach
+        roles = me.roles
+        needed = permissions.roles_allowed(action)
         # ``what`` (a catalog msgid) says what the actor may not do; ``action`` stays the table's key.
         params = {"actor": self.actor, "roles": sorted(roles), "action": action, "what": permissions.ACTIONS[action],
                   "mine": ", ".join(sorted(roles))}
-        if sc == permissions.OWN and team is not None:
-            raise Forbidden(N_("acting as {actor} ({mine}), you may not {what!t} for {team!q}: it is not one of your "
-                               "teams"), code="not_your_team", **params, team=team.name)
+        if team is not None and reach.anything:
+            if reach.team_roles and not reach.programmes and not reach.partners and not reach.everything:
+                raise Forbidden(N_("acting as {actor} ({mine}), you may not {what!t} for {team!q}: it is not one of "
+                                   "your teams"), code="not_your_team", **params, team=team.name)
+        where = programme if programme is not None else None
+        if where is None and (team is not None or partner is not None):
+            where = people.programme_of(s, (team or partner).programme_id)
+        # Inside a programme, the refusal names what to be granted there (a team role: on the team).
+        if where is not None and roles:
+            here = [r for r in needed if permissions.TABLE[action][r] != permissions.INSTANCE] or needed
+            raise Forbidden(Np_("acting as {actor} ({mine}), you may not {what!t} in {programme!q}: it needs the grant "
+                                "{last} of {programme!q}",
+                                "acting as {actor} ({mine}), you may not {what!t} in {programme!q}: it needs the grant "
+                                "{others} or {last} of {programme!q}"),
+                            code="grant_needed", **params, programme=where.name, grant=here, n=len(here),
+                            last=here[-1], others=", ".join(here[:-1]),
+                            **({"team": team.name} if team is not None else {}))
         # The needed roles read "coordinator", "coordinator or coach", "coordinator, coach or sponsor".
         need = {"needed": needed, "n": len(needed), "last": needed[-1], "others": ", ".join(needed[:-1])}
         if not roles:
@@ -144,19 +183,37 @@ class Context:
                         code="role_needed", **params, **need)
 
     def require_reader(self, s: Session) -> None:
-        """Refuse an actor who may read no team at all; programmes are shown to anyone who reads one."""
-        self.visible_teams(s)
+        """Refuse an actor who holds no role at all (one who holds any is shown what they may read)."""
+        self._reach_to_list(s, "read")
 
-    def visible_teams(self, s: Session) -> Any:
-        """None when the actor reads every team, else a subquery of the team ids they may read."""
+    def _reach_to_list(self, s: Session, action: str) -> permissions.Reach:
+        """The reach a listing for ``action`` filters with. Reading, a person who holds any role is shown
+        what they may read, if nothing (an administrator before their first programme); the other
+        actions are refused to those who reach nothing."""
+        reach = self.reach(s, action)
+        if not reach.anything and not (action == "read" and self.me(s).grants):
+            self.require(s, action)
+        return reach
+
+    def visible_teams(self, s: Session, action: str = "read") -> Any:
+        """None when the actor reaches every team for ``action``, else a subquery of the ids of the teams
+        they reach (see :meth:`_reach_to_list` for who is refused)."""
+        return people.team_filter(self._reach_to_list(s, action), self.me(s).id)
+
+    def visible_programmes(self, s: Session, action: str = "read") -> Any:
+        """None when the actor reaches every programme for ``action``, else a subquery of the ids of
+        the programmes where they reach something (see :meth:`_reach_to_list` for who is refused)."""
+        return people.programme_filter(self._reach_to_list(s, action), self.me(s).id)
+
+    def visible_people(self, s: Session) -> Any:
+        """A subquery of the ids of the people the actor sees: the members of the teams they read, those
+        granted a role in the programmes they read as a whole, and themselves."""
+        reach = self.reach(s, "read")
         me = self.me(s)
-        sc = permissions.scope("read", me.roles)
-        if sc == permissions.ANY:
+        teams = people.team_filter(reach, me.id)
+        if teams is None:
             return None
-        own = [r for r in me.roles if permissions.TABLE["read"].get(r) == permissions.OWN]
-        if sc is None or not own:
-            self.require(s, "read")
-        return people.team_ids(me.id, own)
+        return people.people_filter(teams, sorted(reach.programmes), me.id)
 
     # ---- the audit trail -----------------------------------------------------------------
 

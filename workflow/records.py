@@ -88,14 +88,25 @@ class ProgrammeRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class GrantRecord:
+    """A role held in a place: the instance (no programme), a programme, a partner body of a programme."""
+
+    role: str
+    programme: str | None = None
+    partner: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class PersonRecord:
-    """A person with their roles, reminder channels and language."""
+    """A person with their roles, where they hold them (as far as the reader may see), reminder
+    channels and language."""
 
     name: str
     email: str
     roles: tuple[str, ...]
     channels: tuple[str, ...]
     lang: str
+    grants: tuple[GrantRecord, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,7 +275,7 @@ class PlannedMessage:
     at: str
     kind: str
     reminder: str
-    to: str
+    to: str | None  # None: no real address (a placeholder): nothing is sent
     channel: str
     subject: str
     key: str

@@ -1,8 +1,9 @@
-"""Global options and their environment variables: --db, --now, --as, --lang (PREINCUB_*)."""
+"""Global options and their environment variables: --db, --now, --as, --lang (PREINCUB_*); shell completion
+scoped to the acting person."""
 
 from __future__ import annotations
 
-from tests.cli_helpers import TERMINAL, data, dump_hash, fails, invoke, ok
+from tests.cli_helpers import PROG, TERMINAL, data, dump_hash, fails, invoke, ok
 
 SEL = "Ouvrages d'art"
 
@@ -88,7 +89,7 @@ def test_now_is_recorded_on_events(demo_db):
 
 def test_as_option_and_env(demo_db):
     for name, email in (("Directrice", "directrice@example.org"), ("Pilote", "pilote@example.org")):
-        ok(invoke("person", "add", name, "--email", email, "--role", "coordinator", db=demo_db))
+        ok(invoke("person", "add", name, "--email", email, "--role", "coordinator", "--programme", PROG, db=demo_db))
     ok(invoke("team", "agree", SEL, "--party", "operator", db=demo_db, actor="Directrice@Example.org"))
     last = data(invoke("history", SEL, "--json", db=demo_db))[-1]
     assert (last["actor"], last["data"]) == ("directrice@example.org", {"party": "operator"})
@@ -114,3 +115,30 @@ def test_a_bad_setting_breaks_only_the_commands_that_use_it(demo_ro):
     env = {"PREINCUB_HOURS_PER_DAY": "99"}
     ok(invoke("history", SEL, db=demo_ro, env=env))
     fails(invoke("team", "show", "Insertion RSA", db=demo_ro, env=env), 1, "PREINCUB_HOURS_PER_DAY='99' doit être entre 1 et 12")
+
+
+def _complete(words: str) -> list[str]:
+    """What the shell's completion offers for the last of ``words`` (bash)."""
+    import cli
+    from click.testing import CliRunner
+
+    parts = words.split(" ")
+    r = CliRunner().invoke(cli.app, [], env={"_PREINCUB_COMPLETE": "bash_complete", "COMP_WORDS": words,
+                                             "COMP_CWORD": str(len(parts) - 1)}, prog_name="preincub")
+    return [line.split(",", 1)[1] for line in r.stdout.splitlines() if line]
+
+
+def test_completion_offers_only_what_the_acting_person_may_read(demo_ro):
+    fast, prog = "FAST Trait d'union 2019", "Pré-incubation 2020"
+    nadia = f"preincub --db {demo_ro} --as nadia.perrin@beta.example"
+    camille = f"preincub --db {demo_ro} --as camille.lefebvre@beta.example"
+    assert _complete(f"{nadia} status --programme ''") == [fast]
+    assert _complete(f"{camille} status --programme ''") == [prog]
+    assert _complete(f"{nadia} team show ''") == ["Trait d'union"]
+    assert "Trait d'union" not in _complete(f"{camille} team show ''")
+    assert _complete(f"{nadia} person show m") == ["marc.weber@grandest.example"]
+    assert _complete(f"{camille} person show m") == ["manon.fontaine@somme.example", "mathieu.lefevre@oise.example"]
+    assert _complete(f"{nadia} person grant ''")[:1] == ["claire.muller@grandest.example"]
+    # the administrator completes every programme (to grant its coordinators), not teams it does not read
+    admin = f"preincub --db {demo_ro}"
+    assert _complete(f"{admin} person grant x@x.example coordinator --programme ''") == [fast, prog]

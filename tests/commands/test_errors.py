@@ -33,6 +33,9 @@ USAGE = [  # exit 2: wrong usage
     (["team", "agree", SEL, "--party", "mayor"], "--party"),
     (["person", "add", "X", "--email", "x@example.org", "--role", "boss"], "--role"),
     (["person", "add", "X", "--email", "x@example.org"], "--role"),
+    (["person", "grant", "julien.moreau@beta.example", "coach", "--programme", PROG], "coach"),  # a team role
+    (["person", "revoke", "julien.moreau@beta.example"],  # click's list of choices, on the one line
+     f"Argument manquant 'ROLE'. Choisissez parmi\u00a0: admin, coordinator, committee, partner"),
     (["team", "edit", CFP, "--days-per-week", "beaucoup"], "--days-per-week"),
     (["diagram", "--format", "png"], "--format"),
 ]
@@ -255,3 +258,28 @@ def test_names_typed_in_nfd_are_found(demo_ro):
 def test_french_message_from_a_final_phase_is_french(demo_ro):
     line = fails(invoke("advance", DONE, "abandon", "--reason", "x", db=demo_ro), 1, "impossible")
     assert "none" not in line
+
+
+FAST = "FAST Trait d'union 2019"
+GRANT_HINTS = [  # the grant commands' errors name what to run next (English until the catalog has them)
+    (["revoke", "root@localhost", "admin"], "(grant it to someone else first: preincub person grant EMAIL admin)"),
+    (["revoke", "nadia.perrin@beta.example", "coordinator", "--programme", FAST],
+     f"(grant it to someone else first: preincub person grant EMAIL coordinator --programme \"{FAST}\")"),
+    (["grant", "helene.dubois@beta.example", "committee"], "(see 'preincub programme list')"),
+    (["grant", "helene.dubois@beta.example", "partner", "--programme", FAST],
+     "(see the partners in 'preincub programme show PROGRAMME')"),
+    (["revoke", "helene.dubois@beta.example", "committee", "--programme", FAST],
+     "(see 'preincub person show helene.dubois@beta.example')"),
+    (["grant", "helene.dubois@beta.example", "committee", "--programme", PROG],
+     "(see 'preincub person show helene.dubois@beta.example')"),
+    (["add", "X", "--email", "x@example.org", "--role", "coach", "--role", "committee"],
+     "(see 'preincub programme list')"),
+]
+
+
+@pytest.mark.parametrize("args, hint", GRANT_HINTS, ids=[_id(c) for c in GRANT_HINTS])
+def test_grant_errors_name_what_to_run_next(demo_db, args, hint):
+    before = dump_hash(demo_db)
+    line = fails(invoke("person", *args, db=demo_db, lang="en"), 1)
+    assert line.endswith(hint)
+    assert dump_hash(demo_db) == before

@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 TEAMS = sorted(DEMO_TEAMS)
-EMAILS = ["camille.lefebvre@beta.example", "julien.moreau@beta.example", "aurelie.dupont@lenord.example"]
+EMAILS = ["camille.lefebvre@beta.example", "julien.moreau@beta.example", "aurelie.dupont@lenord.example",
+          "nadia.perrin@beta.example", "marc.weber@grandest.example", "root@localhost"]
 
 hostile = st.one_of(
     st.sampled_from(["[/]", "[bold red]x[/bold red]", "[link=https://evil.example]clic[/link]", ":smile:", "\\",
@@ -33,7 +34,7 @@ def mix(values: list[str]) -> st.SearchStrategy:
     return st.one_of(valid, valid, valid, hostile)
 
 
-name = mix(TEAMS + ["Pré-incubation 2020", "Nord"])
+name = mix(TEAMS + ["Pré-incubation 2020", "FAST Trait d'union 2019", "Nord", "Grand Est"])
 number = st.sampled_from(["0", "-1", "1", "1", "7", "2.5", "1e400", "nan", "-inf", "9223372036854775808",
                           "99999999999999999999999999", "abc", "1,5", "95", "3"])
 day = st.sampled_from(["2020-11-16", "2020-11-12", "2020-11-16", "2020-02-30", "0001-01-01", "9999-12-31",
@@ -41,7 +42,9 @@ day = st.sampled_from(["2020-11-16", "2020-11-12", "2020-11-16", "2020-02-30", "
 email = mix(EMAILS)
 trigger = mix(["submit", "select", "reject", "present", "hear", "incubate", "decline", "abandon"])
 yesno, party = mix(["yes", "no", "oui", "non"]), mix(["partner", "operator"])
-role, phase = mix(["coach", "coordinator", "intrapreneur", "sponsor", "committee"]), mix(["investigation", "selection"])
+role, phase = (mix(["coach", "coordinator", "intrapreneur", "sponsor", "committee", "admin", "partner"]),
+               mix(["investigation", "selection"]))
+granted = mix(["admin", "coordinator", "committee", "partner"])
 kind, status = mix(["preincubation", "fast", "departement", "region"]), mix(["pending", "failed", "sent"])
 lang_value = mix(["fr", "en"])
 
@@ -66,15 +69,20 @@ READS = [
     cmd("checkin", "list", opt("--team", name), opt("--coach", email), opt("--week", day), opt("--since", day)),
     cmd("checkin", "gaps", opt("--programme", name), opt("--weeks", number)),
     cmd("person", "list", opt("--role", role)), cmd("programme", "list"), cmd("programme", "show", name),
+    cmd("person", "show", email),
     cmd("remind", "preview", opt("--until", day)), cmd("outbox", "list", opt("--status", status)),
     cmd("diagram", opt("--format", mix(["mermaid"]))),
 ]
 WRITES = [
     cmd("programme", "add", name, opt("--signed-on", day), opt("--months", number), opt("--capacity", number),
-        opt("--min-days-per-week", number), opt("--kind", kind)),
+        opt("--min-days-per-week", number), opt("--kind", kind), opt("--coordinator", email)),
     cmd("partner", "add", name, opt("--programme", name), opt("--kind", kind)),
-    cmd("person", "add", name, opt("--email", email), opt("--role", role), opt("--lang", lang_value)),
-    cmd("person", "edit", email, opt("--name", name), opt("--add-role", role), opt("--remove-role", role)),
+    cmd("person", "add", name, opt("--email", email), opt("--role", role), opt("--lang", lang_value),
+        opt("--programme", name), opt("--partner", name)),
+    cmd("person", "edit", email, opt("--name", name), opt("--add-role", role), opt("--remove-role", role),
+        opt("--programme", name), opt("--partner", name)),
+    cmd("person", "grant", email, granted, opt("--programme", name), opt("--partner", name)),
+    cmd("person", "revoke", email, granted, opt("--programme", name)),
     cmd("team", "add", name, opt("--programme", name), opt("--partner", name), opt("--problem", hostile),
         opt("--intrapreneur", email), opt("--days-per-week", number)),
     cmd("team", "edit", name, opt("--rename", name), opt("--coach", email), opt("--days-per-week", number),
@@ -91,6 +99,7 @@ WRITES = [
     cmd("outbox", "retry", number), cmd("outbox", "cancel", number),
 ]
 actor = st.sampled_from([None, None, None, None, "camille.lefebvre@beta.example", "julien.moreau@beta.example",
+                         "nadia.perrin@beta.example",
                          "nobody@nowhere.example", "pas-une-adresse", "x" * 100_000, "\udcff@x.example"])
 lang = st.sampled_from([None, "en"])
 

@@ -36,9 +36,21 @@ CASES = [
     ("person add", "demo",
      lambda L: ["person", "add", f"Zoé {_s(L)}", "--email", f"zoe.{L}@x.example", "--role", "coach"], None,
      [f"personne ajoutée{NBSP}: Zoé FR <zoe.fr@x.example>, comme coach"], ["Zoé EN <zoe.en@x.example> added as coach"]),
-    ("person edit", "demo", lambda L: ["person", "edit", SARAH, "--add-role", "committee", "--lang", L], None,
-     [f"fiche mise à jour{NBSP}: Sarah Benali <{SARAH}>, rôles coach, committee{NBSP}; rappels par email, en fr"],
-     ["updated: roles coach, committee; reminders by email, in en"]),
+    ("person edit", "demo",
+     lambda L: ["person", "edit", SARAH, "--add-role", "committee", "--programme", PROG, "--lang", L], None,
+     [f"fiche mise à jour{NBSP}: Sarah Benali <{SARAH}>, rôles coach, committee ({PROG}){NBSP}; rappels par email, "
+      "en fr"],
+     [f"updated: roles coach, committee ({PROG}); reminders by email, in en"]),
+    ("person grant", "demo",
+     lambda L: ["person", "grant", JULIEN if L == "fr" else SARAH, "committee", "--programme", PROG], None,
+     [f"Julien Moreau <{JULIEN}>"], [f"Sarah Benali <{SARAH}> now holds coach, committee ({PROG})"]),
+    ("person revoke", "demo",
+     lambda L: ["person", "revoke", "root@localhost" if L == "fr" else JULIEN, "coordinator" if L == "fr" else "committee",
+                "--programme", PROG], None,
+     ["root <root@localhost> détient désormais admin"], [f"Julien Moreau <{JULIEN}> now holds coach"]),
+    ("person show", "demo", lambda L: ["person", "show", JULIEN], None,
+     [f"Nom{NBSP}: Julien Moreau", f"Rappels{NBSP}: email (fr)"],
+     ["Name: Julien Moreau", "Team roles: coach", "Grants: —", "Reminders: email (fr)"]),
     ("person list", "demo", lambda L: ["person", "list", "--role", "coach"], None,
      ["Nom", "Rôles", "Rappels"], ["Name", "Roles", "Reminders"]),
     ("team add", "demo", lambda L: ["team", "add", f"T{_s(L)}", "--programme", PROG, "--partner", "Nord"], None,
@@ -86,6 +98,8 @@ def test_each_command_speaks_french_by_default_and_english_with_lang_en(args, st
     db = demo_db if store == "demo" else tmp_path / "empty.db"
     if args("fr")[:2] == ["checkin", "edit"]:
         ok(invoke("checkin", "log", "Insertion RSA", "--notes", "x", db=db, actor=actor))
+    if args("fr")[:2] == ["person", "revoke"]:  # the English run takes away a grant given here
+        ok(invoke("person", "grant", JULIEN, "committee", "--programme", PROG, db=db))
     if args("fr")[:2] == ["checkin", "list"]:  # a missed week and an hour count with a decimal
         ok(invoke("checkin", "log", "Dossiers MDPH", "--on", "2020-11-12", "--missed", "--reason", "Coach en congés",
                   db=db, actor=SARAH))

@@ -44,8 +44,9 @@ def test_acting_as_and_at_are_new_facades_and_leave_wf_as_it_was(wf):
 
 def test_a_role_change_is_seen_at_once_by_the_facade_that_made_it(wf):
     seed(wf)
-    wf.directory.add_person("Deux", "coord2@example.org", ["coordinator"])
-    wf.directory.edit_person(COORD, remove_roles=["coordinator"], add_roles=["coach"])
+    wf.directory.add_person("Deux", "coord2@example.org", ["coordinator"])  # of the only programme
+    wf.directory.grant("coord2@example.org", "admin")
+    wf.directory.edit_person(COORD, remove_roles=["coordinator", "admin"], add_roles=["coach"])
     with pytest.raises(Forbidden):
         wf.directory.add_partner("Nord", "Pré-incubation 2020")
 

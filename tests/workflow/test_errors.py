@@ -85,19 +85,27 @@ def test_refusals_say_what_may_not_be_done_in_the_language(wf):
     seed(wf)
     ready_team(wf, "T")
     agent = as_(wf, "agent0@example.org")
-    with pytest.raises(Forbidden) as one:
-        agent.directory.add_partner("Nord", "Pré-incubation 2020")
+    with pytest.raises(Forbidden) as one:  # nowhere: the roles that would do it anywhere
+        agent.directory.add_person("Zoé", "zoe@example.org", ["coach"])
     assert one.value.code == "role_needed"
-    assert one.value.params["needed"] == ["coordinator"] and one.value.params["action"] == "manage"
+    assert one.value.params["needed"] == ["admin", "coordinator"] and one.value.params["action"] == "manage"
     assert one.value.text("en") == ("acting as agent0@example.org (intrapreneur), you may not add or edit programmes, "
-                                    "partners, people and teams: it needs the role coordinator")
+                                    "partners, people and teams: it needs the role admin or coordinator")
     assert one.value.text("fr") == ("en tant que agent0@example.org (intrapreneur), vous ne pouvez pas ajouter ou "
                                     "modifier programmes, collectivités, personnes et équipes\u00a0: "
-                                    "il faut le rôle coordinator")
+                                    "il faut le rôle admin ou coordinator")
+    # In a programme: the grant missing there.
     with pytest.raises(Forbidden) as two:
+        agent.directory.add_partner("Nord", "Pré-incubation 2020")
+    assert two.value.code == "grant_needed"
+    assert two.value.params["grant"] == ["coordinator"] and two.value.params["programme"] == "Pré-incubation 2020"
+    assert two.value.text("en") == ("acting as agent0@example.org (intrapreneur), you may not add or edit programmes, "
+                                    "partners, people and teams in 'Pré-incubation 2020': it needs the grant "
+                                    "coordinator of 'Pré-incubation 2020'")
+    with pytest.raises(Forbidden) as three:
         agent.checkins.log("T", notes="x")
-    assert two.value.text("en").endswith("it needs the role coordinator or coach")
-    assert two.value.text("fr").endswith("il faut le rôle coordinator ou coach")
+    assert three.value.text("en").endswith("it needs the grant coordinator or coach of 'Pré-incubation 2020'")
+    assert three.value.text("fr").endswith("il faut l'attribution coordinator ou coach de 'Pré-incubation 2020'")
     with pytest.raises(Forbidden) as unknown:
         as_(wf, "nobody@example.org").teams.status()
     assert unknown.value.text("fr") == ("personne inconnue nobody@example.org\u00a0; "

@@ -26,7 +26,7 @@ from workflow.errors import N_, Np_, StoreError
 from workflow.records import AuditRecord
 from workflow.store import events as event_rows
 from workflow.store.events import (FIGURES, RELEASING, ROLES_FIGURE, WALK_COLUMNS, canonical, digest, figures_of,
-                                   grouped_roles, hashed_at)
+                                   roles_figure, hashed_at)
 
 # What an error calls each table (catalog words).
 FIGURE_LABELS = {"checkin": N_("check-in"), "funding": N_("funding"), "expense": N_("expense"),
@@ -214,7 +214,9 @@ def verify_backup(data: Mapping[str, list[dict[str, Any]]], schema: str) -> Audi
                   (head[0]["count"], head[0]["hash"]) if head else None, len(events), released, recorded)
     if recorded is not None:
         tables = {name: data.get(name, []) for name in FIGURES}
-        tables[ROLES_FIGURE] = grouped_roles((r["person_id"], r["role"]) for r in data.get("person_role", []))
+        tables[ROLES_FIGURE] = roles_figure(((r["person_id"], r["role"]) for r in data.get("person_role", [])),
+                                            ((r["person_id"], r["role"], r.get("programme_id"), r.get("partner_id"))
+                                             for r in data.get("person_grant", [])))
         check_tables(recorded, tables,
                      [(t["id"], t.get("phase")) for t in data.get("team", [])], record.events)
     return record
@@ -222,7 +224,9 @@ def verify_backup(data: Mapping[str, list[dict[str, Any]]], schema: str) -> Audi
 
 @dataclass(frozen=True)
 class Audit:
-    """The audit trail as a whole: verifying the chain (coordinators)."""
+    """The audit trail as a whole: verifying the chain (administrators, and coordinators: the chain is one
+    for the instance; what a verification shows is counts, event ids and row ids, and a team's phase
+    only to those granted in its programme)."""
 
     ctx: Context
 
@@ -234,13 +238,24 @@ class Audit:
         store = self.ctx.store
         with store.read() as s:
             conn = event_rows.repeatable_read(store, s)  # first: the access check reads in the same snapshot
-            self.ctx.require(s, "audit")
+            reach = self.ctx.require(s, "audit")
             head = event_rows.head(conn)
             total = event_rows.count(conn)
             released = Released.of(event_rows.releasing(conn))
             recorded = Recorded()
             with event_rows.walk_rows(store, conn) as rows:
                 record = walk(rows, head, total, released, recorded)
-            check_tables(recorded, {name: event_rows.figure_rows(conn, name) for name in FIGURES},
-                         event_rows.team_phases(conn), record.events)
+            try:
+                check_tables(recorded, {name: event_rows.figure_rows(conn, name) for name in FIGURES},
+                             event_rows.team_phases(conn), record.events)
+            except StoreError as exc:
+                # The chain is the instance's: a coordinator verifies it whole and is told where it breaks,
+                # but never the phase of a team of a programme they are not granted in.
+                if exc.params.get("problem") == "phase" and not reach.everything \
+                        and event_rows.team_programme(conn, exc.params["team"]) not in reach.programmes:
+                    raise _broken(N_("the audit trail does not match the store: team #{team}, of a programme you "
+                                     "are not granted in, is not in the phase its last move (event #{event}) took "
+                                     "it to"), "phase", exc.params["event"], exc.params["verified"],
+                                  team=exc.params["team"]) from None
+                raise
             return record

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 from dataclasses import dataclass
 from datetime import date
 
@@ -10,6 +11,7 @@ import states
 from notifications import CHANNELS
 from notifications.i18n import DEFAULT_LANG, LANGS
 from workflow.rules import permissions
+from workflow.rules.permissions import Grant
 from workflow.rules import validate
 from workflow.clock import paris
 from workflow.context import SYSTEM, Context, find
@@ -18,9 +20,9 @@ from workflow.store import programmes as programme_rows
 from workflow.store.engine import Session
 from workflow.store.events import ROLES_FIGURE
 from workflow.rules.deadlines import days_left, deadline
-from workflow.errors import N_, Invalid, quote
+from workflow.errors import N_, Invalid, NotFound, quote
 from workflow.store.models import Partner, Person, Programme
-from workflow.records import PartnerRecord, PersonRecord, ProgrammePartner, ProgrammeRecord
+from workflow.records import GrantRecord, PartnerRecord, PersonRecord, ProgrammePartner, ProgrammeRecord
 
 PROGRAMME_KINDS = tuple(states.PROGRAMME_KINDS)
 PARTNER_KINDS = states.PARTNER_KINDS
@@ -35,8 +37,8 @@ class Directory:
     ctx: Context
 
     def bootstrap(self) -> None:
-        """On a store with nobody in it yet, record the acting person as its first coordinator, so
-        whoever runs ``init`` (or ``demo``) is never locked out."""
+        """On a store with nobody in it yet, record the acting person as its administrator, so whoever
+        runs ``init`` (or ``demo``) is never locked out: they add programmes, and coordinate those they add."""
         ctx = self.ctx
         with ctx.store.write() as s:
             if people_rows.anyone(s):
@@ -46,15 +48,17 @@ class Directory:
                 who = {"name": login, "email": f"{login}@localhost", "login": login}
             else:
                 who = {"name": ctx.actor.split("@")[0], "email": ctx.actor}
-            person = people_rows.insert_person(s, ["coordinator"], created_at=ctx.clock.now(), **who)
-            ctx.event(s, "person.add", data={"email": person.email, "roles": ["coordinator"], "first": True},
+            person = people_rows.insert_person(s, [], created_at=ctx.clock.now(), **who)
+            people_rows.insert_grant(s, person.id, Grant("admin"))
+            ctx.event(s, "person.add", data={"email": person.email, "roles": ["admin"], "first": True},
                       sealed={ROLES_FIGURE: [person.id]})
 
     def add_programme(self, name: str, signed_on: date | Sequence[date], *, kind: str = "preincubation",
                       months: int | None = None, capacity: int | None = None,
-                      min_days_per_week: float | None = None) -> ProgrammeRecord:
+                      min_days_per_week: float | None = None, coordinator: str | None = None) -> ProgrammeRecord:
         """A programme; its numbers default to its kind's (docs/domain.md). ``signed_on`` is one signature or
-        several (seed 2 was signed on 23 and 31 October 2019): the agreement takes effect at the last."""
+        several (seed 2 was signed on 23 and 31 October 2019): the agreement takes effect at the last.
+        Its first coordinator is ``coordinator`` (an e-mail), else whoever adds it (an administrator)."""
         name = validate.name(name, "programme")
         rules = states.PROGRAMME_KINDS[validate.choice(kind, PROGRAMME_KINDS, "programme kind")]
         signatures = _signatures(signed_on)
@@ -63,13 +67,15 @@ class Directory:
         mind = validate.number(rules.min_days_per_week if min_days_per_week is None else min_days_per_week,
                                "--min-days-per-week", 0.5, 5)
         with self.ctx.store.write() as s:
-            self.ctx.require(s, "manage")
+            self.ctx.require(s, "programmes")
             if programme_rows.name_taken(s, name):
                 raise Invalid(N_("a programme named {name!q} already exists"), name=name)
+            first = self.ctx.me(s).id if coordinator is None else find(s, "person", coordinator).id
             p = programme_rows.insert(s, signatures, name=name, kind=kind, signed_on=signatures[-1], months=months,
                                       capacity=capacity, min_days_per_week=mind, created_at=self.ctx.clock.now())
             self.ctx.event(s, "programme.add", data={"programme": name, "kind": kind,
                                                      "signed_on": [d.isoformat() for d in signatures]})
+            self._grant(s, people_rows.person(s, first), Grant("coordinator", p.id), p)
             return self._programme_record(s, p)
 
     def sign_programme(self, name: str, signed_on: date) -> ProgrammeRecord:
@@ -79,8 +85,8 @@ class Directory:
         agreement in force: they cannot precede it)."""
         (day,) = _signatures(signed_on)
         with self.ctx.store.write() as s:
-            self.ctx.require(s, "manage")
             p = find(s, "programme", name)
+            self.ctx.require(s, "manage", programme=p)
             if programme_rows.signed(s, p.id, day):
                 raise Invalid(N_("a signature of {name!q} on {day!d} is already recorded"), code="signature_recorded",
                               name=p.name, day=day)
@@ -91,11 +97,13 @@ class Directory:
                                                       "takes_effect": p.signed_on.isoformat()})
             return self._programme_record(s, p)
 
-    def _programme_record(self, s: Session, p: Programme) -> ProgrammeRecord:
+    def _programme_record(self, s: Session, p: Programme, teams: Any = None) -> ProgrammeRecord:
+        """``teams``: a subquery of the team ids the reader sees (None: all): the counts are of those."""
         due = deadline(p.signed_on, p.months)
         signatures = programme_rows.signatures(s, p.id)
-        counts = programme_rows.teams_by_phase(s, p.id)
-        partners = programme_rows.partners(s, p.id)
+        counts = programme_rows.teams_by_phase(s, p.id, teams)
+        reach = self.ctx.reach(s, "read")
+        partners = programme_rows.partners(s, p.id, None if reach.covers(p.id) else teams, reach.partners)
         return ProgrammeRecord(
             name=p.name, kind=p.kind, signed_on=p.signed_on.isoformat(),
             signatures=tuple(d.isoformat() for d in signatures), months=p.months,
@@ -109,24 +117,35 @@ class Directory:
         )
 
     def programmes(self) -> list[ProgrammeRecord]:
-        """Every programme, with its deadline and places taken: anyone who reads a team sees them."""
+        """The programmes where the reader reads something (an administrator: every one), with their
+        deadline, and the places and teams they may see."""
         with self.ctx.store.read() as s:
-            self.ctx.require_reader(s)
-            return [self._programme_record(s, p) for p in programme_rows.every(s)]
+            teams, progs = self._seen(s)
+            return [self._programme_record(s, p, teams) for p in programme_rows.every(s, progs)]
 
     def programme(self, name: str) -> ProgrammeRecord:
         """One programme, as :meth:`programmes` lists it."""
         with self.ctx.store.read() as s:
-            self.ctx.require_reader(s)
-            return self._programme_record(s, find(s, "programme", name))
+            teams, progs = self._seen(s)
+            p = find(s, "programme", name)
+            if progs is not None and not programme_rows.among(s, p.id, progs):
+                self.ctx.require(s, "read", programme=p)  # refused: it names the grant needed
+            return self._programme_record(s, p, teams)
+
+    def _seen(self, s: Session) -> tuple[Any, Any]:
+        """The teams and programmes the reader sees (subqueries; None: all): an administrator sees every
+        programme and how many teams each has (not the teams: only those they read)."""
+        if self.ctx.reach(s, "programmes").everything:
+            return None, None
+        return self.ctx.visible_teams(s), self.ctx.visible_programmes(s)
 
     def add_partner(self, name: str, programme: str, *, kind: str = "departement") -> ProgrammePartner:
         """A partner body (collectivité) of a programme; teams name theirs."""
         name = validate.name(name, "partner")
         validate.choice(kind, PARTNER_KINDS, "partner kind")
         with self.ctx.store.write() as s:
-            self.ctx.require(s, "manage")
             p = find(s, "programme", programme)
+            self.ctx.require(s, "manage", programme=p)
             if programme_rows.partner_taken(s, p.id, name):
                 raise Invalid(N_("{name!q} is already a partner of {programme!q}"), name=name, programme=p.name)
             self.new_partner(s, p, name, kind)
@@ -140,8 +159,10 @@ class Directory:
         return partner
 
     def add_person(self, name: str, email: str, roles: Sequence[str], *, channels: Sequence[str] | None = None,
-                   lang: str | None = None) -> PersonRecord:
-        """A person with their roles, and where and in which language their reminders go."""
+                   lang: str | None = None, programme: str | None = None, partner: str | None = None) -> PersonRecord:
+        """A person with their roles, and where and in which language their reminders go. A team role
+        (coach, intrapreneur, sponsor) lets them be named on teams; a programme role is granted in
+        ``programme`` (the instance's only one when not given), a partner reader's for ``partner``."""
         name = validate.name(name, "person")
         addr = validate.email(email)
         if not roles:
@@ -150,23 +171,73 @@ class Directory:
         prefs = _preferences(channels, lang)
         with self.ctx.store.write() as s:
             self.ctx.require(s, "manage")
+            grants = self._grants_of(s, roles, programme, partner)
             if people_rows.person_by_email(s, addr) is not None:
                 raise Invalid(N_("a person with the e-mail {email} already exists"), email=addr)
-            person = self.new_person(s, name, addr, roles, prefs)
-            return self._person_record(person, roles)
+            team_roles = [r for r in roles if r in MEMBER_ROLES]
+            person = self.new_person(s, name, addr, team_roles, prefs, grants=[g for g, _p in grants])
+            return self._person_record(s, person)
+
+    def _grants_of(self, s: Session, roles: Iterable[str], programme: str | None,
+                   partner: str | None) -> list[tuple[Grant, Programme | None]]:
+        """The grants ``roles`` name (team roles aside), with their programme, each checked against what
+        the actor may grant."""
+        out = []
+        for role in roles:
+            if role in MEMBER_ROLES:
+                continue
+            g, p = self._grant_of(s, role, programme, partner)
+            out.append((g, p))
+        if partner is not None and not any(g.role == "partner" for g, _p in out):
+            raise Invalid(N_("--partner goes with the role partner only"), code="partner_without_role")
+        return out
+
+    def _grant_of(self, s: Session, role: str, programme: str | None, partner: str | None, *,
+                  revoking: bool = False) -> tuple[Grant, Programme | None]:
+        """The grant of ``role`` in ``programme`` (and ``partner``; revoking: every partner body), once
+        the actor may grant it."""
+        if role in MEMBER_ROLES:
+            raise Invalid(N_("{role} is a team role, held on teams: give it with person edit --add-role, then name "
+                             "the person on a team"), code="team_role", role=role)
+        if role == "admin":
+            if programme is not None or partner is not None:
+                raise Invalid(N_("admin is held in the whole instance: give no --programme"), code="admin_scope")
+            self.ctx.require(s, "programmes")
+            return Grant("admin"), None
+        if programme is None:
+            p = programme_rows.only(s)
+            if p is None:
+                raise Invalid(N_("{role} is held in a programme: give --programme"), code="needs_programme",
+                              role=role)
+        else:
+            p = find(s, "programme", programme)
+        action = permissions.grantor_action(role)
+        # An instance-wide action (granting coordinators) is refused as a role missing, not a grant in p.
+        instance_wide = set(permissions.TABLE[action].values()) == {permissions.INSTANCE}
+        self.ctx.require(s, action, programme=None if instance_wide else p)
+        body = None
+        if role == "partner" and not revoking:
+            if partner is None:
+                raise Invalid(N_("a partner reader reads one partner body: give --partner"), code="needs_partner")
+            body = find(s, "partner", partner, programme=p).id
+        return Grant(role, p.id, body), p
 
     def new_person(self, s: Session, name: str, email: str, roles: Sequence[str],
-                   prefs: dict[str, str] | None = None) -> Person:
+                   prefs: dict[str, str] | None = None, *, grants: Sequence[Grant] = ()) -> Person:
         """In the caller's transaction (``add_person``, an import): a person already validated and
-        checked absent, with their roles (sorted) and preferences (default: e-mail, French), and the event."""
+        checked absent, with their team roles (sorted), their grants and preferences (default:
+        e-mail, French), and the event."""
         prefs = _preferences(None, None) if prefs is None else prefs
         person = people_rows.insert_person(s, roles, name=name, email=email, created_at=self.ctx.clock.now(), **prefs)
-        self.ctx.event(s, "person.add", data={"email": email, "roles": list(roles), **prefs}, sealed={ROLES_FIGURE: [person.id]})
+        for g in grants:
+            people_rows.insert_grant(s, person.id, g)
+        self.ctx.event(s, "person.add", data={"email": email, "roles": sorted([*roles, *(g.figure for g in grants)]),
+                                              **prefs}, sealed={ROLES_FIGURE: [person.id]})
         return person
 
     def insert_people(self, s: Session, people: Sequence[tuple[str, str, Sequence[str]]]) -> dict[str, int]:
-        """The batch path of :meth:`new_person` (an import): (name, e-mail, roles) already validated and
-        checked absent, with the default preferences; the same rows and events in a few statements.
+        """The batch path of :meth:`new_person` (an import): (name, e-mail, team roles) already validated
+        and checked absent, with the default preferences; the same rows and events in a few statements.
         Returns each e-mail's new id."""
         if not people:
             return {}
@@ -180,14 +251,49 @@ class Directory:
         self.ctx.log_rows(conn, events)
         return {e: i for i, (_n, e, _r) in zip(ids, people)}
 
-    @staticmethod
-    def _person_record(p: Person, roles: Iterable[str]) -> PersonRecord:
-        return PersonRecord(p.name, p.email, tuple(sorted(roles)), tuple(p.channels.split(",")), p.lang)
+    def _person_record(self, s: Session, p: Person) -> PersonRecord:
+        """A person as the actor may see them: their team roles, and their grants in the programmes the
+        actor sees."""
+        return self._records(s, [p])[0]
+
+    def _records(self, s: Session, people: Sequence[Any]) -> list[PersonRecord]:
+        """The people's records, with their grants in the programmes the reader sees something of (someone
+        who reads nothing: their grants in the instance only)."""
+        seen = None if self._reads_everyone(s) else people_rows.programme_filter(self.ctx.reach(s, "read"),
+                                                                                 self.ctx.me(s).id)
+        ids = [p.id for p in people]
+        team_roles: dict[int, list[str]] = {}
+        for pid, role in people_rows.team_roles(s, ids):
+            team_roles.setdefault(pid, []).append(role)
+        held: dict[int, list[GrantRecord]] = {}
+        for pid, role, prog, body in people_rows.grants_shown(s, ids, seen):
+            held.setdefault(pid, []).append(GrantRecord(role, prog, body))
+        out = []
+        for p in people:
+            grants = held.get(p.id, [])
+            roles = sorted({*team_roles.get(p.id, ()), *(g.role for g in grants)})
+            out.append(PersonRecord(p.name, p.email, tuple(roles), tuple(p.channels.split(",")), p.lang,
+                                    tuple(grants)))
+        return out
+
+    def _reads_everyone(self, s: Session) -> bool:
+        """An administrator sees every person and every grant."""
+        return self.ctx.reach(s, "programmes").everything
+
+    def _people_seen(self, s: Session) -> Any:
+        """A subquery of the ids of the people the reader sees (None: everyone): see
+        :meth:`Context.visible_people`; one who manages somewhere also sees the people in no programme
+        yet (a coach to name on a team), as they may edit them."""
+        if self._reads_everyone(s):
+            return None
+        seen = self.ctx.visible_people(s)
+        return people_rows.or_unplaced(seen) if self.ctx.reach(s, "manage").anything else seen
 
     def edit_person(self, email: str, *, name: str | None = None, add_roles: Iterable[str] = (),
                     remove_roles: Iterable[str] = (), channels: Sequence[str] | None = None,
-                    lang: str | None = None) -> PersonRecord:
-        """Rename a person, change their roles, or where and in which language their reminders go."""
+                    lang: str | None = None, programme: str | None = None, partner: str | None = None) -> PersonRecord:
+        """Rename a person, change their roles (a programme role: in ``programme``, see :meth:`add_person`),
+        or where and in which language their reminders go."""
         add_roles = {validate.choice(r, ROLES, "role") for r in add_roles}
         remove_roles = {validate.choice(r, ROLES, "role") for r in remove_roles}
         prefs = _preferences(channels, lang, defaults=False)
@@ -195,16 +301,15 @@ class Directory:
             raise Invalid(N_("nothing to change: give at least one change"), code="nothing_to_change",
                           command="person edit")
         with self.ctx.store.write() as s:
-            self.ctx.require(s, "manage")
-            p = find(s, "person", email)
-            if p.erased_at is not None:  # their data is gone: they are nobody to give a role or a name to
-                raise Invalid(N_("{email} was erased on {day!d}: an erased person cannot be edited; add the person "
-                                 "again if they come back"), code="person_erased", email=p.email,
-                              day=paris(p.erased_at).date())
+            p = self._editable(s, email)
             changes = dict(prefs) if name is None else {"name": validate.name(name, "person"), **prefs}
-            roles = set(people_rows.roles(s, p.id))
-            new_roles = (roles | add_roles) - remove_roles
-            if not new_roles:
+            grants = self._grants_of(s, add_roles, programme, partner)
+            gone = [self._grant_of(s, r, programme, None, revoking=True) for r in remove_roles if r not in MEMBER_ROLES]
+            roles = set(people_rows.team_roles_of(s, p.id))
+            new_roles = (roles | (add_roles & set(MEMBER_ROLES))) - remove_roles
+            kept = {g for g in people_rows.grants(s.connection(), p.id) if g.role not in MEMBER_ROLES
+                    and not any(g.role == r.role and g.programme_id == r.programme_id for r, _p in gone)}
+            if not new_roles and not kept and not grants:
                 raise Invalid(N_("{email} would have no role left"), email=p.email)
             for role in (roles - new_roles) & set(MEMBER_ROLES):
                 held = people_rows.held_teams(s, p.id, role, states.NON_TERMINAL)
@@ -212,23 +317,109 @@ class Directory:
                     raise Invalid(N_("{email} is still {role} of {names}; replace them there first"),
                                   code="still_member", email=p.email, role=role, teams=held,
                                   names=", ".join(quote(n) for n in held))
-            if "coordinator" in roles - new_roles and people_rows.holding(s, "coordinator") < 2:
-                raise Invalid(N_("the store needs at least one coordinator"))
             people_rows.update_person(s, p, changes, new_roles - roles, roles - new_roles)
-            self.ctx.event(s, "person.edit", data={"email": p.email, "name": name, "roles": sorted(new_roles), **prefs},
+            for g, _prog in grants:
+                if not people_rows.grant_held(s, p.id, g):
+                    people_rows.insert_grant(s, p.id, g)
+            for g, prog in gone:
+                self._take_away(s, p, g, prog)
+            held = sorted(g.figure for g in people_rows.grants(s.connection(), p.id))
+            self.ctx.event(s, "person.edit", data={"email": p.email, "name": name, "roles": held, **prefs},
                            sealed={ROLES_FIGURE: [p.id]})
-            return self._person_record(p, new_roles)
+            return self._person_record(s, p)
+
+    def _editable(self, s: Session, email: str) -> Person:
+        """A person the actor may change: not erased, and in no programme the actor does not manage."""
+        self.ctx.require(s, "manage")
+        p = find(s, "person", email)
+        if p.erased_at is not None:  # their data is gone: they are nobody to give a role or a name to
+            raise Invalid(N_("{email} was erased on {day!d}: an erased person cannot be edited; add the person "
+                             "again if they come back"), code="person_erased", email=p.email,
+                          day=paris(p.erased_at).date())
+        self.require_person(s, "manage", p)
+        return p
+
+    def require_person(self, s: Session, action: str, p: Person) -> None:
+        """Refuse ``action`` on a person unless the actor reaches every programme they appear in (a person
+        in none: whoever may ``action`` somewhere)."""
+        reach = self.ctx.require(s, action)
+        if reach.everything:
+            return
+        for prog in sorted(people_rows.programmes_of(s, p.id) - reach.programmes):
+            self.ctx.require(s, action, programme=people_rows.programme_of(s, prog))
+
+    def _take_away(self, s: Session, p: Person, g: Grant, prog: Programme | None) -> None:
+        """Revoke ``g`` (in every partner body of its programme), keeping an administrator to the instance
+        and a coordinator to each programme."""
+        if not people_rows.delete_grants(s, p.id, g.role, g.programme_id):
+            where = prog.name if prog is not None else None
+            raise Invalid(N_("{email} does not hold {role} in {where!q}") if where else
+                          N_("{email} does not hold {role}"), code="not_granted", email=p.email, role=g.role,
+                          where=where)
+        if g.role == "admin" and people_rows.grant_holders(s, "admin") < 1:
+            raise Invalid(N_("the instance needs at least one administrator"), code="last_admin")
+        if g.role == "coordinator" and people_rows.grant_holders(s, "coordinator", g.programme_id) < 1:
+            raise Invalid(N_("{programme!q} needs at least one coordinator"), code="last_coordinator",
+                          programme=prog.name if prog else "")
+
+    def grant(self, email: str, role: str, programme: str | None = None, partner: str | None = None) -> PersonRecord:
+        """Grant ``role`` in ``programme`` (admin: in the instance; partner: for ``partner``), audited.
+        An administrator grants administrators and coordinators; a coordinator their programme's
+        committee and partner readers."""
+        role = validate.choice(role, permissions.INSTANCE_ROLES + permissions.PROGRAMME_ROLES, "role")
+        if partner is not None and role != "partner":
+            raise Invalid(N_("--partner goes with the role partner only"), code="partner_without_role")
+        with self.ctx.store.write() as s:
+            p = find(s, "person", email)
+            if p.erased_at is not None:
+                self._editable(s, email)  # refused: erased
+            g, prog = self._grant_of(s, role, programme, partner)
+            if people_rows.grant_held(s, p.id, g):
+                raise Invalid(N_("{email} already holds this grant"), code="already_granted", email=p.email)
+            self._grant(s, p, g, prog)
+            return self._person_record(s, p)
+
+    def _grant(self, s: Session, p: Person, g: Grant, prog: Programme | None) -> None:
+        people_rows.insert_grant(s, p.id, g)
+        self.ctx.event(s, "person.grant", data={"email": p.email, "role": g.role,
+                                                "programme": prog.name if prog else None,
+                                                "partner": people_rows.partner_name(s, g.partner_id)},
+                       sealed={ROLES_FIGURE: [p.id]})
+
+    def revoke(self, email: str, role: str, programme: str | None = None) -> PersonRecord:
+        """Take ``role`` in ``programme`` (admin: in the instance) away from a person, audited."""
+        role = validate.choice(role, permissions.INSTANCE_ROLES + permissions.PROGRAMME_ROLES, "role")
+        with self.ctx.store.write() as s:
+            p = find(s, "person", email)
+            g, prog = self._grant_of(s, role, programme, None, revoking=True)
+            self._take_away(s, p, g, prog)
+            if not people_rows.grants(s.connection(), p.id):  # as ``edit_person``: nobody is left with nothing
+                raise Invalid(N_("{email} would have no role left"), email=p.email)
+            self.ctx.event(s, "person.revoke", data={"email": p.email, "role": role,
+                                                     "programme": prog.name if prog else None},
+                           sealed={ROLES_FIGURE: [p.id]})
+            return self._person_record(s, p)
+
+    def person(self, email: str) -> PersonRecord:
+        """One person and their grants, as far as the reader may see them (``person show``)."""
+        with self.ctx.store.read() as s:
+            p = find(s, "person", email)
+            if self.ctx.me(s).id != p.id:
+                seen = self._people_seen(s)
+                if seen is not None and not people_rows.among_people(s, p.id, seen):
+                    raise NotFound(N_("unknown person {person}"), code="unknown_person", person=p.email)
+            return self._person_record(s, p)
 
     def people(self, role: str | None = None) -> list[PersonRecord]:
-        """Everyone with their roles (optionally one role): for those who read every team."""
+        """The people the reader sees (an administrator: everyone; otherwise the members of the teams they
+        read, those granted a role in their programmes, and, for one who manages, the people in no
+        programme yet), with their roles (optionally one role)."""
         with self.ctx.store.read() as s:
-            self.ctx.require(s, "read")  # names and e-mails of everyone: those who read every team
             if role:
                 validate.choice(role, ROLES, "role")
-            out: dict[str, tuple[str, list[str], str, str]] = {}
-            for n, e, r, ch, lg in people_rows.directory(s, role):
-                out.setdefault(e, (n, [], ch, lg))[1].append(r)
-            return [PersonRecord(n, e, tuple(rs), tuple(ch.split(",")), lg) for e, (n, rs, ch, lg) in out.items()]
+            rows = self._records(s, people_rows.directory(s, role, self._people_seen(s)))
+            # a grant of ``role`` in a programme the reader does not see does not count
+            return rows if not role else [p for p in rows if role in p.roles]
 
     def complete(self, kind: str, prefix: str = "", limit: int = 100) -> list[str]:
         """Names of ``kind`` (team, programme, person: e-mails) starting with ``prefix``, for shell
@@ -237,14 +428,14 @@ class Directory:
             raise KeyError(kind)
         prefix = validate.lookup(prefix)
         with self.ctx.store.read() as s:
-            mine = None
+            among = None
             if kind == "team":
-                mine = self.ctx.visible_teams(s)
+                among = self.ctx.visible_teams(s)
             elif kind == "person":
-                self.ctx.require(s, "read")  # everyone's e-mail: those who read every team
+                among = self._people_seen(s)
             else:
-                self.ctx.require_reader(s)
-            return people_rows.names(s, kind, prefix, limit, mine)
+                among = None if self._reads_everyone(s) else self.ctx.visible_programmes(s)
+            return people_rows.names(s, kind, prefix, limit, among)
 
 def _signatures(signed_on: date | Sequence[date]) -> list[date]:
     """The signature days, validated, in order: at least one, each once."""

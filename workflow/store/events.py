@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from workflow.clock import as_aware, stored_utc
+from workflow.rules.permissions import Grant
 from workflow.errors import N_, StoreError
 from workflow.store.engine import Store
 from workflow.store.models import AuditHead, Event, Person
@@ -146,7 +147,7 @@ def append(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> int | None:
 
 # ---- the figures: what the chain holds the tables to ------------------------------------------------
 
-ROLES_FIGURE = "roles"  # the figure of people's roles (person_role rows, grouped by person)
+ROLES_FIGURE = "roles"  # the figure of people's roles and grants (person_role, person_grant rows, by person)
 # table: (columns recorded as they are, texts recorded as a digest salted with the recording event's salt:
 # once an erasure or a purge forgets that salt, the digest says nothing of the text any more).
 FIGURES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -180,12 +181,22 @@ def grouped_roles(rows: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
     return [{"id": p, "roles": sorted(r)} for p, r in sorted(by_person.items())]
 
 
+def roles_figure(role_rows: Iterable[Sequence[Any]], grant_rows: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
+    """The ``roles`` figure rows of (person id, role) team-role rows and (person id, role, programme id,
+    partner id) grant rows: each person's roles and grants, as :attr:`Grant.figure` writes them."""
+    return grouped_roles([*((p, r) for p, r in role_rows),
+                          *((p, Grant(r, prog, part).figure) for p, r, prog, part in grant_rows)])
+
+
 def figure_rows(conn: Any, name: str, ids: list[int] | None = None) -> list[Mapping[str, Any]]:
     """The rows of figure table ``name`` as stored (only ``ids`` when given)."""
     if name == ROLES_FIGURE:
-        table = figure_table("person_role")
+        table, grant = figure_table("person_role"), figure_table("person_grant")
         q = sa.select(table.c.person_id, table.c.role)
-        return grouped_roles(conn.execute(q if ids is None else q.where(table.c.person_id.in_(ids))).all())
+        g = sa.select(grant.c.person_id, grant.c.role, grant.c.programme_id, grant.c.partner_id)
+        if ids is not None:
+            q, g = q.where(table.c.person_id.in_(ids)), g.where(grant.c.person_id.in_(ids))
+        return roles_figure(conn.execute(q).all(), conn.execute(g).all())
     table = figure_table(name)
     q = _figure_query(name)
     return list(conn.execute(q if ids is None else q.where(table.c.id.in_(ids))).mappings())
@@ -224,14 +235,16 @@ def _seal(conn: Any, sealed: Mapping[str, Iterable[int]], salt: str) -> str:
     return json.dumps(out, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def seal_existing(conn: sa.Connection, actor: str = "preincub (schema 0008)") -> int:
+def seal_existing(conn: sa.Connection, actor: str = "preincub (schema 0008)",
+                  names: Iterable[str] = tuple(FIGURES), also: Mapping[str, Iterable[int]] | None = None) -> int:
     """Record the figures of every row already in the store, in ``audit.seal`` events of
     :data:`SEAL_BATCH` rows (the migration that brought the figures into the chain, and a restore of
-    an older backup). Returns the events appended."""
+    an older backup). ``also``: ids of rows recorded before that are gone (a person left without any
+    role by migration 0009): recorded as deleted. Returns the events appended."""
     at = datetime.now(timezone.utc)
     events = []
-    for name in FIGURES:
-        ids = [r["id"] for r in figure_rows(conn, name)]
+    for name in names:
+        ids = sorted({r["id"] for r in figure_rows(conn, name)} | set((also or {}).get(name, ())))
         for i in range(0, len(ids), SEAL_BATCH):
             events.append({"at": at, "actor": actor, "actor_id": None, "team_id": None, "action": "audit.seal",
                            "trigger": None, "from_phase": None, "to_phase": None, "reason": None, "forced": False,
@@ -348,3 +361,9 @@ def team_phases(conn: sa.Connection) -> list[Sequence[Any]]:
     """Every team's (id, phase)."""
     team = figure_table("team")
     return conn.execute(sa.select(team.c.id, team.c.phase)).all()
+
+
+def team_programme(conn: sa.Connection, team_id: int) -> int | None:
+    """The programme of team ``team_id`` (None: no such team)."""
+    team = figure_table("team")
+    return conn.execute(sa.select(team.c.programme_id).where(team.c.id == team_id)).scalar()

@@ -73,6 +73,21 @@ class PersonRole(SQLModel, table=True):
     role: str = Field(primary_key=True)
 
 
+class PersonGrant(SQLModel, table=True):
+    """A role held *in* something: ``admin`` of the instance (no programme); ``coordinator`` or
+    ``committee`` of a programme; ``partner`` reader of one partner body of a programme. Team roles
+    (coach, intrapreneur, sponsor) stay in ``person_role``, and ``team_member`` says of which teams."""
+
+    __tablename__ = "person_grant"
+    __table_args__ = (Index("uq_person_grant", "person_id", "role", "programme_id", "partner_id", unique=True),
+                      Index("ix_person_grant_programme", "programme_id", "role"))
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id")
+    role: str  # admin, coordinator, committee, partner
+    programme_id: int | None = Field(default=None, foreign_key="programme.id")  # None: the instance (admin)
+    partner_id: int | None = Field(default=None, foreign_key="partner.id")  # a partner reader's body
+
+
 class Team(SQLModel, table=True):
     __table_args__ = (Index("ix_team_programme_phase", "programme_id", "phase"), Index("ix_team_phase", "phase"),
                       Index("ix_team_programme_name", "programme_id", "name"))  # the listings' order

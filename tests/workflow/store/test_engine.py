@@ -15,7 +15,7 @@ from workflow.api import Workflow
 from workflow.errors import StoreError
 from workflow.store.engine import HEAD_REVISION, KNOWN_REVISIONS, alembic_config, open_store, resolve_url
 from workflow.store.models import SQLModel
-from workflow.records import PersonRecord
+from workflow.records import GrantRecord, PersonRecord
 from workflow.settings import Settings
 
 
@@ -102,7 +102,7 @@ def test_the_audit_trail_refuses_update_of_a_hashed_column_and_delete(wf):
     wf.directory.add_programme("P", date(2020, 6, 23))
     with wf.store.read() as s:
         before = s.execute(sa.text("SELECT * FROM event ORDER BY id")).all()
-    assert [e.action for e in before] == ["person.add", "programme.add"]
+    assert [e.action for e in before] == ["person.add", "programme.add", "person.grant"]  # its coordinator granted
     for sql in ("UPDATE event SET action = 'team.add'", "UPDATE event SET forced = NOT forced", "UPDATE event SET digest = NULL",
                 "UPDATE event SET hash = 'x'", "UPDATE event SET id = id + 100", "UPDATE event SET actor_id = NULL",
                 "DELETE FROM event", "DELETE FROM event WHERE id = 1"):
@@ -143,7 +143,9 @@ def test_an_older_store_is_refused_then_upgraded_by_init_keeping_its_data(db_url
     with pytest.raises(StoreError, match=r"older schema \(0001\); upgrade it first"):
         open_store(db_url)
     w = Workflow.open(db_url, create=True, actor="camille@example.org")
-    assert w.directory.people() == [PersonRecord("Camille", "camille@example.org", ("coordinator",), ("email",), "fr")]
+    # 0009: with no programme to coordinate, the coordinator administers the instance (adds programmes)
+    assert w.directory.people() == [PersonRecord("Camille", "camille@example.org", ("admin",), ("email",), "fr",
+                                                 (GrantRecord("admin"),))]
     with w.store.read() as s:
         assert s.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == HEAD_REVISION
     w.close()
