@@ -59,7 +59,7 @@ def signed_in() -> tuple[Grant, Workflow] | None:
 
 
 def _need_session():
-    return refusal(403, N_("sign in first: ask a coordinator for a sign-in link (preincub web link)"))
+    return refusal(403, N_("sign in first: ask a coordinator of your programme for a sign-in link"))
 
 
 @bp.get("/")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from tests.cli_helpers import data, dump_hash, fails, invoke, ok
 
+PROG = "Pré-incubation 2020"
+
 JULIEN = "julien.moreau@beta.example"  # coaches Insertion RSA
 SARAH = "sarah.benali@beta.example"    # coaches Dossiers MDPH
 INES = "ines.haddad@somme.example"     # intrapreneur of Transport scolaire adapté
@@ -61,7 +63,7 @@ def test_refusals_are_one_line_and_change_nothing(demo_db):
     fails(invoke("checkin", "log", "Insertion RSA", "--notes", "x", db=demo_db, actor=SARAH), 1,
           "sarah.benali@beta.example", "pas une de vos équipes")
     fails(invoke("checkin", "log", "Insertion RSA", "--notes", "x", db=demo_db, actor=INES), 1,
-          "il faut le rôle coordinator ou coach")
+          "il faut l'attribution coordinator ou coach de 'Pré-incubation 2020'")
     fails(invoke("checkin", "log", "Insertion RSA", "--notes", "x", "--on", "2020-11-17", db=demo_db,
                  actor=JULIEN, lang="en"), 1, "in the future")
     fails(invoke("checkin", "log", "Insertion RSA", "--notes", "x", "--on", "2020-07-05", db=demo_db,
@@ -94,7 +96,9 @@ def test_what_a_coach_and_an_intrapreneur_may_read(demo_db):
     assert [r["name"] for r in data(invoke("team", "list", "--json", db=demo_db, actor=INES))] == [
         "Transport scolaire adapté"]
     fails(invoke("history", "Insertion RSA", db=demo_db, actor=INES, lang="en"), 1, "not one of your teams")
-    fails(invoke("person", "list", db=demo_db, actor=INES, lang="en"), 1, "needs the role coordinator or committee")
+    # The directory, as far as she may read: herself and her team's coach, no one of the other teams.
+    people = {p["email"] for p in data(invoke("person", "list", "--json", db=demo_db, actor=INES))}
+    assert people == {INES, JULIEN}
 
 
 def test_person_edit_roles_channels_language(demo_db):
@@ -138,14 +142,16 @@ def test_notes_from_the_editor_on_a_terminal(demo_db, monkeypatch):
 
 def test_a_role_still_held_on_a_team_cannot_be_removed(demo_db):
     before = dump_hash(demo_db)
-    fails(invoke("person", "edit", JULIEN, "--remove-role", "coach", "--add-role", "committee", db=demo_db,
-                 lang="en"), 1, "julien.moreau@beta.example is still coach of 'Insertion RSA'", "(team edit)")
+    fails(invoke("person", "edit", JULIEN, "--remove-role", "coach", "--add-role", "committee", "--programme", PROG,
+                 db=demo_db, lang="en"), 1, "julien.moreau@beta.example is still coach of 'Insertion RSA'",
+          "(team edit)")
     assert dump_hash(demo_db) == before
     ok(invoke("team", "edit", "Insertion RSA", "--coach", SARAH, db=demo_db))
     ok(invoke("team", "edit", "Ouvrages d'art", "--coach", SARAH, db=demo_db))
     ok(invoke("team", "edit", "Transport scolaire adapté", "--coach", SARAH, db=demo_db))
     ok(invoke("team", "edit", "Assistants familiaux", "--coach", SARAH, db=demo_db))
-    ok(invoke("person", "edit", JULIEN, "--remove-role", "coach", "--add-role", "committee", db=demo_db))
+    ok(invoke("person", "edit", JULIEN, "--remove-role", "coach", "--add-role", "committee", "--programme", PROG,
+              db=demo_db))
 
 
 def test_reason_only_with_missed_and_unknown_coach_filter(demo_db):

@@ -208,9 +208,10 @@ def test_progress_over_a_few_hundred_rows_and_json(demo_db, tmp_path):
     rows = [HEADER_FR] + [[f"Équipe {i:03d}", f"Collectivité {i % 7}", "Problème",
                            f"Agent {i} <agent{i}@coll.example>", "1", COACH] for i in range(300)]
     f = write_csv(tmp_path / "big.csv", rows)
+    before = len(teams_of(demo_db))  # the demo's teams, of both its programmes
     j = data(invoke("team", "import", str(f), "--programme", PROG, "--json", db=demo_db))
     assert len(j["teams"]) == 300 and len(j["people"]) == 300 and len(j["partners"]) == 7
-    assert len(teams_of(demo_db)) == 310
+    assert len(teams_of(demo_db)) == before + 300
 
 
 @pytest.mark.parametrize("content, fragment", [
@@ -253,7 +254,10 @@ def test_usage_and_refusals(demo_db, tmp_path):
           "'budget'", "not a column preincub reads")
     before = dump_hash(demo_db)
     fails(invoke("team", "import", str(f), "--programme", PROG, db=demo_db, actor="julien.moreau@beta.example",
-                 lang="en"), 1, "needs the role coordinator")
+                 lang="en"), 1, "needs the role admin or coordinator")
+    # The FAST programme's coordinator: not into this one (the grant it needs, named).
+    fails(invoke("team", "import", str(f), "--programme", PROG, db=demo_db, actor="nadia.perrin@beta.example",
+                 lang="en"), 1, f"needs the grant coordinator of '{PROG}'")
     assert dump_hash(demo_db) == before
 
 

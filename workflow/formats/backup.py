@@ -127,7 +127,7 @@ class _Who(NamedTuple):
 
 @dataclass(frozen=True)
 class Backup:
-    """Copies of the live SQLite store (coordinators only, as the JSON backup)."""
+    """Copies of the live SQLite store (instance administrators only, as the JSON backup)."""
 
     ctx: Context
 
@@ -140,7 +140,7 @@ class Backup:
             raise StoreError(N_("the store {where} is a PostgreSQL database: a file copy is made of an SQLite store "
                                 "only"), code="backup_not_sqlite", where=store.where)
         with store.read() as s:
-            self.ctx.require(s, "manage")
+            dump.require_admin(self.ctx, s)
         store.check_file()
         out = Path(target).expanduser()
         _not_the_store(out, store.path)
@@ -172,8 +172,8 @@ class Backup:
 def restore(db: str | None, source: str | os.PathLike, *, actor: str | None = None, clock: Clock | None = None,
             keep: bool = True, require_signature: bool = False) -> StoreRestoreRecord:
     """Put the copy ``source`` (``backup``'s file) back as the SQLite store at ``db``, checked first;
-    the store being replaced is kept beside it unless ``keep`` is False. The acting person must be a
-    coordinator in the copy, and in the current store when it can be read. ``require_signature``:
+    the store being replaced is kept beside it unless ``keep`` is False. The acting person must be an
+    instance administrator in the copy, and in the current store when it can be read. ``require_signature``:
     refuse a copy that is not signed by this instance (its origin is in the record either way)."""
     settings = Settings.from_env()
     url = store_engine.resolve_url(db or settings.store.db)
@@ -377,7 +377,7 @@ def _ready(tmp: Path) -> None:
 
 def _live_checks(url: str, who: _Who) -> None:
     """Refuse to replace the store while the daemon holds its lease or a process has it open, or when
-    the acting person is not a coordinator of it (when it can be read). Leaves no connection open."""
+    the acting person is not an instance administrator of it (when it can be read). Leaves no connection open."""
     path = store_engine.sqlite_path(url)
     where = store_engine.describe(url)
     try:
@@ -389,7 +389,7 @@ def _live_checks(url: str, who: _Who) -> None:
     if live is not None:
         try:
             with live.read() as s:
-                who.on(live).require(s, "manage")
+                dump.require_admin(who.on(live), s)
                 row = lease_rows.get(s)
                 lease = None if row is None else (row.holder, row.until)
         except StoreError as exc:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from workflow.context import Context
-from workflow.errors import N_, Invalid, PreincubError, StoreError
+from workflow.errors import N_, Forbidden, Invalid, PreincubError, StoreError
 from workflow.services import audit
 from workflow.store import events
 from workflow.services.links import secret_key
@@ -34,6 +34,7 @@ from workflow.store import engine as store_engine
 from workflow.store import files
 from workflow.store import copies
 from workflow.store import lease as lease_rows
+from workflow.store import people as people_rows
 from workflow.store.dump import tables
 
 FORMAT = "preincub-backup"
@@ -83,17 +84,26 @@ def dumps(doc: dict[str, Any]) -> bytes:
     return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text).encode("utf-8")
 
 
+def require_admin(ctx: Context, s: Any) -> None:
+    """Refuse anyone but an instance administrator: a copy of the whole store (JSON or file), or its
+    restore, holds every programme's data, so a coordinator of one programme may not make it."""
+    if not ctx.reach(s, "programmes").everything:
+        raise Forbidden(N_("acting as {actor}, you may not back up or restore the whole store: it holds every "
+                           "programme's data; act as an instance administrator (role admin)"),
+                        code="admin_needed", actor=ctx.actor)
+
+
 @dataclass(frozen=True)
 class Dump:
-    """The whole store as one JSON-ready document (coordinators only)."""
+    """The whole store as one JSON-ready document (instance administrators only)."""
 
     ctx: Context
 
     def export(self) -> dict[str, Any]:
-        """Every row of every table, ids included, tagged with the schema revision."""
+        """Every row of every table, ids included (the grants too), tagged with the schema revision."""
         out: dict[str, Any] = {}
         with self.ctx.store.read() as s:
-            self.ctx.require(s, "manage")
+            require_admin(self.ctx, s)
             for table in tables():
                 cols = list(table.columns)
                 kinds = [dump_rows.kind(c) for c in cols]
@@ -402,8 +412,14 @@ def import_all(db: str | None, source: bytes | str | dict, *, batch: int = 1000,
                 except dump_rows.InsertFailed as exc:
                     raise Invalid(N_("the backup could not be restored ({detail}); nothing was written"),
                                   code="bad_backup", detail=exc.detail) from None
+            changed: list[int] = []
+            if doc["schema"] < "0009":  # as migration 0009: coordinators and committee members granted in every programme
+                changed = people_rows.grants_from_roles(s.connection())
             if doc["schema"] < "0008":  # as migration 0008: the figures already there, sealed
                 events.seal_existing(s.connection())
+            elif doc["schema"] < "0009":  # as migration 0009: the roles' figures, sealed again
+                events.seal_existing(s.connection(), "preincub (schema 0009)", names=[events.ROLES_FIGURE],
+                                     also={events.ROLES_FIGURE: changed})
             # A lease held where the backup was made holds nothing here: released, so a daemon ticks at once.
             copies.release_leases(s, lease_rows.RELEASED)
             dump_rows.reset_sequences(s)

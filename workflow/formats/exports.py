@@ -17,8 +17,9 @@ from typing import Any
 
 import states
 from notifications.i18n import N_, text
-from workflow.context import Context, find
+from workflow.context import Context
 from workflow.errors import Invalid
+from workflow.services.checkins import readable_programme
 from workflow.services.teams import Teams, iso
 from workflow.store import reads
 from workflow.store.models import Event, Team, commitment
@@ -87,7 +88,8 @@ def _person(name: str, email: str) -> str:
 
 @dataclass(frozen=True)
 class Exports:
-    """A programme's rows, as the acting person may read them (a coach: their teams)."""
+    """A programme's rows, as the acting person may read them (a coach: their teams; a partner reader:
+    their partner body's; the programme's own events only to who reads it whole)."""
 
     ctx: Context
     teams: Teams
@@ -97,8 +99,7 @@ class Exports:
             raise Invalid(N_("{value!q} is not something to export; choose one of {choices}"), code="bad_export",
                           value=what, choices=", ".join(WHATS))
         with self.ctx.store.read() as s:
-            prog = find(s, "programme", programme)
-            self.ctx.require_reader(s)
+            prog = readable_programme(self.ctx, s, programme)  # one they read nothing of: refused, naming the grant
             mine = self.ctx.visible_teams(s)
             teams = reads.teams(s, prog.id, mine)
             if what == "teams":
@@ -110,7 +111,7 @@ class Exports:
                     (c.id, names[c.team_id], email, c.on.isoformat(), c.week, c.notes, c.blockers, c.next_steps,
                      c.hours, c.mood, c.missed, c.reason, iso(c.created_at), iso(c.updated_at)) for c, email in found))
             events = reads.team_events(s, list(names))
-            if mine is None:  # who reads every team also gets the programme's own events (programme.add…)
+            if self.ctx.reach(s, "read").covers(prog.id):  # who reads the programme whole: its own events too
                 events = sorted([*events, *(e for e in reads.events_without_team(s) if _about(e, prog.name))],
                                 key=lambda e: e.id)
             return Rows(what, prog.name, EVENT_COLUMNS, tuple(

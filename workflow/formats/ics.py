@@ -19,10 +19,10 @@ import states
 from notifications.i18n import N_, text
 from notifications.visible import shown
 from workflow.clock import PARIS, paris
-from workflow.context import Context, find
-from workflow.rules import permissions
+from workflow.context import Context
 from workflow.rules.due import horizon, planned, weekly_slot
 from workflow.rules.deadlines import deadline
+from workflow.services.checkins import readable_programme
 from workflow.store import reads
 from workflow.store import reminders as reminder_rows
 from workflow.store.models import Team
@@ -51,8 +51,8 @@ def _clean(value: str | None) -> str:
 
 @dataclass(frozen=True)
 class Calendars:
-    """The calendar of one programme, with what the acting person may read (the reminders ahead only
-    for those who may preview them: coordinators)."""
+    """The calendar of one programme, with what the acting person may read of it (the reminders ahead only
+    for those who may preview that programme's: its coordinators, an administrator)."""
 
     ctx: Context
 
@@ -62,9 +62,7 @@ class Calendars:
         now = self.ctx.clock.now()
         cfg = self.ctx.settings
         with self.ctx.store.read() as s:
-            prog = find(s, "programme", programme)
-            self.ctx.require_reader(s)
-            me = self.ctx.me(s)
+            prog = readable_programme(self.ctx, s, programme)  # one they read nothing of: refused, naming the grant
             due = deadline(prog.signed_on, prog.months)
             # The programme's identity in this store (kept by a backup and its restore), in every UID.
             token = hashlib.sha256(f"{prog.id}:{paris(prog.created_at).isoformat()}".encode()).hexdigest()[:12]
@@ -73,10 +71,10 @@ class Calendars:
             coaches = reads.coaches(s, [t.id for t in teams])
             periods = reads.investigations(s, [t.id for t in teams])
             dues = []
-            if permissions.scope("remind", me.roles) == permissions.ANY:
+            if self.ctx.reach(s, "remind").covers(prog.id):  # who may preview this programme's reminders
                 until = datetime.combine(max(due + timedelta(days=1), now.date() + timedelta(days=30)), time(23, 59),
                                          tzinfo=PARIS)
-                snap = reminder_rows.snapshot(s, now - horizon(cfg))
+                snap = reminder_rows.snapshot(s, now - horizon(cfg), [prog.id])
                 shown_ids = {t.id for t in teams}
                 dues = [d for d in planned(snap, now, until, cfg)
                         if d.at > now and d.programme_id == prog.id and d.kind in CALENDAR_KINDS

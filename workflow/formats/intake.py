@@ -99,7 +99,10 @@ class Intake:
         with store.read() if dry_run else store.write() as s:
             self.ctx.require(s, "manage")
             prog = find(s, "programme", programme)
-            plan = _Plan(s, prog, apps, problems, _headers(sheet, cols))
+            self.ctx.require(s, "manage", programme=prog)  # into their programmes only: refused, naming the grant
+            seen = self.ctx.visible_programmes(s)
+            plan = _Plan(s, prog, apps, problems, _headers(sheet, cols),
+                         None if seen is None else reads.programme_names(s, seen))
             if plan.problems:
                 raise BadRows(plan.problems)
             if not dry_run:
@@ -139,7 +142,9 @@ class _Plan:
     """What an import does, checked against the store: teams new and existing, partners and people to create."""
 
     def __init__(self, s: Any, prog: Programme, apps: list[Application], problems: list[RowProblem],
-                 headers: dict[str, str]) -> None:
+                 headers: dict[str, str], readable: set[str] | None = None) -> None:
+        """``readable``: the names of the programmes the importer reads (None: all); a team of another
+        programme with a name of the file is reported without naming its programme."""
         self.problems = list(problems)
         self.headers = headers
         self.new: list[Application] = []
@@ -165,9 +170,12 @@ class _Plan:
             if a.team in teams:
                 if teams[a.team] == prog.name:
                     self.existing.append(ExistingTeam(a.line, a.team))
-                else:
+                elif readable is None or teams[a.team] in readable:
                     self._problem(a, "team", N_("a team named {name!q} already exists in the programme {programme!q}"),
                                   "team_exists", name=a.team, programme=teams[a.team])
+                else:  # team names are unique in the store; the other programme is not the importer's to read
+                    self._problem(a, "team", N_("a team named {name!q} already exists in another programme"),
+                                  "team_exists", name=a.team)
                 continue
             ok = True
             for role, people in (("intrapreneur", a.intrapreneurs), ("coach", (a.coach,)), ("sponsor", (a.sponsor,))):

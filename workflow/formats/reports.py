@@ -1,8 +1,10 @@
 """Reports: the strategic committee pack and the programme report, as frozen records.
 
 Both are computed from the store with a few set-based queries (the teams, their phase periods,
-their check-ins: one query each, whatever the number of teams) and need the permission ``read``:
-a coach, an intrapreneur or a sponsor sees their own teams, the committee and coordinators all.
+their check-ins: one query each, whatever the number of teams) and need the permission ``read`` in
+the programme: a coach, an intrapreneur or a sponsor counts their own teams, a partner reader their
+partner body's, the programme's committee and coordinators all of its teams; someone who reads
+nothing of the programme is refused, with the grant it needs.
 Rendering them (Markdown, HTML, PDF, XLSX) is notifications/documents.py's.
 """
 
@@ -21,7 +23,7 @@ from workflow.errors import N_, Invalid
 from workflow.records import TeamRecord
 from workflow.rules.coaching import coaching
 from workflow.rules.deadlines import days_left, deadline
-from workflow.services.checkins import CheckIns
+from workflow.services.checkins import CheckIns, readable_programme
 from workflow.services.teams import Teams
 from workflow.store import reads
 from workflow.store.models import Team
@@ -135,7 +137,7 @@ class Reports:
         """The committee pack: each team of ``programme`` in the committee phase, or each of ``teams``."""
         today = self.ctx.clock.today()
         with self.ctx.store.read() as s:
-            prog = find(s, "programme", programme)
+            prog = readable_programme(self.ctx, s, programme)  # one they read nothing of: refused, naming the grant
             if teams:
                 chosen: list[Team] = []
                 for name in dict.fromkeys(teams):  # each once, in the order given
@@ -172,7 +174,7 @@ class Reports:
         today = self.ctx.clock.today()
         store = self.ctx.store
         with store.read() as s:
-            prog = find(s, "programme", programme)
+            prog = readable_programme(self.ctx, s, programme)
             teams, periods, held = reads.programme_figures(s, store, prog.id, self.ctx.visible_teams(s))
         by_phase = {p: 0 for p in states.PHASES}
         for _tid, _name, phase, _coach in teams:

@@ -15,9 +15,22 @@ from workflow.records import CheckInRecord, GapRecord
 from workflow.rules import validate
 from workflow.rules.coaching import Coaching, coaching, iso_week, parse_week
 from workflow.store import checkins as checkin_rows
+from workflow.store import people as people_rows
+from workflow.store import programmes as programme_rows
 from workflow.store.checkins import FIELDS
 from workflow.store.engine import Session
-from workflow.store.models import CheckIn, Team
+from workflow.store.models import CheckIn, Programme, Team
+
+
+def readable_programme(ctx: Context, s: Session, name: str) -> Programme:
+    """The programme named so, when the actor reads something in it (``status --programme``, ``team
+    list``, ``checkin gaps``): one they do not read is refused with the grant it needs, rather than
+    shown as empty."""
+    p = find(s, "programme", name)
+    seen = ctx.visible_programmes(s)
+    if seen is not None and not programme_rows.among(s, p.id, seen):
+        ctx.require(s, "read", programme=p)  # refused: it names the programme and the grant needed
+    return p
 
 
 @dataclass(frozen=True)
@@ -106,12 +119,13 @@ class CheckIns:
             c = checkin_rows.to_edit(conn, checkin_id)
             if c is None:
                 raise NotFound(N_("no check-in #{checkin}"), code="unknown_checkin", checkin=checkin_id)
-            t = TeamRef(c.team_id, c.team_name, c.phase, c.version, c.programme_id)
+            t = TeamRef(c.team_id, c.team_name, c.phase, c.version, c.programme_id, c.partner_id)
             self.ctx.require(s, "checkin", t)
             me = self.ctx.me(s)
-            if c.author_id != me.id and "coordinator" not in me.roles:
+            if c.author_id != me.id and c.programme_id not in self.ctx.reach(s, "decide").programmes:
                 raise Forbidden(N_("acting as {actor}, you may not correct check-in #{checkin}: only its author "
-                                   "or a coordinator may"), actor=self.ctx.actor, checkin=c.id)
+                                   "or a coordinator of {programme!q} may"), code="not_author", actor=self.ctx.actor,
+                                checkin=c.id, programme=people_rows.programme_of(s, c.programme_id).name)
             window = timedelta(days=self.ctx.settings.coaching.checkin_edit_days)
             if self.ctx.clock.now() - c.created_at > window:
                 raise Invalid(Np_("check-in #{checkin} was logged on {logged!d}; corrections are allowed for {n} day "
@@ -173,7 +187,7 @@ class CheckIns:
             weeks = int(validate.number(weeks, "--weeks", 1, 104, integer=True))
         today = self.ctx.clock.today()
         with self.ctx.store.read() as s:
-            programme_id = find(s, "programme", programme).id if programme is not None else None
+            programme_id = readable_programme(self.ctx, s, programme).id if programme is not None else None
             teams = checkin_rows.investigating(programme_id, self.ctx.visible_teams(s))
             rows = checkin_rows.gap_rows(s.connection(), teams)
             held, excused, last = self._held_weeks(s, teams)

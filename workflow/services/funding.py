@@ -8,8 +8,11 @@ Two ways to pay, one per source agreement:
 - ``on-signature`` (seed 2): the partner pays its cap in ONE payment, on or after the effective date;
   what its share of the expenses does not use is given back at the end (:func:`workflow.rules.money.unused`).
 
-Amounts are ``Decimal`` euros in and out, integer cents in the store. Changes are the coordinators'
-(``manage``) and audited; reads are for those who read every team.
+Amounts are ``Decimal`` euros in and out, integer cents in the store. Changes are the programme's
+coordinators' (``agreements`` in that programme) and audited. Its coordinators and committee read a
+programme's money; a partner reader reads their partner body's funding, statement and payment, and the
+programme's expenses (the base of their share, listed on the statement issued to them), never the other
+partners'.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from workflow.errors import N_, Invalid, NotFound
 from workflow.rules import money, validate
 from workflow.rules.deadlines import deadline
 from workflow.rules.money import ON_SIGNATURE, PAYMENTS
-from workflow.services.notices import NoticeRecord, Notices
+from workflow.services.notices import NoticeRecord, Notices, changeable, readable
 from workflow.store import funding as money_rows
 from workflow.store.models import Expense, Partner, Programme, Statement
 from workflow.store.models import Funding as FundingRow
@@ -127,8 +130,7 @@ class Funding:
         share_d = money.check_percent(share)
         validate.choice(payment, PAYMENTS, N_("a way to pay"))
         with self.ctx.store.write() as s:
-            self.ctx.require(s, "agreements")
-            prog = find(s, "programme", programme)
+            prog = changeable(self.ctx, s, programme)
             body = find(s, "partner", partner, programme=prog)
             f = money_rows.funding(s, prog.id, body.id, lock=True)
             now = self.ctx.clock.now()
@@ -154,8 +156,7 @@ class Funding:
         label = validate.name(label, LABEL)
         validate.past_date(on, self.ctx.clock.today(), EXPENSE_DATE, "expense_in_future")
         with self.ctx.store.write() as s:
-            self.ctx.require(s, "agreements")
-            prog = find(s, "programme", programme)
+            prog = changeable(self.ctx, s, programme)
             end = deadline(prog.signed_on, prog.months)
             if not prog.signed_on <= on <= end:
                 raise Invalid(N_("{on!d} is outside the agreement of {programme!q}, which covers the expenses from "
@@ -183,8 +184,7 @@ class Funding:
         ``storefile.staged_private``)."""
         today = self.ctx.clock.today()
         with self.ctx.store.write() as s:
-            self.ctx.require(s, "agreements")
-            prog, body, f = self._funding(s, programme, partner, lock=True)
+            prog, body, f = self._funding(s, changeable(self.ctx, s, programme), partner, lock=True)
             expenses = money_rows.expenses(s, prog.id, today)
             total = sum(e.amount_cents for e in expenses)
             st = money_rows.new_statement(s, f.id, today, total, money.share_of(total, f.share_bp, f.cap_cents),
@@ -216,8 +216,7 @@ class Funding:
         amount_d = money.check_amount(amount, positive=True)
         validate.past_date(on, self.ctx.clock.today(), PAYMENT_DATE, "payment_in_future")
         with self.ctx.store.write() as s:
-            self.ctx.require(s, "agreements")
-            prog, body, f = self._funding(s, programme, partner, lock=True)
+            prog, body, f = self._funding(s, changeable(self.ctx, s, programme), partner, lock=True)
             figures = {"partner": body.name, "programme": prog.name, "requested": amount_d}
             done = money_rows.payment(s, f.id)
             due_cents, _ = self._due(s, f, on)
@@ -252,22 +251,22 @@ class Funding:
     def expenses(self, programme: str) -> list[ExpenseRecord]:
         """A programme's expenses, in date order."""
         with self.ctx.store.read() as s:
-            self.ctx.require(s, "agreements_read")
-            prog = find(s, "programme", programme)
+            prog, _mine = readable(self.ctx, s, programme)  # a partner reader too: the base of their share
             return [_expense(e, prog.name) for e in money_rows.expenses(s, prog.id)]
 
     def show(self, programme: str) -> FundingSheet:
         """A programme's money today: the expenses, each partner's funding (what its share covers, what
-        it owes, paid, unused and, once the agreement ended, to give back), and the terminable agreements."""
+        it owes, paid, unused and, once the agreement ended, to give back), and the terminable agreements.
+        A partner reader sees their partner body's funding and notices only."""
         today = self.ctx.clock.today()
         with self.ctx.store.read() as s:
-            self.ctx.require(s, "agreements_read")
-            prog = find(s, "programme", programme)
+            prog, mine = readable(self.ctx, s, programme)
             end = deadline(prog.signed_on, prog.months)
             total, count = money_rows.expenses_total(s, prog.id, today)
             partners = tuple(self._record(s, prog, body, f, today=today, expenses=total)
-                             for f, body in money_rows.fundings(s, prog.id))
-            terminable = tuple(self.notices.terminable_in(s, prog.name))
+                             for f, body in money_rows.fundings(s, prog.id, mine))
+            terminable = tuple(self.notices.terminable_in(
+                s, prog.id, **({} if mine is None else {"programmes": (), "partners": mine})))
         return FundingSheet(programme=prog.name, takes_effect=prog.signed_on.isoformat(), deadline=end.isoformat(),
                             ended=end < today, today=today.isoformat(), expenses=money.from_cents(total),
                             expense_count=count, partners=partners,
@@ -275,9 +274,8 @@ class Funding:
 
     # ---- helpers --------------------------------------------------------------------------------
 
-    def _funding(self, s: Any, programme: str, partner: str, *, lock: bool = False
+    def _funding(self, s: Any, prog: Programme, partner: str, *, lock: bool = False
                  ) -> tuple[Programme, Partner, FundingRow]:
-        prog = find(s, "programme", programme)
         body = find(s, "partner", partner, programme=prog)
         f = money_rows.funding(s, prog.id, body.id, lock=lock)
         if f is None:

@@ -8,7 +8,7 @@ the person's *link generation*: ``revoke`` bumps it and every earlier link of th
 Kinds (the salt keeps one kind from passing for another):
 
 - ``checkin``: one coach, one team, one ISO week; 14 days.
-- ``committee``: one committee member (or coordinator), one team; 30 days.
+- ``committee``: one committee member (or coordinator) of the team's programme, one team; 30 days.
 - ``signin``: one person; one hour; it opens a session (whose cookie carries the generation too).
 
 Timestamps come from the business clock (``--now``), so a pinned date signs and checks alike. Tokens
@@ -44,6 +44,7 @@ from workflow.records import CheckInRecord, EventRecord, TeamRecord
 from workflow.rules import validate
 from workflow.rules.coaching import parse_week
 from workflow.services.checkins import CheckIns
+from workflow.services.directory import Directory
 from workflow.services.outbox import channels_for
 from workflow.services.teams import Teams
 from workflow.settings import Settings
@@ -251,16 +252,18 @@ class Links:
         if kind == "coaching":
             token = sign(self.key(), self.ctx.clock, "checkin", person.id, gen, team_id, context["week"])
             return {"checkin_url": base + checkin_path(token, team_id, context["week"])}
-        if kind == "committee_soon" and link_rows.gives_opinions(s, person.id):
+        if kind == "committee_soon" and link_rows.gives_opinions(s, person.id, team_id):
             token = sign(self.key(), self.ctx.clock, "committee", person.id, gen, team_id)
             return {"committee_url": base + committee_path(token, team_id)}
         return {}
 
     def signin_url(self, email: str) -> tuple[str, Grant]:
-        """A sign-in link for ``email``, valid one hour (coordinators make them: ``web link``)."""
+        """A sign-in link for ``email``, valid one hour (``web link``): made by whoever manages every
+        programme the person appears in (a coordinator of A signs in no one of B)."""
         with self.ctx.store.read() as s:
-            self.ctx.require(s, "manage")
+            self.ctx.require(s, "manage")  # one who manages nothing is refused before any lookup
             p = find(s, "person", email)
+            self._require_person(s, p)
             grant = Grant("signin", p.id, p.email, p.name, p.lang, p.link_generation or 0, channels=p.channels)
         path = signin_path(sign(self.key(), self.ctx.clock, "signin", p.id, grant.generation))
         return (base_url(self.ctx.settings) or "") + path, grant
@@ -443,13 +446,20 @@ class Links:
         ctx = self._as(grant)
         return Teams(ctx, CheckIns(ctx))
 
+    def _require_person(self, s: Session, p: Person) -> None:
+        """Sign-in links and revocations are the directory's business: refused unless the actor may
+        ``manage`` every programme the person appears in (a coordinator of A, not a person of B)."""
+        Directory(self.ctx).require_person(s, "manage", p)
+
     # ---- revoking --------------------------------------------------------------------------
 
     def revoke(self, email: str) -> int:
-        """Every link and session of ``email`` dies: their generation goes up by one; audited."""
+        """Every link and session of ``email`` dies: their generation goes up by one; audited. Refused as
+        :meth:`signin_url` is, for a person of a programme the actor does not manage."""
         with self.ctx.store.write() as s:
-            self.ctx.require(s, "manage")
+            self.ctx.require(s, "manage")  # one who manages nothing is refused before any lookup
             p = find(s, "person", email)
+            self._require_person(s, p)
             gen = link_rows.revoke(s, p.id)
             self.ctx.event(s, "person.revoke_links", data={"person": p.email, "generation": gen})
             return gen

@@ -18,10 +18,10 @@ from typing import Any, TypeVar
 import states
 from workflow.rules import validate
 from workflow.clock import paris, stored_utc
-from workflow.context import Context, find
+from workflow.context import Context
 from workflow.rules.deadlines import days_left, deadline
 from workflow.records import TeamRow
-from workflow.services.checkins import CheckIns
+from workflow.services.checkins import CheckIns, readable_programme
 from workflow.store import teams as team_rows
 
 T = TypeVar("T")
@@ -40,7 +40,7 @@ def status_rows(ctx: Context, checkins: CheckIns, programme: str | None = None,
     terminal = states.TERMINAL
     drift = ctx.settings.reminders.missed_weeks
     with store.read() as s:
-        programme_id = None if programme is None else find(s, "programme", programme).id
+        programme_id = None if programme is None else readable_programme(ctx, s, programme).id
         teams = team_rows.selected(programme_id, phase, ctx.visible_teams(s))
         conn = s.connection()
         # The marks of the few teams that have any, as shown: (last check-in, weeks missing, drifting).

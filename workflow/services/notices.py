@@ -11,15 +11,19 @@ planned by :mod:`workflow.rules.due` from :func:`workflow.store.notices.facts` (
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from workflow.context import Context, find
 from workflow.errors import N_, Invalid, NotFound
-from workflow.rules import permissions, validate
+from workflow.rules import validate
 from workflow.rules.deadlines import terminable_on
+from workflow.rules.permissions import Reach
+from workflow.store import funding as money_rows
 from workflow.store import notices as notice_rows
+from workflow.store.models import Programme
 
 # A notice's states (stable: printed in JSON).
 PENDING = "pending"  # unanswered, its month still running
@@ -74,9 +78,39 @@ def _record(n: Any, programme: str, partner: str, today: date) -> NoticeRecord:
                         answered_on=n.answered_on.isoformat() if n.answered_on else None, answer=n.answer)
 
 
+def readable(ctx: Context, s: Any, programme: str) -> tuple[Programme, frozenset[int] | None]:
+    """The programme named so, and the partner bodies of it whose funding, statements and notices the
+    reader reads: None for all of them (an administrator, a coordinator or committee member of it), else
+    those they are a partner reader of. A programme they read none of is refused, naming the grant."""
+    reach = ctx.require(s, "agreements_read")
+    prog = find(s, "programme", programme)
+    if reach.covers(prog.id):
+        return prog, None
+    mine = money_rows.partners_in(s, prog.id, reach.partners)
+    if not mine:
+        ctx.require(s, "agreements_read", programme=prog)  # refused: it names the programme and the grant needed
+    return prog, mine
+
+
+def changeable(ctx: Context, s: Any, programme: str) -> Programme:
+    """The programme named so, when the actor may record its funding, expenses, payments and notices (a
+    coordinator of it); else refused, naming the grant (someone who may record none anywhere: the role)."""
+    ctx.require(s, "agreements")
+    prog = find(s, "programme", programme)
+    ctx.require(s, "agreements", programme=prog)
+    return prog
+
+
+def _within(reach: Reach) -> dict[str, Any]:
+    """The filter of :func:`workflow.store.notices.listed` for ``reach``: the notices of the programmes
+    it reaches and to the partner bodies it reaches (nothing to filter: everything)."""
+    return {} if reach.everything else {"programmes": reach.programmes, "partners": reach.partners}
+
+
 @dataclass(frozen=True)
 class Notices:
-    """Formal notices: recorded and answered by coordinators (audited), read by those who read every team."""
+    """Formal notices: recorded and answered by a programme's coordinators (audited); read by its
+    coordinators and committee, and by a partner reader for the notices to their partner body."""
 
     ctx: Context
 
@@ -86,8 +120,7 @@ class Notices:
         today = self.ctx.clock.today()
         validate.past_date(on, today, NOTICE_DATE, "notice_in_future")
         with self.ctx.store.write() as s:
-            self.ctx.require(s, "agreements")
-            prog = find(s, "programme", programme)
+            prog = changeable(self.ctx, s, programme)
             body = find(s, "partner", partner, programme=prog)
             if on < prog.signed_on:
                 raise Invalid(N_("the agreement of {programme!q} takes effect on {effective!d}: a formal notice "
@@ -114,6 +147,7 @@ class Notices:
         with self.ctx.store.write() as s:
             self.ctx.require(s, "agreements")
             n = self._get(s, notice_id, lock=True)
+            self.ctx.require(s, "agreements", programme=notice_rows.programme(s, n))
             if n.answered_on is not None:
                 raise Invalid(N_("formal notice #{id} was already answered, on {answered!d}"),
                               code="notice_answered", id=n.id, answered=n.answered_on)
@@ -136,32 +170,52 @@ class Notices:
         return n
 
     def listing(self, programme: str | None = None) -> list[NoticeRecord]:
-        """Every notice (of ``programme``), oldest first, with its state today."""
+        """Every notice the reader reads (of ``programme``), oldest first, with its state today."""
         with self.ctx.store.read() as s:
-            self.ctx.require(s, "agreements_read")
-            pid = None if programme is None else find(s, "programme", programme).id
-            today = self.ctx.clock.today()
-            return [_record(n, pn, bn, today) for n, pn, bn in notice_rows.listed(s, pid)]
+            return self._listed(s, programme)
 
     def terminable(self, programme: str | None = None) -> list[NoticeRecord]:
         """The unanswered notices whose month is over (of ``programme``), oldest first: the agreements
-        that may be terminated, and since when (``terminable_on``)."""
+        that may be terminated, and since when (``terminable_on``); those the reader reads."""
         with self.ctx.store.read() as s:
-            self.ctx.require(s, "agreements_read")
-            return self.terminable_in(s, programme)
+            return self._listed(s, programme, terminable=True)
 
     def flags(self, programme: str | None = None) -> list[NoticeRecord]:
-        """:meth:`terminable` for a reader of ``status``: nothing, rather than a refusal, for a person
-        who does not read every team (a coach sees their teams, not the agreements)."""
+        """:meth:`terminable` for a reader of ``status``: nothing, rather than a refusal, for a person who
+        reads no agreement there (a coach sees their teams, not the agreements)."""
         with self.ctx.store.read() as s:
-            if permissions.scope("agreements_read", self.ctx.me(s).roles) != permissions.ANY:
+            reach = self.ctx.reach(s, "agreements_read")
+            if not reach.anything:
                 return []
-            return self.terminable_in(s, programme)
+            if programme is None:
+                return self.terminable_in(s, None, **_within(reach))
+            prog = find(s, "programme", programme)
+            if reach.covers(prog.id):
+                return self.terminable_in(s, prog.id)
+            mine = money_rows.partners_in(s, prog.id, reach.partners)
+            return self.terminable_in(s, prog.id, programmes=(), partners=mine) if mine else []
 
-    def terminable_in(self, s: Any, programme: str | None) -> list[NoticeRecord]:
-        """:meth:`terminable` within the caller's transaction (``funding show`` reads it with the money);
-        the caller checked who may read it."""
-        pid = None if programme is None else find(s, "programme", programme).id
+    def _listed(self, s: Any, programme: str | None, *, terminable: bool = False) -> list[NoticeRecord]:
+        """The notices the reader reads (of ``programme``: refused, naming the grant, when they read none
+        of its); only the terminable ones with ``terminable``."""
+        if programme is None:
+            within = _within(self.ctx.require(s, "agreements_read"))
+            pid = None
+        else:
+            prog, mine = readable(self.ctx, s, programme)
+            within = {} if mine is None else {"programmes": (), "partners": mine}
+            pid = prog.id
+        if terminable:
+            return self.terminable_in(s, pid, **within)
         today = self.ctx.clock.today()
-        rows = (_record(n, pn, bn, today) for n, pn, bn in notice_rows.listed(s, pid, unanswered=True))
+        return [_record(n, pn, bn, today) for n, pn, bn in notice_rows.listed(s, pid, **within)]
+
+    def terminable_in(self, s: Any, programme_id: int | None, *, programmes: Collection[int] | None = None,
+                      partners: Collection[int] = ()) -> list[NoticeRecord]:
+        """The terminable notices (of ``programme_id``; within ``programmes`` and ``partners``, the
+        reader's reach, when given), in the caller's transaction (``funding show`` reads them with the
+        money); the caller checked who may read them."""
+        today = self.ctx.clock.today()
+        rows = (_record(n, pn, bn, today) for n, pn, bn in notice_rows.listed(
+            s, programme_id, unanswered=True, programmes=programmes, partners=partners))
         return [r for r in rows if r.state == TERMINABLE]

@@ -20,12 +20,14 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 from workflow.context import SYSTEM, Context
-from workflow.errors import N_, Invalid, NotFound
+from workflow.errors import N_, Forbidden, Invalid, NotFound
 from workflow.records import ErasureRecord, PurgeRecord
 from workflow.rules import validate
+from workflow.rules.permissions import Grant
 from workflow.rules.deadlines import deadline
 from workflow.rules.scrub import Scrubber, identifies, scrubber
 from workflow.store import events
+from workflow.store import people as people_rows
 from workflow.store import privacy as personal_rows
 from workflow.store.privacy import CHECKIN_EVENTS, CHECKIN_TEXT
 
@@ -59,12 +61,13 @@ class Privacy:
     # ---- access --------------------------------------------------------------------------
 
     def export(self, email: str) -> dict[str, Any]:
-        """Everything held about the person, table by table, as plain JSON values (coordinators, or the
-        person themselves): the rows that refer to them, the rows that name them, their teams."""
+        """Everything held about the person, table by table, as plain JSON values (the person themselves,
+        a coordinator of every programme they are in, an administrator): the rows that refer to them, the
+        rows that name them, their teams."""
         with self.ctx.store.read() as s:
             p = self._person(s, email)
             if self.ctx.me(s).id != p["id"]:
-                self.ctx.require(s, "privacy")
+                self._require_over(s, p)
             actors = _actors(p)
             rows: dict[str, dict[tuple, dict[str, Any]]] = {}
 
@@ -94,12 +97,14 @@ class Privacy:
     # ---- erasure -------------------------------------------------------------------------
 
     def erase(self, email: str, reason: str) -> ErasureRecord:
-        """Replace the person with a pseudonym everywhere (coordinators; not oneself); audited without
-        saying whose data it was. On SQLite the file is compacted afterwards (see :meth:`compact`)."""
+        """Replace the person with a pseudonym everywhere (a coordinator of every programme they are in,
+        an administrator; not oneself); audited without saying whose data it was. On SQLite the file is
+        compacted afterwards (see :meth:`compact`)."""
         reason = validate.text(reason, "reason")
         with self.ctx.store.write() as s:
             self.ctx.require(s, "privacy")
             p = self._person(s, email)
+            self._require_over(s, p)
             if p["erased_at"] is not None:
                 raise Invalid(N_("{email} is already erased"), code="already_erased", email=p["email"])
             if self.ctx.me(s).id == p["id"]:
@@ -113,6 +118,24 @@ class Privacy:
             record, rewritten, sealed = self._erase(s, p, sc)
             self._released(s, "person.erase", rewritten, reason=reason, sealed=sealed)
         return ErasureRecord(**record, compacted=self.compact())
+
+    def _require_over(self, s: Any, p: dict[str, Any]) -> None:
+        """Refuse to export or erase someone else's data unless the actor reaches, for ``privacy``, every
+        programme the person is in (an administrator: anyone). A person in no programme, or an instance
+        administrator, is an administrator's to handle: their data may be of any programme."""
+        reach = self.ctx.require(s, "privacy")
+        if reach.everything:
+            return
+        params = {"actor": self.ctx.actor, "email": p["email"]}
+        if people_rows.grant_held(s, p["id"], Grant("admin")):
+            raise Forbidden(N_("acting as {actor}, you may not export or erase the data of {email}, an instance "
+                               "administrator: ask another instance administrator"), code="admin_needed", **params)
+        theirs = people_rows.programmes_of(s, p["id"])
+        if not theirs:
+            raise Forbidden(N_("acting as {actor}, you may not export or erase the data of {email}: they are in no "
+                               "programme of yours; ask an instance administrator"), code="admin_needed", **params)
+        for prog in sorted(theirs - reach.programmes):
+            self.ctx.require(s, "privacy", programme=people_rows.programme_of(s, prog))  # refused: names the grant
 
     def _released(self, s: Any, action: str, rewritten: list[int], reason: str | None = None,
                   data: dict[str, Any] | None = None, sealed: dict[str, list[int]] | None = None) -> None:
@@ -166,7 +189,8 @@ class Privacy:
     # ---- retention -----------------------------------------------------------------------
 
     def purge(self, before: date, *, dry_run: bool = False) -> PurgeRecord:
-        """Remove the free text of every programme whose deadline is before ``before``: the text of
+        """Remove the free text of every programme whose deadline is before ``before`` (of those the actor
+        reaches for ``privacy``: a coordinator, their programmes; an administrator, all): the text of
         check-ins, assessment notes, event reasons (also of formal notices and their answers), the text
         of check-in corrections in events, formal notices' breach and answer, expense labels (in their
         rows and events). Counts, amounts, phases, dates, team records and the committee's opinions
@@ -177,9 +201,9 @@ class Privacy:
             raise Invalid(N_("the purge date, {before!d}, is after today ({today!d}): only programmes already ended "
                              "are purged"), code="purge_in_future", before=before, today=today)
         with (self.ctx.store.read() if dry_run else self.ctx.store.write()) as s:
-            self.ctx.require(s, "privacy")
+            reach = self.ctx.require(s, "privacy")
             ended = [(pid, name) for pid, name, signed, months in personal_rows.programmes(s)
-                     if deadline(signed, months) < before]
+                     if deadline(signed, months) < before and (reach.everything or pid in reach.programmes)]
             purge = personal_rows.Purge(s, [pid for pid, _ in ended])
             checkins, assessments, notices, expenses = (purge.count(name) for name in
                                                         ("checkin", "assessment", "notice", "expense"))

@@ -82,8 +82,9 @@ class Teams:
         """A team, in the call for projects, with its members."""
         name = validate.name(name, "team")
         with self.ctx.store.write() as s:
-            self.ctx.require(s, "manage")
+            self.ctx.require(s, "manage")  # one who manages nothing is refused before any lookup
             prog = find(s, "programme", programme)
+            self.ctx.require(s, "manage", programme=prog)  # a coordinator adds teams to their programmes only
             if team_rows.name_taken(s, name):
                 raise Invalid(N_("a team named {name!q} already exists"), name=name)
             team = self.new_team(s, prog, name, find(s, "partner", partner, programme=prog), problem=problem,

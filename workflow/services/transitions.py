@@ -46,10 +46,10 @@ class Transitions:
         if row is None:
             find(s, "team", team)  # NotFound, in its words
             return self.read(s, team, action, occupied=occupied, conn=conn)  # created meanwhile
-        (tid, name, phase, version, programme_id, problem, poc_summary, committee_on, committee_opinion, prog, kind,
+        (tid, name, phase, version, programme_id, partner_id, problem, poc_summary, committee_on, committee_opinion, prog, kind,
          signed_on, months, capacity, min_days, partner, assessed, real, major, actionable, intrapreneurs, coaches,
          sponsors, unknown_days, least_days, agreed, held) = row
-        t = TeamRef(tid, name, phase, version, programme_id)
+        t = TeamRef(tid, name, phase, version, programme_id, partner_id)
         self.ctx.require(s, action, t)
         return t, states.TeamView(
             name=name, phase=phase, today=self.ctx.clock.today(),

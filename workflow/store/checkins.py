@@ -17,7 +17,7 @@ FIELDS = ("on", "notes", "blockers", "next_steps", "hours", "mood", "reason")
 _INVESTIGATION = (select(PhasePeriod.start, PhasePeriod.end)
                   .where(PhasePeriod.team_id == sa.bindparam("team"), PhasePeriod.phase == "investigation")
                   .order_by(PhasePeriod.start.desc()))
-_TO_EDIT = (select(CheckIn.__table__, Team.name.label("team_name"), Team.phase, Team.version, Team.programme_id,
+_TO_EDIT = (select(CheckIn.__table__, Team.name.label("team_name"), Team.phase, Team.version, Team.programme_id, Team.partner_id,
                    Person.email.label("author"))
             .join(Team, Team.id == CheckIn.team_id).join(Person, Person.id == CheckIn.author_id)
             .where(CheckIn.id == sa.bindparam("checkin")))

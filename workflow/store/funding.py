@@ -3,6 +3,7 @@ payment (``workflow.services.funding``). Amounts are integer cents here."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, datetime
 from typing import Any
 
@@ -18,10 +19,22 @@ def funding(s: Session, programme_id: int, partner_id: int, *, lock: bool = Fals
     return s.exec(q.with_for_update() if lock else q).first()
 
 
-def fundings(s: Session, programme_id: int) -> list[tuple[Funding, Partner]]:
-    """Every funding of a programme with its partner, by partner name."""
-    return [tuple(r) for r in s.execute(select(Funding, Partner).join(Partner, Partner.id == Funding.partner_id)
-                                        .where(Funding.programme_id == programme_id).order_by(Partner.name))]
+def fundings(s: Session, programme_id: int, partners: Collection[int] | None = None) -> list[tuple[Funding, Partner]]:
+    """Every funding of a programme with its partner (of the partner bodies ``partners`` when given),
+    by partner name."""
+    q = select(Funding, Partner).join(Partner, Partner.id == Funding.partner_id).where(
+        Funding.programme_id == programme_id)
+    if partners is not None:
+        q = q.where(Funding.partner_id.in_(sorted(partners)))
+    return [tuple(r) for r in s.execute(q.order_by(Partner.name))]
+
+
+def partners_in(s: Session, programme_id: int, ids: Collection[int]) -> frozenset[int]:
+    """Those of the partner bodies ``ids`` that are partners of the programme."""
+    if not ids:
+        return frozenset()
+    return frozenset(s.execute(select(Partner.id).where(Partner.programme_id == programme_id,
+                                                        Partner.id.in_(sorted(ids)))).scalars())
 
 
 def save(s: Session, row: Any) -> Any:

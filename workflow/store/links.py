@@ -9,7 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from workflow.store.models import CheckIn, Partner, Person, PersonRole, Programme, Team, TeamMember
+from workflow.rules import permissions
+from workflow.store.models import CheckIn, Partner, Person, PersonGrant, Programme, Team, TeamMember
 
 _GRANT = select(Person.id, Person.email, Person.name, Person.lang, Person.link_generation).where(
     Person.id == sa.bindparam("person"))
@@ -20,8 +21,11 @@ _COACHES = (select(Person.email).join(TeamMember, TeamMember.person_id == Person
             .where(TeamMember.team_id == sa.bindparam("team"), TeamMember.role == "coach"))
 _OWN_CHECKIN = (select(CheckIn.id).where(CheckIn.team_id == sa.bindparam("team"), CheckIn.week == sa.bindparam("week"),
                                          CheckIn.author_id == sa.bindparam("person")).order_by(CheckIn.id.desc()))
-_OPINION_ROLE = select(PersonRole.role).where(PersonRole.person_id == sa.bindparam("person"),
-                                              PersonRole.role.in_(("committee", "coordinator")))
+# Those the table lets record an opinion in a programme (committee, coordinator), granted in the team's.
+_OPINION_ROLES = tuple(r for r, scope in permissions.TABLE["opinion"].items() if scope == permissions.PROGRAMME)
+_OPINION_GRANT = (select(PersonGrant.id).join(Team, Team.programme_id == PersonGrant.programme_id)
+                  .where(PersonGrant.person_id == sa.bindparam("person"), Team.id == sa.bindparam("team"),
+                         PersonGrant.role.in_(_OPINION_ROLES)))
 _REVOKE = (sa.update(Person).where(Person.id == sa.bindparam("person"))
            .values(link_generation=Person.link_generation + 1))
 _GENERATION = select(Person.link_generation).where(Person.id == sa.bindparam("person"))
@@ -45,9 +49,10 @@ def own_checkin(conn: Any, team_id: int, week: str, person_id: int) -> int | Non
     return conn.execute(_OWN_CHECKIN, {"team": team_id, "week": week, "person": person_id}).scalars().first()
 
 
-def gives_opinions(s: Session, person_id: int) -> bool:
-    """Whether the person may record a committee's opinion (a committee member or a coordinator)."""
-    return s.connection().execute(_OPINION_ROLE, {"person": person_id}).first() is not None
+def gives_opinions(s: Session, person_id: int, team_id: int) -> bool:
+    """Whether the person may record the committee's opinion of the team: a committee member or a
+    coordinator of the team's programme."""
+    return s.connection().execute(_OPINION_GRANT, {"person": person_id, "team": team_id}).first() is not None
 
 
 def revoke(s: Session, person_id: int) -> int:

@@ -3,9 +3,11 @@ reminder planning reads (:func:`facts`)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from workflow.rules.due import NoticeFacts
@@ -36,6 +38,11 @@ def get(s: Session, notice_id: int, *, lock: bool = False) -> Notice | None:
     return s.exec(q.with_for_update() if lock else q).first()
 
 
+def programme(s: Session, n: Notice) -> Programme:
+    """The programme a notice belongs to."""
+    return s.get(Programme, n.programme_id)
+
+
 def answered(s: Session, n: Notice, on: date, note: str) -> tuple[str, str]:
     """Record the answer to ``n``; the names of its programme and partner."""
     n.answered_on, n.answer = on, note
@@ -43,12 +50,16 @@ def answered(s: Session, n: Notice, on: date, note: str) -> tuple[str, str]:
     return s.get(Programme, n.programme_id).name, s.get(Partner, n.partner_id).name
 
 
-def listed(s: Session, programme_id: int | None = None, *, unanswered: bool = False) -> list[tuple[Any, str, str]]:
+def listed(s: Session, programme_id: int | None = None, *, unanswered: bool = False,
+           programmes: Collection[int] | None = None, partners: Collection[int] = ()) -> list[tuple[Any, str, str]]:
     """(notice, programme name, partner name) of every notice (of ``programme_id``; only the unanswered
-    ones with ``unanswered``), oldest first."""
+    ones with ``unanswered``), oldest first. ``programmes`` (None: every one) and ``partners``: the
+    reader's reach, the notices of those programmes and to those partner bodies."""
     q = _LISTED.where(Notice.answered_on.is_(None)) if unanswered else _LISTED
     if programme_id is not None:
         q = q.where(Notice.programme_id == programme_id)
+    if programmes is not None:
+        q = q.where(sa.or_(Notice.programme_id.in_(sorted(programmes)), Notice.partner_id.in_(sorted(partners))))
     return [tuple(r) for r in s.execute(q.order_by(Notice.on, Notice.id))]
 
 

@@ -18,8 +18,8 @@ from sqlmodel import Session, SQLModel
 from workflow.rules.scrub import Scrubber
 from workflow.store.engine import Store
 from workflow.store.events import RELEASING
-from workflow.store.models import (Agreement, Assessment, CheckIn, Event, Expense, Notice, Outbox, Person, PersonRole,
-                                   Programme, Team)
+from workflow.store.models import (Agreement, Assessment, CheckIn, Event, Expense, Notice, Outbox, Person,
+                                   PersonGrant, PersonRole, Programme, Team)
 
 CHECKIN_TEXT = ("notes", "blockers", "next_steps", "reason")  # a check-in's free text
 CHECKIN_EVENTS = ("checkin.log", "checkin.edit")  # events about one check-in (its id in their data)
@@ -34,8 +34,8 @@ SCANNED = {"team": ("problem", "poc_summary", "poc_link", "committee_opinion"), 
 # or "<login> (system user)", in an actor column; the address a message went to), matched exactly. Rows
 # that name them in free text are found in the :data:`SCANNED` columns. tests/workflow/services/test_privacy.py
 # checks that every table of the schema with a reference to a person is here.
-BY_ID = {"person": "id", "person_role": "person_id", "team_member": "person_id", "checkin": "author_id",
-         "event": "actor_id"}
+BY_ID = {"person": "id", "person_role": "person_id", "person_grant": "person_id", "team_member": "person_id",
+         "checkin": "author_id", "event": "actor_id"}
 BY_TEXT = {"event": "actor", "assessment": "actor", "agreement": "actor", "outbox": "recipient"}
 
 Row = dict[str, Any]
@@ -166,9 +166,11 @@ def scrub_rows(s: Session, name: str, found: list[Row], sc: Scrubber) -> int:
 
 
 def pseudonymise(s: Session, person_id: int, sc: Scrubber, now: datetime) -> None:
-    """The person's roles removed, and the person given their pseudonym (their links no longer valid)."""
+    """The person's roles and grants removed, and the person given their pseudonym (their links no longer
+    valid)."""
     conn, person_ = s.connection(), Person.__table__
     conn.execute(sa.delete(PersonRole.__table__).where(PersonRole.__table__.c.person_id == person_id))
+    conn.execute(sa.delete(PersonGrant.__table__).where(PersonGrant.__table__.c.person_id == person_id))
     conn.execute(sa.update(person_).where(person_.c.id == person_id).values(
         name=sc.to_name, email=sc.to_email, login=None, link_generation=person_.c.link_generation + 1,
         erased_at=now))

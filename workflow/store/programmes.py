@@ -3,6 +3,8 @@ done under their agreement (``workflow.services.directory``)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from datetime import date
 
 import sqlalchemy as sa
@@ -32,20 +34,46 @@ def signatures(s: Session, programme_id: int) -> list[date]:
                        .order_by(Signature.signed_on)))
 
 
-def teams_by_phase(s: Session, programme_id: int) -> dict[str, int]:
-    """How many of the programme's teams are in each phase (phases with none left out)."""
-    return dict(s.execute(select(Team.phase, sa.func.count()).where(Team.programme_id == programme_id)
-                          .group_by(Team.phase)).all())
+def teams_by_phase(s: Session, programme_id: int, teams: Any = None) -> dict[str, int]:
+    """How many of the programme's teams (among ``teams``, a subquery of ids, when given) are in each
+    phase (phases with none left out)."""
+    q = select(Team.phase, sa.func.count()).where(Team.programme_id == programme_id)
+    if teams is not None:
+        q = q.where(Team.id.in_(teams))
+    return dict(s.execute(q.group_by(Team.phase)).all())
 
 
-def partners(s: Session, programme_id: int) -> list[Partner]:
-    """The programme's partner bodies, by name."""
-    return list(s.exec(select(Partner).where(Partner.programme_id == programme_id).order_by(Partner.name)))
+def partners(s: Session, programme_id: int, teams: Any = None, bodies: Any = ()) -> list[Partner]:
+    """The programme's partner bodies, by name; with ``teams`` (a subquery of team ids), only those
+    bodies and the ones of ``bodies`` (ids)."""
+    q = select(Partner).where(Partner.programme_id == programme_id)
+    if teams is not None:
+        q = q.where(sa.or_(Partner.id.in_(select(Team.partner_id).where(Team.id.in_(teams))),
+                           Partner.id.in_(sorted(bodies))))
+    return list(s.exec(q.order_by(Partner.name)))
 
 
-def every(s: Session) -> list[Programme]:
-    """Every programme, by signature then name."""
-    return list(s.exec(select(Programme).order_by(Programme.signed_on, Programme.name)))
+def every(s: Session, among: Any = None) -> list[Programme]:
+    """Every programme (whose id is in ``among``, a subquery, when given), by signature then name."""
+    q = select(Programme)
+    if among is not None:
+        q = q.where(Programme.id.in_(among))
+    return list(s.exec(q.order_by(Programme.signed_on, Programme.name)))
+
+
+def among(s: Session, programme_id: int, ids: Any) -> bool:
+    """Whether ``programme_id`` is in ``ids`` (a subquery)."""
+    return s.execute(select(Programme.id).where(Programme.id == programme_id, Programme.id.in_(ids))).first() is not None
+
+
+def count(s: Session) -> int:
+    return s.execute(select(sa.func.count()).select_from(Programme)).scalar_one()
+
+
+def only(s: Session) -> Programme | None:
+    """The one programme of an instance that runs one, else None."""
+    rows = list(s.exec(select(Programme).limit(2)))
+    return rows[0] if len(rows) == 1 else None
 
 
 def first_acts(s: Session, programme_id: int) -> dict[str, date | None]:

@@ -132,6 +132,11 @@ def programme_of_teams(s: Session, names: set[str]) -> dict[str, str]:
                          Team.name, names))
 
 
+def programme_names(s: Session, ids: Any) -> set[str]:
+    """The names of the programmes ``ids`` (a subquery or a list of ids)."""
+    return set(s.execute(select(Programme.name).where(Programme.id.in_(ids))).scalars())
+
+
 def people_ids(s: Session, emails: set[str]) -> dict[str, int]:
     """{e-mail: id} of the people with these e-mails."""
     return dict(_chunked(s, select(Person.email, Person.id), Person.email, emails))

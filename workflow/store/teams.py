@@ -277,7 +277,7 @@ def _view_query(count_taken: bool) -> sa.Select:
     taken = (select(sa.func.count()).select_from(others)
              .where(others.programme_id == Team.programme_id, others.phase.in_(states.HOLDS_A_PLACE))
              .scalar_subquery())
-    return (select(Team.id, Team.name, Team.phase, Team.version, Team.programme_id, Team.problem, Team.poc_summary,
+    return (select(Team.id, Team.name, Team.phase, Team.version, Team.programme_id, Team.partner_id, Team.problem, Team.poc_summary,
                    Team.committee_on, Team.committee_opinion,
                    Programme.name, Programme.kind, Programme.signed_on, Programme.months, Programme.capacity,
                    Programme.min_days_per_week, Partner.name, Assessment.team_id, Assessment.real, Assessment.major,

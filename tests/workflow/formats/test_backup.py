@@ -25,6 +25,7 @@ from workflow.clock import FixedClock
 from workflow.errors import StoreError
 from workflow.formats import backup
 from workflow.store.copies import SIGNATURE_TABLE
+from workflow.store.engine import HEAD_REVISION
 from workflow.store.lease import RELEASED
 from workflow.clock import PARIS
 from workflow.errors import Forbidden, Invalid, StoreWarning
@@ -257,7 +258,7 @@ def test_a_backup_of_a_store_being_written_is_a_consistent_private_self_containe
         w.close()
         writer.close()
     copy = tmp_path / "copy.db"
-    assert rec.file == str(copy) and rec.bytes == copy.stat().st_size and rec.schema == "0008"
+    assert rec.file == str(copy) and rec.bytes == copy.stat().st_size and rec.schema == HEAD_REVISION
     assert stat.S_IMODE(copy.stat().st_mode) == 0o600
     assert not any(n.startswith("copy.db-") or n.endswith(".tmp") for n in siblings(copy))  # no -wal beside it
     assert integrity(copy) == ["ok"]
@@ -292,16 +293,30 @@ def test_backup_refuses_the_store_itself_an_existing_file_and_a_missing_director
     assert siblings(store) == ["r.db", "there.db"]
 
 
-def test_backup_is_for_coordinators(tmp_path):
-    store = make_store(tmp_path / "r.db", "P")
+def test_backup_is_for_instance_administrators(tmp_path):
+    """A copy holds every programme's data: a coordinator of one programme may not make it (nor a coach)."""
+    store = make_store(tmp_path / "r.db", "P", "Q")
     w = Workflow.open(str(store), actor=COORD)
     w.directory.add_person("Coach", "coach@example.org", ["coach"])
+    w.directory.add_person("Coord P", "coordp@example.org", ["coordinator"], programme="P")
     try:
-        with pytest.raises(Forbidden, match="coordinator"):
-            w.acting_as("coach@example.org").backup.copy(tmp_path / "copy.db")
+        for who in ("coach@example.org", "coordp@example.org"):
+            with pytest.raises(Forbidden, match="instance administrator") as caught:
+                w.acting_as(who).backup.copy(tmp_path / "copy.db")
+            assert caught.value.code == "admin_needed"
+            with pytest.raises(Forbidden, match="instance administrator"):
+                w.acting_as(who).dump.export()
     finally:
         w.close()
     assert not (tmp_path / "copy.db").exists()
+    w = Workflow.open(str(store), actor=COORD)
+    try:
+        copy = w.backup.copy(tmp_path / "copy.db")  # the administrator (COORD, the first person) may
+    finally:
+        w.close()
+    with pytest.raises(StoreError, match="cannot be restored") as caught:
+        backup.restore(str(store), copy.file, actor="coordp@example.org")
+    assert "instance administrator" in str(caught.value)
 
 
 def test_backup_and_restore_refuse_postgresql(db_url, tmp_path):
@@ -342,7 +357,7 @@ def test_restore_puts_the_copy_back_and_keeps_the_replaced_store(pair):
     kept = Path(rec.kept)
     assert kept.name.startswith("r.db.before-restore-") and stat.S_IMODE(kept.stat().st_mode) == 0o600
     assert dump(kept) == before
-    assert rec.events >= 1 and rec.schema == "0008" and rec.upgraded_from is None
+    assert rec.events >= 1 and rec.schema == HEAD_REVISION and rec.upgraded_from is None
     assert siblings(store) == sorted(["copy.db", "r.db", kept.name])
     w = Workflow.open(str(store), actor=COORD)
     assert w.audit.verify().events == rec.events

@@ -40,3 +40,22 @@ def test_rows_csv_and_calendar(wf):
     assert uids == sorted(str(e["UID"]) for e in Calendar.from_ical(wf.calendars.ics(prog, "fr")).walk("VEVENT"))
 
 
+
+
+def test_each_exports_only_what_they_read_of_a_programme(wf):
+    import json
+
+    from tests.workflow import scopes as sc
+
+    sc.build(wf)
+    ca = wf.acting_as(sc.COORD_A)
+    assert [r["team"] for r in ca.exports.rows(sc.A).records()] == ["Alpha"]
+    events = ca.exports.rows(sc.A, "events").records()
+    about = {json.loads(e["data"]).get("programme") for e in events if e["team"] is None and e["data"]}
+    assert "programme.add" in {e["action"] for e in events} and about == {sc.A}  # its own events, not B's
+    reader = wf.acting_as(sc.PARTNER_X)  # X's teams; not the programme's own events (funding of Y…)
+    assert [r["team"] for r in reader.exports.rows(sc.A).records()] == ["Alpha"]
+    assert {e["team"] for e in reader.exports.rows(sc.A, "events").records()} == {"Alpha"}
+    for who, other in ((sc.COORD_B, sc.A), (sc.COMMITTEE_A, sc.B), (sc.PARTNER_X, sc.B), (sc.COACH_A, sc.B)):
+        for what in ("teams", "checkins", "events"):
+            sc.refused_in(wf.acting_as(who).exports.rows, other, other, what)

@@ -60,3 +60,13 @@ def test_a_committee_date_is_an_event_and_reminders_only_for_coordinators(cal_wf
 def test_an_unknown_programme_is_not_found(cal_wf):
     with pytest.raises(NotFound):
         cal_wf.calendars.ics("Inconnu")
+
+
+def test_a_calendar_of_a_programme_one_reads_nothing_of_is_refused(wf):
+    from tests.workflow import scopes as sc
+
+    sc.build(wf)
+    assert b"BEGIN:VCALENDAR" in wf.acting_as(sc.COACH_A).calendars.ics(sc.A)  # a coach of A: its calendar
+    for who, other in ((sc.COORD_B, sc.A), (sc.COMMITTEE_A, sc.B), (sc.COACH_A, sc.B)):
+        sc.refused_in(wf.acting_as(who).calendars.ics, other, other)
+    assert b"Beta" not in wf.acting_as(sc.COORD_A).calendars.ics(sc.A)

@@ -110,3 +110,20 @@ def test_files_and_map(tmp_path, wf):
     assert r.teams == ("Alpha",) and r.partners == ("Somme",)
     sh = read(f)
     assert sh.header == ("Nom du projet", "Territoire") and sh.rows == ((2, ("Alpha", "Somme")),)
+
+
+def test_an_import_goes_into_ones_own_programme_only(wf):
+    from tests.workflow import scopes as sc
+
+    sc.build(wf)
+    ca = wf.acting_as(sc.COORD_A)
+    before = counts(wf)
+    sc.refused_in(ca.intake.import_sheet, sc.B, sheet(["Gamma", sc.Z, "", "", "", "", ""]), sc.B)
+    sc.refused_in(ca.intake.import_sheet, sc.B, sheet(["Gamma", sc.Z, "", "", "", "", ""]), sc.B, dry_run=True)
+    with pytest.raises(Forbidden):
+        wf.acting_as(sc.COMMITTEE_A).intake.import_sheet(sheet(["Gamma", sc.X, "", "", "", "", ""]), sc.A)
+    assert counts(wf) == before
+    with pytest.raises(BadRows) as e:  # a name B's team took: said without naming B
+        ca.intake.import_sheet(sheet(["Beta", sc.X, "", "", "", "", ""]), sc.A)
+    assert e.value.problems[0].code == "team_exists" and sc.B not in e.value.problems[0].text("en")
+    assert ca.intake.import_sheet(sheet(["Gamma", sc.X, "", "", "", "", ""]), sc.A).teams == ("Gamma",)

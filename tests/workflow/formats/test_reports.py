@@ -9,6 +9,7 @@ from datetime import date, datetime
 import pytest
 import sqlalchemy as sa
 
+from tests import conftest
 from workflow import demo
 
 from workflow.api import Workflow
@@ -20,6 +21,7 @@ from workflow.formats.reports import CommitteePack, ProgrammeReport
 
 PROG = demo.PROGRAMME
 COORD = demo.COORDINATOR[1]
+ADMIN = conftest.COORD  # the wf fixture's actor: the store's first person, its administrator
 JULIEN, SARAH = (c[1] for c in demo.COACHES)
 
 
@@ -58,7 +60,7 @@ def test_named_teams_come_in_the_order_given_once_each(built):
 
 
 def test_a_team_of_another_programme_or_an_empty_committee_is_refused(built):
-    built.directory.add_programme("Autre", date(2020, 9, 1))
+    built.acting_as(ADMIN).directory.add_programme("Autre", date(2020, 9, 1), coordinator=COORD)
     with pytest.raises(Invalid) as e:
         built.reports.committee("Autre", ["Insertion RSA"])
     assert e.value.code == "team_not_in_programme"
@@ -90,7 +92,7 @@ def test_the_programme_report_counts_the_funnel_durations_and_coaching(built):
 
 
 def test_an_empty_programme_has_no_rates(built):
-    built.directory.add_programme("Vide", date(2020, 9, 1))
+    built.acting_as(ADMIN).directory.add_programme("Vide", date(2020, 9, 1), coordinator=COORD)
     r = built.reports.programme("Vide")
     assert r.teams == 0 and r.selection_rate is None and r.incubation_rate is None and r.abandon_rate is None
     assert all(d.median_days is None for d in r.durations) and r.coaching == ()
@@ -108,7 +110,11 @@ def test_reports_need_read_and_show_a_coach_only_their_teams(built):
         sarah.reports.committee(PROG)  # none of her teams is in the committee phase
     assert e.value.code == "no_committee_teams"
     built.directory.add_person("Un Intrapreneur", "solo@example.org", ["intrapreneur"])  # of no team: reads none
-    assert built.acting_as("solo@example.org").reports.programme(PROG).teams == 0
+    for report in (built.acting_as("solo@example.org").reports.programme,
+                   built.acting_as("solo@example.org").reports.committee):
+        with pytest.raises(Forbidden) as e:  # nothing of the programme to read: refused, naming the grant
+            report(PROG)
+        assert e.value.code == "grant_needed" and e.value.params["programme"] == PROG
     with pytest.raises(Forbidden):
         built.acting_as("unknown@example.org").reports.programme(PROG)
 
@@ -133,3 +139,17 @@ def test_the_programme_report_takes_the_same_queries_whatever_the_teams(built):
     for i in range(5):
         built.teams.add(f"Équipe {i}", PROG, "Nord", problem="p")
     assert statements(built) == before
+
+
+def test_each_reports_only_on_what_they_read_of_a_programme(wf):
+    from tests.workflow import scopes as sc
+
+    sc.build(wf)
+    assert wf.acting_as(sc.COORD_A).reports.programme(sc.A).teams == 1
+    assert wf.acting_as(sc.PARTNER_X).reports.programme(sc.A).teams == 1  # Alpha, of X
+    assert wf.acting_as(sc.COMMITTEE_A).reports.committee(sc.A, ["Alpha"]).teams[0].team.name == "Alpha"
+    for who, other in ((sc.COORD_B, sc.A), (sc.COMMITTEE_A, sc.B), (sc.PARTNER_X, sc.B), (sc.COACH_A, sc.B)):
+        sc.refused_in(wf.acting_as(who).reports.programme, other, other)
+        sc.refused_in(wf.acting_as(who).reports.committee, other, other)
+    with pytest.raises(Forbidden):  # a team of B named in A's pack: not theirs to read
+        wf.acting_as(sc.COMMITTEE_A).reports.committee(sc.A, ["Beta"])

@@ -309,13 +309,15 @@ def test_the_migration_chains_existing_events_in_their_order(db_url, monkeypatch
     w = Workflow.open(db_url, create=True, actor="camille@example.org", clock=FixedClock(paris(2020, 7, 1, 10)))
     try:
         rows = events(w)
-        assert [r.id for r in rows] == [1, 2, 3, 5, 6]  # and 0008's record of the roles already there
+        assert [r.id for r in rows] == [1, 2, 3, 5, 6]  # and 0009's record of the roles already there
         assert [r.actor_id for r in rows] == [1, 2, 2, None, None]  # the system user is the person of that login
+        # No programme yet: both coordinators administer the instance (granted in no programme, a
+        # coordinator would be left with nothing; 0009 keeps what they could do: add programmes).
         assert rows[-1].action == "audit.seal" and json.loads(rows[-1].figures) == {
-            "roles": {"1": {"roles": ["coordinator"]}, "2": {"roles": ["coordinator"]}}}
+            "roles": {"1": {"roles": ["admin"]}, "2": {"roles": ["admin"]}}}
         assert w.audit.verify().events == 5 == head(w)[0]
         w.directory.add_programme("Q", date(2020, 6, 23))
-        assert w.audit.verify().events == 6
+        assert w.audit.verify().events == 7  # the programme and its coordinator granted
     finally:
         w.close()
 
@@ -702,8 +704,15 @@ def test_roles_changed_through_preincub_keep_the_trail_valid(rich):
     rich.directory.edit_person("coach@example.org", remove_roles=["coordinator"])
     rich.directory.add_person("Nouvelle", "nouvelle@example.org", ["committee"])
     assert rich.audit.verify().events > 0
-    as_attacker(rich, "DELETE FROM person_role WHERE role = 'committee'")
+    as_attacker(rich, "DELETE FROM person_grant WHERE role = 'committee'")  # a grant since 0009
     assert broken(rich)["problem"] == "deleted"
+
+
+def test_a_grant_given_outside_preincub_breaks_the_trail(rich):
+    as_attacker(rich, "INSERT INTO person_grant (person_id, role, programme_id) SELECT p.id, 'coordinator', "
+                      "g.id FROM person p, programme g WHERE p.email = 'coach@example.org'")
+    params = broken(rich)
+    assert params["problem"] == "figures" and params["table"] == audit.FIGURE_LABELS[audit.ROLES_FIGURE]
 
 
 def test_a_team_written_outside_preincub_breaks_the_trail(rich, tmp_path):
@@ -753,3 +762,23 @@ def test_a_backup_with_nan_is_refused_in_words_not_a_crash(rich, tmp_path):
     with pytest.raises(Invalid) as caught:
         import_all(str(tmp_path / "n.db"), json.dumps(doc))
     assert caught.value.code == "bad_backup" and not (tmp_path / "n.db").exists()
+
+
+# ---- scopes: a coordinator verifies the chain, and is shown no other programme's team phase ----------------
+
+def test_a_coordinator_verifies_the_chain_and_sees_no_phase_of_another_programme(wf):
+    from tests.workflow import scopes as sc
+
+    sc.build(wf)
+    ca, cb = wf.acting_as(sc.COORD_A), wf.acting_as(sc.COORD_B)
+    assert ca.audit.verify() == cb.audit.verify() == wf.audit.verify()  # the chain is one: the same counts
+    for w in (wf.acting_as(sc.COMMITTEE_A), wf.acting_as(sc.PARTNER_X), wf.acting_as(sc.COACH_A)):
+        with pytest.raises(Forbidden):
+            w.audit.verify()
+    as_attacker(wf, "UPDATE team SET phase = 'incubated' WHERE name = 'Beta'")
+    theirs = broken(cb)
+    assert (theirs["problem"], theirs["phase"], theirs["recorded"]) == ("phase", "incubated", "call_for_projects")
+    assert broken(wf)["phase"] == "incubated"  # the administrator: the whole instance
+    other = broken(ca)
+    assert other["problem"] == "phase" and other["team"] == theirs["team"] and other["event"] == theirs["event"]
+    assert "phase" not in other and "recorded" not in other

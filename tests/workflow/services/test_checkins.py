@@ -13,6 +13,8 @@ from hypothesis import strategies as st
 from tests.conftest import paris, ready_team, seed
 from workflow.api import Workflow
 from workflow.clock import FixedClock
+from tests.workflow.services import scopes
+from tests.workflow.services.scopes import A, A1, B, B1
 from workflow.errors import Forbidden, Invalid, NotFound
 from workflow.clock import PARIS
 from workflow.rules.coaching import iso_week
@@ -202,3 +204,67 @@ def test_random_check_in_days_through_the_api(team, offsets, today):
     assert not held & set(coaching.weeks_missing)
     gaps = team.checkins.gaps()
     assert [g.weeks_missing for g in gaps] == ([coaching.weeks_missing] if coaching.weeks_missing else [])
+
+
+# ---- who logs, corrects and reads which check-ins: two programmes --------------------------------------
+
+
+@pytest.fixture
+def world(wf):
+    """The two programmes, three weeks on, each team in investigation with one check-in by its coach."""
+    w = scopes.two_programmes(wf)
+    w = w.at(FixedClock(paris(2020, 7, 8, 18, 0)))
+    w.acting_as(scopes.COACH_A).checkins.log(A1, notes="Point A")
+    w.acting_as(scopes.COACH_B).checkins.log(B1, notes="Point B")
+    return w.at(FixedClock(paris(2020, 7, 27, 18, 0)))
+
+
+def _refused(call, programme: str) -> Forbidden:
+    with pytest.raises(Forbidden) as e:
+        call()
+    assert (e.value.code, e.value.params["programme"]) == ("grant_needed", programme), e.value
+    return e.value
+
+
+def test_each_reader_lists_the_check_ins_and_gaps_of_their_scope(world):
+    expect = {scopes.COORD_A: {A1}, scopes.COORD_B: {B1}, scopes.COMMITTEE_A: {A1}, scopes.PARTNER_X: set(),
+              scopes.COACH_A: {A1}, scopes.COACH_B: {B1}, scopes.AGENT_B: {B1}}
+    for who, teams in expect.items():
+        w = world.acting_as(who)
+        assert {c.team for c in w.checkins()} == teams, who
+        assert {g.team for g in w.checkins.gaps()} == teams, who
+    assert {c.team for c in world.acting_as(scopes.COORD_A).checkins(coach=scopes.COACH_B)} == set()
+
+
+def test_check_ins_and_gaps_of_another_programme_are_refused_naming_it(world):
+    a = world.acting_as(scopes.COORD_A)
+    _refused(lambda: a.checkins(team=B1), B)
+    _refused(lambda: a.checkins.gaps(B), B)
+    _refused(lambda: world.acting_as(scopes.COMMITTEE_A).checkins.gaps(B), B)
+    assert {g.team for g in world.acting_as(scopes.PARTNER_X).checkins.gaps(A)} == set()
+    assert {g.team for g in world.acting_as(scopes.COORD_B).checkins.gaps(B)} == {B1}
+
+
+def test_a_coordinator_of_a_logs_and_corrects_nothing_in_b(world):
+    a = world.acting_as(scopes.COORD_A)
+    (theirs,) = world.acting_as(scopes.COORD_B).checkins(team=B1)
+    _refused(lambda: a.checkins.log(B1, on=date(2020, 7, 20), notes="Par A"), B)
+    _refused(lambda: a.checkins.edit(theirs.id, notes="Corrigé par A"), B)
+    _refused(lambda: world.acting_as(scopes.COMMITTEE_A).checkins.log(A1, on=date(2020, 7, 20), notes="x"), A)
+    assert world.acting_as(scopes.COORD_B).checkins(team=B1) == [theirs]  # nothing written
+    # The coordinator of B corrects it: a coordinator of the check-in's programme.
+    b = world.at(FixedClock(paris(2020, 7, 10, 9, 0))).acting_as(scopes.COORD_B)
+    assert b.checkins.edit(theirs.id, notes="Corrigé par B").notes == "Corrigé par B"
+
+
+def test_only_a_coordinator_of_that_programme_corrects_another_coachs_check_in(world):
+    """A coordinator of A who coaches a team of B may log there, as its coach, but not correct its
+    former coach's check-in: in B they are no coordinator."""
+    world.directory.edit_person(scopes.COORD_A, add_roles=["coach"])
+    world.acting_as(scopes.COORD_B).teams.edit(B1, coach=scopes.COORD_A)
+    a = world.at(FixedClock(paris(2020, 7, 10, 9, 0))).acting_as(scopes.COORD_A)
+    (theirs,) = a.checkins(team=B1)
+    with pytest.raises(Forbidden, match="only its author or a coordinator of 'Seed 2'") as e:
+        a.checkins.edit(theirs.id, notes="Corrigé par A")
+    assert (e.value.code, e.value.params["programme"]) == ("not_author", B)
+    assert a.checkins.log(B1, notes="Par A, coach").author == scopes.COORD_A

@@ -290,3 +290,36 @@ def test_a_backup_round_trip_keeps_the_money(seed1, db_url, tmp_path):
     finally:
         if cleanup is not None:
             next(cleanup, None)
+
+
+# ---- scopes: each reads and changes only the money of their programme (partner body) -----------------------
+
+def test_each_reads_and_changes_only_the_money_of_their_scope(wf):
+    from tests.workflow import scopes as sc
+
+    sc.build(wf)
+    ca, cb = wf.acting_as(sc.COORD_A), wf.acting_as(sc.COORD_B)
+    before = sc.counts(wf)
+    sc.refused_in(ca.funding.set, sc.B, sc.B, sc.Z, cap="1", payment="after-statement")
+    sc.refused_in(ca.funding.add_expense, sc.B, sc.B, "10", date(2020, 6, 30), "Autre")
+    sc.refused_in(ca.funding.issue_statement, sc.B, sc.B, sc.Z)
+    sc.refused_in(ca.funding.pay, sc.B, sc.B, sc.Z, date(2020, 6, 30), "1 000")
+    for w in (wf.acting_as(sc.COMMITTEE_A), wf.acting_as(sc.PARTNER_X), wf.acting_as(sc.COACH_A)):
+        with pytest.raises(Forbidden) as e:  # no one but a coordinator records money
+            w.funding.set(sc.A, sc.X, cap="1", payment="after-statement")
+        assert e.value.code == "role_needed"
+    assert sc.counts(wf) == before
+    # Reads: a programme's coordinators and committee read all of it; a partner reader, their body's.
+    assert [p.partner for p in ca.funding.show(sc.A).partners] == [sc.X, sc.Y]
+    assert [p.partner for p in wf.acting_as(sc.COMMITTEE_A).funding.show(sc.A).partners] == [sc.X, sc.Y]
+    sheet = wf.acting_as(sc.PARTNER_X).funding.show(sc.A)
+    assert [p.partner for p in sheet.partners] == [sc.X]
+    assert sheet.expenses == Decimal("2000") and sheet.partners[0].covered == Decimal("1000")  # its share's base
+    assert [e.label for e in wf.acting_as(sc.PARTNER_X).funding.expenses(sc.A)] == [f"Ateliers de {sc.A}"]
+    for w in (cb, wf.acting_as(sc.COMMITTEE_A), wf.acting_as(sc.PARTNER_X)):
+        sc.refused_in(w.funding.show, sc.A if w is cb else sc.B, sc.A if w is cb else sc.B)
+        sc.refused_in(w.funding.expenses, sc.A if w is cb else sc.B, sc.A if w is cb else sc.B)
+    with pytest.raises(Forbidden) as e:  # a coach reads no money; the administrator neither
+        wf.acting_as(sc.COACH_A).funding.show(sc.A)
+    assert e.value.code == "role_needed"
+    assert [p.partner for p in cb.funding.show(sc.B).partners] == [sc.Z]

@@ -12,6 +12,8 @@ from sqlmodel import select
 from tests.conftest import paris, ready_team, seed
 from workflow.api import Workflow
 from workflow.clock import FixedClock
+from tests.workflow.services import scopes
+from tests.workflow.services.scopes import A, A1, B, B1
 from workflow.errors import Forbidden, Invalid, NotFound
 from workflow.errors import ChangedMeanwhile
 from workflow.services.links import CheckInText, LinkGone, sign
@@ -185,3 +187,69 @@ def test_signing_in_and_a_session_ended_by_revoking(w):
     with pytest.raises(LinkGone):
         later.links.signin(url.rsplit("/", 1)[1])
 
+
+
+# ---- whose links one makes and revokes, whose opinion a link takes: two programmes ----------------------
+
+
+@pytest.fixture
+def world(wf):
+    return scopes.two_programmes(wf.with_settings(Settings(secret_key=KEY)))
+
+
+def _generation(w: Workflow, email: str) -> int:
+    with w.store.read() as s:
+        return s.exec(select(Person.link_generation).where(Person.email == email)).one() or 0
+
+
+def test_a_coordinator_of_a_signs_in_and_revokes_the_people_of_a_only(world):
+    a = world.acting_as(scopes.COORD_A)
+    for person in (scopes.COACH_A, scopes.COMMITTEE_A, scopes.PARTNER_X):
+        assert a.links.signin_url(person)[1].email == person
+    for person in (scopes.COACH_B, scopes.AGENT_B, scopes.COORD_B):
+        with pytest.raises(Forbidden) as e:
+            a.links.signin_url(person)
+        assert (e.value.code, e.value.params["programme"]) == ("grant_needed", B)
+        with pytest.raises(Forbidden) as e:
+            a.links.revoke(person)
+        assert (e.value.code, e.value.params["programme"]) == ("grant_needed", B)
+        assert _generation(world, person) == 0  # nothing written
+    assert a.links.revoke(scopes.COACH_A) == 1
+    b = world.acting_as(scopes.COORD_B)
+    assert b.links.signin_url(scopes.COACH_B)[1].email == scopes.COACH_B
+    with pytest.raises(Forbidden):
+        b.links.signin_url(scopes.COACH_A)
+    # The administrator reaches every programme; a reader makes no link at all.
+    assert world.links.signin_url(scopes.COACH_B)[1].email == scopes.COACH_B
+    with pytest.raises(Forbidden):
+        world.acting_as(scopes.COMMITTEE_A).links.signin_url(scopes.COACH_A)
+
+
+def test_a_person_in_both_programmes_needs_both(world):
+    world.acting_as(scopes.COORD_B).teams.edit(B1, intrapreneurs=["agent1@example.org"])  # agent1 is in A2
+    with pytest.raises(Forbidden) as e:
+        world.acting_as(scopes.COORD_A).links.signin_url("agent1@example.org")
+    assert e.value.params["programme"] == B
+    with pytest.raises(Forbidden) as e:
+        world.acting_as(scopes.COORD_B).links.revoke("agent1@example.org")
+    assert e.value.params["programme"] == A
+    world.directory.grant(scopes.COORD_B, "coordinator", A)
+    assert world.acting_as(scopes.COORD_B).links.revoke("agent1@example.org") == 1
+
+
+def test_a_committee_link_of_a_team_of_another_programme_takes_nothing(world):
+    def token(email: str, team: str) -> tuple[str, int]:
+        with world.store.read() as s:
+            pid = s.exec(select(Person.id).where(Person.email == email)).one()
+            tid = s.exec(select(Team.id).where(Team.name == team)).one()
+        return sign(KEY, world.clock, "committee", pid, 0, tid), tid
+
+    mine = world.links.committee_form(*token(scopes.COMMITTEE_A, A1))
+    assert mine.team.name == A1
+    for who in (scopes.COMMITTEE_A, scopes.COORD_A):
+        with pytest.raises(Forbidden) as e:
+            world.links.committee_form(*token(who, B1))
+        assert (e.value.code, e.value.params["programme"]) == ("grant_needed", B)
+        with pytest.raises(Forbidden):
+            world.links.committee(*token(who, B1), "Favorable")
+    assert world.acting_as(scopes.COORD_B).teams.show(B1).committee.opinion is None

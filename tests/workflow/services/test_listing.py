@@ -8,9 +8,11 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.conftest import paris, ready_team, seed
+from tests.conftest import COORD, paris, ready_team, seed
+from tests.workflow.services import scopes
+from tests.workflow.services.scopes import A, A1, A2, B, B1, names
 from workflow.clock import FixedClock
-from workflow.errors import Invalid, NotFound
+from workflow.errors import Forbidden, Invalid, NotFound
 from workflow.records import TeamRow
 from workflow.services.listing import collected, gc_paused, maker, status_rows
 
@@ -70,3 +72,51 @@ def test_the_collector_is_paused_then_resumed_unless_it_was_paused_already():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+# ---- who sees what: two programmes, each reader their scope ----------------------------------------
+
+SEES = {COORD: {A1, A2}, scopes.COORD_A: {A1, A2}, scopes.COORD_B: {B1}, scopes.COMMITTEE_A: {A1, A2},
+        scopes.PARTNER_X: {A2}, scopes.COACH_A: {A1}, scopes.COACH_B: {B1}, scopes.AGENT_B: {B1}}
+
+
+@pytest.fixture
+def world(wf):
+    return scopes.two_programmes(wf)
+
+
+def test_status_and_team_list_show_each_reader_their_scope_only(world):
+    for who, teams in SEES.items():
+        w = world.acting_as(who)
+        assert names(w.teams.status()) == teams, who
+        assert names(w.teams.rows()) == teams, who
+        assert names(w.teams.status(phase="investigation")) == teams & {A1, B1}, who
+        programmes = {r.programme for r in w.teams.status()}
+        assert programmes == {A if t != B1 else B for t in teams}, who
+
+
+def test_status_of_a_programme_one_reads_part_of_is_that_part(world):
+    assert names(world.acting_as(scopes.PARTNER_X).teams.status(A)) == {A2}
+    assert names(world.acting_as(scopes.COACH_B).teams.status(B)) == {B1}
+    assert names(world.acting_as(scopes.COORD_B).teams.status(B)) == {B1}
+
+
+@pytest.mark.parametrize("who", [scopes.COORD_A, scopes.COMMITTEE_A, scopes.PARTNER_X, scopes.COACH_A])
+def test_status_of_a_programme_one_does_not_read_is_refused_naming_it(world, who):
+    w = world.acting_as(who)
+    with pytest.raises(Forbidden) as e:
+        w.teams.status(B)
+    assert e.value.code == "grant_needed" and e.value.params["programme"] == B
+    with pytest.raises(Forbidden):
+        list(w.teams.rows(B))
+
+
+def test_the_administrator_reads_only_the_programmes_they_coordinate(world):
+    world.directory.grant(scopes.COORD_A, "admin")
+    world.acting_as(scopes.COORD_A).directory.revoke(COORD, "coordinator", A)
+    admin = world.acting_as(COORD)  # administrator only: no team read, and no programme's status
+    assert admin.teams.status() == []
+    for programme in (A, B):
+        with pytest.raises(Forbidden) as e:
+            admin.teams.status(programme)
+        assert (e.value.code, e.value.params["programme"]) == ("grant_needed", programme)

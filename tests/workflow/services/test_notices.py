@@ -296,3 +296,40 @@ def test_the_tick_delivers_it_by_email(prog):
     # The key travels with the message, so receivers can drop duplicates.
     assert sorted(str(m["X-Preincub-Key"]) for m in box.messages()) == sorted(
         f"notice:{n.id}:terminable:p{ids[who]}:email" for who in (COORD, COORD2))
+
+
+# ---- scopes: notices of one's programme, or to one's partner body ------------------------------------------
+
+def test_each_reads_and_answers_only_the_notices_of_their_scope(wf):
+    from tests.workflow import scopes as sc
+
+    sc.build(wf)
+    w = at(wf, 2020, 8, 5, 10, 0)  # every notice of 30 June is terminable since 31 July
+    ca, cb = w.acting_as(sc.COORD_A), w.acting_as(sc.COORD_B)
+    committee, reader = w.acting_as(sc.COMMITTEE_A), w.acting_as(sc.PARTNER_X)
+
+    def about(rows):
+        return sorted((r.programme, r.partner) for r in rows)
+
+    assert about(ca.notices.listing()) == about(committee.notices.listing()) == [(sc.A, sc.X), (sc.A, sc.Y)]
+    assert about(cb.notices.listing()) == [(sc.B, sc.Z)]
+    assert about(reader.notices.listing()) == about(reader.notices.listing(sc.A)) == [(sc.A, sc.X)]
+    assert about(reader.notices.terminable()) == about(reader.notices.flags()) == [(sc.A, sc.X)]
+    assert about(reader.notices.flags(sc.A)) == [(sc.A, sc.X)] and reader.notices.flags(sc.B) == []
+    assert about(committee.notices.flags()) == [(sc.A, sc.X), (sc.A, sc.Y)] and committee.notices.flags(sc.B) == []
+    assert w.acting_as(sc.COACH_A).notices.flags() == [] and w.acting_as(sc.ADMIN).notices.flags() == []
+    for who, other in ((cb, sc.A), (committee, sc.B), (reader, sc.B)):
+        sc.refused_in(who.notices.listing, other, other)
+        sc.refused_in(who.notices.terminable, other, other)
+    assert about(reader.funding.show(sc.A).terminable) == [(sc.A, sc.X)]  # funding show: the same scope
+    # Changes: the programme's coordinators only; refused elsewhere, nothing written.
+    before = counts(w)
+    (b_notice,) = cb.notices.listing()
+    sc.refused_in(ca.notices.add, sc.B, sc.B, sc.Z, date(2020, 7, 1), "Autre manquement")
+    sc.refused_in(ca.notices.answer, sc.B, b_notice.id, date(2020, 7, 2), "Réponse")
+    for who in (committee, reader):
+        with pytest.raises(Forbidden) as e:
+            who.notices.answer(b_notice.id, date(2020, 7, 2), "Réponse")
+        assert e.value.code == "role_needed"
+    assert counts(w) == before
+    assert cb.notices.answer(b_notice.id, date(2020, 7, 2), "Réponse").state == "answered"

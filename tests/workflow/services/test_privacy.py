@@ -195,7 +195,7 @@ def test_refusals_change_nothing(rich):
         rich.privacy.erase(EMAIL, f"Demande de {NAME.upper()}")
     with pytest.raises(Invalid, match="you may not erase yourself"):
         rich.acting_as(EMAIL).privacy.erase(EMAIL, "Je pars")
-    with pytest.raises(Forbidden, match="needs the role coordinator"):
+    with pytest.raises(Forbidden, match="needs the role admin or coordinator"):
         rich.acting_as("coach@example.org").privacy.erase(EMAIL, "x")
     with pytest.raises(Invalid, match="the reason is empty"):
         rich.privacy.erase(EMAIL, "  ")
@@ -263,7 +263,7 @@ def test_the_export_holds_every_row_about_them_in_every_table(rich):
 
 def test_a_person_exports_their_own_data_and_no_one_elses(rich):
     assert rich.acting_as("coach@example.org").privacy.export("coach@example.org")["person"]["name"] == "Coach Un"
-    with pytest.raises(Forbidden, match="needs the role coordinator"):
+    with pytest.raises(Forbidden, match="needs the role admin or coordinator"):
         rich.acting_as("coach@example.org").privacy.export(EMAIL)
     with pytest.raises(NotFound):
         rich.privacy.export("nobody@example.org")
@@ -381,6 +381,7 @@ def test_an_erasure_never_rewrites_an_earlier_erasure_or_purge_event(wf):
     seed(wf)
     wf.directory.add_person("Léa Part", "lea.part@example.org", ["coordinator"])
     wf.directory.add_person("Paul Ancien", "paul.ancien@example.org", ["coach"])
+    wf.teams.add("Équipe de Paul", PROG, "Pas-de-Calais", coach="paul.ancien@example.org")  # in Léa's programme
     lea = wf.acting_as("lea.part@example.org")
     lea.privacy.erase("paul.ancien@example.org", "Demande écrite")
     wf.privacy.erase("lea.part@example.org", "Départ")
@@ -422,3 +423,51 @@ def test_purge_removes_the_programmes_notices_and_expense_labels(two_programmes)
         assert sorted(s.execute(sa.text("SELECT label FROM expense")).scalars()) == ["", "Taxi 2021"]
     assert not any("Zéphyrin" in v for v in text)
     assert w.audit.verify().erased == 5
+
+
+# ---- scopes: a coordinator handles the data of the people of their programmes only -------------------------
+
+def test_a_coordinator_exports_erases_and_purges_only_in_their_programmes(wf):
+    from tests.workflow import scopes as sc
+
+    sc.build(wf)
+    ca = wf.acting_as(sc.COORD_A)
+    before = sc.counts(wf)
+    sc.refused_in(ca.privacy.export, sc.B, sc.COACH_B)  # Beta's coach: of B only
+    sc.refused_in(ca.privacy.erase, sc.B, sc.COORD_B, "Demande")
+    for who in (sc.ADMIN, "sans.programme@example.org"):  # an administrator; a person in no programme
+        if who != sc.ADMIN:
+            wf.directory.add_person("Sans Programme", who, ["coach"])
+            before = sc.counts(wf)
+        with pytest.raises(Forbidden) as e:
+            ca.privacy.erase(who, "Demande")
+        assert e.value.code == "admin_needed"
+    for w in (wf.acting_as(sc.COMMITTEE_A), wf.acting_as(sc.PARTNER_X), wf.acting_as(sc.COACH_A)):
+        with pytest.raises(Forbidden):  # their own data only
+            w.privacy.export(sc.AGENT_A)
+        assert w.privacy.export(w.ctx.actor)["person"]["email"] == w.ctx.actor
+    assert sc.counts(wf) == before
+    assert ca.privacy.export(sc.COACH_A)["person"]["email"] == sc.COACH_A  # Alpha's coach: of A only
+    assert wf.privacy.export(sc.COACH_B)["person"]["email"] == sc.COACH_B  # the administrator: anyone
+    assert ca.privacy.erase(sc.AGENT_A, "Demande écrite").pseudonym.startswith("erased-")
+    # The purge: only the ended programmes the coordinator reaches; B's texts stay.
+    later = at(ca, 2021, 6, 1)
+    assert later.privacy.purge(date(2021, 1, 1), dry_run=True).programmes == (sc.A,)
+    done = later.privacy.purge(date(2021, 1, 1))
+    assert done.programmes == (sc.A,) and done.notices == 2 and done.expenses == 1
+    with wf.store.read() as s:
+        breaches = dict(s.execute(sa.text("SELECT p.name, n.breach FROM notice n JOIN programme p "
+                                          "ON p.id = n.programme_id WHERE p.name = :b"), {"b": sc.B}).all())
+    assert breaches == {sc.B: f"Manquement de {sc.Z}"}
+    assert at(wf, 2021, 6, 1).privacy.purge(date(2021, 1, 1)).programmes == (sc.A, sc.B)  # the administrator: all
+
+
+def test_an_erased_person_keeps_no_grant(wf):
+    from tests.workflow import scopes as sc
+
+    sc.build(wf)
+    wf.privacy.erase(sc.PARTNER_X, "Demande")
+    with wf.store.read() as s:
+        assert s.execute(sa.text("SELECT count(*) FROM person_grant g JOIN person p ON p.id = g.person_id "
+                                 "WHERE p.erased_at IS NOT NULL")).scalar_one() == 0
+    assert wf.audit.verify().events > 0

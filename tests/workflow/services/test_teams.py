@@ -9,7 +9,9 @@ import pytest
 
 from tests.conftest import COORD, paris, ready_team, seed
 from workflow.clock import PARIS
-from workflow.errors import Invalid, NotFound
+from tests.workflow.services import scopes
+from tests.workflow.services.scopes import A, A1, A2, B, B1, names
+from workflow.errors import Forbidden, Invalid, NotFound
 from workflow.services.teams import event_record, iso, iso_date
 
 PROG = "Pré-incubation 2020"
@@ -60,3 +62,69 @@ def test_assessment_and_agreements_are_events_and_make_the_team_ready(wf):
     actions = [h.action for h in wf.transitions.history("Alpha")]
     assert actions.count("agree") == 2 and "assess" in actions
     assert [r.name for r in wf.teams.status(PROG, "selection")] == ["Alpha"]
+
+
+# ---- who sees and changes what: two programmes -------------------------------------------------------
+
+
+@pytest.fixture
+def world(wf):
+    return scopes.two_programmes(wf)
+
+
+def refused(call, code: str = "grant_needed", programme: str | None = B) -> Forbidden:
+    """``call()`` is refused with ``code``, naming ``programme`` (when given)."""
+    with pytest.raises(Forbidden) as e:
+        call()
+    assert e.value.code == code, e.value
+    if programme is not None:
+        assert e.value.params["programme"] == programme
+    return e.value
+
+
+@pytest.mark.parametrize("who, teams", [(scopes.COORD_A, {A1, A2}), (scopes.COORD_B, {B1}),
+                                        (scopes.COMMITTEE_A, {A1, A2}), (scopes.PARTNER_X, {A2}),
+                                        (scopes.COACH_A, {A1}), (scopes.AGENT_B, {B1})])
+def test_team_show_reads_the_readers_teams_only(world, who, teams):
+    w = world.acting_as(who)
+    for team in (A1, A2, B1):
+        if team in teams:
+            assert w.teams.show(team).name == team
+        else:
+            with pytest.raises(Forbidden) as e:
+                w.teams.show(team)
+            assert e.value.code in ("grant_needed", "not_your_team")
+    assert names(w.teams.status()) == teams
+
+
+def test_a_coordinator_of_a_does_not_edit_or_add_in_b(world):
+    a = world.acting_as(scopes.COORD_A)
+    before = world.acting_as(scopes.COORD_B).teams.show(B1)
+    e = refused(lambda: a.teams.edit(B1, problem="Changé par A"))
+    assert e.params["grant"] == ["coordinator"] and e.params["team"] == B1
+    refused(lambda: a.teams.edit(B1, rename="Volée"))
+    refused(lambda: a.teams.add("Nouvelle", B, "Somme"))
+    refused(lambda: a.teams.committee(B1, on=date(2020, 9, 1)))
+    refused(lambda: a.teams.poc(B1, "Une preuve"))
+    after = world.acting_as(scopes.COORD_B).teams.show(B1)
+    assert after == before  # nothing changed: not the record, not the version
+    assert names(world.acting_as(scopes.COORD_B).teams.status()) == {B1}
+    # In their own programme, they do.
+    assert a.teams.edit(A2, problem="Changé par A").problem == "Changé par A"
+    assert a.teams.add("Nouvelle", A, "Nord").programme == A
+
+
+def test_readers_do_not_change_teams_even_of_their_programme(world):
+    before = world.teams.show(A2)
+    refused(lambda: world.acting_as(scopes.COMMITTEE_A).teams.edit(A2, problem="x"), programme=A)
+    refused(lambda: world.acting_as(scopes.PARTNER_X).teams.edit(A2, problem="x"), programme=A)
+    refused(lambda: world.acting_as(scopes.PARTNER_X).teams.add("X", A, "Nord"), "role_needed", None)  # manages nothing
+    refused(lambda: world.acting_as(scopes.COMMITTEE_A).teams.assess(A2, real=True, major=True, actionable=True),
+            programme=A)
+    assert world.teams.show(A2) == before
+
+
+def test_the_committee_of_a_gives_no_opinion_in_b(world):
+    refused(lambda: world.acting_as(scopes.COMMITTEE_A).teams.committee(B1, opinion="Favorable"))
+    refused(lambda: world.acting_as(scopes.COORD_A).teams.committee(B1, opinion="Favorable"))
+    assert world.acting_as(scopes.COORD_B).teams.show(B1).committee.opinion is None

@@ -10,7 +10,9 @@ import sqlalchemy as sa
 
 from tests.conftest import COORD, paris, ready_team, seed
 from workflow.clock import FixedClock
-from workflow.errors import ChangedMeanwhile, Invalid, NotFound, Refused
+from tests.workflow.services import scopes
+from tests.workflow.services.scopes import A, A2, B, B1
+from workflow.errors import ChangedMeanwhile, Forbidden, Invalid, NotFound, Refused
 from workflow.api import Workflow
 from workflow.context import Context
 from workflow.store.models import Event, PhasePeriod, Team
@@ -228,3 +230,53 @@ def test_the_stored_times_are_utc(wf):
         start = s.execute(sa.select(PhasePeriod.start)).scalar()
     assert since.utcoffset().total_seconds() == 0 and since.hour == 8  # 10:00 in Paris in summer
     assert ev.hour == 8 and start.hour == 8
+
+
+# ---- who moves and reads what: two programmes ---------------------------------------------------------
+
+
+@pytest.fixture
+def world(wf):
+    return scopes.two_programmes(wf)
+
+
+def test_a_coordinator_of_a_neither_moves_nor_reads_a_team_of_b(world):
+    a = world.acting_as(scopes.COORD_A)
+    b = world.acting_as(scopes.COORD_B)
+    history = b.transitions.history(B1)
+    for call in (lambda: a.transitions.advance(B1, "abandon", reason="pas à moi"),
+                 lambda: a.transitions.advance(B1, "abandon", reason="forcé", force=True),
+                 lambda: a.transitions.check(B1), lambda: a.transitions.history(B1)):
+        with pytest.raises(Forbidden) as e:
+            call()
+        assert (e.value.code, e.value.params["programme"], e.value.params["team"]) == ("grant_needed", B, B1)
+    assert b.teams.show(B1).phase == "investigation"
+    assert b.transitions.history(B1) == history  # nothing written
+    assert b.transitions.check(B1).team == B1
+    assert a.transitions.advance(A2, "submit").to == "selection"
+
+
+@pytest.mark.parametrize("who", [scopes.COMMITTEE_A, scopes.PARTNER_X])
+def test_readers_of_a_read_the_history_but_move_nothing(world, who):
+    w = world.acting_as(who)
+    assert [e.action for e in w.transitions.history(A2)] == ["team.add"]
+    with pytest.raises(Forbidden) as e:
+        w.transitions.advance(A2, "submit")
+    assert (e.value.code, e.value.params["programme"]) == ("grant_needed", A)
+    assert world.teams.show(A2).phase == "call_for_projects"
+
+
+def test_a_partner_reader_reads_no_other_partners_history(world):
+    with pytest.raises(Forbidden) as e:
+        world.acting_as(scopes.PARTNER_X).transitions.history("Equipe A1")
+    assert (e.value.code, e.value.params["programme"]) == ("grant_needed", A)
+
+
+def test_an_intrapreneur_reads_their_teams_history_only(world):
+    w = world.acting_as(scopes.AGENT_B)
+    assert w.transitions.history(B1)[-1].to == "investigation"
+    with pytest.raises(Forbidden) as e:
+        w.transitions.history(A2)
+    assert e.value.code == "not_your_team"
+    with pytest.raises(Forbidden):
+        w.transitions.advance(B1, "abandon", reason="non")

@@ -60,8 +60,8 @@ def test_the_guards_view_is_read_as_sqlalchemy_reads_it(wf):
             with pytest.raises(TypeError):
                 reader.execute(sa.update(Team.__table__).values(version=1))
         assert got == expected
-        assert isinstance(got[11], date)  # the programme's signature date, processed
-        assert got[17:20] == (True, True, True)  # the criteria, as booleans
+        assert isinstance(got[12], date)  # the programme's signature date, processed
+        assert got[18:21] == (True, True, True)  # the criteria, as booleans
 
 
 def test_direct_statements_give_rowcount_ids_and_errors(wf):

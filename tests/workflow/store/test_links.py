@@ -41,12 +41,22 @@ def test_own_checkin_is_the_last_the_person_logged_that_week(world):
         assert links.own_checkin(s.connection(), tid, "2020-W29", coord) is None
 
 
-def test_committee_members_and_coordinators_give_opinions(world):
+def test_committee_members_and_coordinators_of_the_teams_programme_give_opinions(world):
     world.directory.add_person("Membre", "committee@example.org", ["committee"])
+    world.directory.add_programme("FAST 2021", date(2021, 1, 4), kind="fast")
+    world.directory.add_partner("Nord", "FAST 2021")
+    world.teams.add("Ailleurs", "FAST 2021", "Nord")
+    world.directory.add_person("Autre", "other@example.org", ["coach"])
+    world.directory.grant("other@example.org", "coordinator", "FAST 2021")
+    tid, other = team_id(world), team_id(world, "Ailleurs")
     with world.store.read() as s:
-        assert links.gives_opinions(s, person_id(world, "committee@example.org"))
-        assert links.gives_opinions(s, person_id(world, COORD))
-        assert not links.gives_opinions(s, person_id(world, "coach@example.org"))
+        assert links.gives_opinions(s, person_id(world, "committee@example.org"), tid)
+        assert links.gives_opinions(s, person_id(world, COORD), tid)
+        assert not links.gives_opinions(s, person_id(world, "coach@example.org"), tid)
+        # Per programme: the committee of one programme, the coordinator of another, give none elsewhere.
+        assert not links.gives_opinions(s, person_id(world, "committee@example.org"), other)
+        assert not links.gives_opinions(s, person_id(world, "other@example.org"), tid)
+        assert links.gives_opinions(s, person_id(world, "other@example.org"), other)
 
 
 def test_revoke_bumps_the_generation_of_that_person_only(world):

@@ -37,7 +37,8 @@ def test_referring_lists_every_table_also_when_empty(noted):
     with noted.store.read() as s:
         found = privacy.referring(s, coord, [COORD])
         assert set(found) == set(privacy.BY_ID) | set(privacy.BY_TEXT)
-        assert [r["role"] for r in found["person_role"]] == ["coordinator"]
+        assert found["person_role"] == []  # the coordinator's roles are grants now: admin, coordinator of one
+        assert sorted(r["role"] for r in found["person_grant"]) == ["admin", "coordinator"]
         assert len(found["checkin"]) == 2 and found["outbox"] == []
         assert all(r["actor"] == COORD or r["actor_id"] == coord for r in found["event"])
         coach = privacy.referring(s, person_id(noted, "coach@example.org"), ["coach@example.org"])
