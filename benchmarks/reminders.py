@@ -223,7 +223,7 @@ def enqueue_parts(wf: Workflow) -> dict[str, float]:
         t_snap, snap = timed(lambda: wf.reminders._snapshot(s, now))
         t_due, dues = timed(lambda: due.due_now(snap, now, wf.settings))
         t_people, _ = timed(lambda: reminder_rows.people(s, {pid for d in dues for pid in d.recipients}))
-        t_messages, rows = timed(lambda: wf.reminders._messages(s, dues))
+        t_messages, rows = timed(lambda: wf.reminders._messages(s, snap, dues))
     assert len(rows) == len(dues), "the outbox was not empty: the parts would not be enqueue's"
     return {"snapshot": t_snap, "due_now": t_due, "messages": t_messages, "people": t_people}
 

@@ -76,7 +76,11 @@ def _outbox_warning(wf: Workflow) -> str | None:
 
 
 def warn_outbox(wf: Workflow) -> None:
-    """The warning line of `status`'s text output."""
+    """The warning lines of `status`'s text output: who gets no message, and the outbox's health."""
+    if nobody := wf.reminders.unreachable():
+        say(tr(Np_("⚠ no message goes to {who}: a placeholder address, not a real one",
+                   "⚠ no message goes to {who}: placeholder addresses, not real ones"), n=len(nobody),
+               who=", ".join(nobody)))
     if warning := _outbox_warning(wf):
         say(warning)
 
@@ -103,7 +107,7 @@ def remind_preview(until, as_json) -> None:
         return emit_json(rows)
     t = table(_("Due"), _("Action"), _("To"), _("Reminders"), _("Subject"))
     for r in rows:
-        t.add_row(r.at.replace("T", " ")[:16], r.kind, r.to, r.channel, r.subject)
+        t.add_row(r.at.replace("T", " ")[:16], r.kind, r.to or _("no address"), r.channel, r.subject)
     console().print(t)
 
 

@@ -28,7 +28,8 @@ def init() -> None:
 @click.command(name="demo")
 @json_option
 def demo_cmd(as_json: bool) -> None:
-    """Fill a fresh store with the 2020 programme of seed 1, then show its status."""
+    """Fill a fresh store with the 2020 programme of seed 1 and the 2019 FAST agreement of seed 2 beside it,
+    then show seed 1's status."""
     c = current_ctx()
     wf = c.wf(create=True)
     fresh = not demo.exists(wf)
@@ -46,6 +47,8 @@ def demo_cmd(as_json: bool) -> None:
         say(tr("demo programme {programme!q} already there in {where}", programme=demo.PROGRAMME,
                where=wf.store.where))
     status_table(rows, f"{demo.PROGRAMME} — {wf.clock.today().isoformat()}")
+    say(tr("a second programme, {programme!q} (seed 2), has its own coordinator, who sees only it: "
+           "preincub --as {email} status", programme=demo.FAST, email=demo.FAST_COORDINATOR[1]))
     if c.now is None:
         day = demo.AS_OF.date()
         say(tr("(as of {day!d}; add --now {iso} to the next commands to stay on that day)", day=day,

@@ -1,4 +1,6 @@
-"""The demo store: the 2020 pre-incubation programme of seed 1, replayed through the public API."""
+"""The demo store, replayed through the public API: the 2020 pre-incubation programme of seed 1, and the
+2019 FAST agreement of seed 2 beside it, with its own coordinator and committee: one instance, two
+programmes, and each coordinator sees only their own."""
 
 from __future__ import annotations
 
@@ -16,6 +18,18 @@ COORDINATOR = ("Camille Lefebvre", "camille.lefebvre@beta.example")
 COACHES = (("Julien Moreau", "julien.moreau@beta.example"), ("Sarah Benali", "sarah.benali@beta.example"))
 COMMITTEE = ("Hélène Dubois", "helene.dubois@beta.example")
 PARTNERS = ("Nord", "Oise", "Pas-de-Calais", "Somme", "Val d'Oise")
+
+# Seed 2: the FAST agreement with the Grand Est région, signed on 23 and 31 October 2019, for one team.
+FAST = "FAST Trait d'union 2019"
+FAST_SIGNED = (date(2019, 10, 23), date(2019, 10, 31))
+FAST_PARTNER = "Grand Est"
+FAST_TEAM = "Trait d'union"
+FAST_PROBLEM = ("Deux demandeurs d'emploi sur cinq sans emploi après une formation financée par la Région estiment "
+                "avoir été mal orientés.")
+FAST_COORDINATOR = ("Nadia Perrin", "nadia.perrin@beta.example")
+FAST_COMMITTEE = ("Marc Weber", "marc.weber@grandest.example")
+FAST_SPONSOR = ("Claire Muller", "claire.muller@grandest.example")
+FAST_INTRAPRENEUR = ("Lucas Schmitt", "lucas.schmitt@grandest.example")
 
 # name, partner, intrapreneur, coach index, problem, where it ends
 TEAMS = (
@@ -71,37 +85,72 @@ def exists(wf: Workflow) -> bool:
         return reads.programme_exists(s, PROGRAMME)
 
 
-def _person(wf: Workflow, name: str, email: str, role: str) -> None:
-    """Add one of the demo's people; whoever runs the demo may already be one of them (the first
-    coordinator, made by ``init``), and then only gets the role and the demo's name."""
+def _person(wf: Workflow, name: str, email: str, role: str, programme: str | None = None) -> None:
+    """Add one of the demo's people (a programme role: in ``programme``); whoever runs the demo may
+    already be one of them (the administrator, made by ``init``), and then only gets the role and the
+    demo's name."""
     with wf.store.read() as s:
         known = reads.person_exists(s, email)
     if known:
-        wf.directory.edit_person(email, name=name, add_roles=[role])
+        wf.directory.edit_person(email, name=name, add_roles=[role], programme=programme)
     else:
-        wf.directory.add_person(name, email, [role])
+        wf.directory.add_person(name, email, [role], programme=programme)
 
 
-STEPS = 8  # calls of ``progress`` during build, for a progress bar
+def _fast(wf: Workflow) -> None:
+    """Seed 2, from its signature to its incubation: its coordinator runs it, its committee hears it."""
+    wf = _at(wf, 2019, 10, 31)
+    _person(wf, *FAST_COORDINATOR, "coach")  # a DINSIC coach, made the programme's coordinator as it is added
+    wf.directory.add_programme(FAST, list(FAST_SIGNED), kind="fast", coordinator=FAST_COORDINATOR[1])
+    wf = wf.acting_as(FAST_COORDINATOR[1])
+    wf.directory.add_partner(FAST_PARTNER, FAST, kind="region")
+    _person(wf, *FAST_COMMITTEE, "committee", FAST)
+    _person(wf, *FAST_SPONSOR, "sponsor")
+    _person(wf, *FAST_INTRAPRENEUR, "intrapreneur")
+    wf = _at(wf, 2019, 11, 4)
+    wf.teams.add(FAST_TEAM, FAST, FAST_PARTNER, problem=FAST_PROBLEM, intrapreneurs=[FAST_INTRAPRENEUR[1]],
+                 coach=FAST_COORDINATOR[1], sponsor=FAST_SPONSOR[1], days_per_week=2.5)
+    wf.transitions.advance(FAST_TEAM, "submit")
+    wf.teams.assess(FAST_TEAM, real=True, major=True, actionable=True, note="Étude de terrain auprès des demandeurs d'emploi.")
+    wf.teams.agree(FAST_TEAM, "partner")
+    wf.teams.agree(FAST_TEAM, "operator")
+    wf = _at(wf, 2019, 11, 12)
+    wf.transitions.advance(FAST_TEAM, "select")
+    wf = _at(wf, 2020, 3, 30)
+    wf.teams.poc(FAST_TEAM, "Immersions en entreprise avant la formation, autour de Metz.", "https://beta.gouv.fr/")
+    wf.teams.committee(FAST_TEAM, on=date(2020, 4, 21))
+    wf.transitions.advance(FAST_TEAM, "present")
+    wf = _at(wf, 2020, 4, 21, 16)
+    wf.acting_as(FAST_COMMITTEE[1]).teams.committee(FAST_TEAM, opinion="Déployer à plus grande échelle avec les prescripteurs.")
+    wf.transitions.advance(FAST_TEAM, "hear")
+    wf = _at(wf, 2020, 4, 28)
+    wf.transitions.advance(FAST_TEAM, "incubate", reason="La Région poursuit le déploiement avec la DINSIC.")
+
+
+STEPS = 9  # calls of ``progress`` during build, for a progress bar
 
 
 def build(wf: Workflow, progress: Callable[[], None] | None = None) -> str:
-    """Fill the store with the seed-1 programme and a few months of its history; return its name.
+    """Fill the store with the seed-1 programme and a few months of its history, then the seed-2 FAST
+    agreement beside it; return the seed-1 programme's name.
 
     ``progress`` is called STEPS times along the way (the CLI draws a bar with it). Each step is
     taken by a facade at its own date and acting person (``at``, ``acting_as``): ``wf`` itself is
     left as it was.
     """
     step = progress or (lambda: None)
+    first = wf
     wf = _at(wf, 2020, 6, 23)
-    _person(wf, *COORDINATOR, "coordinator")  # as whoever runs the demo; then Camille runs it
-    wf = wf.acting_as(COORDINATOR[1])
+    # Whoever runs the demo (the instance's administrator) adds the programme, so coordinates it too;
+    # then Camille, its other coordinator, runs it.
     wf.directory.add_programme(PROGRAMME, SIGNED_ON, kind="preincubation")
+    _person(wf, *COORDINATOR, "coordinator", PROGRAMME)
+    wf = wf.acting_as(COORDINATOR[1])
     for p in PARTNERS:
         wf.directory.add_partner(p, PROGRAMME, kind="departement")
     for c in COACHES:
         _person(wf, *c, "coach")
-    _person(wf, *COMMITTEE, "committee")
+    _person(wf, *COMMITTEE, "committee", PROGRAMME)
     for _, _, person, *_ in TEAMS:
         _person(wf, *person, "intrapreneur")
 
@@ -169,5 +218,7 @@ def build(wf: Workflow, progress: Callable[[], None] | None = None) -> str:
     step()
     # The two teams still investigating: Insertion RSA keeps its weekly point; Dossiers MDPH drifts.
     _coaching(wf, date(2020, 10, 8), date(2020, 11, 12), only=("Insertion RSA",))
+    step()
+    _fast(first)  # added last, though it ran first: seed 1 keeps the first ids (programme 1, teams 1 to 10)
     step()
     return PROGRAMME

@@ -80,7 +80,7 @@ def test_run_without_email_waits_and_only_console_prints(demo_db):
           "only a failed or cancelled")
     fails(invoke("outbox", "cancel", "99999", db=demo_db, lang="en"), 1, "no outbox message #99999")
     fails(invoke("remind", "run", db=demo_db, actor=JULIEN, lang="en"), 1,
-          "you may not preview or run reminders and handle the outbox: it needs the role coordinator")
+          "you may not preview or run reminders and handle the outbox: it needs the role admin or coordinator")
     fails(invoke("outbox", "list", "--status", "lost", db=demo_db), 2, "--status")
     for args in (["outbox", "retry"], ["outbox", "retry", "1", "--status", "failed"],
                  ["outbox", "retry", "1", "--since", "2020-11-01"], ["daemon", "--once", "status"]):

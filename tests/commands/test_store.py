@@ -20,6 +20,7 @@ import pytest
 
 import cli
 from workflow.store import files as storefile
+from workflow.store.engine import HEAD_REVISION
 from tests.conftest import PG_URL, pg_schema
 from tests.cli_helpers import DEMO_TEAMS, PROG, data, dump_hash, fails, foreign_sqlite, invoke, ok
 
@@ -303,10 +304,10 @@ def programmes(db: Path) -> list[str]:
 def test_backup_prints_what_it_wrote_and_the_copy_is_private(demo_db, tmp_path):
     r = ok(invoke("backup", str(tmp_path / "copy.db"), db=demo_db, lang="en"))
     copy = tmp_path / "copy.db"
-    assert r.stdout == f"store copied to '{copy}' ({copy.stat().st_size:,} bytes, schema 0008)\n"
+    assert r.stdout == f"store copied to '{copy}' ({copy.stat().st_size:,} bytes, schema {HEAD_REVISION})\n"
     assert stat.S_IMODE(copy.stat().st_mode) == 0o600 and content_hash(copy) == dump_hash(demo_db)
     got = data(invoke("backup", "--json", "--force", str(copy), db=demo_db))
-    assert got == {"file": str(copy), "bytes": copy.stat().st_size, "schema": "0008"}
+    assert got == {"file": str(copy), "bytes": copy.stat().st_size, "schema": HEAD_REVISION}
 
 
 def test_backup_refuses_an_existing_file_without_force_the_store_itself_and_a_missing_directory(demo_db, tmp_path):
@@ -320,9 +321,10 @@ def test_backup_refuses_an_existing_file_without_force_the_store_itself_and_a_mi
     assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.db", "there.db"]
 
 
-def test_backup_is_for_coordinators(demo_db, tmp_path):
-    fails(invoke("backup", str(tmp_path / "c.db"), db=demo_db, lang="en", actor="julien.moreau@beta.example"), 1,
-          "coordinator")
+def test_backup_is_for_instance_administrators(demo_db, tmp_path):
+    for who in ("julien.moreau@beta.example", "camille.lefebvre@beta.example"):  # a coach; a programme's coordinator
+        fails(invoke("backup", str(tmp_path / "c.db"), db=demo_db, lang="en", actor=who), 1,
+              "act as an instance administrator")
     assert not (tmp_path / "c.db").exists()
 
 
@@ -333,7 +335,7 @@ def test_restore_round_trips_and_keeps_the_replaced_store(demo_db, tmp_path):
     before = dump_hash(demo_db)
     r = ok(invoke("restore", str(copy), db=demo_db, lang="en"))
     lines = r.stdout.splitlines()
-    assert lines[0].startswith(f"'{copy}' restored into {demo_db} (schema 0008, ")
+    assert lines[0].startswith(f"'{copy}' restored into {demo_db} (schema {HEAD_REVISION}, ")
     assert "audit events verified" in lines[0]
     assert lines[1] in ("the copy is signed by this instance", "the copy is not signed")  # a key file, or none yet
     kept = Path(lines[2].split("kept in ", 1)[1])
@@ -342,7 +344,7 @@ def test_restore_round_trips_and_keeps_the_replaced_store(demo_db, tmp_path):
     assert "Après la sauvegarde" not in programmes(demo_db) and dump_hash(demo_db) == content_hash(copy)
     ok(invoke("audit", "verify", db=demo_db))
     got = data(invoke("restore", "--json", "--no-keep", str(copy), db=demo_db))
-    assert got["kept"] is None and got["schema"] == "0008" and got["source"] == str(copy) and got["events"] > 0
+    assert got["kept"] is None and got["schema"] == HEAD_REVISION and got["source"] == str(copy) and got["events"] > 0
     assert {p.name for p in tmp_path.iterdir()} - {"demo.db-wal", "demo.db-shm", "copy.db-wal", "copy.db-shm"} == {
         "copy.db", "demo.db", kept.name}  # (the read-only readers of dump_hash leave a -wal and -shm)
 
@@ -482,9 +484,12 @@ def test_demo_twice_says_already_there_and_does_not_duplicate(demo_db):
     assert r.stdout.startswith(f"programme de démo {PROG!r} déjà présent")
     assert sum(1 for line in r.stdout.splitlines() if line.startswith("│")) == 10
     assert dump_hash(demo_db) == before
-    assert len(data(invoke("status", "--json", db=demo_db))) == 10
-    assert len(data(invoke("programme", "list", "--json", db=demo_db))) == 1
-    assert len(data(invoke("person", "list", "--role", "intrapreneur", "--json", db=demo_db))) == 10
+    assert len(data(invoke("status", "--json", db=demo_db))) == 10  # whoever ran it coordinates seed 1 only
+    assert [p["name"] for p in data(invoke("programme", "list", "--json", db=demo_db))] == [
+        "FAST Trait d'union 2019", PROG]  # the administrator lists both; seed 2's has its own coordinator
+    assert len(data(invoke("person", "list", "--role", "intrapreneur", "--json", db=demo_db))) == 11
+    fast = data(invoke("status", "--json", db=demo_db, actor="nadia.perrin@beta.example"))
+    assert [(r["name"], r["phase"]) for r in fast] == [("Trait d'union", "incubated")]
 
 
 def test_demo_json_is_the_status(demo_ro):

@@ -78,7 +78,7 @@ def command_line(text: str) -> str:
 @pytest.mark.parametrize("lang", ["fr", "en"])
 @pytest.mark.parametrize("kind", SCENARIO_KINDS)
 def test_every_kind_and_language_renders(dues, kind, lang):
-    subject, text, body_html = render(kind, lang, {**dues[kind].context, "name": "Inès Haddad"})
+    subject, text, body_html = render(kind, lang, {**dues[kind].context, "name": "Inès Haddad", "cli": True})
     assert subject == SUBJECTS[(kind, lang)]
     assert "\n" not in subject and "\r" not in subject
     assert text.splitlines()[0] == ("Bonjour Inès Haddad," if lang == "fr" else "Hello Inès Haddad,")
@@ -97,7 +97,7 @@ def test_pasted_commands_run_in_the_cli(wf, db_url, dues):
     """Each message's command, pasted, is a real command that succeeds on the store."""
     wf.close()
     for kind in SCENARIO_KINDS:
-        _, text, _ = render(kind, "fr", {**dues[kind].context, "name": "x"})
+        _, text, _ = render(kind, "fr", {**dues[kind].context, "name": "x", "cli": True})
         argv = shlex.split(command_line(text))
         r = run_cli(*argv[1:], db=db_url, now="2020-07-27T18:00")
         assert r.exit_code == 0, (kind, r.stdout, r.stderr)
@@ -122,7 +122,7 @@ def test_commands_paste_into_a_real_shell(tmp_path):
     """$, backquote, backslash, quotes: a POSIX shell gives the exact name back (no expansion)."""
     ctx = {"team": NASTY, "programme": NASTY, "week": "2020-W31", "last_checkin": None, "days_left": 3,
            "name": "x", "committee_on": "2020-12-01", "deadline": "2020-12-23", "undecided": [NASTY],
-           "weeks": ["2020-W29", "2020-W30"], "days_late": 1}
+           "weeks": ["2020-W29", "2020-W30"], "days_late": 1, "cli": True}
     bindir = _fake_preincub(tmp_path)
     for kind in SCENARIO_KINDS:
         line = command_line(render(kind, "fr", ctx)[1])
@@ -136,7 +136,7 @@ def test_commands_paste_into_a_real_shell(tmp_path):
 def test_a_name_with_an_exclamation_mark_pastes_into_interactive_bash(tmp_path):
     team = "Zéro!papier"
     line = command_line(render("committee_soon", "fr", {"team": team, "programme": "P", "committee_on": "2020-12-01",
-                                                         "days_left": 7, "name": "x"})[1])
+                                                         "days_left": 7, "name": "x", "cli": True})[1])
     # An interactive bash has history expansion on; `set -o history -H` gives a script the same.
     out = subprocess.run(["bash"], input=f"set -o history -H\n{line}\n", capture_output=True, text=True, timeout=10,
                          env={"PATH": f"{_fake_preincub(tmp_path)}:/usr/bin:/bin", "HOME": "/nonexistent"})

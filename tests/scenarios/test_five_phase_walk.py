@@ -17,9 +17,10 @@ JURY = "jury@example.org"
 COORD = "coord@example.org"
 
 
-def add_person(db, name, email, *roles):
-    """Added by whoever runs the tests (the system user: the store's first coordinator once people have roles)."""
-    args = [a for r in roles for a in ("--role", r)]
+def add_person(db, name, email, *roles, programme=None):
+    """Added by whoever runs the tests (the system user: the store's administrator); programme roles in
+    ``programme`` (the store's only one when not given)."""
+    args = [a for r in roles for a in ("--role", r)] + (["--programme", programme] if programme else [])
     return ok(invoke("person", "add", name, "--email", email, *args, db=db))
 
 
@@ -27,9 +28,10 @@ def add_person(db, name, email, *roles):
 def setup(empty_db):
     """A programme signed 23 June 2020, one partner, a coordinator, a coach, an intrapreneur, a committee member."""
     db = empty_db
-    add_person(db, "Camille Coord", COORD, "coordinator")
+    # The system user, the store's administrator, adds the programme (so coordinates it), then its coordinator.
     r = ok(invoke("programme", "add", PROG, "--signed-on", "2020-06-23", db=db, now="2020-06-23"))
     assert r.stdout.strip() == f"programme {PROG!r} ajouté\u00a0; échéance le 23 décembre 2020"
+    add_person(db, "Camille Coord", COORD, "coordinator")
     r = ok(invoke("partner", "add", PARTNER, "--programme", PROG, db=db, now="2020-06-23"))
     assert r.stdout.strip() == f"collectivité {PARTNER!r} ajoutée à {PROG!r}"
     r = ok(invoke("person", "add", "Zoé Coach", "--email", COACH, "--role", "coach", db=db))
@@ -60,8 +62,10 @@ def test_programme_partner_person_add(setup):
     assert p["partners"] == [{"name": PARTNER, "kind": "departement"}]
     people = data(invoke("person", "list", "--json", db=db))
     prefs = {"channels": ["email"], "lang": "fr"}
-    assert {"name": "Jury Comité", "email": JURY, "roles": ["committee", "coordinator"], **prefs} in people
-    assert {"name": "Émilie Noël", "email": AGENT, "roles": ["intrapreneur"], **prefs} in people
+    assert {"name": "Jury Comité", "email": JURY, "roles": ["committee", "coordinator"], **prefs,
+            "grants": [{"role": "committee", "programme": PROG, "partner": None},
+                       {"role": "coordinator", "programme": PROG, "partner": None}]} in people
+    assert {"name": "Émilie Noël", "email": AGENT, "roles": ["intrapreneur"], **prefs, "grants": []} in people
 
 
 def test_programme_add_fast_and_options(empty_db):
@@ -262,8 +266,8 @@ def test_team_edit_rename_and_members(demo_db):
 
 def test_actor_is_recorded(demo_db):
     db = demo_db
-    add_person(db, "Quelqu'un", "someone@example.org", "coordinator")
-    add_person(db, "Par l'environnement", "env.user@example.org", "coordinator")
+    add_person(db, "Quelqu'un", "someone@example.org", "coordinator", programme="Pré-incubation 2020")
+    add_person(db, "Par l'environnement", "env.user@example.org", "coordinator", programme="Pré-incubation 2020")
     ok(invoke("advance", "Ouvrages d'art", "abandon", "--reason", "x", db=db, actor="someone@example.org"))
     assert data(invoke("history", "Ouvrages d'art", "--json", db=db))[-1]["actor"] == "someone@example.org"
     ok(invoke("advance", "Insertion RSA", "abandon", "--reason", "y", db=db))

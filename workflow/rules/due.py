@@ -38,6 +38,7 @@ class TeamFacts:
     intrapreneurs: tuple[int, ...]
     held: frozenset[str]  # ISO weeks with a check-in held
     last_checkin: date | None
+    partner_id: int | None = None
 
     def open_at(self, at: datetime) -> bool:
         return self.decided_at is None or at < self.decided_at
@@ -73,9 +74,10 @@ class Snapshot:
 
     programmes: dict[int, ProgrammeFacts]
     teams: list[TeamFacts]  # undecided, or decided after the snapshot's horizon
-    coordinators: tuple[int, ...]
-    committee: tuple[int, ...] = ()  # the strategic committee's members: told when a team is heard
+    coordinators: dict[int, tuple[int, ...]]  # programme id -> its coordinators
+    committee: dict[int, tuple[int, ...]] = field(default_factory=dict)  # programme id -> its committee: told when a team is heard
     notices: tuple[NoticeFacts, ...] = ()  # unanswered formal notices (workflow.store.notices.facts)
+    partner_readers: dict[int, tuple[int, ...]] = field(default_factory=dict)  # partner body id -> its readers
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,8 @@ class Due:
     team_id: int | None = None
     programme_id: int | None = None
     context: dict = field(default_factory=dict, compare=False)
+    # recipient id -> what differs in their copy: the teams a message names are those its reader may read
+    per_reader: dict[int, dict] = field(default_factory=dict, compare=False)
 
 
 @lru_cache(maxsize=64)
@@ -147,7 +151,8 @@ def occurrences(snap: Snapshot, lo: datetime, hi: datetime, now: datetime, cfg: 
                                 cfg.reminders.committee_days, lo, hi, cfg):
                 when = max(d.at, now)  # a reminder sent late speaks of the team as it is now
                 if t.open_at(when) and (t.heard_at is None or when < t.heard_at):
-                    to = _unique(t.intrapreneurs, t.coaches, snap.coordinators, snap.committee)
+                    to = _unique(t.intrapreneurs, t.coaches, snap.coordinators.get(p.id, ()),
+                                 snap.committee.get(p.id, ()))
                     yield Due(d.key, d.kind, d.at, d.stale, to,
                               t.id, p.id, {**ctx, "days_left": d.context["days_left"]})
     for pid, teams in by_programme.items():
@@ -169,9 +174,21 @@ def occurrences(snap: Snapshot, lo: datetime, hi: datetime, now: datetime, cfg: 
                 continue
             ctx = {"programme": p.name, "deadline": p.deadline.isoformat(), **d.context,
                    "undecided": sorted(t.name for t in pending)}
-            to = (snap.coordinators if d.kind == "deadline_passed" else
-                  _unique(snap.coordinators, *(t.coaches for t in pending), *(t.intrapreneurs for t in pending)))
-            yield Due(d.key, d.kind, d.at, d.stale, to, programme_id=p.id, context=ctx)
+            coordinators = snap.coordinators.get(p.id, ())
+            if d.kind == "deadline_passed":
+                yield Due(d.key, d.kind, d.at, d.stale, coordinators, programme_id=p.id, context=ctx)
+                continue
+            # Each reader is told of the undecided teams they may read: a coordinator, the programme's;
+            # a partner body's reader, that body's; a coach or an intrapreneur, their own.
+            names: dict[int, set[str]] = defaultdict(set)
+            for t in pending:
+                for pid in (*snap.partner_readers.get(t.partner_id, ()), *t.coaches, *t.intrapreneurs):
+                    names[pid].add(t.name)
+            for pid in coordinators:
+                names.pop(pid, None)
+            to = _unique(coordinators, tuple(names))
+            yield Due(d.key, d.kind, d.at, d.stale, to, programme_id=p.id, context=ctx,
+                      per_reader={pid: {"undecided": sorted(n)} for pid, n in names.items()})
     yield from _notices(snap, lo, hi)
 
 
@@ -182,7 +199,7 @@ def _notices(snap: Snapshot, lo: datetime, hi: datetime) -> Iterator[Due]:
     for n in snap.notices:
         at, stale = _at(n.day, time(0)), _at(terminable_on(n.day), time(0))
         if at <= hi and stale > lo:
-            yield Due(f"notice:{n.id}:terminable", "notice_terminable", at, stale, snap.coordinators,
+            yield Due(f"notice:{n.id}:terminable", "notice_terminable", at, stale, snap.coordinators.get(n.programme_id, ()),
                       programme_id=n.programme_id,
                       context={"id": n.id, "programme": n.programme, "partner": n.partner, "on": n.on.isoformat(),
                                "terminable_on": n.day.isoformat(), "breach": n.breach})
@@ -257,7 +274,7 @@ def _coaching_period(t: TeamFacts, p: ProgrammeFacts, start: datetime, end: date
                           programme_id=p.id, context={**ctx, "week": week})
             # Alert coordinators once the last N full weeks had no check-in at all.
             if week <= current_week and all(pw >= began and pw not in held for pw in w.past):
-                yield Due(f"missed:{t.id}:{w.past[0]}", "missed_coaching", at, w.stale, snap.coordinators,
+                yield Due(f"missed:{t.id}:{w.past[0]}", "missed_coaching", at, w.stale, snap.coordinators.get(p.id, ()),
                           team_id=t.id, programme_id=p.id,
                           context={**ctx, "week": week, "weeks": sorted(w.past)})
 

@@ -125,3 +125,9 @@ def url(value: str | None) -> str | None:
     if not re.match(r"^https?://\S+$", v):
         raise Invalid(N_("{value!q} is not a web link (expected https://...)"), value=value)
     return v
+
+
+def placeholder(email: str) -> bool:
+    """Whether ``email`` is a placeholder no mail relay delivers to (the system user's ``login@localhost``):
+    such a person is never a recipient."""
+    return bool(_LOCAL.match(email))

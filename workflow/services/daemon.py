@@ -18,7 +18,7 @@ from typing import Any
 
 from workflow.clock import PARIS, paris
 from workflow.context import Context
-from workflow.errors import N_, ChangedMeanwhile, Invalid, PreincubError, StoreError
+from workflow.errors import N_, ChangedMeanwhile, Forbidden, Invalid, PreincubError, StoreError
 from workflow.records import HealthRecord, TickRecord, TickResult, plain
 from workflow.services.delivery import holder_name
 from workflow.services.outbox import health_warning, tick_line
@@ -54,7 +54,11 @@ class Lease:
         until = at + timedelta(seconds=self.ctx.settings.delivery.lease_seconds)
         try:
             with self.ctx.store.write() as s:
-                self.ctx.require(s, "remind")  # before the lease row is written
+                # before the lease row is written: one daemon sends every programme's reminders
+                if not self.ctx.require(s, "remind").everything:
+                    raise Forbidden(N_("acting as {actor}, you may not run the daemon: it sends the reminders of "
+                                       "every programme; run it as an instance administrator (role admin)"),
+                                    code="daemon_needs_admin", actor=self.ctx.actor)
                 return lease_rows.take(s, self.ctx.store.dialect, holder, at, until)
         except ChangedMeanwhile:  # another daemon created the very first lease row at the same moment
             return False

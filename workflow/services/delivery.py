@@ -55,18 +55,20 @@ class Delivery:
 
     ctx: Context
 
-    def may_remind(self) -> None:
-        """Refuse, before anything is written, an actor who may not run reminders."""
+    def may_remind(self) -> Any:
+        """Refuse, before anything is written, an actor who may not run reminders; else the programmes
+        they may (a subquery of ids; None: all, an administrator)."""
         with self.ctx.store.read() as s:
-            self.ctx.require(s, "remind")
+            return self.ctx.visible_programmes(s, "remind")
 
     # ---- delivery ------------------------------------------------------------------------
 
-    def _claim(self, holder: str, after: int, usable: set[str] | None = None) -> list[Outbox]:
+    def _claim(self, holder: str, after: int, usable: set[str] | None = None, among: Any = None) -> list[Outbox]:
         at = self.ctx.clock.wall()
         with self.ctx.store.write() as s:
             return outbox_rows.claim(s, self.ctx.store.dialect, holder, after, at,
-                                     at + timedelta(seconds=self.ctx.settings.delivery.lease_seconds), usable, BATCH)
+                                     at + timedelta(seconds=self.ctx.settings.delivery.lease_seconds), usable, BATCH,
+                                     among)
 
     def _renew(self, holder: str, ids: list[int]) -> set[int]:
         """Extend our claim on rows not sent yet; return those still ours (a claim that lapsed may be taken)."""
@@ -103,12 +105,12 @@ class Delivery:
             outbox_rows.settle(conn, row.id, holder, {"attempts": attempts, **values})
         return values["status"]
 
-    def _expire(self) -> int:
+    def _expire(self, among: Any = None) -> int:
         """Fail what went stale unsent (on the business clock): no longer worth sending."""
         with self.ctx.store.core_write() as conn:
-            return outbox_rows.expire(conn, self.ctx.clock.now(), STALE_NOTE)
+            return outbox_rows.expire(conn, self.ctx.clock.now(), STALE_NOTE, among)
 
-    def _wait(self, usable: set[str]) -> int:
+    def _wait(self, usable: set[str], among: Any = None) -> int:
         """Give the messages on a channel not configured here their reason; return how many wait so.
 
         They stay pending under their own key (no fallback, no new key), deliverable at once by a
@@ -119,11 +121,11 @@ class Delivery:
         at, waiting = self.ctx.clock.wall(), 0
         for channel in sorted(set(UNCONFIGURED) - usable):
             with self.ctx.store.read() as s:
-                n = outbox_rows.count_waiting(s, channel, at)
+                n = outbox_rows.count_waiting(s, channel, at, among)
             if n:
                 waiting += n
                 with self.ctx.store.core_write() as conn:  # a reason a deliverer recorded is kept
-                    outbox_rows.mark_waiting(conn, channel, at, unconfigured_reason(channel))
+                    outbox_rows.mark_waiting(conn, channel, at, unconfigured_reason(channel), among)
         return waiting
 
     def deliver(self, holder: str | None = None, stop: Stop | None = None, *, console: bool = False,
@@ -140,20 +142,21 @@ class Delivery:
         from notifications.wiring import configured, open_channel  # the channels: see above
 
         self.ctx.settings.check_delivery()
-        self.may_remind()
+        among = self.may_remind()  # a coordinator delivers their programmes' messages; an administrator, all
         holder = holder or holder_name()
         usable = None if console else configured(self.ctx.settings)
-        counts = {"sent": 0, "retry": 0, "failed": self._expire(), "waiting": 0 if usable is None else self._wait(usable)}
+        counts = {"sent": 0, "retry": 0, "failed": self._expire(among),
+                  "waiting": 0 if usable is None else self._wait(usable, among)}
         total = done = 0
         if progress is not None:
             with self.ctx.store.read() as s:
-                total = outbox_rows.count_ready(s, self.ctx.clock.wall(), usable)
+                total = outbox_rows.count_ready(s, self.ctx.clock.wall(), usable, among)
         opened: dict[str, Any] = {}  # channel -> its open notifications.channels.Channel
         after = 0
         # When to renew the claims is real elapsed time (a send may take long whatever the clock says).
         half = self.ctx.settings.delivery.lease_seconds / 2
         try:
-            while batch := self._claim(holder, after, usable):
+            while batch := self._claim(holder, after, usable, among):
                 renew_at = time.monotonic() + half
                 ours = {r.id for r in batch}
                 for i, row in enumerate(batch):

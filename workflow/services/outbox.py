@@ -98,10 +98,10 @@ class Outbox:
     def messages(self, status: str | None = None, limit: int | None = None) -> list[OutboxMessage]:
         """The outbox, oldest first (optionally one status, at most ``limit``)."""
         with self.ctx.store.read() as s:
-            self.ctx.require(s, "remind")
+            among = self.ctx.visible_programmes(s, "remind")
             if status is not None:
                 status = validate.choice(status, STATUSES, "status")
-            return [outbox_message(r) for r in outbox_rows.listed(s, status, limit)]
+            return [outbox_message(r) for r in outbox_rows.listed(s, status, limit, among)]
 
     def health(self) -> OutboxHealth:
         """For monitoring: messages pending (of which retrying, and for over an hour) and failed.
@@ -111,8 +111,7 @@ class Outbox:
         """
         long_ago = self.ctx.clock.wall() - RETRYING_TOO_LONG
         with self.ctx.store.read() as s:
-            self.ctx.require(s, "remind")
-            by, retrying, too_long, oldest = outbox_rows.health(s, long_ago)
+            by, retrying, too_long, oldest = outbox_rows.health(s, long_ago, self.ctx.visible_programmes(s, "remind"))
         return OutboxHealth(by.get("pending", 0) + by.get("sending", 0), retrying, too_long, by.get("failed", 0),
                             paris(oldest).isoformat(timespec="seconds") if oldest else None,
                             not (too_long or by.get("failed", 0)))
@@ -139,8 +138,10 @@ class Outbox:
                       n=n, total=len(rows), **params)
 
     def _outbox_row(self, s: Session, row_id: int, allowed: tuple[str, ...]) -> Row:
+        """The message, once the actor may handle its programme's (one they may not is not found)."""
+        reach = self.ctx.require(s, "remind")
         r = outbox_rows.get(s, row_id)
-        if r is None:
+        if r is None or not (reach.everything or r.programme_id in reach.programmes):
             raise NotFound(N_("no outbox message #{outbox}"), code="unknown_outbox_message", outbox=row_id)
         if r.status not in allowed:
             # The statuses are ids (pending, failed…), as the outbox lists them.
@@ -154,7 +155,6 @@ class Outbox:
         """Send a failed (or cancelled) message again at the next tick, with a fresh count of attempts."""
         self.ctx.settings.check_delivery()
         with self.ctx.store.write() as s:
-            self.ctx.require(s, "remind")
             r = self._outbox_row(s, row_id, RETRIABLE)
             self._refuse_unconfigured([r], one=row_id)
             outbox_rows.requeue(s, [r], self.ctx.clock.wall(), self.ctx.clock.now())
@@ -167,11 +167,11 @@ class Outbox:
         validate.choice(status, RETRIABLE, "status")
         self.ctx.settings.check_delivery()
         with self.ctx.store.write() as s:
-            self.ctx.require(s, "remind")
+            among = self.ctx.visible_programmes(s, "remind")
             if since is not None:
                 validate.plausible_date(since, "--since")
             rows = outbox_rows.with_status(s, status, datetime.combine(since, time(0), tzinfo=PARIS)
-                                           if since is not None else None)
+                                           if since is not None else None, among)
             self._refuse_unconfigured(rows)
             outbox_rows.requeue(s, rows, self.ctx.clock.wall(), self.ctx.clock.now())
             if rows:
@@ -182,7 +182,6 @@ class Outbox:
     def cancel(self, row_id: int) -> OutboxMessage:
         """Never send this message (pending or failed); audited."""
         with self.ctx.store.write() as s:
-            self.ctx.require(s, "remind")
             r = self._outbox_row(s, row_id, (Status.PENDING.value, Status.FAILED.value))
             outbox_rows.cancel(s, r)
             self.ctx.event(s, "outbox.cancelled", data={"outbox": r.id, "key": r.key})

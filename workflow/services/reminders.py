@@ -20,7 +20,7 @@ from workflow.records import PlannedMessage, TickResult
 from workflow.rules import due, validate
 from workflow.services.daemon import Lease
 from workflow.services.delivery import Delivery, Progress, Stop, holder_name
-from workflow.services.links import Links
+from workflow.services.links import Links, base_url
 from workflow.services.outbox import channels_for
 from workflow.store import outbox as outbox_rows
 from workflow.store import reminders as reminder_rows
@@ -37,19 +37,27 @@ class Reminders:
     # ---- what is due ---------------------------------------------------------------------
 
     def _snapshot(self, s: Session, now: datetime) -> due.Snapshot:
-        return reminder_rows.snapshot(s, now - due.horizon(self.ctx.settings))
+        """What is due depends on, for the programmes the actor may remind about (an administrator: all)."""
+        return reminder_rows.snapshot(s, now - due.horizon(self.ctx.settings), self.ctx.visible_programmes(s, "remind"))
 
-    def _messages(self, s: Session, dues: list[due.Due]) -> list[dict[str, Any]]:
-        """One outbox row per reminder, recipient and chosen channel, in the recipient's language.
+    def _messages(self, s: Session, snap: due.Snapshot, dues: list[due.Due]) -> list[dict[str, Any]]:
+        """One outbox row per reminder, recipient and chosen channel, in the recipient's language,
+        written for its reader: it names the teams they may read, and gives a command line only to
+        those who run the programme from it (its coordinators; a coach, their check-in's), a link to
+        the board to the others when PREINCUB_BASE_URL is set.
 
         A reminder is queued for a person once: on the channels they chose when it fell due. A
         reminder already queued for them (on any channel) is skipped, so changing one's channels
         never re-sends it. Queued ones are dropped before rendering: a tick that finds nothing
-        new costs a key lookup, not a rendering of every message.
+        new costs a key lookup, not a rendering of every message. A person whose address is a
+        placeholder (``login@localhost``) gets a row with no recipient: ``preview`` shows it, a tick
+        never enqueues it.
         """
         people = {pid: p for pid, p in reminder_rows.people(s, {pid for d in dues for pid in d.recipients}).items()
                   if p.erased_at is None}  # an erased person gets nothing
         links = Links(self.ctx)  # the web links a message carries when PREINCUB_BASE_URL is set
+        board = base_url(self.ctx.settings)
+        board = None if board is None else board + "/"  # the board: what each person may read
         queued = self._queued(s, min((d.at for d in dues), default=None))
         wanted = [(d, pid, channel) for d in dues for pid in d.recipients
                   if pid in people and f"{d.key}:p{pid}" not in queued
@@ -59,18 +67,23 @@ class Reminders:
             key = f"{d.key}:p{pid}:{channel}"
             person = people[pid]
             if (d.key, pid) not in rendered:
+                cli = pid in snap.coordinators.get(d.programme_id, ()) or d.kind == "coaching"
                 rendered[(d.key, pid)] = render(d.kind, person.lang,
-                                                {**d.context, "name": person.name, "email": person.email,
+                                                {**d.context, **d.per_reader.get(pid, {}), "cli": cli,
+                                                 **({} if cli or board is None else {"board_url": board}),
+                                                 "name": person.name, "email": person.email,
                                                  **links.for_message(s, d.kind, person, d.context, d.team_id)})
             subject, text, html = rendered[(d.key, pid)]
             rows.append({"key": key, "reminder": d.key, "kind": d.kind, "channel": channel,
-                         "recipient": person.email, "recipient_name": person.name, "lang": person.lang,
+                         "recipient": None if validate.placeholder(person.email) else person.email,
+                         "recipient_name": person.name, "lang": person.lang,
                          "subject": subject, "body_text": text, "body_html": html, "team_id": d.team_id,
                          "programme_id": d.programme_id, "due_at": d.at, "stale_at": d.stale})
         return rows
 
     def preview(self, until: datetime) -> list[PlannedMessage]:
-        """What would be enqueued from now up to ``until``, in order; writes nothing."""
+        """What would be enqueued from now up to ``until``, in order; writes nothing. A recipient with no
+        real address (a placeholder) shows as None: nothing will be sent to them."""
         now = self.ctx.clock.now()
         validate.plausible_date(until.date(), "--until")
         if until < now:
@@ -78,9 +91,17 @@ class Reminders:
                           until=until.date(), now=now.date())
         with self.ctx.store.read() as s:
             self.ctx.require(s, "remind")
-            rows = self._messages(s, due.planned(self._snapshot(s, now), now, until, self.ctx.settings))
+            snap = self._snapshot(s, now)
+            rows = self._messages(s, snap, due.planned(snap, now, until, self.ctx.settings))
         return [PlannedMessage(paris(r["due_at"]).isoformat(timespec="minutes"), r["kind"], r["reminder"],
                                r["recipient"], r["channel"], r["subject"], r["key"]) for r in rows]
+
+    def unreachable(self) -> list[str]:
+        """The people the reader sees who hold a role but have no real address (a placeholder, such as the
+        system user's ``login@localhost``): nothing is ever sent to them (``status`` warns once)."""
+        with self.ctx.store.read() as s:
+            among = None if self.ctx.reach(s, "programmes").everything else self.ctx.visible_people(s)
+            return [e for e in reminder_rows.placeholders(s, among) if validate.placeholder(e)]
 
     @staticmethod
     def _queued(s: Session, since: datetime | None) -> set[str]:
@@ -95,7 +116,8 @@ class Reminders:
         now = self.ctx.clock.now()
         with self.ctx.store.write() as s:
             self.ctx.require(s, "remind")
-            fresh = self._messages(s, due.due_now(self._snapshot(s, now), now, self.ctx.settings))
+            snap = self._snapshot(s, now)
+            fresh = [r for r in self._messages(s, snap, due.due_now(snap, now, self.ctx.settings)) if r["recipient"]]
             if not fresh:
                 return 0
             at = self.ctx.clock.wall()

@@ -24,26 +24,31 @@ _T = Outbox.__table__
 _SETTLE = sa.update(_T).where(_T.c.id == sa.bindparam("row_id"), _T.c.claimed_by == sa.bindparam("holder"))
 
 
-def _ready(at: datetime, usable: set[str] | None) -> sa.ColumnElement[bool]:
+def _among(cond: Any, among: Any) -> Any:
+    """``cond``, for the rows of the programmes ``among`` (a subquery of ids; None: every row)."""
+    return cond if among is None else sa.and_(cond, _T.c.programme_id.in_(among))
+
+
+def _ready(at: datetime, usable: set[str] | None, among: Any = None) -> sa.ColumnElement[bool]:
     """Rows to deliver at ``at``: pending and due for an attempt, or claimed by a deliverer whose claim
-    lapsed (it died)."""
+    lapsed (it died); of the programmes ``among`` when given."""
     cond = sa.or_(sa.and_(Outbox.status == PENDING, Outbox.next_attempt_at <= at),
                   sa.and_(Outbox.status == SENDING, Outbox.claimed_until < at))
-    return cond if usable is None else sa.and_(cond, Outbox.channel.in_(sorted(usable)))
+    return _among(cond if usable is None else sa.and_(cond, Outbox.channel.in_(sorted(usable))), among)
 
 
 # ---- delivery --------------------------------------------------------------------------------------
 
-def count_ready(s: Session, at: datetime, usable: set[str] | None) -> int:
+def count_ready(s: Session, at: datetime, usable: set[str] | None, among: Any = None) -> int:
     """How many rows a delivery at ``at`` would send (through the channels ``usable``; None: all)."""
-    return s.exec(select(sa.func.count()).select_from(Outbox).where(_ready(at, usable))).one()
+    return s.exec(select(sa.func.count()).select_from(Outbox).where(_ready(at, usable, among))).one()
 
 
 def claim(s: Session, dialect: str, holder: str, after: int, at: datetime, until: datetime,
-          usable: set[str] | None, batch: int) -> list[Outbox]:
+          usable: set[str] | None, batch: int, among: Any = None) -> list[Outbox]:
     """Claim for ``holder``, until ``until``, the next ``batch`` rows ready at ``at`` after id ``after``
-    (rows another deliverer locked are skipped on PostgreSQL)."""
-    q = select(Outbox).where(Outbox.id > after, _ready(at, usable)).order_by(Outbox.id).limit(batch)
+    (of the programmes ``among`` when given; rows another deliverer locked are skipped on PostgreSQL)."""
+    q = select(Outbox).where(Outbox.id > after, _ready(at, usable, among)).order_by(Outbox.id).limit(batch)
     if dialect == "postgresql":
         q = q.with_for_update(skip_locked=True)
     rows = list(s.exec(q))
@@ -74,27 +79,29 @@ def settle(conn: sa.Connection, row_id: int, holder: str, values: dict[str, Any]
     conn.execute(_SETTLE.values(claimed_by=None, claimed_until=None, **values), {"row_id": row_id, "holder": holder})
 
 
-def expire(conn: sa.Connection, now: datetime, note: str) -> int:
+def expire(conn: sa.Connection, now: datetime, note: str, among: Any = None) -> int:
     """Fail the pending rows stale at ``now`` (business time), ``note`` before their last error."""
     reason = sa.func.coalesce(sa.literal(note + "; last error: ") + _T.c.last_error, sa.literal(note))
-    return conn.execute(sa.update(_T).where(_T.c.status == PENDING, _T.c.stale_at <= now)
+    return conn.execute(sa.update(_T).where(_among(sa.and_(_T.c.status == PENDING, _T.c.stale_at <= now), among))
                         .values(status=FAILED, last_error=reason)).rowcount
 
 
-def _waiting(channel: str, at: datetime) -> sa.ColumnElement[bool]:
-    return sa.and_(_T.c.channel == channel, sa.or_(_T.c.status == PENDING,
-                                                    sa.and_(_T.c.status == SENDING, _T.c.claimed_until < at)))
+def _waiting(channel: str, at: datetime, among: Any = None) -> sa.ColumnElement[bool]:
+    return _among(sa.and_(_T.c.channel == channel, sa.or_(_T.c.status == PENDING,
+                                                           sa.and_(_T.c.status == SENDING, _T.c.claimed_until < at))),
+                  among)
 
 
-def count_waiting(s: Session, channel: str, at: datetime) -> int:
+def count_waiting(s: Session, channel: str, at: datetime, among: Any = None) -> int:
     """How many rows on ``channel`` wait at ``at``: pending, or claimed by a deliverer that died."""
-    return s.connection().execute(select(sa.func.count()).select_from(_T).where(_waiting(channel, at))).scalar_one()
+    return s.connection().execute(select(sa.func.count()).select_from(_T)
+                                  .where(_waiting(channel, at, among))).scalar_one()
 
 
-def mark_waiting(conn: sa.Connection, channel: str, at: datetime, reason: str) -> None:
+def mark_waiting(conn: sa.Connection, channel: str, at: datetime, reason: str, among: Any = None) -> None:
     """The rows waiting on ``channel`` pending, unclaimed, with ``reason`` unless a deliverer recorded
     one, failing since ``at`` unless they already were."""
-    conn.execute(sa.update(_T).where(_waiting(channel, at), sa.or_(_T.c.last_error.is_(None),
+    conn.execute(sa.update(_T).where(_waiting(channel, at, among), sa.or_(_T.c.last_error.is_(None),
                                                                   _T.c.status == SENDING)).values(
         status=PENDING, claimed_by=None, claimed_until=None, last_error=sa.func.coalesce(_T.c.last_error, reason),
         failing_since=sa.func.coalesce(_T.c.failing_since, sa.type_coerce(at, UTCDateTime))))  # stored as UTC, whatever zone
@@ -102,9 +109,9 @@ def mark_waiting(conn: sa.Connection, channel: str, at: datetime, reason: str) -
 
 # ---- the outbox for people -------------------------------------------------------------------------
 
-def listed(s: Session, status: str | None = None, limit: int | None = None) -> list[Outbox]:
-    """The rows, oldest first (optionally one status, at most ``limit``)."""
-    q = select(Outbox).order_by(Outbox.id)
+def listed(s: Session, status: str | None = None, limit: int | None = None, among: Any = None) -> list[Outbox]:
+    """The rows (of the programmes ``among`` when given), oldest first (optionally one status, at most ``limit``)."""
+    q = select(Outbox).where(_among(sa.true(), among)).order_by(Outbox.id)
     if status is not None:
         q = q.where(Outbox.status == status)
     if limit:
@@ -112,12 +119,13 @@ def listed(s: Session, status: str | None = None, limit: int | None = None) -> l
     return list(s.exec(q))
 
 
-def health(s: Session, long_ago: datetime) -> tuple[dict[str, int], int, int, datetime | None]:
-    """The rows by status; of those pending or being sent, how many are failing, how many have been
-    failing since ``long_ago`` or before, and since when the oldest has."""
-    waiting = (_T.c.status == PENDING) | (_T.c.status == SENDING)
+def health(s: Session, long_ago: datetime, among: Any = None) -> tuple[dict[str, int], int, int, datetime | None]:
+    """The rows (of the programmes ``among`` when given) by status; of those pending or being sent, how
+    many are failing, how many have been failing since ``long_ago`` or before, and since when the oldest has."""
+    waiting = _among((_T.c.status == PENDING) | (_T.c.status == SENDING), among)
     c = s.connection()
-    by = dict(c.execute(select(_T.c.status, sa.func.count()).group_by(_T.c.status)).all())
+    by = dict(c.execute(select(_T.c.status, sa.func.count()).where(_among(sa.true(), among))
+                        .group_by(_T.c.status)).all())
     retrying, too_long, oldest = c.execute(
         select(sa.func.count(_T.c.failing_since), sa.func.count(sa.case((_T.c.failing_since <= long_ago, 1))),
                sa.func.min(_T.c.failing_since)).where(waiting)).one()
@@ -128,9 +136,9 @@ def get(s: Session, row_id: int) -> Outbox | None:
     return s.get(Outbox, row_id)
 
 
-def with_status(s: Session, status: str, due_from: datetime | None = None) -> list[Outbox]:
-    """The ``status`` rows (due at ``due_from`` or later), oldest first."""
-    q = select(Outbox).where(Outbox.status == status).order_by(Outbox.id)
+def with_status(s: Session, status: str, due_from: datetime | None = None, among: Any = None) -> list[Outbox]:
+    """The ``status`` rows (due at ``due_from`` or later; of the programmes ``among`` when given), oldest first."""
+    q = select(Outbox).where(_among(Outbox.status == status, among)).order_by(Outbox.id)
     if due_from is not None:
         q = q.where(Outbox.due_at >= due_from)
     return list(s.exec(q))

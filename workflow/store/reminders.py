@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -14,17 +15,23 @@ import states
 from workflow.rules.deadlines import deadline
 from workflow.rules.due import ProgrammeFacts, Snapshot, TeamFacts
 from workflow.store import notices as notice_rows
-from workflow.store.models import CheckIn, Person, PersonRole, PhasePeriod, Programme, Team, TeamMember
+from workflow.store import people as people_rows
+from workflow.store.models import CheckIn, Person, PhasePeriod, Programme, Team, TeamMember
 
 
-def snapshot(s: Session, since: datetime) -> Snapshot:
+def snapshot(s: Session, since: datetime, programmes: Any = None) -> Snapshot:
     """Read what reminders depend on: a handful of set-based queries, whatever the number of teams.
 
-    Teams decided before ``since`` are left out: nothing is due about them any more.
+    Teams decided before ``since`` are left out: nothing is due about them any more. ``programmes``: a
+    subquery of the ids of the programmes to plan for (None: all).
     """
-    progs = {pid: ProgrammeFacts(pid, name, deadline(signed, months)) for pid, name, signed, months in
-             s.execute(select(Programme.id, Programme.name, Programme.signed_on, Programme.months))}
+    q = select(Programme.id, Programme.name, Programme.signed_on, Programme.months)
+    if programmes is not None:
+        q = q.where(Programme.id.in_(programmes))
+    progs = {pid: ProgrammeFacts(pid, name, deadline(signed, months)) for pid, name, signed, months in s.execute(q)}
     open_teams = select(Team.id).where(sa.or_(Team.phase.in_(states.NON_TERMINAL), Team.phase_since >= since))
+    if programmes is not None:
+        open_teams = open_teams.where(Team.programme_id.in_(programmes))
     periods: dict[tuple[int, str], list[tuple[datetime, datetime | None]]] = defaultdict(list)
     for tid, phase, start, end in s.execute(select(PhasePeriod.team_id, PhasePeriod.phase, PhasePeriod.start,
                                                    PhasePeriod.end)
@@ -49,8 +56,9 @@ def snapshot(s: Session, since: datetime) -> Snapshot:
         held[tid] = frozenset(held_weeks.split(","))
         last[tid] = day
     teams = []
-    for tid, name, pid, phase, phase_since, committee_on in s.execute(
-            select(Team.id, Team.name, Team.programme_id, Team.phase, Team.phase_since, Team.committee_on)
+    for tid, name, pid, phase, phase_since, committee_on, partner_id in s.execute(
+            select(Team.id, Team.name, Team.programme_id, Team.phase, Team.phase_since, Team.committee_on,
+                   Team.partner_id)
             .where(Team.id.in_(open_teams)).order_by(Team.id)):
         committee = periods.get((tid, "poc_committee"))
         teams.append(TeamFacts(
@@ -58,12 +66,16 @@ def snapshot(s: Session, since: datetime) -> Snapshot:
             committee[-1][1] if committee else None,
             phase_since if states.PHASES[phase].terminal else None, committee_on,
             tuple(members[(tid, "coach")]), tuple(members[(tid, "intrapreneur")]), held.get(tid, frozenset()),
-            last.get(tid)))
-    coordinators = tuple(s.execute(select(PersonRole.person_id).where(PersonRole.role == "coordinator")
-                                   .order_by(PersonRole.person_id)).scalars())
-    committee = tuple(s.execute(select(PersonRole.person_id).where(PersonRole.role == "committee")
-                                .order_by(PersonRole.person_id)).scalars())
-    return Snapshot(progs, teams, coordinators, committee, notice_rows.facts(s, since))
+            last.get(tid), partner_id))
+    held_by: dict[str, dict[int, list[int]]] = {"coordinator": defaultdict(list), "committee": defaultdict(list),
+                                                "partner": defaultdict(list)}
+    for person, role, prog, partner in people_rows.programme_holders(s.connection(), tuple(held_by), programmes):
+        held_by[role][partner if role == "partner" else prog].append(person)
+    notices = notice_rows.facts(s, since)
+    if programmes is not None:
+        notices = tuple(n for n in notices if n.programme_id in progs)
+    return Snapshot(progs, teams, *({k: tuple(v) for k, v in held_by[r].items()} for r in ("coordinator", "committee")),
+                    notices, {k: tuple(v) for k, v in held_by["partner"].items()})
 
 
 _PEOPLE = (Person.id, Person.name, Person.email, Person.lang, Person.channels, Person.link_generation,
@@ -76,3 +88,13 @@ def people(s: Session, ids: set[int]) -> dict[int, sa.Row]:
     if not ids:
         return {}
     return {p.id: p for p in s.execute(select(*_PEOPLE).where(Person.id.in_(ids)))}
+
+
+def placeholders(s: Session, among: Any = None) -> list[str]:
+    """The e-mails at ``localhost`` of the people (among ``among``, a subquery of ids) who hold a role
+    or a grant, in order."""
+    q = select(Person.email).where(Person.email.like("%@localhost"), Person.erased_at.is_(None),
+                                   Person.id.in_(people_rows.holders()))
+    if among is not None:
+        q = q.where(Person.id.in_(among))
+    return list(s.execute(q.order_by(Person.email)).scalars())

@@ -49,7 +49,7 @@ def snap() -> Snapshot:
         decided = paris(2020, 12, 28, 11, 0) if i == 5 else None
         teams.append(_team(i, held, start=start, end=end, decided=decided))
     teams.append(_team(99, set(), start=STORED_START))  # never a check-in: missed-coaching alerts
-    return Snapshot({1: ProgrammeFacts(1, "P", date(2021, 6, 30))}, teams, (1, 2))
+    return Snapshot({1: ProgrammeFacts(1, "P", date(2021, 6, 30))}, teams, {1: (1, 2)})
 
 
 def _plain(snap: Snapshot, now: datetime, cfg: Settings) -> list[tuple]:
@@ -113,3 +113,24 @@ def test_fresh_at_only_leaves_out_stale_weeks(snap):
     fresh = [_full(d) for d in due.occurrences(snap, lo, now, now, cfg, fresh_at=now)]
     assert fresh == [d for d in every if now < d[4]]  # in the same order
     assert len(fresh) < len(every)
+
+
+def test_a_deadline_names_for_each_reader_the_undecided_teams_they_may_read():
+    """Coordinators: every undecided team of their programme; a partner body's reader: that body's; a
+    coach or an intrapreneur: their own. Another programme's people are not told."""
+    start = paris(2021, 1, 4, 9, 0)
+
+    def team(i: int, programme: int, partner: int, coach: int, intrapreneur: int) -> TeamFacts:
+        return TeamFacts(i, f"T{i}", programme, "investigation", ((start, None),), None, None, None, (coach,),
+                         (intrapreneur,), frozenset(), None, partner)
+
+    snap = Snapshot({1: ProgrammeFacts(1, "P", date(2021, 6, 30)), 2: ProgrammeFacts(2, "Q", date(2021, 6, 30))},
+                    [team(1, 1, 10, 100, 201), team(2, 1, 11, 100, 202), team(3, 1, 11, 101, 203),
+                     team(4, 2, 20, 101, 204)],
+                    {1: (1,), 2: (2,)}, partner_readers={11: (300,), 20: (301,)})
+    d = next(x for x in due.occurrences(snap, paris(2021, 5, 31, 0, 0), paris(2021, 6, 1, 0, 0),
+                                        paris(2021, 5, 31, 0, 0), Settings()) if x.key == "deadline:1:J-30")
+    assert set(d.recipients) == {1, 100, 101, 201, 202, 203, 300}  # not 2, 204, 301: programme Q's
+    assert d.context["undecided"] == ["T1", "T2", "T3"] and 1 not in d.per_reader  # the coordinator's copy
+    assert {pid: x["undecided"] for pid, x in d.per_reader.items()} == {
+        100: ["T1", "T2"], 101: ["T3"], 201: ["T1"], 202: ["T2"], 203: ["T3"], 300: ["T2", "T3"]}

@@ -13,7 +13,7 @@ from tests.conftest import COORD, paris, ready_team, seed
 from workflow import demo
 from workflow.api import Workflow
 from workflow.clock import FixedClock
-from workflow.errors import Invalid
+from workflow.errors import Forbidden, Invalid, NotFound
 from workflow.clock import PARIS
 from workflow.services.daemon import run_tick, trigger
 from workflow.services.reminders import Reminders
@@ -581,3 +581,132 @@ def test_first_lease_race_has_one_winner_and_one_plain_refusal(db_url, one_team)
         for o in others:
             o.close()
     assert sorted(map(repr, results)) == ["False", "True"], results
+
+
+# ---- two programmes: each message written for its reader (issue 20) ----------------------------------
+
+FAST = "FAST 2020"
+COORD_B = "coordb@example.org"
+PARTNER_READER = "lecteur@somme.example"
+COMMITTEE_A, COMMITTEE_B = "comite.a@example.org", "comite.b@example.org"
+
+
+@pytest.fixture
+def two_programmes(wf):
+    """A ("Pré-incubation 2020", coordinated by COORD) with partners Pas-de-Calais and Somme, teams A1
+    (Pas-de-Calais: agent0, coach@) and A2 (Somme: agent1, coach2@), a committee member and a reader for
+    the Somme; B ("FAST 2020", coordinated by coordb@) with team B1 (agent5, coach2@): coach2@ coaches in
+    both. Every team is undecided, A2 and B1 have a committee on 2020-12-10."""
+    seed(wf)
+    wf.directory.add_partner("Somme", PROG)
+    wf.directory.add_person("Coach Deux", COACH2, ["coach"])
+    wf.directory.add_person("Coord B", COORD_B, ["coach"])
+    wf.directory.add_programme(FAST, date(2020, 6, 23), kind="fast", coordinator=COORD_B)
+    wf.directory.add_person("Comité A", COMMITTEE_A, ["committee"], programme=PROG)
+    wf.directory.add_person("Lecteur Somme", PARTNER_READER, ["partner"], programme=PROG, partner="Somme")
+    wf.teams.add("A1", PROG, "Pas-de-Calais", intrapreneurs=["agent0@example.org"], coach=COACH)
+    wf.teams.add("A2", PROG, "Somme", intrapreneurs=["agent1@example.org"], coach=COACH2)
+    _to_investigation(wf, "A2")
+    wf.teams.committee("A2", on=date(2020, 12, 10))
+    b = wf.acting_as(COORD_B)
+    b.directory.add_partner("Grand Est", FAST, kind="region")
+    b.directory.add_person("Comité B", COMMITTEE_B, ["committee"], programme=FAST)
+    b.teams.add("B1", FAST, "Grand Est", intrapreneurs=["agent5@example.org"], coach=COACH2,
+                sponsor="sponsor@example.org")
+    _to_investigation(b, "B1")
+    b.teams.committee("B1", on=date(2020, 12, 10))
+    return wf
+
+
+def _to_investigation(w: Workflow, team: str) -> None:
+    for trigger in ("submit", "select"):
+        w.transitions.advance(team, trigger, force=True, reason="Pour le test.")
+
+
+def bodies(w: Workflow, reminder: str) -> dict[str, str]:
+    """recipient -> text body of the messages of ``reminder``."""
+    with w.store.read() as s:
+        return {r.recipient: r.body_text for r in s.exec(select(Outbox).where(Outbox.reminder == reminder))}
+
+
+def test_each_reader_is_told_of_the_teams_they_may_read_and_only_coordinators_get_commands(two_programmes):
+    wf = two_programmes
+    enqueue_at(wf, 2020, 11, 23, 10, 0)  # J-30 of both programmes
+    a = bodies(wf, "deadline:1:J-30")
+    b = bodies(wf, "deadline:2:J-30")
+    # A's coordinator: every undecided team of A, and the command; nothing of B.
+    assert "A1, A2" in a[COORD] and "B1" not in a[COORD] and "preincub status" in a[COORD]
+    # The Somme's reader: the Somme's team only; no command line (they have no CLI).
+    assert "A2" in a[PARTNER_READER] and "A1" not in a[PARTNER_READER] and "preincub" not in a[PARTNER_READER]
+    # An intrapreneur: their own team; a coach: their own teams, programme by programme.
+    assert "A1" in a["agent0@example.org"] and "A2" not in a["agent0@example.org"]
+    assert "preincub" not in a["agent0@example.org"]
+    assert "A2" in a[COACH2] and "A1" not in a[COACH2] and "B1" not in a[COACH2]
+    assert "B1" in b[COACH2] and "A2" not in b[COACH2]
+    # B's world: its coordinator, not A's, and A's people are not told of B.
+    assert COORD_B in b and COORD not in b and "A1" not in b[COORD_B] and "preincub status" in b[COORD_B]
+    assert not {PARTNER_READER, COMMITTEE_A, "agent0@example.org"} & set(b)
+
+
+def test_with_a_base_url_readers_without_the_cli_get_a_link_to_the_board(two_programmes, monkeypatch):
+    monkeypatch.setenv("PREINCUB_BASE_URL", "https://preincub.example.org")
+    wf = two_programmes.with_settings(type(two_programmes.settings).from_env())
+    enqueue_at(wf, 2020, 11, 23, 10, 0)
+    a = bodies(wf, "deadline:1:J-30")
+    assert "https://preincub.example.org/" in a[PARTNER_READER] and "preincub status" not in a[PARTNER_READER]
+    assert "https://preincub.example.org/" not in a[COORD]  # they run it from the command line
+
+
+def test_committee_reminders_go_to_that_programme_s_committee_only(two_programmes):
+    wf = two_programmes
+    new = enqueue_at(wf, 2020, 12, 3, 10, 0)
+    a2, b1 = tid(wf, "A2"), tid(wf, "B1")
+    assert new[f"committee:{a2}:2020-12-10:J-7"] == sorted([COORD, COMMITTEE_A, COACH2, "agent1@example.org"])
+    assert new[f"committee:{b1}:2020-12-10:J-7"] == sorted([COORD_B, COMMITTEE_B, COACH2, "agent5@example.org"])
+    committee = bodies(wf, f"committee:{a2}:2020-12-10:J-7")
+    assert "preincub" not in committee[COMMITTEE_A] and "preincub check" in committee[COORD]
+
+
+def test_a_placeholder_address_is_never_a_recipient_and_the_preview_says_so(tmp_path):
+    # No --as: the first person is the system user, at login@localhost; they add the programme, so coordinate it.
+    w = Workflow.open("sqlite:///" + str(tmp_path / "s.db"), clock=FixedClock(paris(2020, 7, 1, 10, 0)), create=True)
+    try:
+        w.directory.add_programme(PROG, date(2020, 6, 23))
+        w.directory.add_partner("Somme", PROG)
+        w.directory.add_person("Agent", "agent@example.org", ["intrapreneur"])
+        w.teams.add("T", PROG, "Somme", intrapreneurs=["agent@example.org"])
+        preview = at(w, 2020, 11, 23, 9, 0).reminders.preview(paris(2020, 11, 24, 0, 0))
+        assert {p.to for p in preview if p.kind == "deadline"} == {None, "agent@example.org"}
+        assert at(w, 2020, 11, 23, 10, 0).reminders.enqueue() == 1
+        assert queued(w) == {"deadline:1:J-30": ["agent@example.org"]}
+        assert [e.endswith("@localhost") for e in w.reminders.unreachable()] == [True]
+    finally:
+        w.close()
+
+
+def test_a_coordinator_reminds_and_handles_the_outbox_of_their_programme_only(two_programmes):
+    wf = two_programmes
+    b = at(wf.acting_as(COORD_B), 2020, 11, 23, 10, 0)
+    b1 = tid(wf, "B1")
+    assert b.reminders.enqueue() > 0
+    mine = {"deadline:2:J-30", f"coaching:{b1}:2020-W48", f"missed:{b1}:2020-W47"}
+    assert set(queued(wf)) == mine  # B's only: A's are A's coordinators' to send
+    assert {m.key.split(":p")[0] for m in b.outbox.messages()} == mine
+    at(wf, 2020, 11, 23, 10, 0).reminders.enqueue()
+    a_row = next(m for m in wf.outbox.messages() if m.key.startswith("deadline:1:"))
+    assert {m.key.split(":p")[0] for m in b.outbox.messages()} == mine
+    with pytest.raises(NotFound):
+        b.outbox.cancel(a_row.id)
+    counts = b.delivery.deliver(console=True)
+    assert counts["sent"] == len(b.outbox.messages())
+    assert all(m.status == "pending" for m in wf.outbox.messages() if m.key.startswith("deadline:1:"))
+    assert b.outbox.health().pending == 0
+
+
+def test_only_an_administrator_runs_the_daemon(two_programmes):
+    from workflow.services.daemon import Lease
+
+    with pytest.raises(Forbidden) as e:
+        Lease(two_programmes.acting_as(COORD_B).ctx).acquire("h")
+    assert e.value.code == "daemon_needs_admin"
+    assert Lease(two_programmes.ctx).acquire("h")  # COORD: the store's administrator
