@@ -155,7 +155,10 @@ class Context:
         params = {"actor": self.actor, "roles": sorted(roles), "action": action, "what": permissions.ACTIONS[action],
                   "mine": ", ".join(sorted(roles))}
         if team is not None and reach.anything:
-            if reach.team_roles and not reach.programmes and not reach.partners and not reach.everything:
+            # Reaching only some teams here (their own; a partner body's): this one is not theirs.
+            partial = reach.team_roles and not reach.programmes and not reach.partners and not reach.everything
+            if partial or any(g.partner_id in reach.partners and g.programme_id == team.programme_id
+                              for g in me.grants):
                 raise Forbidden(N_("acting as {actor} ({mine}), you may not {what!t} for {team!q}: it is not one of "
                                    "your teams"), code="not_your_team", **params, team=team.name)
         where = programme if programme is not None else None
@@ -163,7 +166,9 @@ class Context:
             where = people.programme_of(s, (team or partner).programme_id)
         # Inside a programme, the refusal names what to be granted there (a team role: on the team).
         if where is not None and roles:
-            here = [r for r in needed if permissions.TABLE[action][r] != permissions.INSTANCE] or needed
+            # The grants of a programme (a team role is held on a team, not granted in a programme).
+            scopes = permissions.TABLE[action]
+            here = [r for r in needed if scopes[r] in (permissions.PROGRAMME, permissions.PARTNER)] or needed
             raise Forbidden(Np_("acting as {actor} ({mine}), you may not {what!t} in {programme!q}: it needs the grant "
                                 "{last} of {programme!q}",
                                 "acting as {actor} ({mine}), you may not {what!t} in {programme!q}: it needs the grant "

@@ -63,7 +63,7 @@ def test_refusals_are_one_line_and_change_nothing(demo_db):
     fails(invoke("checkin", "log", "Insertion RSA", "--notes", "x", db=demo_db, actor=SARAH), 1,
           "sarah.benali@beta.example", "pas une de vos équipes")
     fails(invoke("checkin", "log", "Insertion RSA", "--notes", "x", db=demo_db, actor=INES), 1,
-          "il faut l'attribution coordinator ou coach de 'Pré-incubation 2020'")
+          "il faut l'attribution coordinator de 'Pré-incubation 2020'")
     fails(invoke("checkin", "log", "Insertion RSA", "--notes", "x", "--on", "2020-11-17", db=demo_db,
                  actor=JULIEN, lang="en"), 1, "in the future")
     fails(invoke("checkin", "log", "Insertion RSA", "--notes", "x", "--on", "2020-07-05", db=demo_db,

@@ -202,3 +202,30 @@ def test_programme_add_names_its_first_coordinator(demo_db):
     fails(invoke("programme", "add", "Convention 2022", "--signed-on", "2021-01-04", "--coordinator",
                  "nobody@x.example", db=demo_db), 1, "nobody@x.example")
     assert dump_hash(demo_db) == before
+
+
+def test_a_programme_given_with_team_roles_only_is_refused_not_ignored(demo_db):
+    before = dump_hash(demo_db)
+    fails(invoke("person", "add", "Zed", "--email", "zed@x.example", "--role", "coach", "--programme", PROG,
+                 db=demo_db, lang="en"), 1, "--programme goes with a programme role")
+    fails(invoke("person", "edit", "julien.moreau@beta.example", "--lang", "en", "--programme", PROG, db=demo_db,
+                 lang="en"), 1, "--programme goes with a programme role")
+    assert dump_hash(demo_db) == before
+
+
+def test_revoking_a_last_role_keeps_the_person_listed_with_no_role(demo_db):
+    r = ok(invoke("person", "revoke", "camille.lefebvre@beta.example", "coordinator", "--programme", PROG,
+                  db=demo_db, lang="en"))
+    assert r.stdout.strip() == "Camille Lefebvre <camille.lefebvre@beta.example> now holds —"
+    listed = {p["email"]: p for p in data(invoke("person", "list", "--json", db=demo_db))}
+    assert (listed["camille.lefebvre@beta.example"]["roles"], listed["camille.lefebvre@beta.example"]["grants"]) == (
+        [], [])
+    # She acts no more: nothing is hers to read.
+    fails(invoke("status", db=demo_db, actor="camille.lefebvre@beta.example", lang="en"), 1, "(no role)")
+
+
+def test_only_an_administrator_runs_the_daemon_and_the_refusal_is_one_line(demo_db):
+    before = dump_hash(demo_db)
+    fails(invoke("daemon", "--once", db=demo_db, actor="camille.lefebvre@beta.example", lang="en"), 1,
+          "you may not run the daemon", "instance administrator (role admin)")
+    assert dump_hash(demo_db) == before

@@ -104,8 +104,9 @@ def test_refusals_say_what_may_not_be_done_in_the_language(wf):
                                     "coordinator of 'Pré-incubation 2020'")
     with pytest.raises(Forbidden) as three:
         agent.checkins.log("T", notes="x")
-    assert three.value.text("en").endswith("it needs the grant coordinator or coach of 'Pré-incubation 2020'")
-    assert three.value.text("fr").endswith("il faut l'attribution coordinator ou coach de 'Pré-incubation 2020'")
+    # A team role is held on a team, not granted in a programme: the grant named is the coordinator's.
+    assert three.value.text("en").endswith("it needs the grant coordinator of 'Pré-incubation 2020'")
+    assert three.value.text("fr").endswith("il faut l'attribution coordinator de 'Pré-incubation 2020'")
     with pytest.raises(Forbidden) as unknown:
         as_(wf, "nobody@example.org").teams.status()
     assert unknown.value.text("fr") == ("personne inconnue nobody@example.org\u00a0; "

@@ -55,7 +55,7 @@ TABLE: dict[str, dict[str, str]] = {
                 **{r: OWN for r in PROGRAMME_ROLES[1:] + TEAM_ROLES}},
     "agreements": {"coordinator": PROGRAMME},
     "agreements_read": {"coordinator": PROGRAMME, "committee": PROGRAMME, "partner": PARTNER},
-    "audit": {"admin": INSTANCE, "coordinator": PROGRAMME},
+    "audit": {"admin": INSTANCE, "coordinator": PROGRAMME},  # one chain: a coordinator sees its counts, no content
 }
 
 

@@ -54,14 +54,21 @@ class Lease:
         until = at + timedelta(seconds=self.ctx.settings.delivery.lease_seconds)
         try:
             with self.ctx.store.write() as s:
-                # before the lease row is written: one daemon sends every programme's reminders
-                if not self.ctx.require(s, "remind").everything:
-                    raise Forbidden(N_("acting as {actor}, you may not run the daemon: it sends the reminders of "
-                                       "every programme; run it as an instance administrator (role admin)"),
-                                    code="daemon_needs_admin", actor=self.ctx.actor)
+                self.may_hold(s)  # before the lease row is written
                 return lease_rows.take(s, self.ctx.store.dialect, holder, at, until)
         except ChangedMeanwhile:  # another daemon created the very first lease row at the same moment
             return False
+
+    def may_hold(self, s: Any = None) -> None:
+        """Refuse anyone but an instance administrator: one daemon sends every programme's reminders
+        (its lease is the instance's)."""
+        if s is None:
+            with self.ctx.store.read() as s:
+                return self.may_hold(s)
+        if not self.ctx.require(s, "remind").everything:
+            raise Forbidden(N_("acting as {actor}, you may not run the daemon: it sends the reminders of "
+                               "every programme; run it as an instance administrator (role admin)"),
+                            code="daemon_needs_admin", actor=self.ctx.actor)
 
     def renew(self, holder: str) -> bool:
         """Extend the lease ``holder`` holds, during its tick; False once another daemon took it (after
@@ -222,7 +229,7 @@ def serve(wf, *, once: bool = False, console: bool = False) -> TickResult | None
 
     wf.settings.check_delivery()
     cron = trigger(wf.settings.daemon.tick_cron)
-    wf.delivery.may_remind()
+    wf.lease.may_hold()
     holder = holder_name()
     stop = threading.Event()
     scheduler = BlockingScheduler(timezone=PARIS)

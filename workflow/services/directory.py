@@ -172,6 +172,7 @@ class Directory:
         with self.ctx.store.write() as s:
             self.ctx.require(s, "manage")
             grants = self._grants_of(s, roles, programme, partner)
+            _programme_needs_a_role(programme, grants)
             if people_rows.person_by_email(s, addr) is not None:
                 raise Invalid(N_("a person with the e-mail {email} already exists"), email=addr)
             team_roles = [r for r in roles if r in MEMBER_ROLES]
@@ -305,6 +306,7 @@ class Directory:
             changes = dict(prefs) if name is None else {"name": validate.name(name, "person"), **prefs}
             grants = self._grants_of(s, add_roles, programme, partner)
             gone = [self._grant_of(s, r, programme, None, revoking=True) for r in remove_roles if r not in MEMBER_ROLES]
+            _programme_needs_a_role(programme, grants + gone)
             roles = set(people_rows.team_roles_of(s, p.id))
             new_roles = (roles | (add_roles & set(MEMBER_ROLES))) - remove_roles
             kept = {g for g in people_rows.grants(s.connection(), p.id) if g.role not in MEMBER_ROLES
@@ -392,9 +394,7 @@ class Directory:
         with self.ctx.store.write() as s:
             p = find(s, "person", email)
             g, prog = self._grant_of(s, role, programme, None, revoking=True)
-            self._take_away(s, p, g, prog)
-            if not people_rows.grants(s.connection(), p.id):  # as ``edit_person``: nobody is left with nothing
-                raise Invalid(N_("{email} would have no role left"), email=p.email)
+            self._take_away(s, p, g, prog)  # their last role may go: someone who leaves keeps their history
             self.ctx.event(s, "person.revoke", data={"email": p.email, "role": role,
                                                      "programme": prog.name if prog else None},
                            sealed={ROLES_FIGURE: [p.id]})
@@ -436,6 +436,13 @@ class Directory:
             else:
                 among = None if self._reads_everyone(s) else self.ctx.visible_programmes(s)
             return people_rows.names(s, kind, prefix, limit, among)
+
+def _programme_needs_a_role(programme: str | None, grants: Sequence[Any]) -> None:
+    """Refuse a ``--programme`` that no programme role given goes with (it would be silently ignored)."""
+    if programme is not None and not grants:
+        raise Invalid(N_("--programme goes with a programme role (coordinator, committee, partner) only"),
+                      code="programme_without_role")
+
 
 def _signatures(signed_on: date | Sequence[date]) -> list[date]:
     """The signature days, validated, in order: at least one, each once."""

@@ -253,8 +253,8 @@ def directory(s: Session, role: str | None = None, among: Any = None) -> list[An
     if role:
         q = q.where(Person.id.in_(sa.union(select(PersonRole.person_id).where(PersonRole.role == role),
                                            select(PersonGrant.person_id).where(PersonGrant.role == role))))
-    else:  # those who hold something: not an erased person, nor one left without a role
-        q = q.where(Person.id.in_(sa.union(select(PersonRole.person_id), select(PersonGrant.person_id))))
+    else:  # not an erased person (one left without a role is still listed: they were someone)
+        q = q.where(Person.erased_at.is_(None))
     if among is not None:
         q = q.where(Person.id.in_(among))
     return list(s.execute(q.order_by(Person.name, Person.email)))

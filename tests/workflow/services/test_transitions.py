@@ -269,7 +269,8 @@ def test_readers_of_a_read_the_history_but_move_nothing(world, who):
 def test_a_partner_reader_reads_no_other_partners_history(world):
     with pytest.raises(Forbidden) as e:
         world.acting_as(scopes.PARTNER_X).transitions.history("Equipe A1")
-    assert (e.value.code, e.value.params["programme"]) == ("grant_needed", A)
+    # They read part of A (their body's teams): this team is not one of theirs.
+    assert (e.value.code, e.value.params["team"]) == ("not_your_team", "Equipe A1")
 
 
 def test_an_intrapreneur_reads_their_teams_history_only(world):
