@@ -161,7 +161,7 @@ class Context:
                               for g in me.grants):
                 raise Forbidden(N_("acting as {actor} ({mine}), you may not {what!t} for {team!q}: it is not one of "
                                    "your teams"), code="not_your_team", **params, team=team.name)
-        where = programme if programme is not None else None
+        where = programme
         if where is None and (team is not None or partner is not None):
             where = people.programme_of(s, (team or partner).programme_id)
         # Inside a programme, the refusal names what to be granted there (a team role: on the team).
