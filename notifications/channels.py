@@ -19,8 +19,10 @@ from email.header import Header
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.policy import compat32
-from email.utils import formataddr, formatdate, parseaddr
+from datetime import datetime
+from email.utils import format_datetime, formataddr, parseaddr
 from typing import TextIO
+from zoneinfo import ZoneInfo
 from urllib.parse import unquote, urlsplit
 
 from notifications.message import (  # noqa: F401 - CHANNELS: re-exported
@@ -62,6 +64,7 @@ class ConsoleChannel(Channel):
 _UTF8_QP = Charset("utf-8")
 _UTF8_QP.body_encoding = QP
 _SMTP = compat32.clone(linesep="\r\n")  # sendmail() sends bytes as they are: CRLF line ends here
+_PARIS = ZoneInfo("Europe/Paris")  # the Date header's zone (the workflow's clock is above this layer)
 
 
 def _one_line(value: str, what: str) -> str:
@@ -79,7 +82,12 @@ def _address(name: str, addr: str) -> str:
     local, _, domain = addr.partition("@")
     if not local or not domain or any(ch in addr for ch in ' <>"(),;:\\') or not addr.isprintable():
         raise DeliveryError(f"unusable e-mail address {addr!r}")
-    return formataddr((_one_line(name, "name"), addr), charset="utf-8")
+    name = _one_line(name, "name")
+    if "=?" in name:
+        # A name that reads as an RFC 2047 encoded word would be decoded by mail clients (into a Bcc
+        # line, say): encoded itself, it decodes to the name as stored.
+        return f"{Header(name, 'utf-8').encode()} <{addr}>"
+    return formataddr((name, addr), charset="utf-8")
 
 
 def build_email(msg: Message, sender: str) -> MIMEMultipart:
@@ -93,10 +101,13 @@ def build_email(msg: Message, sender: str) -> MIMEMultipart:
     mail["Subject"] = Header(_one_line(msg.subject, "subject"), "utf-8")
     mail["From"] = _address(name, addr)
     mail["To"] = _address(msg.recipient_name, msg.recipient)
-    mail["Message-ID"] = msg.message_id
-    mail["Date"] = formatdate(usegmt=True)
+    mail["Message-ID"] = msg.message_id(addr.rpartition("@")[2])
+    mail["Date"] = format_datetime(datetime.now(_PARIS))  # a numeric zone (+0100), not the obsolete "GMT"
     mail["X-Preincub-Key"] = _one_line(msg.key, "key")
+    # No auto-reply (out-of-office) to an automated message, and no bounce loop.
     mail["Auto-Submitted"] = "auto-generated"
+    mail["X-Auto-Response-Suppress"] = "OOF"
+    mail["Precedence"] = "bulk"
     mail.attach(MIMEText(msg.text, "plain", _UTF8_QP))
     mail.attach(MIMEText(msg.html, "html", _UTF8_QP))
     return mail

@@ -19,10 +19,10 @@ class Message:
     html: str
     lang: str = "fr"
 
-    @property
-    def message_id(self) -> str:
-        """A Message-ID derived from the key: the same reminder always has the same one."""
-        return f"<{hashlib.sha256(self.key.encode()).hexdigest()[:40]}@preincub>"
+    def message_id(self, domain: str) -> str:
+        """A Message-ID derived from the key, at ``domain`` (the sender's: a real domain, as RFC 5322
+        asks): the same reminder always has the same one."""
+        return f"<{hashlib.sha256(self.key.encode()).hexdigest()[:40]}@{domain}>"
 
 
 class DeliveryError(Exception):

@@ -168,9 +168,10 @@ def test_the_same_key_always_gets_the_same_message_id(smtpd):
     with EmailChannel(smtpd.url, "preincub <preincub@localhost>") as ch:
         ch.send(other)
     ids = [r.msg["Message-ID"] for r in smtpd.received]
-    assert re.fullmatch(r"<[0-9a-f]{40}@preincub>", m.message_id)
-    assert ids == [m.message_id, m.message_id, other.message_id]
-    assert m.message_id != other.message_id
+    # Its right side is the sender's domain: a real domain, as RFC 5322 asks.
+    assert re.fullmatch(r"<[0-9a-f]{40}@localhost>", m.message_id("localhost"))
+    assert ids == [m.message_id("localhost"), m.message_id("localhost"), other.message_id("localhost")]
+    assert m.message_id("localhost") != other.message_id("localhost")
     assert [r.msg["X-Preincub-Key"] for r in smtpd.received] == [m.key, m.key, other.key]
     assert len(set(smtpd.ehlo_peers)) == 3
 
@@ -294,3 +295,34 @@ def test_an_8bit_body_is_declared_or_encoded(smtpd):
         ch.send(msg())
     (r,) = smtpd.received
     assert not any(b > 127 for b in r.raw) or "BODY=8BITMIME" in r.mail_options
+
+
+def test_the_headers_hold_up_in_a_strict_parser(smtpd):
+    """A numeric Date zone (not "GMT"), the sender's domain in the Message-ID, no auto-reply and no loop,
+    read back by Python's strict e-mail parser with no defect."""
+    import email
+    from email import policy
+
+    with EmailChannel(smtpd.url, "Programme <points@programme.example>") as ch:
+        ch.send(msg())
+    parsed = email.message_from_bytes(smtpd.received[-1].raw, policy=policy.strict)
+    assert not parsed.defects
+    assert re.fullmatch(r"<[0-9a-f]{40}@programme\.example>", parsed["Message-ID"])
+    assert re.search(r" [+-]\d{4}$", parsed["Date"]) and "GMT" not in parsed["Date"]
+    assert parsed["Date"].datetime.utcoffset() is not None
+    assert (parsed["Auto-Submitted"], parsed["X-Auto-Response-Suppress"], parsed["Precedence"]) == (
+        "auto-generated", "OOF", "bulk")
+
+
+def test_a_name_that_reads_as_an_encoded_word_is_delivered_as_stored(smtpd):
+    """Sent unchanged, a client would decode it to a Bcc line; encoded, it decodes to the stored name."""
+    import email
+    from email import policy
+
+    hostile = "=?utf-8?b?DQpCY2M6IHhAZXZpbC5leGFtcGxl?="
+    with EmailChannel(smtpd.url, "preincub <preincub@localhost>") as ch:
+        ch.send(msg(name=hostile))
+    parsed = email.message_from_bytes(smtpd.received[-1].raw, policy=policy.strict)
+    [to] = parsed["To"].addresses
+    assert (to.display_name, to.addr_spec) == (hostile, "ines.haddad@somme.example")
+    assert parsed["Bcc"] is None and smtpd.received[-1].rcpt_tos == ["ines.haddad@somme.example"]

@@ -17,8 +17,10 @@ def test_the_message_id_follows_the_key_only():
     a = Message("coaching:1:2020-W29:p2:email", "a@example.org", "A", "S", "t", "<p>t</p>")
     same_key = Message("coaching:1:2020-W29:p2:email", "b@example.org", "B", "Autre", "u", "<p>u</p>", lang="en")
     other = Message("coaching:1:2020-W30:p2:email", "a@example.org", "A", "S", "t", "<p>t</p>")
-    assert a.message_id == same_key.message_id != other.message_id
-    assert a.message_id.startswith("<") and a.message_id.endswith("@preincub>") and len(a.message_id) == 51
+    d = "programme.example"
+    assert a.message_id(d) == same_key.message_id(d) != other.message_id(d)
+    assert a.message_id(d).startswith("<") and a.message_id(d).endswith("@programme.example>")
+    assert len(a.message_id(d)) == 1 + 40 + 1 + len(d) + 1
 
 
 def test_a_permanent_refusal_is_still_a_delivery_error():

@@ -119,7 +119,7 @@ def test_three_days_without_smtp_lose_nothing_current_and_send_each_message_once
             failing_since=None)
         received = Counter(r.msg["Message-ID"] for r in box.received)
         assert len(received) == len(before) == 42 and set(received.values()) == {1}  # each message exactly once
-        assert set(received) == {Message(r.key, "", "", "", "", "").message_id for r in before}
+        assert set(received) == {Message(r.key, "", "", "", "", "").message_id("localhost") for r in before}
     finally:
         controller.stop()
 

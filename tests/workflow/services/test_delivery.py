@@ -47,8 +47,9 @@ def coach(wf, name="Coach Un", addr="coach@example.org", channels=None, lang=Non
     return addr
 
 
-def message_id(key: str) -> str:
-    return Message(key, "", "", "", "", "").message_id
+def message_id(key: str, domain: str = "localhost") -> str:
+    """The Message-ID of a reminder's message, at its sender's domain (the default sender: preincub@localhost)."""
+    return Message(key, "", "", "", "", "").message_id(domain)
 
 
 def command(team: str, coach: str = "coach@example.org") -> str:
@@ -73,7 +74,7 @@ def test_a_tick_sends_proper_utf8_mime(wf, smtpd):
     assert (to.display_name, to.addr_spec) == ("Inès Haddad", "ines.haddad@somme.example")
     (sender,) = m["From"].addresses
     assert (sender.display_name, sender.addr_spec) == ("Préincub Équipe", "bot@preincub.example")
-    assert m["Message-ID"] == message_id(key)
+    assert m["Message-ID"] == message_id(key, "preincub.example")
     assert m["X-Preincub-Key"] == key
     assert m["Auto-Submitted"] == "auto-generated"
     assert m["MIME-Version"] == "1.0"
