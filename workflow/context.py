@@ -187,6 +187,16 @@ class Context:
                             "acting as {actor} ({mine}), you may not {what!t}: it needs the role {others} or {last}"),
                         code="role_needed", **params, **need)
 
+    def require_person(self, s: Session, action: str, person_id: int) -> permissions.Reach:
+        """Refuse ``action`` on a person (their data, their links, their record) unless the actor reaches
+        every programme they appear in, a person in none being anyone's who may ``action`` somewhere;
+        refused, it names the first programme missing and its grant."""
+        reach = self.require(s, action)
+        if not reach.everything:
+            for prog in sorted(people.programmes_of(s, person_id) - reach.programmes):
+                self.require(s, action, programme=people.programme_of(s, prog))
+        return reach
+
     def require_reader(self, s: Session) -> None:
         """Refuse an actor who holds no role at all (one who holds any is shown what they may read)."""
         self._reach_to_list(s, "read")

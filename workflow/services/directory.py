@@ -338,17 +338,8 @@ class Directory:
             raise Invalid(N_("{email} was erased on {day!d}: an erased person cannot be edited; add the person "
                              "again if they come back"), code="person_erased", email=p.email,
                           day=paris(p.erased_at).date())
-        self.require_person(s, "manage", p)
+        self.ctx.require_person(s, "manage", p.id)
         return p
-
-    def require_person(self, s: Session, action: str, p: Person) -> None:
-        """Refuse ``action`` on a person unless the actor reaches every programme they appear in (a person
-        in none: whoever may ``action`` somewhere)."""
-        reach = self.ctx.require(s, action)
-        if reach.everything:
-            return
-        for prog in sorted(people_rows.programmes_of(s, p.id) - reach.programmes):
-            self.ctx.require(s, action, programme=people_rows.programme_of(s, prog))
 
     def _take_away(self, s: Session, p: Person, g: Grant, prog: Programme | None) -> None:
         """Revoke ``g`` (in every partner body of its programme), keeping an administrator to the instance

@@ -44,7 +44,6 @@ from workflow.records import CheckInRecord, EventRecord, TeamRecord
 from workflow.rules import validate
 from workflow.rules.coaching import parse_week
 from workflow.services.checkins import CheckIns
-from workflow.services.directory import Directory
 from workflow.services.outbox import channels_for
 from workflow.services.teams import Teams
 from workflow.settings import Settings
@@ -263,7 +262,7 @@ class Links:
         with self.ctx.store.read() as s:
             self.ctx.require(s, "manage")  # one who manages nothing is refused before any lookup
             p = find(s, "person", email)
-            self._require_person(s, p)
+            self.ctx.require_person(s, "manage", p.id)  # a person of the actor's programmes only
             grant = Grant("signin", p.id, p.email, p.name, p.lang, p.link_generation or 0, channels=p.channels)
         path = signin_path(sign(self.key(), self.ctx.clock, "signin", p.id, grant.generation))
         return (base_url(self.ctx.settings) or "") + path, grant
@@ -446,11 +445,6 @@ class Links:
         ctx = self._as(grant)
         return Teams(ctx, CheckIns(ctx))
 
-    def _require_person(self, s: Session, p: Person) -> None:
-        """Sign-in links and revocations are the directory's business: refused unless the actor may
-        ``manage`` every programme the person appears in (a coordinator of A, not a person of B)."""
-        Directory(self.ctx).require_person(s, "manage", p)
-
     # ---- revoking --------------------------------------------------------------------------
 
     def revoke(self, email: str) -> int:
@@ -459,7 +453,7 @@ class Links:
         with self.ctx.store.write() as s:
             self.ctx.require(s, "manage")  # one who manages nothing is refused before any lookup
             p = find(s, "person", email)
-            self._require_person(s, p)
+            self.ctx.require_person(s, "manage", p.id)  # a person of the actor's programmes only
             gen = link_rows.revoke(s, p.id)
             self.ctx.event(s, "person.revoke_links", data={"person": p.email, "generation": gen})
             return gen

@@ -130,12 +130,10 @@ class Privacy:
         if people_rows.grant_held(s, p["id"], Grant("admin")):
             raise Forbidden(N_("acting as {actor}, you may not export or erase the data of {email}, an instance "
                                "administrator: ask another instance administrator"), code="admin_needed", **params)
-        theirs = people_rows.programmes_of(s, p["id"])
-        if not theirs:
+        if not people_rows.programmes_of(s, p["id"]):
             raise Forbidden(N_("acting as {actor}, you may not export or erase the data of {email}: they are in no "
                                "programme of yours; ask an instance administrator"), code="admin_needed", **params)
-        for prog in sorted(theirs - reach.programmes):
-            self.ctx.require(s, "privacy", programme=people_rows.programme_of(s, prog))  # refused: names the grant
+        self.ctx.require_person(s, "privacy", p["id"])  # a coordinator of each of their programmes
 
     def _released(self, s: Any, action: str, rewritten: list[int], reason: str | None = None,
                   data: dict[str, Any] | None = None, sealed: dict[str, list[int]] | None = None) -> None:
