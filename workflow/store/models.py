@@ -88,6 +88,34 @@ class PersonGrant(SQLModel, table=True):
     partner_id: int | None = Field(default=None, foreign_key="partner.id")  # a partner reader's body
 
 
+class PersonMute(SQLModel, table=True):
+    """A kind of reminder a person chose not to receive (``person edit --mute``, or a message's one-click
+    unsubscribe link). Deadline and notice messages to a programme's coordinators are never muted."""
+
+    __tablename__ = "person_mute"
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    kind: str = Field(primary_key=True)  # a reminder kind (workflow.rules.due)
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in browser. The cookie holds a random id; the store holds its SHA-256 only, so sign-out
+    (and ``person revoke-links``) ends the session on the server: a copied cookie opens nothing after."""
+
+    __tablename__ = "web_session"
+    __table_args__ = (Index("ix_web_session_person", "person_id"),)
+    id_hash: str = Field(primary_key=True)  # hex SHA-256 of the cookie's session id
+    person_id: int = Field(foreign_key="person.id")
+    created_at: datetime = _when()
+    seen_at: datetime = _when()  # last request (idle expiry)
+
+
+class SpentLink(SQLModel, table=True):
+    """A single-use link already used (a sign-in link): its signature's SHA-256, kept until it expires."""
+
+    __tablename__ = "spent_link"
+    digest: str = Field(primary_key=True)
+    until: datetime = _when()  # the link's own expiry: a row past it can go
+
 class Team(SQLModel, table=True):
     __table_args__ = (Index("ix_team_programme_phase", "programme_id", "phase"), Index("ix_team_phase", "phase"),
                       Index("ix_team_programme_name", "programme_id", "name"))  # the listings' order

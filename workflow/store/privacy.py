@@ -19,7 +19,8 @@ from workflow.rules.scrub import Scrubber
 from workflow.store.engine import Store
 from workflow.store.events import RELEASING
 from workflow.store.models import (Agreement, Assessment, CheckIn, Event, Expense, Notice, Outbox, Person,
-                                   PersonGrant, PersonRole, Programme, Team)
+                                   PersonGrant, PersonMute, PersonRole, Programme, Team,
+                                   WebSession)
 
 CHECKIN_TEXT = ("notes", "blockers", "next_steps", "reason")  # a check-in's free text
 CHECKIN_EVENTS = ("checkin.log", "checkin.edit")  # events about one check-in (its id in their data)
@@ -35,7 +36,7 @@ SCANNED = {"team": ("problem", "poc_summary", "poc_link", "committee_opinion"), 
 # that name them in free text are found in the :data:`SCANNED` columns. tests/workflow/services/test_privacy.py
 # checks that every table of the schema with a reference to a person is here.
 BY_ID = {"person": "id", "person_role": "person_id", "person_grant": "person_id", "team_member": "person_id",
-         "checkin": "author_id", "event": "actor_id"}
+         "checkin": "author_id", "event": "actor_id", "person_mute": "person_id", "web_session": "person_id"}
 BY_TEXT = {"event": "actor", "assessment": "actor", "agreement": "actor", "outbox": "recipient"}
 
 Row = dict[str, Any]
@@ -166,11 +167,11 @@ def scrub_rows(s: Session, name: str, found: list[Row], sc: Scrubber) -> int:
 
 
 def pseudonymise(s: Session, person_id: int, sc: Scrubber, now: datetime) -> None:
-    """The person's roles and grants removed, and the person given their pseudonym (their links no longer
-    valid)."""
+    """The person's roles, grants, mutes and web sessions removed, and the person given their pseudonym
+    (their links no longer valid)."""
     conn, person_ = s.connection(), Person.__table__
-    conn.execute(sa.delete(PersonRole.__table__).where(PersonRole.__table__.c.person_id == person_id))
-    conn.execute(sa.delete(PersonGrant.__table__).where(PersonGrant.__table__.c.person_id == person_id))
+    for table in (PersonRole.__table__, PersonGrant.__table__, PersonMute.__table__, WebSession.__table__):
+        conn.execute(sa.delete(table).where(table.c.person_id == person_id))
     conn.execute(sa.update(person_).where(person_.c.id == person_id).values(
         name=sc.to_name, email=sc.to_email, login=None, link_generation=person_.c.link_generation + 1,
         erased_at=now))
