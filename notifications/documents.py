@@ -6,10 +6,15 @@ The records come from workflow/formats/reports.py; the words from templates unde
 (``report_*.md.txt`` and ``report_*.html``, English, translated through the catalog). Stored text is
 escaped in every format: HTML by jinja's autoescape, Markdown by :func:`md`, spreadsheet cells are
 written as strings (never formulas), and control characters become visible escapes everywhere.
+
+Every file says what it is to the tools that index and read it aloud: the PDF is tagged PDF/UA-1 (WeasyPrint's
+variant: structure tree, /Lang from ``<html lang>``, XMP metadata with the ``<title>``), the workbook carries
+a title, its language and ``preincub <version>`` as creator (:func:`generator`, also the HTML's generator).
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import re
 from datetime import date, datetime
 from functools import cache
@@ -28,6 +33,8 @@ from notifications.visible import visible
 from states.terms import CRITERIA_LABELS, PARTY_LABELS
 
 FORMATS = {"committee": ("md", "html", "pdf"), "programme": ("md", "html", "xlsx")}
+# How a programme kind (states.PROGRAMME_KINDS) reads in a document (catalog msgids).
+KIND_LABELS = {"preincubation": N_("pre-incubation"), "fast": N_("FAST")}
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#|!~&$])")
 _MD_LINE_START = re.compile(r"^(\s*)(\d*)([-+=>.)])")
@@ -57,6 +64,15 @@ def safe_href(value: str | None) -> str | None:
     return value if value and re.match(r"^https?://\S+$", value) else None
 
 
+@cache
+def generator() -> str:
+    """"preincub <version>", the creator a document names, so a reader can tell which release wrote it."""
+    try:
+        return f"preincub {importlib.metadata.version('preincub')}"
+    except importlib.metadata.PackageNotFoundError:  # a checkout run without being installed
+        return "preincub"
+
+
 def _as_date(value: str | date) -> date:
     if isinstance(value, date):
         return value
@@ -81,8 +97,9 @@ def environment(lang: str) -> Any:
         pct=pct, md=md, md_block=md_block, md_url=md_url, vis=visible, href=safe_href,
         t=lambda v: t(v) if v else v,
         phase=lambda p: t(states.PHASES[p].label) if p in states.PHASES else p,
+        kind=lambda k: t(KIND_LABELS[k]) if k in KIND_LABELS else k,
     )
-    env.globals.update(colon=i18n.colon(lang), lang=lang, CRITERIA=states.CRITERIA,
+    env.globals.update(colon=i18n.colon(lang), lang=lang, generator=generator(), CRITERIA=states.CRITERIA,
                        CRITERIA_LABELS=CRITERIA_LABELS, PARTIES=states.PARTIES, PARTY_LABELS=PARTY_LABELS)
     return env
 
@@ -156,11 +173,16 @@ def programme_xlsx(report: Any, lang: str) -> bytes:
 
     lang = _lang(lang)
     t = i18n.translations(lang).gettext
-    phase = environment(lang).filters["phase"]
+    filters = environment(lang).filters
+    phase = filters["phase"]
     wb = Workbook()
+    # The HTML report's title (report_programme.html: the same catalog sentence), the language, who made it.
+    wb.properties.title = t(N_("Programme report: %(programme)s")) % {"programme": visible(report.programme)}
+    wb.properties.creator = generator()
+    wb.properties.language = lang
     sheets = [
         (t(N_("Summary")), [t(N_("Figure")), t(N_("Value"))], [
-            [t(N_("Programme")), report.programme], [t(N_("Kind")), report.kind],
+            [t(N_("Programme")), report.programme], [t(N_("Kind")), filters["kind"](report.kind)],
             [t(N_("Signed on")), date.fromisoformat(report.signed_on)], [t(N_("Deadline")), date.fromisoformat(report.deadline)],
             [t(N_("Days left")), report.days_left], [t(N_("Teams")), report.teams], [t(N_("Teams selected")), report.selected],
             [t(N_("Selection rate")), report.selection_rate], [t(N_("Abandon rate")), report.abandon_rate],
@@ -220,7 +242,9 @@ class PdfUnavailable(RuntimeError):
 
 
 def pdf(html: str) -> bytes:
-    """An HTML document as PDF through WeasyPrint, which fetches nothing: no network, no file."""
+    """An HTML document as PDF through WeasyPrint, which fetches nothing: no network, no file. Tagged PDF/UA-1
+    (RGAA asks a public body for accessible documents): its structure for screen readers, its language from
+    ``<html lang>``, its ``<title>`` in the XMP metadata and shown as the window's title."""
     try:  # WeasyPrint: optional (system libraries), loaded by the one format that needs it
         from weasyprint import HTML
     except Exception as exc:  # noqa: BLE001 - ImportError, or OSError from missing pango/harfbuzz
@@ -229,4 +253,4 @@ def pdf(html: str) -> bytes:
     def no_fetch(url: str, *args: Any, **kwargs: Any) -> Any:
         raise ValueError(f"external resource refused: {url[:80]}")
 
-    return HTML(string=html, url_fetcher=no_fetch).write_pdf()
+    return HTML(string=html, url_fetcher=no_fetch).write_pdf(pdf_variant="pdf/ua-1")

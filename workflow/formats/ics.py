@@ -1,10 +1,13 @@
 """A programme's calendar, as iCalendar (RFC 5545, the ``icalendar`` package): its deadline, the
 committee dates, the reminders ahead, and each team's weekly coaching slot as a recurring event.
 
-Times are Europe/Paris with its VTIMEZONE. Every event's UID is stable (made of the programme's,
-team's or reminder's identity in the store, never of the export's time), so importing the file again
-updates a calendar instead of duplicating it; ``SEQUENCE`` follows the team's version, so a changed
-committee date or slot replaces the old one.
+Times are Europe/Paris with its VTIMEZONE, written as the EU rule (RRULE: last Sunday of March and of
+October, :func:`paris_timezone`), not as the list of dates icalendar derives from the tz database, which
+vobject (under Radicale and khal) reads as +01:00 all year; the rule also holds whatever the year. Every
+event's UID is stable (made of the programme's, team's or reminder's identity in the store, never of the
+export's time), so importing the file again updates a calendar instead of duplicating it; ``SEQUENCE``
+follows the team's version, so a changed committee date or slot replaces the old one. Counted sentences
+(days, months) are ``Np_``: "in 1 day", "dans 1 jour".
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 import states
-from notifications.i18n import N_, text
+from notifications.i18n import N_, Np_, text
 from notifications.visible import shown
 from workflow.clock import PARIS, paris
 from workflow.context import Context
@@ -32,12 +35,34 @@ SLOT = timedelta(hours=1)  # a coaching slot's length
 REMINDER = timedelta(minutes=15)
 CALENDAR_KINDS = ("deadline", "deadline_passed", "committee_soon", "missed_coaching")  # weekly ones: the slots
 
-_SUMMARIES = {
-    "deadline": N_("Reminder: the deadline of {programme} is in {days} days"),
+_SUMMARIES = {  # counted ones pick their form by ``n``, the days left
+    "deadline": Np_("Reminder: the deadline of {programme} is in {n} day",
+                    "Reminder: the deadline of {programme} is in {n} days"),
     "deadline_passed": N_("Reminder: the deadline of {programme} has passed, teams are undecided"),
-    "committee_soon": N_("Reminder: the committee of {team} is in {days} days"),
+    "committee_soon": Np_("Reminder: the committee of {team} is in {n} day",
+                          "Reminder: the committee of {team} is in {n} days"),
     "missed_coaching": N_("Reminder: {team} has weeks without a check-in"),
 }
+
+
+def paris_timezone() -> Any:
+    """Europe/Paris as a VTIMEZONE of two rules, in force since 1996 (EU summer time: from the last Sunday
+    of March, 01:00 UTC, to the last Sunday of October, 01:00 UTC). RFC 5545 dates each onset in the local
+    time in force before it: 02:00 (CET) in March, 03:00 (CEST) in October."""
+    from icalendar import Timezone, TimezoneDaylight, TimezoneStandard
+
+    tz = Timezone()
+    tz.add("tzid", "Europe/Paris")
+    for part, name, onset, month, before, after in (
+            (TimezoneStandard(), "CET", datetime(1996, 10, 27, 3, 0), 10, 2, 1),
+            (TimezoneDaylight(), "CEST", datetime(1996, 3, 31, 2, 0), 3, 1, 2)):
+        part.add("tzname", name)
+        part.add("dtstart", onset)  # floating: the local time of the onset
+        part.add("tzoffsetfrom", timedelta(hours=before))
+        part.add("tzoffsetto", timedelta(hours=after))
+        part.add("rrule", {"freq": "yearly", "bymonth": month, "byday": "-1su"})
+        tz.add_component(part)
+    return tz
 
 
 def _uid(what: str, token: str, *parts: Any) -> str:
@@ -57,7 +82,7 @@ class Calendars:
     ctx: Context
 
     def ics(self, programme: str, lang: str = "fr") -> bytes:
-        from icalendar import Calendar, Event, Timezone  # an optional heavy dependency: loaded only to write a calendar
+        from icalendar import Calendar, Event  # an optional heavy dependency: loaded only to write a calendar
 
         now = self.ctx.clock.now()
         cfg = self.ctx.settings
@@ -87,7 +112,7 @@ class Calendars:
         cal.add("method", "PUBLISH")
         cal.add("x-wr-calname", _clean(prog.name))
         cal.add("x-wr-timezone", "Europe/Paris")
-        cal.add_component(Timezone.from_tzid("Europe/Paris"))
+        cal.add_component(paris_timezone())
         stamp = now.astimezone(timezone.utc)
 
         def event(uid: str, summary: str, start: date | datetime, end: date | datetime, description: str = "",
@@ -107,8 +132,8 @@ class Calendars:
 
         event(_uid("deadline", token, "p", prog.id),
               text(lang, N_("Deadline of {programme}"), {"programme": prog.name}), due, due + timedelta(days=1),
-              text(lang, N_("{programme}: {months} months from {signed!d}"),
-                   {"programme": prog.name, "months": prog.months, "signed": prog.signed_on}))
+              text(lang, Np_("{programme}: {n} month from {signed!d}", "{programme}: {n} months from {signed!d}"),
+                   {"programme": prog.name, "n": prog.months, "signed": prog.signed_on}))
         for t in teams:
             if t.committee_on is None:
                 continue
@@ -116,7 +141,7 @@ class Calendars:
                   text(lang, N_("Strategic committee: {team}"), {"team": t.name}), t.committee_on,
                   t.committee_on + timedelta(days=1), self._about(lang, t, partners, coaches), t.version)
         for d in dues:
-            ctx = {"programme": prog.name, "team": d.context.get("team", ""), "days": d.context.get("days_left", "")}
+            ctx = {"programme": prog.name, "team": d.context.get("team", ""), "n": d.context.get("days_left", 0)}
             start = paris(d.at)
             event(_uid("reminder", token, d.key), text(lang, _SUMMARIES[d.kind], ctx), start, start + REMINDER,
                   text(lang, N_("preincub sends this reminder then ({key})"), {"key": d.key}))
