@@ -58,6 +58,58 @@ def test_csv_neutralises_formulas_and_keeps_numbers(demo_db, tmp_path):
     assert left == "" or left.lstrip("-").isdigit()
 
 
+def _teams(db: Path) -> dict[str, tuple]:
+    """Each team of the programme: partner, partner's kind, problem, people, agreements."""
+    kinds = {p["name"]: p["kind"] for p in data(invoke("programme", "show", PROG, "--json", db=db))["partners"]}
+    return {t["team"]: (t["partner"], t["partner_kind"], kinds[t["partner"]], t["problem"], t["intrapreneur"],
+                        t["days_per_week"], t["coach"], t["sponsor"], t["agreements"])
+            for t in data(invoke("export", "json", "--programme", PROG, db=db))}
+
+
+@pytest.mark.parametrize("lang, sep", [("fr", ";"), ("en", ",")])
+def test_csv_round_trip_through_team_import(demo_db, tmp_path, lang, sep):
+    """export csv, then team import into a fresh store: the same teams, names (a guarded one as typed,
+    one that really began with an apostrophe too), partners and their kinds, people and agreements."""
+    ok(invoke("partner", "add", "Grand Est", "--programme", PROG, "--kind", "region", db=demo_db))
+    ok(invoke("team", "add", "=cmd|' /C calc'!A0", "--programme", PROG, "--partner", "Grand Est",
+              "--problem", "-2+3", db=demo_db))
+    ok(invoke("team", "add", "'=already quoted", "--programme", PROG, "--partner", "Somme",
+              "--problem", "'plain", db=demo_db))
+    out = tmp_path / "teams.csv"
+    ok(invoke("export", "csv", "--programme", PROG, "--sep", sep, "-o", str(out), db=demo_db, lang=lang))
+    text = out.read_text("utf-8-sig")
+    assert "'=cmd|' /C calc'!A0" in text and "''=already quoted" in text  # guarded in the file
+    head = next(csv.reader(io.StringIO(text), delimiter=sep))
+    agreements = head.index({"fr": "Accords", "en": "Agreements"}[lang])
+    rsa = next(r for r in csv.reader(io.StringIO(text), delimiter=sep) if r[0] == "Insertion RSA")
+    assert rsa[agreements] == {"fr": "la collectivité, l'opérateur", "en": "the partner body, the operator"}[lang] \
+        or rsa[agreements] == {"fr": "l'opérateur, la collectivité", "en": "the operator, the partner body"}[lang]
+    fresh = tmp_path / "fresh.db"
+    ok(invoke("init", db=fresh))
+    ok(invoke("programme", "add", PROG, "--signed-on", "2020-06-23", "--capacity", "20", db=fresh))
+    r = data(invoke("team", "import", str(out), "--programme", PROG, "--json", db=fresh))
+    assert set(r["teams"]) == set(_teams(demo_db))
+    assert _teams(fresh) == _teams(demo_db)
+    names = set(_teams(fresh))
+    assert "=cmd|' /C calc'!A0" in names and "'=already quoted" in names
+    assert _teams(fresh)["=cmd|' /C calc'!A0"][:4] == ("Grand Est", "region", "region", "-2+3")
+    ok(invoke("audit", "verify", db=fresh))  # the agreements recorded as `team agree` records them
+
+
+def test_team_import_reads_agreements_as_ids_or_in_either_language(demo_db, tmp_path):
+    src = tmp_path / "a.csv"
+    src.write_text("Team;Partner;Agreements\nA1;Nord;partner, operator\nA2;Nord;\"La Collectivité ; L'Opérateur\"\n"
+                   "A3;Nord;the operator\nA4;Nord;\n", encoding="utf-8")
+    ok(invoke("team", "import", str(src), "--programme", PROG, db=demo_db))
+    got = {t["team"]: t["agreements"] for t in data(invoke("export", "json", "--programme", PROG, db=demo_db))}
+    assert got["A1"] == got["A2"] == ["operator", "partner"] and got["A3"] == ["operator"] and got["A4"] == []
+    bad = tmp_path / "b.csv"
+    bad.write_text("Team;Partner;Agreements\nB1;Nord;the mayor\n", encoding="utf-8")
+    r = invoke("team", "import", str(bad), "--programme", PROG, db=demo_db, lang="en")
+    assert r.exit_code == 1 and "the mayor" in r.stderr and "Traceback" not in r.stderr
+    assert "B1" not in {t["team"] for t in data(invoke("export", "json", "--programme", PROG, db=demo_db))}
+
+
 def test_csv_to_stdout_has_no_bom_and_english_headers(demo_ro):
     r = ok(invoke("export", "csv", "--programme", PROG, "--what", "checkins", db=demo_ro, lang="en"))
     assert not r.stdout.startswith("\ufeff")

@@ -159,7 +159,7 @@ def test_the_reminder_is_previewed_and_sent_once_on_its_paris_day(demo_db, on, e
     preview = data(invoke("remind", "preview", "--until", day, "--json", db=demo_db, now=eve))
     planned = [p for p in preview if p["reminder"] == "notice:1:terminable"]
     assert sorted(p["to"] for p in planned if p["to"] is not None) == coordinators(demo_db)  # None: no address
-    assert {p["at"] for p in planned} == {f"{day}T00:00{offset}"}
+    assert {p["at"] for p in planned} == {f"{day}T00:00:00{offset}"}
     assert {p["subject"] for p in planned} == {
         f"Mise en demeure n°{NB}1 sans réponse{NB}: la convention avec Somme est résiliable"}
     ok(invoke("remind", "run", "--console", db=demo_db, now=eve))

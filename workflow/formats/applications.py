@@ -1,6 +1,10 @@
 """Reading the rows of an application file (:mod:`workflow.formats.sheets`) as preincub's columns: each row
 becomes a frozen :class:`Application`, or the problems of its cells (:class:`RowProblem`: line,
-column, what is wrong). No store here: :mod:`workflow.formats.intake` checks the applications against it."""
+column, what is wrong). No store here: :mod:`workflow.formats.intake` checks the applications against it.
+
+A teams CSV that ``export csv`` wrote reads back as it was: the apostrophe it put before a formula-like
+cell is taken off (:func:`workflow.formats.exports.unguarded`), its partner kind and its agreements
+(party ids, or their labels in French or English) are read."""
 
 from __future__ import annotations
 
@@ -11,14 +15,16 @@ from typing import Any
 
 from notifications.i18n import Message, text
 from notifications.visible import shown
+from states.terms import PARTIES, PARTY_LABELS
 from workflow.rules import validate
 from workflow.errors import N_, Invalid, Np_, PreincubError
+from workflow.formats.exports import unguarded
 from workflow.formats.sheets import Cell, Sheet, key
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "team": ("team", "équipe", "nom de l'équipe", "team name"),
     "partner": ("partner", "collectivité", "partenaire", "collectivité partenaire"),
-    "partner_kind": ("partner kind", "type de collectivité"),
+    "partner_kind": ("partner kind", "type de collectivité", "type de partenaire"),
     "problem": ("problem", "problème", "problème public", "public problem"),
     "intrapreneur": ("intrapreneur", "intrapreneurs", "intrapreneur·e", "intrapreneur·es"),
     "intrapreneur_name": ("intrapreneur name", "nom de l'intrapreneur", "intrapreneur nom", "name", "nom",
@@ -30,11 +36,15 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "days_per_week": ("days per week", "jours par semaine", "jours/semaine"),
     "coach": ("coach",),
     "sponsor": ("sponsor",),
+    "agreements": ("agreements", "accords"),
 }
 _BY_KEY = {key(h): col for col, headers in COLUMNS.items() for h in (col, *headers)}
 REQUIRED = ("team", "partner")
-PARTNER_KIND_WORDS = {"departement": "departement", "département": "departement", "region": "region", "région": "region",
-         "other": "other", "autre": "other"}
+PARTNER_KIND_WORDS = {"departement": "departement", "département": "departement", "department": "departement",
+                      "region": "region", "région": "region", "other": "other", "autre": "other"}
+# A party as a file may give it (``key``: case, accents and punctuation aside): its id, or its label in
+# either language, as ``export csv`` writes it ("la collectivité, l'opérateur").
+PARTY_WORDS = {key(w): p for p in PARTIES for w in (p, *(text(lang, PARTY_LABELS[p]) for lang in ("fr", "en")))}
 _NUMBER = re.compile(r"^\s*(\d{1,6}(?:[.,]\d{1,6})?)\s*(?:j|jours?|d|days?)?\s*$", re.IGNORECASE)
 _NAMED = re.compile(r"\s*([^<>]*?)\s*<([^<>]*)>\s*")
 _BETWEEN = re.compile(r"[,;\n](?![^<]*>)")  # a separator, not inside <...>
@@ -60,6 +70,7 @@ class Application:
     days_per_week: float | None
     coach: Applicant | None
     sponsor: Applicant | None
+    agreements: tuple[str, ...] = ()  # the parties that agreed to select the team (party ids)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +138,8 @@ class _Row:
         v = self.raw(col)
         if isinstance(v, float) and v.is_integer():
             v = int(v)
+        if isinstance(v, str):
+            v = unguarded(v)  # a cell `export csv` guarded against formulas, as it was typed
         v = "" if v is None else str(v).replace("\r\n", "\n").replace("\r", "\n").strip()
         return v or None
 
@@ -182,6 +195,21 @@ def _kind(value: str) -> str:
     return kind
 
 
+def _parties(value: str) -> tuple[str, ...]:
+    """The parties a cell names, as ids ("partner, operator", "la collectivité ; l'opérateur")."""
+    out: list[str] = []
+    for word in filter(None, (w.strip() for w in re.split(r"[,;\n]", value))):
+        party = PARTY_WORDS.get(key(word))
+        if party is None:
+            raise Invalid(N_("{value!q} is not {what!t}; choose one of: {allowed}"), value=word,
+                          what=validate.label("party", validate.CHOICES),
+                          allowed=", ".join([*PARTIES, *(text(lang, PARTY_LABELS[p]) for lang in ("fr", "en")
+                                                         for p in PARTIES)]))
+        if party not in out:
+            out.append(party)
+    return tuple(out)
+
+
 def applications(sheet: Sheet, cols: dict[str, int]) -> tuple[list[Application], list[RowProblem]]:
     """Every row read and checked on its own (no store): the applications, and the problems of the rest."""
     apps: list[Application] = []
@@ -219,10 +247,11 @@ def applications(sheet: Sheet, cols: dict[str, int]) -> tuple[list[Application],
         people = list({p.email: p for p in people}.values())  # one person named twice counts once
         coach = r.check("coach", lambda: _one(r.get("coach")))
         sponsor = r.check("sponsor", lambda: _one(r.get("sponsor")))
+        parties = r.check("agreements", lambda: _parties(r.get("agreements"))) if r.get("agreements") else ()
         if r.problems:
             problems += r.problems
         else:
-            apps.append(Application(line, team, partner, kind, problem, tuple(people), days, coach, sponsor))
+            apps.append(Application(line, team, partner, kind, problem, tuple(people), days, coach, sponsor, parties))
     return apps, problems
 
 

@@ -4,7 +4,11 @@ as it is: UTF-8 with a BOM, ``;``, decimal commas) and for JSON.
 Columns have stable keys (the JSON keys) and English labels, translated for CSV headers. Text from the
 store is written as typed, except that a cell starting with ``=``, ``+``, ``-``, ``@`` (or a tab, a
 carriage return) gets a leading apostrophe: a spreadsheet then shows it as text and never runs it as
-a formula (CSV injection). Only text cells are neutralised, never the numbers written here.
+a formula (CSV injection). Only text cells are neutralised, never the numbers written here; ``team
+import`` takes exactly that apostrophe off again (:func:`unguarded`), so an export reads back as typed.
+
+In JSON a value has one shape wherever it appears: an event's ``data`` is an object (as ``history``
+gives it), a team's ``agreements`` a list of party ids; CSV writes them as text, ids translated.
 """
 
 from __future__ import annotations
@@ -17,10 +21,11 @@ from typing import Any
 
 import states
 from notifications.i18n import N_, text
+from states.terms import PARTY_LABELS
 from workflow.context import Context
 from workflow.errors import Invalid
 from workflow.services.checkins import readable_programme
-from workflow.services.teams import Teams, iso
+from workflow.services.teams import Teams, event_record, iso
 from workflow.store import reads
 from workflow.store.models import Event, Team, commitment
 
@@ -34,7 +39,7 @@ BOM = "\ufeff"
 class Column:
     key: str  # the JSON key
     label: str  # the CSV header, an English msgid
-    kind: str = "text"  # text, phase, date, datetime, number, int, bool
+    kind: str = "text"  # text, phase, date, datetime, number, int, bool, parties, partner_kind, json
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,11 +60,12 @@ class Rows:
 # The team headers read back with `team import` (équipe, collectivité, problème, intrapreneur…).
 TEAM_COLUMNS = (
     Column("team", N_("Team")), Column("programme", N_("Programme")), Column("partner", N_("Partner")),
-    Column("problem", N_("Problem")), Column("phase", N_("Phase"), "phase"),
+    Column("problem", N_("Problem")), Column("partner_kind", N_("Partner kind"), "partner_kind"),
+    Column("phase", N_("Phase"), "phase"),
     Column("phase_since", N_("Since"), "datetime"), Column("intrapreneur", N_("Intrapreneur")),
     Column("days_per_week", N_("Days per week"), "number"), Column("coach", N_("Coach")),
     Column("sponsor", N_("Sponsor")), Column("real", N_("Real"), "bool"), Column("major", N_("Major"), "bool"),
-    Column("actionable", N_("Actionable"), "bool"), Column("agreements", N_("Agreements")),
+    Column("actionable", N_("Actionable"), "bool"), Column("agreements", N_("Agreements"), "parties"),
     Column("poc_summary", N_("Proof of concept")), Column("poc_link", N_("Proof of concept link")),
     Column("committee_on", N_("Committee date"), "date"), Column("committee_opinion", N_("Committee's opinion")),
     Column("deadline", N_("Deadline"), "date"), Column("days_left", N_("Days left"), "int"),
@@ -78,8 +84,10 @@ EVENT_COLUMNS = (
     Column("id", N_("Id"), "int"), Column("at", N_("When"), "datetime"), Column("actor", N_("Who")),
     Column("team", N_("Team")), Column("action", N_("Action")), Column("trigger", N_("Trigger")),
     Column("from", N_("From"), "phase"), Column("to", N_("To"), "phase"), Column("reason", N_("Reason")),
-    Column("forced", N_("Forced"), "bool"), Column("data", N_("Details")),
+    Column("forced", N_("Forced"), "bool"), Column("data", N_("Details"), "json"),
 )
+# A partner body's kind as a CSV writes it, in the export's language (``team import`` reads these words back).
+PARTNER_KIND_LABELS = {"departement": N_("department"), "region": N_("region"), "other": N_("other")}
 
 
 def _person(name: str, email: str) -> str:
@@ -103,30 +111,31 @@ class Exports:
             mine = self.ctx.visible_teams(s)
             teams = reads.teams(s, prog.id, mine)
             if what == "teams":
-                return Rows(what, prog.name, TEAM_COLUMNS, tuple(self._team_row(s, t) for t in teams))
+                kinds = {p.id: p.kind for p in reads.partners(s, prog.id)}
+                return Rows(what, prog.name, TEAM_COLUMNS, tuple(self._team_row(s, t, kinds) for t in teams))
             names = {t.id: t.name for t in teams}
             if what == "checkins":
                 found = reads.checkins(s, list(names))
                 return Rows(what, prog.name, CHECKIN_COLUMNS, tuple(
                     (c.id, names[c.team_id], email, c.on.isoformat(), c.week, c.notes, c.blockers, c.next_steps,
                      c.hours, c.mood, c.missed, c.reason, iso(c.created_at), iso(c.updated_at)) for c, email in found))
-            events = reads.team_events(s, list(names))
+            events = reads.team_events(s, list(names))  # data: an object, as history gives it
             if self.ctx.reach(s, "read").covers(prog.id):  # who reads the programme whole: its own events too
                 events = sorted([*events, *(e for e in reads.events_without_team(s) if _about(e, prog.name))],
                                 key=lambda e: e.id)
             return Rows(what, prog.name, EVENT_COLUMNS, tuple(
-                (e.id, iso(e.at), e.actor, names.get(e.team_id), e.action, e.trigger, e.from_phase, e.to_phase,
-                 e.reason, e.forced, e.data) for e in events))
+                (e.id, r.at, r.actor, names.get(e.team_id), r.action, r.trigger, r.from_, r.to, r.reason, r.forced,
+                 r.data) for e, r in ((e, event_record(e)) for e in events)))
 
-    def _team_row(self, s, t: Team) -> tuple[Any, ...]:
+    def _team_row(self, s, t: Team, kinds: dict[int, str]) -> tuple[Any, ...]:
         r = self.teams._team_record(s, t)
-        return (r.name, r.programme, r.partner, r.problem, r.phase, r.phase_since,
+        return (r.name, r.programme, r.partner, r.problem, kinds.get(t.partner_id), r.phase, r.phase_since,
                 ", ".join(_person(p.name, p.email) for p in r.intrapreneurs),
                 commitment([p.days_per_week for p in r.intrapreneurs]),
                 ", ".join(_person(p.name, p.email) for p in r.coaches),
                 ", ".join(_person(p.name, p.email) for p in r.sponsors),
                 r.criteria.get("real"), r.criteria.get("major"), r.criteria.get("actionable"),
-                ", ".join(r.agreements), r.poc.summary, r.poc.link, r.committee.on, r.committee.opinion,
+                r.agreements, r.poc.summary, r.poc.link, r.committee.on, r.committee.opinion,
                 r.deadline, r.days_left, r.coaching.weeks_held, r.coaching.weeks_expected, r.coaching.last_checkin,
                 r.coaching.hours_per_week)
 
@@ -141,9 +150,20 @@ def _about(e: Event, programme: str) -> bool:
 # ---- CSV -------------------------------------------------------------------------------------------
 
 
+def _guarded(value: str) -> bool:
+    """Whether :func:`neutralised` puts an apostrophe before ``value``: it would start a formula, or it
+    is such a value behind apostrophes already (so that :func:`unguarded` gives back exactly what was typed)."""
+    return value.lstrip("'").startswith(FORMULA_START)
+
+
 def neutralised(value: str) -> str:
     """A text cell a spreadsheet shows as text: one that would start a formula gets an apostrophe."""
-    return "'" + value if value.startswith(FORMULA_START) else value
+    return "'" + value if _guarded(value) else value
+
+
+def unguarded(value: str) -> str:
+    """A cell as typed before :func:`neutralised`: its one apostrophe taken off, only where the export put it."""
+    return value[1:] if value.startswith("'") and _guarded(value[1:]) else value
 
 
 def _cell(value: Any, kind: str, lang: str, decimal_comma: bool) -> str:
@@ -160,6 +180,12 @@ def _cell(value: Any, kind: str, lang: str, decimal_comma: bool) -> str:
         return str(int(value))
     if kind == "datetime":  # Paris time as a spreadsheet reads a date and time
         return value[:16].replace("T", " ")
+    if kind == "parties":  # "la collectivité, l'opérateur"
+        return ", ".join(text(lang, PARTY_LABELS[p]) if p in PARTY_LABELS else neutralised(p) for p in value)
+    if kind == "partner_kind":
+        return text(lang, PARTNER_KIND_LABELS[value]) if value in PARTNER_KIND_LABELS else neutralised(str(value))
+    if kind == "json":  # as stored: sorted keys, text as typed
+        return neutralised(json.dumps(value, ensure_ascii=False, sort_keys=True))
     return neutralised(str(value))
 
 

@@ -5,7 +5,8 @@ Each row becomes a frozen :class:`Application` (or the problems of its cells:
 :mod:`workflow.formats.applications`); then, in one
 transaction, partners and people missing from the store are created and the teams added, through
 the directory's and the teams' own code (``new_partner``, and the batch paths ``insert_people``,
-``insert_teams``). One bad
+``insert_teams``), then the agreements a row gives (an exported teams CSV's ``Accords``) recorded as
+``team agree`` records them. One bad
 row and nothing is written: :class:`BadRows` carries every problem, with its line and column.
 A team already in the programme is reported, never added twice: importing a file again changes nothing.
 """
@@ -27,6 +28,7 @@ from workflow.rules import validate
 from workflow.services.directory import Directory
 from workflow.services.teams import NewTeam, Teams
 from workflow.store import reads
+from workflow.store import teams as team_rows
 from workflow.store.models import Programme
 
 
@@ -131,6 +133,14 @@ class Intake:
             NewTeam(a.team, partners[key_partner(a.partner)], a.partner, a.problem,
                     tuple(who(p) for p in a.intrapreneurs), a.days_per_week, who(a.coach), who(a.sponsor))
             for a in plan.new], progress)
+        now = self.ctx.clock.now()
+        for a in plan.new:
+            if a.agreements:
+                team = find(s, "team", a.team)
+                for party in a.agreements:  # as Teams.agree: the row, the team's new version, the event
+                    team_rows.add_agreement(s, team.id, party, now, self.ctx.actor)
+                    team_rows.bump(s, team)
+                    self.ctx.event(s, "agree", team, data={"party": party})
 
 
 def key_partner(name: str) -> str:

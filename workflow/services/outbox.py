@@ -81,7 +81,7 @@ def outbox_message(r: Row) -> OutboxMessage:
         return paris(dt).isoformat(timespec="seconds") if dt else None
 
     return OutboxMessage(r.id, r.key, r.kind, r.channel, r.recipient, r.subject, r.status, r.attempts, r.last_error,
-                         paris(r.due_at).isoformat(timespec="minutes"), at(r.stale_at), at(r.next_attempt_at),
+                         at(r.due_at), at(r.stale_at), at(r.next_attempt_at),
                          at(r.failing_since), at(r.sent_at), r.sent_via)
 
 

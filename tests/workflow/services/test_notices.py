@@ -104,7 +104,7 @@ def test_one_rule_on_the_last_day_in_time_everywhere(prog):
     assert wf.notices.terminable(PROG) == [] and wf.reminders.enqueue() == 0
     assert [r.state for r in wf.notices.listing(PROG)] == ["pending"]
     (planned,) = [p for p in wf.reminders.preview(paris(2020, 11, 5, 0, 0)) if p.reminder == key][:1]
-    assert planned.at == "2020-11-03T00:00+01:00"
+    assert planned.at == "2020-11-03T00:00:00+01:00"
     wf = at(wf, 2020, 11, 3, 0, 0)
     (flag,) = wf.notices.terminable(PROG)
     assert flag.terminable_on == "2020-11-03"
@@ -216,7 +216,7 @@ def test_the_reminder_fires_at_midnight_paris_on_its_day_across_dst(prog, on, da
     wf = wf.at(FixedClock(eve))
     assert wf.reminders.enqueue() == 0 and notice_rows(wf) == {}
     (planned,) = [p for p in wf.reminders.preview(eve + timedelta(days=2)) if p.reminder == key][:1]
-    assert planned.at == f"{day.isoformat()}T00:00+0{offset}:00" and planned.kind == "notice_terminable"
+    assert planned.at == f"{day.isoformat()}T00:00:00+0{offset}:00" and planned.kind == "notice_terminable"
     # Just after midnight in Paris (still the day before in UTC): due, to each coordinator, once.
     wf = wf.at(FixedClock(midnight + timedelta(minutes=1)))
     assert wf.reminders.enqueue() == 2

@@ -310,18 +310,18 @@ def test_weekly_ping_is_monday_9_paris_moved_by_holidays_and_kept_across_dst(tea
     rows = wf.reminders.preview(paris(2021, 6, 1, 23, 59))
     coaching = [(r.reminder, r.at) for r in rows if r.kind == "coaching"]
     assert coaching == [
-        (f"coaching:{t}:2021-W11", "2021-03-15T09:00+01:00"),
-        (f"coaching:{t}:2021-W12", "2021-03-22T09:00+01:00"),
-        (f"coaching:{t}:2021-W13", "2021-03-29T09:00+02:00"),  # summer time since Sunday 28 March
-        (f"coaching:{t}:2021-W14", "2021-04-06T09:00+02:00"),  # Easter Monday 5 April: Tuesday
-        (f"coaching:{t}:2021-W15", "2021-04-12T09:00+02:00"),
-        (f"coaching:{t}:2021-W16", "2021-04-19T09:00+02:00"),
-        (f"coaching:{t}:2021-W17", "2021-04-26T09:00+02:00"),
-        (f"coaching:{t}:2021-W18", "2021-05-03T09:00+02:00"),
-        (f"coaching:{t}:2021-W19", "2021-05-10T09:00+02:00"),
-        (f"coaching:{t}:2021-W20", "2021-05-17T09:00+02:00"),
-        (f"coaching:{t}:2021-W21", "2021-05-25T09:00+02:00"),  # Pentecost Monday 24 May: Tuesday
-        (f"coaching:{t}:2021-W22", "2021-05-31T09:00+02:00"),
+        (f"coaching:{t}:2021-W11", "2021-03-15T09:00:00+01:00"),
+        (f"coaching:{t}:2021-W12", "2021-03-22T09:00:00+01:00"),
+        (f"coaching:{t}:2021-W13", "2021-03-29T09:00:00+02:00"),  # summer time since Sunday 28 March
+        (f"coaching:{t}:2021-W14", "2021-04-06T09:00:00+02:00"),  # Easter Monday 5 April: Tuesday
+        (f"coaching:{t}:2021-W15", "2021-04-12T09:00:00+02:00"),
+        (f"coaching:{t}:2021-W16", "2021-04-19T09:00:00+02:00"),
+        (f"coaching:{t}:2021-W17", "2021-04-26T09:00:00+02:00"),
+        (f"coaching:{t}:2021-W18", "2021-05-03T09:00:00+02:00"),
+        (f"coaching:{t}:2021-W19", "2021-05-10T09:00:00+02:00"),
+        (f"coaching:{t}:2021-W20", "2021-05-17T09:00:00+02:00"),
+        (f"coaching:{t}:2021-W21", "2021-05-25T09:00:00+02:00"),  # Pentecost Monday 24 May: Tuesday
+        (f"coaching:{t}:2021-W22", "2021-05-31T09:00:00+02:00"),
     ]
     assert {r.to for r in rows if r.kind == "coaching"} == {COACH}
 
@@ -331,9 +331,9 @@ def test_autumn_dst_keeps_9_local(one_team):
     one_team = at(one_team, 2020, 10, 19, 8, 0)
     rows = one_team.reminders.preview(paris(2020, 11, 2, 12, 0))
     assert [(r.reminder, r.at) for r in rows if r.kind == "coaching"] == [
-        (f"coaching:{a}:2020-W43", "2020-10-19T09:00+02:00"),
-        (f"coaching:{a}:2020-W44", "2020-10-26T09:00+01:00"),  # winter time since Sunday 25 October
-        (f"coaching:{a}:2020-W45", "2020-11-02T09:00+01:00"),
+        (f"coaching:{a}:2020-W43", "2020-10-19T09:00:00+02:00"),
+        (f"coaching:{a}:2020-W44", "2020-10-26T09:00:00+01:00"),  # winter time since Sunday 25 October
+        (f"coaching:{a}:2020-W45", "2020-11-02T09:00:00+01:00"),
     ]
     # A tick at 08:00 UTC on 26 October is 09:00 in Paris: due; a minute before, not yet.
     assert enqueue_at(one_team, 2020, 10, 26, 8, 59) == {}
@@ -343,7 +343,7 @@ def test_autumn_dst_keeps_9_local(one_team):
         due = s.exec(select(Outbox.due_at).where(Outbox.reminder == f"coaching:{a}:2020-W44")).one()
     assert due == datetime(2020, 10, 26, 8, 0, tzinfo=timezone.utc)  # stored as an instant: 08:00 UTC
     assert due.astimezone(PARIS).isoformat() == "2020-10-26T09:00:00+01:00"
-    assert [r.due_at for r in one_team.outbox() if r.kind == "coaching"] == ["2020-10-26T09:00+01:00"]
+    assert [r.due_at for r in one_team.outbox() if r.kind == "coaching"] == ["2020-10-26T09:00:00+01:00"]
 
 
 @pytest.mark.parametrize("holiday,tuesday", [((2021, 4, 5), (2021, 4, 6)), ((2021, 5, 24), (2021, 5, 25))])
@@ -494,20 +494,20 @@ def test_preview_of_the_demo_shows_the_six_months(db_url):
         for r in rows:
             firsts.setdefault(r.reminder, r.at)
         deadline = [(k, v) for k, v in firsts.items() if k.startswith("deadline")]
-        assert deadline == [("deadline:1:J-30", "2020-11-23T09:00+01:00"),
-                            ("deadline:1:J-14", "2020-12-09T09:00+01:00"),
-                            ("deadline:1:J-7", "2020-12-16T09:00+01:00"),
-                            ("deadline:1:J-1", "2020-12-22T09:00+01:00"),
-                            ("deadline_passed:1:2020-12-24", "2020-12-24T09:00+01:00"),
-                            ("deadline_passed:1:2020-12-31", "2020-12-31T09:00+01:00")]
+        assert deadline == [("deadline:1:J-30", "2020-11-23T09:00:00+01:00"),
+                            ("deadline:1:J-14", "2020-12-09T09:00:00+01:00"),
+                            ("deadline:1:J-7", "2020-12-16T09:00:00+01:00"),
+                            ("deadline:1:J-1", "2020-12-22T09:00:00+01:00"),
+                            ("deadline_passed:1:2020-12-24", "2020-12-24T09:00:00+01:00"),
+                            ("deadline_passed:1:2020-12-31", "2020-12-31T09:00:00+01:00")]
         committee = [(k, v) for k, v in firsts.items() if k.startswith("committee")]
         heard = [ids[n] for n in ("Assistants familiaux", "Informations préoccupantes", "Signalements voirie")]
         transport = ids["Transport scolaire adapté"]
         assert committee == [
-            *((f"committee:{t}:2020-11-05:J-7", "2020-10-29T09:00+01:00") for t in heard),
-            *((f"committee:{t}:2020-11-05:J-1", "2020-11-04T09:00+01:00") for t in heard),
-            (f"committee:{transport}:2020-12-10:J-7", "2020-12-03T09:00+01:00"),
-            (f"committee:{transport}:2020-12-10:J-1", "2020-12-09T09:00+01:00"),
+            *((f"committee:{t}:2020-11-05:J-7", "2020-10-29T09:00:00+01:00") for t in heard),
+            *((f"committee:{t}:2020-11-05:J-1", "2020-11-04T09:00:00+01:00") for t in heard),
+            (f"committee:{transport}:2020-12-10:J-7", "2020-12-03T09:00:00+01:00"),
+            (f"committee:{transport}:2020-12-10:J-1", "2020-12-09T09:00:00+01:00"),
         ]
         coordinators = sorted([COORD, demo.COORDINATOR[1]])
         j7 = sorted(r.to for r in rows if r.reminder == "deadline:1:J-7")
@@ -516,10 +516,10 @@ def test_preview_of_the_demo_shows_the_six_months(db_url):
         assert sorted(r.to for r in rows if r.reminder == "deadline_passed:1:2020-12-24") == coordinators
         # The weekly coaching plan: every Monday of a team's investigation, to its coach, up to the deadline.
         rsa = [(r.at, r.to) for r in rows if r.reminder.startswith(f"coaching:{ids['Insertion RSA']}:")]
-        assert len(rsa) == 25 and rsa[0] == ("2020-07-06T09:00+02:00", "julien.moreau@beta.example")
-        assert rsa[-1] == ("2020-12-21T09:00+01:00", "julien.moreau@beta.example")
+        assert len(rsa) == 25 and rsa[0] == ("2020-07-06T09:00:00+02:00", "julien.moreau@beta.example")
+        assert rsa[-1] == ("2020-12-21T09:00:00+01:00", "julien.moreau@beta.example")
         abandoned = [r.at for r in rows if r.reminder.startswith(f"coaching:{ids['Cantines des collèges']}:")]
-        assert abandoned[-1] == "2020-09-14T09:00+02:00"  # it abandoned that Monday at 10:00
+        assert abandoned[-1] == "2020-09-14T09:00:00+02:00"  # it abandoned that Monday at 10:00
     finally:
         wf.close()
 
