@@ -98,6 +98,9 @@ class DaemonSettings(Section):
 class WebSettings(Section):
     base_url: str | None = None  # e.g. https://preincub.example.org: builds the links in messages
     secret_key: SecretStr | None = None  # signs the links; else a 0600 file in the data dir (workflow.services.links)
+    # How many reverse proxies stand before ``serve`` (werkzeug's ProxyFix trusts that many X-Forwarded-For
+    # and X-Forwarded-Proto hops): behind TLS, https is then known and the CSRF Referer check runs. 0: none.
+    trusted_proxies: int = Field(0, ge=0, le=10)
 
 
 SECTIONS: dict[str, type[Section]] = {"store": StoreSettings, "coaching": CoachingSettings,

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 from click.testing import CliRunner
-from tests.web.helpers import BASE, COORD, HELENE, JULIEN, KEY, RSA, WEEK
+from tests.web.helpers import BASE, COORD, HELENE, JULIEN, KEY, RSA, WEEK, csrf
 # The web tests' demo store and app: these commands make the links that app opens.
 from tests.web.conftest import app, client, demo_store, store, wf  # noqa: F401
 from sqlmodel import select
@@ -37,7 +37,8 @@ def test_web_link_prints_a_working_signin_link(cli_app, store, client):
     assert r.exit_code == 0, r.output
     url = r.output.strip()
     assert url.startswith(BASE + "/signin/")
-    assert client.get(url.removeprefix(BASE)).status_code == 303
+    path = url.removeprefix(BASE)
+    assert client.post(path, data={"csrf_token": csrf(client, path)}).status_code == 303
 
 
 def test_web_link_needs_a_base_url(cli_app, store):
@@ -117,3 +118,64 @@ def test_the_committee_reminder_carries_the_opinion_link_for_those_who_may_give_
     assert "/committee/" in msgs[COORD].body_text
     assert "/committee/" not in msgs[JULIEN].body_text  # a coach may not record the opinion
     assert "/committee/" in msgs[HELENE].body_text  # the committee members are told, with the link
+
+
+@pytest.fixture
+def busy_port():
+    """A port some other program listens on."""
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as other:
+        yield other.getsockname()[1]
+
+
+def test_serve_on_a_busy_port_is_one_line_naming_it_at_once(cli_app, store, busy_port):
+    import time
+
+    from tests.cli_helpers import fails
+
+    started = time.monotonic()
+    r = run(cli_app, store, "--lang", "en", "serve", "--port", str(busy_port))
+    assert time.monotonic() - started < 5, "a busy port is known when binding, not after start-up"
+    line = fails(r, 1, str(busy_port), "--port")
+    assert line == (f"preincub: port {busy_port} is already in use on 127.0.0.1: stop what uses it, or choose another "
+                    "port with --port")
+    french = fails(run(cli_app, store, "serve", "--port", str(busy_port)), 1, str(busy_port), "--port")
+    assert "Address already in use" not in french and french != line  # needs the catalog's French sentence
+
+
+def test_serve_says_it_serves_only_once_it_holds_its_port(cli_app, store, monkeypatch):
+    """The announcement comes after the bind: a client that reads it can connect at once."""
+    import socket
+
+    import waitress
+
+    import commands.web as web
+
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        port = probe.getsockname()[1]  # free once probe is closed below
+    reachable, held = [], []
+
+    def announce(text: str) -> None:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=2).close()
+            reachable.append(text)
+        except OSError:
+            reachable.append(None)
+
+    class Server:
+        def run(self) -> None:
+            """Stop at once instead of serving."""
+
+    def create_server(app, sockets=(), **kw):
+        held.extend(sockets)
+        return Server()
+
+    monkeypatch.setattr(web, "say", announce)
+    monkeypatch.setattr(waitress, "create_server", create_server)
+    monkeypatch.setattr(waitress, "serve", lambda *a, **k: None)  # what serve called before it bound first
+    r = run(cli_app, store, "--lang", "en", "serve", "--port", str(port))
+    for sock in held:
+        sock.close()
+    assert r.exit_code == 0, r.output
+    assert len(reachable) == 1 and reachable[0] is not None and f":{port}" in reachable[0], reachable

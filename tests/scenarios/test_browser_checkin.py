@@ -1,6 +1,7 @@
 """One end-to-end run, as a coach would: the weekly e-mail reaches a real SMTP server, its link is
 opened in headless Chromium against a real ``preincub serve`` process, the form is filled and sent,
-and ``preincub checkin list --json`` shows the check-in with the coach as its author.
+and ``preincub checkin list --json`` shows the check-in with the coach as its author. The form, the
+board and the team page are screenshotted at 900 px and at a phone's 375 px, and none scrolls sideways.
 
 Needs Debian's ``chromium`` and ``chromium-driver`` (``.ci/run`` installs them with apt when it can);
 without them the test is skipped, saying so.
@@ -24,7 +25,7 @@ from tests.web.helpers import COORD, JULIEN, KEY, RSA, WEEK
 # The web tests' demo store: the e2e run serves a copy of it.
 from tests.web.conftest import demo_store, store  # noqa: F401
 
-from tests.browser import SHOTS, chromium, needs_chromium, not_blank
+from tests.browser import SHOTS, chromium, full_page_png, needs_chromium, not_blank, sideways, viewport
 from tests.smtp import free_port, smtp_server
 
 pytestmark = pytest.mark.slow
@@ -70,6 +71,7 @@ def wait_port(port: int, proc: subprocess.Popen, timeout: float = 30) -> None:
 
 @needs_chromium
 def test_a_coach_logs_the_weekly_checkin_from_the_email(store, tmp_path):
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -91,10 +93,23 @@ def test_a_coach_logs_the_weekly_checkin_from_the_email(store, tmp_path):
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                               cwd=Path(__file__).resolve().parents[2])
     shots = SHOTS or tmp_path
+    wide: dict[str, int] = {}
+
+    def shoot(driver, name: str) -> None:
+        """The page as it is (900 px), then at a phone's width: screenshots, and how far each scrolls sideways."""
+        (shots / f"{name}.png").write_bytes(driver.get_screenshot_as_png())
+        viewport(driver, 375)
+        wide[f"{name}-375"] = sideways(driver)
+        (shots / f"{name}-375.png").write_bytes(full_page_png(driver))
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+        wide[name] = sideways(driver)
+
     try:
         wait_port(port, server)
         # 4. headless Chromium opens the link, fills the form and submits it
         with chromium(900, 1400) as driver:
+            # Mid-navigation, chromedriver may answer "Node … does not belong to the document": wait on.
+            wait = WebDriverWait(driver, 30, ignored_exceptions=(WebDriverException,))
             driver.get(link)
             assert RSA in driver.title and WEEK in driver.page_source
             driver.find_element(By.ID, "notes").send_keys("Trois entretiens avec des allocataires.")
@@ -102,19 +117,19 @@ def test_a_coach_logs_the_weekly_checkin_from_the_email(store, tmp_path):
             driver.find_element(By.ID, "next_steps").send_keys("Maquette du parcours")
             driver.find_element(By.ID, "hours").send_keys("6")
             driver.find_element(By.CSS_SELECTOR, "#mood option[value='4']").click()
-            form_png = driver.get_screenshot_as_png()
-            (shots / "checkin-form.png").write_bytes(form_png)
+            shoot(driver, "checkin-form")
             driver.find_element(By.CSS_SELECTOR, "form.checkin button[type=submit]").click()
-            WebDriverWait(driver, 30).until(lambda d: "Enregistré" in d.page_source)  # the answer page, once loaded
+            wait.until(lambda d: "Enregistré" in d.page_source)  # the answer page, once loaded
             # the board, signed in with a one-hour link
             signin = preincub("--as", COORD, "web", "link", JULIEN, env=env).stdout.strip()
-            driver.get(signin)
-            assert "Pré-incubation 2020" in driver.page_source
-            board_png = driver.get_screenshot_as_png()
-            (shots / "board.png").write_bytes(board_png)
+            driver.get(signin)  # the link's page (a mail scanner's visit would stop here), then its button
+            assert "Pré-incubation 2020" not in driver.page_source
+            driver.find_element(By.CSS_SELECTOR, "form.signin button[type=submit]").click()
+            wait.until(lambda d: "Pré-incubation 2020" in d.page_source)
+            shoot(driver, "board")
             driver.find_element(By.LINK_TEXT, RSA).click()
-            WebDriverWait(driver, 30).until(lambda d: "<svg" in d.page_source)
-            (shots / "team.png").write_bytes(driver.get_screenshot_as_png())
+            wait.until(lambda d: "<svg" in d.page_source)
+            shoot(driver, "team")
     finally:
         server.terminate()
         out = server.communicate(timeout=20)[0]
@@ -123,6 +138,8 @@ def test_a_coach_logs_the_weekly_checkin_from_the_email(store, tmp_path):
     listed = json.loads(preincub("--as", COORD, "checkin", "list", "--team", RSA, "--week", WEEK, "--json",
                                  env=env).stdout)
     assert [(c["author"], c["notes"]) for c in listed] == [(JULIEN, "Trois entretiens avec des allocataires.")]
-    # the screenshots are not blank
-    for name in ("checkin-form.png", "board.png", "team.png"):
-        assert not_blank((shots / name).read_bytes()), name
+    # the screenshots are not blank, and no page scrolls sideways, at 900 px or at 375 px
+    for name in ("checkin-form", "board", "team"):
+        for shot in (name, f"{name}-375"):
+            assert not_blank((shots / f"{shot}.png").read_bytes()), shot
+    assert {name: px for name, px in wide.items() if px > 0} == {}, f"pages wider than their viewport: {wide}"

@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 from datetime import date
 from pathlib import Path
@@ -18,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.smtp import free_port
-from tests.web.helpers import COORD, KEY, NOW, signin
+from tests.web.helpers import COORD, CSRF, KEY, NOW, signin
 from tests.scenarios.test_browser_checkin import wait_port
 from workflow.api import Workflow
 from workflow.clock import FixedClock
@@ -86,16 +87,21 @@ def test_a_running_serve_stops_showing_a_replaced_store(store, wf, tmp_path):
                               stderr=subprocess.STDOUT, text=True, cwd=tmp_path)
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
 
-    def get(path: str) -> tuple[int, str]:
+    def get(path: str, form: dict[str, str] | None = None) -> tuple[int, str]:
+        """GET ``path``, or POST ``form`` to it."""
+        data = urllib.parse.urlencode(form).encode() if form is not None else None
         try:
-            with opener.open(base + path, timeout=30) as r:
+            with opener.open(base + path, data=data, timeout=30) as r:
                 return r.status, r.read().decode()
         except urllib.error.HTTPError as exc:
             return exc.code, exc.read().decode()
 
     try:
         wait_port(port, server)
-        status, page = get("/signin/" + url.rsplit("/signin/", 1)[1])
+        path = "/signin/" + url.rsplit("/signin/", 1)[1]
+        status, page = get(path)  # the link's page, then its button
+        assert status == 200 and "Pré-incubation 2020" not in page
+        status, page = get(path, {"csrf_token": CSRF.search(page).group(1)})
         assert status == 200 and "Pré-incubation 2020" in page
         replace(store, other)
         for path in ("/", "/team/Insertion%20RSA", "/healthz"):

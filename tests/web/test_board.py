@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from tests.web.helpers import AURELIE, BASE, COORD, HELENE, JULIEN, NOW, RSA, SARAH, signin
+from tests.web.helpers import AURELIE, BASE, COORD, CSRF, HELENE, JULIEN, NOW, RSA, SARAH, signin
 
 from workflow.clock import FixedClock
 
@@ -30,7 +30,9 @@ def test_board_needs_a_session(client):
 def test_signin_sets_a_safe_cookie_and_shows_the_board(client, wf):
     url, _ = wf.links.signin_url(COORD)
     assert url.startswith(BASE + "/signin/")
-    r = client.get(url.removeprefix(BASE))
+    page = client.get(url.removeprefix(BASE))
+    assert page.status_code == 200 and client.get("/").status_code == 403  # the page signs no one in
+    r = client.post(url.removeprefix(BASE), data={"csrf_token": CSRF.search(page.text).group(1)})
     assert r.status_code == 303
     cookie = r.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie  # base URL is https
@@ -57,7 +59,7 @@ def test_each_role_sees_what_the_table_allows(client, wf, email, teams):
         assert seen == teams
         other = next(n for n in ("Dossiers MDPH", "Signalements voirie") if n not in teams)
         r = client.get(f"/team/{other}")
-        assert r.status_code == 403 and "Aucun point" not in r.text
+        assert r.status_code == 404 and "Aucun point" not in r.text  # as a team that does not exist
 
 
 def test_a_coach_of_no_team_sees_no_team(client, wf):

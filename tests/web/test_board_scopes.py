@@ -89,9 +89,15 @@ def board_seen_by(board: tuple[str, Path], email: str, shot: Path, *also: str) -
     then that of each page ``also`` (a path) in the same session."""
     from selenium.webdriver.common.by import By
 
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.support.ui import WebDriverWait
+
     texts = []
     with chromium(1100, 1200) as driver:
-        driver.get(link(board, email))
+        driver.get(link(board, email))  # the link's page, then its button
+        driver.find_element(By.CSS_SELECTOR, "form.signin button[type=submit]").click()
+        WebDriverWait(driver, 30, ignored_exceptions=(WebDriverException,)).until(
+            lambda d: d.find_element(By.CSS_SELECTOR, "form.signout"))
         texts.append(driver.find_element(By.TAG_NAME, "body").text)
         png = driver.get_screenshot_as_png()
         for path in also:

@@ -229,3 +229,15 @@ def test_submit_and_race_on_each_store(db_url):
         assert len(rows) == 1 and rows[0].author == COACH
     finally:
         wf.close()
+
+
+def test_a_week_out_of_range_is_a_400_page_whatever_the_link(client, wf):
+    """A week that is no ISO week (week 60, year 0) is refused as bad input (400), not as an unknown
+    page (404), with a signed link of that very week as with the coach's link of another week."""
+    before, token = wf.checkins(team=RSA), csrf(client, checkin_url(wf))
+    for week in ("2020-W60", "0000-W01", "2020-W00", "9999-W52"):
+        for url in (checkin_url(wf, week=week), checkin_url(wf, url_week=week)):
+            for r in (client.get(url), client.post(url, data={"csrf_token": token, "notes": "x"})):
+                assert r.status_code == 400 and "<main" in r.text, (week, url, r.status_code)
+                assert week in r.text, r.text  # the library's words: what is wrong with which week
+    assert wf.checkins(team=RSA) == before

@@ -79,7 +79,7 @@ def test_link_used_for_another_team_or_week_is_403(client, wf):
     _, other = ids(wf, SARAH, "Dossiers MDPH")
     refused(client.get(checkin_url(wf, url_team=other)), 403, "autre équipe")
     refused(client.get(checkin_url(wf, url_week="2020-W46")), 403, "autre semaine")
-    assert client.get(checkin_url(wf, url_week="not-a-week")).status_code == 404
+    assert client.get(checkin_url(wf, url_week="not-a-week")).status_code == 400  # bad input, as a week out of range
 
 
 def test_person_no_longer_the_coach_is_403(client, wf):

@@ -9,7 +9,16 @@ Kinds (the salt keeps one kind from passing for another):
 
 - ``checkin``: one coach, one team, one ISO week; 14 days.
 - ``committee``: one committee member (or coordinator) of the team's programme, one team; 30 days.
-- ``signin``: one person; one hour; it opens a session (whose cookie carries the generation too).
+- ``signin``: one person; one hour; single use: it opens a session, kept in the store. Checking it
+  (:meth:`Links.signin_check`, the page a GET shows) uses nothing: a mail scanner's visit is harmless.
+
+A token is accepted in its canonical spelling only (no extra ``=`` padding, no stray base64 bits on its
+signature): one link, one spelling, so a used single-use link cannot come back spelled otherwise.
+
+A session is a random id in the browser's cookie; the store keeps its SHA-256 (``workflow.store.sessions``)
+with the person and the last request, so signing out, revoking the person's links, and erasing the person
+end it on the server: a copied cookie opens nothing after. It ends after 8 idle hours; the last request
+is stamped at most every few minutes, so a page view stays a read.
 
 Timestamps come from the business clock (``--now``), so a pinned date signs and checks alike. Tokens
 are never logged or put in an error: errors say what is wrong with a link, not what it was.
@@ -21,6 +30,7 @@ opinion, sign in.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets as _secrets
 from collections.abc import Callable, Iterator
@@ -32,7 +42,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous import BadData, BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous.encoding import base64_decode, base64_encode, want_bytes
 from platformdirs import user_data_path
 
 import states
@@ -43,11 +54,13 @@ from workflow.errors import N_, Forbidden, Invalid, NotFound, PreincubError
 from workflow.records import CheckInRecord, EventRecord, TeamRecord
 from workflow.rules import validate
 from workflow.rules.coaching import parse_week
+from workflow.rules.numbers import parse_decimal
 from workflow.services.checkins import CheckIns
 from workflow.services.outbox import channels_for
 from workflow.services.teams import Teams
 from workflow.settings import Settings
 from workflow.store import links as link_rows
+from workflow.store import sessions as session_rows
 from workflow.store.engine import Session
 from workflow.store.files import PRIVATE_FILE, private_dirs
 from workflow.store.models import Person
@@ -55,6 +68,7 @@ from workflow.store.models import Person
 LINK_LIFETIMES: dict[str, timedelta] = {"checkin": timedelta(days=14), "committee": timedelta(days=30),
                                         "signin": timedelta(hours=1)}
 SESSION_IDLE = timedelta(hours=8)
+SESSION_TOUCH = timedelta(minutes=5)  # a session's last request is stamped at most this often
 SECRET_FILE = "secret_key"
 
 
@@ -112,11 +126,40 @@ def _signer_class(clock: Clock):
         def get_timestamp(self) -> int:
             return int(clock.now().timestamp())
 
+        def verify_signature(self, value: str | bytes, sig: str | bytes) -> bool:
+            """The signature in its canonical spelling only: base64 decoding forgives extra padding and
+            stray low bits, which would give one link several spellings."""
+            return canonical(sig) and super().verify_signature(value, sig)
+
     return ClockSigner
 
 
+def canonical(sig: str | bytes) -> bool:
+    """Whether ``sig`` is the one URL-safe base64 spelling of its bytes (unpadded, as itsdangerous signs)."""
+    raw = want_bytes(sig)
+    try:
+        return base64_encode(base64_decode(raw)) == raw
+    except BadData:
+        return False
+
+
 def serializer(key: str, kind: str, clock: Clock):
+    """The serializer of every signed link of ``kind`` (times from ``clock``; canonical tokens only)."""
     return URLSafeTimedSerializer(key, salt=f"preincub.{kind}", signer=_signer_class(clock))
+
+
+def _digest(text: str) -> str:
+    """What the store keeps of a session id or a used link's signature: its SHA-256, in hex."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _used(token: str) -> str:
+    """What the store keeps of a used single-use link: its signature's digest (canonical, so one per link)."""
+    return _digest(token.rsplit(".", 1)[-1])
+
+
+def _link_used() -> LinkGone:
+    return LinkGone(N_("this sign-in link was already used; ask a coordinator for a new one"), code="link_used")
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,7 +307,9 @@ class Links:
             p = find(s, "person", email)
             self.ctx.require_person(s, "manage", p.id)  # a person of the actor's programmes only
             grant = Grant("signin", p.id, p.email, p.name, p.lang, p.link_generation or 0, channels=p.channels)
-        path = signin_path(sign(self.key(), self.ctx.clock, "signin", p.id, grant.generation))
+        # A nonce: two links made in the same second are two links, each usable once.
+        nonce = _secrets.token_urlsafe(6)
+        path = signin_path(sign(self.key(), self.ctx.clock, "signin", p.id, grant.generation, nonce))
         return (base_url(self.ctx.settings) or "") + path, grant
 
     def send_signin(self, email: str) -> list[str]:
@@ -301,9 +346,14 @@ class Links:
         Invalid: tampered or not a link of this kind (400); LinkGone: expired, revoked, or its person
         is gone (410). The token itself is never in the error.
         """
+        payload, _ = self._verify(kind, token)
+        return self.person_grant(kind, payload[0], payload[1], s), payload[2:]
+
+    def _verify(self, kind: str, token: str) -> tuple[list[Any], datetime]:
+        """The payload of a valid token of ``kind`` and when it was signed (errors as :meth:`check`'s)."""
         try:
-            payload = serializer(self.key(), kind, self.ctx.clock).loads(
-                token, max_age=int(LINK_LIFETIMES[kind].total_seconds()))
+            payload, signed_at = serializer(self.key(), kind, self.ctx.clock).loads(
+                token, max_age=int(LINK_LIFETIMES[kind].total_seconds()), return_timestamp=True)
         except SignatureExpired:
             raise LinkGone(N_("this link has expired; use the link of a more recent message, or ask a "
                               "coordinator for a new one"), code="link_expired") from None
@@ -313,7 +363,7 @@ class Links:
         if not isinstance(payload, list) or len(payload) < 2 or not all(isinstance(x, int) for x in payload[:2]):
             raise Invalid(N_("this link is not valid (it was cut or changed); open it again from the message"),
                           code="link_invalid")
-        return self.person_grant(kind, payload[0], payload[1], s), payload[2:]
+        return payload, signed_at
 
     def person_grant(self, kind: str, person_id: int, generation: int, s: Session | None = None) -> Grant:
         """The person of a link or session, if its generation is still theirs (one Core row, no ORM object)."""
@@ -393,14 +443,58 @@ class Links:
             return None
         return self._teams(form.grant).committee(form.team.name, opinion=_typed_text(opinion) or "")
 
-    def signin(self, token: str) -> Grant:
-        """The person a sign-in link signs in (Invalid, LinkGone as :meth:`check`): a client keeps
-        their id and link generation in its session, and :meth:`session` finds them again."""
-        return self.check("signin", token)[0]
+    def signin_check(self, token: str, *, seen: Seen | None = None) -> Grant:
+        """The person a sign-in link would sign in, without using it: its page asks them to confirm with
+        a button, so that a mail scanner fetching every link of a message uses nothing.
 
-    def session(self, person_id: int, generation: int) -> Grant:
-        """The person of a session: LinkGone once their links were revoked (sessions end with them)."""
-        return self.person_grant("session", person_id, generation)
+        Errors as :meth:`signin`'s (nothing is written).
+        """
+        payload, _signed_at = self._verify("signin", token)
+        with self.ctx.store.read() as s:
+            grant = self.person_grant("signin", payload[0], payload[1], s)
+            if seen is not None:
+                seen(grant)
+            if session_rows.spent(s.connection(), _used(token)):
+                raise _link_used()
+        return grant
+
+    def signin(self, token: str, *, seen: Seen | None = None) -> tuple[Grant, str]:
+        """Sign in with a sign-in link, once: the person, and the id of the session it opens, which the
+        client keeps (a cookie) for :meth:`session`. The store keeps the digests of the session id and of
+        the used link, never either.
+
+        Invalid, LinkGone as :meth:`check`; LinkGone too when the link was already used.
+        """
+        payload, signed_at = self._verify("signin", token)
+        now = self.ctx.clock.now()
+        session_id = _secrets.token_urlsafe(32)
+        with self.ctx.store.write() as s:  # the person checked in the transaction that opens their session
+            grant = self.person_grant("signin", payload[0], payload[1], s)
+            if seen is not None:
+                seen(grant)
+            if not session_rows.spend(s, _used(token), signed_at + LINK_LIFETIMES["signin"], now):
+                raise _link_used()
+            session_rows.open_session(s, _digest(session_id), grant.person_id, now, now - SESSION_IDLE)
+        return grant, session_id
+
+    def session(self, session_id: str) -> Grant:
+        """The person of a session :meth:`signin` opened; LinkGone once it has ended (signed out, idle
+        for 8 hours, the person's links revoked, the person erased)."""
+        digest, now = _digest(session_id), self.ctx.clock.now()
+        with self.ctx.store.read() as s:
+            row = session_rows.find(s.connection(), digest)
+        if row is None or now - row.seen_at > SESSION_IDLE:
+            raise LinkGone(N_("your session has ended; ask a coordinator for a new sign-in link"),
+                           code="session_ended")
+        if now - row.seen_at >= SESSION_TOUCH:  # page views stay reads: one stamp every few minutes
+            with self.ctx.store.write() as s:
+                session_rows.touch(s, digest, now)
+        return Grant("session", row.id, row.email, row.name, row.lang, row.link_generation or 0)
+
+    def end_session(self, session_id: str) -> None:
+        """Sign out: the session ends on the server (its cookie, even copied, opens nothing after)."""
+        with self.ctx.store.write() as s:
+            session_rows.end(s, _digest(session_id))
 
     def _link(self, s: Session, kind: str, token: str, seen: Seen | None, team_id: int,
               *extra: Any) -> tuple[Grant, Target]:
@@ -448,13 +542,15 @@ class Links:
     # ---- revoking --------------------------------------------------------------------------
 
     def revoke(self, email: str) -> int:
-        """Every link and session of ``email`` dies: their generation goes up by one; audited. Refused as
-        :meth:`signin_url` is, for a person of a programme the actor does not manage."""
+        """Every link and session of ``email`` dies: their generation goes up by one and their sessions
+        are deleted; audited. Refused as :meth:`signin_url` is, for a person of a programme the actor
+        does not manage."""
         with self.ctx.store.write() as s:
             self.ctx.require(s, "manage")  # one who manages nothing is refused before any lookup
             p = find(s, "person", email)
             self.ctx.require_person(s, "manage", p.id)  # a person of the actor's programmes only
             gen = link_rows.revoke(s, p.id)
+            session_rows.end_all(s, p.id)
             self.ctx.event(s, "person.revoke_links", data={"person": p.email, "generation": gen})
             return gen
 
@@ -467,9 +563,14 @@ def _open_team(name: str, phase: str) -> None:
 
 
 def week_days(week: str) -> tuple[date, date]:
-    """The Monday and the Sunday of an ISO week ("2020-W47"); Invalid when it is not one."""
+    """The Monday and the Sunday of an ISO week ("2020-W47"); Invalid when it is not one, or when its
+    days are not all dates (9999-W52 ends in year 10000)."""
     monday = date.fromisocalendar(*map(int, parse_week(week).replace("-W", " ").split()), 1)
-    return monday, monday + timedelta(days=6)
+    try:
+        return monday, monday + timedelta(days=6)
+    except OverflowError:
+        raise Invalid(N_("{value!q} is out of range: use a week of a year before 9999"), code="week_out_of_range",
+                      value=week) from None
 
 
 def _checkin_values(typed: CheckInText, week: str, today: date) -> dict[str, Any]:
@@ -491,12 +592,13 @@ def _checkin_values(typed: CheckInText, week: str, today: date) -> dict[str, Any
 
 
 def _typed_number(raw: str | None, what: str) -> float | None:
-    raw = (raw or "").strip().replace(",", ".")
+    """A number typed in a form, as on the command line (:func:`parse_decimal`: "2,5" or "2.5")."""
+    raw = (raw or "").strip()
     if not raw:
         return None
     try:
-        return float(raw)
-    except ValueError:
+        return parse_decimal(raw)
+    except Invalid:
         raise Invalid(N_("{what!t} must be a number"), code="not_a_number", what=what) from None
 
 
@@ -506,4 +608,5 @@ def _typed_text(raw: str | None) -> str | None:
 
 
 __all__ = ["CheckInForm", "CheckInText", "CommitteeForm", "Grant", "LINK_LIFETIMES", "LinkGone", "Links",
-           "SESSION_IDLE", "base_url", "checkin_path", "committee_path", "secret_key", "sign", "signin_path", "week_days"]
+           "SESSION_IDLE", "SESSION_TOUCH", "base_url", "canonical", "checkin_path", "committee_path", "secret_key",
+           "serializer", "sign", "signin_path", "week_days"]

@@ -22,9 +22,20 @@ class InsertFailed(Exception):
         self.detail = detail
 
 
-def tables() -> list[sa.Table]:
-    """The store's tables in dependency order (a table after every table it refers to)."""
+# Who is signed in, and which single-use links were used: state of the running service, not data. A
+# backup leaves them out, so a restore signs everyone out (rows of them need a person, so a store that
+# holds some is never empty: an import never lands beside them).
+NOT_DUMPED = frozenset({"web_session", "spent_link"})
+
+
+def all_tables() -> list[sa.Table]:
+    """Every table of the store in dependency order (a table after every table it refers to)."""
     return list(SQLModel.metadata.sorted_tables)
+
+
+def tables() -> list[sa.Table]:
+    """The tables a dump holds, in dependency order."""
+    return [t for t in all_tables() if t.name not in NOT_DUMPED]
 
 
 def kind(col: sa.Column) -> str:
@@ -74,15 +85,15 @@ def lock_all(s: Session) -> None:
     """On PostgreSQL, no other writer until this transaction commits."""
     conn = s.connection()
     if conn.dialect.name == "postgresql":
-        names = ", ".join(conn.dialect.identifier_preparer.quote(t.name) for t in tables())
+        names = ", ".join(conn.dialect.identifier_preparer.quote(t.name) for t in all_tables())
         conn.exec_driver_sql(f"LOCK TABLE {names} IN EXCLUSIVE MODE")
 
 
 def is_empty(s: Session) -> bool:
     """No row in any table (the audit trail's head of a new store aside: it is the empty chain's)."""
     conn = s.connection()
-    return all(conn.execute(sa.select(sa.literal(1)).select_from(t).limit(1)).first() is None for t in tables()
-               if t.name != "audit_head")
+    return all(conn.execute(sa.select(sa.literal(1)).select_from(t).limit(1)).first() is None
+               for t in all_tables() if t.name != "audit_head")
 
 
 def insert(s: Session, table: sa.Table, values: list[dict[str, Any]], batch: int) -> None:

@@ -83,10 +83,12 @@ def test_a_past_week_defaults_to_its_sunday_and_a_day_outside_it_is_refused(w):
     assert exc.value.code == "not_in_week"
     with pytest.raises(Invalid, match="is not a date"):
         later.links.checkin(token, tid, WEEK, CheckInText(on="13/07", notes="x"))
-    with pytest.raises(Invalid) as exc:
-        later.links.checkin(token, tid, WEEK, CheckInText(notes="x", hours="lots"))
-    assert exc.value.code == "not_a_number"
-    assert later.links.checkin(token, tid, WEEK, CheckInText(notes="x")).on == "2020-07-12"
+    for typed in ("lots", "nan", "inf", "1e400", "６", "1_0", "2,5,1"):  # what float() takes is not a number typed
+        with pytest.raises(Invalid) as exc:
+            later.links.checkin(token, tid, WEEK, CheckInText(notes="x", hours=typed))
+        assert exc.value.code == "not_a_number", typed
+    assert later.links.checkin(token, tid, WEEK, CheckInText(notes="x", hours="2,5")).hours == 2.5  # as French writes it
+    assert later.links.checkin(token, tid, WEEK, CheckInText(notes="y")).on == "2020-07-12"
 
 
 def test_the_correction_window_closes(w):
@@ -176,13 +178,14 @@ def test_the_committee_opinion_from_its_day_on(w):
 
 def test_signing_in_and_a_session_ended_by_revoking(w):
     url, _ = w.links.signin_url(COACH)
-    grant = w.links.signin(url.rsplit("/", 1)[1])
-    assert grant.email == COACH and w.links.session(grant.person_id, grant.generation).email == COACH
+    grant, session_id = w.links.signin(url.rsplit("/", 1)[1])
+    assert grant.email == COACH and w.links.session(session_id).email == COACH
     with pytest.raises(Invalid):  # a check-in link does not sign in
         w.links.signin(checkin_token(w)[0])
     w.links.revoke(COACH)
     with pytest.raises(LinkGone):
-        w.links.session(grant.person_id, grant.generation)
+        w.links.session(session_id)
+    url, _ = w.links.signin_url(COACH)
     later = at(w, 2020, 7, 9, 19, 1)
     with pytest.raises(LinkGone):
         later.links.signin(url.rsplit("/", 1)[1])
