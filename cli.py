@@ -8,17 +8,35 @@ module and no library module (tests/test_cli.py)."""
 
 from __future__ import annotations
 
-import os
-import re
-import sys
+# The interpreter loaded _signal before any code ran: importing from it leaves no moment to be interrupted in.
+from _signal import SIGINT, default_int_handler, getsignal, signal as set_handler
 
-import click
 
-from notifications import i18n
+def _hold(signum: int, frame: object) -> None:
+    _held.append(signum)
 
-from commands.lazy import LazyGroup
-from commands.start import LONG_WORD, chosen_lang, fail, undecodable
-from commands.text import _, colon, current_lang, set_lang, tr, translate_command
+
+# A Ctrl-C while the modules below load, before click's main can turn it into "aborted" (exit 130), would be
+# a KeyboardInterrupt traceback: it is held, and acted on once they are loaded (at the end of this module).
+# Only where Python's own handler is in place: an ignored SIGINT (`cmd &` in a script) stays ignored.
+_held: list[int] = []
+if getsignal(SIGINT) is default_int_handler:
+    try:
+        set_handler(SIGINT, _hold)
+    except ValueError:  # imported outside the main thread, where no signal is delivered
+        pass
+
+import os  # noqa: E402
+import re  # noqa: E402
+import sys  # noqa: E402
+
+import click  # noqa: E402
+
+from notifications import i18n  # noqa: E402
+
+from commands.lazy import LazyGroup  # noqa: E402
+from commands.start import LONG_WORD, chosen_lang, fail, undecodable  # noqa: E402
+from commands.text import _, colon, current_lang, semicolon, set_lang, tr, translate_command  # noqa: E402
 
 __all__ = ["App", "COMMANDS", "app", "main"]
 
@@ -41,6 +59,17 @@ class HelpFormatter(click.HelpFormatter):
     def write_heading(self, heading: str) -> None:
         self.write(f"{'':>{self.current_indent}}{heading}{colon().rstrip()}\n")
 
+    def write_dl(self, rows, col_max: int = 30, col_spacing: int = 2) -> None:
+        """click's rows, with the language's semicolon between the notes it adds to an option's help
+        ("[default: 8080; 1<=x<=65535]"), as it puts them together with a plain "; "."""
+        sep = semicolon()
+        rows = [(term, _NOTES.sub(lambda m: _BARE_SEMICOLON.sub(sep, m.group()), text)) for term, text in rows]
+        super().write_dl(rows, col_max, col_spacing)
+
+
+_NOTES = re.compile(r"  \[[^\[\]]*\]$")  # what click appends to an option's help
+_BARE_SEMICOLON = re.compile(r"(?<!\s); ")
+
 
 def terminal_columns() -> int:
     """``shutil.get_terminal_size().columns``: $COLUMNS when a positive integer, else the terminal's
@@ -57,70 +86,42 @@ def terminal_columns() -> int:
         return 80
 
 
-# Each command: where it lives ("module:attribute", imported when it runs) and its help, the one its
-# module gives it (a test checks they agree), from which `preincub --help` writes its line.
+# Each command: where it lives ("module:attribute", imported when it runs) and its summary, the one its
+# module gives it (its short_help, else its help: a test checks they agree), the line of `preincub --help`.
 COMMANDS = {
-    "advance": ("commands.moves:advance",
-        "Fire TRIGGER on a team: submit, select, reject, present, hear, incubate, decline, abandon."),
-    "audit": ("commands.audit:audit", "The audit trail: every change, hash-chained; verify that none was rewritten."),
-    "backup": ("commands.store:backup_cmd",
-        "Copy the SQLite store to FILE (0600), consistent even while the daemon or serve runs (coordinators).\n"
-        "\n"
-        "The copy is one self-contained file; 'preincub restore FILE' puts it back. An existing FILE is\n"
-        "refused unless --force. Example: preincub backup ~/sauvegardes/preincub-$(date +%F).db"),
-    "check": ("commands.moves:check", "Which triggers are possible now; for each blocked one, every unmet condition."),
-    "checkin": ("commands.checkins:checkin",
-        "Coaches' weekly check-ins (points hebdomadaires) with teams in investigation."),
-    "daemon": ("commands.reminders:daemon",
-        "Tick on a cron schedule in Europe/Paris (PREINCUB_TICK_CRON); stops cleanly on SIGTERM/SIGINT.\n"
-        "\n"
-        "'preincub daemon status' says whether it ticks and the outbox is healthy."),
-    "demo": ("commands.store:demo_cmd",
-        "Fill a fresh store with the 2020 programme of seed 1 and the 2019 FAST agreement of seed 2 beside it,\n"
-        "then show seed 1's status."),
+    "advance": ("commands.moves:advance", "Fire a trigger on a team."),
+    "audit": ("commands.audit:audit", "The audit trail, and its check."),
+    "backup": ("commands.store:backup_cmd", "Copy the SQLite store to a file."),
+    "check": ("commands.moves:check", "Which triggers are possible now, and why not."),
+    "checkin": ("commands.checkins:checkin", "Coaches' weekly check-ins."),
+    "daemon": ("commands.reminders:daemon", "Send the reminders on a schedule."),
+    "demo": ("commands.store:demo_cmd", "Fill a fresh store with the demo."),
     "diagram": ("commands.moves:diagram", "The workflow as a Mermaid state diagram."),
-    "expense": ("commands.money:expense", "The operator's expenses really incurred for a programme."),
-    "export": ("commands.exports:export",
-        "Export a programme: rows for spreadsheets (CSV, JSON), its calendar (ICS), or the whole store (JSON)."),
-    "funding": ("commands.money:funding",
-        "Funding per partner: cap, share of the expenses, statement, the one payment."),
-    "history": ("commands.moves:history", "The team's audit trail: when, who, trigger, from, to, reason, forced."),
-    "import-all": ("commands.exports:import_all",
-        "Restore a backup (export json, without --programme) into an EMPTY store: a new file or database.\n"
+    "expense": ("commands.money:expense", "The operator's expenses."),
+    "export": ("commands.exports:export", "Export rows, a calendar or the whole store."),
+    "funding": ("commands.money:funding", "Partners' funding of a programme."),
+    "history": ("commands.moves:history", "A team's audit trail."),
+    "import-all": ("commands.exports:import_all", "Restore a JSON backup into an empty store."),
+    "init": ("commands.store:init", "Create or upgrade the store."),
+    "notice": ("commands.notices:notice", "Formal notices to partners."),
+    "outbox": ("commands.reminders:outbox", "The outbox: reminder messages."),
+    "partner": ("commands.directory:partner", "Partner bodies of a programme."),
+    "person": ("commands.directory:person", "People, their roles and grants."),
+    "programme": ("commands.directory:programme", "Programmes, their agreements and deadlines."),
+    "purge": ("commands.privacy:purge", "Remove old free text (retention)."),
+    "remind": ("commands.reminders:remind", "Reminders: preview, or run one tick."),
+    "report": ("commands.reports:report", "Documents: committee pack, programme report."),
+    "restore": ("commands.store:restore_cmd", "Put a backup copy back as the store."),
+    "schema": ("commands.schema:schema",
+        "The JSON Schemas of the --json outputs and the backup.\n"
         "\n"
-        "Its audit trail is verified first: a backup edited outside preincub is refused. A store that holds\n"
-        "anything, a backup from a newer preincub, or another file is refused, and nothing is written.\n"
-        "Example: preincub --db postgresql+psycopg://preincub@localhost/preincub import-all sauvegarde.json"),
-    "init": ("commands.store:init", "Create the store, or upgrade it to this version's schema."),
-    "notice": ("commands.notices:notice",
-        "Formal notices (mises en demeure): left unanswered one month, the agreement is terminable."),
-    "outbox": ("commands.reminders:outbox", "The outbox: every reminder message, its status and its attempts."),
-    "partner": ("commands.directory:partner", "Partner bodies (collectivités) of a programme."),
-    "person": ("commands.directory:person",
-        "People: administrators, coordinators, committee members, partner readers, coaches, intrapreneurs, sponsors."),
-    "programme": ("commands.directory:programme", "Programmes: one agreement, its kind, its deadline and its places."),
-    "purge": ("commands.privacy:purge",
-        "Retention: remove the free text of programmes ended before a day (check-in text, assessment notes,\n"
-        "event reasons, formal notices' text, expense labels); counts, amounts, phases and dates stay\n"
-        "(coordinators).\n"
+        "Without COMMAND, the list of schemas; with one, that schema (JSON Schema draft 2020-12). A field\n"
+        "may be added to an output; none is removed or retyped without a major version.\n"
         "\n"
-        "Example: preincub purge --before 2021-06-23 --dry-run"),
-    "remind": ("commands.reminders:remind", "Reminders: weekly coaching, missed coaching, deadline, committee."),
-    "report": ("commands.reports:report", "Documents for people: the strategic committee pack, the programme report."),
-    "restore": ("commands.store:restore_cmd",
-        "Put a copy made by 'preincub backup' back as the SQLite store, once checked (coordinators).\n"
-        "\n"
-        "The copy's integrity, schema and audit trail are checked first, and its signature tells whether it\n"
-        "comes from this instance; the store is replaced in one step, never while the daemon or another\n"
-        "process has it open, and the replaced store is kept beside it.\n"
-        "Example: preincub restore ~/sauvegardes/preincub-2020-11-16.db"),
-    "serve": ("commands.web:serve",
-        "Serve the web forms and board (waitress), on the same store as the CLI.\n"
-        "\n"
-        "Put it behind a reverse proxy for HTTPS; PREINCUB_BASE_URL is its public address."),
-    "status": ("commands.moves:status", "One row per team: partner, phase, since, coach, days to the deadline."),
-    "team": ("commands.teams:team",
-        "Teams: their record (problem, people, criteria, agreements, proof of concept, committee)."),
+        "Examples: preincub schema; preincub schema team show > team-show.schema.json"),
+    "serve": ("commands.web:serve", "Serve the web forms and board."),
+    "status": ("commands.moves:status", "One row per team, with days left."),
+    "team": ("commands.teams:team", "Teams and their record."),
     "web": ("commands.web:web", "Links to the web service."),
 }
 
@@ -228,9 +229,27 @@ def app(db, actor, now, lang) -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    set_lang(os.environ.get("PREINCUB_LANG", "fr") if os.environ.get("PREINCUB_LANG") in ("fr", "en") else "fr")
-    app.main()
+    """Console-script entry point. A Ctrl-C outside click's main (before it, or while an error is
+    explained) ends the same way as one inside it: one line, exit 130."""
+    try:
+        set_lang(os.environ.get("PREINCUB_LANG", "fr") if os.environ.get("PREINCUB_LANG") in ("fr", "en") else "fr")
+        app.main()
+    except KeyboardInterrupt:
+        fail(_("aborted"), 130)
+
+
+def _release_interrupts() -> None:
+    """The modules are loaded: Ctrl-C raises KeyboardInterrupt again, and one held meanwhile ends the
+    run as click's main ends an interrupted one (a single line, exit 130)."""
+    if getsignal(SIGINT) is _hold:
+        set_handler(SIGINT, default_int_handler)
+    if _held:
+        _held.clear()
+        set_lang(chosen_lang(sys.argv[1:]))
+        fail(_("aborted"), 130)
+
+
+_release_interrupts()
 
 
 if __name__ == "__main__":

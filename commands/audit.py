@@ -13,12 +13,12 @@ from commands.params import json_option
 from commands.text import _, labelled, tr
 
 
-@click.group()
+@click.group(short_help="The audit trail, and its check.")
 def audit() -> None:
     """The audit trail: every change, hash-chained; verify that none was rewritten."""
 
 
-@audit.command(name="verify")
+@audit.command(name="verify", short_help="Check that no change was rewritten.")
 @json_option
 def verify(as_json) -> None:
     """Walk the audit trail's hash chain and report its first broken link (coordinators only)."""

@@ -11,11 +11,11 @@ from workflow.errors import Invalid
 
 from commands.context import complete, current_ctx
 from commands.output import console, emit_json, say, styled, table
-from commands.params import DATE, ID, WEEK, json_option
+from commands.params import DATE, ID, INTEGER, NUMBER, WEEK, IntegerRange, json_option
 from commands.text import _, labelled, number, tr
 
 
-@click.group()
+@click.group(short_help="Coaches' weekly check-ins.")
 def checkin() -> None:
     """Coaches' weekly check-ins (points hebdomadaires) with teams in investigation."""
 
@@ -52,8 +52,8 @@ def _checkin_options(editing: bool):
                          if not editing else "What was said; '-' reads stdin."),
             click.option("--blockers"),
             click.option("--next-steps"),
-            click.option("--hours", type=float, help="The intrapreneur's hours on the project that week."),
-            click.option("--mood", type=click.IntRange(1, 5), help="1 (bad) to 5 (great)."),
+            click.option("--hours", type=NUMBER, help="The intrapreneur's hours on the project that week."),
+            click.option("--mood", type=IntegerRange(1, 5), help="1 (bad) to 5 (great)."),
             click.option("--reason", help="Why it did not take place (a missed check-in only)." if editing
                          else "Why the check-in was missed (with --missed)."),
         ]):
@@ -76,7 +76,7 @@ def checkin_log(team_name, on, notes, blockers, next_steps, hours, mood, reason,
         say(tr("check-in #{id} logged for {team!q}, week {week}", id=c.id, team=c.team, week=c.week))
 
 
-@checkin.command(name="edit")
+@checkin.command(name="edit", short_help="Correct a check-in (audited).")
 @click.argument("checkin_id", metavar="ID", type=ID)
 @_checkin_options(editing=True)
 def checkin_edit(checkin_id, on, notes, blockers, next_steps, hours, mood, reason) -> None:
@@ -86,7 +86,7 @@ def checkin_edit(checkin_id, on, notes, blockers, next_steps, hours, mood, reaso
     say(tr("check-in #{id} corrected", id=c.id))
 
 
-@checkin.command(name="list")
+@checkin.command(name="list", short_help="List check-ins, oldest first.")
 @click.option("--team", shell_complete=complete("team"))
 @click.option("--coach", metavar="EMAIL", help="Check-ins logged by this person.", shell_complete=complete("person"))
 @click.option("--week", type=WEEK, help="One ISO week, e.g. 2020-W30.")
@@ -105,9 +105,9 @@ def checkin_list(team, coach, week, since, as_json) -> None:
     console().print(t)
 
 
-@checkin.command(name="gaps")
+@checkin.command(name="gaps", short_help="Weeks without a check-in.")
 @click.option("--programme", shell_complete=complete("programme"))
-@click.option("--weeks", type=int, help="Only the last N weeks.")
+@click.option("--weeks", type=INTEGER, help="Only the last N weeks.")
 @json_option
 def checkin_gaps(programme, weeks, as_json) -> None:
     """Teams in investigation with weeks that have no check-in, oldest gap first."""

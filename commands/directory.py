@@ -9,28 +9,29 @@ import click
 import states
 from notifications.message import CHANNELS
 from workflow.records import GrantRecord, PersonRecord, ProgrammeRecord
+from workflow.rules.due import REMINDER_KINDS
 from workflow.rules.permissions import INSTANCE_ROLES, PROGRAMME_ROLES, ROLES
 
 from commands.context import complete, current_ctx
 from commands.lazy import LazyGroup
 from commands.output import console, days_cell, emit_json, phase_label, say, table
-from commands.params import DATE, json_option
+from commands.params import DATE, INTEGER, NUMBER, json_option
 from commands.text import _, day, labelled, number, tr
 
 
-@click.group()
+@click.group(short_help="Programmes, their agreements and deadlines.")
 def programme() -> None:
     """Programmes: one agreement, its kind, its deadline and its places."""
 
 
-@programme.command(name="add")
+@programme.command(name="add", short_help="Add a programme.")
 @click.argument("name")
 @click.option("--signed-on", type=DATE, required=True, multiple=True,
               help="A day the agreement was signed (YYYY-MM-DD); repeat for each signature: it takes effect at the last.")
 @click.option("--kind", type=click.Choice(tuple(states.PROGRAMME_KINDS)), default="preincubation", show_default=True)
-@click.option("--months", type=int, help="Length in months [kind's default: 6].")
-@click.option("--capacity", type=int, help="Teams the operator can coach [preincubation: 8; fast: 1].")
-@click.option("--min-days-per-week", type=float, help="Intrapreneur time minimum [preincubation: 1; fast: 2.5].")
+@click.option("--months", type=INTEGER, help="Length in months [kind's default: 6].")
+@click.option("--capacity", type=INTEGER, help="Teams the operator can coach [preincubation: 8; fast: 1].")
+@click.option("--min-days-per-week", type=NUMBER, help="Intrapreneur time minimum [preincubation: 1; fast: 2.5].")
 @click.option("--coordinator", metavar="EMAIL", shell_complete=complete("person"),
               help="Its first coordinator [default: the administrator adding it].")
 def programme_add(name, signed_on, kind, months, capacity, min_days_per_week, coordinator) -> None:
@@ -44,7 +45,7 @@ def programme_add(name, signed_on, kind, months, capacity, min_days_per_week, co
     say(tr("programme {name!q} added; deadline {deadline!d}", name=p.name, deadline=date.fromisoformat(p.deadline)))
 
 
-@programme.command(name="sign")
+@programme.command(name="sign", short_help="Record a signature of the agreement.")
 @click.argument("name", shell_complete=complete("programme"))
 @click.option("--on", "signed_on", type=DATE, required=True, help="The day of this signature (YYYY-MM-DD).")
 def programme_sign(name, signed_on) -> None:
@@ -65,7 +66,7 @@ def _programme_rows(rows: list[ProgrammeRecord]) -> None:
     console().print(t)
 
 
-@programme.command(name="list")
+@programme.command(name="list", short_help="List programmes and places taken.")
 @json_option
 def programme_list(as_json) -> None:
     """List programmes with their deadlines and places taken."""
@@ -75,7 +76,7 @@ def programme_list(as_json) -> None:
     _programme_rows(rows)
 
 
-@programme.command(name="show")
+@programme.command(name="show", short_help="One programme: partners, teams per phase.")
 @click.argument("name", shell_complete=complete("programme"))
 @json_option
 def programme_show(name, as_json) -> None:
@@ -92,7 +93,7 @@ def programme_show(name, as_json) -> None:
         say("  " + labelled(phase_label(ph), number(n)))
 
 
-@click.group()
+@click.group(short_help="Partner bodies of a programme.")
 def partner() -> None:
     """Partner bodies (collectivités) of a programme."""
 
@@ -108,9 +109,10 @@ def partner_add(name, programme, kind) -> None:
 
 
 # Subcommands about a person that live with their concern: web links, personal data.
-@click.group(cls=LazyGroup, lazy={"revoke-links": ("commands.web:revoke_links", None),
-                                  "export": ("commands.privacy:person_export", None),
-                                  "erase": ("commands.privacy:person_erase", None)})
+@click.group(cls=LazyGroup, short_help="People, their roles and grants.",
+             lazy={"revoke-links": ("commands.web:revoke_links", None),
+                   "export": ("commands.privacy:person_export", None),
+                   "erase": ("commands.privacy:person_erase", None)})
 def person() -> None:
     """People: administrators, coordinators, committee members, partner readers, coaches, intrapreneurs, sponsors."""
 
@@ -118,6 +120,7 @@ def person() -> None:
 _CHANNEL = click.option("--channel", "channels", multiple=True, type=click.Choice(CHANNELS),
                         help="Where their reminders go; repeat for several [default: email].")
 _LANG = click.option("--lang", "person_lang", type=click.Choice(["fr", "en"]), help="Their reminders' language.")
+MUTE_CHOICES = (*REMINDER_KINDS, "all")  # workflow.services.mutes.CHOICES, without loading the services
 
 
 _PROGRAMME = click.option("--programme", shell_complete=complete("programme"),
@@ -157,7 +160,7 @@ def person_add(name, email, roles, programme, partner, channels, person_lang) ->
     say(tr("{name} <{email}> added as {roles}", name=p.name, email=p.email, roles=roles_text(p)))
 
 
-@person.command(name="edit")
+@person.command(name="edit", short_help="Change a person's name, roles or channels.")
 @click.argument("email", shell_complete=complete("person"))
 @click.option("--name")
 @click.option("--add-role", "add_roles", multiple=True, type=click.Choice(ROLES))
@@ -166,19 +169,27 @@ def person_add(name, email, roles, programme, partner, channels, person_lang) ->
 @_PARTNER
 @_CHANNEL
 @_LANG
-def person_edit(email, name, add_roles, remove_roles, programme, partner, channels, person_lang) -> None:
-    """Change a person's name, roles, reminder channels or language (a programme role: in --programme)."""
+@click.option("--mute", "mute", multiple=True, type=click.Choice(MUTE_CHOICES),
+              help="Stop a kind of reminder for them (all: every kind they may stop); repeat for several.")
+@click.option("--unmute", "unmute", multiple=True, type=click.Choice(MUTE_CHOICES),
+              help="Send them a muted kind of reminder again (all: every kind); repeat for several.")
+def person_edit(email, name, add_roles, remove_roles, programme, partner, channels, person_lang, mute,
+                unmute) -> None:
+    """Change a person's name, roles, reminder channels or language (a programme role: in --programme), or
+    the kinds of reminders they receive (--mute, --unmute)."""
     p = current_ctx().wf().directory.edit_person(email, name=name, add_roles=add_roles, remove_roles=remove_roles,
                                 channels=channels or None, lang=person_lang, programme=programme,
-                                partner=partner)
+                                partner=partner, mute=mute, unmute=unmute)
     say(tr("{name} <{email}> updated: roles {roles}; reminders by {channels}, in {lang}", name=p.name, email=p.email,
            roles=roles_text(p), channels=", ".join(p.channels), lang=p.lang))
+    if mute or unmute:
+        say(labelled(_("Muted reminders"), ", ".join(p.muted) or "—"))
 
 
 _GRANTED = click.Choice(INSTANCE_ROLES + PROGRAMME_ROLES)
 
 
-@person.command(name="grant")
+@person.command(name="grant", short_help="Grant a role where it is held.")
 @click.argument("email", shell_complete=complete("person"))
 @click.argument("role", type=_GRANTED, metavar="ROLE")
 @click.option("--programme", shell_complete=complete("programme"),
@@ -194,7 +205,7 @@ def person_grant(email, role, programme, partner) -> None:
     say(tr("{name} <{email}> now holds {roles}", name=p.name, email=p.email, roles=roles_text(p)))
 
 
-@person.command(name="revoke")
+@person.command(name="revoke", short_help="Take a granted role away.")
 @click.argument("email", shell_complete=complete("person"))
 @click.argument("role", type=_GRANTED, metavar="ROLE")
 @click.option("--programme", shell_complete=complete("programme"),
@@ -207,7 +218,7 @@ def person_revoke(email, role, programme) -> None:
     say(tr("{name} <{email}> now holds {roles}", name=p.name, email=p.email, roles=roles_text(p) or "—"))
 
 
-@person.command(name="show")
+@person.command(name="show", short_help="One person: roles, grants, reminders.")
 @click.argument("email", shell_complete=complete("person"))
 @json_option
 def person_show(email, as_json) -> None:
@@ -228,9 +239,10 @@ def person_show(email, as_json) -> None:
         say(labelled(_("Grants"), "").rstrip())
         console().print(t)
     say(labelled(_("Reminders"), f"{', '.join(p.channels)} ({p.lang})"))
+    say(labelled(_("Muted reminders"), ", ".join(p.muted) or "—"))
 
 
-@person.command(name="list")
+@person.command(name="list", short_help="List people and their roles.")
 @click.option("--role", type=click.Choice(ROLES))
 @json_option
 def person_list(role, as_json) -> None:

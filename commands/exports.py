@@ -36,12 +36,12 @@ def _write(data: bytes, output: str | None) -> None:
     write_private(check_output(output), data)
 
 
-@click.group()
+@click.group(short_help="Export rows, a calendar or the whole store.")
 def export() -> None:
     """Export a programme: rows for spreadsheets (CSV, JSON), its calendar (ICS), or the whole store (JSON)."""
 
 
-@export.command(name="csv")
+@export.command(name="csv", short_help="Rows as CSV, for spreadsheets.")
 @click.option("--programme", required=True, shell_complete=complete("programme"))
 @_what_option
 @click.option("--sep", type=click.Choice([",", ";", "tab"]), default=",", show_default=True,
@@ -61,7 +61,7 @@ def export_csv(programme, what, sep, output) -> None:
         _done(len(rows.rows), output)
 
 
-@export.command(name="json")
+@export.command(name="json", short_help="Rows as JSON, or the whole store.")
 @click.option("--programme", shell_complete=complete("programme"),
               help="The programme whose rows to export; without it, the whole store (a backup).")
 @_what_option
@@ -88,7 +88,7 @@ def export_json(programme, what, output) -> None:
     _done(len(rows.rows), output)
 
 
-@export.command(name="ics")
+@export.command(name="ics", short_help="A programme's calendar (iCalendar).")
 @click.option("--programme", required=True, shell_complete=complete("programme"))
 @_output_option
 def export_ics(programme, output) -> None:
@@ -108,7 +108,7 @@ def _done(n: int, path: str) -> None:
     say(tr(Np_("{n} row written to {path!q}", "{n} rows written to {path!q}"), n=n, path=path))
 
 
-@click.command(name="import-all")
+@click.command(name="import-all", short_help="Restore a JSON backup into an empty store.")
 @click.argument("file", metavar="FILE.json", type=click.File("rb"))
 @click.option("--require-signature", is_flag=True,
               help="Refuse a backup that is not signed by this instance (its secret key).")

@@ -22,7 +22,7 @@ LISTED = 100  # created items listed one by one; --json gives them all
 PROBLEMS_SHOWN = 200  # lines of problems on stderr, then the count of the rest
 
 
-@click.command(name="import")
+@click.command(name="import", short_help="Import teams from a CSV or XLSX file.")
 @click.argument("file", metavar="FILE.csv|FILE.xlsx")
 @click.option("--programme", required=True, shell_complete=complete("programme"),
               help="The programme the teams apply to.")
@@ -84,10 +84,10 @@ def _report(r) -> None:
             t.add_row(*row)
         console().print(t)
     elif made:
-        say(tr("{partners} partners and {people} people created; --json lists them all",
-               partners=len(r.partners), people=len(r.people)) if not r.dry_run else
-            tr("{partners} partners and {people} people would be created; --json lists them all",
-               partners=len(r.partners), people=len(r.people)))
+        counts = {"partners": tr(Np_("{n!n} partner", "{n!n} partners"), n=len(r.partners)),
+                  "people": tr(Np_("{n!n} person", "{n!n} people"), n=len(r.people))}
+        say(tr("would be created: {partners} and {people}; --json lists them all", **counts) if r.dry_run
+            else tr("created: {partners} and {people}; --json lists them all", **counts))
     for e in r.existing[:LISTED]:
         say(tr("line {line}: the team {name!q} is already in the programme; left as it is", line=e.line,
                name=e.name))

@@ -20,10 +20,11 @@ def _adopt(cmd: click.Command, context_class: type[click.Context]) -> None:
 
 
 class LazyGroup(click.Group):
-    """A group whose subcommands ``lazy`` names: ``{name: ("module:attribute", help)}``. The module
+    """A group whose subcommands ``lazy`` names: ``{name: ("module:attribute", summary)}``. The module
     is imported by :meth:`get_command`, when the subcommand runs (or its completion or help is
-    asked for). ``help``, when given, is that command's own help text (a test checks it): the
-    group's list of commands shows its first sentence, translated, without importing the module."""
+    asked for). ``summary``, when given, is that command's own one-line summary (its ``short_help``,
+    else its help; a test checks it): the group's list of commands shows it (its first sentence),
+    translated, without importing the module."""
 
     def __init__(self, *args, lazy: Mapping[str, tuple[str, str | None]] | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -49,12 +50,12 @@ class LazyGroup(click.Group):
                                                  ctx=exc.ctx) from None
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        """click's list of commands, each line from the table where it has the help."""
+        """click's list of commands, each line from the table where it has the summary."""
         rows = []
         for name in self.list_commands(ctx):
-            help_text = None if name in self.commands else self.lazy[name][1]  # an added command wins
-            if help_text is not None:
-                rows.append((name, short_help(_(help_text))))
+            summary = None if name in self.commands else self.lazy[name][1]  # an added command wins
+            if summary is not None:
+                rows.append((name, short_help(_(summary))))
                 continue
             cmd = self.get_command(ctx, name)
             if cmd is not None and not cmd.hidden:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from contextlib import ExitStack
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import click
 from babel.numbers import format_percent
@@ -34,12 +33,12 @@ def percent(share: Decimal) -> str:
     return format_percent(share / 100, locale=current_lang(), decimal_quantization=False)
 
 
-@click.group()
+@click.group(short_help="Partners' funding of a programme.")
 def funding() -> None:
     """Funding per partner: cap, share of the expenses, statement, the one payment."""
 
 
-@funding.command(name="set")
+@funding.command(name="set", short_help="Set a partner's funding.")
 @_PROGRAMME
 @_PARTNER
 @click.option("--cap", type=AMOUNT, required=True, help="The most the partner contributes, in euros (9000, 9 000, "
@@ -60,11 +59,11 @@ def funding_set(programme, partner, cap, share, payment) -> None:
            how=PAYMENT_LABELS[f.payment]))
 
 
-@funding.command(name="statement")
+@funding.command(name="statement", short_help="Issue a statement of the expenses.")
 @_PROGRAMME
 @_PARTNER
 @click.option("--format", "fmt", type=click.Choice(["md", "html"]), default="md", show_default=True)
-@click.option("-o", "--output", "output", type=FilePath(writable=True, path_type=Path), metavar="FILE",
+@click.option("-o", "--output", "output", type=FilePath(writable=True), metavar="FILE",
               help="Write the document to this file (created 0600) instead of standard output.")
 def funding_statement(programme, partner, fmt, output) -> None:
     """Issue a statement of the expenses really incurred to a partner: its figures are recorded as of
@@ -85,7 +84,7 @@ def funding_statement(programme, partner, fmt, output) -> None:
             programme, partner, deliver=lambda st: staged.enter_context(staged_document(render(st, lang), output)))
 
 
-@funding.command(name="payment")
+@funding.command(name="payment", short_help="Record a partner's one payment.")
 @_PROGRAMME
 @_PARTNER
 @click.option("--on", "on", type=DATE, required=True, help="The day it was paid (YYYY-MM-DD).")
@@ -101,7 +100,7 @@ def funding_payment(programme, partner, on, amount) -> None:
     say(tr("payment of {amount!m} by {partner!q} on {on!d} recorded", amount=f.paid, partner=f.partner, on=on))
 
 
-@funding.command(name="show")
+@funding.command(name="show", short_help="A programme's money, partner by partner.")
 @_PROGRAMME
 @json_option
 def funding_show(programme, as_json) -> None:
@@ -138,12 +137,12 @@ def funding_show(programme, as_json) -> None:
                partner=n.partner, day=date.fromisoformat(n.terminable_on), id=n.id, on=date.fromisoformat(n.on)))
 
 
-@click.group()
+@click.group(short_help="The operator's expenses.")
 def expense() -> None:
     """The operator's expenses really incurred for a programme."""
 
 
-@expense.command(name="add")
+@expense.command(name="add", short_help="Record an expense.")
 @_PROGRAMME
 @click.option("--amount", type=AMOUNT, required=True, help="In euros (9000, 9 000, 9000,00).")
 @click.option("--on", "on", type=DATE, required=True, help="The day it was incurred (YYYY-MM-DD).")
@@ -158,7 +157,7 @@ def expense_add(programme, amount, on, label) -> None:
            programme=e.programme, label=e.label))
 
 
-@expense.command(name="list")
+@expense.command(name="list", short_help="List a programme's expenses.")
 @_PROGRAMME
 @json_option
 def expense_list(programme, as_json) -> None:

@@ -18,7 +18,7 @@ from commands.teams import status_table
 from commands.text import _, current_lang, labelled, tr
 
 
-@click.command()
+@click.command(short_help="Fire a trigger on a team.")
 @click.argument("name", shell_complete=complete("team"))
 @click.argument("trigger")
 @click.option("--reason", help="Why; required by reject, incubate, decline, abandon and --force.")
@@ -30,7 +30,7 @@ def advance(name, trigger, reason, force) -> None:
     say(tr("{team}: {move} (forced)", team=name, move=move) if ev.forced else labelled(name, move))
 
 
-@click.command()
+@click.command(short_help="Which triggers are possible now, and why not.")
 @click.argument("name", shell_complete=complete("team"))
 @json_option
 def check(name, as_json) -> None:
@@ -50,7 +50,7 @@ def check(name, as_json) -> None:
             say(f"  - {reason}")
 
 
-@click.command()
+@click.command(short_help="One row per team, with days left.")
 @click.option("--programme", shell_complete=complete("programme"))
 @json_option
 def status(programme, as_json) -> None:
@@ -65,7 +65,7 @@ def status(programme, as_json) -> None:
     warn_outbox(wf)
 
 
-@click.command()
+@click.command(short_help="A team's audit trail.")
 @click.argument("name", shell_complete=complete("team"))
 @json_option
 def history(name, as_json) -> None:

@@ -20,12 +20,12 @@ STATE_LABELS = {"pending": (N_("clock running"), "yellow"), "answered": (N_("ans
                 "terminable": (N_("terminable"), "red"), "answered_late": (N_("answered late"), "")}
 
 
-@click.group()
+@click.group(short_help="Formal notices to partners.")
 def notice() -> None:
     """Formal notices (mises en demeure): left unanswered one month, the agreement is terminable."""
 
 
-@notice.command(name="add")
+@notice.command(name="add", short_help="Record a formal notice.")
 @click.option("--programme", required=True, shell_complete=complete("programme"))
 @click.option("--partner", required=True, help="The partner body (collectivité) the notice was sent to.")
 @click.option("--on", "on", type=DATE, required=True, help="The day the notice was sent.")
@@ -42,7 +42,7 @@ def notice_add(programme, partner, on, breach) -> None:
            id=n.id, partner=n.partner, day=date.fromisoformat(n.terminable_on)))
 
 
-@notice.command(name="answer")
+@notice.command(name="answer", short_help="Record a partner's answer to a notice.")
 @click.argument("notice_id", metavar="ID", type=ID)
 @click.option("--on", "on", type=DATE, required=True, help="The day the partner's answer was received.")
 @click.option("--note", required=True, help="What the partner answered.")
@@ -61,7 +61,7 @@ def notice_answer(notice_id, on, note) -> None:
         say(tr("formal notice #{id} answered on {on!d}, in time: the clock is stopped", id=n.id, on=on))
 
 
-@notice.command(name="list")
+@notice.command(name="list", short_help="Formal notices and their state.")
 @click.option("--programme", shell_complete=complete("programme"), help="Only this programme's notices.")
 @json_option
 def notice_list(programme, as_json) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from pathlib import Path
 
 import click
 
@@ -16,11 +15,11 @@ from commands.reports import write_document
 from commands.text import _, labelled, number, tr
 
 
-@click.command(name="export")
+@click.command(name="export", short_help="All the store holds on a person (JSON).")
 @click.argument("email", shell_complete=complete("person"))
-@click.option("-o", "--output", "output", type=FilePath(writable=True, path_type=Path), metavar="FILE",
+@click.option("-o", "--output", "output", type=FilePath(writable=True), metavar="FILE",
               help="Write the JSON to this file (created 0600) instead of standard output.")
-def person_export(email: str, output: Path | None) -> None:
+def person_export(email: str, output: str | None) -> None:
     """Everything the store holds about EMAIL, as JSON (right of access): coordinators, or the person
     themselves.
 
@@ -32,7 +31,7 @@ def person_export(email: str, output: Path | None) -> None:
     write_document(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", output)
 
 
-@click.command(name="erase")
+@click.command(name="erase", short_help="Erase a person (right to erasure).")
 @click.argument("email", shell_complete=complete("person"))
 @click.option("--reason", required=True, help="Why (the request and its date); recorded, so without their name.")
 @json_option
@@ -65,7 +64,7 @@ def _file_note(dialect: str, compacted: bool) -> None:
         say(_("PostgreSQL keeps old row versions until it vacuums: run VACUUM FULL to remove them from its files."))
 
 
-@click.command(name="purge")
+@click.command(name="purge", short_help="Remove old free text (retention).")
 @click.option("--before", type=DATE, required=True,
               help="Programmes whose deadline is before this day (YYYY-MM-DD, not after today).")
 @click.option("--dry-run", is_flag=True, help="Say what would be removed, and change nothing.")

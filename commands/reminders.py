@@ -89,12 +89,24 @@ _CONSOLE = click.option("--console", "to_console", is_flag=True,
                         help="Print every message here instead of sending it (to try things out); marked sent.")
 
 
-@click.group()
+@click.group(short_help="Reminders: preview, or run one tick.")
 def remind() -> None:
     """Reminders: weekly coaching, missed coaching, deadline, committee."""
 
 
-@remind.command(name="preview")
+# How a reminder kind and a message's status read in a table (the ids stay in --json and in the options).
+KIND_NAMES = {"coaching": N_("weekly check-in"), "missed_coaching": N_("missed check-in"),
+              "deadline": N_("programme deadline"), "deadline_passed": N_("deadline passed"),
+              "committee_soon": N_("committee soon"), "notice_terminable": N_("notice unanswered")}
+STATUS_NAMES = {"pending": N_("pending"), "sending": N_("sending"), "sent": N_("sent"), "failed": N_("failed"),
+                "cancelled": N_("cancelled")}
+
+
+def _named(names: dict[str, str], value: str) -> str:
+    return _(names[value]) if value in names else value
+
+
+@remind.command(name="preview", short_help="What would be sent, up to a day.")
 @click.option("--until", type=DATE, help="Up to this day [default: 30 days from now].")
 @json_option
 def remind_preview(until, as_json) -> None:
@@ -107,11 +119,11 @@ def remind_preview(until, as_json) -> None:
         return emit_json(rows)
     t = table(_("Due"), _("Action"), _("To"), _("Reminders"), _("Subject"))
     for r in rows:
-        t.add_row(r.at.replace("T", " ")[:16], r.kind, r.to or _("no address"), r.channel, r.subject)
+        t.add_row(when_cell(r.at), _named(KIND_NAMES, r.kind), r.to or _("no address"), r.channel, r.subject)
     console().print(t)
 
 
-@remind.command(name="run")
+@remind.command(name="run", short_help="One tick: enqueue, then deliver.")
 @_CONSOLE
 def remind_run(to_console) -> None:
     """One tick: enqueue what is due now, then deliver pending messages.
@@ -126,12 +138,12 @@ def remind_run(to_console) -> None:
         click.echo(f"preincub: {shown(warning)}", err=True)
 
 
-@click.group()
+@click.group(short_help="The outbox: reminder messages.")
 def outbox() -> None:
     """The outbox: every reminder message, its status and its attempts."""
 
 
-@outbox.command(name="list")
+@outbox.command(name="list", short_help="List messages and their status.")
 @click.option("--status", type=click.Choice([s.value for s in OutboxStatus]))
 @json_option
 def outbox_list(status, as_json) -> None:
@@ -142,13 +154,13 @@ def outbox_list(status, as_json) -> None:
     t = table(_("ID"), _("Due"), _("Action"), _("To"), _("Reminders"), _("Status"), _("Attempts"), _("Reason"))
     for r in rows:
         via = r.channel if r.sent_via in (None, r.channel) else f"{r.channel} → {r.sent_via}"
-        t.add_row(str(r.id), r.due_at.replace("T", " "), r.kind, r.to, via,
-                  styled((r.status, "red" if r.status == "failed" else "")), str(r.attempts),
+        t.add_row(str(r.id), when_cell(r.due_at), _named(KIND_NAMES, r.kind), r.to, via,
+                  styled((_named(STATUS_NAMES, r.status), "red" if r.status == "failed" else "")), str(r.attempts),
                   r.last_error or "")
     console().print(t)
 
 
-@outbox.command(name="retry")
+@outbox.command(name="retry", short_help="Send a message again at the next tick.")
 @click.argument("row_id", metavar="[ID]", type=ID, required=False)
 @click.option("--status", type=click.Choice(["failed", "cancelled"]),
               help="Every message with this status (after an outage: failed), instead of one ID.")
@@ -169,7 +181,7 @@ def outbox_retry(row_id, status, since) -> None:
                       "{n!n} messages will be sent again at the next tick"), n=len(ids)))
 
 
-@outbox.command(name="cancel")
+@outbox.command(name="cancel", short_help="Cancel a pending or failed message.")
 @click.argument("row_id", metavar="ID", type=ID)
 def outbox_cancel(row_id) -> None:
     """Never send a pending or failed message."""
@@ -177,7 +189,7 @@ def outbox_cancel(row_id) -> None:
     click.echo(tr("message #{id} cancelled", id=row_id))
 
 
-@click.group(invoke_without_command=True)
+@click.group(invoke_without_command=True, short_help="Send the reminders on a schedule.")
 @click.option("--once", is_flag=True, help="One tick (with the lease), then exit: a liveness check.")
 @_CONSOLE
 @click.pass_context
@@ -222,7 +234,7 @@ def daemon(ctx: click.Context, once, to_console) -> None:
         click.echo(tick_line(r, current_lang()))
 
 
-@daemon.command(name="status")
+@daemon.command(name="status", short_help="Whether the daemon ticks; the outbox.")
 @json_option
 def daemon_status(as_json) -> None:
     """The daemon's last tick, the lease's holder and its last heartbeat, and the outbox's pending,

@@ -22,13 +22,13 @@ from commands.params import FilePath, json_option
 from commands.text import _, current_lang, tr
 
 
-@click.group()
+@click.group(short_help="Documents: committee pack, programme report.")
 def report() -> None:
     """Documents for people: the strategic committee pack, the programme report."""
 
 
 def _output(option_name: str = "-o"):
-    return click.option("-o", "--output", "output", type=FilePath(writable=True, path_type=Path), metavar="FILE",
+    return click.option("-o", "--output", "output", type=FilePath(writable=True), metavar="FILE",
                         help="Write the document to this file (created 0600) instead of standard output.")
 
 
@@ -53,7 +53,7 @@ def check_output(output: Path | str) -> Path:
     for f in _store_files():
         if resolved == f.resolve() or (target.exists() and f.exists() and os.path.samefile(target, f)):
             raise click.UsageError(tr("{path!q} is the store itself; write to another file", path=str(output)))
-    if target.is_dir():
+    if target.is_dir() or os.path.basename(output) in ("", ".", ".."):  # "out/", "out/.": a directory, even to come
         raise click.UsageError(tr("{path!q} is a directory: give a file name", path=str(output)))
     try:
         if target.exists() and not stat.S_ISREG(target.stat().st_mode):
@@ -103,7 +103,7 @@ def _pdf(html: str) -> bytes:
                                       "weasyprint, with the pango and harfbuzz libraries", why=str(exc)[:120])) from None
 
 
-@report.command(name="committee")
+@report.command(name="committee", short_help="The strategic committee pack.")
 @click.option("--programme", required=True, shell_complete=complete("programme"))
 @click.option("--team", "teams", multiple=True, metavar="NAME", shell_complete=complete("team"),
               help="A team to present (repeat for several); default: every team in the committee phase.")
@@ -129,7 +129,7 @@ def committee(programme, teams, fmt, output, as_json) -> None:
         write_document(_pdf(documents.committee_html(pack, lang)), output)
 
 
-@report.command(name="programme")
+@report.command(name="programme", short_help="The programme report.")
 @click.option("--programme", required=True, shell_complete=complete("programme"))
 @click.option("--format", "fmt", type=click.Choice(["md", "html", "xlsx"]), default="md", show_default=True)
 @_output()

@@ -18,14 +18,14 @@ from commands.teams import status_table
 from commands.text import _, tr
 
 
-@click.command()
+@click.command(short_help="Create or upgrade the store.")
 def init() -> None:
     """Create the store, or upgrade it to this version's schema."""
     wf = current_ctx().wf(create=True)
     say(tr("store ready: {where} (schema {revision})", where=wf.store.where, revision=HEAD_REVISION))
 
 
-@click.command(name="demo")
+@click.command(name="demo", short_help="Fill a fresh store with the demo.")
 @json_option
 def demo_cmd(as_json: bool) -> None:
     """Fill a fresh store with the 2020 programme of seed 1 and the 2019 FAST agreement of seed 2 beside it,
@@ -55,7 +55,7 @@ def demo_cmd(as_json: bool) -> None:
                iso=day.isoformat()))
 
 
-@click.command(name="backup")
+@click.command(name="backup", short_help="Copy the SQLite store to a file.")
 @click.argument("file", metavar="FILE", type=FilePath())
 @click.option("--force", is_flag=True, help="Replace FILE if it exists.")
 @json_option
@@ -73,7 +73,7 @@ def backup_cmd(file: str, force: bool, as_json: bool) -> None:
            path=rec.file, n=rec.bytes, schema=rec.schema))
 
 
-@click.command(name="restore")
+@click.command(name="restore", short_help="Put a backup copy back as the store.")
 @click.argument("file", metavar="FILE", type=FilePath())
 @click.option("--no-keep", "no_keep", is_flag=True,
               help="Do not keep a copy of the store being replaced (kept by default: STORE.before-restore-TIME).")

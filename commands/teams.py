@@ -17,11 +17,11 @@ from commands.intake import team_import
 from commands.output import (
     console, days_cell, emit_json, emit_json_rows, grid, phase_label, say, styled, table, when_cell,
 )
-from commands.params import DATE, YESNO, json_option
+from commands.params import DATE, NUMBER, YESNO, json_option
 from commands.text import _, current_lang, labelled, number, semicolon, tr
 
 
-@click.group()
+@click.group(short_help="Teams and their record.")
 def team() -> None:
     """Teams: their record (problem, people, criteria, agreements, proof of concept, committee)."""
 
@@ -37,7 +37,7 @@ def _team_options(f):
                      shell_complete=complete("person")),
         click.option("--coach", metavar="EMAIL", shell_complete=complete("person")),
         click.option("--sponsor", metavar="EMAIL", help="Required for 'fast' programmes.", shell_complete=complete("person")),
-        click.option("--days-per-week", type=float, help="Intrapreneur time commitment, days a week."),
+        click.option("--days-per-week", type=NUMBER, help="Intrapreneur time commitment, days a week."),
     ]):
         f = opt(f)
     return f
@@ -80,7 +80,7 @@ def team_assess(name, real, major, actionable, note) -> None:
     say(tr("team {name!q} assessed", name=name))
 
 
-@team.command(name="agree")
+@team.command(name="agree", short_help="Record a party's agreement to select.")
 @click.argument("name", shell_complete=complete("team"))
 @click.option("--party", type=click.Choice(states.PARTIES), required=True)
 def team_agree(name, party) -> None:
@@ -89,7 +89,7 @@ def team_agree(name, party) -> None:
     say(tr("agreement of {party!t} recorded for {team!q}", party=PARTY_LABELS[party], team=name))
 
 
-@team.command(name="poc")
+@team.command(name="poc", short_help="Record the proof of concept.")
 @click.argument("name", shell_complete=complete("team"))
 @click.option("--summary", required=True)
 @click.option("--link", metavar="URL")
@@ -121,7 +121,7 @@ def status_table(rows: list[TeamRow], title: str | None = None) -> None:
     console().print(t)
 
 
-@team.command(name="list")
+@team.command(name="list", short_help="List teams.")
 @click.option("--programme", shell_complete=complete("programme"))
 @click.option("--phase", type=click.Choice(tuple(states.PHASES)))
 @json_option

@@ -20,6 +20,7 @@ from typing import Any
 import click
 
 from notifications import i18n
+from notifications.i18n import N_
 
 _lang = {"value": i18n.DEFAULT_LANG}  # this invocation's language, set by App.main before parsing
 
@@ -50,7 +51,8 @@ def number(value: float | int) -> str:
     return i18n.format_number(value, _lang["value"])
 
 
-_HELP_FIELDS = ("help", "short_help", "epilog")
+# A command's texts: its help, and the words of its usage line ("[OPTIONS]", "COMMAND [ARGS]...").
+_HELP_FIELDS = ("help", "short_help", "epilog", "options_metavar", "subcommand_metavar")
 
 
 def day(value: date) -> str:
@@ -63,6 +65,51 @@ def _sources(obj: Any, fields: tuple[str, ...]) -> Iterator[tuple[str, str]]:
     kept = obj.__dict__.setdefault("_preincub_help", {f: inspect.cleandoc(getattr(obj, f, None) or "")
                                                       for f in fields})
     return ((f, s) for f, s in kept.items() if s)
+
+
+# What click shows for a value by its type (click's type names, TEXT, INTEGER…), as msgids: the help writes
+# them in its language. A range is its number's kind (click adds the bounds); the first match counts.
+_KINDS = ((click.types.BoolParamType, N_("BOOLEAN")), (click.types.IntParamType, N_("INTEGER")),
+          (click.types.FloatParamType, N_("NUMBER")), (click.File, N_("FILE")),
+          (click.types.StringParamType, N_("TEXT")))
+
+
+def _kind(p: click.Parameter) -> tuple[str, bool] | None:
+    """The English word click shows for ``p``'s value, and whether it is ``p``'s own metavar (shown as is;
+    else click decorates it: "[NAME]" when optional, "NAME..." when repeated). None where no word is
+    shown (a flag) or the value is spelled out ("[md|html|pdf]")."""
+    if p.metavar:
+        return p.metavar, True
+    if isinstance(p.type, (click.Choice, click.DateTime)) or getattr(p, "is_flag", False) or getattr(p, "count", False):
+        return None
+    if isinstance(p, click.Argument):
+        return p.name.upper(), False
+    if isinstance(p.type, click.Path):
+        return (N_("FILE") if not p.type.dir_okay else N_("DIRECTORY") if not p.type.file_okay else N_("PATH")), False
+    word = next((w for cls, w in _KINDS if isinstance(p.type, cls)), None)
+    return (word or p.type.name.upper()), False
+
+
+def _metavar_source(p: click.Parameter) -> tuple[str, bool] | None:
+    """:func:`_kind`, in English: kept on first sight, before it is translated."""
+    if "_preincub_metavar" not in p.__dict__:
+        p.__dict__["_preincub_metavar"] = _kind(p)
+    return p.__dict__["_preincub_metavar"]
+
+
+def _translate_metavar(p: click.Parameter, gettext: Callable[[str], str]) -> None:
+    """``p``'s value word in this invocation's language, decorated as click would."""
+    kept = _metavar_source(p)
+    if kept is None:
+        return
+    word, own = kept
+    shown = gettext(word)
+    if not own:
+        if isinstance(p, click.Argument) and not p.required:
+            shown = f"[{shown}]"
+        if p.nargs != 1:
+            shown += "..."
+    p.metavar = shown
 
 
 def _walk(cmd: click.Command) -> Iterator[tuple[Any, tuple[str, ...]]]:
@@ -94,14 +141,16 @@ def translate_command(cmd: click.Command) -> None:
     for p in cmd.params:
         if isinstance(p, click.Option):
             _translate(p, ("help",), gettext)
+        _translate_metavar(p, gettext)
     for sub in getattr(cmd, "commands", {}).values():
         _translate(sub, _HELP_FIELDS, gettext)
 
 
-def short_help(text: str, limit: int = 45) -> str:
+def short_help(text: str, limit: int = 60) -> str:
     """A command's one line in the list of commands: its first sentence, cut at ``limit`` with "...",
     as click makes it, but a no-break space stays one (click splits on it, and French loses the space
-    it puts before ":" and ";")."""
+    it puts before ":" and ";"). 60 characters fit on one line of an 80-column terminal beside the
+    longest command name; a command whose first sentence is longer has a ``short_help`` that fits."""
     words = re.split(r"[ \t\n]+", text.partition("\n\n")[0].strip())
     for i, word in enumerate(words):
         if word.endswith(".") and (i == len(words) - 1 or not words[i + 1][:1].islower()):
@@ -115,10 +164,14 @@ def short_help(text: str, limit: int = 45) -> str:
 
 
 def help_texts(root: click.Command) -> Iterator[str]:
-    """Every English help text of the tree, for the catalog."""
+    """Every English help text of the tree, and the words its usage lines show for values, for the catalog."""
     for obj, fields in _walk(root):
         for _f, source in _sources(obj, fields):
             yield source
+        for p in getattr(obj, "params", ()):
+            kept = _metavar_source(p)
+            if kept is not None:
+                yield kept[0]
 
 
 def colon() -> str:

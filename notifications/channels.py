@@ -78,6 +78,14 @@ def _one_line(value: str, what: str) -> str:
     return value
 
 
+def _link(url: str) -> str:
+    """An https (or http) URL that fits between the angle brackets of a List-Unsubscribe header."""
+    if not url.startswith(("https://", "http://")) or not url.isascii() or any(
+            ch in url for ch in ' <>"') or not url.isprintable():
+        raise DeliveryError("unsafe header value: the unsubscribe link is not a plain http(s) URL")
+    return url
+
+
 def _address(name: str, addr: str) -> str:
     local, _, domain = addr.partition("@")
     if not local or not domain or any(ch in addr for ch in ' <>"(),;:\\') or not addr.isprintable():
@@ -108,6 +116,11 @@ def build_email(msg: Message, sender: str) -> MIMEMultipart:
     mail["Auto-Submitted"] = "auto-generated"
     mail["X-Auto-Response-Suppress"] = "OOF"
     mail["Precedence"] = "bulk"
+    if msg.unsubscribe:
+        # One click stops this kind of message (RFC 8058): the link is signed for its person and kind; the
+        # POST alone acts (a mail scanner's GET only shows a page).
+        mail["List-Unsubscribe"] = Header(f"<{_link(msg.unsubscribe)}>", maxlinelen=998)  # one line, not folded
+        mail["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     mail.attach(MIMEText(msg.text, "plain", _UTF8_QP))
     mail.attach(MIMEText(msg.html, "html", _UTF8_QP))
     return mail

@@ -14,6 +14,11 @@ A placeholder may say how its value is shown: ``{x!q}`` a user's value, quoted a
 ``{x!t}`` a word that is itself translated (a phase, a role); ``{x!d}`` a date, ``{x!n}`` a number,
 both as the language writes them (Babel); ``{x!m}`` an amount in euros (:func:`format_money`).
 
+French elides before a vowel: a translator writes "Échéance de {programme}", and the value decides
+whether it reads "de Nord 2020" or "d'Essai 2020". :func:`text` does it, in one place, for "de", "que",
+"jusque", "lorsque", "puisque", "le" and "la" written just before a placeholder (:func:`elides_before`
+says which values take it); fixed words are the translator's, and a value's own words are never touched.
+
 To refresh the catalog after changing a sentence: ``python -m tools.catalog``.
 """
 
@@ -21,8 +26,10 @@ from __future__ import annotations
 
 import gettext
 import os
+import re
 import string
-from collections.abc import Mapping
+import unicodedata
+from collections.abc import Callable, Mapping
 from datetime import date
 from decimal import Decimal
 from functools import cache, lru_cache
@@ -70,11 +77,66 @@ def gettext_for(lang: str) -> Any:
     return translations(lang).gettext
 
 
+# French words whose vowel is elided before a vowel or a mute h, as the last word before a placeholder:
+# "de" -> "d'", "que" -> "qu'", "le"/"la" -> "l'". Not after a letter, an apostrophe or a hyphen ("modèle {x}").
+_ELIDABLE = re.compile(r"(?<![\w'’-])(de|que|jusque|lorsque|puisque|le|la) \Z", re.IGNORECASE)
+# Words starting with an aspirated h: no elision ("de Haute-Saône", "de Hauts-de-France", "de Havre", "de hameau").
+# The h of other words is mute ("d'Hérault", "d'Hôpital", "d'Habitat"). A short list of what public bodies and
+# their projects are named with; a value's first word (up to a hyphen, a space or an apostrophe) is looked up.
+ASPIRATED_H = frozenset({
+    "haut", "haute", "hautes", "hauts", "hauteur", "havre", "hameau", "hameaux", "hasard", "handicap", "handicaps",
+    "hangar", "hall", "halle", "halles", "hausse", "haie", "haies", "héros", "hibou", "hiérarchie", "hockey",
+    "hollande", "hongrie", "homard", "honte", "hors", "huit", "huitième", "haguenau", "hazebrouck", "hendaye",
+    "honfleur", "hayange", "hainaut"})
+# Words starting with a vowel that are not elided before: "de onze", "le oui".
+NOT_ELIDED = frozenset({"onze", "onzième", "onzièmes", "oui", "ouistiti"})
+_FIRST_WORD = re.compile(r"[^\W\d_]+")
+
+
+def elides_before(value: str) -> bool:
+    """Whether French elides "de", "que", "le"… before ``value``: its first word starts with a vowel
+    (accented or not, œ, æ), a mute h, or a y before a consonant ("d'Yvelines", "de yaourt"). A value
+    starting with anything else (a digit, a quote: ``{x!q}`` gives "de 'Essai'", a space) is not."""
+    first = _FIRST_WORD.match(unicodedata.normalize("NFC", value))  # "é" typed as e + accent is a letter too
+    if first is None:
+        return False
+    word = first.group().lower()
+    letter = unicodedata.normalize("NFD", word[0])[0]
+    if letter in "aeiouœæ":
+        return word not in NOT_ELIDED
+    if letter == "h":
+        return word not in ASPIRATED_H and len(word) > 1 and elides_before(word[1:])
+    if letter == "y":
+        return len(word) > 1 and unicodedata.normalize("NFD", word[1])[0] not in "aeiouyœæh"
+    return False
+
+
 class _Formatter(string.Formatter):
-    """str.format plus the conversions of the module docstring (!q !t !d !n)."""
+    """str.format plus the conversions of the module docstring (!q !t !d !n), and French elision."""
 
     def __init__(self, lang: str) -> None:
         self.lang = lang
+
+    def vformat(self, format_string: str, args: Any, kwargs: Any) -> str:
+        """As str.format; in French, an elidable word just before a placeholder is elided when the
+        value inserted there asks for it (:func:`elides_before`): "Phases de {team}" → "Phases
+        d'Insertion RSA"."""
+        if self.lang != "fr":
+            return super().vformat(format_string, args, kwargs)
+        out: list[str] = []
+        for literal, field, spec, conversion in self.parse(format_string):
+            out.append(literal)
+            if field is None:
+                continue
+            value, _key = self.get_field(field, args, kwargs)
+            shown = self.format_field(self.convert_field(value, conversion),
+                                      self.vformat(spec, args, kwargs) if spec else "")
+            word = _ELIDABLE.search(literal)
+            # The word is fixed text: at the start of this literal, it would follow the previous value.
+            if word is not None and (word.start() > 0 or len(out) == 1) and elides_before(shown):
+                out[-1] = literal[: word.end(1) - 1] + "'"
+            out.append(shown)
+        return "".join(out)
 
     def convert_field(self, value: Any, conversion: str | None) -> Any:
         if conversion == "q":
@@ -104,6 +166,40 @@ def text(lang: str, message: Message, params: Mapping[str, Any] | None = None) -
     else:
         found = t.gettext(message)
     return _formatter(lang).vformat(found, (), params) if params or "{" in found else found
+
+
+_PERCENT = re.compile(r"%\((\w+)\)s")  # a jinja {% trans %} sentence's placeholder
+
+
+def install_gettext(env: Any, lang_of: Callable[[], str]) -> None:
+    """Jinja's i18n extension on ``env`` over the catalog, in the language ``lang_of()`` gives, and
+    filling a ``{% trans %}`` sentence as :func:`text` fills one: with French elision ("à l'intention
+    d'Essonne"). Values are escaped where the template autoescapes, as jinja's own gettext does."""
+    from jinja2 import pass_context  # jinja2: loaded by the first template environment
+    from markupsafe import Markup, escape
+
+    def fill(ctx: Any, found: str, variables: dict[str, Any]) -> str:
+        safe = bool(ctx.eval_ctx.autoescape)
+        as_format = _PERCENT.sub(r"{\1}", found.replace("{", "{{").replace("}", "}}"))
+        if "%" in as_format.replace("%%", ""):  # a placeholder that is not %(name)s: jinja's own way
+            return (Markup(found) if safe else found) % variables
+        as_format = as_format.replace("%%", "%")
+        values = {k: (escape(v) if safe else v) for k, v in variables.items()}
+        out = _formatter(lang_of()).vformat(as_format, (), values)
+        return Markup(out) if safe else out
+
+    @pass_context
+    def gettext_(ctx: Any, message: str, **variables: Any) -> str:
+        return fill(ctx, translations(lang_of()).gettext(message), variables)
+
+    @pass_context
+    def ngettext_(ctx: Any, singular: str, plural: str, num: int, **variables: Any) -> str:
+        variables.setdefault("num", num)
+        return fill(ctx, translations(lang_of()).ngettext(singular, plural, num), variables)
+
+    env.add_extension("jinja2.ext.i18n")
+    env.newstyle_gettext = True
+    env.globals.update(gettext=gettext_, _=gettext_, ngettext=ngettext_)
 
 
 def colon(lang: str) -> str:

@@ -18,6 +18,9 @@ class Message:
     text: str
     html: str
     lang: str = "fr"
+    # The one-click link that stops this kind of message for its person (RFC 8058); None for a message
+    # that cannot be stopped, or when no PREINCUB_BASE_URL makes web links.
+    unsubscribe: str | None = None
 
     def message_id(self, domain: str) -> str:
         """A Message-ID derived from the key, at ``domain`` (the sender's: a real domain, as RFC 5322

@@ -1,9 +1,14 @@
 """Message rendering: one Jinja template per kind, written in English and translated through the
-gettext catalog (jinja's i18n extension, plurals included); the first line is the subject."""
+gettext catalog (jinja's i18n extension, plurals included); the first line is the subject.
+
+Every reminder ends with the same footer (:class:`Footer`), after a "-- " line: why its reader receives
+it (their role, in which team or programme) and how to stop that kind, or why it cannot be stopped.
+"""
 
 from __future__ import annotations
 
 import shlex
+from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from typing import Any
@@ -11,6 +16,56 @@ from typing import Any
 from markupsafe import Markup
 
 from notifications import i18n
+from notifications.i18n import N_
+
+# Each kind of reminder as a person names what they stop receiving (the footer, the unsubscribe page).
+KIND_LABELS = {"coaching": N_("the weekly check-in reminders"),
+               "missed_coaching": N_("the alerts about missed check-ins"),
+               "deadline": N_("the reminders of the programme's deadline"),
+               "deadline_passed": N_("the reminders of a passed deadline"),
+               "committee_soon": N_("the reminders of the strategic committee"),
+               "notice_terminable": N_("the alerts about unanswered formal notices")}
+
+# Why one receives a message: their role, held in a team (team, programme) or in the programme.
+_WHY = {"coach": N_('You receive this message as a coach of the team "{team}" (programme {programme}).'),
+        "intrapreneur": N_('You receive this message as an intrapreneur of the team "{team}" '
+                           '(programme {programme}).'),
+        "partner": N_('You receive this message as a reader for the partner body of the team "{team}" '
+                      '(programme {programme}).'),
+        "committee": N_("You receive this message as a member of the strategic committee of the programme "
+                        "{programme}."),
+        "coordinator": N_("You receive this message as a coordinator of the programme {programme}.")}
+_STOP_LINK = N_("To stop receiving {what}, open this link and confirm:")
+_STOP_CLI = N_("To stop receiving {what}: preincub person edit {email} --mute {kind}")
+_STOP_ASK = N_("To stop receiving {what}, ask a coordinator of the programme {programme}.")
+_CANNOT_STOP = N_("It cannot be stopped: a programme's coordinators are always told of its deadline and of its "
+                  "unanswered formal notices.")
+_SIGNIN = N_("You receive this message because a sign-in link was asked for you. It is sent only when asked: "
+             "if you did not ask for it, ignore it.")
+
+
+@dataclass(frozen=True, slots=True)
+class Footer:
+    """Why a person receives a reminder and how they stop its kind: its last line."""
+
+    kind: str  # the reminder kind (workflow.rules.due.REMINDER_KINDS)
+    role: str  # coach, intrapreneur, partner (a team's); committee, coordinator (the programme's)
+    programme: str
+    team: str | None = None
+    mutable: bool = True
+    url: str | None = None  # its one-click link, when PREINCUB_BASE_URL makes web links
+    email: str | None = None  # set for one who runs the CLI (a coordinator): the ``person edit --mute`` form
+
+    def sentences(self, lang: str) -> tuple[str, str | None]:
+        """(why and how to stop, in ``lang``; the link that stops it, if any)."""
+        params = {"team": self.team, "programme": self.programme, "kind": self.kind, "email": self.email,
+                  "what": i18n.text(lang, KIND_LABELS[self.kind])}
+        why = i18n.text(lang, _WHY[self.role], params)
+        if not self.mutable:
+            return f"{why} {i18n.text(lang, _CANNOT_STOP)}", None
+        if self.url:
+            return f"{why} {i18n.text(lang, _STOP_LINK, params)}", self.url
+        return f"{why} {i18n.text(lang, _STOP_CLI if self.email else _STOP_ASK, params)}", None
 
 
 def shell_quote(value: str) -> str:
@@ -36,7 +91,7 @@ def new_environment(lang: str) -> Any:
     env = Environment(loader=PackageLoader("notifications", "templates"), undefined=StrictUndefined,
                       autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True,
                       keep_trailing_newline=True, auto_reload=False, extensions=["jinja2.ext.i18n"])
-    env.install_gettext_translations(i18n.translations(lang), newstyle=True)
+    i18n.install_gettext(env, lambda: lang)
     return env
 
 
@@ -67,12 +122,22 @@ def paragraphs(body: str) -> list[tuple[str, str | Markup]]:
     return blocks
 
 
-def render(kind: str, lang: str, context: dict) -> tuple[str, str, str]:
-    """(subject, plain text, HTML) of a ``kind`` message in ``lang`` (fr or en)."""
+def render(kind: str, lang: str, context: dict, footer: Footer | None = None) -> tuple[str, str, str]:
+    """(subject, plain text, HTML) of a ``kind`` message in ``lang`` (fr or en), ending with ``footer``
+    (a sign-in message: its own, it is sent only when asked)."""
     lang = lang if lang in i18n.LANGS else i18n.DEFAULT_LANG
     env = environment(lang)
     text = env.get_template(f"{kind}.txt").render(**context)
     subject, _, body = text.partition("\n")
     body = body.strip("\n") + "\n"
-    html = env.get_template("message.html").render(subject=subject.strip(), paragraphs=paragraphs(body), lang=lang)
+    if footer is not None:
+        why, url = footer.sentences(lang)
+    elif kind == "signin":
+        why, url = i18n.text(lang, _SIGNIN), None
+    else:
+        why = url = None
+    html = env.get_template("message.html").render(subject=subject.strip(), paragraphs=paragraphs(body), lang=lang,
+                                                   footer=why, footer_url=url)
+    if why is not None:
+        body += "\n-- \n" + why + "\n" + (url + "\n" if url else "")
     return subject.strip(), body, html

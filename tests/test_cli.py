@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -33,6 +34,7 @@ except SystemExit:
     pass
 loaded = sorted(m for m in sys.modules if any(m == p or m.startswith(p + '.') for p in {prefixes!r}))
 import json
+import re
 print(json.dumps(loaded), file=sys.__stderr__)
 """
     p = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=120)
@@ -75,16 +77,19 @@ def test_status_loads_no_writer_no_template_no_channel_and_no_migration(tmp_path
         assert "sqlalchemy" in loaded and {m for m in loaded if not m.startswith("sqlalchemy")} == set(), argv
 
 
-def test_every_command_of_the_table_has_the_help_its_module_gives_it():
-    """cli.COMMANDS' help is what `preincub --help` lists: the command's own, word for word."""
+def test_every_command_of_the_table_has_the_summary_its_module_gives_it():
+    """cli.COMMANDS' summary is what `preincub --help` lists: the command's own short help (else its
+    help), word for word."""
     import cli
 
     ctx = click.Context(cli.app)
-    for name, (_where, help_text) in cli.COMMANDS.items():
+    for name, (_where, summary) in cli.COMMANDS.items():
         cmd = cli.app.get_command(ctx, name)
         assert cmd is not None and cmd.name == name, name
-        source = cmd.__dict__.get("_preincub_help", {}).get("help") or inspect.cleandoc(cmd.help or "")
-        assert source == help_text, name
+        kept = cmd.__dict__.get("_preincub_help", {})
+        source = (kept.get("short_help") or kept.get("help")
+                  or inspect.cleandoc(cmd.short_help or cmd.help or ""))
+        assert source == summary, name
 
 
 def test_the_version_click_prints_is_the_installed_one():
@@ -122,3 +127,50 @@ def test_the_help_is_as_wide_as_click_makes_it(monkeypatch):
         else:
             monkeypatch.setenv("COLUMNS", columns)
         assert cli.terminal_columns() == shutil.get_terminal_size().columns, columns
+
+
+def _paths(cmd: click.Command, path: tuple[str, ...] = ()):
+    """The path of every command and group of the tree, the root's included."""
+    yield path
+    if isinstance(cmd, click.Group):
+        ctx = click.Context(cmd)
+        for name in cmd.list_commands(ctx):
+            yield from _paths(cmd.get_command(ctx, name), (*path, name))
+
+
+ENGLISH_KINDS = re.compile(r"\b(TEXT|INTEGER|FLOAT|NUMBER|RANGE|FILE|PATH|BOOLEAN|DIRECTORY)\b")
+CUT = re.compile(r"\.\.\.$")
+BEFORE_PUNCTUATION = re.compile(r"(?<![\u00a0\u202f])[;:!?](?=\s|$)")  # French puts a no-break space before
+
+
+def _commands_section(text: str) -> list[str]:
+    """The lines of a help's list of commands (after its heading, up to the next blank line)."""
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith("Commandes")), None)
+    if start is None:
+        return []
+    section = []
+    for line in lines[start + 1:]:
+        if not line.strip():
+            break
+        section.append(line)
+    return section
+
+
+def test_the_french_help_speaks_french_and_cuts_no_summary():
+    """Every command's and group's --help in French: value words in French (no TEXT, FILE, INTEGER…),
+    every summary of a list of commands whole, and a no-break space before ; : ! ? (an option's notes
+    too: "[par défaut : 8080 ; 1<=x<=65535]"). The words come from the catalog (python -m tools.catalog)."""
+    import cli
+    from tests.cli_helpers import invoke, ok
+
+    found = []
+    for path in _paths(cli.app):
+        text = ok(invoke(*path, "--help", now=None, lang="fr", env={"COLUMNS": "80"})).stdout
+        where = " ".join(("preincub", *path))
+        found += [f"{where}: English value word in {line.strip()!r}" for line in text.splitlines()
+                  if ENGLISH_KINDS.search(line)]
+        found += [f"{where}: cut summary {line.strip()!r}" for line in _commands_section(text) if CUT.search(line)]
+        found += [f"{where}: no no-break space before punctuation in {line.strip()!r}" for line in text.splitlines()
+                  if BEFORE_PUNCTUATION.search(line)]
+    assert not found, "\n".join(found)

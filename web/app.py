@@ -3,20 +3,27 @@
 Every refusal is a short page in the person's language with the right HTTP status (400 bad or
 tampered link or form, 403 not allowed, 404 unknown, 410 expired/revoked link or closed team, 413
 too large, 503 the store's file deleted or replaced under the server: every request until it is
-restarted), that shows no one's data and writes nothing. Tokens are never logged: the request path
-(which holds them) is left out of every log line.
+restarted), that shows no one's data and writes nothing; a 405 names the methods allowed (``Allow``).
+Tokens are never logged: the request path (which holds them) is left out of every log line.
+
+Behind a TLS proxy, ``PREINCUB_TRUSTED_PROXIES`` (werkzeug's ProxyFix) makes https known, so the cookie
+and the CSRF check's Referer rule apply. No address is ever built from the request's ``Host`` header: a
+redirect of the router's (``/team//x`` to ``/team/x``) names the server of ``PREINCUB_BASE_URL``, or none.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
-from flask import Flask, render_template, request
+from flask import Flask, Request, make_response, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import RequestRedirect
 
 from notifications import i18n
 from workflow.api import Workflow
@@ -26,6 +33,7 @@ from workflow.services.links import SESSION_IDLE, base_url, cached_key
 from web.board import bp as board_bp
 from web.forms import bp as forms_bp
 from web.pages import _, current_wf, lang, refusal, status_of, store_gone
+from web.unsubscribe import bp as unsubscribe_bp
 
 MAX_BODY = 64 * 1024  # a check-in is a few KB of text; anything bigger is refused (413)
 log = logging.getLogger("preincub.web")
@@ -37,6 +45,22 @@ class WebApp(Flask):
     def log_exception(self, exc_info: Any) -> None:
         self.logger.error("Exception on %s request (path withheld: it may hold a link)", request.method,
                           exc_info=exc_info)
+
+    def raise_routing_exception(self, request: Request) -> NoReturn:
+        """The router's redirects (merged slashes, a missing final slash) go to the server of
+        PREINCUB_BASE_URL, or stay relative: never to the server a ``Host`` header names."""
+        exc = request.routing_exception
+        if isinstance(exc, RequestRedirect):
+            raise RequestRedirect(own_location(exc.new_url, base_url(self.extensions["preincub"].settings)))
+        super().raise_routing_exception(request)
+
+
+def own_location(url: str, base: str | None) -> str:
+    """``url``'s path and query on ``base`` (PREINCUB_BASE_URL), else alone (a relative address, never
+    ``//server``)."""
+    parts = urlsplit(url)
+    path = "/" + parts.path.lstrip("/")
+    return (base or "") + path + (f"?{parts.query}" if parts.query else "")
 
 
 def create_app(wf: Workflow, *, testing: bool = False) -> Flask:
@@ -60,6 +84,8 @@ def create_app(wf: Workflow, *, testing: bool = False) -> Flask:
         SEND_FILE_MAX_AGE_DEFAULT=timedelta(hours=1),
     )
     app.extensions["preincub"] = wf
+    if proxies := settings.web.trusted_proxies:  # their X-Forwarded-Proto says https; the Host header stays unused
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
     @app.before_request
     def store_still_there():
@@ -73,11 +99,7 @@ def create_app(wf: Workflow, *, testing: bool = False) -> Flask:
 
     env = app.jinja_env
     env.trim_blocks = env.lstrip_blocks = True
-    env.add_extension("jinja2.ext.i18n")
-    env.install_gettext_callables(  # type: ignore[attr-defined]
-        lambda s: i18n.translations(lang()).gettext(s),
-        lambda s, p, n: i18n.translations(lang()).ngettext(s, p, n),
-        newstyle=True)
+    i18n.install_gettext(env, lang)
     env.globals.update(lang=lang, t=_, colon=lambda: i18n.colon(lang()))
     env.filters["day"] = lambda iso: i18n.format_day(date.fromisoformat(iso), lang()) if iso else "—"
     env.filters["number"] = lambda v: i18n.format_number(v, lang()) if v is not None else "—"
@@ -85,6 +107,7 @@ def create_app(wf: Workflow, *, testing: bool = False) -> Flask:
 
     app.register_blueprint(forms_bp)
     app.register_blueprint(board_bp)
+    app.register_blueprint(unsubscribe_bp)  # one-click links that stop a kind of reminder (RFC 8058)
 
     @app.get("/healthz")
     def healthz():
@@ -114,7 +137,11 @@ def create_app(wf: Workflow, *, testing: bool = False) -> Flask:
                     405: i18n.N_("this page cannot be used that way"),
                     413: i18n.N_("what was sent is too large; shorten the text and submit it again")}
         code = exc.code or 400
-        return refusal(code, messages.get(code, i18n.N_("this request cannot be served")))
+        resp = make_response(refusal(code, messages.get(code, i18n.N_("this request cannot be served"))))
+        for name, value in exc.get_headers():  # Allow (405), Retry-After...: what the status needs
+            if name.lower() != "content-type":
+                resp.headers[name] = value
+        return resp
 
     @app.after_request
     def headers(resp):

@@ -24,6 +24,7 @@ from workflow.services.delivery import Delivery
 from workflow.services.directory import MEMBER_ROLES, PARTNER_KINDS, PROGRAMME_KINDS, ROLES, Directory
 from workflow.services.funding import Funding
 from workflow.services.links import Links
+from workflow.services.mutes import Mutes
 from workflow.services.notices import Notices
 from workflow.services.outbox import Outbox
 from workflow.services.privacy import Privacy
@@ -81,6 +82,7 @@ class Workflow:
         self.outbox = Outbox(ctx)
         self.lease = Lease(ctx)
         self.links = Links(ctx)
+        self.mutes = Mutes(ctx)  # the reminder kinds people chose not to receive
         self.exports = Exports(ctx, self.teams)
         self.calendars = Calendars(ctx)
         self.dump = Dump(ctx)  # the whole store as JSON (export-all); import-all is formats.dump.import_all

@@ -109,10 +109,10 @@ def test_person_list_shows_each_coordinator_their_programme_s_people(demo_ro):
 def test_person_show(demo_ro):
     p = data(invoke("person", "show", NADIA, "--json", db=demo_ro))
     assert p == {"name": "Nadia Perrin", "email": NADIA, "roles": ["coach", "coordinator"], "channels": ["email"],
-                 "lang": "fr", "grants": [{"role": "coordinator", "programme": FAST, "partner": None}]}
+                 "lang": "fr", "grants": [{"role": "coordinator", "programme": FAST, "partner": None}], "muted": []}
     out = ok(invoke("person", "show", NADIA, db=demo_ro, lang="en")).stdout
     for fragment in ("Name: Nadia Perrin", f"E-mail: {NADIA}", "Team roles: coach", "coordinator", FAST,
-                     "Reminders: email (fr)"):
+                     "Reminders: email (fr)", "Muted reminders: —"):
         assert fragment in out
     assert "Grants: —" in ok(invoke("person", "show", "ines.haddad@somme.example", db=demo_ro, lang="en")).stdout
     # someone of another programme is nobody to them; themselves, always

@@ -15,7 +15,7 @@ DONE = "Informations préoccupantes"  # incubated
 
 USAGE = [  # exit 2: wrong usage
     (["status", "--bogus"], "--bogus"),
-    (["team", "show"], "Argument manquant 'NAME'"),
+    (["team", "show"], "Argument manquant 'NOM'"),
     (["advance", T], "Argument manquant 'TRIGGER'"),
     (["frobnicate"], "Commande inconnue 'frobnicate'"),
     (["programme", "add", "X"], "--signed-on"),
@@ -35,7 +35,7 @@ USAGE = [  # exit 2: wrong usage
     (["person", "add", "X", "--email", "x@example.org"], "--role"),
     (["person", "grant", "julien.moreau@beta.example", "coach", "--programme", PROG], "coach"),  # a team role
     (["person", "revoke", "julien.moreau@beta.example"],  # click's list of choices, on the one line
-     f"Argument manquant 'ROLE'. Choisissez parmi\u00a0: admin, coordinator, committee, partner"),
+     f"Argument manquant 'RÔLE'. Choisissez parmi\u00a0: admin, coordinator, committee, partner"),
     (["team", "edit", CFP, "--days-per-week", "beaucoup"], "--days-per-week"),
     (["diagram", "--format", "png"], "--format"),
 ]
@@ -127,7 +127,7 @@ def test_wrong_usage_exits_2(demo_db, args, fragment):
 
 def test_click_speaks_french_by_default_and_english_with_lang_en(demo_ro):
     """click's own sentences come from the same catalog as preincub's (notifications/locale)."""
-    fails(invoke("team", "show", db=demo_ro), 2, "Argument manquant 'NAME'", "(voir 'app team show --help')")
+    fails(invoke("team", "show", db=demo_ro), 2, "Argument manquant 'NOM'", "(voir 'app team show --help')")
     fails(invoke("team", "show", db=demo_ro, lang="en"), 2, "Missing argument 'NAME'", "(see 'app team show --help')")
     fails(invoke("status", "--bogus", db=demo_ro), 2, "Option inconnue '--bogus'")
     fails(invoke("status", "--bogus", db=demo_ro, env={"PREINCUB_LANG": "en"}), 2, "No such option '--bogus'")

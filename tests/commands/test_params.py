@@ -52,7 +52,7 @@ def test_a_directory_is_not_a_file(tmp_path):
 
 def test_the_kind_of_file_is_said_in_each_invocation_s_language(tmp_path):
     """One process, both languages, in either order: the commands' modules load once, and the word
-    click puts in the message follows the invocation, while the help keeps the metavar FILE."""
+    click puts in the message follows the invocation, and so does the help's metavar (FICHIER, FILE)."""
     for first, second in (("fr", "en"), ("en", "fr")):
         for lang in (first, second):
             r = invoke("report", "programme", "Pré-incubation 2020", "-o", str(tmp_path), lang=lang,
@@ -60,4 +60,27 @@ def test_the_kind_of_file_is_said_in_each_invocation_s_language(tmp_path):
             assert r.exit_code == 2, r.output
             assert ("Fichier" if lang == "fr" else "File '") in r.output, (lang, r.output)
             help_ = invoke("report", "programme", "--help", lang=lang).output
-            assert "--output FILE" in help_, (lang, help_)
+            assert ("--output FICHIER" if lang == "fr" else "--output FILE") in help_, (lang, help_)
+
+
+def test_numbers_as_people_type_them():
+    """A decimal in French or English; a whole number in ASCII digits; a default of the right kind kept."""
+    from commands.params import INTEGER, NUMBER, IntegerRange
+
+    @click.command()
+    @click.option("--days", type=NUMBER, default=1.0)
+    @click.option("--weeks", type=INTEGER)
+    @click.option("--port", type=IntegerRange(1, 65535), default=8080)
+    def cmd(days, weeks, port):
+        click.echo(repr((days, weeks, port)))
+
+    def out(*args):
+        return CliRunner().invoke(cmd, list(args))
+
+    assert out("--days", "2,5", "--weeks", "12").output.strip() == "(2.5, 12, 8080)"
+    assert out("--days", " 2.5 ", "--weeks", "-3", "--port", "12").output.strip() == "(2.5, -3, 12)"
+    assert out().output.strip() == "(1.0, None, 8080)"
+    for args in (["--days", "2,5,1"], ["--days", "nan"], ["--days", "1e400"], ["--days", "1" * 16],
+                 ["--weeks", "１２"], ["--weeks", "1_000"], ["--weeks", "1.0"], ["--port", "１２"], ["--port", "0"]):
+        r = out(*args)
+        assert r.exit_code == 2 and "Invalid value" in r.output, (args, r.output)

@@ -44,10 +44,19 @@ def test_preview_lists_the_plan_and_writes_nothing(demo_db):
     assert [r["at"] for r in rows] == sorted(r["at"] for r in rows)
     j7 = [r for r in rows if r["reminder"] == "deadline:1:J-7"]
     # The channel each person chose (e-mail), whether or not it is configured here.
-    assert {r["at"] for r in j7} == {"2020-12-16T09:00+01:00"} and {r["channel"] for r in j7} == {"email"}
+    assert {r["at"] for r in j7} == {"2020-12-16T09:00:00+01:00"} and {r["channel"] for r in j7} == {"email"}
     assert j7[0]["subject"] == "Échéance dans 7 jours\u00a0: Pré-incubation 2020"
     table = ok(invoke("remind", "preview", "--until", "2020-12-31", db=demo_db, now="2020-11-30T08:00")).stdout
     assert "2020-12-16 09:00" in table and "Échéance dans 7 jours" in table
+    assert "échéance du programme" in table and " deadline " not in table
+
+
+def test_every_reminder_kind_and_message_status_has_a_name_in_the_tables():
+    from notifications.message import OutboxStatus
+    from workflow.rules.due import REMINDER_KINDS
+
+    assert set(reminder_commands.KIND_NAMES) == set(REMINDER_KINDS)
+    assert set(reminder_commands.STATUS_NAMES) == {s.value for s in OutboxStatus}
 
 
 def test_run_without_email_waits_and_only_console_prints(demo_db):
@@ -72,6 +81,9 @@ def test_run_without_email_waits_and_only_console_prints(demo_db):
     assert {(r["status"], r["sent_via"], r["last_error"]) for r in rows_of(demo_db)} == {("sent", "console", None)}
     table = ok(invoke("outbox", "list", db=demo_db)).stdout
     assert "email → console" in table
+    # Kinds and statuses read in the table's language; their ids stay in --json.
+    assert "envoyé" in table and " sent " not in table and "échéance du programme" in table
+    assert " deadline " not in table and " coaching " not in table
     idle = ok(invoke("remind", "run", db=demo_db, now="2020-11-30T10:15")).stdout
     assert idle == "0 mis en file, 0 envoyé, 0 à réessayer, 0 en échec\n"  # idempotent
 

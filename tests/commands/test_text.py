@@ -49,3 +49,52 @@ def test_help_texts_walk_the_whole_tree():
         pass
 
     assert set(text.help_texts(root)) >= {"Root help.", "Leaf help.", "Leaf epilog.", "Option help."}
+
+
+def test_value_words_go_through_the_catalog_decorated_as_click_does(lang, monkeypatch):
+    """translate_command gives each option's and argument's value word (click's type names, or the
+    metavar written in the code) in the invocation's language, and help_texts hands them to the catalog."""
+    from commands.params import NUMBER, FilePath, IntegerRange
+
+    @click.command()
+    @click.argument("name", required=False)
+    @click.option("--note")
+    @click.option("--hours", type=NUMBER)
+    @click.option("--mood", type=IntegerRange(1, 5))
+    @click.option("-o", "--output", type=FilePath())
+    @click.option("--as", "actor", metavar="EMAIL")
+    @click.option("--format", type=click.Choice(["md", "pdf"]))
+    @click.option("--force", is_flag=True)
+    def cmd(**kw):
+        pass
+
+    words = {"TEXT": "TEXTE", "NUMBER": "NOMBRE", "INTEGER": "ENTIER", "FILE": "FICHIER", "EMAIL": "COURRIEL",
+             "NAME": "NOM", "[OPTIONS]": "[OPTIONS]"}
+
+    class Catalog:
+        @staticmethod
+        def gettext(message: str) -> str:
+            return words.get(message, message)
+
+    lang("fr")
+    monkeypatch.setattr(text.i18n, "translations", lambda _lang: Catalog)
+    text.translate_command(cmd)
+    help_text = cmd.get_help(click.Context(cmd))
+    for shown in ("[OPTIONS] [NOM]", "--note TEXTE", "--hours NOMBRE", "--mood ENTIER", "-o, --output FICHIER",
+                  "--as COURRIEL", "--format [md|pdf]"):
+        assert shown in help_text, shown
+    assert {"TEXT", "NUMBER", "INTEGER", "FILE", "EMAIL", "NAME", "[OPTIONS]"} <= set(text.help_texts(cmd))
+    monkeypatch.undo()
+    lang("en")
+    text.translate_command(cmd)
+    assert "--note TEXT" in cmd.get_help(click.Context(cmd)) and "[NAME]" in cmd.get_help(click.Context(cmd))
+
+
+def test_an_options_notes_take_the_languages_semicolon(lang):
+    """click joins "[default: 8080; 1<=x<=65535]" with a plain "; "; French puts a no-break space before."""
+    from tests.cli_helpers import invoke, ok
+
+    out = ok(invoke("serve", "--help", now=None, lang="fr", env={"COLUMNS": "120"})).stdout
+    assert "[par défaut\u00a0: 8080\u00a0; 1<=x<=65535]" in out
+    out = ok(invoke("serve", "--help", now=None, lang="en", env={"COLUMNS": "120"})).stdout
+    assert "[default: 8080; 1<=x<=65535]" in out

@@ -326,3 +326,26 @@ def test_a_name_that_reads_as_an_encoded_word_is_delivered_as_stored(smtpd):
     [to] = parsed["To"].addresses
     assert (to.display_name, to.addr_spec) == (hostile, "ines.haddad@somme.example")
     assert parsed["Bcc"] is None and smtpd.received[-1].rcpt_tos == ["ines.haddad@somme.example"]
+
+
+def test_a_message_that_may_be_stopped_carries_rfc_8058_headers(smtpd):
+    """List-Unsubscribe (one line, the link in angle brackets) and List-Unsubscribe-Post, read back by the
+    strict parser; a message without a link has neither; a link that could break the header is refused."""
+    import email
+    from dataclasses import replace
+    from email import policy
+
+    url = "https://preincub.example.org/unsubscribe/WzEsMCwiY29hY2hpbmciXQ.X7tsAA." + "s" * 27
+    with EmailChannel(smtpd.url, "preincub <bot@preincub.example>") as ch:
+        ch.send(replace(msg(), unsubscribe=url))
+        ch.send(msg())
+        for bad in ("https://x.example/a>\r\nBcc: evil@example.org", "javascript:alert(1)", "https://x.example/ é"):
+            with pytest.raises(DeliveryError):
+                ch.send(replace(msg(), unsubscribe=bad))
+    with_link, without = (email.message_from_bytes(r.raw, policy=policy.strict) for r in smtpd.received)
+    assert not with_link.defects and not without.defects
+    assert with_link["List-Unsubscribe"] == f"<{url}>"
+    assert f"\r\nList-Unsubscribe: <{url}>\r\n".encode() in smtpd.received[0].raw  # not folded
+    assert with_link["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert without["List-Unsubscribe"] is None and without["List-Unsubscribe-Post"] is None
+    assert smtpd.rcpt_tried == ["ines.haddad@somme.example"] * 2

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from jinja2 import UndefinedError
 
-from notifications.render import render
+from notifications.render import Footer, render
 from workflow.rules import due
 
 CONTEXTS = {
@@ -77,3 +77,46 @@ def test_a_reader_without_the_cli_gets_no_command_and_the_board_when_there_is_on
         assert "preincub " not in text
         if kind in ("deadline", "committee_soon"):  # the ones sent to people who have no CLI
             assert "https://preincub.example.org/" in text and 'href="https://preincub.example.org/"' in html
+
+
+# ---- the footer: why one receives it, how to stop it -------------------------------------------
+
+HOSTILE = 'R&D <b>"x"</b>'
+URL = "https://preincub.example.org/unsubscribe/WzEsMCwiY29hY2hpbmciXQ.X7tsAA.sig"
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+@pytest.mark.parametrize("kind", due.REMINDER_KINDS)
+def test_every_reminder_ends_with_why_and_the_link_that_stops_it(kind, lang):
+    ctx = {**CONTEXTS[kind], "name": "Inès", "email": "ines@example.org", "cli": False}
+    _subject, text, html = render(kind, lang, ctx, Footer(kind, "coach", HOSTILE, HOSTILE, url=URL))
+    body, sep, footer = text.rpartition("\n-- \n")
+    assert sep and body and footer.endswith(f"\n{URL}\n") and footer.count("\n") == 2
+    assert HOSTILE in footer
+    # HTML: the same line, escaped, the link clickable, after the message
+    assert html.index("<hr>") > html.index("<h1") and f'<a href="{URL}">{URL}</a>' in html
+    assert "R&amp;D &lt;b&gt;&#34;x&#34;&lt;/b&gt;" in html.split("<hr>")[1] and "<b>" not in html
+
+
+def test_the_footer_says_why_and_how_to_stop_for_each_reader():
+    def footer(f: Footer) -> str:
+        return render(f.kind, "en", {**CONTEXTS[f.kind], "name": "N", "cli": True}, f)[1].rpartition("\n-- \n")[2]
+
+    assert footer(Footer("deadline", "coach", "P", "T", url=URL)) == (
+        'You receive this message as a coach of the team "T" (programme P). To stop receiving the reminders of the '
+        f"programme's deadline, open this link and confirm:\n{URL}\n")
+    # no web links: a coordinator is given the command, anyone else whom to ask
+    assert footer(Footer("deadline", "partner", "P", "T")) == (
+        'You receive this message as a reader for the partner body of the team "T" (programme P). To stop receiving '
+        "the reminders of the programme's deadline, ask a coordinator of the programme P.\n")
+    assert footer(Footer("committee_soon", "coordinator", "P", email="c@example.org")) == (
+        "You receive this message as a coordinator of the programme P. To stop receiving the reminders of the "
+        "strategic committee: preincub person edit c@example.org --mute committee_soon\n")
+    assert footer(Footer("deadline", "coordinator", "P", mutable=False, email="c@example.org")) == (
+        "You receive this message as a coordinator of the programme P. It cannot be stopped: a programme's "
+        "coordinators are always told of its deadline and of its unanswered formal notices.\n")
+    # a message without a footer given has none (the sign-in message has its own)
+    assert "\n-- \n" not in render("deadline", "en", {**CONTEXTS["deadline"], "name": "N", "cli": True})[1]
+    _s, text, html = render("signin", "en", {"name": "N", "url": "https://preincub.example.org/signin/t"})
+    assert text.rpartition("\n-- \n")[2].startswith("You receive this message because a sign-in link was asked")
+    assert "<hr>" in html

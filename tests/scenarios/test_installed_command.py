@@ -9,8 +9,10 @@ import struct
 import termios
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -147,3 +149,34 @@ def test_help_is_french_by_default_and_english_with_lang_en():
     assert "Usage: preincub team" in english.stdout and "Show this message and exit." in english.stdout
     assert "Commands:" in english.stdout and "Options:" in english.stdout
     assert run("team", "--help", PREINCUB_LANG="en").stdout == english.stdout
+
+
+def _interrupted_after(delay: float, *args: str) -> tuple[int, list[str]]:
+    """Run ``preincub ARGS`` (standard input left open), send it SIGINT ``delay`` seconds after it began
+    loading click, that is, once preincub's own code runs (a signal during the interpreter's own start-up,
+    before any of it, is Python's: no program can print anything then). The sign is the interpreter's
+    import log (PYTHONPROFILEIMPORTTIME), read as it comes and left out of the lines returned."""
+    p = subprocess.Popen([_exe(), *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, env=_env(PYTHONPROFILEIMPORTTIME="1"))
+    try:
+        for line in p.stderr:
+            if re.search(r"\|\s+click(\.|$)", line.rstrip()):
+                break
+        time.sleep(delay)
+        p.send_signal(signal.SIGINT)
+        _out, err = p.communicate(timeout=60)
+    finally:
+        p.kill()
+    return p.returncode, [line for line in err.splitlines() if not line.startswith("import time:")]
+
+
+def test_ctrl_c_at_any_moment_of_the_start_up_is_one_line_and_exit_130(tmp_path):
+    """While the modules load (before click's main runs), while a command's module loads, while the store
+    opens, while the command waits for its standard input: always the one line and 130, never a traceback."""
+    from workflow.api import Workflow
+
+    db = tmp_path / "store.db"
+    Workflow.open(str(db), create=True, actor="coord@example.org").close()
+    for delay in (0, 0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4, 0.7, 1.0):
+        code, lines = _interrupted_after(delay, "--db", str(db), "checkin", "log", "Insertion RSA", "--notes", "-")
+        assert (code, [line for line in lines if line]) == (130, ["preincub: interrompu"]), (delay, lines)

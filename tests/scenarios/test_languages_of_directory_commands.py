@@ -138,7 +138,7 @@ def test_the_list_of_commands_keeps_french_no_break_spaces():
     lines = [line for line in out.splitlines() if line.startswith("  ") and ":" in line]
     assert lines and all(" :" not in line and " ;" not in line for line in lines), lines
     assert any("\u00a0:" in line for line in lines)
-    assert "audit       Le journal d'audit\u00a0: chaque modification,..." in out
+    assert not any(line.rstrip().endswith("...") for line in lines), lines  # each summary fits: none is cut
 
 
 @pytest.mark.parametrize("lang,mark,other", [("fr", "[requis]", "[required]"), (None, "[requis]", "[required]"),

@@ -91,7 +91,7 @@ def test_refusals_say_what_may_not_be_done_in_the_language(wf):
     assert one.value.params["needed"] == ["admin", "coordinator"] and one.value.params["action"] == "manage"
     assert one.value.text("en") == ("acting as agent0@example.org (intrapreneur), you may not add or edit programmes, "
                                     "partners, people and teams: it needs the role admin or coordinator")
-    assert one.value.text("fr") == ("en tant que agent0@example.org (intrapreneur), vous ne pouvez pas ajouter ou "
+    assert one.value.text("fr") == ("en tant qu'agent0@example.org (intrapreneur), vous ne pouvez pas ajouter ou "
                                     "modifier programmes, collectivités, personnes et équipes\u00a0: "
                                     "il faut le rôle admin ou coordinator")
     # In a programme: the grant missing there.

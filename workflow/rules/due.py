@@ -22,6 +22,17 @@ from workflow.rules.deadlines import terminable_on
 from workflow.settings import Settings
 
 REMINDER_KINDS = ("coaching", "missed_coaching", "deadline", "deadline_passed", "committee_soon", "notice_terminable")
+# What a programme's coordinators are always told, whatever they chose: its deadline coming and passed, and an
+# agreement a formal notice left unanswered made terminable. Only coordinators receive the last two.
+UNMUTABLE = ("deadline", "deadline_passed", "notice_terminable")
+COORDINATORS_ONLY = ("deadline_passed", "notice_terminable")
+
+
+def mutable(kind: str, role: str) -> bool:
+    """Whether one who receives a ``kind`` reminder as ``role`` may stop it (``person edit --mute``, a
+    message's one-click link): anyone, anything, but a coordinator the deadline and formal-notice ones,
+    which keep the programme within its agreement."""
+    return not (role == "coordinator" and kind in UNMUTABLE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +103,17 @@ class Due:
     context: dict = field(default_factory=dict, compare=False)
     # recipient id -> what differs in their copy: the teams a message names are those its reader may read
     per_reader: dict[int, dict] = field(default_factory=dict, compare=False)
+    # Why its recipients receive it (each message's footer says so): their role, unless ``roles`` gives a
+    # recipient's own (role, team or None).
+    role: str = field(default="coordinator", compare=False)
+    roles: dict[int, tuple[str, str | None]] = field(default_factory=dict, compare=False)
+
+    def why(self, pid: int) -> tuple[str, str | None]:
+        """The role ``pid`` receives it as, and the team that role is held in (None: the programme)."""
+        found = self.roles.get(pid)
+        if found is not None:
+            return found
+        return self.role, self.context.get("team") if self.role in ("coach", "intrapreneur") else None
 
 
 @lru_cache(maxsize=64)
@@ -151,10 +173,15 @@ def occurrences(snap: Snapshot, lo: datetime, hi: datetime, now: datetime, cfg: 
                                 cfg.reminders.committee_days, lo, hi, cfg):
                 when = max(d.at, now)  # a reminder sent late speaks of the team as it is now
                 if t.open_at(when) and (t.heard_at is None or when < t.heard_at):
-                    to = _unique(t.intrapreneurs, t.coaches, snap.coordinators.get(p.id, ()),
-                                 snap.committee.get(p.id, ()))
+                    coordinators, committee = snap.coordinators.get(p.id, ()), snap.committee.get(p.id, ())
+                    to = _unique(t.intrapreneurs, t.coaches, coordinators, committee)
+                    # Who each is, the programme's roles first (a coordinator who also coaches is told as such).
+                    roles = {**{pid: ("intrapreneur", t.name) for pid in t.intrapreneurs},
+                             **{pid: ("coach", t.name) for pid in t.coaches},
+                             **{pid: ("committee", None) for pid in committee},
+                             **{pid: ("coordinator", None) for pid in coordinators}}
                     yield Due(d.key, d.kind, d.at, d.stale, to,
-                              t.id, p.id, {**ctx, "days_left": d.context["days_left"]})
+                              t.id, p.id, {**ctx, "days_left": d.context["days_left"]}, roles=roles)
     for pid, teams in by_programme.items():
         p = snap.programmes[pid]
         countdown = list(_countdown(f"deadline:{p.id}", "deadline", p.deadline, cfg.reminders.deadline_days, lo, hi,
@@ -181,14 +208,19 @@ def occurrences(snap: Snapshot, lo: datetime, hi: datetime, now: datetime, cfg: 
             # Each reader is told of the undecided teams they may read: a coordinator, the programme's;
             # a partner body's reader, that body's; a coach or an intrapreneur, their own.
             names: dict[int, set[str]] = defaultdict(set)
+            who: dict[int, tuple[str, str | None]] = {}  # each reader's role, on the first team that gives it
             for t in pending:
-                for pid in (*snap.partner_readers.get(t.partner_id, ()), *t.coaches, *t.intrapreneurs):
-                    names[pid].add(t.name)
+                for role, group in (("partner", snap.partner_readers.get(t.partner_id, ())), ("coach", t.coaches),
+                                    ("intrapreneur", t.intrapreneurs)):
+                    for pid in group:
+                        names[pid].add(t.name)
+                        who.setdefault(pid, (role, t.name))
             for pid in coordinators:
                 names.pop(pid, None)
+                who.pop(pid, None)
             to = _unique(coordinators, tuple(names))
             yield Due(d.key, d.kind, d.at, d.stale, to, programme_id=p.id, context=ctx,
-                      per_reader={pid: {"undecided": sorted(n)} for pid, n in names.items()})
+                      per_reader={pid: {"undecided": sorted(n)} for pid, n in names.items()}, roles=who)
     yield from _notices(snap, lo, hi)
 
 
@@ -271,7 +303,7 @@ def _coaching_period(t: TeamFacts, p: ProgrammeFacts, start: datetime, end: date
             ctx["days_left"] = (p.deadline - at.date()).days
             if (week > current_week or week not in held) and coaches:
                 yield Due(f"coaching:{t.id}:{week}", "coaching", at, w.stale, coaches, team_id=t.id,
-                          programme_id=p.id, context={**ctx, "week": week})
+                          programme_id=p.id, context={**ctx, "week": week}, role="coach")
             # Alert coordinators once the last N full weeks had no check-in at all.
             if week <= current_week and all(pw >= began and pw not in held for pw in w.past):
                 yield Due(f"missed:{t.id}:{w.past[0]}", "missed_coaching", at, w.stale, snap.coordinators.get(p.id, ()),

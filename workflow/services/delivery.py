@@ -5,7 +5,8 @@ once the channel accepted it: at least once, with the key travelling along so re
 the rare duplicate. A failed attempt is retried (backoff doubling up to an hour) for as long as
 its reminder is current, however long the outage; a message is marked failed once its reminder
 has gone stale, or at once when the channel refused it for good (an SMTP 5xx reply for its recipient
-or its content). A message on a channel not configured here waits, pending, with the reason.
+or its content). A message on a channel not configured here waits, pending, with the reason. An
+e-mail its person may stop carries its one-click link in ``List-Unsubscribe`` (RFC 8058).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any, Protocol
 from notifications.i18n import N_
 from notifications.message import DeliveryError, Message, PermanentDeliveryError, backoff
 from workflow.context import Context
+from workflow.services.mutes import Mutes
 from workflow.store import outbox as outbox_rows
 from workflow.store.models import Outbox
 from workflow.store.outbox import FAILED, PENDING, SENT
@@ -159,6 +161,8 @@ class Delivery:
             while batch := self._claim(holder, after, usable, among):
                 renew_at = time.monotonic() + half
                 ours = {r.id for r in batch}
+                # The one-click link of each e-mail its person may stop (its footer's, made again).
+                unsubscribe = Mutes(self.ctx).message_links([r for r in batch if r.channel == "email"])
                 for i, row in enumerate(batch):
                     after = row.id
                     if stop is not None and stop.is_set():
@@ -170,7 +174,7 @@ class Delivery:
                     if row.id not in ours:
                         continue
                     msg = Message(row.key, row.recipient, row.recipient_name, row.subject, row.body_text,
-                                  row.body_html, row.lang)
+                                  row.body_html, row.lang, unsubscribe.get(row.id))
                     via = "console" if console else row.channel
                     permanent = False
                     try:

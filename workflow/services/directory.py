@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from typing import Any
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 
 import states
@@ -15,6 +15,8 @@ from workflow.rules.permissions import Grant
 from workflow.rules import validate
 from workflow.clock import paris
 from workflow.context import SYSTEM, Context, find
+from workflow.services.mutes import Mutes
+from workflow.store import mutes as mute_rows
 from workflow.store import people as people_rows
 from workflow.store import programmes as programme_rows
 from workflow.store.engine import Session
@@ -28,6 +30,13 @@ PROGRAMME_KINDS = tuple(states.PROGRAMME_KINDS)
 PARTNER_KINDS = states.PARTNER_KINDS
 ROLES = permissions.ROLES
 MEMBER_ROLES = ("intrapreneur", "coach", "sponsor")
+
+
+@dataclass(frozen=True, slots=True)
+class PersonDetail(PersonRecord):
+    """A person as ``person show`` and ``person edit`` give them: also the kinds of reminders they stopped."""
+
+    muted: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -292,13 +301,16 @@ class Directory:
 
     def edit_person(self, email: str, *, name: str | None = None, add_roles: Iterable[str] = (),
                     remove_roles: Iterable[str] = (), channels: Sequence[str] | None = None,
-                    lang: str | None = None, programme: str | None = None, partner: str | None = None) -> PersonRecord:
+                    lang: str | None = None, programme: str | None = None, partner: str | None = None,
+                    mute: Iterable[str] = (), unmute: Iterable[str] = ()) -> PersonDetail:
         """Rename a person, change their roles (a programme role: in ``programme``, see :meth:`add_person`),
-        or where and in which language their reminders go."""
+        where and in which language their reminders go, or which kinds of reminders they stop (``mute``)
+        or receive again (``unmute``; a kind, or ``all``: see :mod:`workflow.services.mutes`)."""
         add_roles = {validate.choice(r, ROLES, "role") for r in add_roles}
         remove_roles = {validate.choice(r, ROLES, "role") for r in remove_roles}
         prefs = _preferences(channels, lang, defaults=False)
-        if name is None and not add_roles and not remove_roles and not prefs:
+        mute, unmute = list(mute), list(unmute)
+        if name is None and not add_roles and not remove_roles and not prefs and not mute and not unmute:
             raise Invalid(N_("nothing to change: give at least one change"), code="nothing_to_change",
                           command="person edit")
         with self.ctx.store.write() as s:
@@ -325,10 +337,14 @@ class Directory:
                     people_rows.insert_grant(s, p.id, g)
             for g, prog in gone:
                 self._take_away(s, p, g, prog)
+            # After the grants: a coordinator granted here may not mute the deadline in the same edit.
+            mutes = {"mute": sorted(set(mute)), "unmute": sorted(set(unmute))} if mute or unmute else {}
+            if mutes:
+                Mutes(self.ctx).change(s, p, mute, unmute)
             held = sorted(g.figure for g in people_rows.grants(s.connection(), p.id))
-            self.ctx.event(s, "person.edit", data={"email": p.email, "name": name, "roles": held, **prefs},
+            self.ctx.event(s, "person.edit", data={"email": p.email, "name": name, "roles": held, **prefs, **mutes},
                            sealed={ROLES_FIGURE: [p.id]})
-            return self._person_record(s, p)
+            return self._detail(s, p)
 
     def _editable(self, s: Session, email: str) -> Person:
         """A person the actor may change: not erased, and in no programme the actor does not manage."""
@@ -391,15 +407,20 @@ class Directory:
                            sealed={ROLES_FIGURE: [p.id]})
             return self._person_record(s, p)
 
-    def person(self, email: str) -> PersonRecord:
-        """One person and their grants, as far as the reader may see them (``person show``)."""
+    def person(self, email: str) -> PersonDetail:
+        """One person and their grants, as far as the reader may see them, and the kinds of reminders they
+        stopped (``person show``)."""
         with self.ctx.store.read() as s:
             p = find(s, "person", email)
             if self.ctx.me(s).id != p.id:
                 seen = self._people_seen(s)
                 if seen is not None and not people_rows.among_people(s, p.id, seen):
                     raise NotFound(N_("unknown person {person}"), code="unknown_person", person=p.email)
-            return self._person_record(s, p)
+            return self._detail(s, p)
+
+    def _detail(self, s: Session, p: Person) -> PersonDetail:
+        return PersonDetail(*(getattr(self._person_record(s, p), f.name) for f in fields(PersonRecord)),
+                            muted=mute_rows.kinds(s, p.id))
 
     def people(self, role: str | None = None) -> list[PersonRecord]:
         """The people the reader sees (an administrator: everyone; otherwise the members of the teams they

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from notifications.message import OutboxStatus
-from notifications.render import render
+from notifications.render import Footer, render
 from workflow.clock import paris
 from workflow.context import Context
 from workflow.errors import N_, Invalid
@@ -21,7 +21,9 @@ from workflow.rules import due, validate
 from workflow.services.daemon import Lease
 from workflow.services.delivery import Delivery, Progress, Stop, holder_name
 from workflow.services.links import Links, base_url
+from workflow.services.mutes import Mutes
 from workflow.services.outbox import channels_for
+from workflow.store import mutes as mute_rows
 from workflow.store import outbox as outbox_rows
 from workflow.store import reminders as reminder_rows
 from workflow.store.engine import Session
@@ -52,27 +54,41 @@ class Reminders:
         new costs a key lookup, not a rendering of every message. A person whose address is a
         placeholder (``login@localhost``) gets a row with no recipient: ``preview`` shows it, a tick
         never enqueues it.
+
+        A kind a person muted is not queued for them, unless they may not stop it (a coordinator, the
+        deadline). Each message ends with why its person receives it and how to stop it
+        (:class:`~notifications.render.Footer`): its one-click link when PREINCUB_BASE_URL is set.
         """
         people = {pid: p for pid, p in reminder_rows.people(s, {pid for d in dues for pid in d.recipients}).items()
                   if p.erased_at is None}  # an erased person gets nothing
         links = Links(self.ctx)  # the web links a message carries when PREINCUB_BASE_URL is set
+        mutes = Mutes(self.ctx)
         board = base_url(self.ctx.settings)
         board = None if board is None else board + "/"  # the board: what each person may read
         queued = self._queued(s, min((d.at for d in dues), default=None))
+        muted = mute_rows.muted(s, people)
         wanted = [(d, pid, channel) for d in dues for pid in d.recipients
                   if pid in people and f"{d.key}:p{pid}" not in queued
+                  and not ((pid, d.kind) in muted and due.mutable(d.kind, d.why(pid)[0]))
                   for channel in channels_for(people[pid])]
         rows, rendered = [], {}
         for d, pid, channel in wanted:
             key = f"{d.key}:p{pid}:{channel}"
             person = people[pid]
             if (d.key, pid) not in rendered:
-                cli = pid in snap.coordinators.get(d.programme_id, ()) or d.kind == "coaching"
+                coordinator = pid in snap.coordinators.get(d.programme_id, ())
+                cli = coordinator or d.kind == "coaching"
+                role, team = d.why(pid)
+                mutable = due.mutable(d.kind, role)
+                footer = Footer(d.kind, role, d.context["programme"], team, mutable,
+                                mutes.url(pid, person.link_generation or 0, d.kind, d.at) if mutable else None,
+                                person.email if coordinator else None)
                 rendered[(d.key, pid)] = render(d.kind, person.lang,
                                                 {**d.context, **d.per_reader.get(pid, {}), "cli": cli,
                                                  **({} if cli or board is None else {"board_url": board}),
                                                  "name": person.name, "email": person.email,
-                                                 **links.for_message(s, d.kind, person, d.context, d.team_id)})
+                                                 **links.for_message(s, d.kind, person, d.context, d.team_id)},
+                                                footer)
             subject, text, html = rendered[(d.key, pid)]
             rows.append({"key": key, "reminder": d.key, "kind": d.kind, "channel": channel,
                          "recipient": None if validate.placeholder(person.email) else person.email,
@@ -93,7 +109,7 @@ class Reminders:
             self.ctx.require(s, "remind")
             snap = self._snapshot(s, now)
             rows = self._messages(s, snap, due.planned(snap, now, until, self.ctx.settings))
-        return [PlannedMessage(paris(r["due_at"]).isoformat(timespec="minutes"), r["kind"], r["reminder"],
+        return [PlannedMessage(paris(r["due_at"]).isoformat(timespec="seconds"), r["kind"], r["reminder"],
                                r["recipient"], r["channel"], r["subject"], r["key"]) for r in rows]
 
     def unreachable(self) -> list[str]:
