@@ -9,8 +9,9 @@ import click
 import states
 from notifications.message import CHANNELS
 from workflow.records import GrantRecord, PersonRecord, ProgrammeRecord
-from workflow.rules.due import REMINDER_KINDS
-from workflow.rules.permissions import INSTANCE_ROLES, PROGRAMME_ROLES, ROLES
+from workflow.rules.due import REMINDER_KINDS, REMINDER_NAMES
+from states.terms import PROGRAMME_KIND_LABELS
+from workflow.rules.permissions import INSTANCE_ROLES, PROGRAMME_ROLES, ROLE_LABELS, ROLES
 
 from commands.context import complete, current_ctx
 from commands.lazy import LazyGroup
@@ -61,7 +62,8 @@ def programme_sign(name, signed_on) -> None:
 def _programme_rows(rows: list[ProgrammeRecord]) -> None:
     t = table(_("Programme"), _("Kind"), _("Takes effect"), _("Deadline"), _("Days left"), _("Places"), _("Teams"))
     for p in rows:
-        t.add_row(p.name, p.kind, p.signed_on, p.deadline, days_cell(p.days_left),
+        kind = _(PROGRAMME_KIND_LABELS[p.kind]) if p.kind in PROGRAMME_KIND_LABELS else p.kind
+        t.add_row(p.name, kind, p.signed_on, p.deadline, days_cell(p.days_left),
                   f"{number(p.places_taken)}/{number(p.capacity)}", number(p.teams))
     console().print(t)
 
@@ -133,13 +135,18 @@ def grant_text(g: GrantRecord) -> str:
     """A grant as a person reads it: ``admin``, ``coordinator (Pré-incubation 2020)``,
     ``partner (Pré-incubation 2020, Somme)``."""
     where = [x for x in (g.programme, g.partner) if x]
-    return g.role + (f" ({', '.join(where)})" if where else "")
+    return role_word(g.role) + (f" ({', '.join(where)})" if where else "")
+
+
+def role_word(role: str) -> str:
+    """A role as the language names it ("coordinateur"); the id is what the options take."""
+    return _(ROLE_LABELS[role]) if role in ROLE_LABELS else role
 
 
 def roles_text(p: PersonRecord) -> str:
     """A person's roles: their team roles, then each grant with where it is held."""
     granted = {g.role for g in p.grants}
-    return ", ".join([r for r in p.roles if r not in granted] + [grant_text(g) for g in p.grants])
+    return ", ".join([role_word(r) for r in p.roles if r not in granted] + [grant_text(g) for g in p.grants])
 
 
 @person.command(name="add")
@@ -183,7 +190,7 @@ def person_edit(email, name, add_roles, remove_roles, programme, partner, channe
     say(tr("{name} <{email}> updated: roles {roles}; reminders by {channels}, in {lang}", name=p.name, email=p.email,
            roles=roles_text(p), channels=", ".join(p.channels), lang=p.lang))
     if mute or unmute:
-        say(labelled(_("Muted reminders"), ", ".join(p.muted) or "—"))
+        say(labelled(_("Muted reminders"), ", ".join(_(REMINDER_NAMES[k]) for k in p.muted) or "—"))
 
 
 _GRANTED = click.Choice(INSTANCE_ROLES + PROGRAMME_ROLES)
@@ -229,17 +236,17 @@ def person_show(email, as_json) -> None:
     say(labelled(_("Name"), p.name))
     say(labelled(_("E-mail"), p.email))
     team_roles = [r for r in p.roles if r not in {g.role for g in p.grants}]
-    say(labelled(_("Team roles"), ", ".join(team_roles) or "—"))
+    say(labelled(_("Team roles"), ", ".join(map(role_word, team_roles)) or "—"))
     if not p.grants:
         say(labelled(_("Grants"), "—"))
     else:
         t = table(_("Role"), _("Programme"), _("Partner"))
         for g in p.grants:
-            t.add_row(g.role, g.programme or "—", g.partner or "—")
+            t.add_row(role_word(g.role), g.programme or "—", g.partner or "—")
         say(labelled(_("Grants"), "").rstrip())
         console().print(t)
     say(labelled(_("Reminders"), f"{', '.join(p.channels)} ({p.lang})"))
-    say(labelled(_("Muted reminders"), ", ".join(p.muted) or "—"))
+    say(labelled(_("Muted reminders"), ", ".join(_(REMINDER_NAMES[k]) for k in p.muted) or "—"))
 
 
 @person.command(name="list", short_help="List people and their roles.")

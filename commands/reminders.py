@@ -17,6 +17,7 @@ from notifications.visible import shown
 from workflow.api import Workflow
 from workflow.clock import until_datetime
 from workflow.errors import Forbidden
+from workflow.rules.due import REMINDER_NAMES
 from workflow.services.daemon import health, serve
 from workflow.services.outbox import tick_line
 
@@ -94,10 +95,7 @@ def remind() -> None:
     """Reminders: weekly coaching, missed coaching, deadline, committee."""
 
 
-# How a reminder kind and a message's status read in a table (the ids stay in --json and in the options).
-KIND_NAMES = {"coaching": N_("weekly check-in"), "missed_coaching": N_("missed check-in"),
-              "deadline": N_("programme deadline"), "deadline_passed": N_("deadline passed"),
-              "committee_soon": N_("committee soon"), "notice_terminable": N_("notice unanswered")}
+# How a message's status reads in a table (the ids stay in --json and in the options).
 STATUS_NAMES = {"pending": N_("pending"), "sending": N_("sending"), "sent": N_("sent"), "failed": N_("failed"),
                 "cancelled": N_("cancelled")}
 
@@ -119,7 +117,7 @@ def remind_preview(until, as_json) -> None:
         return emit_json(rows)
     t = table(_("Due"), _("Action"), _("To"), _("Reminders"), _("Subject"))
     for r in rows:
-        t.add_row(when_cell(r.at), _named(KIND_NAMES, r.kind), r.to or _("no address"), r.channel, r.subject)
+        t.add_row(when_cell(r.at), _named(REMINDER_NAMES, r.kind), r.to or _("no address"), r.channel, r.subject)
     console().print(t)
 
 
@@ -154,7 +152,7 @@ def outbox_list(status, as_json) -> None:
     t = table(_("ID"), _("Due"), _("Action"), _("To"), _("Reminders"), _("Status"), _("Attempts"), _("Reason"))
     for r in rows:
         via = r.channel if r.sent_via in (None, r.channel) else f"{r.channel} → {r.sent_via}"
-        t.add_row(str(r.id), when_cell(r.due_at), _named(KIND_NAMES, r.kind), r.to, via,
+        t.add_row(str(r.id), when_cell(r.due_at), _named(REMINDER_NAMES, r.kind), r.to, via,
                   styled((_named(STATUS_NAMES, r.status), "red" if r.status == "failed" else "")), str(r.attempts),
                   r.last_error or "")
     console().print(t)

@@ -30,11 +30,11 @@ from notifications.i18n import N_
 from notifications.render import new_environment
 from notifications.timeline import timeline
 from notifications.visible import visible
-from states.terms import CRITERIA_LABELS, PARTY_LABELS
+from states.terms import CRITERIA_LABELS, PARTY_LABELS, PROGRAMME_KIND_LABELS
 
 FORMATS = {"committee": ("md", "html", "pdf"), "programme": ("md", "html", "xlsx")}
 # How a programme kind (states.PROGRAMME_KINDS) reads in a document (catalog msgids).
-KIND_LABELS = {"preincubation": N_("pre-incubation"), "fast": N_("FAST")}
+KIND_LABELS = PROGRAMME_KIND_LABELS
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#|!~&$])")
 _MD_LINE_START = re.compile(r"^(\s*)(\d*)([-+=>.)])")

@@ -18,3 +18,5 @@ CRITERIA: tuple[str, ...] = ("real", "major", "actionable")
 CRITERIA_LABELS = {"real": N_("real"), "major": N_("major"), "actionable": N_("actionable")}
 PARTIES: tuple[str, ...] = ("partner", "operator")
 PARTY_LABELS = {"partner": N_("the partner body"), "operator": N_("the operator")}
+# How a programme's kind reads (its id is what --kind takes).
+PROGRAMME_KIND_LABELS = {"preincubation": N_("pre-incubation"), "fast": N_("FAST")}

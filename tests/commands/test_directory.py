@@ -75,7 +75,7 @@ def test_programme_show(demo_ro):
 
 def test_programme_list_text(demo_ro):
     out = ok(invoke("programme", "list", db=demo_ro)).stdout
-    assert PROG in out and "Prise d'effet" in out and "6/8" in out and "preincubation" in out
+    assert PROG in out and "Prise d'effet" in out and "6/8" in out and "pré-incubation" in out
 
 
 def test_person_list(demo_ro):
@@ -89,7 +89,7 @@ def test_person_list(demo_ro):
     assert [p["email"] for p in coaches] == ["julien.moreau@beta.example", NADIA, "sarah.benali@beta.example"]
     out = ok(invoke("person", "list", "--role", "committee", db=demo_ro)).stdout
     assert "Hélène Dubois" in out and HELENE in out and "Julien" not in out
-    assert f"committee ({PROG})" in out and f"committee ({FAST})" in out
+    assert f"membre du comité ({PROG})" in out and f"membre du comité ({FAST})" in out  # the role's name, not its id
 
 
 def test_person_list_shows_each_coordinator_their_programme_s_people(demo_ro):
@@ -123,7 +123,7 @@ def test_person_show(demo_ro):
 
 def test_grant_and_revoke(demo_db):
     r = ok(invoke("person", "grant", HELENE, "committee", "--programme", FAST, db=demo_db, lang="en"))
-    assert r.stdout == f"Hélène Dubois <{HELENE}> now holds committee ({FAST}), committee ({PROG})\n"
+    assert r.stdout == f"Hélène Dubois <{HELENE}> now holds committee member ({FAST}), committee member ({PROG})\n"
     ok(invoke("person", "grant", "ines.haddad@somme.example", "partner", "--programme", PROG, "--partner", "Somme",
               db=demo_db, actor=CAMILLE))
     p = data(invoke("person", "show", "ines.haddad@somme.example", "--json", db=demo_db))
@@ -132,7 +132,7 @@ def test_grant_and_revoke(demo_db):
     ok(invoke("person", "grant", NADIA, "admin", db=demo_db))
     assert "admin" in data(invoke("person", "show", NADIA, "--json", db=demo_db))["roles"]
     r = ok(invoke("person", "revoke", HELENE, "committee", "--programme", FAST, db=demo_db, lang="en"))
-    assert r.stdout == f"Hélène Dubois <{HELENE}> now holds committee ({PROG})\n"
+    assert r.stdout == f"Hélène Dubois <{HELENE}> now holds committee member ({PROG})\n"
     ok(invoke("person", "revoke", NADIA, "admin", db=demo_db, actor=NADIA))
     history = ok(invoke("audit", "verify", db=demo_db)).stdout
     assert history  # the chain still verifies after grants and revocations
@@ -177,7 +177,7 @@ def test_a_grant_s_wrong_usage_exits_2(demo_db):
 def test_programme_roles_given_where_they_are_held(demo_db):
     r = ok(invoke("person", "add", "Zoé", "--email", "zoe@x.example", "--role", "committee", "--role", "coach",
                   "--programme", FAST, db=demo_db, actor=NADIA, lang="en"))
-    assert r.stdout == f"Zoé <zoe@x.example> added as coach, committee ({FAST})\n"
+    assert r.stdout == f"Zoé <zoe@x.example> added as coach, committee member ({FAST})\n"
     ok(invoke("person", "add", "Lecteur", "--email", "nord@x.example", "--role", "partner", "--programme", PROG,
               "--partner", "Nord", db=demo_db, actor=CAMILLE))
     assert data(invoke("person", "show", "nord@x.example", "--json", db=demo_db))["grants"] == [

@@ -53,9 +53,9 @@ def test_preview_lists_the_plan_and_writes_nothing(demo_db):
 
 def test_every_reminder_kind_and_message_status_has_a_name_in_the_tables():
     from notifications.message import OutboxStatus
-    from workflow.rules.due import REMINDER_KINDS
+    from workflow.rules.due import REMINDER_KINDS, REMINDER_NAMES
 
-    assert set(reminder_commands.KIND_NAMES) == set(REMINDER_KINDS)
+    assert set(REMINDER_NAMES) == set(REMINDER_KINDS)
     assert set(reminder_commands.STATUS_NAMES) == {s.value for s in OutboxStatus}
 
 

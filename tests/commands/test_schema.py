@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import click
@@ -54,6 +55,8 @@ def test_every_schema_is_a_valid_draft_2020_12_schema():
         doc = schemas.load(name)
         Draft202012Validator.check_schema(doc)
         assert doc["$schema"] == "https://json-schema.org/draft/2020-12/schema" and doc["title"], name
+        # the title is the command line (`preincub schema` lists it in any language): no English prose
+        assert re.fullmatch(r"preincub [a-z -]+(--json|-o FILE\.json|--programme P \[--what [a-z|]+\])?", doc["title"]), name
 
 
 def test_date_time_and_date_formats_are_really_checked():

@@ -17,11 +17,16 @@ from functools import lru_cache
 
 
 from workflow.clock import PARIS, paris
+from workflow.errors import N_
 from workflow.rules.coaching import iso_week
 from workflow.rules.deadlines import terminable_on
 from workflow.settings import Settings
 
 REMINDER_KINDS = ("coaching", "missed_coaching", "deadline", "deadline_passed", "committee_soon", "notice_terminable")
+# How each kind reads where people see it (tables, `person show`, refusals): catalog msgids.
+REMINDER_NAMES = {"coaching": N_("weekly check-in"), "missed_coaching": N_("missed check-in"),
+                  "deadline": N_("programme deadline"), "deadline_passed": N_("deadline passed"),
+                  "committee_soon": N_("committee soon"), "notice_terminable": N_("notice unanswered")}
 # What a programme's coordinators are always told, whatever they chose: its deadline coming and passed, and an
 # agreement a formal notice left unanswered made terminable. Only coordinators receive the last two.
 UNMUTABLE = ("deadline", "deadline_passed", "notice_terminable")

@@ -26,6 +26,10 @@ INSTANCE_ROLES = ("admin",)
 PROGRAMME_ROLES = ("coordinator", "committee", "partner")  # granted in a programme (partner: and a partner body)
 TEAM_ROLES = ("intrapreneur", "coach", "sponsor")  # held by people named on teams
 ROLES = INSTANCE_ROLES + PROGRAMME_ROLES + TEAM_ROLES
+# How a role reads where people see it (its id is what --role and `person grant` take).
+ROLE_LABELS = {"admin": N_("administrator"), "coordinator": N_("coordinator"), "committee": N_("committee member"),
+               "partner": N_("partner reader"), "intrapreneur": N_("intrapreneur"), "coach": N_("coach"),
+               "sponsor": N_("sponsor")}
 
 # action: what a refusal says the person may not do (catalog msgids: errors translate them)
 ACTIONS: dict[str, str] = {

@@ -1,5 +1,6 @@
 """Stopping reminders: the kinds a person chose not to receive, from the CLI (``person edit --mute``) or
-from a message's one-click link (RFC 8058).
+from a message's one-click link (RFC 8058), whose page also lets the person choose every kind they receive
+(:meth:`Mutes.choose`): the way back needs no coordinator.
 
 What a mute stops is decided by :func:`workflow.rules.due.mutable`: anything, but the deadline and
 formal-notice messages to a programme's coordinators, which keep the programme within its agreement.
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -45,11 +46,17 @@ def unsubscribe_path(token: str) -> str:
 @dataclass(frozen=True, slots=True)
 class MuteLink:
     """What a valid mute link is about: its person (as the store knows them now) and the kind it stops;
-    ``muted``: whether that kind is muted for them now."""
+    ``stoppable``: the kinds that person may stop (their page's choice), ``mutes``: those muted now."""
 
     grant: Grant
     kind: str
-    muted: bool
+    stoppable: tuple[str, ...]
+    mutes: tuple[str, ...]
+
+    @property
+    def muted(self) -> bool:
+        """Whether the link's kind is muted for its person now."""
+        return self.kind in self.mutes
 
 
 @dataclass(frozen=True)
@@ -107,7 +114,8 @@ class Mutes:
             grant = Links(self.ctx).person_grant("mute", person_id, generation, s)
             if seen is not None:
                 seen(grant)
-            return MuteLink(grant, kind, kind in mute_rows.kinds(s, person_id))
+            return MuteLink(grant, kind, stoppable(bool(mute_rows.coordinated(s, person_id))),
+                            mute_rows.kinds(s, person_id))
 
     def unsubscribe(self, token: str, *, seen: Seen | None = None) -> MuteLink:
         """Mute the kind a link names, for its person, as them; audited. Muted already: nothing changes."""
@@ -119,9 +127,30 @@ class Mutes:
             person = find(s, "person", link.grant.email)
             added = self.change(s, person, [link.kind], ())
             ctx.event(s, "person.mute", data={"email": person.email, "mute": added, "by": "link"})
-        return MuteLink(link.grant, link.kind, True)
+        return replace(link, mutes=tuple(sorted({*link.mutes, link.kind})))
 
     # ---- the choice ------------------------------------------------------------------------
+
+    def choose(self, token: str, receive: Iterable[str], *, seen: Seen | None = None) -> MuteLink:
+        """The link's person receives exactly the kinds in ``receive`` of those they may stop, and stops the
+        others (their page's form); audited as them, once, when something changes. A kind they may not stop
+        is never changed, whatever ``receive`` says of it (the form offers no box for it); an unknown kind is
+        refused (Invalid), and nothing changes."""
+        link = self.check(token, seen=seen)
+        wanted = {validate.choice(k, due.REMINDER_KINDS, _KIND) for k in receive}
+        ctx = self.ctx.acting_as(validate.email(link.grant.email, local=True))
+        with ctx.store.write() as s:  # what they may stop and have stopped, as of this transaction
+            person = find(s, "person", link.grant.email)
+            may_stop = stoppable(bool(mute_rows.coordinated(s, person.id)))
+            had = set(mute_rows.kinds(s, person.id))
+            mute = [k for k in may_stop if k not in wanted and k not in had]
+            unmute = [k for k in may_stop if k in wanted and k in had]
+            if mute or unmute:
+                self.change(s, person, mute, unmute)
+                ctx.event(s, "person.mute", data={"email": person.email, "mute": mute, "unmute": unmute,
+                                                  "by": "link"})
+            now = mute_rows.kinds(s, person.id)
+        return replace(link, stoppable=may_stop, mutes=now)
 
     def change(self, s: Session, person: Person, mute: Iterable[str], unmute: Iterable[str]) -> list[str]:
         """In the caller's transaction: mute and unmute kinds (or ``all``) for ``person``; the kinds newly
@@ -130,13 +159,13 @@ class Mutes:
         unmute = {validate.choice(k, CHOICES, _KIND) for k in unmute}
         both = sorted(mute & unmute)
         if both:
-            raise Invalid(N_("{kind} is both muted and unmuted; give it once"), code="mute_and_unmute", kind=both[0])
+            raise Invalid(N_("{kind!t} is both muted and unmuted; give it once"), code="mute_and_unmute",
+                          kind=due.REMINDER_NAMES.get(both[0], both[0]))
         coordinates = mute_rows.coordinated(s, person.id)
         for kind in sorted(mute - {ALL}):
             _refuse_unmutable(kind, person.email, coordinates)
         if ALL in mute:  # every kind they may stop
-            mute = {k for k in due.REMINDER_KINDS if k not in due.COORDINATORS_ONLY
-                    and (not coordinates or due.mutable(k, "coordinator"))}
+            mute = set(stoppable(bool(coordinates)))
         unmute = set(due.REMINDER_KINDS) if ALL in unmute else unmute
         had = set(mute_rows.kinds(s, person.id))
         mute_rows.add(s, self.ctx.store.dialect, person.id, mute)
@@ -144,15 +173,23 @@ class Mutes:
         return sorted(mute - had)
 
 
+def stoppable(coordinates: bool) -> tuple[str, ...]:
+    """The kinds a person may stop, in order: not what only coordinators receive, nor, for one who coordinates
+    a programme (``coordinates``), what its coordinators are always told."""
+    return tuple(k for k in due.REMINDER_KINDS if k not in due.COORDINATORS_ONLY
+                 and (not coordinates or due.mutable(k, "coordinator")))
+
+
 def _refuse_unmutable(kind: str, email: str, coordinates: list[str]) -> None:
     """A kind only coordinators receive, or a deadline for one who coordinates, cannot be muted."""
     if kind in due.COORDINATORS_ONLY:
-        raise Invalid(N_("{kind} messages go to a programme's coordinators only, and cannot be muted"),
-                      code="not_mutable", kind=kind)
+        raise Invalid(N_("{kind!t} messages go to a programme's coordinators only, and cannot be muted"),
+                      code="not_mutable", kind=due.REMINDER_NAMES[kind])
     if coordinates and not due.mutable(kind, "coordinator"):
-        raise Invalid(N_("{kind} messages cannot be muted for {email}: a programme's coordinators are always told of "
-                         "its deadline (coordinator of {programme!q})"), code="not_mutable", kind=kind, email=email,
+        raise Invalid(N_("{kind!t} messages cannot be muted for {email}: a programme's coordinators are always told "
+                         "of its deadline (coordinator of {programme!q})"), code="not_mutable",
+                      kind=due.REMINDER_NAMES[kind], email=email,
                       programme=coordinates[0])
 
 
-__all__ = ["ALL", "CHOICES", "MUTE_LIFETIME", "MuteLink", "Mutes", "unsubscribe_path"]
+__all__ = ["ALL", "CHOICES", "MUTE_LIFETIME", "MuteLink", "Mutes", "stoppable", "unsubscribe_path"]

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from notifications import i18n
 from tests.cli_helpers import fails, invoke, ok
 from tests.conftest import COORD, paris
 from tests.delivery_fixtures import TICK, configure, investigation, person_id, run_cli
@@ -147,9 +148,10 @@ def test_person_edit_mute_and_unmute_through_the_cli(wf, smtpd, db_url):
         return json.loads(ok(run_cli("person", "show", addr, "--json", db=db_url)).stdout)["muted"]
 
     r = ok(run_cli("person", "edit", COACH, "--mute", "coaching", "--mute", "committee_soon", db=db_url, env=en))
-    assert "Muted reminders: coaching, committee_soon" in r.stdout
+    assert "Muted reminders: weekly check-in, committee soon" in r.stdout  # named, as the JSON's ids are not
     assert muted(COACH) == ["coaching", "committee_soon"] and muted(COACH2) == []
-    assert "Muted reminders: coaching, committee_soon" in ok(run_cli("person", "show", COACH, db=db_url, env=en)).stdout
+    assert "Muted reminders: weekly check-in, committee soon" in ok(run_cli("person", "show", COACH, db=db_url,
+                                                                             env=en)).stdout
     ok(run_cli("person", "edit", COACH, "--unmute", "coaching", db=db_url))
     assert muted(COACH) == ["committee_soon"]
     # all: every kind they may stop (a coach: not what only coordinators receive)
@@ -161,12 +163,34 @@ def test_person_edit_mute_and_unmute_through_the_cli(wf, smtpd, db_url):
     assert muted(COACH) == []
     # Bad input: one line, nothing changed.
     fails(run_cli("person", "edit", COACH, "--mute", "coaching", "--unmute", "coaching", db=db_url, env=en), 1,
-          "coaching")
+          "weekly check-in")
     fails(run_cli("person", "edit", COACH, "--mute", "holidays", db=db_url, env=en), 2, "holidays")
     assert muted(COACH) == []
     # Scoped like every person edit: a coach edits no one.
     fails(invoke("person", "edit", COACH2, "--mute", "coaching", db=db_url, actor=COACH, lang="en"), 1)
     assert muted(COACH2) == []
+
+
+def test_french_output_names_the_kinds_and_json_keeps_their_ids(wf, smtpd, db_url):
+    """`person show` / `person edit` and the refusals name each kind as the catalog does, never by its id."""
+    two_coaches(wf, smtpd)
+    wf.close()
+    fr = {"PREINCUB_LANG": "fr"}
+    names = [i18n.text("fr", due.REMINDER_NAMES[k]) for k in ("coaching", "committee_soon")]
+    edited = ok(run_cli("person", "edit", COACH, "--mute", "coaching", "--mute", "committee_soon", db=db_url, env=fr))
+    shown = ok(run_cli("person", "show", COACH, db=db_url, env=fr)).stdout
+    for out in (edited.stdout, shown):
+        (line,) = [x for x in out.splitlines() if x.startswith(i18n.text("fr", "Muted reminders"))]
+        assert line.endswith(", ".join(names)) and "coaching" not in line, line
+    assert names[0] == "point hebdomadaire"
+    assert json.loads(ok(run_cli("person", "show", COACH, "--json", db=db_url)).stdout)["muted"] == [
+        "coaching", "committee_soon"]
+    deadline = i18n.text("fr", due.REMINDER_NAMES["deadline"])
+    refused = fails(run_cli("person", "edit", COORD, "--mute", "deadline", db=db_url, env=fr), 1, deadline)
+    assert "deadline messages" not in refused
+    line = fails(run_cli("person", "edit", COACH, "--mute", "notice_terminable", db=db_url, env=fr), 1,
+                 i18n.text("fr", due.REMINDER_NAMES["notice_terminable"]))
+    assert "notice_terminable" not in line
 
 
 def test_a_mute_from_the_cli_is_audited_and_honoured_by_the_next_tick(wf, smtpd):

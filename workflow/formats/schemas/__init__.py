@@ -5,7 +5,7 @@ output (``team-show.json`` for ``team show --json``), ``export-json.json`` for a
 They are the compatibility promise to scripts: a field may be added (the schema too, in the same
 change); none is removed or retyped without a major version. They are data shipped in the wheel, written
 by hand, not derived from the code, so a change of shape shows as a failing test
-(tests/workflow/formats/test_schemas.py), not as a silently changed contract.
+(tests/commands/test_schema.py), not as a silently changed contract.
 """
 
 from __future__ import annotations
