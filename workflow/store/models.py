@@ -50,6 +50,7 @@ class Partner(SQLModel, table=True):
     programme_id: int = Field(foreign_key="programme.id")
     name: str
     kind: str
+    insee: str | None = None  # its INSEE code ("80", "2A", "971"): a Démarches Simplifiées département matches it
 
 
 class Person(SQLModel, table=True):
@@ -154,6 +155,35 @@ def commitment(days: list[float | None]) -> float | None:
     """A team's intrapreneur time: the smallest commitment, unknown while one is not recorded."""
     return min(days) if days and all(d is not None for d in days) else None  # type: ignore[type-var]
 
+
+class DsSync(SQLModel, table=True):
+    """Where the sync of one Démarches Simplifiées démarche stands: the programme it feeds, the
+    ``updatedSince`` of the next sync and the cursor of a sync cut short (resumed from there)."""
+
+    __tablename__ = "ds_sync"
+    demarche: int = Field(primary_key=True, sa_type=BigInteger)  # the démarche's number
+    programme_id: int = Field(foreign_key="programme.id")
+    updated_since: datetime | None = Field(default=None, sa_type=UTCDateTime)  # the next sync asks from there
+    cursor: str | None = None  # after the last page committed, while a sync is unfinished
+    synced_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # the last sync that finished
+    wanted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # a hint from DS: sync soon
+    failed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # the last sync that failed, and why
+    error: str | None = None
+
+
+class DsDossier(SQLModel, table=True):
+    """A team that came from a DS dossier: keyed by the dossier's DS id (its number too: a deletion record
+    names the number), with its state and last modification as DS gave them."""
+
+    __tablename__ = "ds_dossier"
+    __table_args__ = (Index("ix_ds_dossier_number", "demarche", "number"),)
+    ds_id: str = Field(primary_key=True)
+    demarche: int = Field(foreign_key="ds_sync.demarche", sa_type=BigInteger)
+    number: int = Field(sa_type=BigInteger)
+    team_id: int | None = Field(default=None, foreign_key="team.id", unique=True)  # None: never a live team
+    state: str  # en_construction, en_instruction, accepte, refuse, sans_suite
+    updated_at: datetime = _when()  # dateDerniereModification
+    deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # listed in deletedDossiers
 
 class Assessment(SQLModel, table=True):
     team_id: int = Field(foreign_key="team.id", primary_key=True)
