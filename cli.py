@@ -103,6 +103,7 @@ COMMANDS = {
     "history": ("commands.moves:history", "A team's audit trail."),
     "import-all": ("commands.exports:import_all", "Restore a JSON backup into an empty store."),
     "init": ("commands.store:init", "Create or upgrade the store."),
+    "intake": ("commands.ds:intake", "Applications from Démarches Simplifiées."),
     "notice": ("commands.notices:notice", "Formal notices to partners."),
     "outbox": ("commands.reminders:outbox", "The outbox: reminder messages."),
     "partner": ("commands.directory:partner", "Partner bodies of a programme."),

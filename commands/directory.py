@@ -89,7 +89,7 @@ def programme_show(name, as_json) -> None:
     _programme_rows([p])
     say(labelled(_("Signatures"), ", ".join(day(date.fromisoformat(d)) for d in p.signatures)))
     say(labelled(_("Takes effect"), day(date.fromisoformat(p.signed_on))))
-    say(labelled(_("Partners"), ", ".join(x.name for x in p.partners) or "—"))
+    say(labelled(_("Partners"), ", ".join(f"{x.name} ({x.insee})" if x.insee else x.name for x in p.partners) or "—"))
     say(labelled(_("Min. days/week"), number(p.min_days_per_week)))
     for ph, n in p.teams_by_phase.items():
         say("  " + labelled(phase_label(ph), number(n)))
@@ -100,14 +100,36 @@ def partner() -> None:
     """Partner bodies (collectivités) of a programme."""
 
 
+_INSEE = click.option("--insee", metavar="CODE",
+                      help="Its INSEE département code (80, 2A, 971): a Démarches Simplifiées form's "
+                           "\"80 - Somme\" matches it.")
+
+
 @partner.command(name="add")
 @click.argument("name")
 @click.option("--programme", required=True, shell_complete=complete("programme"))
 @click.option("--kind", type=click.Choice(tuple(states.PARTNER_KINDS)), default="departement", show_default=True)
-def partner_add(name, programme, kind) -> None:
-    """Add a partner body. Example: preincub partner add "Val d'Oise" --programme "Pré-incubation 2020\""""
-    p = current_ctx().wf().directory.add_partner(name, programme, kind=kind)
+@_INSEE
+def partner_add(name, programme, kind, insee) -> None:
+    """Add a partner body. Example: preincub partner add "Val d'Oise" --programme "Pré-incubation 2020\"
+    --insee 95"""
+    p = current_ctx().wf().directory.add_partner(name, programme, kind=kind, insee=insee)
     say(tr("partner {name!q} added to {programme!q}", name=p.name, programme=p.programme))
+
+
+@partner.command(name="edit", short_help="Change a partner body's INSEE code.")
+@click.argument("name")
+@click.option("--programme", required=True, shell_complete=complete("programme"))
+@_INSEE
+@click.option("--no-insee", is_flag=True, help="Take its INSEE code away.")
+def partner_edit(name, programme, insee, no_insee) -> None:
+    """Change a partner body's INSEE département code. Example: preincub partner edit Somme --programme
+    "Pré-incubation 2020" --insee 80"""
+    if (insee is None) == (not no_insee):
+        raise click.UsageError(_("give --insee CODE or --no-insee"))
+    p = current_ctx().wf().directory.edit_partner(name, programme, insee=None if no_insee else insee)
+    say(tr("partner {name!q} of {programme!q}: INSEE code {insee}", name=p.name, programme=p.programme,
+           insee=p.insee or "—"))
 
 
 # Subcommands about a person that live with their concern: web links, personal data.

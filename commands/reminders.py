@@ -17,8 +17,9 @@ from notifications.visible import shown
 from workflow.api import Workflow
 from workflow.clock import until_datetime
 from workflow.errors import Forbidden
+from workflow.records import plain
 from workflow.rules.due import REMINDER_NAMES
-from workflow.services.daemon import health, serve
+from workflow.services.daemon import ds_states, health, serve
 from workflow.services.outbox import tick_line
 
 from commands.context import current_ctx
@@ -241,9 +242,11 @@ def daemon_status(as_json) -> None:
     Exits 1 when unhealthy (for monitoring): the daemon never ticked or is late (a daemon that holds
     the lease is ticking), or messages failed or have been failing for over an hour.
     """
-    h = health(current_ctx().wf())
+    wf = current_ctx().wf()
+    h = health(wf)
+    syncs = ds_states(wf)  # Démarches Simplifiées: each démarche's last sync and failure
     if as_json:
-        emit_json(h)
+        emit_json({**plain(h), "ds": plain(syncs)})
     else:
         t = h.last_tick
         last = f"{when_cell(t.wall)} ({t.holder})" if t else "—"
@@ -257,6 +260,11 @@ def daemon_status(as_json) -> None:
         say(labelled(_("Outbox"), tr("{pending!n} pending ({retrying!n} retrying, {over!n} for over an hour), "
                                      "{failed!n} failed", pending=h.pending, retrying=h.retrying,
                                      over=h.retrying_over_an_hour, failed=h.failed)))
+        for d in syncs:
+            line = tr("{programme!q}, last sync {at}", programme=d.programme, at=when_cell(d.synced_at))
+            if d.failed_at and (d.synced_at is None or d.failed_at > d.synced_at):
+                line += tr("; failed {at}: {error}", at=when_cell(d.failed_at), error=d.error or "—")
+            say(labelled(tr("Démarche {number}", number=d.demarche), line))
         say(labelled(_("health"), ", ".join(_(HEALTH_PROBLEMS[p]) for p in h.problems) or _("healthy")))
     if not h.healthy:  # exit 1 for monitoring, with the contract's one line on stderr
         fail(labelled(_("the daemon is unhealthy"), ", ".join(_(HEALTH_PROBLEMS[p]) for p in h.problems)), 1)
@@ -264,4 +272,5 @@ def daemon_status(as_json) -> None:
 
 # What makes the daemon unhealthy (workflow.services.daemon.health's problems), as `daemon status` says it.
 HEALTH_PROBLEMS = {"never_ticked": N_("the daemon never ticked"), "late": N_("the daemon is late"),
-                   "failed": N_("messages failed"), "retrying": N_("messages failing for over an hour")}
+                   "failed": N_("messages failed"), "retrying": N_("messages failing for over an hour"),
+                   "ds_failed": N_("a Démarches Simplifiées sync failed")}

@@ -32,6 +32,7 @@ from workflow.services.links import SESSION_IDLE, base_url, cached_key
 
 from web.board import bp as board_bp
 from web.forms import bp as forms_bp
+from web.hooks import bp as hooks_bp
 from web.pages import _, current_wf, lang, refusal, status_of, store_gone
 from web.unsubscribe import bp as unsubscribe_bp
 
@@ -108,6 +109,7 @@ def create_app(wf: Workflow, *, testing: bool = False) -> Flask:
     app.register_blueprint(forms_bp)
     app.register_blueprint(board_bp)
     app.register_blueprint(unsubscribe_bp)  # one-click links that stop a kind of reminder (RFC 8058)
+    app.register_blueprint(hooks_bp)  # POST /hooks/ds: Démarches Simplifiées' hint that a démarche changed
 
     @app.get("/healthz")
     def healthz():

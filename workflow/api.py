@@ -21,6 +21,7 @@ from workflow.services.audit import Audit
 from workflow.services.checkins import CheckIns
 from workflow.services.daemon import Lease
 from workflow.services.delivery import Delivery
+from workflow.services.ds import DsSync
 from workflow.services.directory import MEMBER_ROLES, PARTNER_KINDS, PROGRAMME_KINDS, ROLES, Directory
 from workflow.services.funding import Funding
 from workflow.services.links import Links
@@ -88,6 +89,7 @@ class Workflow:
         self.dump = Dump(ctx)  # the whole store as JSON (export-all); import-all is formats.dump.import_all
         self.backup = Backup(ctx)  # the SQLite file copied while in use; restore is formats.backup.restore
         self.intake = Intake(ctx, self.directory, self.teams)
+        self.ds = DsSync(ctx, self.intake, self.transitions)  # applications from Démarches Simplifiées
         self.reports = Reports(ctx)
         self.privacy = Privacy(ctx)
         self.audit = Audit(ctx)

@@ -65,6 +65,7 @@ class PartnerRecord:
 
     name: str
     kind: str
+    insee: str | None = None  # its INSEE département code ("80", "2A", "971"), when given
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,6 +239,7 @@ class ProgrammePartner:
     name: str
     programme: str
     kind: str
+    insee: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,9 +9,10 @@ directory). Secrets are ``SecretStr``: never in a repr, a log line or an error.
 from __future__ import annotations
 
 import base64
+import json
 import os
 import re
-from datetime import time
+from datetime import time, timedelta
 from email.utils import parseaddr
 from functools import cached_property
 from pathlib import Path
@@ -103,10 +104,82 @@ class WebSettings(Section):
     trusted_proxies: int = Field(0, ge=0, le=10)
 
 
+# Démarches Simplifiées' GraphQL endpoint (API v2); the service is being renamed, hence a setting. The client
+# (workflow.formats.ds) keeps the same default: settings load without importing it (and httpx).
+DS_URL = "https://www.demarches-simplifiees.fr/api/v2/graphql"
+_SPAN = re.compile(r"(\d+)\s*([dhms])", re.IGNORECASE)
+_UNIT = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+def _every(raw: Any) -> Any:
+    """'1h', '30m', '1h30m', '2d' -> a timedelta of at least a minute and at most a week."""
+    if isinstance(raw, str):
+        text = raw.strip().replace(" ", "")
+        if not text or _SPAN.sub("", text):
+            raise Invalid(N_("give a duration such as 30m, 1h or 1d"))
+        raw = timedelta(seconds=sum(int(n) * _UNIT[u.lower()] for n, u in _SPAN.findall(text)))
+    if isinstance(raw, timedelta) and not timedelta(minutes=1) <= raw <= timedelta(days=7):
+        raise Invalid(N_("the interval must be between 1 minute and 7 days"))
+    return raw
+
+
+def _demarches(raw: Any) -> Any:
+    """'12345=Pré-incubation 2024;67890=Accélération' or a JSON object -> {12345: 'Pré-incubation 2024', ...}."""
+    if isinstance(raw, str):
+        text = raw.strip()
+        if text.startswith("{"):
+            try:
+                raw = json.loads(text)
+            except ValueError:
+                raise Invalid(N_("give NUMBER=PROGRAMME;NUMBER=PROGRAMME or a JSON object")) from None
+        else:
+            pairs = [part.partition("=") for part in text.split(";") if part.strip()]
+            if any(not sep for _n, sep, _p in pairs):
+                raise Invalid(N_("give NUMBER=PROGRAMME;NUMBER=PROGRAMME or a JSON object"))
+            raw = {n.strip(): p.strip() for n, _sep, p in pairs}
+    if isinstance(raw, dict):
+        out: dict[int, str] = {}
+        for number, programme in raw.items():
+            if not str(number).strip().isdigit() or not isinstance(programme, str) or not programme.strip():
+                raise Invalid(N_("each démarche is a number with a programme's name: NUMBER=PROGRAMME"))
+            out[int(str(number).strip())] = programme.strip()
+        return out
+    return raw
+
+
+class DsSettings(Section):
+    """Démarches Simplifiées: read as ``settings.ds.url``, ``.token``, ``.every``, ``.demarches``."""
+
+    ds_url: str = DS_URL
+    ds_token: SecretStr | None = None  # from the environment or the env file only; never stored or shown
+    ds_sync_every: Annotated[timedelta | None, NoDecode] = None  # unset: the daemon does not sync
+    ds_demarches: Annotated[dict[int, str], NoDecode] = Field(default_factory=dict)  # the daemon's démarches
+
+    _parse_every = field_validator("ds_sync_every", mode="before")(_every)
+    _parse_demarches = field_validator("ds_demarches", mode="before")(_demarches)
+
+    @property
+    def url(self) -> str:
+        return self.ds_url
+
+    @property
+    def token(self) -> str | None:
+        """The API token in clear, for the client's Authorization header only."""
+        return self.ds_token.get_secret_value() if self.ds_token else None
+
+    @property
+    def every(self) -> timedelta | None:
+        return self.ds_sync_every
+
+    @property
+    def demarches(self) -> dict[int, str]:
+        return dict(self.ds_demarches)
+
+
 SECTIONS: dict[str, type[Section]] = {"store": StoreSettings, "coaching": CoachingSettings,
                                       "reminders": ReminderSettings, "delivery": DeliverySettings,
-                                      "daemon": DaemonSettings, "web": WebSettings}
-SECRET_FIELDS = frozenset({"smtp_password", "webhook_url", "secret_key"})
+                                      "daemon": DaemonSettings, "web": WebSettings, "ds": DsSettings}
+SECRET_FIELDS = frozenset({"smtp_password", "webhook_url", "secret_key", "ds_token"})
 _SECTION_OF = {name: section for section, cls in SECTIONS.items() for name in cls.model_fields}
 S = TypeVar("S", bound=Section)
 
@@ -194,6 +267,10 @@ class Settings:
     def web(self) -> WebSettings:
         return self._load("web", WebSettings)
 
+    @cached_property
+    def ds(self) -> DsSettings:
+        return self._load("ds", DsSettings)
+
     def __repr__(self) -> str:
         return f"Settings({', '.join(f'{k}=…' for k in sorted(self._values))})"
 
@@ -221,9 +298,14 @@ class Settings:
             _check_url("PREINCUB_WEBHOOK_URL", self.webhook_url, ("https", "http"), "https://chat.example/hooks/…")
 
     def secrets(self) -> list[str]:
-        """What must never be shown: the SMTP password (and the base64 forms AUTH sends it in, which a
+        """What must never be shown: the DS API token, the SMTP password (and the base64 forms AUTH sends it in, which a
         server may echo), the webhook URL and the parts of it that may be its token; longest first."""
         found: list[str] = []
+        try:
+            if token := self.ds.token:
+                found.append(token)
+        except Invalid:  # unreadable DS settings: their token was not used
+            pass
         if pw := self.smtp_password:
             user = ""
             try:

@@ -54,7 +54,7 @@ def test_latin1_semicolon_file(demo_db, tmp_path):
     assert [p["email"] for p in people].count("ines.haddad@somme.example") == 1
     prog = data(invoke("programme", "show", PROG, "--json", db=demo_db))
     assert [p["name"] for p in prog["partners"]].count("Somme") == 1
-    assert {"name": "Hérault", "kind": "departement"} in prog["partners"]
+    assert {"name": "Hérault", "kind": "departement", "insee": None} in prog["partners"]
     # the audit trail: the team was added as `team add` adds one
     h = data(invoke("history", "Écoles numériques", "--json", db=demo_db))
     assert h[0]["action"] == "team.add" and h[0]["data"]["intrapreneurs"] == ["zoe.lefevre@herault.example"]

@@ -11,6 +11,8 @@ import click
 import pytest
 
 from tests.cli_helpers import PROG, data, fails, invoke, ok
+from tests.commands.test_ds import MAP as DS_MAP
+from tests.ds_server import DEMARCHE, DsServer, dossiers_fixture
 from workflow.formats import schemas
 
 jsonschema = pytest.importorskip("jsonschema", reason="jsonschema is a test extra: pip install -e '.[test]'")
@@ -145,8 +147,18 @@ def test_every_json_output_matches_its_schema(demo_db, tmp_path):
         "purge": ("purge", "--before", "2020-11-01", "--dry-run", "--json"),
         "person-erase": ("person", "erase", "ines.haddad@somme.example", "--reason", "Request", "--json"),
     }
-    assert json_commands() <= set(runs), f"run these here too: {sorted(json_commands() - set(runs))}"
     seen: dict[str, object] = {}
+    with DsServer(dossiers_fixture(24)) as ds:  # a local Démarches Simplifiées: the sync reads it over HTTP
+        (tmp_path / "ds.toml").write_text(DS_MAP, encoding="utf-8")
+        r = invoke("intake", "ds", "sync", "--demarche", str(DEMARCHE), "--programme", PROG, "--map",
+                   str(tmp_path / "ds.toml"), "--json", db=demo_db,
+                   env={"PREINCUB_DS_URL": ds.url, "PREINCUB_DS_TOKEN": ds.token})
+        assert r.exit_code == 0, r.stderr
+        seen["intake-ds-sync"] = doc = json.loads(r.stdout)
+        conforms("intake-ds-sync", doc)
+        assert doc["teams"]
+    ran = set(runs) | set(seen)
+    assert json_commands() <= ran, f"run these here too: {sorted(json_commands() - ran)}"
     for name, args in runs.items():
         r = invoke(*args, db=demo_db)
         # daemon status exits 1 while the daemon has never ticked; it prints its JSON all the same

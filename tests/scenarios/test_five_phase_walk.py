@@ -59,7 +59,7 @@ def test_programme_partner_person_add(setup):
     p = data(invoke("programme", "show", PROG, "--json", db=db, now="2020-06-23"))
     assert (p["kind"], p["capacity"], p["min_days_per_week"], p["deadline"], p["days_left"]) == \
         ("preincubation", 8, 1.0, "2020-12-23", 183)
-    assert p["partners"] == [{"name": PARTNER, "kind": "departement"}]
+    assert p["partners"] == [{"name": PARTNER, "kind": "departement", "insee": None}]
     people = data(invoke("person", "list", "--json", db=db))
     prefs = {"channels": ["email"], "lang": "fr"}
     assert {"name": "Jury Comité", "email": JURY, "roles": ["committee", "coordinator"], **prefs,
@@ -79,7 +79,7 @@ def test_programme_add_fast_and_options(empty_db):
     assert (p["deadline"], p["capacity"], p["min_days_per_week"]) == ("2021-02-28", 3, 2.0)
     ok(invoke("partner", "add", "Grand Est", "--programme", "FAST Grand Est", "--kind", "region", db=empty_db))
     p = data(invoke("programme", "show", "FAST Grand Est", "--json", db=empty_db))
-    assert p["partners"] == [{"name": "Grand Est", "kind": "region"}]
+    assert p["partners"] == [{"name": "Grand Est", "kind": "region", "insee": None}]
 
 
 def test_full_walk_through_five_phases(setup):

@@ -99,3 +99,48 @@ def test_no_secret_anywhere_with_a_failing_smtp_server_and_webhook(wf, db_url, e
         assert not [o for o in outputs if secret in o], secret
         assert secret not in logs, secret
         assert secret not in stored, secret
+
+
+DS_TOKEN = "dsT0ken-0123456789abcdefXYZ"  # Démarches Simplifiées' API token (PREINCUB_DS_TOKEN)
+
+
+def test_no_ds_token_anywhere_even_when_ds_echoes_it(demo_db, caplog, monkeypatch):
+    """`intake ds sync` and the daemon's scheduled sync, with DS answering an error that quotes the token,
+    and with a wrong token: the token is in no output, log line or stored error."""
+    from tests.cli_helpers import invoke
+    from tests.ds_server import DsServer, dossiers_fixture
+    from workflow.formats.ds import DsClient
+
+    monkeypatch.setitem(DsClient.__init__.__kwdefaults__, "sleep", lambda seconds: None)
+    caplog.set_level(logging.DEBUG)
+    outputs = []
+    with DsServer(dossiers_fixture(8), token=DS_TOKEN) as ds:
+        prog = "Pré-incubation 2020"
+        env = {"PREINCUB_DS_URL": ds.url, "PREINCUB_DS_TOKEN": DS_TOKEN, "PREINCUB_DS_SYNC_EVERY": "1h",
+               "PREINCUB_DS_DEMARCHES": f"{ds.demarche}={prog}"}
+
+        def cli(*args, code=0, now="2020-11-16 10:00", **extra):
+            r = invoke(*args, db=demo_db, now=now, env={**env, **extra})
+            outputs.append(r.stdout + r.stderr)
+            assert r.exit_code == code, r.stdout + r.stderr
+            return r
+
+        sync = ("intake", "ds", "sync", "--demarche", str(ds.demarche), "--programme", prog)
+        cli(*sync)
+        cli(*sync, "--json")
+        ds.fixture.touch(ds.fixture.dossiers[0]["number"])
+        ds.fail.update({"errors_on_page": 1, "error_message": f"Bearer {DS_TOKEN} is not allowed here"})
+        cli(*sync, code=1)
+        cli("daemon", "--once", "--console", now="2020-11-16 12:00")  # due: fails, recorded
+        cli("daemon", "status", "--json", code=1, now="2020-11-16 12:05")
+        cli("daemon", "status", code=1, now="2020-11-16 12:05")
+        ds.fail.clear()
+        cli(*sync, code=1, PREINCUB_DS_TOKEN=DS_TOKEN[::-1])  # a wrong token: DS refuses it
+    assert len(ds.requests) >= 4
+    logs = "\n".join(f"{rec.getMessage()} {rec.exc_text or ''}" for rec in caplog.records)
+    assert "DS sync of démarche" in logs
+    stored = dump(f"sqlite:///{demo_db}")
+    for secret in (DS_TOKEN, DS_TOKEN[::-1]):
+        assert not [o for o in outputs if secret in o], secret
+        assert secret not in logs, secret
+        assert secret not in stored, secret

@@ -92,15 +92,23 @@ class RowProblem:
 
 # ---- the columns of a file ----------------------------------------------------------------------
 
+def target(column: str) -> str:
+    """The preincub column a map names (``"Collectivité"`` → ``partner``), or Invalid naming the choices."""
+    col = _BY_KEY.get(key(column))
+    if col is None:
+        raise Invalid(N_("the map names {column!q}, which is not a column preincub reads; choose one of: "
+                         "{allowed}"), code="unknown_column", column=column, allowed=", ".join(COLUMNS))
+    return col
+
+
+def known_column(header: str) -> str | None:
+    """The preincub column a header names by itself ("E-mail" → ``intrapreneur_email``), or None."""
+    return _BY_KEY.get(key(header))
+
+
 def columns(sheet: Sheet, mapping: Mapping[str, str] | None = None) -> dict[str, int]:
     """preincub's column → its index in the file: the map's headers first, then the known headers."""
-    targets: dict[str, str] = {}
-    for header, column in (mapping or {}).items():
-        col = _BY_KEY.get(key(column))
-        if col is None:
-            raise Invalid(N_("the map names {column!q}, which is not a column preincub reads; choose one of: "
-                             "{allowed}"), code="unknown_column", column=column, allowed=", ".join(COLUMNS))
-        targets[key(header)] = col
+    targets = {key(header): target(column) for header, column in (mapping or {}).items()}
     found: dict[str, int] = {}
     for i, header in enumerate(sheet.header):
         k = key(header)

@@ -9,12 +9,17 @@ the directory's and the teams' own code (``new_partner``, and the batch paths ``
 ``team agree`` records them. One bad
 row and nothing is written: :class:`BadRows` carries every problem, with its line and column.
 A team already in the programme is reported, never added twice: importing a file again changes nothing.
+
+A page of Démarches Simplifiées dossiers goes the same way (:func:`ds_rows` reads it as a sheet whose
+header is preincub's columns; ``Intake.ds_plan`` and ``ds_apply`` check and write it), except that a
+dossier with a problem is left out and the others go on: :mod:`workflow.services.ds` decides.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,11 +27,22 @@ from notifications.i18n import Message
 from workflow.context import Context, find
 from workflow.errors import N_, Invalid, Np_
 from workflow.formats import sheets
-from workflow.formats.applications import COLUMNS, Applicant, Application, RowProblem, applications, columns
-from workflow.formats.sheets import Sheet
+from workflow.formats.applications import (
+    COLUMNS,
+    Applicant,
+    Application,
+    RowProblem,
+    applications,
+    columns,
+    known_column,
+    target,
+)
+from workflow.formats.sheets import Cell, Sheet, key
 from workflow.rules import validate
+from workflow.rules.partners import match_partner, split_departement
 from workflow.services.directory import Directory
 from workflow.services.teams import NewTeam, Teams
+from workflow.store import ds as ds_store
 from workflow.store import reads
 from workflow.store import teams as team_rows
 from workflow.store.models import Programme
@@ -143,6 +159,153 @@ class Intake:
                     self.ctx.event(s, "agree", team, data={"party": party})
 
 
+    # ---- a page of Démarches Simplifiées dossiers (workflow.services.ds decides, these read and write) ----
+
+    def ds_client(self) -> Any:
+        """A client of DS's API from the settings (``PREINCUB_DS_URL``, ``PREINCUB_DS_TOKEN``): Invalid, one
+        line, when no token is set. Made here, above the services, which take it as given."""
+        ds = self.ctx.settings.ds
+        token = ds.token
+        if not token:
+            raise Invalid(N_("no Démarches Simplifiées token: set PREINCUB_DS_TOKEN"), code="ds_no_token")
+        from workflow.formats.ds import DsClient  # httpx, loaded only to sync
+
+        return DsClient(ds.url, token)
+
+    def ds_read(self, dossiers: Sequence[Any], mapping: Mapping[str, str] | None,
+                partners: Sequence[tuple[str, str | None]], name: str) -> DsRows:
+        """:func:`ds_rows`, for the services below this layer."""
+        return ds_rows(dossiers, mapping, partners, name)
+
+    def ds_plan(self, s: Any, prog: Programme, apps: list[Application]) -> _Plan:
+        """The plan of the new teams of a page of dossiers, checked against the store as a file's rows are;
+        its problems are each dossier's (the line is the dossier's number), they stop none of the others. A
+        team of the programme with a dossier's name is not this dossier's: a problem, never taken over."""
+        seen = self.ctx.visible_programmes(s)
+        plan = _Plan(s, prog, apps, [], {}, None if seen is None else reads.programme_names(s, seen))
+        plan.problems += [RowProblem(e.line, None, "team_exists", N_("a team named {name!q} already exists"),
+                                     {"name": e.name}) for e in plan.existing]
+        plan.existing = []
+        return plan
+
+    @staticmethod
+    def ds_people(plan: _Plan) -> list[NewPerson]:
+        """The people a plan creates."""
+        return [NewPerson(n, e, tuple(sorted(r))) for e, (n, r) in plan.people.items()]
+
+    def ds_apply(self, s: Any, prog: Programme, plan: _Plan, insee: Mapping[str, str]) -> None:
+        """Write a page's plan as an import does; the partners it created get the INSEE code of the
+        département that named them."""
+        self._apply(s, prog, plan, None)
+        for name in plan.partners:
+            code = insee.get(name)
+            if code is not None:
+                ds_store.set_insee(s, prog.id, name, code)
+
+
+DS_LIVE = ("en_instruction", "accepte")  # the dossiers that are teams; drafts and closed ones never become one
+
+
+@dataclass(frozen=True, slots=True)
+class DsRows:
+    """A page of dossiers read as applications: by dossier number, each application or its problems, and
+    the INSEE code of each partner name a département gave that no partner matched."""
+
+    applications: dict[int, Application]
+    problems: dict[int, list[RowProblem]]
+    insee: dict[str, str]
+
+
+_DS_HEADER = tuple(COLUMNS)
+
+
+def ds_rows(dossiers: Sequence[Any], mapping: Mapping[str, str] | None,
+            partners: Sequence[tuple[str, str | None]], name: str) -> DsRows:
+    """Dossiers (``workflow.formats.ds.Dossier``) as a sheet whose header is preincub's columns, read by the
+    rows' own code (:func:`applications`). A field is given by the map (DS id or ``champDescriptorId``
+    first, then its label), else by a label preincub knows; a label that repeats is read only by id.
+    The demandeur (or the usager's e-mail) is the intrapreneur unless the map names a field for it; a
+    département matches a partner by INSEE code or name (:func:`match_partner`), else names a new one."""
+    by_id: dict[str, str] = {}
+    by_label: dict[str, str] = {}
+    for field_name, column in (mapping or {}).items():
+        col = target(column)
+        by_id[field_name.strip()] = col
+        by_label[key(field_name)] = col
+    rows: list[tuple[int, tuple[Cell, ...]]] = []
+    known = list(partners)
+    insee: dict[str, str] = {}
+    headers: dict[int, dict[str, str]] = {}
+    for d in dossiers:
+        labels = Counter(key(c.label) for c in d.champs)
+        cells: dict[str, tuple[int, str | None, str]] = {}  # column → (rank, value, label): the lowest rank wins
+        give = _giver(cells)
+        for c in d.champs:
+            col = by_id.get(c.id) or (by_id.get(c.descriptor_id) if c.descriptor_id else None)
+            if col is not None:
+                give(col, 0, c.value, c.label)
+            elif labels[key(c.label)] == 1:  # a repeated label is ambiguous: only its id names it
+                col = by_label.get(key(c.label))
+                if col is not None:
+                    give(col, 1, c.value, c.label)
+                elif (col := known_column(c.label)) is not None:
+                    give(col, 3, c.value, c.label)
+        person = d.demandeur
+        email = (person.email if person is not None and person.email else None) or d.usager_email
+        if email:
+            give("intrapreneur_email", 2, email, "demandeur")
+            if person is not None:
+                give("intrapreneur_first_name", 2, person.prenom, "demandeur")
+                give("intrapreneur_name", 2, person.nom, "demandeur")
+        if "intrapreneur" in cells and cells["intrapreneur"][0] < 2:  # a field names the intrapreneurs: not the demandeur
+            for col in ("intrapreneur_email", "intrapreneur_first_name", "intrapreneur_name"):
+                if col in cells and cells[col][2] == "demandeur":
+                    del cells[col]
+        if "team" not in cells:
+            give("team", 9, f"Dossier {d.number}", "number")
+        if "partner" in cells and cells["partner"][1]:
+            _rank, value, label = cells["partner"]
+            found = match_partner(value, known)
+            if found is None:  # a new partner, named as the INSEE names its département: later ones match it
+                code, partner = split_departement(value)
+                found = partner or value
+                known.append((found, code))
+                if code is not None:
+                    insee.setdefault(found, code)
+            cells["partner"] = (_rank, found, label)
+        rows.append((d.number, tuple(cells[c][1] if c in cells else None for c in _DS_HEADER)))
+        headers[d.number] = {c: v[2] for c, v in cells.items()}
+    sheet = Sheet(name, 0, _DS_HEADER, tuple(rows))
+    apps, problems = applications(sheet, {c: i for i, c in enumerate(_DS_HEADER)})
+    out: dict[int, list[RowProblem]] = {}
+    for p in problems:
+        out.setdefault(p.line, []).append(_ds_problem(p, headers))
+    good: dict[int, Application] = {}
+    for a in apps:
+        if a.problem is None:  # a team is submitted with its problem: a dossier without one is not a team yet
+            out.setdefault(a.line, []).append(RowProblem(a.line, None, "needs_problem", N_(
+                "no problem statement: map the form's field to problem")))
+        else:
+            good[a.line] = a
+    return DsRows(good, out, insee)
+
+
+def _giver(cells: dict[str, tuple[int, str | None, str]]) -> Callable[[str, int, str | None, str], None]:
+    """What gives a column its value from a source of ``rank`` (0: the map by id, 1: by label, 2: the
+    demandeur, 3: a label preincub knows): the lowest rank wins."""
+    def give(col: str, rank: int, value: str | None, label: str) -> None:
+        if col not in cells or rank < cells[col][0]:
+            cells[col] = (rank, value, label)
+    return give
+
+
+def _ds_problem(p: RowProblem, headers: dict[int, dict[str, str]]) -> RowProblem:
+    """A problem of the sheet named by the DS field it came from (the sheet's header is preincub's)."""
+    col = p.column if p.column in COLUMNS else None
+    label = headers.get(p.line, {}).get(col) if col else None
+    return RowProblem(p.line, label, p.code, p.message, p.params)
+
+
 def key_partner(name: str) -> str:
     """A partner's name as matched: case and spacing aside ("Pas-de-Calais" = "pas-de-calais")."""
     return " ".join(validate.lookup(name).casefold().split())
@@ -188,18 +351,21 @@ class _Plan:
                                   "team_exists", name=a.team)
                 continue
             ok = True
+            pending: list[tuple[str, str]] = []  # (e-mail, role) to create: only if the whole row is good
             for role, people in (("intrapreneur", a.intrapreneurs), ("coach", (a.coach,)), ("sponsor", (a.sponsor,))):
                 for p in people:
                     if p is not None:
-                        ok &= self._person(a, role, p, known, roles, names)
+                        ok &= self._person(a, role, p, known, roles, names, pending)
             if ok:
+                for email, role in pending:
+                    self.people.setdefault(email, (names[email], set()))[1].add(role)
                 self.new.append(a)
                 k = key_partner(a.partner)
                 if k not in self.partner_rows and not any(key_partner(n) == k for n in self.partners):
                     self.partners[a.partner] = a.partner_kind or "departement"
 
     def _person(self, a: Application, role: str, p: Applicant, known: dict[str, int], roles: dict[int, set[str]],
-                names: dict[str, str]) -> bool:
+                names: dict[str, str], pending: list[tuple[str, str]]) -> bool:
         column = role
         if p.email in known:
             if role not in roles.get(known[p.email], set()):
@@ -211,7 +377,7 @@ class _Plan:
             self._problem(a, column, N_("{email} is not in the store yet: give their name too, as "
                                         "Nom Prénom <{email}>"), "needs_name", email=p.email)
             return False
-        self.people.setdefault(p.email, (names[p.email], set()))[1].add(role)
+        pending.append((p.email, role))
         return True
 
     def _problem(self, a: Application, col: str, message: Message, code: str, **params: Any) -> None:
@@ -227,5 +393,19 @@ def _headers(sheet: Sheet, cols: dict[str, int]) -> dict[str, str]:
     return out
 
 
-__all__ = ["Applicant", "Application", "BadRows", "COLUMNS", "ExistingTeam", "Intake", "IntakeResult", "NewPerson",
-           "RowProblem", "applications", "columns"]
+__all__ = [
+    "COLUMNS",
+    "DS_LIVE",
+    "Applicant",
+    "Application",
+    "BadRows",
+    "DsRows",
+    "ExistingTeam",
+    "Intake",
+    "IntakeResult",
+    "NewPerson",
+    "RowProblem",
+    "applications",
+    "columns",
+    "ds_rows",
+]

@@ -3,6 +3,10 @@
 Several daemons may run on one store: a lease row lets one tick at a time (:class:`Lease`), renewed
 by its holder's :class:`Heartbeat` all through a tick, and records the last tick, which ``daemon
 status`` reads. APScheduler is imported only to serve.
+
+With ``PREINCUB_DS_SYNC_EVERY`` set, each tick also syncs the Démarches Simplifiées démarches of
+``PREINCUB_DS_DEMARCHES`` that are due (:func:`sync_ds`): a hint from DS's webhook, or the last sync (or
+failure) older than the interval. A failure is recorded for ``daemon status`` and retried an interval later.
 """
 
 from __future__ import annotations
@@ -190,6 +194,12 @@ def run_tick(wf, holder: str, stop: threading.Event | None = None, cron: Any = N
         with beat:
             summary = wf.reminders.tick(holder, beat, record=True, console=console,
                               next_tick=following.isoformat(timespec="seconds") if following else None)
+            try:
+                sync_ds(wf, beat)
+            except StoreError:
+                raise
+            except PreincubError as exc:  # the reminders' tick is done and recorded: DS's trouble is its own
+                log.error("DS syncs skipped: %s", wf.settings.redact(str(exc)))
         log.info("tick: %s", tick_line(summary, "en"))  # the log is English
         warning = health_warning(wf.outbox.health())
     except PreincubError as exc:
@@ -198,6 +208,74 @@ def run_tick(wf, holder: str, stop: threading.Event | None = None, cron: Any = N
     if warning:
         log.warning("%s", warning)
     return summary
+
+
+# When this process last tried a démarche never synced, which has no row yet to record its failure in:
+# retried an interval later, not at every tick.
+_first_tries: dict[int, datetime] = {}
+
+
+def sync_ds(wf, stop: Any = None) -> list[tuple[int, str | None]]:
+    """Sync the démarches of ``PREINCUB_DS_DEMARCHES`` that are due (``PREINCUB_DS_SYNC_EVERY`` unset: none).
+    One that fails is logged without the token, recorded for ``daemon status`` and retried an interval
+    later (sooner on a hint from DS), and stops no other. Returns (démarche, error or None) for each tried."""
+    every = wf.settings.ds.every
+    if every is None:
+        return []
+    listed = wf.settings.ds.demarches
+    now = wf.clock.now()
+    rows = {st.demarche: st for st in ds_states(wf)}
+    tried: list[tuple[int, str | None]] = []
+    for demarche, programme in wf.ds.due(every, among=listed):
+        if stop is not None and stop.is_set():
+            break
+        st = rows.get(demarche)
+        if st is None:  # never synced: this process's own memory of its last try
+            last_try = _first_tries.get(demarche)
+        else:
+            last_try = datetime.fromisoformat(st.failed_at) if st.failed_at else None
+        hinted = bool(st and st.wanted_at and last_try and datetime.fromisoformat(st.wanted_at) > last_try)
+        if last_try is not None and timedelta(0) <= now - last_try < every and not hinted:
+            continue
+        _first_tries[demarche] = now
+        try:
+            r = wf.ds.sync(demarche, programme)
+        except Exception as exc:  # noqa: BLE001 - one démarche failing (DS down, a bad token, a bug) stops no other
+            detail = str(exc) if isinstance(exc, PreincubError) else f"{type(exc).__name__}: {exc}"
+            error = " ".join(wf.settings.redact(detail).split())[:500]
+            log.error("DS sync of démarche %s failed: %s", demarche, error)
+            try:
+                wf.ds.failed(demarche, error)
+            except PreincubError as again:
+                log.error("DS sync of démarche %s: its failure was not recorded: %s", demarche,
+                          wf.settings.redact(str(again)))
+            tried.append((demarche, error))
+            continue
+        _first_tries.pop(demarche, None)
+        acts = sorted({t.action for t in r.teams})
+        counts = ", ".join(f"{a} {sum(1 for t in r.teams if t.action == a)}" for a in acts)
+        log.info("DS sync of démarche %s into %r: %s pages; %s", demarche, programme, r.pages, counts or "no change")
+        tried.append((demarche, None))
+    return tried
+
+
+def ds_states(wf) -> list[Any]:
+    """Where each démarche's sync stands (``daemon status``); none while the DS settings are unreadable."""
+    try:
+        return list(wf.ds.states())
+    except Invalid:
+        return []
+
+
+def ds_failing(wf) -> list[Any]:
+    """The démarches the daemon syncs whose last attempt failed, after their last sync that finished."""
+    try:
+        if wf.settings.ds.every is None:
+            return []
+    except Invalid:
+        return []
+    return [st for st in ds_states(wf) if st.failed_at is not None and (
+        st.synced_at is None or datetime.fromisoformat(st.failed_at) > datetime.fromisoformat(st.synced_at))]
 
 
 def health(wf) -> HealthRecord:
@@ -209,7 +287,8 @@ def health(wf) -> HealthRecord:
     last = wf.lease.last_tick()
     lease = wf.lease.current()
     idle = lease is None or not lease.live
-    problems = [p for p, bad in (("failed", h.failed), ("retrying", h.retrying_over_an_hour)) if bad]
+    problems = [p for p, bad in (("failed", h.failed), ("retrying", h.retrying_over_an_hour),
+                                 ("ds_failed", ds_failing(wf))) if bad]
     if idle and last is None:
         problems.insert(0, "never_ticked")
     elif idle and last.next_tick and wf.clock.wall() > datetime.fromisoformat(last.next_tick) + LATE:
@@ -228,6 +307,9 @@ def serve(wf, *, once: bool = False, console: bool = False) -> TickResult | None
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     wf.settings.check_delivery()
+    if wf.settings.ds.every is not None and not wf.settings.ds.token:  # every sync would fail: say so now
+        raise Invalid(N_("PREINCUB_DS_SYNC_EVERY is set but PREINCUB_DS_TOKEN is not: give the token, or unset "
+                         "PREINCUB_DS_SYNC_EVERY"), code="ds_no_token")
     cron = trigger(wf.settings.daemon.tick_cron)
     wf.lease.may_hold()
     holder = holder_name()

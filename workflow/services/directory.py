@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 from dataclasses import dataclass, fields
@@ -10,12 +11,14 @@ from datetime import date
 import states
 from notifications import CHANNELS
 from notifications.i18n import DEFAULT_LANG, LANGS
+from workflow.rules import partners as partner_rules
 from workflow.rules import permissions
 from workflow.rules.permissions import Grant
 from workflow.rules import validate
 from workflow.clock import paris
 from workflow.context import SYSTEM, Context, find
 from workflow.services.mutes import Mutes
+from workflow.store import ds as ds_rows
 from workflow.store import mutes as mute_rows
 from workflow.store import people as people_rows
 from workflow.store import programmes as programme_rows
@@ -120,7 +123,7 @@ class Directory:
             expired=due < self.ctx.clock.today(),
             capacity=p.capacity, places_taken=sum(counts.get(ph, 0) for ph in states.HOLDS_A_PLACE),
             min_days_per_week=p.min_days_per_week,
-            partners=tuple(PartnerRecord(x.name, x.kind) for x in partners),
+            partners=tuple(PartnerRecord(x.name, x.kind, x.insee) for x in partners),
             teams=sum(counts.values()),
             teams_by_phase={ph: counts[ph] for ph in states.PHASES if ph in counts},
         )
@@ -148,24 +151,47 @@ class Directory:
             return None, None
         return self.ctx.visible_teams(s), self.ctx.visible_programmes(s)
 
-    def add_partner(self, name: str, programme: str, *, kind: str = "departement") -> ProgrammePartner:
-        """A partner body (collectivité) of a programme; teams name theirs."""
+    def add_partner(self, name: str, programme: str, *, kind: str = "departement",
+                    insee: str | None = None) -> ProgrammePartner:
+        """A partner body (collectivité) of a programme; teams name theirs. ``insee``: its département
+        code, which a Démarches Simplifiées form's "80 - Somme" is matched by."""
         name = validate.name(name, "partner")
         validate.choice(kind, PARTNER_KINDS, "partner kind")
+        code = insee_code(insee)
         with self.ctx.store.write() as s:
             p = find(s, "programme", programme)
             self.ctx.require(s, "manage", programme=p)
             if programme_rows.partner_taken(s, p.id, name):
                 raise Invalid(N_("{name!q} is already a partner of {programme!q}"), name=name, programme=p.name)
-            self.new_partner(s, p, name, kind)
-            return ProgrammePartner(name, p.name, kind)
+            _insee_free(s, p, code, name)
+            self.new_partner(s, p, name, kind, code)
+            return ProgrammePartner(name, p.name, kind, code)
 
-    def new_partner(self, s: Session, programme: Programme, name: str, kind: str) -> Partner:
+    def new_partner(self, s: Session, programme: Programme, name: str, kind: str,
+                    insee: str | None = None) -> Partner:
         """In the caller's transaction (``add_partner``, an import): a partner body already validated
         and checked absent, and its event."""
         partner = programme_rows.insert_partner(s, programme.id, name, kind)
-        self.ctx.event(s, "partner.add", data={"programme": programme.name, "partner": name, "kind": kind})
+        data = {"programme": programme.name, "partner": name, "kind": kind}
+        if insee is not None:
+            ds_rows.set_insee(s, programme.id, name, insee)
+            data["insee"] = insee
+        self.ctx.event(s, "partner.add", data=data)
         return partner
+
+    def edit_partner(self, name: str, programme: str, *, insee: str | None) -> ProgrammePartner:
+        """Give a partner body its INSEE département code (``insee`` None: take it away), audited."""
+        code = insee_code(insee)
+        with self.ctx.store.write() as s:
+            p = find(s, "programme", programme)
+            self.ctx.require(s, "manage", programme=p)
+            partner = find(s, "partner", name, programme=p)
+            if partner.insee != code:
+                _insee_free(s, p, code, partner.name)
+                ds_rows.set_insee(s, p.id, partner.name, code)
+                self.ctx.event(s, "partner.edit", data={"programme": p.name, "partner": partner.name,
+                                                        "insee": code, "was": partner.insee})
+            return ProgrammePartner(partner.name, p.name, partner.kind, code)
 
     def add_person(self, name: str, email: str, roles: Sequence[str], *, channels: Sequence[str] | None = None,
                    lang: str | None = None, programme: str | None = None, partner: str | None = None) -> PersonRecord:
@@ -495,3 +521,25 @@ def _preferences(channels: Sequence[str] | None, lang: str | None, defaults: boo
     return prefs
 
 
+_INSEE = re.compile(r"(?:0[1-9]|1\d|2[1-9AB]|[3-8]\d|9[0-5]|97[1-6])")  # metropolitan, Corsica, overseas
+
+
+def insee_code(raw: str | None) -> str | None:
+    """A département's INSEE code as stored ("80", "2A", "971"; "1" and "2a" as "01" and "2A"), or Invalid."""
+    if raw is None or not raw.strip():
+        return None
+    code = partner_rules.insee(raw)
+    if code is None or not _INSEE.fullmatch(code):
+        raise Invalid(N_("{value!q} is not a département's INSEE code: two digits (80), 2A or 2B, or 971 to 976"),
+                      code="bad_insee", value=raw.strip()[:20])
+    return code
+
+
+def _insee_free(s: Session, programme: Programme, code: str | None, name: str) -> None:
+    """Refuse a code another partner body of the programme has: a département would match either."""
+    if code is None:
+        return
+    for _id, other, other_code in ds_rows.partners(s, programme.id):
+        if other != name and other_code == code:
+            raise Invalid(N_("{other!q} of {programme!q} already has the INSEE code {insee}"), code="insee_taken",
+                          other=other, programme=programme.name, insee=code)

@@ -99,26 +99,34 @@ class Transitions:
             if room:
                 taken = team_rows.places_taken(conn, t.programme_id)
                 view = replace(view, programme=replace(view.programme, occupied=taken))
-            try:
-                move = states.attempt(trigger, view, reason=reason, force=force)
-            except states.InvalidTrigger as exc:
-                if not exc.valid:
-                    raise Invalid(N_("trigger {trigger!q} is not possible for {team!q}: it is in a final phase, "
-                                     "“{label!t}”"), code="invalid_trigger", team=t.name, trigger=trigger,
-                                  phase=t.phase, label=states.PHASES[t.phase].label, valid=[]) from None
-                raise Invalid(N_("trigger {trigger!q} is not possible for {team!q} in the phase “{label!t}”; "
-                                 "possible: {choices}"), code="invalid_trigger", team=t.name, trigger=trigger,
-                              phase=t.phase, label=states.PHASES[t.phase].label, valid=exc.valid,
-                              choices=", ".join(exc.valid)) from None
-            except states.Blocked as exc:
-                raise Refused(exc.unmet, team=t.name, trigger=trigger) from None
-            now = self.ctx.clock.now()
-            team_rows.swap_phase(conn, t.id, t.version, t.name, phase=move.dest, phase_since=now)
-            team_rows.next_period(conn, t.id, move.dest, now)
-            overridden = [text("en", u.message, u.params) for u in move.overridden]  # the audit is in English
-            return event_record(self.ctx.log(conn, "advance", t, trigger=trigger, from_phase=t.phase,
-                                             to_phase=move.dest, reason=reason, forced=bool(overridden),
-                                             data={"overridden": overridden} if overridden else None))
+            return event_record(self.move(conn, t, view, trigger, reason=reason, force=force))
+
+    def move(self, conn: Any, t: Any, view: Any, trigger: str, *, reason: str | None, force: bool = False,
+             data: dict[str, Any] | None = None) -> Any:
+        """Fire ``trigger`` on team ``t`` (read as ``view``) in the caller's transaction: the new phase, its
+        period, and the audit event (its row). The one place a move is written: :meth:`advance`, and a
+        sync that closes teams inside its page's transaction."""
+        try:
+            move = states.attempt(trigger, view, reason=reason, force=force)
+        except states.InvalidTrigger as exc:
+            if not exc.valid:
+                raise Invalid(N_("trigger {trigger!q} is not possible for {team!q}: it is in a final phase, "
+                                 "“{label!t}”"), code="invalid_trigger", team=t.name, trigger=trigger,
+                              phase=t.phase, label=states.PHASES[t.phase].label, valid=[]) from None
+            raise Invalid(N_("trigger {trigger!q} is not possible for {team!q} in the phase “{label!t}”; "
+                             "possible: {choices}"), code="invalid_trigger", team=t.name, trigger=trigger,
+                          phase=t.phase, label=states.PHASES[t.phase].label, valid=exc.valid,
+                          choices=", ".join(exc.valid)) from None
+        except states.Blocked as exc:
+            raise Refused(exc.unmet, team=t.name, trigger=trigger) from None
+        now = self.ctx.clock.now()
+        team_rows.swap_phase(conn, t.id, t.version, t.name, phase=move.dest, phase_since=now)
+        team_rows.next_period(conn, t.id, move.dest, now)
+        overridden = [text("en", u.message, u.params) for u in move.overridden]  # the audit is in English
+        if overridden:
+            data = {**(data or {}), "overridden": overridden}
+        return self.ctx.log(conn, "advance", t, trigger=trigger, from_phase=t.phase, to_phase=move.dest,
+                            reason=reason, forced=bool(overridden), data=data)
 
     def history(self, team: str) -> list[EventRecord]:
         """The team's audit trail, oldest first."""
