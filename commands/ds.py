@@ -62,7 +62,7 @@ def _json(r) -> dict:
     """team import's keys (programme, dry_run, teams, partners, people), each team with its ds_number and
     ds_state, and the démarche's counts per DS state."""
     return {"programme": r.programme, "demarche": r.demarche, "dry_run": r.dry_run, "pages": r.pages,
-            "resumed": r.resumed, "rows": len(r.teams), "states": dict(r.states),
+            "resumed": r.resumed, "restarted": r.restarted, "rows": len(r.teams), "states": dict(r.states),
             "teams": [{"name": t.team, "partner": t.partner, "ds_number": t.number, "ds_state": t.state,
                        "action": t.action, "reason": t.reason} for t in r.teams],
             "partners": list(r.partners), "people": r.people}

@@ -15,7 +15,7 @@ from commands.context import complete, current_ctx
 from commands.output import console, emit_json, progress, say, table
 from commands.params import json_option
 from commands.start import MAX_ERROR
-from commands.text import _, current_lang, labelled, tr
+from commands.text import _, current_lang, labelled, number, tr
 
 BAR_FROM = 200  # rows: a smaller file is done before a bar would show
 LISTED = 100  # created items listed one by one; --json gives them all
@@ -28,7 +28,7 @@ PROBLEMS_SHOWN = 200  # lines of problems on stderr, then the count of the rest
               help="The programme the teams apply to.")
 @click.option("--map", "map_file", metavar="MAP.toml",
               help="A TOML file mapping the file's headers to preincub's columns (e.g. a Démarches Simplifiées "
-                   "export's field labels).")
+                   "export's field labels), or a column to its position (problem = 7 or problem = \"G\").")
 @click.option("--dry-run", is_flag=True, help="Show what would be created; write nothing.")
 @json_option
 def team_import(file, programme, map_file, dry_run, as_json) -> None:
@@ -37,7 +37,8 @@ def team_import(file, programme, map_file, dry_run, as_json) -> None:
     Columns (French or English headers): équipe/team, collectivité/partner, problème/problem,
     intrapreneur ("Nom Prénom <email>", or name and e-mail columns), jours par semaine/days per week,
     coach, sponsor. Unknown partners and people are created when the row gives enough; teams already
-    in the programme are left as they are.
+    in the programme are left as they are. A Démarches Simplifiées export's rows are imported only in
+    instruction or accepted (its "État du dossier" column), and "80 - Somme" is the partner Somme.
 
     Example: preincub team import candidatures.csv --programme "Pré-incubation 2021" --dry-run
     """
@@ -94,5 +95,10 @@ def _report(r) -> None:
     if len(r.existing) > LISTED:
         say(tr(Np_("… and {n} more team already in the programme", "… and {n} more teams already in the programme"),
                n=len(r.existing) - LISTED))
+    if r.skipped:
+        states = ", ".join(f"{state} {number(n)}" for state, n in r.skipped.items())
+        say(tr(Np_("{n} row not imported: a draft, or a refused or closed dossier ({states})",
+                   "{n} rows not imported: drafts, or refused or closed dossiers ({states})"),
+               n=sum(r.skipped.values()), states=states))
     if r.ignored_columns:
         say(labelled(_("Columns ignored"), ", ".join(repr(c) for c in r.ignored_columns)))

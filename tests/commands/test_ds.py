@@ -231,19 +231,19 @@ def _daemon_wf(db, server, **settings):
                          settings=Settings(**values))
 
 
-def test_the_daemon_syncs_due_demarches_records_a_failure_and_retries_an_interval_later(demo_db, server, monkeypatch):
+def test_the_daemon_syncs_due_demarches_records_a_failure_and_retries_an_interval_later(demo_db, server):
     from tests.web.helpers import NOW
     from workflow.clock import FixedClock
-    from workflow.services import daemon
     from workflow.services.daemon import sync_ds
-
-    monkeypatch.setattr(daemon, "_first_tries", {})  # this process tried nothing yet
 
     wf = _daemon_wf(demo_db, server, ds_token="wrong-token-0123456789")
     try:
         tried = sync_ds(wf)
         assert len(tried) == 1 and tried[0][0] == DEMARCHE and tried[0][1]
         assert "wrong-token" not in tried[0][1]
+        # never synced, its failure is in the store with its programme (no memory of this process's)
+        [st] = wf.ds.states()
+        assert (st.demarche, st.programme, st.synced_at) == (DEMARCHE, PROG, None) and st.failed_at and st.error
         assert sync_ds(wf) == []  # retried at the next interval, not at every tick
     finally:
         wf.close()

@@ -54,7 +54,8 @@ def test_latin1_semicolon_file(demo_db, tmp_path):
     assert [p["email"] for p in people].count("ines.haddad@somme.example") == 1
     prog = data(invoke("programme", "show", PROG, "--json", db=demo_db))
     assert [p["name"] for p in prog["partners"]].count("Somme") == 1
-    assert {"name": "Hérault", "kind": "departement", "insee": None} in prog["partners"]
+    # a new partner that is a département is named as the INSEE names it, with its code
+    assert {"name": "Hérault", "kind": "departement", "insee": "34"} in prog["partners"]
     # the audit trail: the team was added as `team add` adds one
     h = data(invoke("history", "Écoles numériques", "--json", db=demo_db))
     assert h[0]["action"] == "team.add" and h[0]["data"]["intrapreneurs"] == ["zoe.lefevre@herault.example"]
@@ -194,11 +195,13 @@ def test_ds_like_export_with_map(demo_db, tmp_path):
     m = tmp_path / "ds.toml"
     m.write_text(DS_MAP, encoding="utf-8")
     out = ok(invoke("team", "import", str(f), "--programme", PROG, "--map", str(m), db=demo_db, lang="en")).stdout
-    assert "2 teams imported" in out
-    assert "Columns ignored: 'ID', 'Civilité', 'État du dossier', 'Déposé le'" in out
-    t = data(invoke("team", "show", "Registre des fuites", "--json", db=demo_db))
-    assert t["partner"] == "Cher"
-    assert t["intrapreneurs"] == [{"name": "Marie Curie", "email": "marie.curie@cher.example", "days_per_week": 1.5}]
+    # the draft (en_construction) is not a team: only the dossier in instruction comes in
+    assert "1 team imported" in out and "1 row not imported: a draft, or a refused or closed dossier" in out
+    assert "Columns ignored: 'ID', 'Civilité', 'Déposé le'" in out
+    fails(invoke("team", "show", "Registre des fuites", "--json", db=demo_db), 1)
+    t = data(invoke("team", "show", "Cantines bio", "--json", db=demo_db))
+    assert t["partner"] == "Indre"
+    assert t["intrapreneurs"] == [{"name": "Léon Blum", "email": "leon.blum@indre.example", "days_per_week": 1.0}]
     # without the map, the file lacks preincub's columns: one line naming them
     fails(invoke("team", "import", str(f), "--programme", PROG, db=demo_db, lang="en"), 1,
           "has no columns team, partner")

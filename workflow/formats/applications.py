@@ -4,7 +4,10 @@ column, what is wrong). No store here: :mod:`workflow.formats.intake` checks the
 
 A teams CSV that ``export csv`` wrote reads back as it was: the apostrophe it put before a formula-like
 cell is taken off (:func:`workflow.formats.exports.unguarded`), its partner kind and its agreements
-(party ids, or their labels in French or English) are read."""
+(party ids, or their labels in French or English) are read.
+
+A map names a column by the file's header, or by its position (``problem = 7``, ``problem = "G"``): a
+Démarches Simplifiées export repeats headers ("Nom": the demandeur's and a form field's)."""
 
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ from workflow.rules import validate
 from workflow.errors import N_, Invalid, Np_, PreincubError
 from workflow.formats.exports import unguarded
 from workflow.formats.sheets import Cell, Sheet, key
+from workflow.services.ds import LIVE
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "team": ("team", "équipe", "nom de l'équipe", "team name"),
@@ -37,11 +41,19 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "coach": ("coach",),
     "sponsor": ("sponsor",),
     "agreements": ("agreements", "accords"),
+    "state": ("state", "état du dossier", "statut", "statut du dossier", "ds state"),  # a DS export's
 }
 _BY_KEY = {key(h): col for col, headers in COLUMNS.items() for h in (col, *headers)}
 REQUIRED = ("team", "partner")
 PARTNER_KIND_WORDS = {"departement": "departement", "département": "departement", "department": "departement",
                       "region": "region", "région": "region", "other": "other", "autre": "other"}
+# A dossier's state as a Démarches Simplifiées export writes it (its id, or its label), by ``key``: the
+# states a file's rows are filtered on (only DS_LIVE ones become teams).
+DS_STATES = {key(w): state for state, words in {
+    "en_construction": ("en_construction", "En construction"), "en_instruction": ("en_instruction", "En instruction"),
+    "accepte": ("accepte", "Accepté"), "refuse": ("refuse", "Refusé"),
+    "sans_suite": ("sans_suite", "Sans suite", "Classé sans suite")}.items() for w in words}
+DS_LIVE = LIVE  # the dossiers that are teams (the sync's rule); drafts and closed ones never become one
 # A party as a file may give it (``key``: case, accents and punctuation aside): its id, or its label in
 # either language, as ``export csv`` writes it ("la collectivité, l'opérateur").
 PARTY_WORDS = {key(w): p for p in PARTIES for w in (p, *(text(lang, PARTY_LABELS[p]) for lang in ("fr", "en")))}
@@ -106,20 +118,66 @@ def known_column(header: str) -> str | None:
     return _BY_KEY.get(key(header))
 
 
-def columns(sheet: Sheet, mapping: Mapping[str, str] | None = None) -> dict[str, int]:
-    """preincub's column → its index in the file: the map's headers first, then the known headers."""
-    targets = {key(header): target(column) for header, column in (mapping or {}).items()}
-    found: dict[str, int] = {}
-    for i, header in enumerate(sheet.header):
-        k = key(header)
-        col = targets.get(k) or (None if k in targets else _BY_KEY.get(k))
-        if col is None:
+_LETTERS = re.compile(r"[A-Z]{1,3}")
+
+
+def position(value: str | int) -> int | None:
+    """The 0-based index a map gives by position: a 1-based column number (``7``, ``"7"``) or a spreadsheet
+    letter in capitals (``"G"``, ``"AA"``); None for a header label. Invalid for a number below 1."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, int):
+        if value < 1:
+            raise Invalid(N_("the map gives the column number {value}; columns are numbered from 1"),
+                          code="bad_map", value=value)
+        return value - 1
+    if _LETTERS.fullmatch(value.strip()):
+        n = 0
+        for ch in value.strip():
+            n = n * 26 + ord(ch) - ord("A") + 1
+        return n - 1
+    return None
+
+
+def columns(sheet: Sheet, mapping: Mapping[str, str | int] | None = None) -> dict[str, int]:
+    """preincub's column → its index in the file. The map gives ``"Header" = "column"``, or ``column = 7``,
+    ``column = "G"`` (by position) or ``column = "Header"``; then the headers preincub knows. A header
+    that repeats ("Nom" twice, as a DS export's demandeur and a form field) is ignored unless it is
+    needed; needed, it must be picked by position."""
+    by_header: dict[str, str] = {}  # key(header) → column: "Header" = "column"
+    chosen: dict[str, int] = {}  # column → index: column = position or header
+    for left, right in (mapping or {}).items():
+        col = None if isinstance(right, int) else _BY_KEY.get(key(right))
+        if col is not None:
+            by_header[key(left)] = col
             continue
-        if col in found:
+        index = position(right)
+        if index is None and left.strip() not in COLUMNS:
+            target(str(right))  # neither "Header" = "column" nor column = "Header": the error names the value
+        col = target(left)
+        if index is None:
+            index = _one_header(sheet, col, str(right))
+        elif index >= len(sheet.header):
+            raise Invalid(N_("the map gives {column} the column {n}, but {file!q} has {count} columns"),
+                          code="no_such_column", column=col, n=index + 1, file=sheet.name, count=len(sheet.header))
+        chosen[col] = index
+    candidates: dict[str, list[int]] = {}
+    for i, header in enumerate(sheet.header):
+        if i in chosen.values():
+            continue
+        k = key(header)
+        col = by_header.get(k) or (None if k in by_header else _BY_KEY.get(k))
+        if col is not None and col not in chosen:  # a column the map picked: its other headers are ignored
+            candidates.setdefault(col, []).append(i)
+    found = dict(chosen)
+    for col, indexes in candidates.items():
+        if len(indexes) > 1 and len({key(sheet.header[i]) for i in indexes}) == 1:
+            raise _repeated(sheet, col, indexes)
+        if len(indexes) > 1:
             raise Invalid(N_("the columns {first!q} and {second!q} of {file!q} both give {column}; keep one"),
-                          code="duplicate_column", first=sheet.header[found[col]], second=header, file=sheet.name,
-                          column=col)
-        found[col] = i
+                          code="duplicate_column", first=sheet.header[indexes[0]], second=sheet.header[indexes[1]],
+                          file=sheet.name, column=col)
+        found[col] = indexes[0]
     missing = [c for c in REQUIRED if c not in found]
     if missing:
         raise Invalid(Np_("{file!q} has no column {missing} (its headers: {headers}); name it so, or map a header "
@@ -129,6 +187,35 @@ def columns(sheet: Sheet, mapping: Mapping[str, str] | None = None) -> dict[str,
                       code="missing_columns", file=sheet.name, n=len(missing), missing=", ".join(missing),
                       headers=", ".join(shown(h)[:40] for h in sheet.header if h)[:160] or "—")
     return found
+
+
+def _one_header(sheet: Sheet, col: str, header: str) -> int:
+    """The index of the one header a map names for ``col``."""
+    indexes = [i for i, h in enumerate(sheet.header) if key(h) == key(header)]
+    if not indexes:
+        raise Invalid(N_("the map gives {column} the header {header!q}, which {file!q} does not have"),
+                      code="no_such_column", column=col, header=header, file=sheet.name)
+    if len(indexes) > 1:
+        raise _repeated(sheet, col, indexes)
+    return indexes[0]
+
+
+def _repeated(sheet: Sheet, col: str, indexes: list[int]) -> Invalid:
+    """A header that repeats and gives a column preincub needs: which one is for the map to say."""
+    letters = ", ".join(_letter(i) for i in indexes)
+    return Invalid(N_("{file!q} has several columns {header!q} ({letters}); pick the one that gives {column} by "
+                      "its position in the map: {column} = {n} or {column} = \"{letter}\""), code="ambiguous_column",
+                   file=sheet.name, header=sheet.header[indexes[0]], letters=letters, column=col, n=indexes[0] + 1,
+                   letter=_letter(indexes[0]))
+
+
+def _letter(index: int) -> str:
+    """A 0-based index as a spreadsheet's column letter (0 → A, 26 → AA)."""
+    out, n = "", index + 1
+    while n:
+        n, r = divmod(n - 1, 26)
+        out = chr(ord("A") + r) + out
+    return out
 
 
 class _Row:

@@ -9,6 +9,9 @@ the directory's and the teams' own code (``new_partner``, and the batch paths ``
 ``team agree`` records them. One bad
 row and nothing is written: :class:`BadRows` carries every problem, with its line and column.
 A team already in the programme is reported, never added twice: importing a file again changes nothing.
+A partner cell that names a département ("80 - Somme", "Somme (80)", "somme", "80") is the programme's
+partner of that INSEE code or name; a new one is named as the INSEE names it, with its code. A file with a
+state column (a DS export's "État du dossier") imports only its dossiers in instruction or accepted.
 
 A page of Démarches Simplifiées dossiers goes the same way (:func:`ds_rows` reads it as a sheet whose
 header is preincub's columns; ``Intake.ds_plan`` and ``ds_apply`` check and write it), except that a
@@ -20,7 +23,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from notifications.i18n import Message
@@ -29,6 +32,8 @@ from workflow.errors import N_, Invalid, Np_
 from workflow.formats import sheets
 from workflow.formats.applications import (
     COLUMNS,
+    DS_LIVE,
+    DS_STATES,
     Applicant,
     Application,
     RowProblem,
@@ -39,10 +44,14 @@ from workflow.formats.applications import (
 )
 from workflow.formats.sheets import Cell, Sheet, key
 from workflow.rules import validate
-from workflow.rules.partners import match_partner, split_departement
+from workflow.rules.partners import (
+    DEPARTEMENTS,
+    match_partner,
+    name_key,
+    split_departement,
+)
 from workflow.services.directory import Directory
 from workflow.services.teams import NewTeam, Teams
-from workflow.store import ds as ds_store
 from workflow.store import reads
 from workflow.store import teams as team_rows
 from workflow.store.models import Programme
@@ -88,6 +97,7 @@ class IntakeResult:
     partners: tuple[str, ...]
     people: tuple[NewPerson, ...]
     ignored_columns: tuple[str, ...]
+    skipped: dict[str, int] = field(default_factory=dict)  # rows not imported, by their DS state (a DS export's)
 
 # ---- the service ------------------------------------------------------------------------------------
 
@@ -100,18 +110,21 @@ class Intake:
     directory: Directory
     teams: Teams
 
-    def import_file(self, path: str | os.PathLike[str], programme: str, *, mapping: Mapping[str, str] | None = None,
-                    dry_run: bool = False, progress: Callable[[int], None] | None = None) -> IntakeResult:
+    def import_file(self, path: str | os.PathLike[str], programme: str, *,
+                    mapping: Mapping[str, str | int] | None = None, dry_run: bool = False, progress: Callable[[int], None] | None = None) -> IntakeResult:
         """Read ``path`` (CSV or XLSX), then :meth:`import_sheet`."""
         return self.import_sheet(sheets.read(path), programme, mapping=mapping, dry_run=dry_run, progress=progress)
 
-    def import_sheet(self, sheet: Sheet, programme: str, *, mapping: Mapping[str, str] | None = None,
+    def import_sheet(self, sheet: Sheet, programme: str, *, mapping: Mapping[str, str | int] | None = None,
                      dry_run: bool = False, progress: Callable[[int], None] | None = None) -> IntakeResult:
         """Add the sheet's teams to ``programme``, creating the partners and people it names that the
         store lacks; all or nothing (:class:`BadRows`). ``dry_run``: only say what would be done.
-        ``progress(n)`` is called as rows are done (n rows more)."""
+        ``progress(n)`` is called as rows are done (n rows more). A file with a state column (a DS export's
+        "État du dossier") imports only its dossiers in instruction or accepted, and counts the others."""
         cols = columns(sheet, mapping)
-        apps, problems = applications(sheet, cols)
+        live, skipped, problems = _live(sheet, cols)
+        apps, more = applications(live, cols)
+        problems += more
         ignored = tuple(h for i, h in enumerate(sheet.header) if h and i not in cols.values())
         store = self.ctx.store
         with store.read() if dry_run else store.write() as s:
@@ -120,7 +133,7 @@ class Intake:
             self.ctx.require(s, "manage", programme=prog)  # into their programmes only: refused, naming the grant
             seen = self.ctx.visible_programmes(s)
             plan = _Plan(s, prog, apps, problems, _headers(sheet, cols),
-                         None if seen is None else reads.programme_names(s, seen))
+                         None if seen is None else reads.programme_names(s, seen), official="state" in cols)
             if plan.problems:
                 raise BadRows(plan.problems)
             if not dry_run:
@@ -131,13 +144,18 @@ class Intake:
                                                            "partners": len(plan.partners), "people": len(plan.people)})
             return IntakeResult(prog.name, sheet.name, len(sheet.rows), dry_run, tuple(a.team for a in plan.new),
                                 tuple(plan.existing), tuple(plan.partners),
-                                tuple(NewPerson(n, e, tuple(sorted(r))) for e, (n, r) in plan.people.items()), ignored)
+                                tuple(NewPerson(n, e, tuple(sorted(r))) for e, (n, r) in plan.people.items()), ignored,
+                                skipped)
 
-    def _apply(self, s: Any, prog: Programme, plan: _Plan, progress: Callable[[int], None] | None) -> None:
-        """Partners through the directory's ``new_partner``; people and teams through the batch paths of
-        the directory and the teams (``insert_people``, ``insert_teams``): the same rows and events."""
+    def _apply(self, s: Any, prog: Programme, plan: _Plan, progress: Callable[[int], None] | None,
+               insee: Mapping[str, str] | None = None) -> None:
+        """Partners through the directory's ``new_partner`` (a département's with its INSEE code); people
+        and teams through the batch paths of the directory and the teams (``insert_people``,
+        ``insert_teams``): the same rows and events."""
         partners = {k: p.id for k, p in plan.partner_rows.items()}
-        made = [(key_partner(name), self.directory.new_partner(s, prog, name, kind)) for name, kind in plan.partners.items()]
+        codes = {**plan.insee, **(insee or {})}
+        made = [(key_partner(name), self.directory.new_partner(s, prog, name, kind, codes.get(name)))
+                for name, kind in plan.partners.items()]
         partners.update((k, p.id) for k, p in made)
         ids = dict(plan.known)
         ids.update(self.directory.insert_people(s, [(n, e, sorted(r)) for e, (n, r) in plan.people.items()]))
@@ -196,14 +214,50 @@ class Intake:
     def ds_apply(self, s: Any, prog: Programme, plan: _Plan, insee: Mapping[str, str]) -> None:
         """Write a page's plan as an import does; the partners it created get the INSEE code of the
         département that named them."""
-        self._apply(s, prog, plan, None)
-        for name in plan.partners:
-            code = insee.get(name)
-            if code is not None:
-                ds_store.set_insee(s, prog.id, name, code)
+        self._apply(s, prog, plan, None, insee)
 
 
-DS_LIVE = ("en_instruction", "accepte")  # the dossiers that are teams; drafts and closed ones never become one
+def _live(sheet: Sheet, cols: dict[str, int]) -> tuple[Sheet, dict[str, int], list[RowProblem]]:
+    """The rows that may become teams: with a state column (a DS export's "État du dossier"), those in
+    instruction or accepted; the others counted by state. A state that is none of DS's is the row's problem."""
+    i = cols.get("state")
+    if i is None:
+        return sheet, {}, []
+    kept: list[tuple[int, tuple[Cell, ...]]] = []
+    skipped: Counter[str] = Counter()
+    problems: list[RowProblem] = []
+    for line, cells in sheet.rows:
+        value = cells[i] if i < len(cells) else None
+        state = DS_STATES.get(key(str(value))) if value is not None else None
+        if state is None:
+            problems.append(RowProblem(line, sheet.header[i], "bad_state", N_(
+                "{value!q} is not the state of a Démarches Simplifiées dossier; expected one of: {allowed}"),
+                {"value": "" if value is None else str(value),
+                 "allowed": "En construction, En instruction, Accepté, Refusé, Classé sans suite"}))
+        elif state in DS_LIVE:
+            kept.append((line, cells))
+        else:
+            skipped[state] += 1
+    return replace(sheet, rows=tuple(kept)), dict(sorted(skipped.items())), problems
+
+
+def _partner_of(value: str, known: Sequence[tuple[str, str | None]], *, official: bool = True
+                ) -> tuple[str, str | None]:
+    """The partner a cell names, and the INSEE code of a new one. A département ("80 - Somme", "Somme (80)",
+    "somme", "80") matches a known partner by INSEE code or name (:func:`match_partner`), else names a new
+    one with its code (named as written, or as the INSEE spells it when the cell gives the code); anything else ("Ville de Lille", "13 Habitat": a code
+    beside a name that is not its département's) matches by name only, else is a new partner as written."""
+    code, name = split_departement(value)
+    if code is not None and name is not None and DEPARTEMENTS.get(code) == name:
+        found = match_partner(value, known)
+        if found is not None:
+            return found, None
+        # A new partner: as the INSEE spells it where the cell is a form's (DS) or carries the code ("80 -
+        # Somme"); else as written (a file exported by preincub keeps its partners' names: "Val d'Oise")
+        written = value.strip()
+        return (name if official or any(ch.isdigit() for ch in written) else written), code
+    wanted = name_key(value)
+    return next((n for n, _c in known if name_key(n) == wanted), value.strip()), None
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,10 +319,8 @@ def ds_rows(dossiers: Sequence[Any], mapping: Mapping[str, str] | None,
             give("team", 9, f"Dossier {d.number}", "number")
         if "partner" in cells and cells["partner"][1]:
             _rank, value, label = cells["partner"]
-            found = match_partner(value, known)
-            if found is None:  # a new partner, named as the INSEE names its département: later ones match it
-                code, partner = split_departement(value)
-                found = partner or value
+            found, code = _partner_of(value, known)
+            if all(n != found for n, _c in known):  # a new partner: later dossiers match it
                 known.append((found, code))
                 if code is not None:
                     insee.setdefault(found, code)
@@ -315,9 +367,12 @@ class _Plan:
     """What an import does, checked against the store: teams new and existing, partners and people to create."""
 
     def __init__(self, s: Any, prog: Programme, apps: list[Application], problems: list[RowProblem],
-                 headers: dict[str, str], readable: set[str] | None = None) -> None:
+                 headers: dict[str, str], readable: set[str] | None = None, *, official: bool = True) -> None:
         """``readable``: the names of the programmes the importer reads (None: all); a team of another
-        programme with a name of the file is reported without naming its programme."""
+        programme with a name of the file is reported without naming its programme. ``official``: a new
+        partner a département names is spelt as the INSEE spells it (a DS form's, a DS export's), else as
+        the file writes it."""
+        self.official = official
         self.problems = list(problems)
         self.headers = headers
         self.new: list[Application] = []
@@ -325,6 +380,8 @@ class _Plan:
         self.partners: dict[str, str] = {}  # name → kind, to create
         self.people: dict[str, tuple[str, set[str]]] = {}  # e-mail → (name, roles), to create
         self.partner_rows = {key_partner(p.name): p for p in reads.partners(s, prog.id)}
+        self.insee: dict[str, str] = {}  # a new partner's INSEE code, when a département named it
+        named = [(p.name, p.insee) for p in self.partner_rows.values()]
         teams = reads.programme_of_teams(s, {a.team for a in apps})
         emails = {p.email for a in apps for p in (*a.intrapreneurs, a.coach, a.sponsor) if p is not None}
         self.known = known = reads.people_ids(s, emails)
@@ -335,6 +392,13 @@ class _Plan:
                  if p is not None and p.name and p.email not in known}
         seen: dict[str, int] = {}
         for a in apps:
+            partner, code = _partner_of(a.partner, named, official=self.official)  # "80 - Somme" is Somme
+            if partner != a.partner:
+                a = replace(a, partner=partner)
+            if all(n != partner for n, _c in named):  # a new partner: later rows match it
+                named.append((partner, code))
+                if code is not None:
+                    self.insee[partner] = code
             if a.team in seen:
                 self._problem(a, "team", N_("the team {team!q} is also on line {other}"), "duplicate_team",
                               team=a.team, other=seen[a.team])

@@ -182,9 +182,10 @@ def _sheet(name: str, header: tuple[str, ...] | None, header_line: int,
     return Sheet(name, header_line, tuple(h.strip() for h in header), tuple(rows))
 
 
-def load_map(path: str | os.PathLike[str]) -> dict[str, str]:
+def load_map(path: str | os.PathLike[str]) -> dict[str, str | int]:
     """A map of the file's headers to preincub's columns, from a TOML file: ``"Header" = "column"``
-    pairs, under ``[columns]`` or at the top level (the columns are checked by :mod:`workflow.formats.intake`)."""
+    pairs, or a column by position (``problem = 7``, ``problem = "G"``), under ``[columns]`` or at the top
+    level (the columns are checked by :mod:`workflow.formats.applications`)."""
     path = Path(path)
     try:
         with path.open("rb") as f:
@@ -198,12 +199,12 @@ def load_map(path: str | os.PathLike[str]) -> dict[str, str]:
         raise Invalid(N_("the map {file!q} is not valid TOML ({detail})"), code="bad_map", file=path.name,
                       detail=str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
     table = data.get("columns", data)
-    out: dict[str, str] = {}
+    out: dict[str, str | int] = {}
     if not isinstance(table, Mapping):
         table = {"columns": table}
     for header, column in table.items():
-        if not isinstance(column, str):
-            raise Invalid(N_("in the map {file!q}, the header {header!q} should map to a column name in quotes"),
-                          code="bad_map", file=path.name, header=header)
+        if not isinstance(column, (str, int)) or isinstance(column, bool):
+            raise Invalid(N_("in the map {file!q}, the header {header!q} should map to a column name in quotes, "
+                             "or a column's position (7 or \"G\")"), code="bad_map", file=path.name, header=header)
         out[header] = column
     return out

@@ -210,11 +210,6 @@ def run_tick(wf, holder: str, stop: threading.Event | None = None, cron: Any = N
     return summary
 
 
-# When this process last tried a démarche never synced, which has no row yet to record its failure in:
-# retried an interval later, not at every tick.
-_first_tries: dict[int, datetime] = {}
-
-
 def sync_ds(wf, stop: Any = None) -> list[tuple[int, str | None]]:
     """Sync the démarches of ``PREINCUB_DS_DEMARCHES`` that are due (``PREINCUB_DS_SYNC_EVERY`` unset: none).
     One that fails is logged without the token, recorded for ``daemon status`` and retried an interval
@@ -229,15 +224,11 @@ def sync_ds(wf, stop: Any = None) -> list[tuple[int, str | None]]:
     for demarche, programme in wf.ds.due(every, among=listed):
         if stop is not None and stop.is_set():
             break
-        st = rows.get(demarche)
-        if st is None:  # never synced: this process's own memory of its last try
-            last_try = _first_tries.get(demarche)
-        else:
-            last_try = datetime.fromisoformat(st.failed_at) if st.failed_at else None
+        st = rows.get(demarche)  # None: never tried (a failure records the démarche with its programme)
+        last_try = datetime.fromisoformat(st.failed_at) if st is not None and st.failed_at else None
         hinted = bool(st and st.wanted_at and last_try and datetime.fromisoformat(st.wanted_at) > last_try)
         if last_try is not None and timedelta(0) <= now - last_try < every and not hinted:
             continue
-        _first_tries[demarche] = now
         try:
             r = wf.ds.sync(demarche, programme)
         except Exception as exc:  # noqa: BLE001 - one démarche failing (DS down, a bad token, a bug) stops no other
@@ -245,13 +236,12 @@ def sync_ds(wf, stop: Any = None) -> list[tuple[int, str | None]]:
             error = " ".join(wf.settings.redact(detail).split())[:500]
             log.error("DS sync of démarche %s failed: %s", demarche, error)
             try:
-                wf.ds.failed(demarche, error)
+                wf.ds.failed(demarche, error, programme)
             except PreincubError as again:
                 log.error("DS sync of démarche %s: its failure was not recorded: %s", demarche,
                           wf.settings.redact(str(again)))
             tried.append((demarche, error))
             continue
-        _first_tries.pop(demarche, None)
         acts = sorted({t.action for t in r.teams})
         counts = ", ".join(f"{a} {sum(1 for t in r.teams if t.action == a)}" for a in acts)
         log.info("DS sync of démarche %s into %r: %s pages; %s", demarche, programme, r.pages, counts or "no change")

@@ -2,9 +2,13 @@
 
 A sync reads the dossiers changed since the last one (``updatedSince``), page by page, and writes each page
 in ONE transaction: a page is all or nothing, and the cursor after it is stored with it, so a sync cut
-short (a GraphQL error at the root, DS unreachable) keeps the pages before and the next one resumes there.
+short (a GraphQL error at the root, DS unreachable) keeps the pages before and the next one resumes there;
+a stored cursor DS no longer accepts is dropped and the sync starts again, once, from ``updatedSince``.
 Dossiers are keyed by their DS id (``ds_dossier``): one seen again unchanged changes nothing, one with a
-newer ``dateDerniereModification`` updates its team's imported fields with an audit event. The states:
+newer ``dateDerniereModification`` updates every imported field of its team that changed (problem,
+partner, intrapreneurs, days per week, coach, sponsor; never the name, the team's identity), through the
+store's team functions as ``team edit`` writes them, with one ``ds.update`` event of [old, new] values.
+The states:
 
 - ``en_construction`` (a draft) is never imported;
 - ``en_instruction`` and ``accepte`` become teams in the call for projects, through the team import's own
@@ -21,22 +25,26 @@ as applications (``Intake.ds_rows``) are the file formats' layer, above this one
 
 from __future__ import annotations
 
+import logging
+import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from notifications.i18n import text
 from workflow.context import Context, find
-from workflow.errors import N_, Invalid
+from workflow.errors import N_, Invalid, PreincubError
 from workflow.rules import validate
 from workflow.services.teams import iso
 from workflow.services.transitions import Transitions
 from workflow.store import ds as ds_rows
+from workflow.store import people as people_rows
 from workflow.store import teams as team_rows
 from workflow.store.engine import Session
 
+log = logging.getLogger(__name__)
 LIVE = ("en_instruction", "accepte")
 CLOSED = ("refuse", "sans_suite")
 CLOSABLE = ("call_for_projects", "selection")  # a team further on (investigation...) is the programme's to decide
@@ -58,8 +66,9 @@ class DsTeam:
 
 @dataclass(frozen=True, slots=True)
 class DsSyncResult:
-    """A sync's outcome: the pages read, whether it resumed a sync cut short, each DS state's count, each
-    dossier's fate, and the partners and people created (or, ``dry_run``, that would be)."""
+    """A sync's outcome: the pages read, whether it resumed a sync cut short (or ``restarted``, its cursor
+    refused), each DS state's count, each dossier's fate, and the partners and people created (or,
+    ``dry_run``, that would be)."""
 
     demarche: int
     programme: str
@@ -69,7 +78,8 @@ class DsSyncResult:
     states: dict[str, int]
     teams: tuple[DsTeam, ...]
     partners: tuple[str, ...]
-    people: tuple[Any, ...]  # workflow.formats.intake.NewPerson
+    people: tuple[Any, ...]  # workflow.formats.intake.NewPerson, or DsPerson
+    restarted: bool = False  # the stored cursor was refused: read again from the last sync's updatedSince
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +92,16 @@ class DsSyncState:
     failed_at: str | None
     error: str | None
     wanted_at: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DsPerson:
+    """A person a sync created to update a team, as an import reports its own
+    (``workflow.formats.intake.NewPerson``, a layer above this one)."""
+
+    name: str
+    email: str
+    roles: tuple[str, ...]
 
 
 @dataclass
@@ -123,8 +143,9 @@ class DsSync:
         client = self.intake.ds_client() if own else client
         tally = _Tally()
         pages = 0
+        restart: list[bool] = []
         try:
-            for page in client.dossiers(demarche, updated_since=since, after=cursor):
+            for page in self._pages(client, demarche, since, cursor, restart, dry_run):
                 pages += 1
                 with store.read() if dry_run else store.write() as s:
                     self._page(s, demarche, programme, page, mapping, dry_run, tally)
@@ -142,8 +163,32 @@ class DsSync:
                                   synced_at=now, failed_at=None, error=None,
                                   wanted_at=None if row is None or row.wanted_at is None or row.wanted_at <= now
                                   else row.wanted_at)
-        return DsSyncResult(demarche, prog_name, dry_run, pages, cursor is not None, dict(tally.states),
-                            tuple(tally.teams), tuple(tally.partners), tuple(tally.people.values()))
+        return DsSyncResult(demarche, prog_name, dry_run, pages, cursor is not None and not restart,
+                            dict(tally.states), tuple(tally.teams), tuple(tally.partners),
+                            tuple(tally.people.values()), restarted=bool(restart))
+
+    def _pages(self, client: Any, demarche: int, since: datetime | None, cursor: str | None, restart: list[bool],
+               dry_run: bool) -> Iterator[Any]:
+        """The dossiers' pages from the stored cursor. A cursor DS no longer accepts (its format changed, it
+        expired) would fail every sync: the first page asked again from the stored ``updatedSince`` instead,
+        once (``restart`` says so; the cursor is forgotten). Pages seen before come again unchanged."""
+        pages = client.dossiers(demarche, updated_since=since, after=cursor)
+        try:
+            first = next(pages, None)
+        except PreincubError as e:
+            if cursor is None or not _cursor_refused(e):
+                raise
+            log.warning("DS refused the stored cursor of démarche %s (%s): syncing again from %s", demarche,
+                        e.params.get("message"), since)
+            restart.append(True)
+            if not dry_run:
+                with self.ctx.store.write() as s:
+                    ds_rows.set_sync(s, demarche, cursor=None)
+            pages = client.dossiers(demarche, updated_since=since, after=None)
+            first = next(pages, None)
+        if first is not None:
+            yield first
+            yield from pages
 
     def _programme(self, s: Session, programme: str) -> Any:
         self.ctx.require(s, "manage")  # one who manages nothing is refused before any lookup
@@ -226,36 +271,62 @@ class DsSync:
 
     def _update(self, s: Session, prog: Any, demarche: int, team: Any, d: Any, read: Any, partner_names: dict[int, str],
                 dry_run: bool, tally: _Tally) -> DsTeam:
-        """A dossier seen before and changed in DS: its team's imported fields (problem, partner) made
-        DS's, with an audit event; nothing when they are the same already."""
+        """A dossier seen before and changed in DS: every imported field that differs made DS's (problem,
+        partner, intrapreneurs, days per week, coach and sponsor when the map gives them), with one audit
+        event listing each change as [old, new]; all or nothing for the dossier. Not the team's name, its
+        identity: a name changed in DS is said in the outcome's reason."""
         trouble = read.problems.get(d.number)
         if trouble:
             return DsTeam(d.number, d.state, team.name, None, "problem", _reason(trouble), tuple(trouble))
         a = read.applications[d.number]
-        changes: dict[str, Any] = {}
+        note = None if a.team == team.name else text("en", N_(
+            "the project is named {name!q} in Démarches Simplifiées; the team keeps its name"), {"name": a.team})
+        changes: dict[str, list[Any]] = {}
         values: dict[str, Any] = {}
+        problems: list[Invalid] = []
         if a.problem != team.problem:
-            changes["problem"] = a.problem
-            values["problem"] = validate.text(a.problem, "problem")
+            try:
+                values["problem"] = validate.text(a.problem, "problem")
+                changes["problem"] = [team.problem, values["problem"]]
+            except Invalid as e:
+                problems.append(e)
         if partner_names.get(team.partner_id) != a.partner:
-            changes["partner"] = a.partner
-            by_name = {n: i for i, n in partner_names.items()}
-            if a.partner not in by_name:
-                tally.partners[a.partner] = None
-                if not dry_run:
-                    made = self.intake.directory.new_partner(s, prog, a.partner, a.partner_kind or "departement")
-                    if a.partner in read.insee:
-                        ds_rows.set_insee(s, prog.id, a.partner, read.insee[a.partner])
-                    partner_names[made.id] = a.partner
-                    by_name[a.partner] = made.id
-            values["partner_id"] = by_name.get(a.partner)
+            changes["partner"] = [partner_names.get(team.partner_id), a.partner]
+        people = _People(s, team.id)
+        plan = people.plan(a, self._imported(s, team.id, people), problems)
+        changes.update(plan.changes)
+        if problems:
+            return DsTeam(d.number, d.state, team.name, None, "problem", _reason(problems), tuple(problems))
         if not changes:
-            return DsTeam(d.number, d.state, team.name, a.partner, "unchanged", None)
+            return DsTeam(d.number, d.state, team.name, a.partner, "unchanged", note)
+        for email, (name, roles) in people.new.items():
+            tally.people.setdefault(email, DsPerson(name, email, tuple(sorted(roles))))
+        by_name = {n: i for i, n in partner_names.items()}
+        if "partner" in changes and a.partner not in by_name:
+            tally.partners[a.partner] = None
         if not dry_run:
+            if "partner" in changes:
+                if a.partner not in by_name:
+                    made = self.intake.directory.new_partner(s, prog, a.partner, a.partner_kind or "departement",
+                                                             read.insee.get(a.partner))
+                    partner_names[made.id], by_name[a.partner] = a.partner, made.id
+                values["partner_id"] = by_name[a.partner]
+            people.write(self.intake.directory, plan)
             team_rows.flush(s)
             team_rows.bump(s, team, **values)
             self.ctx.event(s, "ds.update", team, data={"demarche": demarche, "number": d.number, **changes})
-        return DsTeam(d.number, d.state, team.name, a.partner, "updated", None)
+        return DsTeam(d.number, d.state, team.name, a.partner, "updated", note)
+
+    @staticmethod
+    def _imported(s: Session, team_id: int, people: _People) -> list[str]:
+        """The intrapreneurs DS gave the team last (its ``team.add``, or the last ``ds.update`` that changed
+        them): those an update replaces. The team's own when the audit says nothing (erased)."""
+        for action, data in ds_rows.team_events(s, team_id, ("team.add", "ds.update")):
+            if action == "ds.update" and "intrapreneurs" in data:
+                return list(data["intrapreneurs"][1])
+            if action == "team.add":
+                return list(data.get("intrapreneurs", []))
+        return list(people.held["intrapreneur"])
 
     def _close(self, s: Session, team: Any, d: Any, dry_run: bool) -> DsTeam:
         """A refused or dropped dossier whose team is not yet in investigation: the team rejected (refused
@@ -321,11 +392,19 @@ class DsSync:
         out += [(n, p) for n, p in sorted((among or {}).items()) if n not in known]
         return out
 
-    def failed(self, demarche: int, error: str) -> None:
-        """Record that the démarche's sync failed, and why (one line), for ``daemon status``."""
+    def failed(self, demarche: int, error: str, programme: str | None = None) -> bool:
+        """Record that the démarche's sync failed, and why (one line), for ``daemon status`` and the
+        daemon's next try. A démarche never synced has no row yet: it gets one for ``programme`` (the one it
+        was to feed), so its failure is shown and retried an interval later like any other. False when
+        nothing could be recorded (never synced, no programme given)."""
+        values = {"failed_at": self.ctx.clock.now(), "error": error.splitlines()[0][:500] if error else None}
         with self.ctx.store.write() as s:
-            ds_rows.set_sync(s, demarche, failed_at=self.ctx.clock.now(), error=error.splitlines()[0][:500]
-                             if error else None)
+            if ds_rows.set_sync(s, demarche, **values):
+                return True
+            if programme is None:
+                return False
+            ds_rows.save_sync(s, demarche, find(s, "programme", programme).id, **values)
+            return True
 
     def states(self) -> list[DsSyncState]:
         """Each démarche's last sync and failure (Paris time)."""
@@ -334,8 +413,131 @@ class DsSync:
                     for r, p in ds_rows.syncs(s)]
 
 
+@dataclass(frozen=True, slots=True)
+class _PeoplePlan:
+    """What an update does to a team's members: the changes for the event, the intrapreneurs added and
+    removed, the commitment of DS's intrapreneurs (None: left), the coach and sponsor named."""
+
+    changes: dict[str, list[Any]]
+    add: tuple[str, ...]
+    remove: tuple[str, ...]
+    named: tuple[str, ...]  # DS's intrapreneurs that are members once added: the commitment is theirs
+    days: float | None
+    roles: dict[str, str]
+
+
+class _People:
+    """A team's members as a DS update changes them: read, checked (each one named holds the role, or is
+    new with a name), then written through the store's team functions as ``team edit`` writes them."""
+
+    def __init__(self, s: Session, team_id: int) -> None:
+        self.s, self.team_id = s, team_id
+        self.held: dict[str, list[str]] = {"intrapreneur": [], "coach": [], "sponsor": []}
+        self.days: dict[str, float | None] = {}  # each intrapreneur's commitment
+        for role, _name, email, days in team_rows.people_of(s, team_id):
+            self.held.setdefault(role, []).append(email)
+            if role == "intrapreneur":
+                self.days[email] = days
+        self.ids: dict[str, int] = {}  # e-mail → person id, of those found
+        self.new: dict[str, tuple[str, set[str]]] = {}  # e-mail → (name, roles), to create
+
+    def plan(self, a: Any, before: list[str], problems: list[Invalid]) -> _PeoplePlan:
+        """The changes of the application ``a`` (``before``: the intrapreneurs DS gave last); a person who
+        cannot be named is added to ``problems``. Intrapreneurs change when DS names others than before
+        (someone the team added by hand stays); days per week, coach and sponsor when DS gives one that
+        differs from the team's."""
+        changes: dict[str, list[Any]] = {}
+        held = self.held["intrapreneur"]
+        named = tuple(dict.fromkeys(p.email for p in a.intrapreneurs))
+        add: tuple[str, ...] = ()
+        remove: tuple[str, ...] = ()
+        if named and set(named) != set(before):
+            changes["intrapreneurs"] = [list(before), list(named)]
+            add = tuple(e for e in named if e not in held)
+            remove = tuple(e for e in before if e in held and e not in named)
+            for p in a.intrapreneurs:
+                if p.email in add:
+                    self._person(p, "intrapreneur", problems)
+            for email in remove:
+                self._known(email)
+        members = tuple(e for e in named if e in add or e in self.days)  # DS's intrapreneurs on the team after
+        days = None
+        if a.days_per_week is not None and members:
+            try:
+                days = validate.number(a.days_per_week, "--days-per-week", 0.5, 5)
+            except Invalid as e:
+                problems.append(e)
+            if days is not None and all(self.days.get(e) == days for e in members):
+                days = None  # each has it already (one added has none yet)
+            if days is not None:
+                for email in members:
+                    if email not in add:
+                        self._known(email)
+                # the commitment DS gave before: its intrapreneurs' (the team's when none is left)
+                before_days = {self.days[e] for e in before if e in self.days} or set(self.days.values())
+                old = (next(iter(before_days)) if len(before_days) == 1 else
+                       sorted(v for v in before_days if v is not None) or None)
+                if old != days or not add:
+                    changes["days_per_week"] = [old, days]
+        roles: dict[str, str] = {}
+        for role, p in (("coach", a.coach), ("sponsor", a.sponsor)):
+            if p is not None and self.held[role] != [p.email]:
+                changes[role] = [self.held[role][0] if self.held[role] else None, p.email]
+                roles[role] = p.email
+                self._person(p, role, problems)
+        return _PeoplePlan(changes, add, remove, members, days, roles)
+
+    def _known(self, email: str) -> None:
+        """The id of a member already on the team."""
+        if email not in self.ids:
+            self.ids[email] = people_rows.person_by_email(self.s, email).id
+
+    def _person(self, p: Any, role: str, problems: list[Invalid]) -> None:
+        """``p`` (an Applicant) to be named in ``role``: found holding it, or new with a name (the import's
+        checks and messages)."""
+        person = people_rows.person_by_email(self.s, p.email)
+        if person is not None:
+            if people_rows.has_role(self.s, person.id, role):
+                self.ids[p.email] = person.id
+            else:
+                problems.append(Invalid(N_("{email} does not have the role {role}"), code="missing_role",
+                                        email=p.email, role=role))
+        elif p.name:
+            self.new.setdefault(p.email, (p.name, set()))[1].add(role)
+        else:
+            problems.append(Invalid(N_("{email} is not in the store yet: give their name too, as "
+                                       "Nom Prénom <{email}>"), code="needs_name", email=p.email))
+
+    def write(self, directory: Any, plan: _PeoplePlan) -> None:
+        """The planned changes, in the caller's transaction: new people through the directory's
+        ``new_person`` (their event), memberships as ``team edit`` changes them."""
+        s, team_id = self.s, self.team_id
+        for email, (name, roles) in self.new.items():
+            self.ids[email] = directory.new_person(s, name, email, sorted(roles)).id
+        for email in plan.remove:
+            team_rows.remove_member(s, team_rows.membership(s, team_id, self.ids[email], "intrapreneur"))
+        for email in plan.add:
+            team_rows.add_member(s, team_id, self.ids[email], "intrapreneur")
+        if plan.days is not None:
+            team_rows.flush(s)
+            team_rows.set_commitment(s, team_id, [team_rows.membership(s, team_id, self.ids[e], "intrapreneur")
+                                                  for e in plan.named], plan.days)
+        for role, email in plan.roles.items():
+            team_rows.replace_role(s, team_id, role, self.ids[email])
+        team_rows.flush(s)
+
+
 def _utc(when: datetime) -> datetime:
     return when.astimezone(UTC)
+
+
+# What DS (and the test's DS) say of a cursor they cannot read: "Invalid cursor", graphql-ruby's "Invalid input".
+_BAD_CURSOR = re.compile(r"\bcursor\b|invalid input", re.IGNORECASE)
+
+
+def _cursor_refused(e: PreincubError) -> bool:
+    """Whether DS refused the query for its cursor (a root ``errors`` entry saying so)."""
+    return e.code == "ds_error" and bool(_BAD_CURSOR.search(str(e.params.get("message") or "")))
 
 
 def _reason(problems: Sequence[Any]) -> str:
@@ -343,8 +545,9 @@ def _reason(problems: Sequence[Any]) -> str:
     out = []
     for p in problems:
         what = text("en", p.message, p.params)
-        out.append(f"{p.column}: {what}" if p.column else what)
+        column = getattr(p, "column", None)  # a RowProblem names its DS field; an Invalid does not
+        out.append(f"{column}: {what}" if column else what)
     return "; ".join(out)
 
 
-__all__ = ["CLOSED", "LIVE", "DsSync", "DsSyncResult", "DsSyncState", "DsTeam"]
+__all__ = ["CLOSED", "LIVE", "DsPerson", "DsSync", "DsSyncResult", "DsSyncState", "DsTeam"]

@@ -4,6 +4,7 @@ départements are matched against."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from workflow.store.models import DsDossier, DsSync, Partner, Programme, Team
+from workflow.store.models import DsDossier, DsSync, Event, Partner, Programme, Team
 
 # ---- where a démarche's sync stands --------------------------------------------------------------
 
@@ -109,6 +110,20 @@ def partners(s: Session, programme_id: int) -> list[tuple[int, str, str | None]]
                                         .where(Partner.programme_id == programme_id).order_by(Partner.id))]
 
 
+def team_events(s: Session, team_id: int, actions: Iterable[str]) -> list[tuple[str, dict[str, Any]]]:
+    """(action, data) of the team's events of these ``actions``, newest first: what a sync wrote before."""
+    q = (select(Event.action, Event.data).where(Event.team_id == team_id, Event.action.in_(list(actions)))
+         .order_by(Event.id.desc()))
+    out = []
+    for action, data in s.execute(q):
+        try:
+            value = json.loads(data) if data else {}
+        except ValueError:  # an erasure rewrote it: nothing to read there
+            value = {}
+        out.append((action, value if isinstance(value, dict) else {}))
+    return out
+
+
 def set_insee(s: Session, programme_id: int, name: str, code: str) -> None:
     """Give a partner (created by an import just now) its INSEE code."""
     s.execute(sa.update(Partner).where(Partner.programme_id == programme_id, Partner.name == name)
@@ -116,4 +131,4 @@ def set_insee(s: Session, programme_id: int, name: str, code: str) -> None:
 
 
 __all__ = ["by_numbers", "dossiers", "last_update", "partners", "programme_name", "save_dossier", "save_sync",
-           "set_insee", "set_sync", "sync_row", "syncs", "team_ids", "teams"]
+           "set_insee", "set_sync", "sync_row", "syncs", "team_events", "team_ids", "teams"]

@@ -266,15 +266,12 @@ def test_hostile_text_passes_through_unchanged():
     assert d.motivation == raw["motivation"] and d.demandeur.nom == raw["demandeur"]["nom"]
 
 
-def test_a_thousand_dossiers_come_in_ten_pages_quickly():
-    import time
-
+def test_a_thousand_dossiers_come_in_ten_pages():
+    """Their speed is measured by benchmarks/ds.py (against a raw baseline), not here."""
     with DsServer(dossiers_fixture(1000)) as ds, ds.client() as client:
-        start = time.perf_counter()
         pages = list(client.dossiers(DEMARCHE))
-        elapsed = time.perf_counter() - start
     assert len(pages) == 10 and sum(len(p.dossiers) for p in pages) == 1000
-    assert elapsed < 5, elapsed
+    assert len({d.number for p in pages for d in p.dossiers}) == 1000
 
 
 def answering(*bodies: object, status: int = 200) -> httpx.MockTransport:

@@ -60,7 +60,7 @@ def test_the_map_at_the_top_or_under_columns(tmp_path):
     top, under, bad = tmp_path / "a.toml", tmp_path / "b.toml", tmp_path / "c.toml"
     top.write_text('"Nom" = "team"\n', encoding="utf-8")
     under.write_text('[columns]\n"Nom" = "team"\n', encoding="utf-8")
-    bad.write_text('"Nom" = 3\n', encoding="utf-8")
+    bad.write_text('"Nom" = true\n', encoding="utf-8")  # a column by name or position (problem = 7), not a flag
     assert load_map(top) == load_map(under) == {"Nom": "team"}
     with pytest.raises(Invalid) as e:
         load_map(bad)

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import COORD, seed
-from tests.ds_server import DEMARCHE, DsServer, dossiers_fixture
+from tests.ds_server import DEMARCHE, PARIS, DsServer, dossiers_fixture
 from workflow.errors import Forbidden, Invalid
 from workflow.formats.ds import DsClient, DsError
 from workflow.formats.intake import ds_rows
@@ -142,6 +142,7 @@ def test_an_update_in_ds_is_reflected_with_an_event_and_a_deletion_is_flagged(wf
     r = sync(wf, ds)
     live = [t for t in r.teams if t.action == "created"]
     changed, gone = live[0], live[1]
+    was = wf.teams.show(changed.team)
     ds.fixture.touch(changed.number, **{"Problème public": "Les usagers attendent trois mois une réponse.",
                                         "Département": "62 - Pas-de-Calais"})
     ds.fixture.delete(gone.number, reason="expired")
@@ -152,8 +153,9 @@ def test_an_update_in_ds_is_reflected_with_an_event_and_a_deletion_is_flagged(wf
     team = wf.teams.show(changed.team)
     assert team.problem == "Les usagers attendent trois mois une réponse." and team.partner == "Pas-de-Calais"
     ev = wf.transitions.history(changed.team)[-1]
-    assert ev.action == "ds.update" and ev.data == {"demarche": DEMARCHE, "number": changed.number,
-                                                    "problem": team.problem, "partner": "Pas-de-Calais"}
+    assert ev.action == "ds.update" and ev.data == {"demarche": DEMARCHE, "number": changed.number,  # old → new
+                                                    "problem": [was.problem, team.problem],
+                                                    "partner": [was.partner, "Pas-de-Calais"]}
     # the deleted dossier's team stays, flagged and audited
     assert wf.teams.show(gone.team).name == gone.team
     assert rows(wf, f"SELECT deleted_at IS NOT NULL FROM ds_dossier WHERE number = {gone.number}") == [(True,)]
@@ -292,3 +294,139 @@ def test_throttled_on_page_2_the_sync_waits_and_goes_on(wf, ds):
     r = wf.ds.sync(DEMARCHE, PROG, mapping=MAP, client=DsClient(ds.url, ds.token, sleep=waits.append))
     assert r.pages == 3 and 2 in waits
     assert {t.number for t in r.teams if t.action == "created"} == set(importable(ds.fixture))
+
+
+# ---- an update in DS: every imported field (step 13) ------------------------------------------------
+
+COACH_FIELD, SPONSOR_FIELD = "Q2hhbXAtMTA5", "Q2hhbXAtMTEw"  # fields the form grows after the first sync
+MAP_PEOPLE = {**MAP, COACH_FIELD: "coach", SPONSOR_FIELD: "sponsor"}
+
+
+def later(minutes: int) -> datetime:
+    """A change in DS after the last one (two touches within a second would look like one)."""
+    return datetime.now(PARIS) + timedelta(minutes=minutes)
+
+
+def grow(d: dict, descriptor: str, label: str, value: str) -> None:
+    """A field added to a dossier's form, as DS adds one when the démarche's form changes."""
+    d["champs"].append({"__typename": "TextChamp", "id": f"Champ-{descriptor}-{d['number']}",
+                        "champDescriptorId": descriptor, "label": label, "stringValue": value, "value": value})
+
+
+def test_an_update_changes_every_imported_field_but_the_name_with_one_event_of_old_and_new(wf, ds):
+    programme(wf)
+    r = wf.ds.sync(DEMARCHE, PROG, mapping=MAP_PEOPLE, client=client(ds))
+    t = next(x for x in r.teams if x.action == "created")
+    before = wf.teams.show(t.team)
+    (old,) = before.intrapreneurs
+    wf.teams.edit(t.team, intrapreneurs=["agent3@example.org"])  # added by hand: not DS's to take away
+    d = ds.fixture.touch(t.number, later(1), **{"Nom du projet": "Un tout autre nom", "Q2hhbXAtMTA0": "Séverin",
+                                      "Q2hhbXAtMTA1": "Anaïs", "Q2hhbXAtMTA2": "anais.severin@somme.gouv.fr",
+                                      "Jours par semaine": "4"})
+    grow(d, COACH_FIELD, "Coach", "Coralie Lhôte <coralie.lhote@example.org>")  # new: created with her name
+    grow(d, SPONSOR_FIELD, "Sponsor", "sponsor@example.org")  # known, holds the role
+    digest = store_hash(wf)
+    dry = wf.ds.sync(DEMARCHE, PROG, mapping=MAP_PEOPLE, client=client(ds), dry_run=True)
+    assert store_hash(wf) == digest and {t.number: t.action for t in dry.teams}[t.number] == "updated"
+    events = counts(wf)[3]
+    r2 = wf.ds.sync(DEMARCHE, PROG, mapping=MAP_PEOPLE, client=client(ds))
+    (got,) = [x for x in r2.teams if x.number == t.number]
+    assert got.action == "updated" and got.team == t.team
+    assert got.reason == ("the project is named 'Un tout autre nom' in Démarches Simplifiées; "
+                          "the team keeps its name")
+    assert {(p.email, p.roles) for p in r2.people} == {("anais.severin@somme.gouv.fr", ("intrapreneur",)),
+                                                      ("coralie.lhote@example.org", ("coach",))}
+    team = wf.teams.show(t.team)
+    assert team.name == t.team and team.problem == before.problem and team.partner == before.partner
+    assert {(i.email, i.days_per_week) for i in team.intrapreneurs} == {
+        ("anais.severin@somme.gouv.fr", 4.0), ("agent3@example.org", None)}  # DS's intrapreneurs' commitment
+    assert [m.email for m in team.coaches] == ["coralie.lhote@example.org"]
+    assert [m.email for m in team.sponsors] == ["sponsor@example.org"]
+    assert {"Séverin", "Anaïs"} <= set(wf.directory.person("anais.severin@somme.gouv.fr").name.split())
+    # one ds.update, each change as [old, new]; two person.add, the page's ds.sync
+    ev = [e for e in wf.transitions.history(t.team) if e.action == "ds.update"]
+    assert len(ev) == 1 and ev[0].data == {
+        "demarche": DEMARCHE, "number": t.number,
+        "intrapreneurs": [[old.email], ["anais.severin@somme.gouv.fr"]],
+        "days_per_week": [old.days_per_week, 4.0],
+        "coach": [None, "coralie.lhote@example.org"], "sponsor": [None, "sponsor@example.org"]}
+    assert counts(wf)[3] == events + 4
+    # seen: nothing more; a later change of the intrapreneur replaces DS's last one, not the hand-added one
+    assert {x.action for x in wf.ds.sync(DEMARCHE, PROG, mapping=MAP_PEOPLE, client=client(ds)).teams} == {
+        "unchanged"}
+    ds.fixture.touch(t.number, later(2), Q2hhbXAtMTA2="agent5@example.org")
+    wf.ds.sync(DEMARCHE, PROG, mapping=MAP_PEOPLE, client=client(ds))
+    assert {i.email for i in wf.teams.show(t.team).intrapreneurs} == {"agent5@example.org", "agent3@example.org"}
+    assert wf.transitions.history(t.team)[-1].data["intrapreneurs"] == [["anais.severin@somme.gouv.fr"],
+                                                                         ["agent5@example.org"]]
+
+
+def test_an_update_naming_someone_without_the_role_is_a_problem_and_changes_nothing_of_its_team(wf, ds):
+    programme(wf)
+    r = wf.ds.sync(DEMARCHE, PROG, mapping=MAP_PEOPLE, client=client(ds))
+    t = next(x for x in r.teams if x.action == "created")
+    before = wf.teams.show(t.team)
+    d = ds.fixture.touch(t.number, later(1), **{"Problème public": "Un problème reformulé dans DS."})
+    grow(d, COACH_FIELD, "Coach", "agent1@example.org")  # an intrapreneur, not a coach
+    events = counts(wf)[3]
+    r2 = wf.ds.sync(DEMARCHE, PROG, mapping=MAP_PEOPLE, client=client(ds))
+    (got,) = [x for x in r2.teams if x.number == t.number]
+    assert got.action == "problem" and got.reason == "agent1@example.org does not have the role coach"
+    assert wf.teams.show(t.team) == before and counts(wf)[3] == events  # nothing of it, no event
+    d["champs"][-1]["stringValue"] = "coach@example.org"
+    ds.fixture.touch(t.number, later(2))
+    r3 = wf.ds.sync(DEMARCHE, PROG, mapping=MAP_PEOPLE, client=client(ds))  # tried again, now good
+    assert {x.number: x.action for x in r3.teams}[t.number] == "updated"
+    assert wf.teams.show(t.team).problem == "Un problème reformulé dans DS."
+
+
+# ---- a failure before any sync, a cursor DS refuses -------------------------------------------------
+
+def test_a_first_sync_that_fails_is_recorded_with_its_programme(wf, ds):
+    programme(wf)
+    assert wf.ds.failed(DEMARCHE, "DS unreachable") is False  # no row, no programme: nothing to record it in
+    assert wf.ds.failed(DEMARCHE, "DS unreachable\nmore", programme=PROG) is True
+    (st,) = wf.ds.states()
+    assert (st.demarche, st.programme, st.synced_at, st.error) == (DEMARCHE, PROG, None, "DS unreachable")
+    assert st.failed_at and wf.ds.due(timedelta(hours=1)) == [(DEMARCHE, PROG)]
+    wf.directory.add_programme("Autre", wf.clock.today())
+    with pytest.raises(Invalid) as e:  # the démarche feeds the programme its failure named
+        wf.ds.sync(DEMARCHE, "Autre", mapping=MAP, client=client(ds))
+    assert e.value.code == "ds_other_programme"
+    r = sync(wf, ds)
+    assert r.pages == 3 and not r.resumed
+    (st,) = wf.ds.states()
+    assert st.synced_at and st.error is None and st.failed_at is None
+
+
+def test_a_stored_cursor_ds_no_longer_accepts_restarts_from_updated_since_once(wf, ds):
+    programme(wf)
+    ds.fail["errors_on_page"] = 3
+    with pytest.raises(DsError):
+        sync(wf, ds)
+    del ds.fail["errors_on_page"]
+    kept = rows(wf, "SELECT count(*) FROM ds_dossier")[0][0]
+    with wf.store.write() as s:  # DS changed its cursors' format meanwhile
+        s.execute(sa.text(f"UPDATE ds_sync SET cursor = 'b2xkLWN1cnNvcg' WHERE demarche = {DEMARCHE}"))
+    asked = len(ds.requests)
+    r = sync(wf, ds)
+    sent = [q["variables"].get("after") for q in ds.requests[asked:] if "deletedDossiers" not in q["query"]]
+    assert sent[:2] == ["b2xkLWN1cnNvcg", None] and r.restarted and not r.resumed and r.pages == 3
+    assert {n for (n,) in rows(wf, "SELECT number FROM ds_dossier WHERE team_id IS NOT NULL")} == set(
+        importable(ds.fixture))
+    assert kept and rows(wf, f"SELECT cursor FROM ds_sync WHERE demarche = {DEMARCHE}") == [(None,)]
+    # once: refused again from the start, the sync stops with DS's message (and forgets the bad cursor)
+    with wf.store.write() as s:
+        s.execute(sa.text(f"UPDATE ds_sync SET cursor = 'b2xkLWN1cnNvcg' WHERE demarche = {DEMARCHE}"))
+    ds.fail.update({"errors_on_page": 1, "error_message": "Invalid cursor"})
+    asked = len(ds.requests)
+    with pytest.raises(DsError) as e:
+        sync(wf, ds)
+    assert e.value.code == "ds_error" and len(ds.requests) - asked == 2
+    assert rows(wf, f"SELECT cursor FROM ds_sync WHERE demarche = {DEMARCHE}") == [(None,)]
+    # a dry run restarts too, and writes nothing
+    del ds.fail["errors_on_page"]
+    with wf.store.write() as s:
+        s.execute(sa.text(f"UPDATE ds_sync SET cursor = 'b2xkLWN1cnNvcg' WHERE demarche = {DEMARCHE}"))
+    digest = store_hash(wf)
+    assert sync(wf, ds, dry_run=True).restarted and store_hash(wf) == digest
