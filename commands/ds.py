@@ -10,11 +10,12 @@ import click
 from notifications.i18n import N_, Np_
 from workflow.errors import PreincubError
 from workflow.formats import sheets
+from workflow.services.ds import problems_text
 
 from commands.context import complete, current_ctx
 from commands.output import console, emit_json, say, table
 from commands.params import INTEGER, json_option
-from commands.text import _, labelled, number, tr
+from commands.text import _, current_lang, labelled, number, tr
 
 LISTED = 100  # dossiers listed one by one in the table; --json gives them all
 
@@ -90,7 +91,7 @@ def _report(r) -> None:
         t = table(_("DS number"), _("DS state"), _("Team"), _("Partner"), _("Action"), _("Reason"))
         for d in shown[:LISTED]:
             t.add_row(str(d.number), d.state, d.team or "—", d.partner or "—", _(ACTIONS.get(d.action, d.action)),
-                      d.reason or "")
+                      problems_text(d.problems, current_lang()) if d.problems else d.reason or "")
         console().print(t)
         if len(shown) > LISTED:
             say(tr(Np_("… and {n} more dossier; --json lists them all", "… and {n} more dossiers; --json lists them all"),

@@ -161,6 +161,12 @@ def team_show(name, as_json) -> None:
         (_("Weekly check-ins"), _coaching_line(t.coaching)),
         (_('Phase history'), " → ".join(f"{phase_label(p.phase)} ({when_cell(p.start, False)})" for p in t.phases)),
     ]
+    if t.ds is not None:  # the Démarches Simplifiées dossier it came from, flagged when DS deleted it
+        origin = styled(tr("dossier {number} of the démarche {demarche} ({state})", number=t.ds.number,
+                           demarche=t.ds.demarche, state=t.ds.state))
+        if t.ds.deleted_at:
+            origin.append_text(styled(semicolon(), (tr("deleted in DS on {day}", day=_day(t.ds.deleted_at)), "red")))
+        rows.append((_("Démarches Simplifiées"), origin))
     for k, v in rows:
         g.add_row(k, v)
     console().print(g)

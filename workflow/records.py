@@ -230,6 +230,18 @@ class TeamRecord:
     phases: tuple[PhaseSpan, ...]
     coaching: CoachingRecord
     version: int
+    ds: DsOrigin | None = None  # the Démarches Simplifiées dossier the team came from
+
+
+@dataclass(frozen=True, slots=True)
+class DsOrigin:
+    """The DS dossier a team came from: its démarche, number and state, and when DS deleted it (flagged)."""
+
+    demarche: int
+    number: int
+    state: str
+    updated_at: str
+    deleted_at: str | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -294,3 +294,28 @@ def test_the_daemon_refuses_to_start_syncing_without_a_token(demo_db):
     r = invoke("daemon", "--once", db=demo_db, env={"PREINCUB_DS_SYNC_EVERY": "1h", "PREINCUB_DS_TOKEN": None},
                lang="en")
     fails(r, 1, "PREINCUB_DS_TOKEN")
+
+
+def test_a_dossier_that_cannot_be_a_team_is_said_in_the_table_s_language(demo_db, server, ds_map):
+    bad = next(d for d in server.fixture.dossiers if d["state"] in IMPORTED)
+    server.fixture.touch(bad["number"], Q2hhbXAtMTA2="pas-un-email")
+    out = ok(sync(demo_db, server, "--map", ds_map, env={**env_of(server), "COLUMNS": "400"})).stdout
+    assert "l'intrapreneur\u00a0: 'pas-un-email' n'est pas une adresse e-mail" in out
+    assert "is not an e-mail address" not in out
+    doc = data(sync(demo_db, server, "--map", ds_map, "--json"))  # read again, and still a problem
+    (again,) = [t for t in doc["teams"] if t["ds_number"] == bad["number"]]
+    assert again["action"] == "problem" and "is not an e-mail address" in again["reason"]  # --json: English
+
+
+def test_team_show_names_the_dossier_and_flags_its_deletion(demo_db, server, ds_map):
+    ok(sync(demo_db, server, "--map", ds_map))
+    team = next(t for t in data(invoke("team", "list", "--json", db=demo_db)) if "n°" in t["name"])
+    number = int(team["name"].rsplit("n°", 1)[1])
+    shown = data(invoke("team", "show", team["name"], "--json", db=demo_db))
+    assert shown["ds"]["number"] == number and shown["ds"]["deleted_at"] is None
+    server.fixture.delete(number, reason="user_request")
+    ok(sync(demo_db, server, "--map", ds_map))
+    shown = data(invoke("team", "show", team["name"], "--json", db=demo_db))
+    assert shown["ds"]["deleted_at"] is not None
+    text = ok(invoke("team", "show", team["name"], db=demo_db, env={"COLUMNS": "300"})).stdout
+    assert f"dossier {number} de la démarche {DEMARCHE}" in text and "supprimé dans DS le" in text

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from notifications.i18n import text
+from notifications.i18n import colon, text
 from workflow.context import Context, find
 from workflow.errors import N_, Invalid, PreincubError
 from workflow.rules import validate
@@ -112,6 +112,7 @@ class _Tally:
     partners: dict[str, None] = field(default_factory=dict)
     people: dict[str, Any] = field(default_factory=dict)
     states: Counter = field(default_factory=Counter)
+    retry: list[datetime] = field(default_factory=list)  # when the dossiers that were problems last changed
 
 
 @dataclass(frozen=True)
@@ -159,7 +160,10 @@ class DsSync:
                 prog = self._programme(s, programme)
                 now = self.ctx.clock.now()
                 row = ds_rows.sync_row(s, demarche)
-                ds_rows.save_sync(s, demarche, prog.id, cursor=None, updated_since=ds_rows.last_update(s, demarche),
+                # The next sync asks from the last change seen, or from the oldest dossier that was a problem,
+                # so that it is read again (its map fixed, its partner added) rather than forgotten.
+                since_next = min(filter(None, (ds_rows.last_update(s, demarche), *tally.retry)), default=None)
+                ds_rows.save_sync(s, demarche, prog.id, cursor=None, updated_since=since_next,
                                   synced_at=now, failed_at=None, error=None,
                                   wanted_at=None if row is None or row.wanted_at is None or row.wanted_at <= now
                                   else row.wanted_at)
@@ -235,6 +239,8 @@ class DsSync:
                              outcome.reason, outcome.problems)
             tally.teams.append(outcome)
             changed[outcome.action] += 1
+            if outcome.action == "problem":
+                tally.retry.append(_utc(d.updated_at))
             if not dry_run and outcome.action != "problem":
                 ds_rows.save_dossier(s, row, **values)
         self._create(s, prog, demarche, new, read, dry_run, tally, changed)
@@ -258,6 +264,7 @@ class DsSync:
             trouble = read.problems.get(d.number) or problems.get(d.number)
             if trouble:
                 tally.teams.append(DsTeam(d.number, d.state, None, None, "problem", _reason(trouble), tuple(trouble)))
+                tally.retry.append(_utc(d.updated_at))
                 changed["problem"] += 1
                 continue
             a = made[d.number]
@@ -541,13 +548,18 @@ def _cursor_refused(e: PreincubError) -> bool:
 
 
 def _reason(problems: Sequence[Any]) -> str:
-    """The problems of a dossier, in English (the audit's language): each with the DS field it names."""
+    """The problems of a dossier in English (the audit's and --json's language)."""
+    return problems_text(problems, "en")
+
+
+def problems_text(problems: Sequence[Any], lang: str) -> str:
+    """The problems of a dossier in ``lang``: each with the DS field it names."""
     out = []
     for p in problems:
-        what = text("en", p.message, p.params)
+        what = text(lang, p.message, p.params)
         column = getattr(p, "column", None)  # a RowProblem names its DS field; an Invalid does not
-        out.append(f"{column}: {what}" if column else what)
+        out.append(f"{column}{colon(lang)}{what}" if column else what)
     return "; ".join(out)
 
 
-__all__ = ["CLOSED", "LIVE", "DsPerson", "DsSync", "DsSyncResult", "DsSyncState", "DsTeam"]
+__all__ = ["CLOSED", "LIVE", "DsPerson", "DsSync", "DsSyncResult", "DsSyncState", "DsTeam", "problems_text"]

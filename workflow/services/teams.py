@@ -15,6 +15,7 @@ from workflow.rules import validate
 from workflow.services.checkins import CheckIns
 from workflow.clock import paris
 from workflow.context import Context, find, person_with_role
+from workflow.store import ds as ds_rows
 from workflow.store import teams as team_rows
 from workflow.store.engine import Session
 from workflow.rules.deadlines import days_left, deadline
@@ -22,6 +23,7 @@ from workflow.errors import N_, Invalid, Np_
 from workflow.records import (
     Committee,
     CoachingRecord,
+    DsOrigin,
     EventRecord,
     Intrapreneur,
     Member,
@@ -307,6 +309,7 @@ class Teams:
             phases=tuple(PhaseSpan(p.phase, iso(p.start), iso(p.end)) for p in periods),
             coaching=_coaching(self.checkins.coaching_of(s, t, days)),
             version=t.version,
+            ds=_ds_origin(ds_rows.of_team(s, t.id)),
         )
 
     def show(self, name: str) -> TeamRecord:
@@ -325,6 +328,12 @@ class Teams:
         caller writing them out (``status --json``) never holds them all. Errors (unknown programme,
         permission) come at the first ``next``, before any row."""
         return status_rows(self.ctx, self.checkins, programme, phase)
+
+
+def _ds_origin(row: Any) -> DsOrigin | None:
+    if row is None:
+        return None
+    return DsOrigin(row.demarche, row.number, row.state, iso(row.updated_at), iso(row.deleted_at))
 
 
 def _coaching(c: dict[str, Any]) -> CoachingRecord:

@@ -87,6 +87,11 @@ def save_dossier(s: Session, row: DsDossier | None, **values: Any) -> DsDossier:
     return row
 
 
+def of_team(s: Session, team_id: int) -> DsDossier | None:
+    """The dossier a team came from, if it came from one."""
+    return s.exec(select(DsDossier).where(DsDossier.team_id == team_id)).first()
+
+
 def last_update(s: Session, demarche: int) -> datetime | None:
     """The latest ``dateDerniereModification`` seen in the démarche: the next sync asks from there."""
     return s.exec(select(sa.func.max(DsDossier.updated_at)).where(DsDossier.demarche == demarche)).one()

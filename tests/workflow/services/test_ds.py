@@ -120,19 +120,32 @@ def test_a_dossier_that_cannot_be_a_team_is_reported_by_number_and_stops_none_of
     assert problem.action == "problem" and "'pas-un-email' is not an e-mail address" in problem.reason
     assert problem.reason.startswith("Adresse électronique de l'intrapreneur: ")  # the DS field that gave it
     assert {t.number for t in r.teams if t.action == "created"} == set(importable(ds.fixture)) - {bad}
-    assert rows(wf, f"SELECT count(*) FROM ds_dossier WHERE number = {bad}") == [(0,)]  # tried again when changed
+    assert rows(wf, f"SELECT count(*) FROM ds_dossier WHERE number = {bad}") == [(0,)]
+    # Not forgotten: the next sync reads it again (though others changed after it), and once fixed it is a team.
+    ds.fixture.touch(next(n for n in importable(ds.fixture) if n != bad), Q2hhbXAtMTAy="Un problème plus précis")
+    again = sync(wf, ds)
+    assert [t.action for t in again.teams if t.number == bad] == ["problem"]
+    ds.fixture.touch(bad, Q2hhbXAtMTA2="agent.corrige@exemple.fr")
+    fixed = sync(wf, ds)
+    assert [t.action for t in fixed.teams if t.number == bad] == ["created"]
 
 
 def test_a_second_run_is_a_no_op_and_asks_only_for_what_changed(wf, ds):
     programme(wf)
-    sync(wf, ds)
+    problems = {t.number for t in sync(wf, ds).teams if t.action == "problem"}
     before, digest = counts(wf), store_hash(wf)
     asked = len(ds.requests)
     r = sync(wf, ds)
-    assert {t.action for t in r.teams} <= {"unchanged"} and r.partners == () and r.people == ()
+    assert {t.action for t in r.teams} <= {"unchanged", "problem"} and r.partners == () and r.people == ()
+    assert {t.number for t in r.teams if t.action == "problem"} == problems  # still problems: read again
     assert counts(wf) == before  # no event, no row
     sent = [q["variables"] for q in ds.requests[asked:] if "deletedDossiers" not in q["query"]]
-    assert sent and all(v.get("updatedSince") for v in sent) and r.pages == 1
+    assert sent and all(v.get("updatedSince") for v in sent)
+    # asked from the oldest dossier that was a problem (read again, not forgotten), else from the last change
+    oldest = min((d["dateDerniereModification"] for d in ds.fixture.dossiers if d["number"] in problems),
+                 default=None)
+    if oldest is not None:
+        assert datetime.fromisoformat(sent[0]["updatedSince"]) == datetime.fromisoformat(oldest)
     assert store_hash(wf) == digest  # nothing at all (the clock is fixed: synced_at is the same)
     assert rows(wf, "SELECT count(*) FROM event WHERE action = 'ds.sync'")[0][0] == 3  # one per page, the first run
 
@@ -352,8 +365,8 @@ def test_an_update_changes_every_imported_field_but_the_name_with_one_event_of_o
         "coach": [None, "coralie.lhote@example.org"], "sponsor": [None, "sponsor@example.org"]}
     assert counts(wf)[3] == events + 4
     # seen: nothing more; a later change of the intrapreneur replaces DS's last one, not the hand-added one
-    assert {x.action for x in wf.ds.sync(DEMARCHE, PROG, mapping=MAP_PEOPLE, client=client(ds)).teams} == {
-        "unchanged"}
+    assert {x.action for x in wf.ds.sync(DEMARCHE, PROG, mapping=MAP_PEOPLE, client=client(ds)).teams} <= {
+        "unchanged", "problem"}  # the fixture's dossiers with no problem stated stay problems, read again
     ds.fixture.touch(t.number, later(2), Q2hhbXAtMTA2="agent5@example.org")
     wf.ds.sync(DEMARCHE, PROG, mapping=MAP_PEOPLE, client=client(ds))
     assert {i.email for i in wf.teams.show(t.team).intrapreneurs} == {"agent5@example.org", "agent3@example.org"}
