@@ -30,8 +30,8 @@ from workflow.store.files import (SQLITE_BUSY_TIMEOUT_S, StoreWarning, default_p
 
 # The newest schema this code knows, and every older one it can upgrade from (tests check both
 # against the migration scripts). Kept as constants so opening a store needs no script parsing.
-HEAD_REVISION = "0011"
-KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010", "0011")
+HEAD_REVISION = "0012"
+KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010", "0011", "0012")
 
 DISK_FULL_BYTES = 1 << 20  # an I/O error with less free space than this is a full disk
 

@@ -185,6 +185,38 @@ class DsDossier(SQLModel, table=True):
     updated_at: datetime = _when()  # dateDerniereModification
     deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # listed in deletedDossiers
 
+class InboundMail(SQLModel, table=True):
+    """One e-mail received at the reply address (LMTP, SMTP or IMAP), once: keyed by the digest of its
+    Message-ID, so the same mail delivered twice is handled once. What became of it, never what it said
+    nor who sent it when that was not the key's person."""
+
+    __tablename__ = "inbound_mail"
+    __table_args__ = (Index("ix_inbound_mail_received", "received_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    digest: str = Field(unique=True)  # SHA-256 of the Message-ID (of the whole message when it has none)
+    received_at: datetime = _when()  # business clock
+    via: str  # lmtp, smtp, imap
+    outcome: str  # logged, corrected, refused, ignored
+    reason: str | None = None  # the error's code (refused) or why it was ignored (auto_reply, bounce...)
+    person_id: int | None = Field(default=None, foreign_key="person.id")  # the key's person, when the key was ours
+    team_id: int | None = Field(default=None, foreign_key="team.id")
+    week: str | None = None
+    checkin_id: int | None = Field(default=None, foreign_key="checkin.id")
+    size: int = 0  # bytes received
+
+
+class InboxPoll(SQLModel, table=True):
+    """How the mailbox poller fares (``daemon status``, ``inbox status``): its last attempt, its last
+    success, and the error of a failed one."""
+
+    __tablename__ = "inbox_poll"
+    name: str = Field(primary_key=True)  # "imap"
+    polled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    ok_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    error: str | None = None
+    handled: int = 0  # messages handled by the last poll that succeeded
+
+
 class Assessment(SQLModel, table=True):
     team_id: int = Field(foreign_key="team.id", primary_key=True)
     real: bool | None = None
@@ -303,6 +335,7 @@ class Outbox(SQLModel, table=True):
     stale_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     failing_since: datetime | None = Field(default=None, sa_type=UTCDateTime)  # first failed attempt (wall time)
     sent_via: str | None = None  # the channel that delivered it: its own, or the console (--console)
+    in_reply_to: str | None = None  # an answer to an e-mail: the Message-ID it answers (In-Reply-To, References)
 
 
 class DaemonLease(SQLModel, table=True):
