@@ -102,6 +102,7 @@ COMMANDS = {
     "funding": ("commands.money:funding", "Partners' funding of a programme."),
     "history": ("commands.moves:history", "A team's audit trail."),
     "import-all": ("commands.exports:import_all", "Restore a JSON backup into an empty store."),
+    "inbox": ("commands.inbox:inbox", "Check-ins by e-mail reply."),
     "init": ("commands.store:init", "Create or upgrade the store."),
     "intake": ("commands.ds:intake", "Applications from Démarches Simplifiées."),
     "notice": ("commands.notices:notice", "Formal notices to partners."),

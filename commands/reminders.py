@@ -265,6 +265,10 @@ def daemon_status(as_json) -> None:
             if d.failed_at and (d.synced_at is None or d.failed_at > d.synced_at):
                 line += tr("; failed {at}: {error}", at=when_cell(d.failed_at), error=d.error or "—")
             say(labelled(tr("Démarche {number}", number=d.demarche), line))
+        if h.poller:  # the IMAP mailbox poller, from its first poll on
+            from commands.inbox import poller_line
+
+            say(poller_line(h.poller))
         say(labelled(_("health"), ", ".join(_(HEALTH_PROBLEMS[p]) for p in h.problems) or _("healthy")))
     if not h.healthy:  # exit 1 for monitoring, with the contract's one line on stderr
         fail(labelled(_("the daemon is unhealthy"), ", ".join(_(HEALTH_PROBLEMS[p]) for p in h.problems)), 1)
@@ -273,4 +277,5 @@ def daemon_status(as_json) -> None:
 # What makes the daemon unhealthy (workflow.services.daemon.health's problems), as `daemon status` says it.
 HEALTH_PROBLEMS = {"never_ticked": N_("the daemon never ticked"), "late": N_("the daemon is late"),
                    "failed": N_("messages failed"), "retrying": N_("messages failing for over an hour"),
-                   "ds_failed": N_("a Démarches Simplifiées sync failed")}
+                   "ds_failed": N_("a Démarches Simplifiées sync failed"),
+                   "imap_failed": N_("the last poll of the mailbox failed")}

@@ -98,8 +98,19 @@ def _address(name: str, addr: str) -> str:
     return formataddr((name, addr), charset="utf-8")
 
 
+def _message_ref(value: str | None) -> str | None:
+    """One Message-ID of a received e-mail, as In-Reply-To and References carry it: ``<...>``, printable
+    ASCII without spaces nor inner angle brackets, on one line; None (no header) for anything else, an
+    answer being worth more than the threading of a mail that came with an odd id."""
+    if value and len(value) <= 900 and value.isascii() and value.startswith("<") and value.endswith(">") and all(
+            33 <= ord(ch) <= 126 for ch in value) and "<" not in value[1:-1] and ">" not in value[1:-1]:
+        return value
+    return None
+
+
 def build_email(msg: Message, sender: str) -> MIMEMultipart:
-    """A MIME message: UTF-8 subject and names, plain text plus HTML, Message-ID from the key.
+    """A MIME message: UTF-8 subject and names, plain text plus HTML, Message-ID from the key; the Reply-To
+    of a message that may be answered by e-mail; In-Reply-To and References on an answer.
 
     Built with the email package's compat32 classes and serialised once: the modern EmailMessage
     re-parses every header and took twice as long per message.
@@ -109,11 +120,19 @@ def build_email(msg: Message, sender: str) -> MIMEMultipart:
     mail["Subject"] = Header(_one_line(msg.subject, "subject"), "utf-8")
     mail["From"] = _address(name, addr)
     mail["To"] = _address(msg.recipient_name, msg.recipient)
-    mail["Message-ID"] = msg.message_id(addr.rpartition("@")[2])
+    # One line, not folded: an id with a reply key is longer than a folding line, and a reply quotes it.
+    mail["Message-ID"] = Header(msg.message_id(addr.rpartition("@")[2]), maxlinelen=998)
     mail["Date"] = format_datetime(datetime.now(_PARIS))  # a numeric zone (+0100), not the obsolete "GMT"
     mail["X-Preincub-Key"] = _one_line(msg.key, "key")
-    # No auto-reply (out-of-office) to an automated message, and no bounce loop.
-    mail["Auto-Submitted"] = "auto-generated"
+    if msg.reply_to:  # the reply address with the message's signed key: a reply logs the check-in
+        mail["Reply-To"] = Header(_address("", msg.reply_to), maxlinelen=998)  # one line, not folded
+    answered = _message_ref(msg.in_reply_to)
+    if answered:  # an answer to a received e-mail: threaded under it
+        mail["In-Reply-To"] = Header(answered, maxlinelen=998)  # one line, not folded
+        mail["References"] = Header(answered, maxlinelen=998)
+    # No auto-reply (out-of-office) to an automated message, and no bounce loop; an answer says it is one
+    # (RFC 3834), so that the other side's robots do not answer it either.
+    mail["Auto-Submitted"] = "auto-replied" if msg.in_reply_to else "auto-generated"
     mail["X-Auto-Response-Suppress"] = "OOF"
     mail["Precedence"] = "bulk"
     if msg.unsubscribe:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
 CHANNELS = ("console", "email", "chat")  # where a person's reminders may go
+_LOCAL = re.compile(r"[A-Za-z0-9.]{1,200}")  # a Message-ID's left side given by the caller
 
 
 @dataclass(frozen=True)
@@ -21,10 +23,23 @@ class Message:
     # The one-click link that stops this kind of message for its person (RFC 8058); None for a message
     # that cannot be stopped, or when no PREINCUB_BASE_URL makes web links.
     unsubscribe: str | None = None
+    # Where a reply goes (Reply-To): the reply address with this message's signed key, for a message its
+    # person may answer by e-mail (the weekly check-in); None: replies go to the sender.
+    reply_to: str | None = None
+    # The Message-ID's left side, used as is: the library puts the reply key first in it
+    # (workflow.rules.replykey.message_id), for servers that drop the reply address's sub-address.
+    message_id_local: str | None = None
+    # On an answer to a received e-mail: that e-mail's Message-ID (In-Reply-To, References).
+    in_reply_to: str | None = None
 
     def message_id(self, domain: str) -> str:
         """A Message-ID derived from the key, at ``domain`` (the sender's: a real domain, as RFC 5322
-        asks): the same reminder always has the same one."""
+        asks): the same reminder always has the same one. ``message_id_local`` replaces its left side
+        (letters, digits and dots only: DeliveryError otherwise)."""
+        if self.message_id_local is not None:
+            if not _LOCAL.fullmatch(self.message_id_local):
+                raise DeliveryError("unsafe header value: the Message-ID's left side is not letters, digits and dots")
+            return f"<{self.message_id_local}@{domain}>"
         return f"<{hashlib.sha256(self.key.encode()).hexdigest()[:40]}@{domain}>"
 
 

@@ -114,7 +114,7 @@ def paragraphs(body: str) -> list[tuple[str, str | Markup]]:
     blocks: list[tuple[str, str | Markup]] = []
     for p in body.strip().split("\n\n"):
         if p.startswith("    "):
-            blocks.append(("pre", p.strip()))
+            blocks.append(("pre", "\n".join(line.strip() for line in p.strip().split("\n"))))
         elif p.startswith(("https://", "http://")):
             blocks.append(("link", p.strip()))
         else:

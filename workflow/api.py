@@ -14,6 +14,7 @@ from workflow.formats.backup import Backup
 from workflow.formats.dump import Dump
 from workflow.formats.exports import Exports
 from workflow.formats.ics import Calendars
+from workflow.formats.imap import Mailbox
 from workflow.formats.intake import Intake
 from workflow.formats.reports import Reports
 from workflow.rules import validate
@@ -24,10 +25,12 @@ from workflow.services.delivery import Delivery
 from workflow.services.ds import DsSync
 from workflow.services.directory import MEMBER_ROLES, PARTNER_KINDS, PROGRAMME_KINDS, ROLES, Directory
 from workflow.services.funding import Funding
+from workflow.services.inbox import Inbox
 from workflow.services.links import Links
 from workflow.services.mutes import Mutes
 from workflow.services.notices import Notices
 from workflow.services.outbox import Outbox
+from workflow.services.poller import Poller
 from workflow.services.privacy import Privacy
 from workflow.services.reminders import Reminders
 from workflow.services.teams import Teams, iso, iso_date
@@ -84,6 +87,8 @@ class Workflow:
         self.lease = Lease(ctx)
         self.links = Links(ctx)
         self.mutes = Mutes(ctx)  # the reminder kinds people chose not to receive
+        self.inbox = Inbox(ctx, self.links)  # check-ins by e-mail reply
+        self.poller = Poller(ctx, self.inbox, Mailbox)  # the IMAP mailbox's replies, to the inbox
         self.exports = Exports(ctx, self.teams)
         self.calendars = Calendars(ctx)
         self.dump = Dump(ctx)  # the whole store as JSON (export-all); import-all is formats.dump.import_all

@@ -356,6 +356,84 @@ class HealthRecord:
     holder: str | None = None
     heartbeat_at: str | None = None
     lease_held: bool = False  # the holder's lease is live now (it ticks); else it was released or lapsed
+    poller: PollerRecord | None = None  # the IMAP mailbox poller (PREINCUB_IMAP_URL): None before its first poll
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """What became of one e-mail received at the reply address (``inbox serve``, ``inbox poll``).
+
+    ``outcome``: logged (a new check-in), corrected (the coach's check-in of that week), refused (``reason``
+    is the error's code; the sender was answered), ignored (an auto-reply or a bounce: ``reason`` says
+    which; never answered) or duplicate (its Message-ID was already received: nothing done)."""
+
+    outcome: str
+    reason: str | None = None
+    team: str | None = None
+    week: str | None = None
+    checkin: int | None = None
+    answered: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class InboxEntry:
+    """One e-mail received, as ``inbox status`` lists it (never what it said)."""
+
+    received_at: str
+    via: str
+    outcome: str
+    reason: str | None
+    team: str | None
+    week: str | None
+    person: str | None
+    checkin: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class InboxCount:
+    outcome: str
+    reason: str | None
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class PollerRecord:
+    """How the mailbox poller fares: its last attempt, its last success (and how many mails it handled),
+    and the error of the last attempt when it failed."""
+
+    polled_at: str | None
+    ok_at: str | None
+    handled: int
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class InboxStatus:
+    """``inbox status``: the mails received over a period, counted by outcome and reason, the latest
+    listed, and the poller's health (None when PREINCUB_IMAP_URL is not set and it never polled)."""
+
+    since: str
+    until: str
+    received: int
+    logged: int
+    corrected: int
+    refused: int
+    ignored: int
+    counts: tuple[InboxCount, ...]
+    entries: tuple[InboxEntry, ...]
+    poller: PollerRecord | None
+
+
+@dataclass(frozen=True, slots=True)
+class PollResult:
+    """One poll of the mailbox: how many mails it found and what became of them."""
+
+    found: int
+    logged: int = 0
+    corrected: int = 0
+    refused: int = 0
+    ignored: int = 0
+    duplicate: int = 0
 
 
 _KEYS: dict[type, tuple[tuple[str, str], ...]] = {}

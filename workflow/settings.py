@@ -176,10 +176,58 @@ class DsSettings(Section):
         return dict(self.ds_demarches)
 
 
+def _reply_address(raw: Any) -> Any:
+    """``points@programme.example``: a plain address, without a sub-address of its own."""
+    if isinstance(raw, str) and raw.strip():
+        addr = raw.strip()
+        local, at, domain = addr.rpartition("@")
+        if not at or not local or "." not in domain or "+" in local or not addr.isascii() or any(
+                ch in addr for ch in ' <>"(),;:\\[]') or not addr.isprintable():
+            raise Invalid(N_("give a plain e-mail address without a + part, e.g. points@programme.example"))
+        return addr
+    return raw
+
+
+def _listen(raw: Any) -> Any:
+    """HOST:PORT (``[::1]:8024`` for IPv6) -> (host, port)."""
+    if isinstance(raw, str):
+        host, sep, port = raw.strip().rpartition(":")
+        host = host.strip("[]")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise Invalid(N_("give HOST:PORT, e.g. 127.0.0.1:8024"))
+        return host, int(port)
+    return raw
+
+
+class InboxSettings(Section):
+    """Check-ins by e-mail reply: read as ``settings.inbox.reply_address``, ``.imap_url`` (the secret URL in
+    clear, for the client only), ``.listen``..."""
+
+    reply_address: str | None = None  # points@programme.example: reminders' Reply-To is points+KEY@programme.example
+    imap_url: SecretStr | None = None  # imaps://USER:PASSWORD@HOST[:PORT]/FOLDER (imap:// for a local server)
+    imap_done_folder: str = "preincub-handled"  # where the poller moves what it handled
+    imap_refused_folder: str = "preincub-refused"  # and what it refused or ignored
+    imap_every: int = Field(60, ge=5, le=86400)  # seconds between two polls of the daemon (with PREINCUB_IMAP_URL)
+    inbox_listen: Annotated[tuple[str, int], NoDecode] = ("127.0.0.1", 8024)  # inbox serve's address
+
+    _parse_reply = field_validator("reply_address", mode="before")(_reply_address)
+    _parse_listen = field_validator("inbox_listen", mode="before")(_listen)
+
+    @property
+    def imap(self) -> str | None:
+        """The IMAP URL in clear, password included: for the client only."""
+        return self.imap_url.get_secret_value() if self.imap_url else None
+
+    @property
+    def listen(self) -> tuple[str, int]:
+        return self.inbox_listen
+
+
 SECTIONS: dict[str, type[Section]] = {"store": StoreSettings, "coaching": CoachingSettings,
                                       "reminders": ReminderSettings, "delivery": DeliverySettings,
-                                      "daemon": DaemonSettings, "web": WebSettings, "ds": DsSettings}
-SECRET_FIELDS = frozenset({"smtp_password", "webhook_url", "secret_key", "ds_token"})
+                                      "daemon": DaemonSettings, "web": WebSettings, "ds": DsSettings,
+                                      "inbox": InboxSettings}
+SECRET_FIELDS = frozenset({"smtp_password", "webhook_url", "secret_key", "ds_token", "imap_url"})
 _SECTION_OF = {name: section for section, cls in SECTIONS.items() for name in cls.model_fields}
 S = TypeVar("S", bound=Section)
 
@@ -271,6 +319,10 @@ class Settings:
     def ds(self) -> DsSettings:
         return self._load("ds", DsSettings)
 
+    @cached_property
+    def inbox(self) -> InboxSettings:
+        return self._load("inbox", InboxSettings)
+
     def __repr__(self) -> str:
         return f"Settings({', '.join(f'{k}=…' for k in sorted(self._values))})"
 
@@ -305,6 +357,13 @@ class Settings:
             if token := self.ds.token:
                 found.append(token)
         except Invalid:  # unreadable DS settings: their token was not used
+            pass
+        try:
+            if imap := self.inbox.imap:
+                found.append(imap)
+                u = urlsplit(imap)
+                found += [u.password or "", unquote(u.password or "")]
+        except (Invalid, ValueError):  # unreadable inbox settings: their URL was not used
             pass
         if pw := self.smtp_password:
             user = ""

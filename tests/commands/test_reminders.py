@@ -183,7 +183,7 @@ def test_status_and_daemon_status_say_when_the_outbox_is_unhealthy(demo_db):
     h = json.loads(r.stdout)
     assert h == {"healthy": False, "problems": ["never_ticked"], "last_tick": None, "pending": 0, "retrying": 0,
                  "retrying_over_an_hour": 0, "failed": 0, "failing_since": None, "holder": None, "heartbeat_at": None,
-                 "lease_held": False, "ds": []}
+                 "lease_held": False, "poller": None, "ds": []}
     once = ok(invoke("daemon", "--once", "--console", db=demo_db, now="2020-11-30T10:00"))
     assert once.stdout.endswith("0 à réessayer, 0 en échec\n")
     tick = "2020-11-30T10:00:00+01:00"

@@ -349,3 +349,102 @@ def test_a_message_that_may_be_stopped_carries_rfc_8058_headers(smtpd):
     assert with_link["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert without["List-Unsubscribe"] is None and without["List-Unsubscribe-Post"] is None
     assert smtpd.rcpt_tried == ["ines.haddad@somme.example"] * 2
+
+
+# ---- replies by e-mail: Reply-To, and an answer's threading --------------------------------------
+
+def test_a_reply_address_is_the_reply_to_and_an_unsafe_one_is_refused(smtpd):
+    import email
+    from dataclasses import replace
+    from email import policy
+
+    addr = "points+" + "a" * 47 + "@programme.example"
+    with EmailChannel(smtpd.url, "preincub <bot@programme.example>") as ch:
+        ch.send(replace(msg(), reply_to=addr, message_id_local="a" * 47 + ".0123456789abcdef"))
+        for bad in ("points+x@programme.example\r\nBcc: evil@example.org", "Eve <evil@example.org>",
+                    "points x@programme.example", 'a"b@programme.example', "no-domain", "a,b@programme.example"):
+            with pytest.raises(DeliveryError):
+                ch.send(replace(msg(), reply_to=bad))
+    (r,) = smtpd.received
+    parsed = email.message_from_bytes(r.raw, policy=policy.strict)
+    assert not parsed.defects
+    assert [(a.display_name, a.addr_spec) for a in parsed["Reply-To"].addresses] == [("", addr)]
+    assert parsed["Message-ID"] == "<" + "a" * 47 + ".0123456789abcdef@programme.example>"
+    # Both on one line (a folded id comes back with a space in front in some readers).
+    assert f"\r\nMessage-ID: {parsed['Message-ID']}\r\n".encode() in r.raw
+    assert f"\r\nReply-To: {addr}\r\n".encode() in r.raw
+    assert parsed["Auto-Submitted"] == "auto-generated" and parsed["In-Reply-To"] is None
+    assert smtpd.rcpt_tried == ["ines.haddad@somme.example"]  # a Reply-To adds no recipient
+
+
+@pytest.mark.parametrize("answered,threaded", [
+    ("<CAF=xyz+1@mail.gmail.com>", True),
+    ("<" + "x" * 800 + "@example.org>", True),  # long: kept on one line, not folded
+    ("<a@b>\r\nBcc: evil@example.org", False),
+    ("<a b@example.org>", False),
+    ("a@example.org", False),
+    ("<a@example.org> <b@example.org>", False),
+    ("<a<b@example.org>", False),
+    ("<é@example.org>", False),
+    ("<" + "x" * 1000 + "@example.org>", False),
+])
+def test_an_answer_is_threaded_under_a_plain_message_id_and_is_auto_replied(smtpd, answered, threaded):
+    import email
+    from dataclasses import replace
+    from email import policy
+
+    with EmailChannel(smtpd.url, "preincub <bot@programme.example>") as ch:
+        ch.send(replace(msg(key="reply:" + "c" * 40), in_reply_to=answered))
+    (r,) = smtpd.received
+    parsed = email.message_from_bytes(r.raw, policy=policy.strict)
+    assert not parsed.defects and parsed["Bcc"] is None and b"evil" not in r.raw
+    expected = answered if threaded else None
+    assert (parsed["In-Reply-To"], parsed["References"]) == (expected, expected)
+    if threaded:
+        assert f"\r\nIn-Reply-To: {answered}\r\n".encode() in r.raw
+    # An answer says so (RFC 3834), threaded or not; the robots' headers stay.
+    assert (parsed["Auto-Submitted"], parsed["X-Auto-Response-Suppress"], parsed["Precedence"]) == (
+        "auto-replied", "OOF", "bulk")
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_the_weekly_reminder_says_how_to_reply_in_the_words_the_reply_is_read_with(dues, lang):
+    """With PREINCUB_REPLY_ADDRESS, the e-mail shows the lines a reply may start with (the parser's labels,
+    in the reader's language), and those lines, sent back as they are, fill the check-in's fields."""
+    from workflow.rules.replies import SHOWN, fields
+    from workflow.services.reminders import reply_context
+
+    context = {**dues["coaching"].context, "name": "Inès Haddad", "cli": True}
+    _, plain, _ = render("coaching", lang, context)
+    _, text, body_html = render("coaching", lang, {**context, **reply_context(lang)})
+    assert text.startswith(plain.rstrip("\n"))  # the same message, one paragraph more at its end
+    labels, colon = SHOWN[lang], " : " if lang == "fr" else ": "
+    block = [ln for ln in text.splitlines() if ln.startswith("    ") and "preincub" not in ln]
+    assert [ln.strip().partition(colon)[0] for ln in block] == [
+        labels["hours"], labels["blockers"], labels["next_steps"], labels["mood"]]
+    assert block[0] == f"    {labels['hours']}{colon}6"
+    paragraphs = text.split("\n\n")
+    (at,) = [i for i, p in enumerate(paragraphs) if p.startswith(block[0])]
+    assert "2020-W31" in paragraphs[at - 1] and "preincub" not in paragraphs[at - 1]  # says which week it logs
+    # Sent back as they are, the lines fill the fields (6 hours, mood 4; "…" left unfilled is nothing), the
+    # rest is the notes; filled in, the text fields too.
+    got = fields("\n".join(ln.strip() for ln in block) + "\n\nNous avons avancé.")
+    assert (got["hours"], got["mood"], got["blockers"], got["next_steps"], got["notes"]) == (
+        "6", "4", None, None, "Nous avons avancé.")
+    filled = [ln.strip().replace("…", "le budget") for ln in block]
+    got = fields("\n".join(filled))
+    assert (got["blockers"], got["next_steps"], got["notes"]) == ("le budget", "le budget", None)
+    # HTML: the lines in a <pre> block, escaped, one per line.
+    pres = [html.unescape(p) for p in re.findall(r'<pre style="background: #f3f3f3; padding: .5em">(.*?)</pre>',
+                                                 body_html, re.S)]
+    assert pres[-1].splitlines()[0] == block[0].strip()
+    assert [ln.strip() for ln in pres[-1].splitlines()] == [ln.strip() for ln in block]
+
+
+def test_the_reply_lines_show_in_html_one_per_line_without_the_texts_indent(dues):
+    from workflow.services.reminders import reply_context
+
+    _, _, body_html = render("coaching", "fr", {**dues["coaching"].context, "name": "x", "cli": True,
+                                                **reply_context("fr")})
+    pre = html.unescape(re.findall(r'<pre style="background: #f3f3f3; padding: .5em">(.*?)</pre>', body_html, re.S)[-1])
+    assert pre == "Heures : 6\nBlocages : …\nProchaines étapes : …\nHumeur : 4 (de 1 à 5)"

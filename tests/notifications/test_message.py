@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from notifications.message import (CHANNELS, DeliveryError, Message, OutboxStatus,
                                    PermanentDeliveryError, backoff)
 
@@ -32,3 +34,16 @@ def test_statuses_are_stored_as_their_plain_values():
     assert [s.value for s in OutboxStatus] == ["pending", "sending", "sent", "failed", "cancelled"]
     assert OutboxStatus.SENT == "sent" and f"{OutboxStatus.FAILED}" == "failed"
     assert "email" in CHANNELS and "console" in CHANNELS
+
+
+def test_a_given_left_side_makes_the_message_id_and_only_a_plain_one():
+    a = Message("coaching:1:2020-W29:p2:email", "a@example.org", "A", "S", "t", "<p>t</p>",
+                message_id_local="abc234.0123456789abcdef")
+    assert a.message_id("programme.example") == "<abc234.0123456789abcdef@programme.example>"
+    # The fields added for replies leave every other caller's message as it was.
+    plain = Message("coaching:1:2020-W29:p2:email", "a@example.org", "A", "S", "t", "<p>t</p>")
+    assert (plain.reply_to, plain.message_id_local, plain.in_reply_to) == (None, None, None)
+    for bad in ("", "a@b", "a>\r\nBcc: x@example.org", "a b", "é", "x" * 201):
+        m = Message("k", "a@example.org", "A", "S", "t", "<p>t</p>", message_id_local=bad)
+        with pytest.raises(DeliveryError, match="Message-ID"):
+            m.message_id("programme.example")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import SimpleNamespace
 from datetime import date, timedelta
@@ -20,6 +21,10 @@ from workflow.store import programmes as programme_rows
 from workflow.store.checkins import FIELDS
 from workflow.store.engine import Session
 from workflow.store.models import CheckIn, Programme, Team
+
+
+# What a caller writes in a check-in's own transaction, once it is recorded (session, check-in as recorded).
+Also = Callable[[Session, CheckInRecord], None]
 
 
 def readable_programme(ctx: Context, s: Session, name: str) -> Programme:
@@ -78,12 +83,14 @@ class CheckIns:
 
     def log(self, team: str, *, on: date | None = None, notes: str | None = None, blockers: str | None = None,
                     next_steps: str | None = None, hours: float | None = None, mood: int | None = None,
-                    missed: bool = False, reason: str | None = None, once: bool = False) -> CheckInRecord:
+                    missed: bool = False, reason: str | None = None, once: bool = False,
+                    also: Also | None = None) -> CheckInRecord:
         """Log this week's check-in (or a missed one, with its reason) for a team in investigation.
 
         ``once`` (the web form): refuse with ChangedMeanwhile when the actor already logged one for
         that team and week, checked in the writing transaction (the team row locked on PostgreSQL), so
-        two racing submissions never create two check-ins."""
+        two racing submissions never create two check-ins. ``also`` writes what goes with it in the same
+        transaction (a reply by e-mail: its receipt and the answer), given the check-in as recorded."""
         with self.ctx.store.write() as s:
             t = find(s, "team", team)
             self.ctx.require(s, "checkin", t)
@@ -102,10 +109,14 @@ class CheckIns:
             self.ctx.event(s, "checkin.log", t, reason=c.reason,
                         data={"checkin": c.id, "on": c.on.isoformat(), "week": c.week, "missed": c.missed},
                         sealed={"checkin": [c.id]})
-            return self._checkin_record(s, c)
+            record = self._checkin_record(s, c)
+            if also is not None:
+                also(s, record)
+            return record
 
-    def edit(self, checkin_id: int, **changes: Any) -> CheckInRecord:
-        """Correct a check-in: its author (or a coordinator), within the edit window; audited."""
+    def edit(self, checkin_id: int, *, also: Also | None = None, **changes: Any) -> CheckInRecord:
+        """Correct a check-in: its author (or a coordinator), within the edit window; audited. ``also``: as
+        :meth:`log`'s."""
         changes = {k: v for k, v in changes.items() if v is not None}
         unknown = set(changes) - set(FIELDS)
         if unknown:
@@ -137,7 +148,10 @@ class CheckIns:
             new = {**{k: v[k] for k in FIELDS}, "week": iso_week(v["on"]), "updated_at": self.ctx.clock.now()}
             checkin_rows.update(conn, c.id, new)
             self.ctx.log(conn, "checkin.edit", t, data={"checkin": c.id, "changes": diff}, sealed={"checkin": [c.id]})
-            return self._checkin_record(s, SimpleNamespace(**{**c._asdict(), **new}), t.name, c.author)
+            record = self._checkin_record(s, SimpleNamespace(**{**c._asdict(), **new}), t.name, c.author)
+            if also is not None:
+                also(s, record)
+            return record
 
     # ---- reading -------------------------------------------------------------------------
 

@@ -7,6 +7,9 @@ status`` reads. APScheduler is imported only to serve.
 With ``PREINCUB_DS_SYNC_EVERY`` set, each tick also syncs the Démarches Simplifiées démarches of
 ``PREINCUB_DS_DEMARCHES`` that are due (:func:`sync_ds`): a hint from DS's webhook, or the last sync (or
 failure) older than the interval. A failure is recorded for ``daemon status`` and retried an interval later.
+
+With ``PREINCUB_IMAP_URL`` set, the daemon that holds the lease also polls that mailbox every
+``PREINCUB_IMAP_EVERY`` seconds (:func:`poll_mailbox`): the replies to the reminders become check-ins.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from typing import Any
 from workflow.clock import PARIS, paris
 from workflow.context import Context
 from workflow.errors import N_, ChangedMeanwhile, Forbidden, Invalid, PreincubError, StoreError
-from workflow.records import HealthRecord, TickRecord, TickResult, plain
+from workflow.records import HealthRecord, PollerRecord, PollResult, TickRecord, TickResult, plain
 from workflow.services.delivery import holder_name
 from workflow.services.outbox import health_warning, tick_line
 from workflow.store import lease as lease_rows
@@ -277,15 +280,45 @@ def health(wf) -> HealthRecord:
     last = wf.lease.last_tick()
     lease = wf.lease.current()
     idle = lease is None or not lease.live
+    poller = poller_state(wf)
     problems = [p for p, bad in (("failed", h.failed), ("retrying", h.retrying_over_an_hour),
-                                 ("ds_failed", ds_failing(wf))) if bad]
+                                 ("ds_failed", ds_failing(wf)), ("imap_failed", imap_failing(wf, poller))) if bad]
     if idle and last is None:
         problems.insert(0, "never_ticked")
     elif idle and last.next_tick and wf.clock.wall() > datetime.fromisoformat(last.next_tick) + LATE:
         problems.insert(0, "late")
     return HealthRecord(not problems, tuple(problems), last, h.pending, h.retrying, h.retrying_over_an_hour, h.failed,
                         h.failing_since, lease.holder if lease else None, lease.heartbeat_at if lease else None,
-                        not idle)
+                        not idle, poller)
+
+
+def poller_state(wf) -> PollerRecord | None:
+    """The mailbox poller's last attempt, success and error (None before its first poll)."""
+    return wf.poller.state()
+
+
+def imap_failing(wf, state: PollerRecord | None) -> bool:
+    """The daemon polls a mailbox (PREINCUB_IMAP_URL) and its last attempt failed, after its last success."""
+    try:
+        polling = wf.settings.inbox.imap is not None
+    except Invalid:  # unreadable inbox settings: the daemon refuses to start, `daemon status` says the rest
+        polling = False
+    return polling and state is not None and state.error is not None  # a success clears the error
+
+
+def poll_mailbox(wf, holder: str, stop: threading.Event | None = None) -> PollResult | None:
+    """One poll of the IMAP mailbox, by the daemon that holds the lease (another live daemon polls instead).
+    A failure is logged (without the password) and recorded by the poller, and stops nothing."""
+    if stop is not None and stop.is_set():
+        return None
+    try:
+        if not wf.lease.acquire(holder):
+            log.debug("mailbox poll skipped: another daemon holds the lease")
+            return None
+        return wf.poller.poll(stop)
+    except Exception as exc:  # noqa: BLE001 - one poll failing (the server, a bug) stops neither the daemon nor the next
+        log.error("mailbox poll failed: %s", wf.poller.error_text(exc))
+        return None
 
 
 def serve(wf, *, once: bool = False, console: bool = False) -> TickResult | None:
@@ -302,6 +335,9 @@ def serve(wf, *, once: bool = False, console: bool = False) -> TickResult | None
                          "PREINCUB_DS_SYNC_EVERY"), code="ds_no_token")
     cron = trigger(wf.settings.daemon.tick_cron)
     wf.lease.may_hold()
+    imap_every = wf.settings.inbox.imap_every if wf.settings.inbox.imap else None
+    if imap_every is not None:  # the mailbox poller: a reply address, the actor's right, the URL's shape
+        wf.poller.check()
     holder = holder_name()
     stop = threading.Event()
     scheduler = BlockingScheduler(timezone=PARIS)
@@ -319,6 +355,9 @@ def serve(wf, *, once: bool = False, console: bool = False) -> TickResult | None
             run_tick(wf, holder, stop, cron, console)
         except StoreError as exc:  # the store's file is gone: stop, rather than tick into the void
             _fatal(exc)
+
+    def _poll() -> None:
+        poll_mailbox(wf, holder, stop)
 
     def _watch() -> None:
         # Between ticks: a store file deleted or replaced stops the daemon within seconds, its connections
@@ -353,6 +392,9 @@ def serve(wf, *, once: bool = False, console: bool = False) -> TickResult | None
                 # coalesce: missed runs collapse into one; a generous grace keeps a late tick, not drops it.
                 scheduler.add_job(_scheduled, cron, id="tick", coalesce=True, max_instances=1,
                                   misfire_grace_time=3600)
+                if imap_every is not None:  # replies in the IMAP mailbox, polled while this daemon holds the lease
+                    scheduler.add_job(_poll, "interval", seconds=imap_every, id="imap", coalesce=True,
+                                      max_instances=1, next_run_time=datetime.now(PARIS))
                 if wf.store.path is not None:  # an SQLite file: watched every few seconds (a stat)
                     scheduler.add_job(_watch, "interval", seconds=5, id="watch", coalesce=True, max_instances=1)
                 scheduler.start()  # until a signal shuts it down

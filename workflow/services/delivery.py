@@ -6,11 +6,15 @@ the rare duplicate. A failed attempt is retried (backoff doubling up to an hour)
 its reminder is current, however long the outage; a message is marked failed once its reminder
 has gone stale, or at once when the channel refused it for good (an SMTP 5xx reply for its recipient
 or its content). A message on a channel not configured here waits, pending, with the reason. An
-e-mail its person may stop carries its one-click link in ``List-Unsubscribe`` (RFC 8058).
+e-mail its person may stop carries its one-click link in ``List-Unsubscribe`` (RFC 8058). A weekly
+check-in reminder by e-mail, with PREINCUB_REPLY_ADDRESS, carries a reply address with a signed key
+(``points+KEY@domain``), the key also first in its Message-ID; an answer to a received e-mail (an
+outbox row with ``in_reply_to``) is threaded under it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import socket
@@ -23,6 +27,8 @@ from typing import Any, Protocol
 from notifications.i18n import N_
 from notifications.message import DeliveryError, Message, PermanentDeliveryError, backoff
 from workflow.context import Context
+from workflow.rules import replykey
+from workflow.services.links import Links
 from workflow.services.mutes import Mutes
 from workflow.store import outbox as outbox_rows
 from workflow.store.models import Outbox
@@ -44,6 +50,14 @@ class Stop(Protocol):
     heartbeat once its lease is lost (``workflow.services.daemon.Heartbeat``)."""
 
     def is_set(self) -> bool: ...
+
+
+def message_id_local(reply_key: str, outbox_key: str) -> str:
+    """The left side of the Message-ID of a message that carries a reply key: the key first (a reply's
+    In-Reply-To or References finds it when a server drops the sub-address), then a digest of the outbox
+    key, so two messages never share one. The same whenever the message is sent again."""
+    mid = replykey.message_id(reply_key, hashlib.sha256(outbox_key.encode()).hexdigest(), "d")
+    return mid[1:].rpartition("@")[0]
 
 
 def holder_name() -> str:
@@ -144,6 +158,7 @@ class Delivery:
         from notifications.wiring import configured, open_channel  # the channels: see above
 
         self.ctx.settings.check_delivery()
+        self.ctx.settings.inbox  # noqa: B018 - a bad PREINCUB_REPLY_ADDRESS is refused before anything is claimed
         among = self.may_remind()  # a coordinator delivers their programmes' messages; an administrator, all
         holder = holder or holder_name()
         usable = None if console else configured(self.ctx.settings)
@@ -161,8 +176,11 @@ class Delivery:
             while batch := self._claim(holder, after, usable, among):
                 renew_at = time.monotonic() + half
                 ours = {r.id for r in batch}
-                # The one-click link of each e-mail its person may stop (its footer's, made again).
-                unsubscribe = Mutes(self.ctx).message_links([r for r in batch if r.channel == "email"])
+                # The one-click link of each e-mail its person may stop (its footer's, made again), and the
+                # reply address of each weekly reminder a reply may answer (PREINCUB_REPLY_ADDRESS).
+                mails = [r for r in batch if r.channel == "email"]
+                unsubscribe = Mutes(self.ctx).message_links(mails)
+                replies = Links(self.ctx).reply_addresses(mails)
                 for i, row in enumerate(batch):
                     after = row.id
                     if stop is not None and stop.is_set():
@@ -173,8 +191,11 @@ class Delivery:
                         renew_at = time.monotonic() + half
                     if row.id not in ours:
                         continue
+                    reply_to, reply_key = replies.get(row.id, (None, None))
                     msg = Message(row.key, row.recipient, row.recipient_name, row.subject, row.body_text,
-                                  row.body_html, row.lang, unsubscribe.get(row.id))
+                                  row.body_html, row.lang, unsubscribe.get(row.id), reply_to=reply_to,
+                                  message_id_local=None if reply_key is None else message_id_local(reply_key, row.key),
+                                  in_reply_to=row.in_reply_to)
                     via = "console" if console else row.channel
                     permanent = False
                     try:

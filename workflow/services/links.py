@@ -32,10 +32,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
+import struct
 import secrets as _secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -55,10 +57,13 @@ from workflow.records import CheckInRecord, EventRecord, TeamRecord
 from workflow.rules import validate
 from workflow.rules.coaching import parse_week
 from workflow.rules.numbers import parse_decimal
-from workflow.services.checkins import CheckIns
+from workflow.rules import replykey
+from workflow.rules.replykey import ReplyKey
+from workflow.services.checkins import Also, CheckIns
 from workflow.services.outbox import channels_for
 from workflow.services.teams import Teams
 from workflow.settings import Settings
+from workflow.store import inbox as inbox_rows
 from workflow.store import links as link_rows
 from workflow.store import sessions as session_rows
 from workflow.store.engine import Session
@@ -66,10 +71,13 @@ from workflow.store.files import PRIVATE_FILE, private_dirs
 from workflow.store.models import Person
 
 LINK_LIFETIMES: dict[str, timedelta] = {"checkin": timedelta(days=14), "committee": timedelta(days=30),
-                                        "signin": timedelta(hours=1)}
+                                        "signin": timedelta(hours=1), "reply": timedelta(days=14)}
 SESSION_IDLE = timedelta(hours=8)
 SESSION_TOUCH = timedelta(minutes=5)  # a session's last request is stamped at most this often
 SECRET_FILE = "secret_key"
+# A weekly reminder's outbox key by e-mail: coaching:<team>:<week>:p<person>:email
+_REPLY_ROW = re.compile(r"(coaching:(\d+):\d{4}-W\d{2}):p(\d+):email")
+_MAX_ID = 2 ** 31 - 1  # a store's ids (a 4-byte integer on PostgreSQL), and a reply key's fields
 
 
 class LinkGone(PreincubError):
@@ -299,6 +307,40 @@ class Links:
             return {"committee_url": base + committee_path(token, team_id)}
         return {}
 
+    def reply_key(self, person_id: int, generation: int, team_id: int, week: str, at: datetime) -> str:
+        """The key of ``person_id``'s reply about ``team_id``'s check-in of ``week``, signed as of ``at``
+        (the reminder's due time: the same key whenever the message is sent again)."""
+        return replykey.encode(self.key(), person_id, team_id, week, generation, at)
+
+    def reply_addresses(self, rows: Iterable[Any]) -> dict[int, tuple[str, str]]:
+        """Outbox row id -> (the Reply-To address, its key) of each weekly check-in reminder by e-mail, made
+        again at delivery from the row with its person's current link generation (one query): none
+        without PREINCUB_REPLY_ADDRESS, nor for a person erased or no longer in the store."""
+        reply_address = self.ctx.settings.inbox.reply_address
+        if not reply_address:
+            return {}
+        wanted = {}  # row id -> (person, team, week, due at)
+        for r in rows:
+            m = _REPLY_ROW.fullmatch(r.key)
+            if (r.kind == "coaching" and r.channel == "email" and m and m.group(1) == r.reminder
+                    and m.group(2) == str(r.team_id) and int(m.group(3)) <= _MAX_ID):
+                wanted[r.id] = (int(m.group(3)), r.team_id, r.reminder.rpartition(":")[2], r.due_at)
+        if not wanted:
+            return {}
+        with self.ctx.store.read() as s:
+            people = inbox_rows.people(s.connection(), {pid for pid, *_ in wanted.values()})
+        out = {}
+        for row_id, (pid, team_id, week, at) in wanted.items():
+            p = people.get(pid)
+            if p is None or p.erased_at is not None:
+                continue
+            try:
+                key = self.reply_key(pid, p.link_generation or 0, team_id, week, at)
+            except (ValueError, struct.error):  # not an ISO week, or a number beyond the key's fields: no Reply-To
+                continue
+            out[row_id] = (replykey.address(reply_address, key), key)
+        return out
+
     def signin_url(self, email: str) -> tuple[str, Grant]:
         """A sign-in link for ``email``, valid one hour (``web link``): made by whoever manages every
         programme the person appears in (a coordinator of A signs in no one of B)."""
@@ -413,12 +455,68 @@ class Links:
         with self.ctx.store.read() as s:
             grant, team = self._coach_link(s, token, team_id, week, seen)
             logged = link_rows.own_checkin(s.connection(), team.id, week, grant.person_id)
+        return self._write_checkin(grant, team, week, typed, logged)[0]
+
+    def _write_checkin(self, grant: Grant, team: Target, week: str, typed: CheckInText, logged: int | None,
+                       also: Also | None = None) -> tuple[CheckInRecord, bool]:
+        """The week's check-in logged as the grant's person, or theirs corrected (True) when ``logged`` names
+        it: whatever channel brought it (the web's form, a reply by e-mail), the same rules and events."""
         checkins = CheckIns(self._as(grant))
         values = _checkin_values(typed, week, self.ctx.clock.today())
         if logged is None:
-            return checkins.log(team.name, **values, once=True)
+            return checkins.log(team.name, **values, once=True, also=also), False
         values.pop("missed")
-        return checkins.edit(logged, **values)
+        return checkins.edit(logged, also=also, **values), True
+
+    # ---- a reply by e-mail -----------------------------------------------------------------------
+    #
+    # The reminder's Reply-To carries a key (workflow.rules.replykey) that grants what its check-in link
+    # grants: the same person, team and week, the same lifetime and link generation. The inbox
+    # (workflow.services.inbox) reads the mail; these check its key and write its check-in.
+
+    def reply_key_of(self, key: str) -> ReplyKey:
+        """What a reply key was signed for; Invalid (code link_invalid) when it is not one of ours (cut,
+        changed, or signed with another secret key). Its lifetime and person are :meth:`reply_grant`'s."""
+        found = replykey.decode(self.key(), key)
+        if found is None:
+            raise Invalid(N_("this reply address is not valid (it was cut or changed); reply to the reminder "
+                             "itself"), code="link_invalid")
+        return found
+
+    def reply_grant(self, found: ReplyKey, s: Session | None = None) -> tuple[Grant, Target, int | None]:
+        """The coach and the team of a valid reply key, and the id of their check-in of its week if any: errors as the check-in link's (LinkGone when expired
+        or revoked or the team is closed, NotFound when the team is gone, Forbidden when its person no longer
+        coaches the team)."""
+        if self.ctx.clock.now() - found.signed_at > LINK_LIFETIMES["reply"]:
+            raise LinkGone(N_("this reminder is too old to be answered; reply to a more recent one, or use its "
+                              "link"), code="link_expired")
+        with self._reading(s) as s:
+            grant = self.person_grant("reply", found.person_id, found.generation, s)
+            team = self.target(found.team_id, s)
+            _open_team(team.name, team.phase)
+            if grant.email not in team.coaches:
+                raise Forbidden(N_("you are no longer a coach of {team!q}; this link no longer works"),
+                                code="no_longer_coach", team=team.name)
+            logged = link_rows.own_checkin(s.connection(), team.id, found.week, grant.person_id)
+        return replace(grant, team_id=team.id, week=found.week), team, logged
+
+    def reply_checkin(self, found: ReplyKey, typed: CheckInText, *,
+                      also: Callable[[Session, CheckInRecord, bool], None] | None = None) -> tuple[CheckInRecord, bool]:
+        """Log the week's check-in a reply key asks its coach for, or correct theirs (True): as
+        :meth:`checkin` does for the form; ``also(session, check-in, corrected)`` is written in the same
+        transaction. Errors as :meth:`reply_grant`'s, then the fields' and the library's rules."""
+        grant, team, logged = self.reply_grant(found)
+        hook = None if also is None else lambda s, record: also(s, record, logged is not None)
+        return self._write_checkin(grant, team, found.week, typed, logged, hook)
+
+    def form_url(self, person_id: int, generation: int, team_id: int, week: str) -> str | None:
+        """A fresh link to the check-in form of ``week`` (None without PREINCUB_BASE_URL): what a refused reply
+        offers, when its key still stands."""
+        base = base_url(self.ctx.settings)
+        if base is None:
+            return None
+        token = sign(self.key(), self.ctx.clock, "checkin", person_id, generation, team_id, week)
+        return base + checkin_path(token, team_id, week)
 
     def committee_form(self, token: str, team_id: int, *, seen: Seen | None = None) -> CommitteeForm:
         """What a committee link shows (the link's errors as :meth:`committee`'s)."""

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from notifications.i18n import DEFAULT_LANG
 from notifications.message import OutboxStatus
 from notifications.render import Footer, render
 from workflow.clock import paris
@@ -18,6 +19,7 @@ from workflow.context import Context
 from workflow.errors import N_, Invalid
 from workflow.records import PlannedMessage, TickResult
 from workflow.rules import due, validate
+from workflow.rules.replies import SHOWN
 from workflow.services.daemon import Lease
 from workflow.services.delivery import Delivery, Progress, Stop, holder_name
 from workflow.services.links import Links, base_url
@@ -27,6 +29,13 @@ from workflow.store import mutes as mute_rows
 from workflow.store import outbox as outbox_rows
 from workflow.store import reminders as reminder_rows
 from workflow.store.engine import Session
+
+
+def reply_context(lang: str | None) -> dict[str, Any]:
+    """What the weekly reminder by e-mail says of answering it (PREINCUB_REPLY_ADDRESS): the labelled
+    lines a reply may start with, in the words the reply's parser reads (not the catalog's)."""
+    lang = lang if lang in SHOWN else DEFAULT_LANG
+    return {"reply_address": True, "reply_labels": SHOWN[lang], "reply_colon": " : " if lang == "fr" else ": "}
 
 
 @dataclass(frozen=True)
@@ -67,6 +76,7 @@ class Reminders:
         board = None if board is None else board + "/"  # the board: what each person may read
         queued = self._queued(s, min((d.at for d in dues), default=None))
         muted = mute_rows.muted(s, people)
+        replying = bool(self.ctx.settings.inbox.reply_address)  # a weekly reminder by e-mail may be answered
         wanted = [(d, pid, channel) for d in dues for pid in d.recipients
                   if pid in people and f"{d.key}:p{pid}" not in queued
                   and not ((pid, d.kind) in muted and due.mutable(d.kind, d.why(pid)[0]))
@@ -75,7 +85,8 @@ class Reminders:
         for d, pid, channel in wanted:
             key = f"{d.key}:p{pid}:{channel}"
             person = people[pid]
-            if (d.key, pid) not in rendered:
+            reply = replying and d.kind == "coaching" and channel == "email"
+            if (d.key, pid, reply) not in rendered:
                 coordinator = pid in snap.coordinators.get(d.programme_id, ())
                 cli = coordinator or d.kind == "coaching"
                 role, team = d.why(pid)
@@ -83,13 +94,14 @@ class Reminders:
                 footer = Footer(d.kind, role, d.context["programme"], team, mutable,
                                 mutes.url(pid, person.link_generation or 0, d.kind, d.at) if mutable else None,
                                 person.email if coordinator else None)
-                rendered[(d.key, pid)] = render(d.kind, person.lang,
-                                                {**d.context, **d.per_reader.get(pid, {}), "cli": cli,
-                                                 **({} if cli or board is None else {"board_url": board}),
-                                                 "name": person.name, "email": person.email,
-                                                 **links.for_message(s, d.kind, person, d.context, d.team_id)},
-                                                footer)
-            subject, text, html = rendered[(d.key, pid)]
+                rendered[(d.key, pid, reply)] = render(
+                    d.kind, person.lang, {**d.context, **d.per_reader.get(pid, {}), "cli": cli,
+                                          **({} if cli or board is None else {"board_url": board}),
+                                          "name": person.name, "email": person.email,
+                                          **links.for_message(s, d.kind, person, d.context, d.team_id),
+                                          **(reply_context(person.lang) if reply else {})},
+                    footer)
+            subject, text, html = rendered[(d.key, pid, reply)]
             rows.append({"key": key, "reminder": d.key, "kind": d.kind, "channel": channel,
                          "recipient": None if validate.placeholder(person.email) else person.email,
                          "recipient_name": person.name, "lang": person.lang,

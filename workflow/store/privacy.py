@@ -36,7 +36,8 @@ SCANNED = {"team": ("problem", "poc_summary", "poc_link", "committee_opinion"), 
 # that name them in free text are found in the :data:`SCANNED` columns. tests/workflow/services/test_privacy.py
 # checks that every table of the schema with a reference to a person is here.
 BY_ID = {"person": "id", "person_role": "person_id", "person_grant": "person_id", "team_member": "person_id",
-         "checkin": "author_id", "event": "actor_id", "person_mute": "person_id", "web_session": "person_id"}
+         "checkin": "author_id", "event": "actor_id", "person_mute": "person_id", "web_session": "person_id",
+         "inbound_mail": "person_id"}
 BY_TEXT = {"event": "actor", "assessment": "actor", "agreement": "actor", "outbox": "recipient"}
 
 Row = dict[str, Any]
