@@ -78,7 +78,8 @@ class ReplyHandler:
             raw = raw.encode("utf-8", "surrogateescape")
         try:
             r = await asyncio.get_running_loop().run_in_executor(
-                None, partial(self.wf.inbox.receive, raw, via=self.via, recipients=recipients))
+                None, partial(self.wf.inbox.receive, raw, via=self.via, recipients=recipients,
+                                    envelope_sender=envelope.mail_from))
         except Exception as exc:  # noqa: BLE001 - the store (or a bug): the MTA keeps the mail and tries again
             log.error("a reply was not taken (the MTA will try again): %s", self._redact(exc))
             line = "451 4.3.0 Temporarily unable to take the reply; try again later"

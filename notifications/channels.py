@@ -126,10 +126,12 @@ def build_email(msg: Message, sender: str) -> MIMEMultipart:
     mail["X-Preincub-Key"] = _one_line(msg.key, "key")
     if msg.reply_to:  # the reply address with the message's signed key: a reply logs the check-in
         mail["Reply-To"] = Header(_address("", msg.reply_to), maxlinelen=998)  # one line, not folded
-    answered = _message_ref(msg.in_reply_to)
-    if answered:  # an answer to a received e-mail: threaded under it
-        mail["In-Reply-To"] = Header(answered, maxlinelen=998)  # one line, not folded
-        mail["References"] = Header(answered, maxlinelen=998)
+    # An answer to a received e-mail: threaded under it. ``in_reply_to`` is the thread, oldest first, the
+    # answered mail's id last (RFC 5322 3.6.4: its References, then its Message-ID); odd ids are left out.
+    thread = [ref for ref in map(_message_ref, (msg.in_reply_to or "").split(" ")) if ref]
+    if thread:
+        mail["In-Reply-To"] = Header(thread[-1], maxlinelen=998)  # one line, not folded
+        mail["References"] = Header(" ".join(thread), maxlinelen=998)
     # No auto-reply (out-of-office) to an automated message, and no bounce loop; an answer says it is one
     # (RFC 3834), so that the other side's robots do not answer it either.
     mail["Auto-Submitted"] = "auto-replied" if msg.in_reply_to else "auto-generated"

@@ -29,7 +29,8 @@ class Message:
     # The Message-ID's left side, used as is: the library puts the reply key first in it
     # (workflow.rules.replykey.message_id), for servers that drop the reply address's sub-address.
     message_id_local: str | None = None
-    # On an answer to a received e-mail: that e-mail's Message-ID (In-Reply-To, References).
+    # On an answer to a received e-mail: its thread, ids separated by spaces, the answered mail's last
+    # (References; the last is In-Reply-To).
     in_reply_to: str | None = None
 
     def message_id(self, domain: str) -> str:

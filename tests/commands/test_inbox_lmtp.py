@@ -84,7 +84,7 @@ def received(monkeypatch):
     calls: list[tuple[bytes, str, tuple[str, ...]]] = []
     answer: dict[str, object] = {"outcome": Received("logged", team="Insertion RSA", week="2020-W48", answered=True)}
 
-    def fake(self, raw: bytes, *, via: str, recipients=()) -> Received:
+    def fake(self, raw: bytes, *, via: str, recipients=(), envelope_sender=None) -> Received:
         calls.append((raw, via, tuple(recipients)))
         if isinstance(answer["outcome"], Exception):
             raise answer["outcome"]

@@ -383,7 +383,7 @@ def test_a_reply_address_is_the_reply_to_and_an_unsafe_one_is_refused(smtpd):
     ("<a@b>\r\nBcc: evil@example.org", False),
     ("<a b@example.org>", False),
     ("a@example.org", False),
-    ("<a@example.org> <b@example.org>", False),
+    ("<a@example.org> <b@example.org>", "thread"),  # the thread, the answered mail's id last
     ("<a<b@example.org>", False),
     ("<é@example.org>", False),
     ("<" + "x" * 1000 + "@example.org>", False),
@@ -398,6 +398,9 @@ def test_an_answer_is_threaded_under_a_plain_message_id_and_is_auto_replied(smtp
     (r,) = smtpd.received
     parsed = email.message_from_bytes(r.raw, policy=policy.strict)
     assert not parsed.defects and parsed["Bcc"] is None and b"evil" not in r.raw
+    if threaded == "thread":
+        assert (parsed["In-Reply-To"], parsed["References"]) == ("<b@example.org>", answered)
+        return
     expected = answered if threaded else None
     assert (parsed["In-Reply-To"], parsed["References"]) == (expected, expected)
     if threaded:

@@ -68,7 +68,7 @@ def the_reply(reply_to: str, message_id: str) -> bytes:
                  date="Mon, 13 Jul 2020 18:05:00 +0200")
 
 
-def confirmed(wf: Workflow, smtpd, raw: bytes) -> None:  # noqa: F811
+def confirmed(wf: Workflow, smtpd, raw: bytes, reminder_id: str) -> None:  # noqa: F811
     """The next tick delivers the confirmation: to the coach, threaded under their reply, auto-replied, saying
     what was recorded."""
     from workflow.rules.mail import parse
@@ -77,7 +77,7 @@ def confirmed(wf: Workflow, smtpd, raw: bytes) -> None:  # noqa: F811
     mine = parse(raw).message_id
     [answer] = [r.msg for r in smtpd.received if r.msg["In-Reply-To"] == mine]
     assert answer["To"].endswith(f"<{COACH}>") and answer["Auto-Submitted"] == "auto-replied"
-    assert answer["References"] == mine
+    assert answer["References"] == f"{reminder_id} {mine}"  # the whole thread: a reply to it finds the key
     text = answer.get_body(("plain",)).get_content()
     assert "6" in text and "ils sont prêts à tester" in text and "https://preincub.example/checkin/" in text
 
@@ -111,8 +111,11 @@ def test_a_reply_through_lmtp_is_the_weeks_check_in_and_is_confirmed(store, smtp
     with lmtp_server(wf.at(FixedClock(REPLIED))) as port, smtplib.LMTP("127.0.0.1", port) as lmtp:
         assert lmtp.sendmail(COACH, [reply_to], raw) == {}
         assert lmtp.sendmail(COACH, [reply_to], raw) == {}  # delivered twice by the MTA: logged once
+        # An out-of-office that sets no header of its own, sent with MAIL FROM:<> as RFC 3834 asks: ignored.
+        away = reply("thunderbird", to=reply_to, sender=COACH, body="Je suis absent jusqu'au 20 juillet.")
+        assert lmtp.sendmail("", [reply_to], away) == {}
     logged(path)
-    confirmed(wf, smtpd, raw)
+    confirmed(wf, smtpd, raw, message_id)
     assert len([r for r in smtpd.received if r.msg["Auto-Submitted"] == "auto-replied"]) == 1
 
 
@@ -130,5 +133,5 @@ def test_a_reply_through_an_imap_mailbox_is_the_weeks_check_in_and_is_confirmed(
     r = ok(invoke("inbox", "poll", "--json", db=path, now="2020-07-13 18:00", env=env, actor=COORD))
     assert data(r)["logged"] == 1
     logged(path)
-    confirmed(wf, smtpd, raw)
+    confirmed(wf, smtpd, raw, message_id)
     assert replykey.candidates(REPLY, [reply_to], []) != []

@@ -185,15 +185,21 @@ def _from(msg: Message) -> tuple[str, str, str]:
             if found:
                 addr = _clean(found[0].addr_spec or "")
                 name = _clean(found[0].display_name or "")
+            several = len(found) > 1
         except Exception:
-            pass
+            several = False
+    else:
+        several = False
     if not addr:
         pairs = _address_pairs(msg, "From")
         if pairs:
             name, addr = _plain(pairs[0][0]), pairs[0][1]
+            several = several or len(pairs) > 1
     if not addr and raws:  # "From: MAILER-DAEMON" and the like: no @, but still a local part
         addr = _one_line(_plain(raws[0])).strip("<>")
     local = addr.rsplit("@", 1)[0] if "@" in addr else addr
+    if several or len(raws) > 1:  # two authors, or two From headers: no one sender to hold to the key
+        return "", _one_line(name)[:MAX_LINE], local
     return _addr(addr), _one_line(name)[:MAX_LINE], local
 
 
@@ -226,7 +232,7 @@ def _auto(msg: Message, from_local: str) -> str | None:
     local = _fold(from_local).strip().strip('"')
     if local in _DAEMONS:
         return "mailer_daemon"
-    if _raw_values(msg, "Auto-Submitted") and value("Auto-Submitted").split(";")[0].strip() != _AUTO_SUBMITTED_NO:
+    if _raw_values(msg, "Auto-Submitted") and re.sub(r"\([^)]*\)", "", value("Auto-Submitted")).split(";")[0].strip() != _AUTO_SUBMITTED_NO:
         return "auto_submitted"
     if _raw_values(msg, "X-Autoreply") or _raw_values(msg, "X-Autorespond"):
         return "autoreply"

@@ -41,7 +41,8 @@ from workflow.store.engine import Session
 log = logging.getLogger("preincub.inbox")
 DEFAULT_PERIOD = timedelta(days=7)  # inbox status: the last week, unless told
 LISTED = 50  # inbox status lists the latest so many mails
-ANSWER_STALE = timedelta(days=2)  # an answer not sent within two days is no longer worth sending
+ANSWER_STALE = timedelta(days=2)
+REFUSALS_A_DAY = 5  # refusals answered to one address in 24 hours; more are recorded, not answered  # an answer not sent within two days is no longer worth sending
 _MESSAGE_ID = re.compile(r"<[!-;=?-~]{1,250}>")  # one <...> id of printable ASCII, as In-Reply-To takes it
 
 # Why nothing was recorded, for the refusals of the inbox itself (the others are the library's errors).
@@ -77,8 +78,9 @@ class Inbox:
         reply = self.ctx.settings.inbox.reply_address
         if not reply or not isinstance(address, str):
             return False
-        box = address.strip().strip("<>").rpartition("@")[0]
-        return bool(box) and box.partition("+")[0].lower() == reply.rpartition("@")[0].lower()
+        box, at, domain = address.strip().strip("<>").rpartition("@")
+        local, _, reply_domain = reply.rpartition("@")
+        return bool(box) and box.partition("+")[0].lower() == local.lower() and domain.lower() == reply_domain.lower()
 
     def may_receive(self) -> None:
         """Refuse, before serving or polling, a store with no reply address, or an actor who is not an
@@ -94,8 +96,10 @@ class Inbox:
 
     # ---- receiving -------------------------------------------------------------------------
 
-    def receive(self, raw: bytes, *, via: str, recipients: Sequence[str] = ()) -> Received:
-        """What becomes of one e-mail (the raw message as received; ``recipients``: the envelope's).
+    def receive(self, raw: bytes, *, via: str, recipients: Sequence[str] = (),
+                envelope_sender: str | None = None) -> Received:
+        """What becomes of one e-mail (the raw message as received; ``recipients`` and ``envelope_sender``: the
+        envelope's, over LMTP or SMTP; an empty envelope sender, ``<>``, is a bounce or an auto-reply).
 
         Never raises for what the mail says: a refusal is recorded and answered. Raises only when the store
         cannot be written (the caller keeps the mail and tries again: an LMTP 451, a message left in its
@@ -108,7 +112,7 @@ class Inbox:
             if self._seen(mail.digest):
                 return Received("duplicate")
             try:
-                result = self._receive(mail, via, recipients)
+                result = self._receive(mail, via, recipients, envelope_sender)
             except ChangedMeanwhile:  # the same mail, or a check-in of that week, written meanwhile: look again
                 if attempt == 2:
                     raise
@@ -121,16 +125,19 @@ class Inbox:
         with self.ctx.store.read() as s:
             return inbox_rows.seen(s.connection(), digest)
 
-    def _receive(self, mail: Any, via: str, recipients: Sequence[str]) -> Received:
+    def _receive(self, mail: Any, via: str, recipients: Sequence[str], envelope_sender: str | None) -> Received:
         from workflow.rules.mail import MAX_TEXT
         from workflow.rules.replies import fields
 
         now = self.ctx.clock.now()
         receipt = {"digest": mail.digest, "received_at": now, "via": via, "size": mail.size}
-        if mail.auto is not None:  # RFC 3834: an automatic message is never answered
+        auto = mail.auto
+        if auto is None and envelope_sender is not None and not envelope_sender.strip().strip("<>").strip():
+            auto = "bounce"  # MAIL FROM:<>, which bounces and auto-replies use (RFC 3834, 5321)
+        if auto is not None:  # RFC 3834: an automatic message is never answered
             with self.ctx.store.write() as s:
-                inbox_rows.record(s.connection(), **receipt, outcome="ignored", reason=mail.auto)
-            return Received("ignored", mail.auto)
+                inbox_rows.record(s.connection(), **receipt, outcome="ignored", reason=auto)
+            return Received("ignored", auto)
         refusal = self._key_of(mail, recipients)
         if isinstance(refusal, _Refusal):
             return self._refuse(mail, receipt, refusal)
@@ -165,14 +172,18 @@ class Inbox:
         keys = replykey.candidates(self.ctx.settings.inbox.reply_address, [*recipients, *mail.addresses],
                                    [*mail.in_reply_to, *mail.references])
         secret = self.links.key()
-        found = next((k for k in map(lambda c: replykey.decode(secret, c), keys) if k is not None), None)
-        if found is None:
+        decoded = [k for k in (replykey.decode(secret, c) for c in keys) if k is not None]
+        if not decoded:
             if keys:
                 return _Refusal("link_invalid", N_("this reply address is not valid (it was cut or changed); reply "
                                                    "to the reminder itself"), {})
             return _Refusal("no_key", NO_KEY, {})
         with self.ctx.store.read() as s:
-            person = inbox_rows.people(s.connection(), [found.person_id]).get(found.person_id)
+            people = inbox_rows.people(s.connection(), [k.person_id for k in decoded])
+        # Several keys (a thread of reminders, another coach's in Cc): the sender's own, else the first.
+        found = next((k for k in decoded if k.person_id in people
+                      and same_address(mail.sender, people[k.person_id].email)), decoded[0])
+        person = people.get(found.person_id)
         if person is None or person.erased_at is not None:
             return _Refusal("link_revoked", N_("this link was revoked; ask a coordinator for a new one"), {}, found)
         if not same_address(mail.sender, person.email):
@@ -192,16 +203,24 @@ class Inbox:
         if person is not None and found is not None:
             team = self._team_name(found.team_id)
             week = found.week if team is not None else None
-        context = {"name": person.name if person is not None else mail.sender_name, "team": team, "week": week,
+        # A stranger is greeted by no name: what they wrote in their From is never sent back.
+        context = {"name": person.name if person is not None else None, "team": team, "week": week,
                    "reason": reason, "form_url": form_url}
         with self.ctx.store.write() as s:
             inbox_rows.record(s.connection(), **receipt, outcome="refused", reason=why.code,
                               person_id=found.person_id if found is not None and person is not None else None,
                               team_id=found.team_id if team is not None else None, week=week)
-            answered = self._answer(s, mail, person, found.team_id if team is not None else None, "reply_refused",
-                                    context, lang)
+            answered = (self._answer(s, mail, person, found.team_id if team is not None else None, "reply_refused",
+                                     context, lang)
+                        if self._may_refuse_to(s, person.email if person is not None else mail.sender) else False)
         log.info("reply refused: %s", why.code)
         return Received("refused", why.code, team, week, None, answered)
+
+    def _may_refuse_to(self, s: Session, to: str) -> bool:
+        """Whether a refusal may still be answered to ``to``: a few a day at most, so that the inbox never
+        becomes a way to mail someone over and over, nor loops with a robot that answers every mail."""
+        since = self.ctx.clock.now() - timedelta(days=1)
+        return inbox_rows.answers_to(s.connection(), to, since) < REFUSALS_A_DAY
 
     def _form_link(self, found: ReplyKey | None, person: Any) -> str | None:
         """A fresh link to the form, when the key's person still coaches its open team (not when their links
@@ -235,14 +254,18 @@ class Inbox:
         lang = lang or person.lang
         subject, text, html = render(kind, lang, context)
         now, key = self.ctx.clock.now(), f"reply:{mail.digest[:40]}"
-        in_reply_to = mail.message_id.strip() if mail.message_id else None
+        thread = [*mail.references, mail.message_id.strip()] if mail.message_id else []
+        # The thread the answer belongs to (RFC 5322: its References, then its Message-ID), so a reply to the
+        # answer still leads to the reminder's key; the last is what it answers. Unsafe ids are left out.
+        in_reply_to = " ".join([i for i in thread if _MESSAGE_ID.fullmatch(i)][-10:]) or None
         row = {"key": key, "reminder": key, "kind": "reply", "channel": "email", "recipient": to,
-               "recipient_name": person.name if person is not None else mail.sender_name, "lang": lang,
+               "recipient_name": person.name if person is not None else "", "lang": lang,
                "subject": subject, "body_text": text, "body_html": html, "team_id": team_id,
                "programme_id": inbox_rows.programme_of(s.connection(), team_id) if team_id is not None else None,
                "due_at": now, "stale_at": now + ANSWER_STALE, "status": OutboxStatus.PENDING.value, "attempts": 0,
                "next_attempt_at": self.ctx.clock.wall(), "created_at": now,
-               "in_reply_to": in_reply_to if in_reply_to and _MESSAGE_ID.fullmatch(in_reply_to) else None}
+               "in_reply_to": in_reply_to if mail.message_id and in_reply_to and in_reply_to.endswith(
+                   mail.message_id.strip()) else None}
         return outbox_rows.insert_new(s, self.ctx.store.dialect, [row]) == 1
 
     @staticmethod
@@ -262,7 +285,9 @@ class Inbox:
                 lines.append(f"{labels[field]}{sep}{' '.join(getattr(record, field).split())}")
         if record.missed:
             lines.append(f"{labels['missed']}{sep}{record.reason or ''}")
-        notes = f"{labels['notes']}{sep.rstrip()}\n{record.notes}" if record.notes else None
+        # One paragraph under its label: a line of the coach's is never read as a link or a command block.
+        notes = (f"{labels['notes']}{sep.rstrip()}\n" + "\n".join(
+            line.strip() for line in record.notes.splitlines() if line.strip())) if record.notes else None
         return {"lines": lines, "notes": notes}
 
     # ---- what came of the mail received ------------------------------------------------------

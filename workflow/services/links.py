@@ -466,6 +466,8 @@ class Links:
         if logged is None:
             return checkins.log(team.name, **values, once=True, also=also), False
         values.pop("missed")
+        if not (typed.on or "").strip():  # a correction that names no day keeps the check-in's
+            values.pop("on")
         return checkins.edit(logged, also=also, **values), True
 
     # ---- a reply by e-mail -----------------------------------------------------------------------

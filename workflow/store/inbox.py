@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from workflow.store.models import InboundMail, InboxPoll, Person, Team
+from workflow.store.models import InboundMail, InboxPoll, Outbox, Person, Team
 
 _M = InboundMail.__table__
 _P = InboxPoll.__table__
@@ -89,3 +89,10 @@ def team_name(conn: sa.Connection, team_id: int) -> str | None:
 
 def programme_of(conn: sa.Connection, team_id: int) -> int | None:
     return conn.execute(sa.select(Team.__table__.c.programme_id).where(Team.__table__.c.id == team_id)).scalar()
+
+
+def answers_to(conn: sa.Connection, recipient: str, since: datetime) -> int:
+    """How many answers to received mail were queued for ``recipient`` since ``since``."""
+    t = Outbox.__table__
+    return conn.execute(sa.select(sa.func.count()).where(t.c.kind == "reply", t.c.recipient == recipient,
+                                                          t.c.created_at >= since)).scalar_one()

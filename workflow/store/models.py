@@ -335,7 +335,7 @@ class Outbox(SQLModel, table=True):
     stale_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     failing_since: datetime | None = Field(default=None, sa_type=UTCDateTime)  # first failed attempt (wall time)
     sent_via: str | None = None  # the channel that delivered it: its own, or the console (--console)
-    in_reply_to: str | None = None  # an answer to an e-mail: the Message-ID it answers (In-Reply-To, References)
+    in_reply_to: str | None = None  # an answer to an e-mail: its thread of Message-IDs, the answered one last
 
 
 class DaemonLease(SQLModel, table=True):

@@ -296,3 +296,63 @@ def test_a_reply_to_last_weeks_reminder_logs_last_week(w):
     assert (r.outcome, r.week) == ("logged", WEEK)
     [c] = later.checkins(team=TEAM)
     assert (c.week, c.on) == (WEEK, "2020-07-12")  # the Sunday of that week, as the form does
+
+
+# ---- what a hostile or odd mail cannot do ------------------------------------------------------------
+
+def test_an_empty_envelope_sender_is_a_bounce_or_an_auto_reply_and_is_ignored(w):
+    r = w.inbox.receive(mail("Je suis absente.", to=replykey.address(REPLY, key(w))), via="lmtp",
+                        envelope_sender="")
+    assert (r.outcome, r.reason) == ("ignored", "bounce") and w.checkins(team=TEAM) == [] and rows(w, Outbox) == []
+
+
+@pytest.mark.parametrize("sender", [f"{COACH}, intrus@example.net", f"intrus@example.net, {COACH}"])
+def test_a_mail_from_two_authors_is_refused_and_not_answered(w, sender):
+    r = w.inbox.receive(mail(BODY, to=replykey.address(REPLY, key(w)), sender=sender), via="lmtp")
+    assert (r.outcome, r.reason, r.answered) == ("refused", "not_sender", False)
+    assert w.checkins(team=TEAM) == [] and rows(w, Outbox) == []
+
+
+def test_a_stranger_is_greeted_by_no_name_and_answered_a_few_times_a_day_at_most(w):
+    m = EmailMessage()
+    m["From"] = '"<b>Gagnez</b> 1000 EUR sur evil.example" <victim@else.example>'
+    m["To"] = REPLY
+    m.set_content("x")
+    for i in range(7):
+        del m["Message-ID"]
+        m["Message-ID"] = f"<spam{i}@evil.example>"
+        w.inbox.receive(m.as_bytes(), via="lmtp")
+    answers = rows(w, Outbox)
+    assert len(answers) == 5 and len(rows(w, InboundMail)) == 7
+    assert all("Gagnez" not in a.body_text + a.body_html and a.recipient_name == "" for a in answers)
+
+
+def test_the_senders_own_key_is_taken_when_several_are_given(w):
+    w.directory.add_person("Coach Deux", "coach2@example.org", ["coach"])
+    theirs, mine = key(w, email="coach2@example.org"), key(w)
+    r = w.inbox.receive(mail(BODY, to=replykey.address(REPLY, theirs),
+                             headers={"Cc": replykey.address(REPLY, mine)}), via="lmtp")
+    assert r.outcome == "logged"
+
+
+def test_a_correction_that_names_no_day_keeps_the_check_ins_day(w):
+    to = replykey.address(REPLY, key(w))
+    w.inbox.receive(mail("Date : 06/07/2020\n\nNotes du lundi.", to=to), via="lmtp")
+    w.inbox.receive(mail("Heures : 7", to=to), via="lmtp")
+    [c] = w.checkins(team=TEAM)
+    assert (c.on, c.hours, c.notes) == ("2020-07-06", 7, "Notes du lundi.")
+
+
+def test_the_answer_is_threaded_under_the_whole_thread_and_links_nothing_the_coach_wrote(w):
+    k = key(w)
+    reminder = replykey.message_id(k, "0" * 64, "programme.example")
+    raw = mail("Heures : 6\n\nvoir\n\nhttps://evil.example/login", to=REPLY, in_reply_to=reminder,
+               message_id="<r1@mail.example.org>")
+    assert w.inbox.receive(raw, via="lmtp").outcome == "logged"
+    [answer] = rows(w, Outbox)
+    assert answer.in_reply_to == f"{reminder} <r1@mail.example.org>"
+    assert 'href="https://evil.example' not in answer.body_html and "https://evil.example/login" in answer.body_html
+
+
+def test_another_domain_is_not_the_reply_address(w):
+    assert not w.inbox.accepts("points@evil.example") and w.inbox.accepts("POINTS@Programme.Example")
