@@ -1,14 +1,16 @@
-"""What the benchmark scripts share: building big stores by bulk insert, timing, SQL tracing, the table.
+"""What the benchmark scripts share: building big stores by bulk insert, alternating a measure with its
+baseline (:func:`alternate`, :class:`Comparison` and its one row format, ``--json``), raw connections
+with the store's own PRAGMAs, whole processes with their peak memory, SQL tracing.
 
-Imported by ``benchmarks/engine.py``, ``benchmarks/checkins.py`` and ``benchmarks/reminders.py`` (run
-as scripts from anywhere: Python puts ``benchmarks/`` first on ``sys.path``, and this module puts the
-checkout's root after it, so ``workflow`` and ``states`` import without installing). Not a test, not
-part of the product.
+Imported by every script of ``benchmarks/`` (run as scripts from anywhere: Python puts ``benchmarks/``
+first on ``sys.path``, and this module puts the checkout's root after it, so ``workflow`` and
+``states`` import without installing). Not a test, not part of the product.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import shutil
@@ -19,7 +21,8 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -120,29 +123,42 @@ def scratch(keep: bool) -> Iterator[Path]:
             shutil.rmtree(workdir, ignore_errors=True)
 
 
-def timed_build(path: Path, n: int, build: Callable[[], Any]) -> tuple[float, Any]:
+def timed_build(path: Path | str, n: int, build: Callable[[], Any]) -> tuple[float, Any]:
     """Run ``build()`` (which fills the store at ``path``), say how long it took; (seconds, its result)."""
     t0 = time.perf_counter()
     out = build()
     took = time.perf_counter() - t0
-    print(f"built {n:,} teams in {took:.1f} s ({path.stat().st_size / 2**20:.0f} MiB)", file=sys.stderr)
+    size = f" ({path.stat().st_size / 2**20:.0f} MiB)" if isinstance(path, Path) else ""
+    print(f"built {n:,} teams in {took:.1f} s{size}", file=sys.stderr)
     return took, out
 
 
 def bulk_insert(wf: Workflow, tables: Iterable[tuple[type, Rows]]) -> None:
     """Insert many rows per table with SQLAlchemy core executemany, in one transaction."""
+    sqlite = wf.store.dialect == "sqlite"
     with wf.store.engine.connect() as conn:
         raw = conn.connection.dbapi_connection  # PRAGMAs outside SQLAlchemy's transaction
-        raw.execute("PRAGMA synchronous = OFF")  # while building only; the product's settings otherwise
+        if sqlite:
+            raw.execute("PRAGMA synchronous = OFF")  # while building only; the product's settings otherwise
         with conn.begin():
             for model, rows in tables:
-                if rows:
-                    conn.execute(insert(model.__table__), rows)
-        raw.execute("PRAGMA synchronous = FULL")
-        raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                for i in range(0, len(rows), 50_000):
+                    conn.execute(insert(model.__table__), rows[i:i + 50_000])
+        if sqlite:
+            raw.execute("PRAGMA synchronous = FULL")
+            raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        else:
+            for table in sa.inspect(conn).get_table_names():  # the planner's statistics, as after a day's use
+                conn.exec_driver_sql(f'ANALYZE "{table}"')
+            conn.commit()
+        if not sqlite:  # ids were given explicitly: move each sequence past them, as a restore does
+            from workflow.store import dump
+
+            with wf.store.write() as s:
+                dump.reset_sequences(s)
 
 
-def build_store(path: Path, n: int, *, now: datetime, actor: str,
+def build_store(path: Path | str, n: int, *, now: datetime, actor: str,
                 phase_of: Callable[[int], str] = spread_phase,
                 timeline: Callable[[int, Sequence[str]], list[datetime]] = daily_timeline,
                 extra: Extra | None = None, teams_per_coach: int = TEAMS_PER_COACH) -> dict[str, list[str]]:
@@ -283,7 +299,9 @@ class SqlTrace:
 
     def scans(self) -> list[str]:
         """'SCAN table' lines of the plans (a SEARCH uses an index; a SCAN reads the whole table)."""
-        out = []
+        out: list[str] = []
+        if self.engine.dialect.name != "sqlite":  # EXPLAIN QUERY PLAN is SQLite's
+            return out
         with self.engine.connect() as conn:
             for stmt, params in self.statements:
                 head = stmt.lstrip().split(None, 1)[0].upper()
@@ -339,26 +357,260 @@ def arg_parser(doc: str, *, teams_help: str, repeat: int, seed: int, seed_help: 
     return ap
 
 
-def print_table(head: list[str], rows: list[list[str]]) -> None:
-    """Rows of ``[label, *values, target, met]``: label and target left-aligned, values right-aligned."""
-    widths = [max(len(x[i]) for x in rows + [head]) for i in range(len(head))]
-    line = "  ".join("-" * w for w in widths)
-    print()
-    print("  ".join(h.ljust(w) for h, w in zip(head, widths)))
-    print(line)
-    for x in rows:
-        print("  ".join([x[0].ljust(widths[0])] + [v.rjust(w) for v, w in zip(x[1:-2], widths[1:-2])]
-                        + [x[-2].ljust(widths[-2]), x[-1].ljust(widths[-1])]))
-    print(line)
+# ---- alternating a measure with its baseline, one row format, JSON ---------------------------
+
+UNITS = {"s": "s", "ms": "ms", "MiB": "MiB", "msg/s": "msg/s", "x": "×"}
 
 
-def print_footer(scans: dict[int, list[str]], clock: datetime, total_runtime: float, setting: str = "",
-                 teams_per_coach: int = TEAMS_PER_COACH) -> None:
-    """After the table: the full-table scans found at each size, then the clock and the machine."""
-    for n, found in scans.items():
-        for s in found:
-            print(f"scan at {n:,} teams: {s}")
-    print(f"clock fixed at {clock.isoformat()}; {setting}{TEAMS_PER_PROGRAMME} teams per programme, "
-          f"one coach per {teams_per_coach} team{'s' if teams_per_coach > 1 else ''}; "
-          f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs; "
-          f"total run time {total_runtime:.0f} s")
+def fmt_value(x: float, unit: str) -> str:
+    """One value in its unit, as every row prints it."""
+    if unit == "s":
+        return fmt_s(x)
+    if unit in ("ms", "MiB"):
+        return f"{x:,.1f} {unit}"
+    if unit == "msg/s":
+        return f"{x:,.0f} msg/s"
+    return f"{x:,.3g} {unit}"
+
+
+@dataclass(frozen=True)
+class Spread:
+    """Median, minimum and maximum of samples."""
+
+    median: float
+    min: float
+    max: float
+
+    @classmethod
+    def of(cls, xs: Sequence[float]) -> Spread:
+        return cls(statistics.median(xs), min(xs), max(xs))
+
+    def as_dict(self) -> dict[str, float]:
+        return {"median": self.median, "min": self.min, "max": self.max}
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A measure (A) against its baseline (B), sampled in alternation A B A B: each side's median, min and
+    max, and those of the per-round ratio A_i / B_i (drift of the machine hits both sides of a round
+    alike). ``target`` is a bound on the median ratio, such as ``("<=", 5.0)``; a comparison with no
+    baseline (``b`` empty) bounds the median of A itself, or nothing."""
+
+    a: tuple[float, ...]
+    b: tuple[float, ...] = ()
+    name: str = ""
+    unit: str = "s"
+    baseline: str = ""
+    target: tuple[str, float] | None = None
+    note: str = ""
+
+    def named(self, name: str, *, baseline: str | None = None, target: tuple[str, float] | None = None,
+              unit: str | None = None, note: str | None = None) -> Comparison:
+        """The same samples under a name, a baseline's description, a target."""
+        return replace(self, name=name, baseline=self.baseline if baseline is None else baseline,
+                       target=self.target if target is None else target, unit=self.unit if unit is None else unit,
+                       note=self.note if note is None else note)
+
+    @property
+    def measured(self) -> Spread:
+        return Spread.of(self.a)
+
+    @property
+    def base(self) -> Spread | None:
+        return Spread.of(self.b) if self.b else None
+
+    @property
+    def ratio(self) -> Spread | None:
+        if not self.b:
+            return None
+        return Spread.of([x / y for x, y in zip(self.a, self.b) if y])
+
+    @property
+    def met(self) -> bool | None:
+        if self.target is None:
+            return None
+        op, bound = self.target
+        value = self.ratio.median if self.ratio is not None else self.measured.median
+        return value <= bound if op == "<=" else value >= bound
+
+    def target_text(self) -> str:
+        if self.target is None:
+            return ""
+        op, bound = self.target
+        sign = "≤" if op == "<=" else "≥"
+        return f"{sign} {bound:g} ×" if self.b else f"{sign} {fmt_value(bound, self.unit)}"
+
+    def row(self) -> str:
+        """``name: A (min-max) vs B (min-max): ratio R × (min-max), target ≤ T ×: met``."""
+        m = self.measured
+        out = f"{self.name}: {fmt_value(m.median, self.unit)} ({fmt_value(m.min, self.unit)}-" \
+              f"{fmt_value(m.max, self.unit)})"
+        if self.b:
+            b, r = self.base, self.ratio
+            out += (f" vs {fmt_value(b.median, self.unit)} ({fmt_value(b.min, self.unit)}-"
+                    f"{fmt_value(b.max, self.unit)}): ratio {r.median:.2f} × ({r.min:.2f}-{r.max:.2f})")
+        if self.target is not None:
+            out += f", target {self.target_text()}: {'met' if self.met else 'NOT MET'}"
+        if self.baseline:
+            out += f"  [baseline: {self.baseline}]"
+        if self.note:
+            out += f"  [{self.note}]"
+        return out
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "unit": self.unit, "rounds": len(self.a), "measured": self.measured.as_dict(),
+                "baseline_name": self.baseline, "baseline": self.base.as_dict() if self.b else None,
+                "ratio": self.ratio.as_dict() if self.b else None, "target": self.target_text() or None,
+                "met": self.met, "note": self.note}
+
+
+def alternate(measure: Callable[[], float], baseline: Callable[[], float] | None, rounds: int,
+              warmup: int = 0) -> Comparison:
+    """Run ``measure`` and ``baseline`` in turn, A B A B..., ``rounds`` times each (after ``warmup`` untimed
+    pairs); each call returns seconds or another value (a p95, a rate). Alternating puts any drift
+    of a loaded machine into both sides of a round, and the per-round ratio cancels it."""
+    for _ in range(warmup):
+        measure()
+        if baseline is not None:
+            baseline()
+    a: list[float] = []
+    b: list[float] = []
+    for _ in range(rounds):
+        gc.collect()
+        a.append(measure())
+        if baseline is not None:
+            gc.collect()
+            b.append(baseline())
+    return Comparison(tuple(a), tuple(b))
+
+
+def clocked(fn: Callable[[], Any]) -> Callable[[], float]:
+    """``fn`` as a measure for :func:`alternate`: its wall time in seconds."""
+
+    def run() -> float:
+        t0 = time.perf_counter()
+        fn()
+        return time.perf_counter() - t0
+
+    return run
+
+
+TIME_BIN = shutil.which("time", path="/usr/bin:/bin")
+
+
+def run_process(cmd: Sequence[str], env: dict[str, str] | None = None, stdin: Any = None,
+                cwd: Path | None = None) -> tuple[float, float]:
+    """Run a whole process, stdout to /dev/null: (wall seconds, its peak memory in MiB).
+
+    The peak comes from GNU ``/usr/bin/time`` when present (its child is forked from that small
+    process; a child forked from this big one would report this one's pages as its own peak), else
+    from ``wait4`` (then an upper bound). Both sides of a comparison pay the same wrapper."""
+    cmd = [str(c) for c in cmd]
+    fd, report = tempfile.mkstemp(prefix="bench-rss-")
+    os.close(fd)
+    full = [TIME_BIN, "-f", "%M", "-o", report, *cmd] if TIME_BIN else cmd
+    try:
+        t0 = time.perf_counter()
+        p = subprocess.Popen(full, env=env, stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=cwd)
+        assert p.stderr is not None
+        err = p.stderr.read()
+        _, status, usage = os.wait4(p.pid, 0)
+        took = time.perf_counter() - t0
+        p.returncode = os.waitstatus_to_exitcode(status)
+        if p.returncode != 0:
+            raise SystemExit(f"{' '.join(cmd)} failed ({p.returncode}): {err.decode(errors='replace')[-500:]}")
+        text = Path(report).read_text().strip().splitlines() if TIME_BIN else []
+        kib = int(text[-1]) if text and text[-1].isdigit() else usage.ru_maxrss
+    finally:
+        os.unlink(report)
+    return took, kib / 1024
+
+
+def git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                             timeout=10)
+    except OSError:
+        return None
+    return out.stdout.strip() or None
+
+
+def machine() -> dict[str, Any]:
+    """When and where: date (UTC), commit, load average, CPUs, Python."""
+    return {"date": datetime.now(timezone.utc).isoformat(timespec="minutes"), "commit": git_commit(),
+            "load": [round(x, 2) for x in os.getloadavg()], "cpus": os.cpu_count(),
+            "python": sys.version.split()[0]}
+
+
+def add_json_option(ap: argparse.ArgumentParser) -> None:
+    ap.add_argument("--json", metavar="FILE", help="also write the comparisons as JSON to FILE")
+
+
+def emit(script: str, comparisons: Sequence[Comparison], json_path: str | None, **extra: Any) -> None:
+    """Print each comparison's row (the same format in every script) and, with ``json_path``, write them
+    as JSON (file mode 0600) for ``python -m benchmarks.readme``."""
+    meta = machine()
+    print(f"\n{script}: {len(comparisons)} comparison{'s' if len(comparisons) != 1 else ''}, alternated "
+          f"(A B A B), median (min-max); load average {' '.join(map(str, meta['load']))}, {meta['cpus']} CPUs")
+    for c in comparisons:
+        print("  " + c.row())
+    for failure in extra.get("failures") or ():
+        print(f"  FAILED: {failure}")
+    sys.stdout.flush()
+    if json_path:
+        doc = {"script": script, **meta, **extra, "rows": [dict(c.as_dict(), script=script) for c in comparisons]}
+        fd = os.open(json_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(doc, f, ensure_ascii=False, indent=1)
+            f.write("\n")
+
+
+def sqlite_raw(path: Path | str) -> Any:
+    """A raw ``sqlite3`` connection with the store's own PRAGMAs (``workflow/store/engine.py``): autocommit
+    (we BEGIN ourselves), the busy timeout, foreign keys on, WAL, ``synchronous = NORMAL``."""
+    import sqlite3
+
+    from workflow.store.files import SQLITE_BUSY_TIMEOUT_S
+
+    con = sqlite3.connect(str(path), isolation_level=None)
+    con.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_S * 1000}")
+    con.execute("PRAGMA foreign_keys = ON")
+    con.execute("PRAGMA journal_mode = WAL")
+    con.execute("PRAGMA synchronous = NORMAL")
+    return con
+
+
+STORE_PRAGMAS_SQL = ("PRAGMA foreign_keys = ON;\nPRAGMA journal_mode = WAL;\nPRAGMA synchronous = NORMAL;\n")
+
+
+def sa_url(url: str) -> str:
+    """A PostgreSQL URL as SQLAlchemy takes it (the psycopg 3 driver)."""
+    return url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
+
+
+@contextmanager
+def pg_database(url: str, prefix: str = "preincub_bench") -> Iterator[str]:
+    """A new, empty PostgreSQL database on the server of ``url`` (an administrator's), dropped at the end:
+    its URL. Nothing is left in the database ``url`` names."""
+    import uuid
+
+    admin = sa.create_engine(sa_url(url), isolation_level="AUTOCOMMIT")
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    try:
+        with admin.connect() as c:
+            c.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        try:
+            yield admin.url.set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as c:
+                c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        admin.dispose()
+
+
+def pg_raw(url: str) -> Any:
+    """A raw ``psycopg`` connection to the store at ``url`` (autocommit: we BEGIN ourselves)."""
+    import psycopg
+
+    return psycopg.connect(sa.engine.make_url(sa_url(url)).set(drivername="postgresql")
+                           .render_as_string(hide_password=False), autocommit=True)

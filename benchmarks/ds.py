@@ -2,7 +2,7 @@
 
 Run it as a script (never a test):
 
-    python benchmarks/ds.py [--dossiers 1000] [--rounds 5] [--keep]
+    python benchmarks/ds.py [--dossiers 1000] [--rounds 5] [--keep] [--json FILE]
 
 It starts the test's local DS (``tests/ds_server.py``: a real HTTP server executing GraphQL with
 graphql-core, over its realistic fixture of every state) and builds a SQLite store with a programme and
@@ -15,7 +15,7 @@ each on a fresh copy of the store:
   raw ``sqlite3`` insert of the same rows (a team, its phase period and its dossier row for each
   dossier the sync made a team of), one transaction.
 
-It prints the median, min and max of each and their ratio; the target is a sync under 10 s.
+It prints the median, min and max of each and of the per-round ratio; the target is a sync under 10 s.
 """
 
 from __future__ import annotations
@@ -23,13 +23,11 @@ from __future__ import annotations
 import argparse
 import shutil
 import sqlite3
-import statistics
-import sys
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from common import ROOT, fmt_s, print_table, scratch  # noqa: F401 - ROOT: the checkout on sys.path
+from common import ROOT, Comparison, add_json_option, emit, scratch  # noqa: F401 - ROOT: the checkout on sys.path
 
 from tests.ds_server import DEMARCHE, DsServer, dossiers_fixture
 from workflow.api import Workflow
@@ -96,12 +94,13 @@ def raw(db: Path, server: DsServer, teams: int) -> float:
     return time.perf_counter() - t0
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dossiers", type=int, default=1000)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
-    args = ap.parse_args()
+    add_json_option(ap)
+    args = ap.parse_args(argv)
     if args.dossiers < 1 or args.rounds < 1:
         ap.error("--dossiers and --rounds must be at least 1")
     syncs: list[float] = []
@@ -119,16 +118,10 @@ def main() -> None:
             shutil.copy(base, db)
             raws.append(raw(db, server, made))
     pages = -(-args.dossiers // 100)
-    rows = [[label, fmt_s(statistics.median(xs)), fmt_s(min(xs)), fmt_s(max(xs)), target,
-             ("yes" if statistics.median(xs) < 10 else "no") if target else ""]
-            for label, xs, target in (("sync", syncs, "< 10 s"), ("raw: fetch + insert", raws, ""))]
-    rows.append(["ratio sync / raw", f"{statistics.median(s / r for s, r in zip(syncs, raws)):.1f}×",
-                 f"{min(s / r for s, r in zip(syncs, raws)):.1f}×", f"{max(s / r for s, r in zip(syncs, raws)):.1f}×",
-                 "", ""])
-    print(f"intake ds sync: {args.dossiers:,} dossiers ({pages} pages), {made:,} teams made; "
-          f"{args.rounds} rounds, sync and raw alternating")
-    print_table(["measure", "median", "min", "max", "target", "met"], rows)
-    print(f"python {sys.version.split()[0]}")
+    emit("ds", [Comparison(tuple(syncs), tuple(raws)).named(
+        f"intake ds sync, {args.dossiers:,} dossiers ({pages} pages), {made:,} teams",
+        baseline="the same HTTP fetches + raw sqlite3 insert of the same rows",
+        note="target: sync < 10 s")], args.json)
 
 
 if __name__ == "__main__":

@@ -1,38 +1,44 @@
-"""Benchmark the workflow engine: advance one team, status over all teams, and the naive way.
+"""Benchmark the workflow engine: advance one team, and ``status`` over every team, each against its raw baseline.
 
 Run it as a script (never a test):
 
-    python benchmarks/engine.py [--sizes 1000 100000] [--repeat 3] [--advances 200] [--keep]
+    python benchmarks/engine.py [--sizes 1000 100000] [--repeat 5] [--advances 200] [--naive]
+                                [--pg URL] [--pg-teams 10000] [--keep] [--json FILE]
 
-It builds SQLite stores of each size in a temporary directory (the schema comes from the real
-Alembic migration, via ``Workflow.open(path, create=True)``; the rows are bulk-inserted with
-SQLAlchemy core executemany, not through ``Teams.add``; the building code is in
-``benchmarks/common.py``, shared with ``benchmarks/checkins.py``), then measures:
+It builds SQLite stores of each size in a temporary directory (the schema from the real Alembic
+migrations, the rows bulk-inserted by ``benchmarks/common.py``), then compares, alternating each
+measure with its baseline (A B A B) and printing median, min and max of each and of the ratio:
 
-* advancing one team (``Workflow.transitions.advance(name, "submit" | "select")``, a real transaction on the
-  store), median over many different teams, interleaved between the stores so drift hits both;
-  target: median at the largest size / median at the smallest <= 1.3;
-* ``Workflow.teams.status()`` and the real CLI ``preincub --db FILE --now 2020-07-01 status --json``
-  (a subprocess, wall time with start-up, stdout to /dev/null); targets at the largest size: the
-  library under 0.5 s, the CLI under 1 s;
-* a raw ``sqlite3`` transaction doing the writes of one advance (the event chained as
-  ``workflow.store.events`` chains it), with the store's PRAGMAs; target: advance <= 4 x it;
-* the naive way: load every team, build one ``transitions.Machine`` per team, fire one trigger
-  (time per Machine, tracemalloc memory per Machine, total); above ``--naive-limit`` teams the
-  Machines are built for a sample and the total is extrapolated linearly (said in the output).
+* advancing one team (``submit`` or ``select``, a real transaction) on ``--advances`` different teams
+  per store, each followed by a raw ``sqlite3`` transaction doing the same writes (the event chained as
+  ``workflow.store.events`` chains it) with the store's PRAGMAs: ≤ 4 ×; and the largest store against
+  the smallest, interleaved: ≤ 1.3 ×;
+* at the largest size, ``Workflow.teams.status()`` against a raw ``sqlite3`` read of the same joined
+  rows (programme, partner, coach, last check-in): ≤ 1.3 ×;
+* ``preincub status --json`` as a whole process against a whole-process Python ``sqlite3`` script
+  reading the same joined rows plus ``json.dumps`` (compact, as ``status --json`` writes to a pipe):
+  ≤ 1.5 × in wall time, ≤ 2 × in peak memory (``/usr/bin/time``'s maximum resident set).
 
-It prints one table and exits 0 (the targets are reported, not enforced).
+``--pg URL``: the same advance against raw ``psycopg`` doing the same writes (≤ 2.5 ×) and ``status()``
+against ``psycopg`` reading the same joins (≤ 2 ×), on a store of ``--pg-teams`` teams in a database
+made and dropped on that server. ``--naive``: also the naive way (load every team, one
+``transitions.Machine`` each, fire one trigger), extrapolated above ``--naive-limit``. Targets are
+reported, not enforced; it exits 0.
 """
+
 
 from __future__ import annotations
 
 import argparse
 import gc
+import json
+import subprocess
 import random
 import statistics
 import sys
 import time
 import tracemalloc
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -43,14 +49,21 @@ from transitions import Machine
 from common import (  # benchmarks/common.py, shared with checkins.py; it puts the checkout on sys.path
     PHASE_OF_SLOT,
     TEAMS_PER_PROGRAMME,
+    Comparison,
     SqlTrace,
+    add_json_option,
+    alternate,
     build_store,
+    cli_command,
+    cli_env,
+    emit,
     fmt_s,
-    print_footer,
-    print_table as render_table,
+    run_process,
+    pg_database,
+    pg_raw,
     scratch,
+    sqlite_raw,
     team_name,
-    time_cli,
     timed_build,
 )
 
@@ -64,15 +77,13 @@ NOW = datetime(2020, 7, 1, 10, 0, tzinfo=PARIS)
 NOW_ARG = "2020-07-01"
 ACTOR = "benchmark@example.org"  # the stores' first coordinator (Workflow.open(create=True) makes it so)
 ADVANCE_TARGET = 1.3
-STATUS_TARGET_S = 1.0
-STATUS_LIB_TARGET_S = 0.5
 RAW_TARGET = 4.0  # advance <= 4 x the raw sqlite3 transaction doing the same writes
 
 
 # ---- measurements ----------------------------------------------------------------------------
 
-def measure_advances(stores: dict[int, Path], eligible: dict[int, dict[str, list[str]]], count: int,
-                     seed: int = 20200701) -> dict[int, dict]:
+def measure_advances(stores: dict[int, Path | str], eligible: dict[int, dict[str, list[str]]], count: int,
+                     seed: int = 20200701, raw_class: type | None = None) -> dict[int, dict]:
     """Median time of ``Workflow.advance`` on ``count`` different teams per store, interleaved."""
     rng = random.Random(seed)
     warmup = 5
@@ -90,7 +101,7 @@ def measure_advances(stores: dict[int, Path], eligible: dict[int, dict[str, list
         plan = [(t, "submit") for t in subs[:warmup + 1]] + timed + [(sels[0], "select")]
         plans[n] = plan
     wfs = {n: Workflow.open(str(p), clock=FixedClock(NOW), actor=ACTOR) for n, p in stores.items()}
-    raws = {n: RawAdvance(p) for n, p in stores.items()}
+    raws = {n: (raw_class or RawAdvance)(p) for n, p in stores.items()}
     # The raw transactions work on teams the advances leave alone (the eligible teams not planned).
     raw_names = {}
     for n in stores:
@@ -138,6 +149,7 @@ def measure_advances(stores: dict[int, Path], eligible: dict[int, dict[str, list
                 "statements": {t: len(tr.statements) for t, tr in traces[n].items()},
                 "scans": scans,
                 "raw": statistics.median(raw_times[n]),
+                "times": times[n], "raw_times": raw_times[n],
             }
         # the moves really happened
         for n, wf in wfs.items():
@@ -209,29 +221,154 @@ class RawAdvance:
         self.con.close()
 
 
-def measure_status_library(path: Path, n: int, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        gc.collect()
+class RawAdvancePg:
+    """:class:`RawAdvance` on PostgreSQL: a raw ``psycopg`` transaction doing the same writes, the team and
+    the chain's head locked ``FOR UPDATE`` as the store locks them."""
+
+    def __init__(self, url: str) -> None:
+        self.con = con = pg_raw(url)
+        self.actor = ACTOR + " (raw)"
+        self.actor_id = con.execute("SELECT id FROM person WHERE email = %s", (ACTOR,)).fetchone()[0]
+
+    def run(self, name: str) -> float:
+        from workflow.store import events as event_rows
+
+        con, actor = self.con, self.actor
         t0 = time.perf_counter()
-        wf = Workflow.open(str(path), clock=FixedClock(NOW), actor=ACTOR)
-        rows = wf.teams.status()
-        times.append(time.perf_counter() - t0)
+        with con.transaction():
+            tid, phase, version = con.execute("SELECT id, phase, version FROM team WHERE name = %s FOR UPDATE",
+                                              (name,)).fetchone()
+            dest = "selection" if phase == "call_for_projects" else phase
+            cur = con.execute("UPDATE team SET phase = %s, phase_since = %s, version = %s WHERE id = %s AND version = %s",
+                              (dest, NOW, version + 1, tid, version))
+            assert cur.rowcount == 1
+            con.execute('UPDATE phase_period SET "end" = %s WHERE team_id = %s AND "end" IS NULL', (NOW, tid))
+            con.execute("INSERT INTO phase_period (team_id, phase, start) VALUES (%s, %s, %s)", (tid, dest, NOW))
+            count, prev = con.execute("SELECT count, hash FROM audit_head WHERE id = 1 FOR UPDATE").fetchone()
+            row = {"at": NOW, "actor": actor, "actor_id": self.actor_id, "team_id": tid, "action": "advance",
+                   "trigger": "submit", "from_phase": phase, "to_phase": dest, "reason": None, "forced": False,
+                   "data": None, "salt": event_rows.new_salt()}
+            row["digest"] = event_rows.digest(row["salt"], actor, None, None)
+            row["hash"] = event_rows.link(prev, row)
+            con.execute("INSERT INTO event (at, actor, actor_id, team_id, action, \"trigger\", from_phase, to_phase, "
+                        "reason, forced, data, salt, digest, hash) VALUES (%(at)s, %(actor)s, %(actor_id)s, "
+                        "%(team_id)s, %(action)s, %(trigger)s, %(from_phase)s, %(to_phase)s, %(reason)s, %(forced)s, "
+                        "%(data)s, %(salt)s, %(digest)s, %(hash)s)", row)
+            con.execute("UPDATE audit_head SET count = %s, hash = %s WHERE id = 1", (count + 1, row["hash"]))
+        return time.perf_counter() - t0
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def compare_pg(url: str, n: int, advances: int, rounds: int) -> list[Comparison]:
+    """PostgreSQL parity at ``n`` teams, in a database of its own: an advance against raw psycopg doing
+    the same writes, ``status()`` against psycopg reading the same joins."""
+    with pg_database(url) as db:
+        _, eligible = timed_build(db, n, lambda: build_store(db, n, now=NOW, actor=ACTOR))
+        adv = measure_advances({n: db}, {n: eligible}, advances, raw_class=RawAdvancePg)[n]
+        wf = Workflow.open(db, clock=FixedClock(NOW), actor=ACTOR)
+        con = pg_raw(db)
+        try:
+            def library() -> float:
+                t0 = time.perf_counter()
+                rows = wf.teams.status()
+                took = time.perf_counter() - t0
+                assert len(rows) == n
+                return took
+
+            def raw() -> float:
+                t0 = time.perf_counter()
+                with con.transaction():
+                    rows = con.execute(STATUS_SQL).fetchall()
+                took = time.perf_counter() - t0
+                assert len(rows) == n
+                return took
+
+            status = alternate(library, raw, rounds, warmup=1)
+        finally:
+            con.close()
+            wf.close()
+    return [Comparison(tuple(adv["times"]), tuple(adv["raw_times"])).named(
+                f"PostgreSQL: advance one team, {n:,} teams", target=("<=", 2.5),
+                baseline="raw psycopg transaction doing the same writes, right after each"),
+            status.named(f"PostgreSQL: Workflow.teams.status(), {n:,} teams", target=("<=", 2.0),
+                         baseline="psycopg reading the same joins")]
+
+
+STATUS_KEYS = ("name", "programme", "partner", "phase", "phase_since", "coach", "signed_on", "months", "last_checkin")
+# The same joined rows as ``status``: each team with its programme, partner, coach (the first by e-mail) and
+# last check-in, in programme then team name order.
+STATUS_SQL = """SELECT t.name, p.name, pa.name, t.phase, t.phase_since, c.email, p.signed_on, p.months, k.last
+FROM team t JOIN programme p ON p.id = t.programme_id LEFT JOIN partner pa ON pa.id = t.partner_id
+LEFT JOIN (SELECT m.team_id, min(pe.email) AS email FROM team_member m JOIN person pe ON pe.id = m.person_id
+           WHERE m.role = 'coach' GROUP BY m.team_id) c ON c.team_id = t.id
+LEFT JOIN (SELECT team_id, max("on") AS last FROM checkin GROUP BY team_id) k ON k.team_id = t.id
+ORDER BY p.name, t.name"""
+RAW_STATUS_SCRIPT = f"""import json, sqlite3, sys
+con = sqlite3.connect(sys.argv[1], isolation_level=None)
+for pragma in ("busy_timeout = 5000", "foreign_keys = ON", "synchronous = NORMAL"):
+    con.execute("PRAGMA " + pragma)
+keys = {STATUS_KEYS!r}
+rows = [dict(zip(keys, r)) for r in con.execute({STATUS_SQL!r})]
+sys.stdout.write(json.dumps(rows, ensure_ascii=False))  # compact, as status --json to a pipe
+"""
+
+
+def compare_status(path: Path, n: int, rounds: int, workdir: Path) -> list[Comparison]:
+    """At ``n`` teams: ``Workflow.teams.status()`` against the raw read (in this process), then ``status
+    --json`` against a Python ``sqlite3`` script reading the same joined rows plus ``json.dumps`` (whole
+    processes both, wall time and peak memory), each pair alternated."""
+    wf = Workflow.open(str(path), clock=FixedClock(NOW), actor=ACTOR)
+    con = sqlite_raw(path)
+    try:
+        def library() -> float:
+            t0 = time.perf_counter()
+            rows = wf.teams.status()
+            took = time.perf_counter() - t0
+            assert len(rows) == n, (len(rows), n)
+            return took
+
+        def raw() -> float:
+            t0 = time.perf_counter()
+            con.execute("BEGIN")
+            rows = con.execute(STATUS_SQL).fetchall()
+            con.execute("COMMIT")
+            took = time.perf_counter() - t0
+            assert len(rows) == n, (len(rows), n)
+            return took
+
+        lib = alternate(library, raw, rounds, warmup=1)
+    finally:
+        con.close()
         wf.close()
-        assert len(rows) == n, (len(rows), n)
-    return statistics.median(times)
+    script = workdir / "raw_status.py"
+    script.write_text(RAW_STATUS_SCRIPT, encoding="utf-8")
+    check = subprocess.run([*cli_command(), "--db", str(path), "--now", NOW_ARG, "status", "--json"],
+                           env=cli_env(ACTOR), capture_output=True, check=True)
+    assert len(json.loads(check.stdout)) == n
+    check = subprocess.run([sys.executable, str(script), str(path)], capture_output=True, check=True)
+    assert len(json.loads(check.stdout)) == n
+    mem: tuple[list[float], list[float]] = ([], [])
 
+    def process(cmd: list[str], env: dict[str, str] | None, side: int) -> Callable[[], float]:
+        def run() -> float:
+            took, rss = run_process(cmd, env)
+            mem[side].append(rss)
+            return took
+        return run
 
-def measure_status_cli(path: Path, n: int, repeat: int) -> float:
-    def check(rows):  # the output really is every team
-        assert len(rows) == n and {"name", "programme", "partner", "phase", "phase_since", "deadline",
-                                   "days_left"} <= set(rows[0])
-
-    return time_cli(["--db", str(path), "--now", NOW_ARG, "status", "--json"], ACTOR, repeat, check)
-
-
-def measure_cli_startup(repeat: int) -> float:
-    return time_cli(["--help"], ACTOR, repeat)
+    whole = alternate(process([*cli_command(), "--db", str(path), "--now", NOW_ARG, "status", "--json"],
+                              cli_env(ACTOR), 0),
+                      process([sys.executable, str(script), str(path)], None, 1), rounds, warmup=1)
+    raw_name = "Python sqlite3 script: the same joined rows + json.dumps, a whole process"
+    return [
+        lib.named(f"Workflow.teams.status(), {n:,} teams", target=("<=", 1.3),
+                  baseline="raw sqlite3 read of the same joined rows (store's PRAGMAs)"),
+        whole.named(f"status --json, {n:,} teams, whole process", target=("<=", 1.5), baseline=raw_name),
+        Comparison(tuple(mem[0][-rounds:]), tuple(mem[1][-rounds:]), unit="MiB").named(
+            f"status --json, {n:,} teams, peak memory", target=("<=", 2.0), baseline=raw_name + " (peak RSS)"),
+    ]
 
 
 # ---- the naive way: one Machine per team -----------------------------------------------------
@@ -294,66 +431,18 @@ def measure_naive(path: Path, n: int, limit: int, repeat: int) -> dict:
             "extrapolated": built_count < n, "total": load + per_machine * n + fire, "total_mem": mem * n}
 
 
-# ---- the table -----------------------------------------------------------------------------
-
-def print_table(sizes: list[int], r: dict, total_runtime: float) -> None:
-    small, big = sizes[0], sizes[-1]
-    ratio = r["advance"][big]["median"] / r["advance"][small]["median"]
-    cli_big = r["status_cli"][big]
-    head = ["measure"] + [f"{n:,} teams" for n in sizes] + ["target", "met"]
-    rows: list[list[str]] = []
-
-    def row(label, values, target="", met=""):
-        rows.append([label] + values + [target, met])
-
-    row("build store (bulk insert + migrations)", [fmt_s(r["build"][n]) for n in sizes])
-    row(f"advance one team, median of {r['advance'][small]['count']}",
-        [fmt_s(r["advance"][n]["median"]) for n in sizes])
-    row("  p90", [fmt_s(r["advance"][n]["p90"]) for n in sizes])
-    row("  submit / select medians",
-        [f"{fmt_s(r['advance'][n]['submit'])} / {fmt_s(r['advance'][n]['select'])}" for n in sizes])
-    row("  SQL statements (submit / select)",
-        [f"{r['advance'][n]['statements']['submit']} / {r['advance'][n]['statements']['select']}" for n in sizes])
-    row("  full-table scans in their plans", [str(len(r["advance"][n]["scans"])) for n in sizes], "0",
-        "yes" if not any(r["advance"][n]["scans"] for n in sizes) else "NO")
-    row(f"advance ratio {big:,} / {small:,}", [""] * (len(sizes) - 1) + [f"{ratio:.2f}"], f"<= {ADVANCE_TARGET}",
-        "yes" if ratio <= ADVANCE_TARGET else "NO")
-    row("raw sqlite3 transaction, same writes (store's PRAGMAs)", [fmt_s(r["raw"][n]) for n in sizes])
-    raw_ratio = {n: r["advance"][n]["median"] / r["raw"][n] for n in sizes}
-    row("advance / raw transaction", [f"{raw_ratio[n]:.1f} x" for n in sizes], f"<= {RAW_TARGET:g} x",
-        "yes" if raw_ratio[big] <= RAW_TARGET else "NO")
-    row("status, library Workflow.teams.status()", [fmt_s(r["status_lib"][n]) for n in sizes],
-        f"< {STATUS_LIB_TARGET_S:g} s at {big:,}", "yes" if r["status_lib"][big] < STATUS_LIB_TARGET_S else "NO")
-    row("status --json, CLI subprocess (wall)", [fmt_s(r["status_cli"][n]) for n in sizes],
-        f"< {STATUS_TARGET_S:g} s at {big:,}", "yes" if cli_big < STATUS_TARGET_S else "NO")
-    row("  CLI start-up alone (preincub --help)", [fmt_s(r["startup"])] * len(sizes))
-    row("naive: load all teams (ORM)", [fmt_s(r["naive"][n]["load"]) for n in sizes])
-    row("naive: build one Machine", [fmt_s(r["naive"][n]["per_machine"]) for n in sizes])
-    row("naive: memory per Machine (tracemalloc)", [f"{r['naive'][n]['mem'] / 1024:.1f} KiB" for n in sizes])
-    row("naive: memory, all Machines", [f"{r['naive'][n]['total_mem'] / 2**20:.0f} MiB"
-                                        + (" *" if r["naive"][n]["extrapolated"] else "") for n in sizes])
-    row("naive: advance one team (load+build all+fire)",
-        [fmt_s(r["naive"][n]["total"]) + (" *" if r["naive"][n]["extrapolated"] else "") for n in sizes])
-    row("naive / engine, advance one team",
-        [f"x{r['naive'][n]['total'] / r['advance'][n]['median']:,.0f}" for n in sizes])
-
-    render_table(head, rows)
-    for n in sizes:
-        nv = r["naive"][n]
-        if nv["extrapolated"]:
-            print(f"* {n:,} teams: Machines built for a random sample of {nv['built']:,} teams; "
-                  f"build time and memory extrapolated linearly to {n:,}.")
-    print_footer({n: r["advance"][n]["scans"] for n in sizes}, NOW, total_runtime)
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 100000], help="store sizes in teams")
-    ap.add_argument("--repeat", type=int, default=3, help="runs of each status and naive measurement (median)")
+    ap.add_argument("--repeat", type=int, default=5, help="alternated rounds of each status measurement")
     ap.add_argument("--advances", type=int, default=200, help="different teams advanced per store (median)")
+    ap.add_argument("--naive", action="store_true", help="also measure the naive way (one Machine per team)")
     ap.add_argument("--naive-limit", type=int, default=5000,
                     help="above this many teams, build naive Machines for a sample this size and extrapolate")
     ap.add_argument("--keep", action="store_true", help="keep the stores (prints where)")
+    ap.add_argument("--pg", metavar="URL", help="also on PostgreSQL (a database of its own made and dropped there)")
+    ap.add_argument("--pg-teams", type=int, default=10_000, help="teams of the PostgreSQL store")
+    add_json_option(ap)
     args = ap.parse_args(argv)
     sizes = sorted(set(args.sizes))
     if len(sizes) < 2:
@@ -361,27 +450,32 @@ def main(argv: list[str] | None = None) -> int:
     if min(sizes) < 2 * args.advances:
         ap.error(f"the smallest store needs at least {2 * args.advances} teams for --advances {args.advances}")
 
-    started = time.perf_counter()
-    r: dict = {"build": {}, "status_lib": {}, "status_cli": {}, "naive": {}}
+    small, big = sizes[0], sizes[-1]
     with scratch(args.keep) as workdir:
         stores, eligible = {}, {}
         for n in sizes:
             stores[n] = workdir / f"store-{n}.db"
-            r["build"][n], eligible[n] = timed_build(
-                stores[n], n, lambda: build_store(stores[n], n, now=NOW, actor=ACTOR))
-        r["advance"] = measure_advances(stores, eligible, args.advances)
+            _, eligible[n] = timed_build(stores[n], n, lambda: build_store(stores[n], n, now=NOW, actor=ACTOR))
+        adv = measure_advances(stores, eligible, args.advances)
         print("advance and raw sqlite3 transaction measured", file=sys.stderr)
-        r["raw"] = {n: r["advance"][n]["raw"] for n in sizes}
-        r["startup"] = measure_cli_startup(args.repeat)
-        for n in sizes:
-            r["status_lib"][n] = measure_status_library(stores[n], n, args.repeat)
-            r["status_cli"][n] = measure_status_cli(stores[n], n, args.repeat)
-            print(f"status measured at {n:,}", file=sys.stderr)
-        for n in sizes:
-            r["naive"][n] = measure_naive(stores[n], n, args.naive_limit, args.repeat)
-            print(f"naive measured at {n:,}", file=sys.stderr)
-        print_table(sizes, r, time.perf_counter() - started)
-        sys.stdout.flush()
+        out = [
+            Comparison(tuple(adv[big]["times"]), tuple(adv[big]["raw_times"])).named(
+                f"advance one team, {big:,} teams", target=("<=", RAW_TARGET),
+                baseline="raw sqlite3 transaction doing the same writes (store's PRAGMAs), right after each"),
+            Comparison(tuple(adv[big]["times"]), tuple(adv[small]["times"])).named(
+                f"advance one team, {big:,} vs {small:,} teams", target=("<=", ADVANCE_TARGET),
+                baseline=f"advance at {small:,} teams, interleaved"),
+        ]
+        out += compare_status(stores[big], big, args.repeat, workdir)
+        if args.pg:
+            out += compare_pg(args.pg, args.pg_teams, args.advances, args.repeat)
+        if args.naive:
+            for n in sizes:
+                nv = measure_naive(stores[n], n, args.naive_limit, 3)
+                print(f"naive at {n:,} teams: load {fmt_s(nv['load'])}, {fmt_s(nv['per_machine'])} and "
+                      f"{nv['mem'] / 1024:.1f} KiB per Machine, advance one team {fmt_s(nv['total'])}"
+                      + (" (extrapolated)" if nv["extrapolated"] else ""))
+        emit("engine", out, args.json)
     return 0
 
 

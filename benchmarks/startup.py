@@ -1,13 +1,14 @@
 """Start-up cost of the CLI, as ratios to bare imports measured in the same run.
 
-    python benchmarks/startup.py [--runs 9]
+    python benchmarks/startup.py [--runs 9] [--short] [--json FILE]
 
 Short commands are dominated by imports: `--help`, `--version` and an unknown command import no
 command module and no library module, and should cost about `python -c "import click"` (goal: at
 most 2x). `status` on the demo store should cost at most 1.3x the floor: what any command reading
 the store imports before its own code (the SQLModel tables and the pydantic-settings sections). Each
 command is timed alternately with its base (A B A B...), so a machine that gets busier slows both
-alike; the medians' ratio is the figure, min and max show the spread.
+alike; the median of the per-round ratios is the figure, min and max show the spread. ``--short``:
+only the three commands that open no store.
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from common import Comparison, add_json_option, alternate, emit  # benchmarks/common.py
 
 HERE = Path(__file__).resolve().parent.parent
 FLOOR = "import workflow.store.models, workflow.settings"
@@ -42,26 +44,19 @@ def _once(cmd: list[str], env: dict[str, str]) -> float:
     return time.perf_counter() - t0
 
 
-def alternated(a: list[str], b: list[str], runs: int, env: dict[str, str]) -> tuple[list[float], list[float]]:
+def alternated(a: list[str], b: list[str], runs: int, env: dict[str, str]) -> Comparison:
     """Wall times of ``a`` and ``b``, in seconds, run in turn (A B A B...) after one warm-up run of
     each (file cache, .pyc)."""
-    _once(a, env), _once(b, env)
-    times: tuple[list[float], list[float]] = ([], [])
-    for _ in range(runs):
-        times[0].append(_once(a, env))
-        times[1].append(_once(b, env))
-    return times
+    return alternate(lambda: _once(a, env), lambda: _once(b, env), runs, warmup=1)
 
 
-def _spread(samples: list[float]) -> str:
-    return (f"{statistics.median(samples) * 1000:6.0f} ms  (min {min(samples) * 1000:4.0f}, "
-            f"max {max(samples) * 1000:4.0f})")
-
-
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=9)
-    runs = ap.parse_args().runs
+    ap.add_argument("--short", action="store_true", help="only the commands that open no store (no demo store)")
+    add_json_option(ap)
+    args = ap.parse_args(argv)
+    runs = args.runs
     # Bytecode cached as an installed package has it: with PYTHONDONTWRITEBYTECODE (set on some
     # machines) the warm-up writes no .pyc and every run recompiles the project's modules.
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREINCUB_") and k != "PYTHONDONTWRITEBYTECODE"}
@@ -69,7 +64,8 @@ def main() -> None:
     env["XDG_DATA_HOME"] = str(work)
     db = work / "demo.db"
     pre = _preincub()
-    subprocess.run([*pre, "--db", str(db), "demo"], env=env, capture_output=True, check=True)
+    if not args.short:
+        subprocess.run([*pre, "--db", str(db), "demo"], env=env, capture_output=True, check=True)
 
     click = [sys.executable, "-c", "import click"]
     floor = [sys.executable, "-c", FLOOR]
@@ -86,14 +82,12 @@ def main() -> None:
         ("preincub status, to the floor without the facade", [*store, "status"], [sys.executable, "-c", BARE_FLOOR],
          "bare floor", None),
     ]
-    print(f"{'command':44} {'median (min, max)':>28}   {'base':>28}  ratio  goal")
-    for name, cmd, base, base_name, goal in rows:
-        a, b = alternated(cmd, base, runs, env)
-        ratio = statistics.median(a) / statistics.median(b)
-        mark = "" if goal is None else "ok" if ratio <= goal else "OVER"
-        target = f"<= {goal}x {base_name}" if goal is not None else f"   x {base_name}"
-        print(f"{name:44} {_spread(a)}   {_spread(b)}  {ratio:4.2f}x  {target}  {mark}")
+    out = []
+    for name, cmd, base, base_name, goal in rows[:3] if args.short else rows:
+        c = alternated(cmd, base, runs, env)
+        out.append(c.named(name, baseline=base_name, target=None if goal is None else ("<=", goal)))
     shutil.rmtree(work)
+    emit("startup", out, args.json)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 Run it as a script (never a test):
 
-    python benchmarks/web.py [--clients 20] [--seconds 30] [--rounds 10] [--teams 100] [--pg URL]
+    python benchmarks/web.py [--clients 20] [--seconds 30] [--rounds 10] [--teams 100] [--pg URL] [--json FILE]
 
 It builds a store (SQLite, then PostgreSQL when ``--pg`` or PREINCUB_TEST_DATABASE_URL names a
 server: a fresh schema there) with ``--teams`` teams in investigation, each with its own coach, and
@@ -23,7 +23,8 @@ CSRF token: client k works on teams k, k + clients, …), then ``--rounds`` time
 It prints, per store: requests per second, p50 and p95 latency (ms) of the POSTs alone and of /healthz
 over all rounds, errors (any status but 303 on a POST, 200 on /healthz), the check-ins found in the
 store afterwards and whether each team has exactly one for the week; then, round by round, the median,
-min and max of each one's p50 and p95 and of the p95 ratio. Goal: p95 of a submission ≤ 5 × p95 of
+min and max of each one's p50 and p95 and of the p95 ratio; last, the comparison row of the p95s
+(benchmarks/common.py's format, also written by ``--json``). Goal: p95 of a submission ≤ 5 × p95 of
 /healthz, no error, every check-in stored exactly once.
 """
 
@@ -45,9 +46,7 @@ import uuid
 from datetime import date, datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from common import ROOT, Comparison, add_json_option, emit  # noqa: E402  (benchmarks/common.py: the checkout on sys.path)
 
 from workflow.api import Workflow  # noqa: E402
 
@@ -233,7 +232,7 @@ def spread(values: list[float]) -> str:
     return f"{statistics.median(values):.1f} ({min(values):.1f}–{max(values):.1f})"
 
 
-def bench(label: str, url: str, args) -> tuple[list[str], list[list[str]]]:
+def bench(label: str, url: str, args) -> tuple[list[str], list[list[str]], Comparison]:
     """Submissions and /healthz in alternating rounds (submissions, then /healthz, then submissions…),
     so both are measured under the same conditions (a PostgreSQL checkpoint, a busy neighbour): the
     summary row over all rounds, and per measure the median, min and max of the rounds."""
@@ -279,7 +278,12 @@ def bench(label: str, url: str, args) -> tuple[list[str], list[list[str]]]:
                 [label, "healthz p50 ms", spread([h["p50"] for _, h in rounds])],
                 [label, "healthz p95 ms", spread([h["p95"] for _, h in rounds])],
                 [label, "p95 ratio", spread(ratios) if ratios else "—"]]
-    return row, measures
+    cmp = Comparison(tuple(s["p95"] for s, h in rounds if h["p95"]), tuple(h["p95"] for _, h in rounds if h["p95"]),
+                     unit="ms").named(f"web check-in submission p95, {args.clients} clients, {label}",
+                                      target=("<=", 5.0), baseline="/healthz p95, the same clients, interleaved rounds",
+                                      note=f"{sub['errors'] + health['errors']} errors; each check-in stored once: "
+                                           f"{'yes' if once else 'NO'}")
+    return row, measures, cmp
 
 
 def table(head: list[str], rows: list[list[str]]) -> None:
@@ -290,7 +294,7 @@ def table(head: list[str], rows: list[list[str]]) -> None:
         print(" | ".join(c.ljust(w) for c, w in zip(r, widths)))
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--clients", type=int, default=20)
     ap.add_argument("--seconds", type=float, default=30, help="of submissions, and as many of /healthz")
@@ -298,7 +302,8 @@ def main() -> None:
     ap.add_argument("--teams", type=int, default=100)
     ap.add_argument("--pg", default=os.environ.get("PREINCUB_TEST_DATABASE_URL"),
                     help="a PostgreSQL server URL (a fresh schema is made there)")
-    args = ap.parse_args()
+    add_json_option(ap)
+    args = ap.parse_args(argv)
     if args.clients < 1 or args.rounds < 1 or args.seconds <= 0:
         ap.error("--clients and --rounds must be at least 1, --seconds more than 0")
     results = []
@@ -324,10 +329,11 @@ def main() -> None:
         print("PostgreSQL: skipped (give --pg URL or PREINCUB_TEST_DATABASE_URL)", file=sys.stderr)
     head = ["store", "POST req/s", "p50 ms", "p95 ms", "errors", "healthz req/s", "p50 ms", "p95 ms", "errors",
             "p95 ratio", "check-ins", "once each"]
-    table(head, [row for row, _ in results])
+    table(head, [row for row, _, _ in results])
     print(f"\nRound by round ({args.rounds} rounds, submissions and /healthz alternating): median (min–max)")
-    table(["store", "measure", "median (min–max)"], [m for _, measures in results for m in measures])
+    table(["store", "measure", "median (min–max)"], [m for _, measures, _ in results for m in measures])
     print(f"\n{args.clients} clients, {args.seconds:g} s of each; goal: p95 ratio ≤ 5×, no error, once each: yes")
+    emit("web", [c for _, _, c in results], args.json)
 
 
 if __name__ == "__main__":
