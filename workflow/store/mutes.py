@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
+from workflow.store.batches import batches
 from workflow.store.models import Person, PersonGrant, PersonMute, Programme
 
 _T = PersonMute.__table__
@@ -25,12 +26,10 @@ def kinds(s: Session, person_id: int) -> tuple[str, ...]:
 
 
 def muted(s: Session, person_ids: Iterable[int]) -> set[tuple[int, str]]:
-    """(person, kind) of every mute of these people (a tick's recipients: one query)."""
-    ids = sorted(set(person_ids))
-    if not ids:
-        return set()
-    return {(pid, kind) for pid, kind in s.connection().execute(
-        select(_T.c.person_id, _T.c.kind).where(_T.c.person_id.in_(ids)))}
+    """(person, kind) of every mute of these people (a tick's recipients: a query a slice of ids)."""
+    conn = s.connection()
+    return {(pid, kind) for chunk in batches(person_ids) for pid, kind in conn.execute(
+        select(_T.c.person_id, _T.c.kind).where(_T.c.person_id.in_(chunk)))}
 
 
 def add(s: Session, dialect: str, person_id: int, new: Iterable[str]) -> None:

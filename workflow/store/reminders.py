@@ -15,6 +15,7 @@ import states
 from workflow.rules.deadlines import deadline
 from workflow.rules.due import ProgrammeFacts, Snapshot, TeamFacts
 from workflow.store import notices as notice_rows
+from workflow.store.batches import batches
 from workflow.store import people as people_rows
 from workflow.store.models import CheckIn, Person, PhasePeriod, Programme, Team, TeamMember
 
@@ -85,9 +86,7 @@ _PEOPLE = (Person.id, Person.name, Person.email, Person.lang, Person.channels, P
 def people(s: Session, ids: set[int]) -> dict[int, sa.Row]:
     """The recipients, with what a message needs of them (read-only rows with Person's attribute
     names, not ORM objects: a tick reads ~10,000 of them)."""
-    if not ids:
-        return {}
-    return {p.id: p for p in s.execute(select(*_PEOPLE).where(Person.id.in_(ids)))}
+    return {p.id: p for chunk in batches(ids) for p in s.execute(select(*_PEOPLE).where(Person.id.in_(chunk)))}
 
 
 def placeholders(s: Session, among: Any = None) -> list[str]:
