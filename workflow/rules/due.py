@@ -321,6 +321,15 @@ def horizon(cfg: Settings) -> timedelta:
     return timedelta(days=max((*cfg.reminders.deadline_days, *cfg.reminders.committee_days, 7)) + 8)
 
 
+def quiet_until(at: datetime, cfg: Settings) -> datetime:
+    """The first moment after ``at`` when a reminder can fall due: reminders fall due at the reminder time
+    (PREINCUB_REMIND_AT) or at midnight, Paris time, or when a change makes them (a team selected: a change
+    writes an event, which a tick sees). Until then, what was due at ``at`` is all there is."""
+    day = at.astimezone(PARIS).date()
+    moments = [_at(d, t) for d in (day, day + timedelta(days=1)) for t in (cfg.reminders.remind_at, time(0))]
+    return min(m for m in moments if m > at)
+
+
 def due_now(snap: Snapshot, now: datetime, cfg: Settings) -> list[Due]:
     """Reminders due at ``now`` and not yet stale: what one tick enqueues (catch-up included)."""
     return sorted((d for d in occurrences(snap, now - horizon(cfg), now, now, cfg, fresh_at=now) if now < d.stale),

@@ -7,6 +7,7 @@ daemons at once never enqueue a message twice.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -140,12 +141,28 @@ class Reminders:
         return {k.rsplit(":", 1)[0] for k in outbox_rows.queued_keys(s, since)}
 
     def enqueue(self) -> int:
-        """Enqueue what is due now and not yet stale, in one transaction; return how many were new."""
+        """Enqueue what is due now and not yet stale, in one transaction; return how many were new.
+
+        An instance administrator's enqueue (the daemon's) first reads one row: when nothing changed since
+        its last full look (the audit chain's head, which every change moves, and the settings are the same)
+        and no reminder can have fallen due since (:func:`~workflow.rules.due.quiet_until`), there is nothing
+        new, whatever the number of teams. Otherwise the full look, which records itself as the new plan.
+        """
         now = self.ctx.clock.now()
+        cfg = self._settings_digest()
+        with self.ctx.store.read() as s:
+            self.ctx.require(s, "remind")
+            everything = self.ctx.visible_programmes(s, "remind") is None
+            if everything and self._quiet(s, cfg, now):
+                return 0
         with self.ctx.store.write() as s:
             self.ctx.require(s, "remind")
+            # The head before the look: a change written meanwhile makes the next tick look again.
+            events, head = reminder_rows.head(s.connection())
             snap = self._snapshot(s, now)
             fresh = [r for r in self._messages(s, snap, due.due_now(snap, now, self.ctx.settings)) if r["recipient"]]
+            if everything:
+                reminder_rows.save_plan(s.connection(), events, head, cfg, now)
             if not fresh:
                 return 0
             at = self.ctx.clock.wall()
@@ -153,6 +170,21 @@ class Reminders:
                 r.update(status=OutboxStatus.PENDING.value, attempts=0, next_attempt_at=at, created_at=now)
             # A concurrent tick may insert the same keys first: count only the rows this one inserted.
             return outbox_rows.insert_new(s, self.ctx.store.dialect, fresh)
+
+    def _quiet(self, s: Session, cfg: str, now: datetime) -> bool:
+        """Whether the last full look still holds at ``now`` (see :meth:`enqueue`)."""
+        row = reminder_rows.plan(s.connection())
+        if row is None:
+            return False
+        events, head, settings, computed_at, events_now, head_now = row
+        return ((events, head, settings) == (events_now, head_now, cfg)
+                and computed_at <= now < due.quiet_until(computed_at, self.ctx.settings))
+
+    def _settings_digest(self) -> str:
+        """What the reminders due depend on among the settings (their days and times; the coaching's)."""
+        r, c = self.ctx.settings.reminders, self.ctx.settings.coaching
+        return hashlib.sha256(repr((sorted(r.model_dump().items()), sorted(c.model_dump().items()))).encode()
+                              ).hexdigest()[:32]
 
     def tick(self, holder: str | None = None, stop: Stop | None = None, record: bool = False, *,
              console: bool = False, progress: Progress | None = None,

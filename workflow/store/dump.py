@@ -24,8 +24,9 @@ class InsertFailed(Exception):
 
 # Who is signed in, and which single-use links were used: state of the running service, not data. A
 # backup leaves them out, so a restore signs everyone out (rows of them need a person, so a store that
-# holds some is never empty: an import never lands beside them).
-NOT_DUMPED = frozenset({"web_session", "spent_link"})
+# holds some is never empty: an import never lands beside them). The reminders' plan is a cache of the
+# reminders' last full look: made again by the next tick.
+NOT_DUMPED = frozenset({"web_session", "spent_link", "reminder_plan"})
 
 
 def all_tables() -> list[sa.Table]:

@@ -217,6 +217,19 @@ class InboxPoll(SQLModel, table=True):
     handled: int = 0  # messages handled by the last poll that succeeded
 
 
+class ReminderPlan(SQLModel, table=True):
+    """What the last full look at the reminders saw: the audit chain's head then (every change the reminders
+    depend on writes an event), the settings they depend on, and when. Until the head or the settings
+    change and until the next moment a reminder can fall due, a tick has nothing new to enqueue."""
+
+    __tablename__ = "reminder_plan"
+    name: str = Field(primary_key=True)  # "all": the instance administrator's view (the daemon's)
+    events: int  # audit_head.count when the look began
+    head: str  # audit_head.hash then
+    settings: str  # a digest of the settings reminders depend on
+    computed_at: datetime = _when()  # business clock
+
+
 class Assessment(SQLModel, table=True):
     team_id: int = Field(foreign_key="team.id", primary_key=True)
     real: bool | None = None

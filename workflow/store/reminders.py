@@ -17,7 +17,8 @@ from workflow.rules.due import ProgrammeFacts, Snapshot, TeamFacts
 from workflow.store import notices as notice_rows
 from workflow.store.batches import batches
 from workflow.store import people as people_rows
-from workflow.store.models import CheckIn, Person, PhasePeriod, Programme, Team, TeamMember
+from workflow.store.models import (AuditHead, CheckIn, Person, PhasePeriod, Programme, ReminderPlan, Team,
+                                   TeamMember)
 
 
 def snapshot(s: Session, since: datetime, programmes: Any = None) -> Snapshot:
@@ -97,3 +98,29 @@ def placeholders(s: Session, among: Any = None) -> list[str]:
     if among is not None:
         q = q.where(Person.id.in_(among))
     return list(s.execute(q.order_by(Person.email)).scalars())
+
+
+# ---- the plan: an idle tick in one row ------------------------------------------------------------
+
+_PLAN, _HEAD = ReminderPlan.__table__, AuditHead.__table__
+
+
+def head(conn: sa.Connection) -> tuple[int, str]:
+    """The audit chain's head (events chained, last hash): it moves with every change reminders depend on."""
+    row = conn.execute(sa.select(_HEAD.c.count, _HEAD.c.hash).where(_HEAD.c.id == 1)).first()
+    return (row[0], row[1]) if row is not None else (0, "")
+
+
+def plan(conn: sa.Connection, name: str = "all") -> Any:
+    """The last full look's row joined with the chain's head now (one statement): (events, head, settings,
+    computed_at, events_now, head_now), or None before any."""
+    return conn.execute(
+        sa.select(_PLAN.c.events, _PLAN.c.head, _PLAN.c.settings, _PLAN.c.computed_at, _HEAD.c.count, _HEAD.c.hash)
+        .select_from(_PLAN.outerjoin(_HEAD, _HEAD.c.id == 1)).where(_PLAN.c.name == name)).first()
+
+
+def save_plan(conn: sa.Connection, events: int, head_hash: str, settings: str, computed_at: datetime,
+              name: str = "all") -> None:
+    values = {"events": events, "head": head_hash, "settings": settings, "computed_at": computed_at}
+    if conn.execute(sa.update(_PLAN).where(_PLAN.c.name == name).values(**values)).rowcount == 0:
+        conn.execute(sa.insert(_PLAN).values(name=name, **values))

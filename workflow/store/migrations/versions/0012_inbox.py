@@ -1,5 +1,6 @@
 """Check-ins by e-mail reply: inbound_mail (each e-mail received, once, by the digest of its Message-ID, and
-what became of it), inbox_poll (how the mailbox poller fares); outbox.in_reply_to (an answer's In-Reply-To).
+what became of it), inbox_poll (how the mailbox poller fares); outbox.in_reply_to (an answer's thread).
+reminder_plan: what the last full look at the reminders saw, so that an idle tick costs one row.
 
 Revision ID: 0012
 Revises: 0011
@@ -45,9 +46,17 @@ def upgrade() -> None:
                     sa.Column('error', sa.String(), nullable=True),
                     sa.Column('handled', sa.Integer(), nullable=False),
                     sa.PrimaryKeyConstraint('name'))
+    op.create_table('reminder_plan',
+                    sa.Column('name', sa.String(), nullable=False),
+                    sa.Column('events', sa.Integer(), nullable=False),
+                    sa.Column('head', sa.String(), nullable=False),
+                    sa.Column('settings', sa.String(), nullable=False),
+                    sa.Column('computed_at', when, nullable=False),
+                    sa.PrimaryKeyConstraint('name'))
 
 
 def downgrade() -> None:
+    op.drop_table('reminder_plan')
     op.drop_table('inbox_poll')
     op.drop_index('ix_inbound_mail_received', table_name='inbound_mail')
     op.drop_table('inbound_mail')
