@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from notifications.i18n import Message, text
@@ -224,19 +225,33 @@ class _Row:
     def __init__(self, sheet: Sheet, cols: dict[str, int], line: int, cells: tuple[Cell, ...]) -> None:
         self.sheet, self.cols, self.line, self.cells = sheet, cols, line, cells
         self.problems: list[RowProblem] = []
+        self._got: dict[str, str | None] = {}  # get's answers
 
     def raw(self, col: str) -> Cell:
         i = self.cols.get(col)
         return self.cells[i] if i is not None and i < len(self.cells) else None
 
     def get(self, col: str) -> str | None:
-        v = self.raw(col)
-        if isinstance(v, float) and v.is_integer():
-            v = int(v)
-        if isinstance(v, str):
-            v = unguarded(v)  # a cell `export csv` guarded against formulas, as it was typed
-        v = "" if v is None else str(v).replace("\r\n", "\n").replace("\r", "\n").strip()
-        return v or None
+        """The cell of ``col`` as text, stripped (None: absent or blank); read once per row and column
+        (a 10,000-row import asks some columns twice)."""
+        got = self._got
+        if col in got:
+            return got[col]
+        i = self.cols.get(col)
+        v = self.cells[i] if i is not None and i < len(self.cells) else None
+        if v is None:
+            out = None
+        else:
+            if isinstance(v, float) and v.is_integer():
+                v = int(v)
+            if isinstance(v, str):
+                v = unguarded(v)  # a cell `export csv` guarded against formulas, as it was typed
+            v = str(v)
+            if "\r" in v:
+                v = v.replace("\r\n", "\n").replace("\r", "\n")
+            out = v.strip() or None
+        got[col] = out
+        return out
 
     def problem(self, col: str | None, exc: PreincubError) -> None:
         column = self.sheet.header[self.cols[col]] if col in self.cols else None
@@ -350,7 +365,10 @@ def applications(sheet: Sheet, cols: dict[str, int]) -> tuple[list[Application],
     return apps, problems
 
 
+@lru_cache(maxsize=256)
 def _one(cell: str | None) -> Applicant | None:
+    """The one person a cell names (a coach, a sponsor), or None; a file names the same few on many rows,
+    read once each (an error is not cached: raised again on each row that has it)."""
     people = _people(cell)
     if len(people) > 1:
         raise Invalid(N_("{value!q} names several people; give one"), code="several_people", value=cell)

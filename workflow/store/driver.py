@@ -284,3 +284,38 @@ class DirectRead:
 def direct_read(store: Any) -> DirectRead | None:
     """On SQLite a :class:`DirectRead` on the store's engine, else None (the caller's session reads)."""
     return DirectRead(store.engine) if store.dialect == "sqlite" else None
+
+
+def insert_many(conn: Any, stmt: Any, rows: list[dict[str, Any]]) -> None:
+    """``conn.execute(stmt, rows)`` (rows of the same keys), on SQLite as one executemany of the driver's
+    cursor: the statement compiled once with SQLAlchemy's own compiler and bind processors (the values
+    stored are the ones SQLAlchemy would store), each distinct value processed once (``now`` on every
+    row). SQLAlchemy's per-row parameter processing was most of an import's insert time. Elsewhere, or
+    when someone listens to the engine's statements, SQLAlchemy's own path."""
+    if not rows:
+        return
+    prepared = None
+    if conn.dialect.name == "sqlite" and not traced(conn.engine):
+        prepared = _lookup(stmt, rows[0], conn.dialect)
+    if prepared is None or prepared is _NOT_PREPARABLE:
+        conn.execute(stmt, rows)
+        return
+    names, defaults = prepared.names, prepared.defaults
+    values = [[row[n] if n in row else defaults[n] for n in names] for row in rows]
+    for i, process in prepared.binds:
+        done: dict[Any, Any] = {}
+        for v in values:
+            x = v[i]
+            try:
+                v[i] = done[x]
+            except KeyError:
+                v[i] = done[x] = process(x)
+            except TypeError:  # not hashable
+                v[i] = process(x)
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        cursor.executemany(prepared.sql, values)
+    except sqlite3.Error as exc:  # as SQLAlchemy raises it (the store's error handling maps those)
+        raise DBAPIError.instance(prepared.sql, values[:10], exc, sqlite3.Error) from exc
+    finally:
+        cursor.close()

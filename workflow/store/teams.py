@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 import states
 from workflow.errors import N_, ChangedMeanwhile
+from workflow.store.batches import IN_BATCH
 from workflow.store import driver
 from workflow.store.engine import Store
 from workflow.store.models import (Agreement, Assessment, Partner, Person, PhasePeriod, Programme, Team,
@@ -173,24 +174,40 @@ def flush(s: Session) -> None:
 # ---- many at once (an import) -----------------------------------------------------------------------
 
 _TEAM = Team.__table__
+_INSERT_TEAM, _INSERT_PERIOD, _INSERT_MEMBER = (sa.insert(_TEAM), sa.insert(PhasePeriod.__table__),
+                                                sa.insert(TeamMember.__table__))
 
 
 def insert_teams(conn: Any, rows: list[dict[str, Any]]) -> list[int]:
     """Insert teams (each a dict of the team's columns) and return their ids, in order. Names are
     unique: the ids come by one lookup (a plain executemany is faster than RETURNING rows)."""
-    conn.execute(sa.insert(_TEAM), rows)
-    by_name = dict(conn.execute(sa.select(_TEAM.c.name, _TEAM.c.id)
-                                .where(_TEAM.c.name.in_([r["name"] for r in rows]))).all())
-    return [by_name[r["name"]] for r in rows]
+    driver.insert_many(conn, _INSERT_TEAM, rows)
+    names = [r["name"] for r in rows]
+    by_name: dict[str, int] = {}
+    for chunk in batches_of(names):  # under the parameters a statement may carry
+        if conn.dialect.name == "sqlite" and not driver.traced(conn.engine):  # as insert_many: the driver's cursor
+            cursor = conn.connection.driver_connection.cursor()
+            try:
+                by_name.update(cursor.execute(f"SELECT name, id FROM team WHERE name IN ({', '.join('?' * len(chunk))})",
+                                              chunk).fetchall())
+            finally:
+                cursor.close()
+        else:
+            by_name.update(conn.execute(sa.select(_TEAM.c.name, _TEAM.c.id).where(_TEAM.c.name.in_(chunk))).all())
+    return [by_name[n] for n in names]
+
+
+def batches_of(names: list[str], size: int = IN_BATCH) -> Iterator[list[str]]:
+    for i in range(0, len(names), size):
+        yield names[i:i + size]
 
 
 def insert_periods(conn: Any, rows: list[dict[str, Any]]) -> None:
-    conn.execute(sa.insert(PhasePeriod.__table__), rows)
+    driver.insert_many(conn, _INSERT_PERIOD, rows)
 
 
 def insert_members(conn: Any, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        conn.execute(sa.insert(TeamMember.__table__), rows)
+    driver.insert_many(conn, _INSERT_MEMBER, rows)
 
 
 # ---- the status of many teams (``workflow.services.listing``) ----------------------------------------

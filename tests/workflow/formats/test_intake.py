@@ -127,3 +127,31 @@ def test_an_import_goes_into_ones_own_programme_only(wf):
         ca.intake.import_sheet(sheet(["Beta", sc.X, "", "", "", "", ""]), sc.A)
     assert e.value.problems[0].code == "team_exists" and sc.B not in e.value.problems[0].text("en")
     assert ca.intake.import_sheet(sheet(["Gamma", sc.X, "", "", "", "", ""]), sc.A).teams == ("Gamma",)
+
+
+def test_a_partner_named_many_ways_on_many_rows_is_one_partner(wf):
+    """Each distinct cell is resolved once: a département spelt several ways, then again, is the one new
+    partner (named as the INSEE names it, with its code); another name, in any case, is one more."""
+    seed(wf)
+    cells = ["80 - Somme", "Somme (80)", "somme", "80", "Ville de Lille", "ville de lille"]
+    sh = sheet(*[[f"Équipe {i}", cells[i % len(cells)], "P", f"Agent {i} <agent{i}@x.example>", "", "", ""]
+                 for i in range(30)])
+    r = wf.intake.import_sheet(sh, PROG)
+    assert r.partners == ("Somme", "Ville de Lille") and len(r.teams) == 30
+    assert {wf.teams.show(f"Équipe {i}").partner for i in range(30) if i % len(cells) < 4} == {"Somme"}
+    assert {wf.teams.show(f"Équipe {i}").partner for i in range(30) if i % len(cells) >= 4} == {"Ville de Lille"}
+    assert {(p.name, p.insee) for p in wf.directory.programme(PROG).partners} >= {("Somme", "80"),
+                                                                                 ("Ville de Lille", None)}
+
+
+def test_the_collector_runs_again_after_an_import_good_or_bad(wf):
+    """The import pauses Python's cyclic collector for its rows only: after it, done or refused, it runs."""
+    import gc
+
+    seed(wf)
+    assert gc.isenabled()
+    wf.intake.import_sheet(sheet(["Alpha", "Somme", "P", "Zoé Roy <zoe@x.example>", "", "", ""]), PROG)
+    assert gc.isenabled()
+    with pytest.raises(BadRows):
+        wf.intake.import_sheet(sheet(["", "Somme", "P", "Zoé Roy <zoe@x.example>", "", "", ""]), PROG)
+    assert gc.isenabled()
