@@ -7,6 +7,7 @@ business time for staleness), never from the real time: ``--now`` reaches the wh
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 from datetime import datetime
 from typing import Any
 
@@ -76,7 +77,16 @@ def unclaim(s: Session, holder: str, ids: list[int]) -> None:
 
 def settle(conn: sa.Connection, row_id: int, holder: str, values: dict[str, Any]) -> None:
     """Record the outcome ``values`` of one attempt on a row ``holder`` still claims, its claim ended."""
-    conn.execute(_SETTLE.values(claimed_by=None, claimed_until=None, **values), {"row_id": row_id, "holder": holder})
+    stmt = _settle_statement(frozenset(values))
+    conn.execute(stmt, {"row_id": row_id, "holder": holder, **{f"v_{k}": v for k, v in values.items()}})
+
+
+@lru_cache(maxsize=16)
+def _settle_statement(columns: frozenset[str]) -> sa.Update:
+    """The UPDATE of one outcome's columns, built once per set of columns (a sent, a retry, a failure): made
+    per message, its cache key alone cost more than SQLite's work."""
+    return _SETTLE.values(claimed_by=None, claimed_until=None,
+                          **{c: sa.bindparam(f"v_{c}", type_=_T.c[c].type) for c in sorted(columns)})
 
 
 def expire(conn: sa.Connection, now: datetime, note: str, among: Any = None) -> int:
