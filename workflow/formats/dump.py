@@ -11,6 +11,7 @@ and PostgreSQL too: ``status``, ``history`` and ``checkin list`` read the same a
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import hmac
 import json
@@ -18,6 +19,8 @@ import math
 import os
 import re
 import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -56,6 +59,8 @@ class RestoreRecord:
 
 
 def _plain(value: Any, kind: str) -> Any:
+    """One typed value (as a select through the models gives it) as the document holds it; the export
+    itself converts whole columns (``workflow.store.dump.plain_rows``), to the same values."""
     if value is None:
         return None
     if kind == "datetime":
@@ -67,9 +72,38 @@ def _plain(value: Any, kind: str) -> Any:
     return value
 
 
+@contextmanager
+def bulk() -> Iterator[None]:
+    """No cyclic garbage collection meanwhile: a backup is built and read as hundreds of thousands of
+    tuples, lists and dicts that hold no cycle, and a collection every few hundred of them (a full one as
+    the heap grows) costs more than the work itself. Collected as usual afterwards."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _not_json(value: Any) -> Any:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+# What ``json.dumps(row, ensure_ascii=False, allow_nan=False)`` does, without building an encoder each time:
+# the same C encoder, made once (a row is a flat array of plain values: no cycle to look for).
+_encode_row = json.encoder.c_make_encoder(None, _not_json, json.encoder.encode_basestring, None, ": ", ", ",
+                                          False, False, False) if json.encoder.c_make_encoder else None
+
+
 def dumps(doc: dict[str, Any]) -> bytes:
     """The document as UTF-8 JSON, one row a line (text kept as typed; a lone surrogate escaped, so the
     file stays UTF-8)."""
+    with bulk():
+        return _dumps(doc)
+
+
+def _dumps(doc: dict[str, Any]) -> bytes:
     def enc(v: Any) -> str:
         return json.dumps(v, ensure_ascii=False, allow_nan=False)
 
@@ -77,7 +111,10 @@ def dumps(doc: dict[str, Any]) -> bytes:
     parts = [enc(head)[:-1] + ', "tables": {']
     tables_out = []
     for name, part in doc["tables"].items():
-        rows = ",\n  ".join(enc(r) for r in part["rows"])
+        if _encode_row is None:
+            rows = ",\n  ".join(enc(r) for r in part["rows"])
+        else:  # one call a row (the encoder returns the text in chunks)
+            rows = ",\n  ".join(["".join(_encode_row(r, 0)) for r in part["rows"]])
         tables_out.append(f'\n {enc(name)}: {{"columns": {enc(part["columns"])}, "rows": [' +
                           (f"\n  {rows}" if rows else "") + "]}")
     text = "".join(parts) + ",".join(tables_out) + "}}\n"
@@ -102,13 +139,10 @@ class Dump:
     def export(self) -> dict[str, Any]:
         """Every row of every table, ids included (the grants too), tagged with the schema revision."""
         out: dict[str, Any] = {}
-        with self.ctx.store.read() as s:
+        with bulk(), self.ctx.store.read() as s:
             require_admin(self.ctx, s)
-            for table in tables():
-                cols = list(table.columns)
-                kinds = [dump_rows.kind(c) for c in cols]
-                rows = [[_plain(v, k) for v, k in zip(row, kinds)] for row in dump_rows.rows(s, table)]
-                out[table.name] = {"columns": [c.name for c in cols], "rows": rows}
+            for table in tables():  # rows as tuples straight from the cursor: JSON writes them as arrays
+                out[table.name] = {"columns": [c.name for c in table.columns], "rows": dump_rows.plain_rows(s, table)}
         return sign({"format": FORMAT, "version": VERSION, "schema": store_engine.HEAD_REVISION,
                      "exported_at": self.ctx.clock.now().isoformat(timespec="seconds"), "exported_by": self.ctx.actor,
                      "tables": out}, instance_key(self.ctx.settings))
@@ -192,6 +226,65 @@ def _value(raw: Any, col: Any, kind: str, table: str, row: int) -> Any:
     return raw
 
 
+_NONE = type(None)
+
+
+def _column(values: tuple, col: Any, kind: str) -> Sequence[Any] | None:
+    """A column's values checked and converted as a whole, as :func:`_value` does each: their types at
+    once, ranges by min and max, text by one search; None when one is wrong (or may be: :func:`_value`
+    then names it)."""
+    types = set(map(type, values))
+    present: Sequence[Any] = values
+    if _NONE in types:
+        if not col.nullable or col.primary_key:
+            return None
+        types.discard(_NONE)
+        present = [v for v in values if v is not None]
+        if not present:
+            return values
+    if kind == "int":
+        low, high = BIGINT_RANGE if dump_rows.big(col) else INT_RANGE
+        return values if types == {int} and low <= min(present) and max(present) <= high else None
+    if kind == "float":
+        if not types <= {int, float} or not all(map(math.isfinite, present)) or max(map(abs, present)) > 1e15:
+            return None
+        return values if types == {float} else [None if v is None else float(v) for v in values]
+    if kind == "bool":
+        return values if types == {bool} else None
+    if types != {str}:
+        return None
+    text = "".join(present)
+    if "\x00" in text or _SURROGATE.search(text):
+        return None
+    try:
+        if kind == "date":
+            return [None if v is None else date.fromisoformat(v) for v in values]
+        if kind == "datetime":
+            stamps = [None if v is None else datetime.fromisoformat(v) for v in values]
+            if any(v is not None and v.tzinfo is None for v in stamps):
+                return None
+            return [None if v is None else v.astimezone(timezone.utc) for v in stamps]
+    except ValueError:
+        return None
+    return values
+
+
+def _columns(rows: list[Any], cols: list[Any], kinds: list[str]) -> list[Sequence[Any]] | None:
+    """The document's rows of one table as checked columns (:func:`_column`); None when a row or a
+    value is wrong."""
+    if any(type(r) is not list or len(r) != len(cols) for r in rows):
+        return None
+    if not rows:
+        return [() for _ in cols]
+    out = []
+    for values, col, kind in zip(zip(*rows), cols, kinds):
+        checked = _column(values, col, kind)
+        if checked is None:
+            return None
+        out.append(checked)
+    return out
+
+
 def rows_of(doc: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     """Every row of the document as column values of this schema, checked: types, required values, ids
     and unique keys, references to rows of the document."""
@@ -201,6 +294,7 @@ def rows_of(doc: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
         raise Invalid(N_("this file is not a preincub backup (tables this preincub does not have: {names})"),
                       code="not_a_backup", names=", ".join(repr(n[:40]) for n in unknown[:5]))
     out: dict[str, list[dict[str, Any]]] = {}
+    columns_of: dict[str, dict[str, Sequence[Any]]] = {}  # each table's values, column by column
     for name, table in known.items():
         part = doc["tables"].get(name, {"columns": [], "rows": []})
         if not isinstance(part, dict) or not isinstance(part.get("columns"), list) \
@@ -212,16 +306,29 @@ def rows_of(doc: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
                              "{table})"), code="not_a_backup", table=name)
         cols = [table.columns[c] for c in columns]
         kinds = [dump_rows.kind(c) for c in cols]
-        rows = []
-        for i, raw in enumerate(part["rows"], 1):
-            if not isinstance(raw, list) or len(raw) != len(cols):
-                raise _bad(name, i, "*", N_("not one value per column"))
-            rows.append({c.name: _value(v, c, k, name, i) for v, c, k in zip(raw, cols, kinds)})
+        values = _columns(part["rows"], cols, kinds)
+        if values is not None:  # every value fine: the rows made at once, column by column
+            rows = [dict(zip(columns, r)) for r in zip(*values)] if cols else [{} for _ in part["rows"]]
+        else:  # one is not: row by row, to name the first
+            rows = []
+            for i, raw in enumerate(part["rows"], 1):
+                if not isinstance(raw, list) or len(raw) != len(cols):
+                    raise _bad(name, i, "*", N_("not one value per column"))
+                rows.append({c.name: _value(v, c, k, name, i) for v, c, k in zip(raw, cols, kinds)})
+            values = [tuple(r[c] for r in rows) for c in columns]
+        by_name = dict(zip(columns, values))
+        columns_of[name] = by_name
         missing = [c for c in table.columns if c.name not in columns and not c.nullable
                    and c.server_default is None and not (c.primary_key and c.autoincrement is True)]
         if missing and rows:
             raise _bad(name, 1, missing[0].name, N_("a value is required"))
         for key in dump_rows.uniques(table):
+            if all(k in by_name for k in key):
+                present = [v for v in (zip(*(by_name[k] for k in key))) if None not in v]
+                if len(set(present)) == len(present):
+                    continue
+            elif key and all(k not in by_name for k in key):
+                continue  # no value at all: nothing taken twice
             seen: set[tuple] = set()
             for i, r in enumerate(rows, 1):
                 v = tuple(r.get(k) for k in key)
@@ -234,7 +341,17 @@ def rows_of(doc: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     for name, table in known.items():  # references, once every table is read
         for col in table.columns:
             for fk in col.foreign_keys:
-                target = {r.get(fk.column.name) for r in out.get(fk.column.table.name, [])}
+                referring = columns_of[name].get(col.name)
+                if referring is None:
+                    continue  # the column is not in the backup: no reference
+                held = columns_of.get(fk.column.table.name, {})
+                if fk.column.name in held:
+                    target = set(held[fk.column.name])
+                else:
+                    target = {None} if out.get(fk.column.table.name) else set()
+                if set(referring) - target <= {None}:
+                    continue
+
                 for i, r in enumerate(out[name], 1):
                     if r.get(col.name) is not None and r[col.name] not in target:
                         raise _bad(name, i, col.name, N_("a reference to a row the backup does not hold"))
@@ -370,7 +487,7 @@ class _Target:
             _remove(self.temp)
 
 
-def import_all(db: str | None, source: bytes | str | dict, *, batch: int = 1000, settings: Any = None,
+def import_all(db: str | None, source: bytes | str | dict, *, batch: int = 10_000, settings: Any = None,
                require_signature: bool = False) -> RestoreRecord:
     """Restore a backup (``Dump.export``) into the EMPTY store at ``db``, in one transaction.
 
@@ -381,6 +498,12 @@ def import_all(db: str | None, source: bytes | str | dict, *, batch: int = 1000,
     file that is not a backup is refused; nothing new is left behind (a new SQLite store is written to
     a temporary file renamed at the end).
     """
+    with bulk():  # hundreds of thousands of rows read, checked and written: no cycle among them
+        return _import_all(db, source, batch=batch, settings=settings, require_signature=require_signature)
+
+
+def _import_all(db: str | None, source: bytes | str | dict, *, batch: int, settings: Any,
+                require_signature: bool) -> RestoreRecord:
     doc = parse(source)
     settings = settings or Settings.from_env()
     came_from = origin(doc, instance_key(settings))
