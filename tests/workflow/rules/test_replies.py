@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from workflow.rules.replies import LABELS, SHOWN, fields, fold
@@ -145,6 +145,7 @@ def test_fields_never_raise(text):
        st.booleans(), st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1, max_size=30))
 def test_any_label_however_spaced(label, space, bullet, bold, value):
     value = value.strip()
+    assume(not value.startswith("*"))  # "**Heures :** 6": a "**" after the colon closes the label's bold
     shown = f"**{label}**" if bold else label
     line = f"{bullet}{shown}{space}: {value}"
     result = fields(line)
