@@ -6,7 +6,6 @@ Every mail goes to one library call, ``wf.inbox.receive``; this module only spea
 from __future__ import annotations
 
 import asyncio
-import errno
 import json
 import logging
 import signal
@@ -27,6 +26,7 @@ from commands.context import current_ctx
 from commands.errors import explain
 from commands.output import console, emit_json, say, styled, table, when_cell
 from commands.params import DATE, IntegerRange, Parsed, json_option
+from commands.sockets import listening
 from commands.text import _, labelled, tr
 
 log = logging.getLogger("preincub.inbox")
@@ -93,34 +93,14 @@ class ReplyHandler:
 
 
 def bind(host: str, port: int) -> list[socket.socket]:
-    """Listening sockets for ``host``:``port`` (each address the host has), bound before saying we listen: a
-    port taken is one line at once, naming it."""
-    held: list[socket.socket] = []
-    try:
-        seen: dict[tuple[str, int], tuple] = {}
-        for family, kind, proto, _name, address in socket.getaddrinfo(host, port, socket.AF_UNSPEC,
-                                                                     socket.SOCK_STREAM, socket.IPPROTO_TCP,
-                                                                     socket.AI_PASSIVE):
-            seen.setdefault((address[0].split("%", 1)[0], address[1]), (family, kind, proto, address))
-        for family, kind, proto, address in seen.values():
-            sock = socket.socket(family, kind, proto)
-            held.append(sock)
-            if family == socket.AF_INET6:
-                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind(address)
-            sock.listen()
-            sock.setblocking(False)
-    except OSError as exc:
-        for sock in held:
-            sock.close()
-        if exc.errno == errno.EADDRINUSE:
-            raise click.ClickException(tr("port {port} is already in use on {host}: stop what uses it, or choose "
-                                          "another address with --listen HOST:PORT", port=port, host=host)) from None
-        raise click.ClickException(tr("cannot listen on {host}, port {port} ({why}): choose another address with "
-                                      "--listen HOST:PORT", host=host, port=port,
-                                      why=exc.strerror or type(exc).__name__)) from None
-    return held
+    """Listening sockets for ``host``:``port``, bound before saying we listen (non-blocking: asyncio serves them)."""
+    sockets = listening(host, port, busy=N_("port {port} is already in use on {host}: stop what uses it, or choose "
+                                            "another address with --listen HOST:PORT"),
+                        unusable=N_("cannot listen on {host}, port {port} ({why}): choose another address with "
+                                    "--listen HOST:PORT"))
+    for sock in sockets:
+        sock.setblocking(False)
+    return sockets
 
 
 def run_server(wf: Any, sockets: Sequence[socket.socket], *, smtp: bool = False,

@@ -3,9 +3,7 @@ the ``person`` group of commands/directory.py the last)."""
 
 from __future__ import annotations
 
-import errno
 import logging
-import socket
 
 import click
 import waitress
@@ -17,6 +15,7 @@ from workflow.errors import Invalid
 from commands.context import current_ctx
 from commands.output import say
 from commands.params import IntegerRange
+from commands.sockets import listening
 from commands.text import tr
 
 
@@ -29,7 +28,10 @@ def serve(host: str, port: int, threads: int) -> None:
 
     Put it behind a reverse proxy for HTTPS; PREINCUB_BASE_URL is its public address."""
     wf = current_ctx().wf()
-    sockets = listening(host, port)  # before the app is built and before saying it serves
+    sockets = listening(host, port, busy=N_("port {port} is already in use on {host}: stop what uses it, or choose "
+                                            "another port with --port"),
+                        unusable=N_("cannot listen on {host}, port {port} ({why}): choose another address with "
+                                    "--host or another port with --port"))  # before the app is built and said
     server = waitress.create_server(create_app(wf), sockets=sockets, threads=threads, ident="preincub",
                                     clear_untrusted_proxy_headers=True, max_request_body_size=1024 * 1024)
     say(tr("serving {where} on http://{host}:{port} (Ctrl+C stops)", where=wf.store.where, host=host, port=port))
@@ -37,37 +39,6 @@ def serve(host: str, port: int, threads: int) -> None:
     # "task queue depth" notes under load are not errors.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     server.run()
-
-
-def listening(host: str, port: int) -> list[socket.socket]:
-    """Sockets that hold ``host``:``port`` (each address the host has, as waitress would bind them), so that
-    serve announces an address it really has, and a busy port is one line at once, naming it, rather than
-    waitress's English error after start-up."""
-    held: list[socket.socket] = []
-    try:
-        addresses: dict[tuple[str, int], tuple] = {}  # getaddrinfo may give one address twice
-        for family, kind, proto, _name, address in socket.getaddrinfo(
-                None if host == "*" else host, port, socket.AF_UNSPEC, socket.SOCK_STREAM, socket.IPPROTO_TCP,
-                socket.AI_PASSIVE):
-            addresses.setdefault((address[0].split("%", 1)[0], address[1]), (family, kind, proto, address))
-        for family, kind, proto, address in addresses.values():
-            sock = socket.socket(family, kind, proto)
-            held.append(sock)
-            if family == socket.AF_INET6:
-                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as waitress: a restart reuses the port
-            sock.bind(address)
-            sock.listen()
-    except OSError as exc:
-        for sock in held:
-            sock.close()
-        if exc.errno == errno.EADDRINUSE:
-            raise click.ClickException(tr("port {port} is already in use on {host}: stop what uses it, or choose "
-                                          "another port with --port", port=port, host=host)) from None
-        raise click.ClickException(tr("cannot listen on {host}, port {port} ({why}): choose another address with "
-                                      "--host or another port with --port", host=host, port=port,
-                                      why=exc.strerror or type(exc).__name__)) from None
-    return held
 
 
 @click.group()

@@ -11,7 +11,6 @@ and PostgreSQL too: ``status``, ``history`` and ``checkin list`` read the same a
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import hmac
 import json
@@ -19,8 +18,7 @@ import math
 import os
 import re
 import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -28,6 +26,7 @@ from typing import Any
 
 from workflow.context import Context
 from workflow.errors import N_, Forbidden, Invalid, PreincubError, StoreError
+from workflow.services.listing import gc_paused
 from workflow.services import audit
 from workflow.store import events
 from workflow.services.links import secret_key
@@ -72,20 +71,6 @@ def _plain(value: Any, kind: str) -> Any:
     return value
 
 
-@contextmanager
-def bulk() -> Iterator[None]:
-    """No cyclic garbage collection meanwhile: a backup is built and read as hundreds of thousands of
-    tuples, lists and dicts that hold no cycle, and a collection every few hundred of them (a full one as
-    the heap grows) costs more than the work itself. Collected as usual afterwards."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def _not_json(value: Any) -> Any:
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
@@ -99,7 +84,7 @@ _encode_row = json.encoder.c_make_encoder(None, _not_json, json.encoder.encode_b
 def dumps(doc: dict[str, Any]) -> bytes:
     """The document as UTF-8 JSON, one row a line (text kept as typed; a lone surrogate escaped, so the
     file stays UTF-8)."""
-    with bulk():
+    with gc_paused():
         return _dumps(doc)
 
 
@@ -139,7 +124,7 @@ class Dump:
     def export(self) -> dict[str, Any]:
         """Every row of every table, ids included (the grants too), tagged with the schema revision."""
         out: dict[str, Any] = {}
-        with bulk(), self.ctx.store.read() as s:
+        with gc_paused(), self.ctx.store.read() as s:
             require_admin(self.ctx, s)
             for table in tables():  # rows as tuples straight from the cursor: JSON writes them as arrays
                 out[table.name] = {"columns": [c.name for c in table.columns], "rows": dump_rows.plain_rows(s, table)}
@@ -498,7 +483,7 @@ def import_all(db: str | None, source: bytes | str | dict, *, batch: int = 10_00
     file that is not a backup is refused; nothing new is left behind (a new SQLite store is written to
     a temporary file renamed at the end).
     """
-    with bulk():  # hundreds of thousands of rows read, checked and written: no cycle among them
+    with gc_paused():  # hundreds of thousands of rows read, checked and written: no cycle among them
         return _import_all(db, source, batch=batch, settings=settings, require_signature=require_signature)
 
 

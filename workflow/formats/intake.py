@@ -20,11 +20,9 @@ dossier with a problem is left out and the others go on: :mod:`workflow.services
 
 from __future__ import annotations
 
-import gc
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
@@ -53,6 +51,7 @@ from workflow.rules.partners import (
     name_key,
     split_departement,
 )
+from workflow.services.listing import gc_paused
 from workflow.services.directory import Directory
 from workflow.services.teams import NewTeam, Teams
 from workflow.store import reads
@@ -116,7 +115,7 @@ class Intake:
     def import_file(self, path: str | os.PathLike[str], programme: str, *,
                     mapping: Mapping[str, str | int] | None = None, dry_run: bool = False, progress: Callable[[int], None] | None = None) -> IntakeResult:
         """Read ``path`` (CSV or XLSX), then :meth:`import_sheet`."""
-        with _no_gc():
+        with gc_paused():
             return self.import_sheet(sheets.read(path), programme, mapping=mapping, dry_run=dry_run,
                                      progress=progress)
 
@@ -126,7 +125,7 @@ class Intake:
         store lacks; all or nothing (:class:`BadRows`). ``dry_run``: only say what would be done.
         ``progress(n)`` is called as rows are done (n rows more). A file with a state column (a DS export's
         "État du dossier") imports only its dossiers in instruction or accepted, and counts the others."""
-        with _no_gc():
+        with gc_paused():
             return self._import_sheet(sheet, programme, mapping, dry_run, progress)
 
     def _import_sheet(self, sheet: Sheet, programme: str, mapping: Mapping[str, str | int] | None,
@@ -225,20 +224,6 @@ class Intake:
         """Write a page's plan as an import does; the partners it created get the INSEE code of the
         département that named them."""
         self._apply(s, prog, plan, None, insee)
-
-
-@contextmanager
-def _no_gc() -> Iterator[None]:
-    """Python's cyclic collector paused while an import reads and writes its rows: they make hundreds of
-    thousands of objects, all alive until the end, that each collection would walk again (some 10 % of a
-    10,000-row import). They hold no cycle; the collector runs again after, as it was."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def _live(sheet: Sheet, cols: dict[str, int]) -> tuple[Sheet, dict[str, int], list[RowProblem]]:
