@@ -162,7 +162,7 @@ class Reminders:
             snap = self._snapshot(s, now)
             fresh = [r for r in self._messages(s, snap, due.due_now(snap, now, self.ctx.settings)) if r["recipient"]]
             if everything:
-                reminder_rows.save_plan(s.connection(), events, head, cfg, now)
+                reminder_rows.save_plan(s.connection(), self.ctx.store.dialect, events, head, cfg, now)
             if not fresh:
                 return 0
             at = self.ctx.clock.wall()

@@ -119,8 +119,13 @@ def plan(conn: sa.Connection, name: str = "all") -> Any:
         .select_from(_PLAN.outerjoin(_HEAD, _HEAD.c.id == 1)).where(_PLAN.c.name == name)).first()
 
 
-def save_plan(conn: sa.Connection, events: int, head_hash: str, settings: str, computed_at: datetime,
-              name: str = "all") -> None:
+def save_plan(conn: sa.Connection, dialect: str, events: int, head_hash: str, settings: str,
+              computed_at: datetime, name: str = "all") -> None:
+    """Record a full look (an upsert: two ticks at once on PostgreSQL may both write the first plan)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert  # loaded only on PostgreSQL, as the outbox's
+    else:
+        from sqlalchemy.dialects.sqlite import insert
     values = {"events": events, "head": head_hash, "settings": settings, "computed_at": computed_at}
-    if conn.execute(sa.update(_PLAN).where(_PLAN.c.name == name).values(**values)).rowcount == 0:
-        conn.execute(sa.insert(_PLAN).values(name=name, **values))
+    conn.execute(insert(_PLAN).values(name=name, **values).on_conflict_do_update(index_elements=["name"],
+                                                                                  set_=values))
