@@ -79,10 +79,15 @@ def address(reply_address: str, key: str) -> str:
     return f"{local}+{key}@{domain}"
 
 
+def message_id_local(key: str, digest: str) -> str:
+    """The left side of the reminder's Message-ID when it carries a key: the key first, then part of a
+    digest of the outbox key, which keeps it unique."""
+    return f"{key}.{digest[:16]}"
+
+
 def message_id(key: str, digest: str, domain: str) -> str:
-    """The reminder's Message-ID when it carries a key: the key first, then part of a digest of the
-    outbox key, which keeps it unique."""
-    return f"<{key}.{digest[:16]}@{domain}>"
+    """The reminder's whole Message-ID (:func:`message_id_local` at ``domain``)."""
+    return f"<{message_id_local(key, digest)}@{domain}>"
 
 
 def candidates(reply_address: str | None, addresses: Iterable[str], message_ids: Iterable[str]) -> list[str]:

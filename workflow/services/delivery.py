@@ -56,8 +56,7 @@ def message_id_local(reply_key: str, outbox_key: str) -> str:
     """The left side of the Message-ID of a message that carries a reply key: the key first (a reply's
     In-Reply-To or References finds it when a server drops the sub-address), then a digest of the outbox
     key, so two messages never share one. The same whenever the message is sent again."""
-    mid = replykey.message_id(reply_key, hashlib.sha256(outbox_key.encode()).hexdigest(), "d")
-    return mid[1:].rpartition("@")[0]
+    return replykey.message_id_local(reply_key, hashlib.sha256(outbox_key.encode()).hexdigest())
 
 
 def holder_name() -> str:

@@ -26,7 +26,7 @@ from typing import Any
 
 from notifications import i18n
 from notifications.message import OutboxStatus
-from workflow.clock import paris
+from workflow.clock import PARIS, paris
 from workflow.context import Context
 from workflow.errors import N_, ChangedMeanwhile, Forbidden, Invalid, PreincubError
 from workflow.records import (CheckInRecord, InboxCount, InboxEntry, InboxStatus, PollerRecord, Received)
@@ -323,8 +323,6 @@ class Inbox:
 
 def paris_midnight(day: date) -> datetime:
     """The start of ``day`` in Paris (DST-safe: midnight always exists there)."""
-    from workflow.clock import PARIS
-
     return datetime(day.year, day.month, day.day, tzinfo=PARIS)
 
 
