@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from notifications.i18n import DEFAULT_LANG
@@ -37,6 +38,14 @@ def reply_context(lang: str | None) -> dict[str, Any]:
     lines a reply may start with, in the words the reply's parser reads (not the catalog's)."""
     lang = lang if lang in SHOWN else DEFAULT_LANG
     return {"reply_address": True, "reply_labels": SHOWN[lang], "reply_colon": " : " if lang == "fr" else ": "}
+
+
+@lru_cache(maxsize=8)
+def settings_digest(reminders: Any, coaching: Any) -> str:
+    """A digest of the reminders' and the coaching's settings (frozen sections, hence a cache: a daemon
+    asks every tick)."""
+    return hashlib.sha256(repr((sorted(reminders.model_dump().items()), sorted(coaching.model_dump().items()))
+                               ).encode()).hexdigest()[:32]
 
 
 @dataclass(frozen=True)
@@ -173,7 +182,7 @@ class Reminders:
 
     def _quiet(self, s: Session, cfg: str, now: datetime) -> bool:
         """Whether the last full look still holds at ``now`` (see :meth:`enqueue`)."""
-        row = reminder_rows.plan(s.connection())
+        row = reminder_rows.plan(self.ctx.store, s)
         if row is None:
             return False
         events, head, settings, computed_at, events_now, head_now = row
@@ -182,9 +191,7 @@ class Reminders:
 
     def _settings_digest(self) -> str:
         """What the reminders due depend on among the settings (their days and times; the coaching's)."""
-        r, c = self.ctx.settings.reminders, self.ctx.settings.coaching
-        return hashlib.sha256(repr((sorted(r.model_dump().items()), sorted(c.model_dump().items()))).encode()
-                              ).hexdigest()[:32]
+        return settings_digest(self.ctx.settings.reminders, self.ctx.settings.coaching)
 
     def tick(self, holder: str | None = None, stop: Stop | None = None, record: bool = False, *,
              console: bool = False, progress: Progress | None = None,

@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 import states
 from workflow.rules.deadlines import deadline
 from workflow.rules.due import ProgrammeFacts, Snapshot, TeamFacts
+from workflow.store import driver
 from workflow.store import notices as notice_rows
 from workflow.store.batches import batches
 from workflow.store import people as people_rows
@@ -111,12 +112,17 @@ def head(conn: sa.Connection) -> tuple[int, str]:
     return (row[0], row[1]) if row is not None else (0, "")
 
 
-def plan(conn: sa.Connection, name: str = "all") -> Any:
+# The idle tick's one statement, built once: on SQLite the driver's cursor runs it (workflow.store.driver).
+_PLAN_NOW = (sa.select(_PLAN.c.events, _PLAN.c.head, _PLAN.c.settings, _PLAN.c.computed_at, _HEAD.c.count, _HEAD.c.hash)
+             .select_from(_PLAN.outerjoin(_HEAD, _HEAD.c.id == 1)).where(_PLAN.c.name == sa.bindparam("name")))
+
+
+def plan(store: Any, s: Session, name: str = "all") -> Any:
     """The last full look's row joined with the chain's head now (one statement): (events, head, settings,
-    computed_at, events_now, head_now), or None before any."""
-    return conn.execute(
-        sa.select(_PLAN.c.events, _PLAN.c.head, _PLAN.c.settings, _PLAN.c.computed_at, _HEAD.c.count, _HEAD.c.hash)
-        .select_from(_PLAN.outerjoin(_HEAD, _HEAD.c.id == 1)).where(_PLAN.c.name == name)).first()
+    computed_at, events_now, head_now), or None before any. On SQLite it is read outside the session's
+    transaction, by the driver's cursor (a daemon asks every tick; SQLAlchemy's path was most of it)."""
+    conn = driver.direct_read(store) or s.connection()
+    return conn.execute(_PLAN_NOW, {"name": name}).first()
 
 
 def save_plan(conn: sa.Connection, dialect: str, events: int, head_hash: str, settings: str,

@@ -67,6 +67,20 @@ def test_other_settings_or_an_earlier_clock_make_it_look_again(one_team, looks):
     assert at(w, 2020, 7, 13, 8, 0).reminders.enqueue() == 0 and looks[0] == 3  # --now before the last look
 
 
+def test_the_plan_read_outside_the_session_is_the_sessions_row(one_team):
+    """On SQLite the idle tick reads its row by the driver's cursor (workflow.store.driver): the same
+    values, the time aware, as SQLAlchemy's own path gives."""
+    w = one_team
+    at(w, 2020, 7, 13, 9, 5).reminders.enqueue()
+    with w.store.read() as s:
+        fast = reminder_rows.plan(w.store, s)
+        slow = s.connection().execute(reminder_rows._PLAN_NOW, {"name": "all"}).first()
+    assert tuple(fast) == tuple(slow)
+    assert fast[3] == paris(2020, 7, 13, 9, 5) and fast[3].utcoffset() is not None
+    with w.store.read() as s:
+        assert reminder_rows.plan(w.store, s, "nobody") is None
+
+
 def test_a_coordinator_of_some_programmes_always_looks(one_team, looks):
     """The plan is the instance's whole view; a coordinator's run sees only their programmes."""
     w = one_team
