@@ -86,20 +86,29 @@ class Transitions:
         if force and reason is None:
             raise Invalid(N_("forcing a move needs a reason: say why the rules are overridden"),
                           code="force_needs_reason")
-        room = _needs_room(trigger)
         store = self.ctx.store
-        with store.read() as s:
-            # The places taken are counted under the lock below, when they count.
+        if store.dialect != "sqlite":
+            # One transaction, the read in it: each transaction is round trips to the server (a ping, BEGIN,
+            # COMMIT). The version's compare-and-swap still makes the read hold.
+            with store.write() as s:
+                t, view = self.read(s, team, "decide", occupied=0)
+                return self._locked_move(s.connection(), t, view, trigger, reason, force)
+        with store.read() as s:  # outside the write lock: SQLite has one writer at a time
             t, view = self.read(s, team, "decide", occupied=0, conn=team_rows.fast_reader(store))
         with store.direct_write() as conn:
-            # Serialise moves within a programme, so capacity is counted under the lock (PostgreSQL;
-            # SQLite's BEGIN IMMEDIATE already serialises every writer).
-            if store.dialect != "sqlite":
-                team_rows.lock_programme(conn, t.programme_id)
-            if room:
-                taken = team_rows.places_taken(conn, t.programme_id)
-                view = replace(view, programme=replace(view.programme, occupied=taken))
-            return event_record(self.move(conn, t, view, trigger, reason=reason, force=force))
+            return self._locked_move(conn, t, view, trigger, reason, force)
+
+    def _locked_move(self, conn: Any, t: TeamRef, view: states.TeamView, trigger: str, reason: str | None,
+                     force: bool) -> EventRecord:
+        """:meth:`move` in the write transaction, the places taken counted under the lock when they count."""
+        # Serialise moves within a programme, so capacity is counted under the lock (PostgreSQL;
+        # SQLite's BEGIN IMMEDIATE already serialises every writer).
+        if self.ctx.store.dialect != "sqlite":
+            team_rows.lock_programme(conn, t.programme_id)
+        if _needs_room(trigger):
+            taken = team_rows.places_taken(conn, t.programme_id)
+            view = replace(view, programme=replace(view.programme, occupied=taken))
+        return event_record(self.move(conn, t, view, trigger, reason=reason, force=force))
 
     def move(self, conn: Any, t: Any, view: Any, trigger: str, *, reason: str | None, force: bool = False,
              data: dict[str, Any] | None = None) -> Any:

@@ -114,6 +114,7 @@ class Store:
         # to 100 ms between tries); other processes still meet the busy timeout. Re-entrant: a nested
         # write meets SQLite's own lock, as before.
         self._write_lock = threading.RLock() if self.path is not None else None
+        self._end_reads_by_commit = self.dialect == "postgresql"  # see read()
         if self.path is not None:
             event.listen(engine, "checkin", self._drop_if_gone)
             event.listen(engine, "connect", self._refuse_if_gone, insert=True)  # before any pragma is run
@@ -191,11 +192,17 @@ class Store:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
+        """A session to read in. On PostgreSQL its transaction ends with a COMMIT, not a rollback:
+        psycopg forgets the connection's prepared statements at every ROLLBACK, and a statement never
+        prepared is planned again at each run (the guards' view of an advance: 2 ms planned, 0.25 ms
+        prepared). A read that fails still rolls back."""
         if self._gone:
             raise self._replaced()
         try:
             with Session(self.engine, expire_on_commit=False) as s:
                 yield s
+                if self._end_reads_by_commit and s.in_transaction():
+                    s.commit()
         except DBAPIError as exc:
             raise self._translated(exc) from None
 

@@ -15,6 +15,7 @@ from tests.workflow.services.scopes import A, A2, B, B1
 from workflow.errors import ChangedMeanwhile, Forbidden, Invalid, NotFound, Refused
 from workflow.api import Workflow
 from workflow.context import Context
+from workflow.services.transitions import Transitions
 from workflow.store.models import Event, PhasePeriod, Team
 
 
@@ -152,16 +153,17 @@ def test_a_failure_midway_leaves_nothing_half_done(wf, monkeypatch):
 def test_compare_and_swap_refuses_a_stale_version(wf, monkeypatch):
     seed(wf)
     ready_team(wf, "T")
-    real_write = type(wf.store).direct_write  # advance's write transaction
+    real_read = Transitions.read  # advance's read, before its writes (on PostgreSQL in their transaction)
 
-    def write_after_someone_else(store):
+    def read_then_someone_else(self, *args, **kwargs):
         # Another coordinator edits the team between our read and our write.
-        monkeypatch.setattr(type(wf.store), "direct_write", real_write)
+        monkeypatch.setattr(Transitions, "read", real_read)
+        got = real_read(self, *args, **kwargs)
         other = Workflow(wf.store, wf.clock, COORD)
         other.teams.edit("T", problem="Énoncé corrigé.")
-        return real_write(store)
+        return got
 
-    monkeypatch.setattr(type(wf.store), "direct_write", write_after_someone_else)
+    monkeypatch.setattr(Transitions, "read", read_then_someone_else)
     before_version = wf.teams.show("T").version
     with pytest.raises(ChangedMeanwhile, match="changed meanwhile, retry"):
         wf.transitions.advance("T", "select")

@@ -164,3 +164,21 @@ def test_ping_answers_until_the_file_is_replaced(tmp_path):
         assert gone.value.code == "store_replaced"
     finally:
         store.close()
+
+
+def test_reads_on_postgresql_keep_the_connections_prepared_statements(db_url):
+    """psycopg forgets its prepared statements at every ROLLBACK (DEALLOCATE ALL): a read ends with a
+    COMMIT, so a statement run often (an advance's guards view) is planned once, not at every run."""
+    if db_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL only (SQLite prepares nothing on the server)")
+    store = open_store(db_url, create=True)
+    try:
+        query = sa.select(sa.func.count()).select_from(sa.table("programme")).where(sa.column("id") > 0)
+        for _ in range(8):  # psycopg prepares a statement at its fifth run on a connection
+            with store.read() as s:
+                s.execute(query).scalar_one()
+        with store.read() as s:
+            prepared = s.execute(sa.text("SELECT count(*) FROM pg_prepared_statements")).scalar_one()
+        assert prepared >= 1
+    finally:
+        store.close()
