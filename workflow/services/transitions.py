@@ -101,11 +101,12 @@ class Transitions:
     def _locked_move(self, conn: Any, t: TeamRef, view: states.TeamView, trigger: str, reason: str | None,
                      force: bool) -> EventRecord:
         """:meth:`move` in the write transaction, the places taken counted under the lock when they count."""
-        # Serialise moves within a programme, so capacity is counted under the lock (PostgreSQL;
-        # SQLite's BEGIN IMMEDIATE already serialises every writer).
-        if self.ctx.store.dialect != "sqlite":
-            team_rows.lock_programme(conn, t.programme_id)
         if _needs_room(trigger):
+            # Serialise the moves that take a place in a programme, so its places are counted under the lock
+            # (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises every writer). A move that frees one
+            # need not wait: counted as still taken meanwhile, it only errs on the safe side.
+            if self.ctx.store.dialect != "sqlite":
+                team_rows.lock_programme(conn, t.programme_id)
             taken = team_rows.places_taken(conn, t.programme_id)
             view = replace(view, programme=replace(view.programme, occupied=taken))
         return event_record(self.move(conn, t, view, trigger, reason=reason, force=force))
