@@ -245,6 +245,16 @@ class Direct:
             self._cursor = self.conn.connection.driver_connection.cursor()
         return _run(prepared, self._cursor, params)
 
+    def execute_many(self, stmt: Any, rows: list[dict[str, Any]]) -> None:
+        """:func:`insert_many` in this transaction: one executemany of the driver's cursor."""
+        prepared = None if self._traced else _lookup(stmt, rows[0], self._dialect)
+        if prepared is None or prepared is _NOT_PREPARABLE:
+            self._fallback(stmt, rows)
+            return
+        if self._cursor is None:
+            self._cursor = self.conn.connection.driver_connection.cursor()
+        _run_many(prepared, self._cursor, rows)
+
     def _fallback(self, stmt: Any, params: Any) -> Any:
         if self.conn is None:
             raise TypeError(f"workflow.store.driver cannot run this statement on the driver alone: {stmt}")
@@ -291,8 +301,12 @@ def insert_many(conn: Any, stmt: Any, rows: list[dict[str, Any]]) -> None:
     cursor: the statement compiled once with SQLAlchemy's own compiler and bind processors (the values
     stored are the ones SQLAlchemy would store), each distinct value processed once (``now`` on every
     row). SQLAlchemy's per-row parameter processing was most of an import's insert time. Elsewhere, or
-    when someone listens to the engine's statements, SQLAlchemy's own path."""
+    when someone listens to the engine's statements, SQLAlchemy's own path. ``conn``: a connection or a
+    :class:`Direct` (advance's transaction)."""
     if not rows:
+        return
+    if isinstance(conn, Direct):
+        conn.execute_many(stmt, rows)
         return
     prepared = None
     if conn.dialect.name == "sqlite" and not traced(conn.engine):
@@ -300,6 +314,14 @@ def insert_many(conn: Any, stmt: Any, rows: list[dict[str, Any]]) -> None:
     if prepared is None or prepared is _NOT_PREPARABLE:
         conn.execute(stmt, rows)
         return
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        _run_many(prepared, cursor, rows)
+    finally:
+        cursor.close()
+
+
+def _run_many(prepared: _Prepared, cursor: sqlite3.Cursor, rows: list[dict[str, Any]]) -> None:
     names, defaults = prepared.names, prepared.defaults
     values = [[row[n] if n in row else defaults[n] for n in names] for row in rows]
     for i, process in prepared.binds:
@@ -312,10 +334,7 @@ def insert_many(conn: Any, stmt: Any, rows: list[dict[str, Any]]) -> None:
                 v[i] = done[x] = process(x)
             except TypeError:  # not hashable
                 v[i] = process(x)
-    cursor = conn.connection.driver_connection.cursor()
     try:
         cursor.executemany(prepared.sql, values)
     except sqlite3.Error as exc:  # as SQLAlchemy raises it (the store's error handling maps those)
         raise DBAPIError.instance(prepared.sql, values[:10], exc, sqlite3.Error) from exc
-    finally:
-        cursor.close()

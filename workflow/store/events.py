@@ -29,6 +29,7 @@ from sqlmodel import Session, select
 from workflow.clock import as_aware, stored_utc
 from workflow.rules.permissions import Grant
 from workflow.errors import N_, StoreError
+from workflow.store import driver
 from workflow.store.engine import Store
 from workflow.store.models import AuditHead, Event, Person
 from workflow.store.people import login_of
@@ -140,7 +141,7 @@ def append(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> int | None:
         new_id = conn.execute(_INSERT, rows[0]).inserted_primary_key[0]
     else:
         new_id = None
-        conn.execute(_INSERT, list(rows))
+        driver.insert_many(conn, _INSERT, list(rows))  # an import's 10,000 events: SQLAlchemy's per-row work skipped
     conn.execute(_MOVE_HEAD, {"new_count": count + len(rows), "new_hash": prev})
     return new_id
 

@@ -13,6 +13,7 @@ from tests.conftest import paris, ready_team, seed
 from workflow.clock import FixedClock
 from workflow.errors import ChangedMeanwhile
 from workflow.api import Workflow
+from workflow.store import driver
 from workflow.store.driver import direct, direct_read
 from workflow.services.listing import collected, gc_paused
 from workflow.store.models import PhasePeriod, Team
@@ -232,3 +233,25 @@ def test_the_driver_paths_say_why_a_connection_cannot_be_opened(wf, monkeypatch)
             direct_read(wf.store).execute(_view_query(False), {"name": "T", "taken": 0})
     monkeypatch.undo()
     assert wf.transitions.advance("T", "select").to == "investigation"
+
+
+def test_insert_many_stores_what_sqlalchemy_would_and_a_direct_runs_it_too(wf):
+    """``driver.insert_many`` (an import's rows and events): the values SQLAlchemy's executemany stores,
+    aware times included; given a ``Direct`` (advance's transaction) it runs through it."""
+    seed(wf)
+    ready_team(wf, "T")
+    table = PhasePeriod.__table__
+    with wf.store.read() as s:
+        tid = s.execute(sa.select(Team.id)).scalar_one()
+    rows = [{"team_id": tid, "phase": "investigation", "start": paris(2020, 7, 1, 10, 0, i), "end": None}
+            for i in range(3)]
+    with wf.store.write() as s:
+        conn = s.connection()
+        driver.insert_many(conn, sa.insert(table), [dict(r, phase="poc_committee") for r in rows])
+        conn.execute(sa.insert(table), [dict(r, phase="incubation") for r in rows])
+    with wf.store.direct_write() as conn:
+        driver.insert_many(conn, sa.insert(table), [dict(r, phase="abandoned") for r in rows])
+    with wf.store.read() as s:
+        got = {ph: s.execute(sa.select(table.c.start, table.c.end).where(table.c.phase == ph)
+                             .order_by(table.c.id)).all() for ph in ("poc_committee", "incubation", "abandoned")}
+    assert got["poc_committee"] == got["incubation"] == got["abandoned"] == [(r["start"], None) for r in rows]
