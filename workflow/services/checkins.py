@@ -9,7 +9,7 @@ from types import SimpleNamespace
 from datetime import date, timedelta
 from typing import Any
 
-from workflow.clock import paris, stored_utc
+from workflow.clock import paris
 from workflow.context import Context, TeamRef, find
 from workflow.errors import N_, ChangedMeanwhile, Forbidden, Invalid, Np_, NotFound
 from workflow.records import CheckInRecord, GapRecord
@@ -234,29 +234,6 @@ class CheckIns:
         return {**c.as_dict(), "last_checkin": _plain(max((e.on for e in entries), default=None)),
                 "hours_per_week": avg, "hours_committed": committed,
                 "hours_shortfall": avg is not None and committed is not None and avg < committed}
-
-    def coaching_marks(self, s: Session, teams) -> dict[int, tuple[date | None, int | None]]:
-        """For status: last check-in of each team, and missing weeks of those in investigation."""
-        held, _, last = self._held_weeks(s, teams)
-        today = self.ctx.clock.today()
-        marks: dict[int, tuple[date | None, int | None]] = {tid: (day, None) for tid, day in last.items()}
-        # Thousands of teams share a start: its day, and its count when no week was held, once each.
-        days: dict[Any, date] = {}
-        unheld: dict[date, int] = {}
-        for tid, since in checkin_rows.investigation_starts(s.connection(), self.ctx.store, teams):
-            start = days.get(since)
-            if start is None:
-                start = days[since] = paris(stored_utc(since)).date()
-            weeks = held.get(tid)
-            if weeks:
-                missing = len(coaching(start, None, today, weeks).missing)
-            else:
-                if start not in unheld:
-                    unheld[start] = len(coaching(start, None, today, ()).missing)
-                missing = unheld[start]
-            marks[tid] = (last.get(tid), missing)
-        return marks
-
 
 def _plain(v: Any) -> Any:
     return v.isoformat() if isinstance(v, date) else v

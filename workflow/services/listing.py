@@ -1,9 +1,10 @@
-"""The status of many teams (``status``, ``team list``, ``status --json``): one row per team from a
-few set-based queries, streamed, no ORM object and no Machine per row.
+"""The status of many teams (``status``, ``team list``, ``status --json``): one row per team from one
+query, streamed, no ORM object and no Machine per row.
 
-Per row only what differs by team is read (ids, name, phase, since); names, deadlines and days
-left come once per programme or partner, coaches from one query over the team memberships, the
-check-in marks from ``CheckIns.coaching_marks``, and each distinct stored date is converted once.
+The query gives per row only what differs by team (ids, name, phase, since, coach); names, deadlines
+and days left come once per programme or partner, the held check-ins from one query over the
+check-ins of the teams that have any, and each distinct stored date is converted once. Per row, the
+rest is a few dictionary lookups and the record itself (:func:`maker`).
 """
 
 from __future__ import annotations
@@ -12,58 +13,82 @@ import gc
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import fields as dataclass_fields
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 import states
 from workflow.rules import validate
 from workflow.clock import paris, stored_utc
 from workflow.context import Context
+from workflow.rules.coaching import coaching
 from workflow.rules.deadlines import days_left, deadline
 from workflow.records import TeamRow
-from workflow.services.checkins import CheckIns, readable_programme
+from workflow.services.checkins import readable_programme
+from workflow.store import reads
 from workflow.store import teams as team_rows
 
 T = TypeVar("T")
 
+_INVESTIGATION = "investigation"  # the phase whose coaching weeks are counted (``rules.coaching``)
 
-def status_rows(ctx: Context, checkins: CheckIns, programme: str | None = None,
-                phase: str | None = None) -> Iterator[TeamRow]:
+
+def status_rows(ctx: Context, programme: str | None = None, phase: str | None = None) -> Iterator[TeamRow]:
     """The rows of ``status``, made as the cursor yields them (a caller writing them out never holds
     them all), in programme then team name order. Errors (unknown programme or phase, permission)
-    come at the first ``next``, before any row."""
+    come at the first ``next``, before any row. A team in investigation shows the coaching weeks it
+    missed since it entered it, as ``CheckIns.coaching_of`` counts them. The collector is paused
+    (:func:`gc_paused`) from the first row until the last is taken or the rows are dropped: a caller
+    writing 100,000 rows out (``status --json``) makes small objects by the hundred thousand too, and
+    the collector's runs over them were a quarter of that."""
     if phase is not None:
         validate.choice(phase, tuple(states.PHASES), "phase")
     store = ctx.store
     today = ctx.clock.today()
-    shown: dict[Any, str | None] = {}
     terminal = states.TERMINAL
     drift = ctx.settings.reminders.missed_weeks
     with store.read() as s:
         programme_id = None if programme is None else readable_programme(ctx, s, programme).id
-        teams = team_rows.selected(programme_id, phase, ctx.visible_teams(s))
+        scope = reads.status_scope(programme_id, phase, ctx.visible_teams(s))
         conn = s.connection()
-        # The marks of the few teams that have any, as shown: (last check-in, weeks missing, drifting).
-        marks = {tid: (None if last is None else last.isoformat(), missing, missing is not None and missing >= drift)
-                 for tid, (last, missing) in checkins.coaching_marks(s, teams).items()}
-        coach = team_rows.coaches(store, conn, teams)
+        # The few teams that held a check-in: their held weeks and their last check-in's day, as shown.
+        held = {tid: (frozenset(weeks.split(",")), _iso_day(last))
+                for tid, weeks, last in reads.held_checkins(conn, scope)}
         programmes: dict[int, tuple[str, str, int]] = {}  # name, deadline, days left
         for pid, pname, signed_on, months in team_rows.programme_terms(conn):
             due = deadline(signed_on, months)
             programmes[pid] = (pname, due.isoformat(), days_left(due, today))
         partners: dict[int | None, str | None] = team_rows.partner_names(conn)
         partners[None] = None
-        unmarked = (None, None, False)
+        shown: dict[Any, str | None] = {}  # stored phase_since -> as shown
+        started: dict[Any, date] = {}  # stored phase_since -> the day in Paris
+        unheld: dict[date, int] = {}  # weeks missing since a day, by a team that held none
         team_row = maker(TeamRow)
-        coach_of, mark_of = coach.get, marks.get
-        for tid, name, pid, partner_id, ph, since in team_rows.status(store, conn, teams):
-            prog, due, left = programmes[pid]
-            since_iso = shown.get(since)
-            if since_iso is None:
-                since_iso = shown[since] = _iso_stored(since)
-            last, missing, drifting = mark_of(tid, unmarked)
-            yield team_row(name, prog, partners[partner_id], ph, since_iso, coach_of(tid), due,
-                           None if ph in terminal else left, last, missing, drifting)
+        held_of = held.get
+        with gc_paused():  # until the last row: the caller writing them out makes objects too
+            for tid, name, pid, partner_id, ph, since, coach in reads.status(store, conn, scope):
+                prog, due, left = programmes[pid]
+                since_iso = shown.get(since)
+                if since_iso is None:
+                    since_iso = shown[since] = _iso_stored(since)
+                mark = held_of(tid)
+                if ph != _INVESTIGATION:
+                    yield team_row(name, prog, partners[partner_id], ph, since_iso, coach, due,
+                                   None if ph in terminal else left, None if mark is None else mark[1], None, False)
+                    continue
+                # Thousands of teams share a start: its day, and its count when no week was held, once each.
+                start = started.get(since)
+                if start is None:
+                    start = started[since] = paris(stored_utc(since)).date()
+                if mark is None:
+                    missing = unheld.get(start)
+                    if missing is None:
+                        missing = unheld[start] = len(coaching(start, None, today, ()).missing)
+                    last = None
+                else:
+                    missing = len(coaching(start, None, today, mark[0]).missing)
+                    last = mark[1]
+                yield team_row(name, prog, partners[partner_id], ph, since_iso, coach, due, left, last, missing,
+                               missing >= drift)
 
 
 @contextmanager
@@ -97,17 +122,35 @@ def maker(cls: type) -> Any:
     Anything else (no slots, a ``__post_init__``) is left to the class itself."""
     make = _MAKERS.get(cls)
     if make is None:
-        names = [f.name for f in dataclass_fields(cls)]
-        slots = [cls.__dict__.get(n) for n in names]
-        if hasattr(cls, "__post_init__") or not all(type(d).__name__ == "member_descriptor" for d in slots):
-            make = cls
-        else:
-            env = {"new": object.__new__, "cls": cls, **{f"set{i}": d.__set__ for i, d in enumerate(slots)}}
-            exec("def make(" + ", ".join(names) + "):\n    o = new(cls)\n"  # noqa: S102 - fixed source, own names
-                 + "".join(f"    set{i}(o, {n})\n" for i, n in enumerate(names)) + "    return o\n", env)
-            make = env["make"]
-        _MAKERS[cls] = make
+        make = _MAKERS[cls] = _slot_setter(cls) or cls
     return make
+
+
+def _slotted(cls: type) -> list[str] | None:
+    """The fields of a dataclass that keeps each of them in a slot and has no ``__post_init__``, else None."""
+    names = [f.name for f in dataclass_fields(cls)]
+    if hasattr(cls, "__post_init__") or not all(type(cls.__dict__.get(n)).__name__ == "member_descriptor"
+                                                  for n in names):
+        return None
+    return names
+
+
+def _slot_setter(cls: type) -> Any:
+    """A function making a ``cls`` by setting its slots one by one, or None when it has none to set."""
+    names = _slotted(cls)
+    if names is None:
+        return None
+    env = {"new": object.__new__, "cls": cls, **{f"set{i}": cls.__dict__[n].__set__ for i, n in enumerate(names)}}
+    exec("def make(" + ", ".join(names) + "):\n    o = new(cls)\n"  # noqa: S102 - fixed source, own names
+         + "".join(f"    set{i}(o, {n})\n" for i, n in enumerate(names)) + "    return o\n", env)
+    return env["make"]
+
+
+def _iso_day(value: str | date | None) -> str | None:
+    """A day read from the store (SQLite gives its text) as shown: ISO."""
+    if value is None:
+        return None
+    return (value if isinstance(value, date) else date.fromisoformat(value)).isoformat()
 
 
 def _iso_stored(value: str | datetime | None) -> str | None:

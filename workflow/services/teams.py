@@ -327,7 +327,7 @@ class Teams:
         """:meth:`status` streamed (``workflow.services.listing``): rows made as the cursor yields them, so a
         caller writing them out (``status --json``) never holds them all. Errors (unknown programme,
         permission) come at the first ``next``, before any row."""
-        return status_rows(self.ctx, self.checkins, programme, phase)
+        return status_rows(self.ctx, programme, phase)
 
 
 def _ds_origin(row: Any) -> DsOrigin | None:

@@ -123,8 +123,3 @@ def held(s: Session, team_id: int) -> list[CheckIn]:
     """The team's check-ins that took place (not the missed ones)."""
     return s.exec(select(CheckIn).where(CheckIn.team_id == team_id, CheckIn.missed == False)).all()  # noqa: E712
 
-
-def investigation_starts(conn: Any, store: Any, teams: Any) -> Any:
-    """(id, in investigation since, as stored) of the teams of ``teams`` (a subquery) in investigation."""
-    return conn.execute(select(Team.id, store.as_stored(Team.phase_since))
-                        .where(Team.id.in_(teams), Team.phase == "investigation"))

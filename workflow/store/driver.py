@@ -1,6 +1,6 @@
 """The SQLite driver's cursor used directly on the hot paths: the statements of ``advance``
-(:func:`direct` in its write transaction, :func:`direct_read` for its read before) and the lookup
-tables of ``status`` (:func:`stored_dict`).
+(:func:`direct` in its write transaction, :func:`direct_read` for its read before), the idle tick's
+plan (:class:`DirectRead`) and the batches of an import (:func:`insert_many`).
 
 SQLAlchemy's execution path costs some 40 µs a statement (execution context, events, result
 object), several times what SQLite takes to run one of ``advance``'s small statements. Here each
@@ -35,21 +35,6 @@ def direct(store: Any, conn: Connection) -> Any:
     """``conn``, or on SQLite a :class:`Direct` on it: ``execute`` for prebuilt Core statements through
     the driver's cursor, in ``conn``'s transaction (which must have begun)."""
     return Direct(conn) if store.dialect == "sqlite" else conn
-
-
-def stored_dict(store: Any, conn: Connection, query: Any) -> dict[Any, Any]:
-    """``dict`` of the two-column rows of ``query`` (equal keys: the last row wins), made on SQLite by
-    the driver's cursor itself, with no Python per row (``Store.stored_rows``'s conditions: columns
-    that need no result processing)."""
-    if store.dialect != "sqlite":
-        return dict(conn.execute(query).all())
-    result = conn.execute(query)
-    try:
-        return dict(result.cursor)
-    except sqlite3.Error as exc:  # as SQLAlchemy would have raised it (the store's errors map those)
-        raise DBAPIError.instance(None, None, exc, sqlite3.Error) from exc
-    finally:
-        result.close()
 
 
 class _Prepared:

@@ -1,6 +1,6 @@
 """Teams in the store: the compare-and-swap every change to a team goes through, their members,
 phase periods and agreements, an import's batch inserts, what ``advance`` reads and writes (prebuilt
-Core statements, run on SQLite by the driver's cursor), and the rows of ``status``."""
+Core statements, run on SQLite by the driver's cursor), and the lookup tables of ``status``."""
 
 from __future__ import annotations
 
@@ -215,36 +215,6 @@ def insert_members(conn: Any, rows: list[dict[str, Any]]) -> None:
 # Built once per process (building a statement costs more than running a small one on SQLite).
 _PROGRAMMES = sa.select(Programme.id, Programme.name, Programme.signed_on, Programme.months)
 _PARTNERS = sa.select(Partner.id, Partner.name)
-# Each team's coach, the first by e-mail when several: ordered so that the dict made of the rows keeps
-# the smallest (the last written wins). One pass over the memberships rather than a correlated
-# lookup per team (~40 % faster at 100,000 teams on SQLite).
-_COACHES = (sa.select(TeamMember.team_id, Person.email).join(Person, Person.id == TeamMember.person_id)
-            .where(TeamMember.role == "coach"))
-
-
-def selected(programme_id: int | None = None, phase: str | None = None, among: Any = None) -> Any:
-    """A subquery of the ids of the teams of a programme, in a phase, among ``among`` (a subquery of
-    team ids), each when given."""
-    teams = sa.select(Team.id)
-    if programme_id is not None:
-        teams = teams.where(Team.programme_id == programme_id)
-    if phase is not None:
-        teams = teams.where(Team.phase == phase)
-    if among is not None:
-        teams = teams.where(Team.id.in_(among))
-    return teams
-
-
-def _narrowed(teams: Any) -> bool:
-    return teams.whereclause is not None
-
-
-def coaches(store: Store, conn: Any, teams: Any) -> dict[int, str]:
-    """Each team's coach's e-mail (the first by e-mail when several), for the teams of :func:`selected`."""
-    q = _COACHES.where(TeamMember.team_id.in_(teams)) if _narrowed(teams) else _COACHES
-    return driver.stored_dict(store, conn, q.order_by(Person.email.desc()))
-
-
 def programme_terms(conn: Any) -> list[tuple[int, str, date, int]]:
     """Every programme's (id, name, signed on, months)."""
     return conn.execute(_PROGRAMMES).all()
@@ -253,17 +223,6 @@ def programme_terms(conn: Any) -> list[tuple[int, str, date, int]]:
 def partner_names(conn: Any) -> dict[int, str]:
     """Every partner body's name by id."""
     return dict(conn.execute(_PARTNERS).all())
-
-
-def status(store: Store, conn: Any, teams: Any) -> Iterator[tuple[Any, ...]]:
-    """The teams of :func:`selected` as (id, name, programme id, partner id, phase, phase since as
-    stored), streamed in programme name then team name order: by the index on (programme_id, name),
-    no sort of all the teams."""
-    q = sa.select(Team.id, Team.name, Team.programme_id, Team.partner_id, Team.phase, store.as_stored(Team.phase_since))
-    if _narrowed(teams):
-        q = q.where(Team.id.in_(teams))
-    return store.stored_rows(conn, q.join(Programme, Programme.id == Team.programme_id)
-                             .order_by(Programme.name, Team.name))
 
 
 # ---- ``advance``: its one read, and its writes ------------------------------------------------------

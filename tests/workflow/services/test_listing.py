@@ -1,10 +1,11 @@
 """The status listing: rows as the cursor yields them, in programme then team order, errors before the
-first row; rows made by slot, and the collector paused while they are."""
+first row, the coaching marks of the teams in investigation; rows made as the class itself makes them,
+and the collector paused while they are."""
 
 from __future__ import annotations
 
 import gc
-from dataclasses import dataclass
+from dataclasses import FrozenInstanceError, dataclass
 
 import pytest
 
@@ -28,19 +29,38 @@ def two(wf):
 
 
 def test_rows_in_team_order_with_the_phase_filter(two):
-    rows = list(status_rows(two.ctx, two.checkins))
+    rows = list(status_rows(two.ctx))
     assert [(r.name, r.phase) for r in rows] == [("Abeille", "selection"), ("Zèbre", "investigation")]
     assert rows[1].phase_since == "2020-07-06T09:00:00+02:00" and rows[1].coach == "coach@example.org"
-    assert [r.name for r in status_rows(two.ctx, two.checkins, phase="investigation")] == ["Zèbre"]
-    assert list(status_rows(two.ctx, two.checkins, "Pré-incubation 2020", "abandoned")) == []
+    assert [r.name for r in status_rows(two.ctx, phase="investigation")] == ["Zèbre"]
+    assert list(status_rows(two.ctx, "Pré-incubation 2020", "abandoned")) == []
 
 
 def test_errors_come_at_the_first_next_before_any_row(two):
-    rows = status_rows(two.ctx, two.checkins, "Inconnu")
+    rows = status_rows(two.ctx, "Inconnu")
     with pytest.raises(NotFound):
         next(rows)
     with pytest.raises(Invalid):
-        next(status_rows(two.ctx, two.checkins, phase="nowhere"))
+        next(status_rows(two.ctx, phase="nowhere"))
+
+
+def test_marks_count_the_weeks_missed_as_the_team_record_does(two):
+    """In investigation: the last check-in held and the weeks missed since it entered (a missed week
+    recorded is no check-in held); in another phase, no mark."""
+    w = two.at(FixedClock(paris(2020, 7, 8, 18, 0)))  # W28
+    w.checkins.log("Zèbre", notes="un")
+    w = two.at(FixedClock(paris(2020, 7, 15, 18, 0)))  # W29
+    w.checkins.log("Zèbre", missed=True, reason="Congés.")
+    # On 17 July W29 is in progress (not missed yet); on 5 August (W32) W29, W30 and W31 are missing.
+    for when, missing in ((paris(2020, 7, 17, 9, 0), 0), (paris(2020, 8, 5, 9, 0), 3)):
+        w = two.at(FixedClock(when))
+        rows = {r.name: r for r in status_rows(w.ctx)}
+        zebre, coaching = rows["Zèbre"], w.teams.show("Zèbre").coaching
+        assert (zebre.last_checkin, zebre.weeks_missing) == ("2020-07-08", missing) == \
+            (coaching.last_checkin, len(coaching.weeks_missing))
+        assert zebre.drifting is (missing >= w.ctx.settings.reminders.missed_weeks)
+        assert (rows["Abeille"].last_checkin, rows["Abeille"].weeks_missing, rows["Abeille"].drifting) == \
+            (None, None, False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,11 +74,39 @@ class _Plain:
     a: int
 
 
-def test_maker_sets_slots_and_leaves_other_classes_to_themselves():
-    make = maker(_Pair)
-    assert make(1, "x") == _Pair(1, "x") and make is maker(_Pair)
+class _Base:
+    __slots__ = ()
+
+
+@dataclass(frozen=True, slots=True)
+class _Derived(_Base):
+    a: int
+
+
+def test_maker_sets_slots_makes_the_class_itself_and_leaves_other_classes_to_themselves():
+    args = ("Alpha", "P", None, "selection", "2020-07-01T10:00:00+02:00", "c@example.org", "2020-12-23", 100,
+            None, None, False)
+    make = maker(TeamRow)
+    assert make is maker(TeamRow) and make.__name__ == "make"  # the slot setter, not the class's __init__
+    row = make(*args)
+    assert type(row) is TeamRow and row == TeamRow(*args) and hash(row) == hash(TeamRow(*args))
+    assert repr(row) == repr(TeamRow(*args))
+    with pytest.raises(FrozenInstanceError):
+        row.name = "Beta"  # type: ignore[misc]
+    assert maker(_Pair)(1, "x") == _Pair(1, "x") and type(maker(_Derived)(3)) is _Derived
     assert maker(_Plain) is _Plain
-    assert maker(TeamRow).__name__ == "make"
+
+
+def test_the_collector_is_paused_while_rows_are_taken_then_resumed(two):
+    rows = status_rows(two.ctx)
+    next(rows)
+    assert not gc.isenabled()  # between two rows too: the caller writing them out is paused with it
+    list(rows)
+    assert gc.isenabled()
+    rows = status_rows(two.ctx)
+    next(rows)
+    del rows  # dropped before its last row
+    assert gc.isenabled()
 
 
 def test_the_collector_is_paused_then_resumed_unless_it_was_paused_already():

@@ -58,15 +58,13 @@ def test_held_weeks_joined_by_the_database(logged):
             team_id(logged), False, ["2020-W28", "2020-W29"], date(2020, 7, 15))
 
 
-def test_gap_rows_and_investigation_starts(logged):
+def test_gap_rows(logged):
     with logged.store.read() as s:
         conn = s.connection()
         [row] = checkins.gap_rows(conn, checkins.investigating())
         assert tuple(row)[:4] == (team_id(logged), TEAM, PROG, "Pas-de-Calais")
         assert row[-1] == "coach@example.org"
         assert checkins.gap_rows(conn, checkins.investigating(programme_id(logged) + 1)) == []
-        [(tid, since)] = checkins.investigation_starts(conn, logged.store, checkins.investigating()).all()
-        assert tid == team_id(logged) and since is not None
 
 
 def test_to_edit_and_update(logged):

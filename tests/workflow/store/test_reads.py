@@ -1,5 +1,6 @@
-"""The reports' and the intake's reads on both stores: a programme's teams, their check-ins, coaches and
-investigations, the last check-ins per team, and lookups of many names at once."""
+"""The reports', the intake's and ``status``' reads on both stores: a programme's teams, their check-ins,
+coaches and investigations, the last check-ins per team, lookups of many names at once, and the rows
+of ``status`` (one per team, in order, within the reader's scope)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ from datetime import date
 
 import pytest
 
+from sqlmodel import select
+
 from tests.conftest import COORD, paris, ready_team
 from tests.workflow.store.conftest import PROG, TEAM, person_id, programme_id, team_id
-from workflow.clock import FixedClock
+from workflow.clock import FixedClock, stored_utc
 from workflow.store import reads
+from workflow.store.models import PersonRole, Team, TeamMember
 
 
 @pytest.fixture
@@ -76,3 +80,68 @@ def test_lookups_of_many_names_at_once(two):
         assert reads.roles_of(s, {ids["agent3@example.org"]}) == [(ids["agent3@example.org"], "intrapreneur")]
         assert reads.programme_exists(s, PROG) and not reads.programme_exists(s, "Autre")
         assert reads.person_exists(s, COORD) and not reads.person_exists(s, "nobody@example.org")
+
+
+# ---- the status of many teams -------------------------------------------------------------------
+
+def _second_coach(w, email: str = "a-coach@example.org") -> None:
+    """Give TEAM a second coach, whose e-mail comes first (the store allows it; the services name one)."""
+    from workflow.store import teams as team_rows
+
+    w.directory.add_person("Coach Zéro", email, ["coach"])
+    with w.store.write() as s:
+        team_rows.add_member(s, team_id(w), person_id(w, email), "coach")
+
+
+def test_status_one_row_per_team_in_order_with_the_first_coach_by_email(two):
+    _second_coach(two)
+    pid, tid, other = programme_id(two), team_id(two), team_id(two, "Dossiers MDPH")
+    with two.store.read() as s:
+        rows = list(reads.status(two.store, s.connection(), reads.status_scope()))
+    assert [(r[0], r[1], r[2], r[4], r[6]) for r in rows] == [
+        (other, "Dossiers MDPH", pid, "selection", "coach@example.org"),
+        (tid, TEAM, pid, "investigation", "a-coach@example.org")]
+    assert stored_utc(rows[1][5]) == paris(2020, 7, 6, 9, 0)  # as the driver gives it, converted by the caller
+
+
+def test_status_scope_takes_a_team_subquery_as_its_own_conditions(two):
+    tid, other = team_id(two), team_id(two, "Dossiers MDPH")
+    only = select(Team.id).where(Team.id == tid)
+    scope = reads.status_scope(visible=only)
+    assert scope == [only.whereclause]  # no ``team.id IN (SELECT team.id ...)``
+    members = select(TeamMember.team_id).where(TeamMember.person_id == person_id(two, "agent0@example.org"))
+    other_shape = reads.status_scope(visible=members)  # not ``team.id`` of ``team``: kept as a subquery
+    assert "IN (SELECT team_member.team_id" in str(select(Team.id).where(*other_shape))
+    first = select(Team.id).where(Team.id.in_([tid, other])).order_by(Team.name).limit(1)  # more than conditions
+    assert "LIMIT" in str(select(Team.id).where(*reads.status_scope(visible=first)))
+    with two.store.read() as s:
+        conn = s.connection()
+        for visible in (only, members):
+            assert [r[0] for r in reads.status(two.store, conn, reads.status_scope(visible=visible))] == [tid]
+        assert [r[0] for r in reads.status(two.store, conn, reads.status_scope(visible=first))] == [other]
+        selection = reads.status_scope(programme_id(two), "selection")
+        assert [r[0] for r in reads.status(two.store, conn, selection)] == [other]
+        assert list(reads.status(two.store, conn, reads.status_scope(programme_id(two) + 1000))) == []
+
+
+def test_scope_subqueries_over_memberships_are_not_tied_to_the_coach_join(two):
+    """A scope may hold a subquery over the memberships (an intrapreneur's teams): it keeps the teams
+    it names, not those whose coach, found by the rows' own join, would match it."""
+    _second_coach(two)
+    agent = person_id(two, "agent0@example.org")
+    theirs = select(Team.id).where(Team.id.in_(select(TeamMember.team_id).where(
+        TeamMember.person_id == PersonRole.person_id, PersonRole.role == "intrapreneur",
+        TeamMember.person_id == agent)))
+    with two.store.read() as s:
+        rows = list(reads.status(two.store, s.connection(), reads.status_scope(visible=theirs)))
+    assert [(r[1], r[6]) for r in rows] == [(TEAM, "a-coach@example.org")]
+
+
+def test_held_checkins_of_the_scope_leave_missed_weeks_out(two):
+    tid = team_id(two)
+    with two.store.read() as s:
+        conn = s.connection()
+        [(team, weeks, last)] = list(reads.held_checkins(conn, reads.status_scope()))
+        assert (team, set(weeks.split(","))) == (tid, {"2020-W28", "2020-W29"})
+        assert str(last) == "2020-07-14"  # the missed one of the 16th is not a check-in held
+        assert list(reads.held_checkins(conn, reads.status_scope(phase="selection"))) == []

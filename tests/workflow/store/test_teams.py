@@ -82,13 +82,8 @@ def test_next_period_closes_the_open_one(world):
         assert last_two == [("investigation", paris(2020, 7, 6, 9, 0), later), ("poc_committee", later, None)]
 
 
-def test_status_rows_of_the_selected_teams(world):
-    ready_team(world, "Dossiers MDPH", 1)
+def test_the_lookup_tables_of_status(world):
     with world.store.read() as s:
         conn = s.connection()
-        rows = list(teams.status(world.store, conn, teams.selected(programme_id(world), "investigation")))
-        assert [r[1] for r in rows] == [TEAM]
-        assert teams.coaches(world.store, conn, teams.selected(phase="selection")) == {
-            team_id(world, "Dossiers MDPH"): "coach@example.org"}
         assert [r[1] for r in teams.programme_terms(conn)] == [PROG]
         assert list(teams.partner_names(conn).values()) == ["Pas-de-Calais"]
