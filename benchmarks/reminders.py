@@ -3,7 +3,7 @@
 Run it as a script (never a test):
 
     python benchmarks/reminders.py [--teams 10000] [--repeat 5] [--done 0.02] [--big] [--pg URL]
-                                   [--profile] [--keep] [--json FILE]
+                                   [--profile] [--keep] [--json FILE] [--only deliver]
 
 It builds a SQLite store of ``--teams`` teams, every one in investigation since Monday 2020-07-06
 09:00 Europe/Paris, each with its own coach (so one message per team), with the store-building code
@@ -280,12 +280,11 @@ ENQUEUE_PARTS = {"snapshot (set-based queries)": "workflow/store/reminders.py:sn
                  "  people (recipients' rows)": "workflow/store/reminders.py:people",
                  "_queued (keys already queued)": "workflow/services/reminders.py:_queued",
                  "rest: insert, commit, ...": None}
-DELIVER_PARTS = {"build_email (EmailMessage, policy.default)": "notifications/channels.py:build_email",
-                 "  HeaderRegistry.__getitem__ (new class)": "email/headerregistry.py:__getitem__",
-                 "smtplib send_message (flatten + SMTP)": "smtplib.py:send_message",
-                 "  its SMTP exchange (send + getreply)": "smtplib.py:send|smtplib.py:getreply",
-                 "_claim (batches of 200)": "workflow/services/delivery.py:_claim",
-                 "_settle (one transaction per message)": "workflow/services/delivery.py:_settle",
+DELIVER_PARTS = {"email_bytes (the message written out)": "notifications/channels.py:email_bytes",
+                 "smtplib sendmail (the SMTP exchange)": "smtplib.py:sendmail",
+                 "  send + getreply": "smtplib.py:send|smtplib.py:getreply",
+                 "_claim (batches of 50)": "workflow/services/delivery.py:_claim",
+                 "_settle (outcomes, a transaction per 20 ms)": "workflow/services/delivery.py:_settle",
                  "  sqlite3 execute + commit (all)": "~:<method 'execute' of 'sqlite3.Cursor' objects>"
                                                      "|~:<method 'commit' of 'sqlite3.Connection' objects>",
                  "rest: Message objects, the loop, ...": None}
@@ -354,7 +353,8 @@ class RawEnqueue:
         self.con.close()
 
 
-def measure(path: Path, n: int, done: set[int], rounds: int, force_profile: bool, server_in: str) -> dict:
+def measure(path: Path, n: int, done: set[int], rounds: int, force_profile: bool, server_in: str,
+            only: str | None = None) -> dict:
     """Each round, each pair side by side: enqueue / its raw version; the idle re-tick / the "is anything due?"
     query; deliver() / raw smtplib (rates)."""
     expected = n - len(done)
@@ -368,9 +368,13 @@ def measure(path: Path, n: int, done: set[int], rounds: int, force_profile: bool
         with SmtpServer(server_in) as server:
             wf = wf.with_settings(wf.settings.replace(smtp_url=f"smtp://127.0.0.1:{server.port}"))
             mails = keys = None
-            enqueue_parts(wf)  # a warm-up, not kept: templates compiled, holidays loaded, as in a daemon
+            if only != "deliver":
+                enqueue_parts(wf)  # a warm-up, not kept: templates compiled, holidays loaded, as in a daemon
             for k in range(rounds):
-                r["parts"].append(enqueue_parts(wf))  # leaves the outbox empty
+                if only != "deliver":
+                    r["parts"].append(enqueue_parts(wf))  # leaves the outbox empty
+                else:
+                    clear_outbox(wf)
                 t, got = timed(wf.reminders.enqueue)
                 r["enqueue"].append(t)
                 assert got == expected, f"reminders.enqueue() enqueued {got:,} rows, expected {expected:,}"
@@ -389,11 +393,12 @@ def measure(path: Path, n: int, done: set[int], rounds: int, force_profile: bool
                 r["raw_enqueue"].append(raw.enqueue())  # the same rows again, as pending
                 # The tick after them looks once (the raw rows wrote no plan) and finds nothing new; the next
                 # one, the idle re-tick measured, is a daemon's tick when nothing changed.
-                assert wf.reminders.enqueue() == 0
-                t, again = timed(wf.reminders.enqueue)
-                r["again"].append(t)
-                assert again == 0, f"the idle re-tick enqueued {again:,} rows"
-                r["due"].append(raw.anything_due())
+                if only != "deliver":
+                    assert wf.reminders.enqueue() == 0
+                    t, again = timed(wf.reminders.enqueue)
+                    r["again"].append(t)
+                    assert again == 0, f"the idle re-tick enqueued {again:,} rows"
+                    r["due"].append(raw.anything_due())
 
                 server.take()
                 t, counts = timed(lambda: wf.delivery.deliver(HOLDER))
@@ -454,6 +459,10 @@ def scaling(paths: dict[int, Path | str], rounds: int, label: str = "") -> tuple
 
 def comparisons(n: int, r: dict) -> list[Comparison]:
     exp = r["expected"]
+    if not r["again"]:  # --only deliver
+        return [Comparison(tuple(r["deliver"]), tuple(r["raw"]), unit="msg/s").named(
+            f"SMTP delivery, {exp:,} e-mails, rate", target=(">=", 0.8),
+            baseline="raw smtplib, one connection, the same messages")]
     return [
         Comparison(tuple(r["enqueue"]), tuple(r["raw_enqueue"])).named(
             f"enqueue, {n:,} teams ({exp:,} e-mails)", target=("<=", 5.0),
@@ -468,10 +477,11 @@ def comparisons(n: int, r: dict) -> list[Comparison]:
 
 
 def report_parts(r: dict) -> None:
-    parts = {k: statistics.median(p[k] for p in r["parts"]) for k in r["parts"][0]}
-    rest = statistics.median(r["enqueue"]) - parts["snapshot"] - parts["due_now"] - parts["messages"]
-    print("enqueue's parts (empty outbox, medians): " + ", ".join(f"{k} {fmt_s(v)}" for k, v in parts.items())
-          + f", insert + commit (by difference) {fmt_s(rest)}; check-in rows {r['checkins']:,}")
+    if r["parts"]:  # not with --only deliver
+        parts = {k: statistics.median(p[k] for p in r["parts"]) for k in r["parts"][0]}
+        rest = statistics.median(r["enqueue"]) - parts["snapshot"] - parts["due_now"] - parts["messages"]
+        print("enqueue's parts (empty outbox, medians): " + ", ".join(f"{k} {fmt_s(v)}" for k, v in parts.items())
+              + f", insert + commit (by difference) {fmt_s(rest)}; check-in rows {r['checkins']:,}")
     for key, title in (("profile_enqueue", "reminders.enqueue()"), ("profile_deliver", "deliver()")):
         if key in r:
             print_profile(title, r[key])
@@ -487,6 +497,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="run the SMTP server in a child process (default) or in a thread of this one")
     ap.add_argument("--pg", metavar="URL", help="also compare enqueue at two sizes on PostgreSQL (--teams / 10 and "
                     "--teams; with --big, --teams and 10 ×), in databases of their own made and dropped there")
+    ap.add_argument("--only", choices=("deliver",), help="measure only this part (deliver: SMTP delivery against "
+                    "raw smtplib; enqueue still fills the outbox each round, its comparisons left out)")
     add_json_option(ap)
     args = ap.parse_args(argv)
     if args.teams < 1 or args.repeat < 1 or not 0 <= args.done < 1:
@@ -495,7 +507,7 @@ def main(argv: list[str] | None = None) -> int:
     with scratch(args.keep) as workdir:
         path = workdir / f"reminders-{args.teams}.db"
         _, done = timed_build(path, args.teams, lambda: build(path, args.teams, args.done, args.seed))
-        r = measure(path, args.teams, done, args.repeat, args.profile, args.server)
+        r = measure(path, args.teams, done, args.repeat, args.profile, args.server, args.only)
         out = comparisons(args.teams, r)
         if args.big:
             n = args.teams * 10

@@ -11,6 +11,8 @@ import subprocess
 from datetime import date, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from notifications.channels import ConsoleChannel, EmailChannel
 from notifications.message import DeliveryError, Message
@@ -451,3 +453,159 @@ def test_the_reply_lines_show_in_html_one_per_line_without_the_texts_indent(dues
                                                 **reply_context("fr")})
     pre = html.unescape(re.findall(r'<pre style="background: #f3f3f3; padding: .5em">(.*?)</pre>', body_html, re.S)[-1])
     assert pre == "Heures : 6\nBlocages : …\nProchaines étapes : …\nHumeur : 4 (de 1 à 5)"
+
+
+# ---- the message as sent: 8-bit text to a server that takes it, 7-bit to any other -------------
+
+def _parts(raw: bytes) -> tuple:
+    """The parsed message (strict parser, no defect) and its parts' (type, transfer encoding, text, LF ends)."""
+    import email
+    from email import policy
+
+    parsed = email.message_from_bytes(raw, policy=policy.strict)
+    assert not parsed.defects
+    return parsed, [(p.get_content_type(), p["Content-Transfer-Encoding"], p.get_content().replace("\r\n", "\n"))
+                    for p in parsed.iter_parts()]
+
+
+def _plain_smtpd(handler) -> tuple:
+    from aiosmtpd.controller import Controller
+
+    from tests.smtp import free_port
+
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    return port, controller
+
+
+def test_a_server_with_8bitmime_gets_the_text_as_utf8_and_it_reads_the_same(smtpd):
+    m = msg()
+    with EmailChannel(smtpd.url, "Préincub Équipe <bot@preincub.example>") as ch:
+        ch.send(m)
+    (r,) = smtpd.received
+    assert "BODY=8BITMIME" in r.mail_options
+    parsed, parts = _parts(r.raw)
+    assert parts == [("text/plain", "8bit", m.text), ("text/html", "8bit", m.html)]
+    assert "Bonjour Inès".encode() in r.raw  # as it is, not quoted-printable
+    assert (parsed["Subject"], parsed["X-Preincub-Key"]) == (m.subject, m.key)
+    assert [(a.display_name, a.addr_spec) for a in parsed["To"].addresses] == [(m.recipient_name, m.recipient)]
+    assert [(a.display_name, a.addr_spec) for a in parsed["From"].addresses] == [
+        ("Préincub Équipe", "bot@preincub.example")]
+    assert r.raw.split(b"\r\n\r\n", 1)[0].isascii()  # the headers stay 7-bit (no SMTPUTF8 needed)
+
+
+class _No8BitMime:
+    """An aiosmtpd handler whose EHLO leaves 8BITMIME out (an old server): records each message as received."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[list[str], bytes]] = []
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        return [line for line in responses if "8BITMIME" not in line]
+
+    async def handle_DATA(self, server, session, envelope):
+        self.received.append((list(envelope.mail_options), envelope.original_content or envelope.content))
+        return "250 OK queued"
+
+
+def test_a_server_without_8bitmime_gets_a_7bit_message_that_reads_the_same():
+    handler = _No8BitMime()
+    port, controller = _plain_smtpd(handler)
+    try:
+        m = msg()
+        with EmailChannel(f"smtp://127.0.0.1:{port}", "Préincub Équipe <bot@preincub.example>") as ch:
+            ch.send(m)
+            ch.send(replace_text(m, "Plain ASCII text,\nshort lines.\n", "<p>Plain</p>"))
+    finally:
+        controller.stop()
+    (options, raw), (_, ascii_raw) = handler.received
+    assert raw.isascii() and ascii_raw.isascii() and "BODY=8BITMIME" not in options
+    _, parts = _parts(raw)
+    assert parts == [("text/plain", "quoted-printable", m.text), ("text/html", "quoted-printable", m.html)]
+    _, parts = _parts(ascii_raw)  # ASCII text needs no encoding at all
+    assert parts == [("text/plain", "7bit", "Plain ASCII text,\nshort lines.\n"), ("text/html", "7bit", "<p>Plain</p>")]
+
+
+def replace_text(m: Message, text: str, html: str | None = None) -> Message:
+    from dataclasses import replace
+
+    return replace(m, text=text, html=m.html if html is None else html)
+
+
+def test_a_line_longer_than_smtp_allows_goes_quoted_printable_even_to_an_8bitmime_server(smtpd):
+    long_html = "<p>" + "é" * 600 + " " + "x" * 600 + "</p>\n"  # 1,807 octets on one line
+    m = replace_text(msg(), "Une ligne.\r\nUne autre\rpuis une dernière.\n", long_html)
+    with EmailChannel(smtpd.url, "preincub <bot@preincub.example>") as ch:
+        ch.send(m)
+    (r,) = smtpd.received
+    assert max(len(line) for line in r.raw.split(b"\r\n")) <= 998
+    _, parts = _parts(r.raw)
+    # Any line end the text holds (CRLF, CR, LF) reads as a line end, as the email package always made it.
+    assert parts == [("text/plain", "8bit", "Une ligne.\nUne autre\npuis une dernière.\n"),
+                     ("text/html", "quoted-printable", long_html)]
+
+
+@pytest.mark.parametrize("subject,name", [
+    ("Sujet « é »", "Inès Haddad"),
+    ("Échéance " * 30, "Ïnès " * 40),  # long: encoded words over several lines
+    ("Plain ASCII subject", 'O\'Brien "the coach", Jr.'),
+    ("=?utf-8?b?QmNjOiBldmlsQGV4YW1wbGUub3Jn?=", "=?utf-8?q?x?="),  # reads as an encoded word: encoded itself
+    ("x" * 1200, "y" * 190 + "é" * 10),  # longer than a line may be; a name of 200 characters, the most it may
+    ("", ""),
+    ("\u2028 after a line separator \u2029", "Zéro\u2028Bcc: evil@example.org"),
+])
+def test_headers_read_back_as_stored_and_fit_their_lines(subject, name):
+    import email
+    from dataclasses import replace
+    from email import policy
+
+    from notifications.channels import email_bytes
+
+    m = replace(msg(subject=subject, name=name), reply_to="points+abc@programme.example",
+                unsubscribe="https://x.example/u/abc", in_reply_to="<a@b.example> <c@d.example>")
+    for eightbit in (False, True):
+        raw, _ = email_bytes(m, "Préincub Équipe <bot@preincub.example>", eightbit=eightbit)
+        head = raw.split(b"\r\n\r\n", 1)[0].decode("ascii")  # 7-bit headers: no SMTPUTF8 needed
+        assert max(len(line) for line in head.split("\r\n")) <= 998
+        (subject_lines,) = re.findall(r"^Subject:.*(?:\r\n .*)*", head, re.M)
+        if "=?utf-8?" in subject_lines:  # encoded words: RFC 2047's 76 characters a line
+            assert max(len(line) for line in subject_lines.split("\r\n")) <= 76
+        parsed = email.message_from_bytes(raw, policy=policy.strict)
+        assert not parsed.defects
+        assert parsed["Subject"] == subject
+        [to] = parsed["To"].addresses
+        assert (to.display_name, to.addr_spec) == (name, m.recipient) and parsed["Bcc"] is None
+        assert (parsed["In-Reply-To"], parsed["References"]) == ("<c@d.example>", "<a@b.example> <c@d.example>")
+        assert (parsed["Reply-To"], parsed["List-Unsubscribe"]) == (m.reply_to, f"<{m.unsubscribe}>")
+        assert [p.get_content().replace("\r\n", "\n") for p in parsed.iter_parts()] == [m.text, m.html]
+
+
+_ONE_LINE = st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=300).filter(
+    lambda s: s == s.strip() and "  " not in s)  # a header's text as a reader gets it back: no edge spaces
+
+
+@settings(max_examples=60, deadline=None)
+@given(subject=_ONE_LINE, name=_ONE_LINE.filter(lambda s: len(s) <= 200),
+       text=st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\0"), max_size=2500),
+       eightbit=st.booleans())
+def test_any_subject_name_and_text_read_back_as_they_were(subject, name, text, eightbit):
+    """The message is written out by hand (``email_bytes``): the email package's strict parser reads back
+    every subject, name and text as they were, with no defect, whatever they hold."""
+    import email
+    from dataclasses import replace
+    from email import policy
+
+    from notifications.channels import email_bytes
+
+    m = replace(msg(subject=subject, name=name), text=text)
+    raw, _ = email_bytes(m, "Préincub Équipe <bot@preincub.example>", eightbit=eightbit)
+    assert max(len(line) for line in raw.split(b"\r\n")) <= 998
+    parsed = email.message_from_bytes(raw, policy=policy.strict)
+    assert not parsed.defects
+    assert parsed["Subject"] == subject
+    [to] = parsed["To"].addresses
+    assert (to.display_name, to.addr_spec) == (name, m.recipient)
+    lf = text.replace("\r\n", "\n").replace("\r", "\n")
+    assert parsed.get_body(("plain",)).get_content().replace("\r\n", "\n") == lf

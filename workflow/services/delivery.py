@@ -2,8 +2,9 @@
 
 Delivery claims rows (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), sends each, and marks it sent only
 once the channel accepted it: at least once, with the key travelling along so receivers can drop
-the rare duplicate. A failed attempt is retried (backoff doubling up to an hour) for as long as
-its reminder is current, however long the outage; a message is marked failed once its reminder
+the rare duplicate. The outcomes are recorded a few at a time, in one transaction (SETTLE_SECONDS:
+a crash before it sends those again). A failed attempt is retried (backoff doubling up to an hour)
+for as long as its reminder is current, however long the outage; a message is marked failed once its reminder
 has gone stale, or at once when the channel refused it for good (an SMTP 5xx reply for its recipient
 or its content). A message on a channel not configured here waits, pending, with the reason. An
 e-mail its person may stop carries its one-click link in ``List-Unsubscribe`` (RFC 8058). A weekly
@@ -34,11 +35,15 @@ from workflow.store import outbox as outbox_rows
 from workflow.store.models import Outbox
 from workflow.store.outbox import FAILED, PENDING, SENT
 
-# The channels (notifications.wiring: smtplib, http.client, email.mime, ~7 ms) are imported by the
+# The channels (notifications.wiring: smtplib, http.client, email, ~7 ms) are imported by the
 # passes that deliver, not by a read such as ``status`` that only asks the outbox's health.
 
 log = logging.getLogger("preincub.outbox")
 BATCH = 50
+# The outcomes of the messages sent are recorded together once this long (real time) has passed since they last
+# were, at the latest at the end of a claimed batch: a crash resends at most that much of sending (one message,
+# to a slow server), and to a fast one a transaction serves several messages (one each cost more than sending).
+SETTLE_SECONDS = 0.02
 # Recorded on a message that went stale unsent (English, as stored; a catalog msgid, so a client may
 # translate it when it is the whole of ``last_error``).
 STALE_NOTE = N_("its reminder went stale before it could be sent")
@@ -97,28 +102,33 @@ class Delivery:
             with self.ctx.store.write() as s:
                 outbox_rows.unclaim(s, holder, ids)
 
-    def _settle(self, row: Outbox, holder: str, error: str | None, via: str | None = None,
-                permanent: bool = False) -> str:
-        """Mark a claimed row sent, or schedule its retry while its reminder is current, or fail it: at
-        once when the channel refused it for good (``permanent``), retrying being no use.
+    def _outcome(self, row: Outbox, error: str | None, via: str | None = None,
+                 permanent: bool = False) -> dict[str, Any]:
+        """What an attempt on a claimed row leaves: sent, or its retry scheduled while its reminder is current,
+        or failed: at once when the channel refused it for good (``permanent``), retrying being no use.
 
         A row retried by hand after its reminder went stale (no ``stale_at``) gets RETRY_MAX attempts.
         """
         at = self.ctx.clock.wall()
         attempts = row.attempts + 1
         if error is None:
-            values: dict[str, Any] = {"status": SENT, "sent_at": at, "last_error": None, "failing_since": None,
-                                      "sent_via": via or row.channel}
-        elif permanent or (row.stale_at <= self.ctx.clock.now() if row.stale_at is not None
-                           else attempts >= self.ctx.settings.delivery.retry_max):
-            values = {"status": FAILED, "last_error": error, "failing_since": row.failing_since or at}
-        else:
-            delay = backoff(attempts, self.ctx.settings.delivery.retry_base_seconds)
-            values = {"status": PENDING, "last_error": error, "failing_since": row.failing_since or at,
-                      "next_attempt_at": at + timedelta(seconds=delay)}
-        with self.ctx.store.core_write() as conn:  # once per message: kept lean
-            outbox_rows.settle(conn, row.id, holder, {"attempts": attempts, **values})
-        return values["status"]
+            return {"attempts": attempts, "status": SENT, "sent_at": at, "last_error": None, "failing_since": None,
+                    "sent_via": via or row.channel}
+        if permanent or (row.stale_at <= self.ctx.clock.now() if row.stale_at is not None
+                         else attempts >= self.ctx.settings.delivery.retry_max):
+            return {"attempts": attempts, "status": FAILED, "last_error": error,
+                    "failing_since": row.failing_since or at}
+        delay = backoff(attempts, self.ctx.settings.delivery.retry_base_seconds)
+        return {"attempts": attempts, "status": PENDING, "last_error": error, "failing_since": row.failing_since or at,
+                "next_attempt_at": at + timedelta(seconds=delay)}
+
+    def _settle(self, holder: str, outcomes: list[tuple[int, dict[str, Any]]]) -> None:
+        """Record the outcomes ``(row id, values)`` of the messages sent since the last call, in one transaction
+        (one per message cost more than sending it); emptied. A crash before it sends them again: at least once."""
+        if outcomes:
+            with self.ctx.store.core_write() as conn:
+                outbox_rows.settle_many(conn, holder, outcomes)
+            outcomes.clear()
 
     def _expire(self, among: Any = None) -> int:
         """Fail what went stale unsent (on the business clock): no longer worth sending."""
@@ -168,12 +178,16 @@ class Delivery:
             with self.ctx.store.read() as s:
                 total = outbox_rows.count_ready(s, self.ctx.clock.wall(), usable, among)
         opened: dict[str, Any] = {}  # channel -> its open notifications.channels.Channel
+        # The outcomes of the messages sent, recorded every SETTLE_SECONDS and before the next claim, a renewal, a
+        # stop, and whatever ends the pass.
+        unsettled: list[tuple[int, dict[str, Any]]] = []
         after = 0
         # When to renew the claims is real elapsed time (a send may take long whatever the clock says).
         half = self.ctx.settings.delivery.lease_seconds / 2
         try:
             while batch := self._claim(holder, after, usable, among):
                 renew_at = time.monotonic() + half
+                settle_at = time.monotonic() + SETTLE_SECONDS
                 ours = {r.id for r in batch}
                 # The one-click link of each e-mail its person may stop (its footer's, made again), and the
                 # reply address of each weekly reminder a reply may answer (PREINCUB_REPLY_ADDRESS).
@@ -183,9 +197,11 @@ class Delivery:
                 for i, row in enumerate(batch):
                     after = row.id
                     if stop is not None and stop.is_set():
+                        self._settle(holder, unsettled)
                         self._unclaim(holder, [r.id for r in batch[i:]])
                         return counts
                     if time.monotonic() >= renew_at:
+                        self._settle(holder, unsettled)
                         ours = self._renew(holder, [r.id for r in batch[i:]])
                         renew_at = time.monotonic() + half
                     if row.id not in ours:
@@ -208,12 +224,21 @@ class Delivery:
                     except Exception as exc:  # noqa: BLE001 - one bad message must not hold back the others
                         error = self.ctx.settings.redact(f"{type(exc).__name__}: {exc}")[:500]
                         log.error("delivering outbox message %s: %s", row.id, error)
-                    status = self._settle(row, holder, error, via, permanent)
+                    values = self._outcome(row, error, via, permanent)
+                    unsettled.append((row.id, values))
+                    status = values["status"]
                     counts["sent" if status == SENT else "retry" if status == PENDING else "failed"] += 1
+                    if time.monotonic() >= settle_at:
+                        self._settle(holder, unsettled)
+                        settle_at = time.monotonic() + SETTLE_SECONDS
                     if progress is not None:
                         done += 1
                         progress(done, max(total, done))
+                self._settle(holder, unsettled)
         finally:
-            for ch in opened.values():
-                ch.close()
+            try:
+                self._settle(holder, unsettled)  # what was sent before an error
+            finally:
+                for ch in opened.values():
+                    ch.close()
         return counts

@@ -21,7 +21,7 @@ from workflow.store.models import Outbox, UTCDateTime
 PENDING, SENDING, SENT, FAILED = (s.value for s in (OutboxStatus.PENDING, OutboxStatus.SENDING,
                                                        OutboxStatus.SENT, OutboxStatus.FAILED))
 _T = Outbox.__table__
-# Once per message sent: prebuilt.
+# Run for every few messages sent: prebuilt.
 _SETTLE = sa.update(_T).where(_T.c.id == sa.bindparam("row_id"), _T.c.claimed_by == sa.bindparam("holder"))
 
 
@@ -75,10 +75,15 @@ def unclaim(s: Session, holder: str, ids: list[int]) -> None:
               .execution_options(synchronize_session=False))
 
 
-def settle(conn: sa.Connection, row_id: int, holder: str, values: dict[str, Any]) -> None:
-    """Record the outcome ``values`` of one attempt on a row ``holder`` still claims, its claim ended."""
-    stmt = _settle_statement(frozenset(values))
-    conn.execute(stmt, {"row_id": row_id, "holder": holder, **{f"v_{k}": v for k, v in values.items()}})
+def settle_many(conn: sa.Connection, holder: str, outcomes: list[tuple[int, dict[str, Any]]]) -> None:
+    """Record each outcome ``(row id, values)`` of an attempt on a row ``holder`` still claims, its claim
+    ended: one statement per set of columns (a sent, a retry, a failure), run over its rows at once."""
+    by_columns: dict[frozenset[str], list[dict[str, Any]]] = {}
+    for row_id, values in outcomes:
+        by_columns.setdefault(frozenset(values), []).append(
+            {"row_id": row_id, "holder": holder, **{f"v_{k}": v for k, v in values.items()}})
+    for columns, params in by_columns.items():
+        conn.execute(_settle_statement(columns), params)
 
 
 @lru_cache(maxsize=16)

@@ -154,18 +154,18 @@ def test_a_unicode_line_separator_cannot_inject_nor_block(wf, smtpd):
 def test_an_unexpected_error_in_one_message_does_not_hold_back_the_others(wf, smtpd, monkeypatch):
     wf, ids = investigation(wf, [("Alpha", coach(wf)), ("Beta", coach(wf, "Coach Deux", "coach2@example.org"))])
     wf = configure(wf, smtp_url=smtpd.url, retry_base_seconds=0)
-    real = channels.build_email
+    real = channels.email_bytes
 
-    def flaky(msg, sender):
+    def flaky(msg, sender, **kwargs):
         if msg.recipient == "coach@example.org":
             raise RuntimeError("boom")
-        return real(msg, sender)
+        return real(msg, sender, **kwargs)
 
-    monkeypatch.setattr(channels, "build_email", flaky)
+    monkeypatch.setattr(channels, "email_bytes", flaky)
     assert counts(wf.reminders.tick()) == {"enqueued": 2, "sent": 1, "retry": 1, "failed": 0}
     r = row(wf, coaching_key(wf, ids["Alpha"], "coach@example.org", "email"))
     assert (r.status, r.last_error) == ("pending", "RuntimeError: boom")
-    monkeypatch.setattr(channels, "build_email", real)
+    monkeypatch.setattr(channels, "email_bytes", real)
     assert wf.delivery.deliver() == {"sent": 1, "retry": 0, "failed": 0, "waiting": 0}
 
 
@@ -175,6 +175,90 @@ def test_deliver_reports_its_progress_to_the_caller(wf, smtpd):
     calls: list[tuple[int, int]] = []
     wf.reminders.tick(progress=lambda done, total: calls.append((done, total)))
     assert calls == [(1, 3), (2, 3), (3, 3)] and len(smtpd.received) == 3
+
+
+# ---- the outcomes recorded a few at a time ----------------------------------------------------------
+
+@pytest.fixture
+def five(wf, smtpd, monkeypatch):
+    """Five weekly reminders queued, claimed two at a time; every call recording outcomes, by its size."""
+    from workflow.services import delivery
+    from workflow.store import outbox
+
+    wf, _ = investigation(wf, [(t, coach(wf, f"Coach {i}", f"coach{i}@example.org")) for i, t in enumerate("ABCDE")])
+    wf = configure(wf, smtp_url=smtpd.url)
+    assert wf.reminders.enqueue() == 5
+    monkeypatch.setattr(delivery, "BATCH", 2)
+    recorded: list[int] = []
+    real = outbox.settle_many
+
+    def settle_many(conn, holder, outcomes):
+        recorded.append(len(outcomes))
+        real(conn, holder, outcomes)
+
+    monkeypatch.setattr(outbox, "settle_many", settle_many)
+    return wf, recorded
+
+
+def statuses(wf) -> list[tuple[str, str | None]]:
+    """Each row's status and claim, oldest first (the store's rows: the API shows no claim)."""
+    from workflow.store import outbox
+
+    with wf.store.read() as s:
+        return [(r.status, r.claimed_by) for r in outbox.listed(s)]
+
+
+@pytest.mark.parametrize("every,calls", [(3600, [2, 2, 1]), (0, [1, 1, 1, 1, 1])])
+def test_outcomes_are_recorded_per_batch_at_most_and_all_before_deliver_returns(five, smtpd, monkeypatch,
+                                                                              every, calls):
+    """A fast server: one transaction for a claimed batch; a slow one (SETTLE_SECONDS passed): one a message."""
+    from workflow.services import delivery
+
+    wf, recorded = five
+    monkeypatch.setattr(delivery, "SETTLE_SECONDS", every)
+    progress: list[tuple[int, int]] = []
+    assert wf.delivery.deliver("d1", progress=lambda done, total: progress.append((done, total))) == {
+        "sent": 5, "retry": 0, "failed": 0, "waiting": 0}
+    assert recorded == calls and progress == [(i, 5) for i in range(1, 6)]
+    assert statuses(wf) == [("sent", None)] * 5 and len(smtpd.received) == 5
+    assert {r.attempts for r in wf.outbox()} == {1}
+
+
+def test_a_stop_records_what_was_sent_and_gives_back_the_rest(five, smtpd, monkeypatch):
+    import threading
+
+    from workflow.services import delivery
+
+    wf, recorded = five
+    monkeypatch.setattr(delivery, "SETTLE_SECONDS", 3600)
+    stop = threading.Event()
+
+    def progress(done, total):
+        if done == 3:
+            stop.set()
+
+    assert wf.delivery.deliver("d1", stop, progress=progress)["sent"] == 3
+    assert recorded == [2, 1]  # the first batch at its end, the third message when stopping
+    assert statuses(wf) == [("sent", None)] * 3 + [("pending", None)] * 2 and len(smtpd.received) == 3
+
+
+def test_an_error_in_the_middle_of_a_pass_still_records_what_was_sent(five, smtpd, monkeypatch):
+    """At least once: the messages the server accepted are marked sent, the one claimed but not sent stays
+    claimed (its claim lapses, then it is sent)."""
+    from workflow.services import delivery
+
+    wf, recorded = five
+    monkeypatch.setattr(delivery, "SETTLE_SECONDS", 3600)
+
+    def progress(done, total):
+        if done == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        wf.delivery.deliver("d1", progress=progress)
+    assert recorded == [2, 1]
+    assert statuses(wf) == [("sent", None)] * 3 + [("sending", "d1")] + [("pending", None)]
+    assert len(smtpd.received) == 3
 
 
 # ---- e-mail: the password ----------------------------------------------------------------------

@@ -82,15 +82,36 @@ def test_settle_records_an_attempt_only_while_claimed(queued):
     with queued.store.write() as s:
         [row] = outbox.claim(s, d, "a", 0, T0, T0 + timedelta(minutes=1), {"console"}, batch=10)
     with queued.store.core_write() as conn:
-        outbox.settle(conn, row.id, "b", {"status": "sent", "sent_at": T0})  # not its claim: nothing
+        outbox.settle_many(conn, "b", [(row.id, {"status": "sent", "sent_at": T0})])  # not its claim: nothing
     with queued.store.read() as s:
         assert outbox.get(s, row.id).status == "sending"
     with queued.store.core_write() as conn:
-        outbox.settle(conn, row.id, "a", {"status": "sent", "sent_at": T0, "attempts": 1})
+        outbox.settle_many(conn, "a", [(row.id, {"status": "sent", "sent_at": T0, "attempts": 1})])
     with queued.store.read() as s:
         done = outbox.get(s, row.id)
         assert (done.status, done.claimed_by, done.claimed_until, done.attempts) == ("sent", None, None, 1)
         assert outbox.get(s, row.id + 1000) is None
+
+
+def test_settle_many_records_each_outcome_in_one_call_only_on_the_holder_s_rows(queued):
+    """A sent, a retry and a failure at once (one statement per set of columns); a row claimed by another
+    deliverer is left alone."""
+    d = queued.store.dialect
+    with queued.store.write() as s:
+        ids = [r.id for r in outbox.claim(s, d, "a", 0, T0, T0 + timedelta(minutes=1), None, batch=2)]
+        [other] = [r.id for r in outbox.claim(s, d, "b", 0, T0, T0 + timedelta(minutes=1), None, batch=1)]
+    with queued.store.core_write() as conn:
+        outbox.settle_many(conn, "a", [
+            (ids[0], {"status": "sent", "sent_at": T0, "attempts": 1, "last_error": None, "sent_via": "email"}),
+            (ids[1], {"status": "pending", "attempts": 1, "last_error": "SMTP: down", "failing_since": T0,
+                      "next_attempt_at": T0 + timedelta(minutes=5)}),
+            (other, {"status": "failed", "attempts": 1, "last_error": "SMTP: 550"})])
+    with queued.store.read() as s:
+        got = [outbox.get(s, i) for i in (*ids, other)]
+    assert [(r.status, r.claimed_by, r.attempts, r.last_error) for r in got] == [
+        ("sent", None, 1, None), ("pending", None, 1, "SMTP: down"), ("sending", "b", 0, None)]
+    assert (got[0].sent_at, got[0].sent_via, got[1].next_attempt_at, got[1].failing_since) == (
+        T0, "email", T0 + timedelta(minutes=5), T0)
 
 
 def test_expire_fails_only_stale_pending_rows_keeping_the_last_error(wf):
