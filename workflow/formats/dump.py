@@ -21,6 +21,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -103,7 +104,10 @@ def _dumps(doc: dict[str, Any]) -> bytes:
         tables_out.append(f'\n {enc(name)}: {{"columns": {enc(part["columns"])}, "rows": [' +
                           (f"\n  {rows}" if rows else "") + "]}")
     text = "".join(parts) + ",".join(tables_out) + "}}\n"
-    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text).encode("utf-8")
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (strict UTF-8 refuses nothing else)
+        return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text).encode("utf-8")
 
 
 def require_admin(ctx: Context, s: Any) -> None:
@@ -212,6 +216,18 @@ def _value(raw: Any, col: Any, kind: str, table: str, row: int) -> Any:
 
 
 _NONE = type(None)
+_TZINFO = attrgetter("tzinfo")
+
+
+def _utf8(text: str) -> bool:
+    """No lone surrogate in ``text`` (:data:`_SURROGATE`), told by encoding it: strict UTF-8 refuses nothing else."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _column(values: tuple, col: Any, kind: str) -> Sequence[Any] | None:
@@ -239,14 +255,14 @@ def _column(values: tuple, col: Any, kind: str) -> Sequence[Any] | None:
     if types != {str}:
         return None
     text = "".join(present)
-    if "\x00" in text or _SURROGATE.search(text):
+    if "\x00" in text or not _utf8(text):
         return None
     try:
         if kind == "date":
             return [None if v is None else date.fromisoformat(v) for v in values]
         if kind == "datetime":
             stamps = [None if v is None else datetime.fromisoformat(v) for v in values]
-            if any(v is not None and v.tzinfo is None for v in stamps):
+            if None in set(map(_TZINFO, filter(None, stamps))):  # one without its time zone
                 return None
             return [None if v is None else v.astimezone(timezone.utc) for v in stamps]
     except ValueError:
@@ -257,7 +273,7 @@ def _column(values: tuple, col: Any, kind: str) -> Sequence[Any] | None:
 def _columns(rows: list[Any], cols: list[Any], kinds: list[str]) -> list[Sequence[Any]] | None:
     """The document's rows of one table as checked columns (:func:`_column`); None when a row or a
     value is wrong."""
-    if any(type(r) is not list or len(r) != len(cols) for r in rows):
+    if rows and (set(map(type, rows)) != {list} or set(map(len, rows)) != {len(cols)}):
         return None
     if not rows:
         return [() for _ in cols]

@@ -19,6 +19,8 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from operator import itemgetter
 from typing import Any
 
 from workflow.context import Context
@@ -92,13 +94,15 @@ def walk(rows: Iterable[Sequence[Any]], head: tuple[int, str] | None, total: int
     gathers what the events say the tables hold (:func:`check_tables`). Raises a StoreError (code
     ``audit_broken``, params problem, event, verified) at the first broken link."""
     prev, prev_id, n, erased = "", 0, 0, 0
-    encode, sha = canonical, _SHA256  # locals: the loop runs once per event
+    encode, sha, utc = canonical, _SHA256, timezone.utc  # locals: the loop runs once per event
     for (id_, at, actor, actor_id, team_id, action, trigger, from_, to, reason, forced, data, salt, dig,
          stored, figures) in rows:
         if at.__class__ is str and len(at) == 26 and at[10] == " ":  # SQLite's stored text
             when = f"{at[:10]}T{at[11:]}Z"
         elif at.__class__ is str and len(at) == 27 and at[26] == "Z" and at[10] == "T":  # written so (PostgreSQL)
             when = at
+        elif at.__class__ is datetime and at.tzinfo is utc:  # a backup's: as hashed_at writes it, without a naive copy
+            when = at.isoformat(timespec="microseconds")[:-6] + "Z"
         else:
             when = hashed_at(at)
         hashed = [prev, when, actor_id, team_id, action, trigger, from_, to, bool(forced), dig]
@@ -210,7 +214,11 @@ def verify_backup(data: Mapping[str, list[dict[str, Any]]], schema: str) -> Audi
     released = Released.of([(r["id"], r.get("actor"), r.get("reason"), r.get("data"), r.get("salt"), r.get("digest"))
                             for r in events if r.get("action") in RELEASING])
     recorded = Recorded() if schema >= "0008" else None
-    record = walk(([r.get(c) for c in WALK_COLUMNS] for r in events),
+    try:  # the rows of a table all have the same columns: taken at once
+        rows: Iterable[Sequence[Any]] = list(map(itemgetter(*WALK_COLUMNS), events))
+    except KeyError:  # a backup of before the figures (0007)
+        rows = ([r.get(c) for c in WALK_COLUMNS] for r in events)
+    record = walk(rows,
                   (head[0]["count"], head[0]["hash"]) if head else None, len(events), released, recorded)
     if recorded is not None:
         tables = {name: data.get(name, []) for name in FIGURES}

@@ -7,7 +7,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import datetime, timezone
-from operator import itemgetter
+from itertools import repeat
+from operator import eq, itemgetter, methodcaller
 from typing import Any
 
 import sqlalchemy as sa
@@ -170,9 +171,9 @@ def lock_all(s: Session) -> None:
 
 def is_empty(s: Session) -> bool:
     """No row in any table (the audit trail's head of a new store aside: it is the empty chain's)."""
-    conn = s.connection()
-    return all(conn.execute(sa.select(sa.literal(1)).select_from(t).limit(1)).first() is None
-               for t in all_tables() if t.name != "audit_head")
+    any_row = sa.or_(*(sa.exists(sa.select(sa.literal(1)).select_from(t)) for t in all_tables()
+                       if t.name != "audit_head"))
+    return not s.connection().execute(sa.select(any_row)).scalar()  # one statement, not one a table
 
 
 def _sqlite_stamp(v: datetime) -> str:
@@ -208,7 +209,7 @@ def _raw_insert(conn: sa.Connection, table: sa.Table, values: list[dict[str, Any
     computed on the Python side."""
     keys = list(values[0])
     first = values[0].keys()
-    if not keys or any(r.keys() != first for r in values):
+    if not keys or not all(map(eq, repeat(first), map(methodcaller("keys"), values))):  # in C: once a row
         return None
     dialect = conn.dialect
     compiled = table.insert().compile(dialect=dialect, column_keys=keys)

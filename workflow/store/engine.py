@@ -441,7 +441,8 @@ def open_store(db: str | None = None, *, create: bool = False) -> Store:
         if create and rev != HEAD_REVISION:
             if read_only:
                 raise read_only_error(where, read_only)
-            upgrade(engine)
+            if not (path is not None and state == "empty" and _from_snapshot(engine)):
+                upgrade(engine)  # PostgreSQL, an older store (or a snapshot not at HEAD_REVISION)
     except StoreError:
         engine.dispose()
         raise
@@ -476,6 +477,14 @@ def alembic_config(engine: Engine | None = None):
     if engine is not None:
         cfg.attributes["engine"] = engine
     return cfg
+
+
+def _from_snapshot(engine: Engine) -> bool:
+    """An empty SQLite store made at once from the schema the migrations produce (``workflow.store.snapshot``:
+    no Alembic to import, no migration run one by one); False when the snapshot is not at HEAD_REVISION."""
+    from workflow.store import snapshot
+
+    return snapshot.create(engine, HEAD_REVISION)
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
