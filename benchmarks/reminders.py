@@ -276,7 +276,7 @@ def profile(fn: Callable[[], Any], parts: dict[str, str | None], top: int = 12) 
 ENQUEUE_PARTS = {"snapshot (set-based queries)": "workflow/store/reminders.py:snapshot",
                  "due_now (pure)": "workflow/rules/due.py:due_now",
                  "_messages (the outbox rows)": "workflow/services/reminders.py:_messages",
-                 "  render (jinja: subject, text, HTML)": "notifications/render.py:render",
+                 "  render_compiled (a shape compiled once, then filled)": "notifications/compiled.py:render_compiled",
                  "  people (recipients' rows)": "workflow/store/reminders.py:people",
                  "_queued (keys already queued)": "workflow/services/reminders.py:_queued",
                  "rest: insert, commit, ...": None}

@@ -7,6 +7,7 @@ it (their role, in which team or programme) and how to stop that kind, or why it
 
 from __future__ import annotations
 
+import re
 import shlex
 from dataclasses import dataclass
 from datetime import date
@@ -77,8 +78,10 @@ def shell_quote(value: str) -> str:
     value = str(value)
     if "!" in value:
         return shlex.quote(value)
-    escaped = "".join("\\" + ch if ch in '"\\$`' else ch for ch in value)
-    return f'"{escaped}"'
+    return '"' + _SHELL_SPECIAL.sub(r"\\\g<0>", value) + '"'  # a backslash before each of " \ $ `
+
+
+_SHELL_SPECIAL = re.compile(r'["\\$`]')
 
 
 def new_environment(lang: str) -> Any:
@@ -126,7 +129,12 @@ def render(kind: str, lang: str, context: dict, footer: Footer | None = None) ->
     """(subject, plain text, HTML) of a ``kind`` message in ``lang`` (fr or en), ending with ``footer``
     (a sign-in message: its own, it is sent only when asked)."""
     lang = lang if lang in i18n.LANGS else i18n.DEFAULT_LANG
-    env = environment(lang)
+    return render_in(environment(lang), kind, lang, context, footer)
+
+
+def render_in(env: Any, kind: str, lang: str, context: dict, footer: Footer | None = None) -> tuple[str, str, str]:
+    """:func:`render` through ``env``: the compiler of message shapes (notifications/compiled.py) renders
+    its probes through this same code, with an environment whose filters mark their values."""
     text = env.get_template(f"{kind}.txt").render(**context)
     subject, _, body = text.partition("\n")
     body = body.strip("\n") + "\n"

@@ -120,3 +120,12 @@ def test_the_footer_says_why_and_how_to_stop_for_each_reader():
     _s, text, html = render("signin", "en", {"name": "N", "url": "https://preincub.example.org/signin/t"})
     assert text.rpartition("\n-- \n")[2].startswith("You receive this message because a sign-in link was asked")
     assert "<hr>" in html
+
+
+def test_shell_quote_escapes_exactly_the_four_characters_double_quotes_keep_special():
+    from notifications.render import shell_quote
+
+    assert shell_quote('a"b\\c$d`e') == '"a\\"b\\\\c\\$d\\`e"'
+    assert shell_quote("L'Équipe d’Essai") == '"L\'Équipe d’Essai"'
+    assert shell_quote("") == '""' and shell_quote(12) == '"12"'
+    assert shell_quote("Zéro!papier") == "'Zéro!papier'"  # history expansion: single quotes

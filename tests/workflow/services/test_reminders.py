@@ -710,3 +710,20 @@ def test_only_an_administrator_runs_the_daemon(two_programmes):
         Lease(two_programmes.acting_as(COORD_B).ctx).acquire("h")
     assert e.value.code == "daemon_needs_admin"
     assert Lease(two_programmes.ctx).acquire("h")  # COORD: the store's administrator
+
+
+def test_the_full_look_pauses_the_garbage_collector_and_resumes_it(one_team, monkeypatch):
+    """~100,000 small acyclic objects at 10,000 teams: the collector would run over them again and again."""
+    import gc
+
+    seen = []
+    look = Reminders._messages
+
+    def spy(self, *args):
+        seen.append(gc.isenabled())
+        return look(self, *args)
+
+    monkeypatch.setattr(Reminders, "_messages", spy)
+    at(one_team, 2020, 7, 6, 10, 0).reminders.enqueue()
+    at(one_team, 2020, 7, 6, 10, 0).reminders.preview(paris(2020, 7, 20, 10, 0))
+    assert seen == [False, False] and gc.isenabled()
