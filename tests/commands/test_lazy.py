@@ -39,3 +39,26 @@ def test_a_command_runs_from_its_module(monkeypatch):
 def test_an_unknown_command_gets_suggestions_from_every_command():
     r = CliRunner().invoke(group(), ["helo"])
     assert r.exit_code == 2 and "hello" in r.output
+
+
+def test_a_commands_modules_load_with_the_collector_paused_then_frozen_out_of_it(monkeypatch):
+    """The import of a command's modules (the library's hundreds of thousands of objects, none garbage) runs
+    with the cyclic collector paused; what it made is then frozen out of the collector's later passes."""
+    import gc
+
+    monkeypatch.delitem(sys.modules, MODULE, raising=False)
+    seen = []
+    real = __import__("importlib").import_module
+
+    def importing(name, *a):
+        seen.append(gc.isenabled())
+        return real(name, *a)
+
+    monkeypatch.setattr("commands.lazy.import_module", importing)
+    frozen = gc.get_freeze_count()
+    try:
+        r = CliRunner().invoke(group(), ["hello"])
+        assert r.exit_code == 0 and seen == [False]
+        assert gc.isenabled() and gc.get_freeze_count() > frozen
+    finally:
+        gc.unfreeze()
