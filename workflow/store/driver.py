@@ -230,15 +230,14 @@ class Direct:
             self._cursor = self.conn.connection.driver_connection.cursor()
         return _run(prepared, self._cursor, params)
 
-    def execute_many(self, stmt: Any, rows: list[dict[str, Any]]) -> None:
-        """:func:`insert_many` in this transaction: one executemany of the driver's cursor."""
+    def execute_many(self, stmt: Any, rows: list[dict[str, Any]]) -> int:
+        """:func:`insert_many` in this transaction: one executemany of the driver's cursor; the rows changed."""
         prepared = None if self._traced else _lookup(stmt, rows[0], self._dialect)
         if prepared is None or prepared is _NOT_PREPARABLE:
-            self._fallback(stmt, rows)
-            return
+            return self._fallback(stmt, rows).rowcount
         if self._cursor is None:
             self._cursor = self.conn.connection.driver_connection.cursor()
-        _run_many(prepared, self._cursor, rows)
+        return _run_many(prepared, self._cursor, rows)
 
     def _fallback(self, stmt: Any, params: Any) -> Any:
         if self.conn is None:
@@ -281,32 +280,31 @@ def direct_read(store: Any) -> DirectRead | None:
     return DirectRead(store.engine) if store.dialect == "sqlite" else None
 
 
-def insert_many(conn: Any, stmt: Any, rows: list[dict[str, Any]]) -> None:
+def insert_many(conn: Any, stmt: Any, rows: list[dict[str, Any]]) -> int:
     """``conn.execute(stmt, rows)`` (rows of the same keys), on SQLite as one executemany of the driver's
     cursor: the statement compiled once with SQLAlchemy's own compiler and bind processors (the values
     stored are the ones SQLAlchemy would store), each distinct value processed once (``now`` on every
     row). SQLAlchemy's per-row parameter processing was most of an import's insert time. Elsewhere, or
     when someone listens to the engine's statements, SQLAlchemy's own path. ``conn``: a connection or a
-    :class:`Direct` (advance's transaction)."""
+    :class:`Direct` (advance's transaction). Returns the rows changed (an ``ON CONFLICT DO NOTHING`` skip
+    changes none)."""
     if not rows:
-        return
+        return 0
     if isinstance(conn, Direct):
-        conn.execute_many(stmt, rows)
-        return
+        return conn.execute_many(stmt, rows)
     prepared = None
     if conn.dialect.name == "sqlite" and not traced(conn.engine):
         prepared = _lookup(stmt, rows[0], conn.dialect)
     if prepared is None or prepared is _NOT_PREPARABLE:
-        conn.execute(stmt, rows)
-        return
+        return conn.execute(stmt, rows).rowcount
     cursor = conn.connection.driver_connection.cursor()
     try:
-        _run_many(prepared, cursor, rows)
+        return _run_many(prepared, cursor, rows)
     finally:
         cursor.close()
 
 
-def _run_many(prepared: _Prepared, cursor: sqlite3.Cursor, rows: list[dict[str, Any]]) -> None:
+def _run_many(prepared: _Prepared, cursor: sqlite3.Cursor, rows: list[dict[str, Any]]) -> int:
     names, defaults = prepared.names, prepared.defaults
     values = [[row[n] if n in row else defaults[n] for n in names] for row in rows]
     for i, process in prepared.binds:
@@ -323,3 +321,4 @@ def _run_many(prepared: _Prepared, cursor: sqlite3.Cursor, rows: list[dict[str, 
         cursor.executemany(prepared.sql, values)
     except sqlite3.Error as exc:  # as SQLAlchemy raises it (the store's error handling maps those)
         raise DBAPIError.instance(prepared.sql, values[:10], exc, sqlite3.Error) from exc
+    return cursor.rowcount

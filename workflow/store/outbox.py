@@ -16,6 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from notifications.message import OutboxStatus
+from workflow.store import driver
 from workflow.store.models import Outbox, UTCDateTime
 
 PENDING, SENDING, SENT, FAILED = (s.value for s in (OutboxStatus.PENDING, OutboxStatus.SENDING,
@@ -184,12 +185,16 @@ def queued_keys(s: Session, since: datetime) -> Iterable[str]:
     return s.connection().execute(select(Outbox.key).where(Outbox.due_at >= since)).scalars()
 
 
+_INSERT_NEW_SQLITE = sqlite_insert(Outbox).on_conflict_do_nothing(index_elements=["key"])
+
+
 def insert_new(s: Session, dialect: str, rows: list[dict[str, Any]]) -> int:
     """Insert ``rows``, skipping a key already queued (a concurrent tick may insert the same keys
-    first); return how many this call inserted."""
+    first); return how many this call inserted. On SQLite one executemany of the driver's cursor, whose
+    row count is the rows inserted (a key skipped changes none): ~10,000 rows a tick."""
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert  # ~16 ms: loaded only on PostgreSQL, off `status`'s path
-    else:
-        insert = sqlite_insert
-    ins = insert(Outbox).on_conflict_do_nothing(index_elements=["key"]).returning(Outbox.id)
-    return len(s.connection().execute(ins, rows).all())
+
+        ins = insert(Outbox).on_conflict_do_nothing(index_elements=["key"]).returning(Outbox.id)
+        return len(s.connection().execute(ins, rows).all())
+    return driver.insert_many(s.connection(), _INSERT_NEW_SQLITE, rows)

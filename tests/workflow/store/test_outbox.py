@@ -33,6 +33,18 @@ def queued(wf):
     return wf
 
 
+def test_the_insert_of_a_tick_is_one_executemany_of_the_driver_on_sqlite(wf):
+    """A tick's ~10,000 rows go through the driver's executemany (its row count: the rows inserted), not
+    SQLAlchemy's per-row RETURNING batches."""
+    if wf.store.dialect != "sqlite":
+        pytest.skip("SQLite's driver path (PostgreSQL counts the ids RETURNING gives)")
+    from workflow.store import driver
+
+    prepared = driver._lookup(outbox._INSERT_NEW_SQLITE, message("coaching:1:2020-W29:p2:email", attempts=0),
+                              wf.store.engine.dialect)
+    assert prepared is not driver._NOT_PREPARABLE and "ON CONFLICT" in prepared.sql
+
+
 def test_a_key_already_queued_is_skipped(queued):
     with queued.store.write() as s:
         assert outbox.insert_new(s, queued.store.dialect, [message("coaching:1:2020-W29:p2:email"),
