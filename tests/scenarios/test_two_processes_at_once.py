@@ -12,26 +12,26 @@ import pytest
 
 from tests.conftest import ready_team, seed
 
-# Each racer runs the real CLI, but pauses between reading the team and taking the write lock
-# until the test says go, so both have read the same version before either writes.
+# Each racer runs the real CLI, but pauses once it has read the team (advance's Transitions.read: on SQLite
+# before its write transaction, on PostgreSQL inside it, before any lock or write) until the test says go,
+# so both have read the same version before either writes.
 RACER = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    import workflow.store.engine as db
+    from workflow.services.transitions import Transitions
     sync = Path(sys.argv[1]); me = sys.argv[2]
     def paused(real):
-        def write(self):
+        def read(self, *args, **kwargs):
+            got = real(self, *args, **kwargs)
             (sync / ("ready-" + me)).touch()
             t0 = time.monotonic()
             while not (sync / "go").exists():
                 if time.monotonic() - t0 > 30:
                     sys.exit("no go")
                 time.sleep(0.005)
-            return real(self)
-        return write
-    # Every write transaction (advance's goes straight to the driver on SQLite: direct_write).
-    db.Store.write = paused(db.Store.write)
-    db.Store.direct_write = paused(db.Store.direct_write)
+            return got
+        return read
+    Transitions.read = paused(Transitions.read)
     import cli
     sys.argv = ["preincub", *sys.argv[3:]]
     cli.main()
